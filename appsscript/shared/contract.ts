@@ -1,0 +1,195 @@
+/**
+ * The wire contract between the add-on and the service, declared once and imported by both sides.
+ * Everything here is JSON-safe: times are ISO-8601 strings, there are no Dates and no classes.
+ * The Postato API key never appears in a body: it travels in the `X-Postato-Api-Key` header.
+ */
+
+/** Header that carries the user's Postato API key from the add-on to the service. */
+export const POSTATO_API_KEY_HEADER = 'x-postato-api-key';
+/** Header that carries the shared secret of a self-hosted install. */
+export const SHARED_SECRET_HEADER = 'x-shared-secret';
+
+export type CellValue = string | number | boolean | null;
+
+export type RunMode = 'dry-run' | 'publish' | 'reschedule' | 'unschedule';
+
+/** One data row as read from the sheet, with its 1-based sheet row number at read time. */
+export interface SheetRowInput {
+  rowNumber: number;
+  values: CellValue[];
+}
+
+/** Planner settings; every field has a service-side default. */
+export interface PlanSettings {
+  /** Where auto-slotting starts (ISO with offset). Default: the next full hour after now. */
+  startAt?: string;
+  /** Minimum minutes between two posts of one account on one day. */
+  minGapMinutes?: number;
+  /** Upper bound of the per-row jitter, in seconds. */
+  jitterSeconds?: number;
+  /** Zone that overrides the spreadsheet's zone for rows without their own. */
+  timeZone?: string;
+}
+
+/** POST /v1/runs body. */
+export interface RunRequest {
+  mode: RunMode;
+  spreadsheetId: string;
+  sheetName: string;
+  sheetId: number;
+  /** The spreadsheet's IANA time zone (Spreadsheet.getSpreadsheetTimeZone()). */
+  spreadsheetTimeZone: string;
+  /** Postato workspace id. */
+  workspaceId: string;
+  /** The header row as read. */
+  header: CellValue[];
+  rows: SheetRowInput[];
+  settings?: PlanSettings;
+  /** Limit the run to these row keys (Retry failed rows, selected rows). Absent = every row. */
+  onlyKeys?: string[];
+  /** A Google OAuth access token the service may use for short write-backs (falls back to the service account). */
+  sheetsAccessToken?: string;
+}
+
+/** Status words users see in the Status column. */
+export type SheetStatus =
+  | 'READY'
+  | 'WARNING'
+  | 'INVALID'
+  | 'SCHEDULED'
+  | 'QUEUED'
+  | 'FAILED'
+  | 'SKIPPED'
+  | 'PUBLISHED'
+  | 'DELIVERY FAILED'
+  | 'CANCELLED'
+  | 'CHANGED';
+
+export interface RowMessage {
+  level: 'error' | 'warning' | 'info';
+  /** The sheet column the message is about, by its contract name (e.g. "Content"). */
+  column?: string;
+  message: string;
+}
+
+/** The dry-run verdict for one row. */
+export interface RowVerdict {
+  rowNumber: number;
+  key: string | null;
+  status: 'READY' | 'WARNING' | 'INVALID';
+  messages: RowMessage[];
+  platform?: string;
+  accountId?: string;
+  postType?: string;
+  /** Planned time in UTC (ISO with Z). */
+  plannedAt?: string;
+  /** Planned time in the row's zone (ISO with offset). */
+  plannedLocal?: string;
+  timeZone?: string;
+  /** Post ID already known for this row (sheet or ledger); such rows are not planned again. */
+  postId?: string;
+}
+
+export interface CountByPlatformAccountDay {
+  platform: string;
+  accountId: string;
+  /** Calendar day in the row's zone, YYYY-MM-DD. */
+  day: string;
+  count: number;
+}
+
+/** A planned post that falls within the gap of a post already scheduled in Postato. */
+export interface Collision {
+  rowNumber: number;
+  key: string | null;
+  accountId: string;
+  plannedAt: string;
+  existingPostId: string;
+  existingScheduledAt: string;
+}
+
+export interface DryRunSummary {
+  total: number;
+  ready: number;
+  warning: number;
+  invalid: number;
+  /** Rows that already have a post and are left alone. */
+  alreadyPosted: number;
+  /** Rows that Publish would send. */
+  toSend: number;
+  earliest?: string;
+  latest?: string;
+  counts: CountByPlatformAccountDay[];
+  warnings: string[];
+  collisions: Collision[];
+  /** False when Postato's account list did not answer and the account check was skipped. */
+  accountsChecked: boolean;
+  collisionsChecked: boolean;
+  /** Seconds Publish needs to create `toSend` posts under Postato's creation limit. */
+  estimatedPublishSeconds: number;
+  /** One sentence on how creation is spread under the limit. */
+  pacing: string;
+}
+
+export interface DryRunResponse {
+  mode: 'dry-run';
+  rows: RowVerdict[];
+  summary: DryRunSummary;
+}
+
+/** 202 answer to publish, reschedule and unschedule. */
+export interface RunAccepted {
+  runId: string;
+  /** True when an active run of the same sheet already existed and this request joined it. */
+  joined: boolean;
+  summary?: DryRunSummary;
+}
+
+export type RunState = 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface RunCounts {
+  total: number;
+  pending: number;
+  sent: number;
+  created: number;
+  failed: number;
+  skipped: number;
+}
+
+/** A row's latest result, as the sheet should show it. */
+export interface RowResult {
+  key: string;
+  rowNumber: number | null;
+  status: SheetStatus;
+  postId?: string;
+  error?: string;
+  scheduledAtUtc?: string;
+  link?: string;
+  updatedAt: string;
+}
+
+/** GET /v1/runs/:id answer. */
+export interface RunStatusResponse {
+  runId: string;
+  mode: RunMode;
+  state: RunState;
+  spreadsheetId: string;
+  sheetName: string;
+  counts: RunCounts;
+  startedAt: string;
+  finishedAt?: string;
+  etaSeconds?: number;
+  /** Results changed since the request's cursor, oldest first. */
+  results: RowResult[];
+  /** Pass back as ?since= to get only newer results. */
+  cursor: string;
+  /** Present when the write-back cannot reach the sheet. */
+  sheetAccess?: { ok: boolean; message?: string };
+}
+
+/** Every error body the service returns. */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  details?: unknown;
+}

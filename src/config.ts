@@ -1,0 +1,99 @@
+/**
+ * loadConfig(env) is the only reader of process.env. It validates every setting with zod, reports every bad key
+ * in one error, and returns a frozen object that is passed down to whoever needs it.
+ */
+import { z } from 'zod';
+
+const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const csvList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? def : ['true', '1', 'yes'].includes(v)));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: intFrom(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Public URL of this service, used when registering Postato webhooks. */
+  PUBLIC_URL: optionalString,
+
+  // Postato
+  POSTATO_API_URL: z.url().default('https://api.postato.com.br'),
+  POSTATO_TIMEOUT_MS: intFrom(15000, 100),
+  POSTATO_CREATE_LIMIT: intFrom(120, 1),
+  POSTATO_UPDATE_LIMIT: intFrom(120, 1),
+  POSTATO_WINDOW_MS: intFrom(60000, 100),
+  /** Fraction of the limit kept in reserve for clock skew and latency (0.02 = 2 %). */
+  POSTATO_SAFETY_MARGIN: z.coerce.number().min(0).max(0.5).default(0.02),
+  POSTATO_MAX_ATTEMPTS: intFrom(6, 1),
+
+  // Storage and dispatch
+  DATABASE_URL: z.string().default('sqlite:./data/postato-sheets.db'),
+  REDIS_URL: optionalString,
+  /** Prefix for Redis keys and BullMQ queues, so several deployments or test runs can share one Redis. */
+  REDIS_PREFIX: z.string().default('postato-sheets'),
+  DISPATCH_POLL_MS: intFrom(250, 10),
+  DISPATCH_LEASE_MS: intFrom(60000, 1000),
+  DISPATCH_CONCURRENCY: intFrom(8, 1),
+
+  // Google Sheets
+  SHEETS_API_URL: optionalString,
+  GOOGLE_APPLICATION_CREDENTIALS: optionalString,
+  GOOGLE_SERVICE_ACCOUNT_JSON: optionalString,
+  SHEETS_WRITES_PER_MINUTE: intFrom(60, 1),
+  WRITEBACK_FLUSH_MS: intFrom(3000, 50),
+  WRITEBACK_FLUSH_ROWS: intFrom(200, 1),
+
+  // Authentication of the add-on
+  AUTH_SHARED_SECRET: optionalString,
+  GOOGLE_OAUTH_CLIENT_IDS: csvList,
+  /** Emails or @domains allowed to use the service; empty = any verified Google account. */
+  AUTH_ALLOWED: csvList,
+  ADMIN_EMAILS: csvList,
+
+  /** 32 bytes (base64 or hex) used to encrypt Postato API keys at rest while a run needs them. */
+  KEY_ENCRYPTION_KEY: optionalString,
+
+  // Limits
+  MAX_ROWS_PER_RUN: intFrom(5000, 1),
+  BODY_LIMIT: z.string().default('10mb'),
+  REQUESTS_PER_MINUTE: intFrom(120, 1),
+
+  // Planner defaults (the add-on may override per run)
+  PLAN_MIN_GAP_MINUTES: intFrom(15, 0),
+  PLAN_JITTER_SECONDS: intFrom(90, 0),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+/** Thrown when the environment holds invalid settings; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration from an environment (process.env by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return Object.freeze(parsed.data);
+}
