@@ -1,0 +1,43 @@
+/**
+ * What the dry run needs from outside the pure planner: Postato's view of accounts and scheduled posts, and the
+ * ledger's knowledge of rows that already have a post. Adapters implement these over the Postato client and the ledger.
+ */
+
+export interface PostatoAccount {
+  id: string;
+  platform: string;
+  username: string;
+  displayName?: string;
+  /** connected | token_expired | suspended */
+  status: string;
+}
+
+export interface ScheduledPostSummary {
+  id: string;
+  accountId: string;
+  platform: string;
+  /** UTC ISO-8601. */
+  scheduledAt: string;
+}
+
+export interface PostatoReadPort {
+  /** The workspace's accounts, or null when Postato's account list is unavailable (the check is then skipped). */
+  listAccounts(workspaceId: string): Promise<PostatoAccount[] | null>;
+  /** Every post with status `scheduled` in the workspace (all pages), or null when the list is unavailable. */
+  listScheduledPosts(workspaceId: string): Promise<ScheduledPostSummary[] | null>;
+}
+
+/** A post the ledger already holds for a row of this sheet. */
+export interface KnownPost {
+  rowKey: string;
+  postId: string;
+  /** UTC ISO-8601 the post was scheduled for, when known. */
+  scheduledAt?: string;
+  /** The exact content hash sent (to tell CHANGED rows apart). */
+  bodyHash?: string;
+}
+
+export interface KnownPostsPort {
+  /** Posts the ledger knows for these row keys of the spreadsheet. */
+  knownPosts(spreadsheetId: string, rowKeys: string[]): Promise<Map<string, KnownPost>>;
+}
