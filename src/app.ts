@@ -1,32 +1,61 @@
 /**
- * createApp(deps) builds the Express app: middleware, routers and the error handler. It never listens,
+ * createApp(deps) builds the Express app: hardening, authentication, routers and the error handler. It never listens,
  * so tests can drive it with supertest; src/index.ts wires real dependencies and listens.
  */
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createErrorHandler } from './http/error-handler';
 import { NotFoundError } from './errors';
+import { createAuthMiddleware, type AuthOptions } from './http/auth';
+import { limitRowsPerRun, rateLimitPerIdentity, rejectCors, requireJsonBody, securityHeaders } from './http/hardening';
+import { POSTATO_WEBHOOK_PATH } from './webhooks/postato-webhook-router';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
-  /** Routers mounted under the app root, in order (runs, webhooks, ...). */
+  /** Routers mounted under the app root, in order (runs, webhooks, ...). Paths under /v1 are authenticated. */
   routers?: Router[];
+  /** Test seams for authentication (injected Google certificates or verifier). */
+  auth?: AuthOptions;
+  /** Length of the per-identity rate-limit window in seconds (60 in production; tests shorten it). */
+  rateLimitWindowSeconds?: number;
 }
 
 export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
+  app.use(securityHeaders());
+  app.use(rejectCors());
+
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+
+  // The webhook signature covers the exact bytes Postato sent, so this one path keeps its raw body and is
+  // authenticated by that signature instead of the add-on's credentials.
+  app.use(POSTATO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '64kb' }));
+  // Authenticate and rate-limit before reading any body, so an anonymous caller cannot make us parse megabytes.
+  app.use('/v1', unlessWebhook(createAuthMiddleware(config, deps.auth)));
+  app.use(
+    '/v1',
+    unlessWebhook(rateLimitPerIdentity({ requestsPerWindow: config.REQUESTS_PER_MINUTE, windowSeconds: deps.rateLimitWindowSeconds })),
+  );
+  app.use('/v1', unlessWebhook(requireJsonBody()));
+  app.use(express.json({ limit: config.BODY_LIMIT }));
+  app.post('/v1/runs', limitRowsPerRun(config.MAX_ROWS_PER_RUN));
 
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use((_req, _res, next) => next(new NotFoundError('No such endpoint.')));
   app.use(createErrorHandler(deps.logger));
   return app;
+}
+
+/** Runs `handler` for every request except Postato's webhook deliveries. */
+function unlessWebhook(handler: RequestHandler): RequestHandler {
+  return (req, res, next) => (req.originalUrl.split('?')[0] === POSTATO_WEBHOOK_PATH ? next() : handler(req, res, next));
 }

@@ -1,20 +1,39 @@
-/** Process entry: load the configuration, wire dependencies, listen, and shut down cleanly on SIGTERM. */
+/** Process entry: load the configuration, build the service, listen, and shut down cleanly on SIGTERM. */
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { createApp } from './app';
+import { buildService } from './service';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const app = createApp({ config, logger });
-  const server = app.listen(config.PORT, config.HOST, () => {
-    logger.info({ port: config.PORT, host: config.HOST }, 'postato-sheets listening');
+  const service = await buildService(config, { logger });
+  const server = service.app.listen(config.PORT, config.HOST, () => {
+    const { port } = server.address() as AddressInfo;
+    logger.info({ port, host: config.HOST }, 'postato-sheets listening');
+    // PORT=0 picks a free port; a parent process (tests, the demo) reads it from this line.
+    if (process.send) process.send({ listening: port });
   });
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 20_000);
     force.unref();
-    server.close(() => process.exit(0));
+    // Stop accepting first, then let in-flight Postato calls finish and be recorded, then close the ledger.
+    server.close();
+    server.closeIdleConnections?.();
+    service
+      .close()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        logger.error({ err: { message: (err as Error)?.message } }, 'shutdown failed');
+        process.exit(1);
+      });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

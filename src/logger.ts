@@ -33,13 +33,29 @@ export function scrubSecrets(text: string): string {
   return text.replace(POSTATO_KEY_PATTERN, 'smcp_[REDACTED]').replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[REDACTED]');
 }
 
+/** Scrubs every string inside a log object (bounded depth; cycles and non-plain objects are left alone). */
+function scrubDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubSecrets(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { type: value.name, message: scrubSecrets(value.message), stack: value.stack && scrubSecrets(value.stack) };
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, depth + 1);
+  return out;
+}
+
 /** Creates the service logger. `destination` lets tests capture every line. */
 export function createLogger(opts: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
     {
       level: opts.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Fields are scrubbed too: an upstream error message that quotes a key must not reach the log.
+        log: (object) => scrubDeep(object) as Record<string, unknown>,
+      },
       hooks: {
         // Free-text messages are scrubbed too: a key pasted into an error message must not reach the log.
         logMethod(args, method) {

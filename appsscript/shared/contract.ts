@@ -31,6 +31,9 @@ export interface PlanSettings {
   timeZone?: string;
 }
 
+/** The settings a dry run actually used; send them back on Publish to get the very same times. */
+export type ResolvedPlanSettings = Required<PlanSettings>;
+
 /** POST /v1/runs body. */
 export interface RunRequest {
   mode: RunMode;
@@ -88,6 +91,8 @@ export interface RowVerdict {
   timeZone?: string;
   /** Post ID already known for this row (sheet or ledger); such rows are not planned again. */
   postId?: string;
+  /** Where plannedAt came from: the Scheduled at cell, auto-slotting, "now", or an existing post. */
+  timeSource?: 'sheet' | 'auto' | 'now' | 'existing';
 }
 
 export interface CountByPlatformAccountDay {
@@ -129,12 +134,16 @@ export interface DryRunSummary {
   estimatedPublishSeconds: number;
   /** One sentence on how creation is spread under the limit. */
   pacing: string;
+  /** Notes that need no action (unknown columns ignored, and the like). */
+  info?: string[];
 }
 
 export interface DryRunResponse {
   mode: 'dry-run';
   rows: RowVerdict[];
   summary: DryRunSummary;
+  /** The settings used (startAt resolved); send them back on Publish. */
+  settings?: ResolvedPlanSettings;
 }
 
 /** 202 answer to publish, reschedule and unschedule. */

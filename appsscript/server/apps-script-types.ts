@@ -1,0 +1,148 @@
+/**
+ * The small part of the Apps Script services the add-on uses, as TypeScript interfaces. Production code gets the
+ * real services from the global scope; tests install typed fakes that implement exactly these interfaces.
+ */
+
+/** A cell as getValues returns it: Sheets gives Date objects for date cells. */
+export type RawCell = string | number | boolean | Date | null;
+
+export interface GasRange {
+  getValues(): RawCell[][];
+  setValues(values: RawCell[][]): GasRange;
+  getRow(): number;
+  getNumRows(): number;
+  getColumn(): number;
+  getNumColumns(): number;
+  activate(): GasRange;
+  setDataValidation(rule: GasDataValidation | null): GasRange;
+  setFontWeight(weight: 'bold' | 'normal'): GasRange;
+  setBackground(color: string): GasRange;
+}
+
+export interface GasRangeList {
+  getRanges(): GasRange[];
+}
+
+export interface GasSheet {
+  getName(): string;
+  getSheetId(): number;
+  getDataRange(): GasRange;
+  getRange(row: number, column: number, numRows?: number, numColumns?: number): GasRange;
+  getLastRow(): number;
+  getLastColumn(): number;
+  getMaxRows(): number;
+  setFrozenRows(rows: number): void;
+  setColumnWidth(column: number, width: number): GasSheet;
+  activate(): GasSheet;
+}
+
+export interface GasSpreadsheet {
+  getId(): string;
+  getSpreadsheetTimeZone(): string;
+  getActiveSheet(): GasSheet;
+  getSheetByName(name: string): GasSheet | null;
+  insertSheet(name: string): GasSheet;
+  getActiveRangeList(): GasRangeList | null;
+}
+
+export interface GasDataValidation {
+  readonly values: string[];
+}
+
+export interface GasDataValidationBuilder {
+  requireValueInList(values: string[], showDropdown?: boolean): GasDataValidationBuilder;
+  setAllowInvalid(allow: boolean): GasDataValidationBuilder;
+  build(): GasDataValidation;
+}
+
+export interface GasMenu {
+  addItem(caption: string, functionName: string): GasMenu;
+  addSeparator(): GasMenu;
+  addToUi(): void;
+}
+
+export interface GasHtmlOutput {
+  setTitle(title: string): GasHtmlOutput;
+}
+
+export interface GasUi {
+  createAddonMenu(): GasMenu;
+  createMenu(caption: string): GasMenu;
+  showSidebar(html: GasHtmlOutput): void;
+  alert(message: string): unknown;
+}
+
+export interface GasSpreadsheetApp {
+  getActiveSpreadsheet(): GasSpreadsheet;
+  getUi(): GasUi;
+  newDataValidation(): GasDataValidationBuilder;
+  flush(): void;
+}
+
+export interface GasProperties {
+  getProperty(key: string): string | null;
+  setProperty(key: string, value: string): GasProperties;
+  deleteProperty(key: string): GasProperties;
+}
+
+export interface GasPropertiesService {
+  getUserProperties(): GasProperties;
+  getScriptProperties(): GasProperties;
+  getDocumentProperties(): GasProperties;
+}
+
+export interface GasFetchParams {
+  method: 'get' | 'post';
+  contentType?: string;
+  payload?: string;
+  headers: Record<string, string>;
+  muteHttpExceptions: true;
+  followRedirects?: boolean;
+}
+
+export interface GasHttpResponse {
+  getResponseCode(): number;
+  getContentText(): string;
+}
+
+export interface GasUrlFetchApp {
+  fetch(url: string, params: GasFetchParams): GasHttpResponse;
+}
+
+export interface GasScriptApp {
+  getIdentityToken(): string | null;
+}
+
+export interface GasSession {
+  getTemporaryActiveUserKey(): string;
+}
+
+export interface GasUtilities {
+  getUuid(): string;
+}
+
+export interface GasHtmlService {
+  createHtmlOutputFromFile(filename: string): GasHtmlOutput;
+}
+
+export interface GasCache {
+  get(key: string): string | null;
+  put(key: string, value: string, expirationInSeconds?: number): void;
+  remove(key: string): void;
+}
+
+export interface GasCacheService {
+  getUserCache(): GasCache;
+}
+
+/** Every Apps Script service the add-on touches. */
+export interface AppsScriptServices {
+  SpreadsheetApp: GasSpreadsheetApp;
+  PropertiesService: GasPropertiesService;
+  UrlFetchApp: GasUrlFetchApp;
+  ScriptApp: GasScriptApp;
+  Session: GasSession;
+  Utilities: GasUtilities;
+  HtmlService: GasHtmlService;
+  CacheService: GasCacheService;
+}

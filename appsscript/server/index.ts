@@ -1,0 +1,48 @@
+/**
+ * Every function Apps Script calls: triggers, menu targets and the sidebar's RPCs. Each one only delegates to a
+ * module. The build turns each key of ENTRY_POINTS into a real top-level function of the bundle.
+ */
+import type { ServerRpc } from '../shared/server-rpc';
+import { gas } from './apps-script-env';
+import { buildMenu } from './menu';
+import { activeRun, cancelRun, dryRun, preparePublish, runStatus, startRun } from './run-actions';
+import { checkAccess } from './sheet-access';
+import { saveSettings, settingsView } from './settings';
+import { selectRow, showSidebar, takePendingAction } from './sidebar';
+import { insertTemplate } from './template';
+
+/** The sidebar's RPCs; typed by ServerRpc so the client and the server can't drift apart. */
+export const rpc: ServerRpc = {
+  rpcGetSettings: () => settingsView(),
+  rpcSaveSettings: (input) => saveSettings(input),
+  rpcCheckAccess: () => checkAccess(),
+  rpcDryRun: (scope) => dryRun(scope ?? {}),
+  rpcPreparePublish: (scope) => preparePublish(scope ?? {}),
+  rpcStartRun: (mode, scope) => startRun(mode, scope ?? {}),
+  rpcRunStatus: (runId, since) => runStatus(runId, since ?? null),
+  rpcCancel: (runId) => cancelRun(runId),
+  rpcActiveRun: () => activeRun(),
+  rpcSelectRow: (sheetName, rowNumber) => selectRow(sheetName, rowNumber),
+  rpcInsertTemplate: () => insertTemplate(),
+  rpcTakePendingAction: () => takePendingAction(),
+};
+
+/** Triggers and menu targets. */
+export const triggers = {
+  onOpen: (_e?: unknown): void => buildMenu(),
+  onInstall: (_e?: unknown): void => buildMenu(),
+  showSidebar: (): void => showSidebar(),
+  menuDryRun: (): void => showSidebar('dry-run'),
+  menuPublish: (): void => showSidebar('publish'),
+  menuRetryFailed: (): void => showSidebar('retry-failed'),
+  menuReschedule: (): void => showSidebar('reschedule'),
+  menuUnschedule: (): void => showSidebar('unschedule'),
+  menuSettings: (): void => showSidebar('settings'),
+  menuInsertTemplate: (): void => {
+    const name = insertTemplate();
+    gas().SpreadsheetApp.getUi().alert(`Inserted the template sheet "${name}". Replace the example rows with your posts, then run a dry run.`);
+  },
+};
+
+/** Every top-level function the bundle must declare, by name. */
+export const ENTRY_POINTS: Readonly<Record<string, (...args: never[]) => unknown>> = { ...triggers, ...rpc };

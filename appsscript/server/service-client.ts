@@ -1,0 +1,87 @@
+/**
+ * The one way the add-on talks to the postato-sheets service: UrlFetchApp with muteHttpExceptions, the caller's
+ * Google identity token (or a self-hosted install's shared secret), and every failure turned into a plain sentence.
+ */
+import { POSTATO_API_KEY_HEADER, SHARED_SECRET_HEADER, type ErrorBody } from '../shared/contract';
+import { AddonError, gas, serviceUrl } from './apps-script-env';
+import { sharedSecret } from './settings';
+
+/** One request to the service. */
+export interface ServiceRequest {
+  method: 'get' | 'post';
+  /** Path and query, starting with "/". */
+  path: string;
+  body?: unknown;
+  /** The user's Postato API key, sent in its own header when the call needs it. */
+  apiKey?: string;
+}
+
+const KEY_PATTERN = /smcp_[0-9a-fA-F]+/g;
+
+/** Removes anything that looks like a Postato API key from a message before the user sees it. */
+export function scrubSecrets(text: string): string {
+  return text.replace(KEY_PATTERN, 'smcp_…');
+}
+
+function authHeaders(): Record<string, string> {
+  const secret = sharedSecret();
+  if (secret !== null) {
+    return { [SHARED_SECRET_HEADER]: secret, 'x-user-id': gas().Session.getTemporaryActiveUserKey() };
+  }
+  const token = gas().ScriptApp.getIdentityToken();
+  if (!token) {
+    throw new AddonError(
+      'Google did not provide your sign-in to the add-on. Reload the spreadsheet, open Postato again and allow the requested permissions.',
+    );
+  }
+  return { authorization: `Bearer ${token}` };
+}
+
+/** The sentence shown when the service answered with an error and no usable message. */
+export function defaultMessageFor(status: number): string {
+  if (status === 401) return 'The service did not accept your sign-in. Reload the spreadsheet and try again; if it keeps happening, ask your admin to check the add-on\'s OAuth client ID on the service.';
+  if (status === 403) return 'You are not allowed to use this Postato Sheets service. Ask your admin to add your account.';
+  if (status === 404) return 'The service does not know this request. The run may have ended or belong to someone else; reload the sidebar.';
+  if (status === 413) return 'This sheet is too large for one run. Split it into smaller sheets or limit the run to selected rows.';
+  if (status === 429) return 'The service is busy with your earlier requests. Wait a minute and try again.';
+  if (status >= 500) return `The Postato Sheets service had a problem (HTTP ${status}). Try again in a minute.`;
+  return `The service refused the request (HTTP ${status}). Check your settings and the sheet, then try again.`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends one request and returns the parsed JSON body, or throws an AddonError with a sentence for the user. */
+export function callService<T>(request: ServiceRequest): T {
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
+  if (request.apiKey !== undefined) headers[POSTATO_API_KEY_HEADER] = request.apiKey;
+  const url = serviceUrl() + request.path;
+  let response;
+  try {
+    response = gas().UrlFetchApp.fetch(url, {
+      method: request.method,
+      headers,
+      muteHttpExceptions: true,
+      followRedirects: false,
+      ...(request.body === undefined ? {} : { contentType: 'application/json', payload: JSON.stringify(request.body) }),
+    });
+  } catch {
+    // UrlFetchApp's own message can echo the request; the user only needs to know the service was unreachable.
+    throw new AddonError(
+      `Could not reach the Postato Sheets service at ${serviceUrl()}. Check your internet connection and try again; if it keeps failing, the service may be down.`,
+    );
+  }
+  const status = response.getResponseCode();
+  const body = parseJson(response.getContentText());
+  if (status >= 200 && status < 300) {
+    if (body === undefined) throw new AddonError('The service sent an answer the add-on could not read. Try again in a minute.');
+    return body as T;
+  }
+  const message = (body as Partial<ErrorBody> | undefined)?.message;
+  throw new AddonError(scrubSecrets(typeof message === 'string' && message.trim() !== '' ? message : defaultMessageFor(status)));
+}

@@ -1,0 +1,70 @@
+/**
+ * Registers this service's webhook with Postato for one workspace and stores the returned secret:
+ *   POSTATO_API_KEY=smcp_… npx tsx scripts/register-webhook.ts --workspace <ws> --url <public url>
+ * The API key is read from the environment only, so it never lands in shell history or `ps` output.
+ */
+import { Command } from 'commander';
+import { loadConfig, type Config } from '../src/config';
+import { AppError } from '../src/errors';
+import type { WebhookSecretStore } from '../src/webhooks/webhook-event-sink';
+import { registerPostatoWebhook, type RegisteredWebhook } from '../src/webhooks/webhook-registration';
+
+/** Opens the store the secret goes to; `close` releases it (e.g. the database connection). */
+export type OpenSecretStore = (config: Config) => Promise<{ store: WebhookSecretStore; close(): Promise<void> }>;
+
+/** The ledger's secret store, found through the composition root (src/service.ts) once it exposes one. */
+export const openLedgerSecretStore: OpenSecretStore = async (config) => {
+  // Loaded lazily so this command works (and fails clearly) whatever state the service wiring is in.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const service = require('../src/service') as { openWebhookSecretStore?: OpenSecretStore };
+  if (typeof service.openWebhookSecretStore !== 'function') {
+    throw new AppError('secret_store_unavailable', 'This build has no webhook secret store (src/service.ts exports no openWebhookSecretStore); nothing was registered.');
+  }
+  return service.openWebhookSecretStore(config);
+};
+
+/** Parses the command line, registers the webhook and stores its secret. Returns what was registered. */
+export async function runRegisterWebhook(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  openStore: OpenSecretStore = openLedgerSecretStore,
+): Promise<RegisteredWebhook> {
+  const program = new Command()
+    .name('register-webhook')
+    .description('Register the Postato webhook of this service for a workspace (API key from POSTATO_API_KEY).')
+    .requiredOption('--workspace <id>', 'Postato workspace id (wks_…)')
+    .option('--url <public url>', 'public https:// URL of this service (default: PUBLIC_URL)')
+    .exitOverride();
+  program.parse([...argv], { from: 'user' });
+  const opts = program.opts<{ workspace: string; url?: string }>();
+  const config = loadConfig(env);
+  const apiKey = env.POSTATO_API_KEY?.trim();
+  if (!apiKey) throw new AppError('missing_api_key', 'Set POSTATO_API_KEY in the environment (not as a flag) to the key of the workspace.', { status: 400 });
+  const publicUrl = opts.url ?? config.PUBLIC_URL;
+  if (!publicUrl) throw new AppError('missing_url', 'Pass --url <public https URL of this service> or set PUBLIC_URL.', { status: 400 });
+  // Open the store first: the secret is shown only once, so registering without a place to keep it would lose it.
+  const { store, close } = await openStore(config);
+  try {
+    return await registerPostatoWebhook({
+      apiUrl: config.POSTATO_API_URL,
+      apiKey,
+      workspaceId: opts.workspace,
+      publicUrl,
+      store,
+      timeoutMs: config.POSTATO_TIMEOUT_MS,
+    });
+  } finally {
+    await close();
+  }
+}
+
+if (require.main === module) {
+  runRegisterWebhook(process.argv.slice(2), process.env).then(
+    (r) => console.log(`Webhook ${r.webhookId ?? ''} registered for ${r.url} (${r.events.join(', ')}); its secret is stored.`),
+    (err: unknown) => {
+      if (err instanceof Error && err.name === 'CommanderError') process.exit((err as Error & { exitCode?: number }).exitCode ?? 2);
+      console.error(err instanceof AppError ? err.message : 'Registering the webhook failed: ' + (err instanceof Error ? err.message.replace(/smcp_[0-9a-fA-F]+/g, 'smcp_[REDACTED]') : String(err)));
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Request hardening around the routes: security headers, closed CORS, JSON-only bodies, a row limit per run and a
+ * per-identity request rate limit. Each middleware fails with a typed error the error handler turns into a clear body.
+ */
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError, ForbiddenError, PayloadTooLargeError, TooManyRequestsError } from '../errors';
+import { getIdentity } from './identity';
+
+/** Helmet with a locked-down policy: this service serves JSON only, never pages or scripts. */
+export function securityHeaders(): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
+/**
+ * CORS stays closed: the add-on calls us from Apps Script's servers (UrlFetchApp), never from a browser, so no
+ * Access-Control-* header is ever sent and preflights are refused.
+ */
+export function rejectCors(): RequestHandler {
+  return (req, _res, next) => {
+    if (req.method === 'OPTIONS') {
+      next(new ForbiddenError('Cross-origin requests are not accepted: call this service from the add-on.', 'cors_forbidden'));
+      return;
+    }
+    next();
+  };
+}
+
+/** Requests with a body must send JSON; anything else is refused with 415 before it reaches a route. */
+export function requireJsonBody(): RequestHandler {
+  return (req, _res, next) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !req.is('application/json')) {
+      next(new AppError('unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).', { status: 415 }));
+      return;
+    }
+    next();
+  };
+}
+
+/** Refuses a run whose `rows` array is longer than `maxRows`, with a 413 that says what to do. */
+export function limitRowsPerRun(maxRows: number): RequestHandler {
+  return (req, _res, next) => {
+    const rows = (req.body as { rows?: unknown } | undefined)?.rows;
+    if (Array.isArray(rows) && rows.length > maxRows) {
+      next(
+        new PayloadTooLargeError(
+          `This run has ${rows.length} rows; the limit is ${maxRows} rows per run. Select fewer rows or split the sheet, then run again.`,
+        ),
+      );
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * A request rate limit per authenticated identity (not per IP: every add-on call comes from Google's servers).
+ * Must run after the auth middleware. `windowSeconds` is 60 in production; tests may shorten it.
+ */
+export function rateLimitPerIdentity(opts: { requestsPerWindow: number; windowSeconds?: number }): RequestHandler {
+  const limiter = new RateLimiterMemory({ points: opts.requestsPerWindow, duration: opts.windowSeconds ?? 60 });
+  return async (_req, res, next) => {
+    const { subject } = getIdentity(res);
+    try {
+      await limiter.consume(subject);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      res.setHeader('Retry-After', String(retryAfter));
+      throw new TooManyRequestsError(
+        `Too many requests from your account: at most ${opts.requestsPerWindow} per ${opts.windowSeconds ?? 60} s. Wait ${retryAfter} s and try again.`,
+        retryAfter,
+      );
+    }
+    next();
+  };
+}

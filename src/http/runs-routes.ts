@@ -1,0 +1,60 @@
+/**
+ * POST /v1/runs: the dry run answers at once with verdicts and a summary; publish, reschedule and unschedule are
+ * planned the same way and handed to the run service, which answers 202.
+ */
+import { Router } from 'express';
+import { POSTATO_API_KEY_HEADER, type RunAccepted, type RunRequest } from '../../appsscript/shared/contract';
+import type { Config } from '../config';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import { AppError } from '../errors';
+import { getIdentity, type Identity } from './identity';
+import { parsePostatoApiKey, parseRunRequest } from './run-request-schema';
+import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
+import type { KnownPostsPort, PostatoReadPort } from '../runs/dry-run-ports';
+import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
+
+/** What the runs router needs. */
+export interface RunsRouterDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  /** Default: a PostatoClient-backed adapter on config.POSTATO_API_URL. */
+  postatoReadFor?: (apiKey: string) => PostatoReadPort;
+  knownPosts?: KnownPostsPort;
+  /** publish/reschedule/unschedule; absent → 501 with a clear message. */
+  startRun?: (args: { identity: Identity; request: RunRequest; apiKey: string; planned: PlannedRun }) => Promise<RunAccepted>;
+}
+
+/** Builds the router serving POST /v1/runs. */
+export function createRunsRouter(deps: RunsRouterDeps): Router {
+  const router = Router();
+  const readFor = deps.postatoReadFor ?? defaultPostatoReadFor(deps.config.POSTATO_API_URL, deps.config.POSTATO_TIMEOUT_MS);
+  const defaults = {
+    minGapMinutes: deps.config.PLAN_MIN_GAP_MINUTES,
+    jitterSeconds: deps.config.PLAN_JITTER_SECONDS,
+    createLimit: deps.config.POSTATO_CREATE_LIMIT,
+    windowMs: deps.config.POSTATO_WINDOW_MS,
+  };
+
+  router.post('/v1/runs', async (req, res) => {
+    const identity = getIdentity(res);
+    const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
+    const request = parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN);
+    if (request.mode !== 'dry-run' && !deps.startRun) {
+      throw new AppError('not_implemented', `This service cannot ${request.mode} yet: only dry runs are available.`, { status: 501 });
+    }
+    const planned = await planRun(request, { clock: deps.clock, postato: readFor(apiKey), knownPosts: deps.knownPosts ?? null, defaults });
+    deps.logger.info(
+      { mode: request.mode, subject: identity.subject, spreadsheetId: request.spreadsheetId, rows: planned.summary.total, invalid: planned.summary.invalid },
+      'run planned',
+    );
+    if (request.mode === 'dry-run') {
+      res.json(toDryRunResponse(planned));
+      return;
+    }
+    const accepted = await deps.startRun!({ identity, request, apiKey, planned });
+    res.status(202).json(accepted);
+  });
+  return router;
+}

@@ -1,0 +1,144 @@
+/**
+ * Reads a `Scheduled at` cell the way a sheet may hold it: date-time text in common locale formats, ISO with or
+ * without an offset, or a Sheets serial number. Local times are read in the given IANA zone; a time that does not
+ * exist there (DST gap) is refused and one that occurs twice (DST overlap) takes the earlier instant and says so.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import type { CellValue } from '../../appsscript/shared/contract';
+
+/** What a Scheduled at cell means. */
+export type ParsedTime =
+  | { kind: 'blank' }
+  | { kind: 'now' }
+  | { kind: 'time'; utcMs: number; notes: string[] }
+  | { kind: 'error'; message: string };
+
+/** The Sheets epoch: serial 0 is 1899-12-30 00:00 local time. */
+const SERIAL_EPOCH_UTC_MS = Date.UTC(1899, 11, 30);
+const DAY_MS = 86_400_000;
+
+/** True when `zone` is an IANA zone name luxon knows (or UTC). */
+export function isValidZone(zone: string): boolean {
+  return zone === 'UTC' || IANAZone.isValidZone(zone);
+}
+
+interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$/i;
+const YMD = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([ap]\.?m\.?)?)?$/i;
+const DMY_OR_MDY = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$/i;
+const NAMED_FORMATS = ['LLL d, yyyy h:mm a', 'LLLL d, yyyy h:mm a', 'LLL d yyyy h:mm a', 'LLL d, yyyy H:mm', 'LLLL d, yyyy H:mm', 'd LLL yyyy H:mm', 'd LLLL yyyy H:mm', 'd LLL yyyy h:mm a', 'EEE, d LLL yyyy H:mm', 'EEE LLL d yyyy H:mm'];
+
+function to24(hour: number, ampm: string | undefined): number | null {
+  if (!ampm) return hour;
+  if (hour < 1 || hour > 12) return null;
+  const pm = ampm.toLowerCase().startsWith('p');
+  return (hour % 12) + (pm ? 12 : 0);
+}
+
+/** Turns local wall-clock parts into an instant in `zone`, refusing DST gaps and noting overlaps. */
+export function fromLocalParts(parts: LocalParts, zone: string, original: string): ParsedTime {
+  const dt = DateTime.fromObject(parts, { zone });
+  if (!dt.isValid) return { kind: 'error', message: `"${original}" is not a real date or time: check the day, month and hour.` };
+  if (dt.year !== parts.year || dt.month !== parts.month || dt.day !== parts.day || dt.hour !== parts.hour || dt.minute !== parts.minute) {
+    return {
+      kind: 'error',
+      message: `"${original}" does not exist in ${zone}: the clocks jump forward that night (daylight saving time). Pick a time outside the gap.`,
+    };
+  }
+  const candidates = dt.getPossibleOffsets();
+  if (candidates.length > 1) {
+    const chosen = candidates.reduce((a, b) => (a.toMillis() <= b.toMillis() ? a : b));
+    const utc = chosen.toUTC().toISO({ suppressMilliseconds: true });
+    return {
+      kind: 'time',
+      utcMs: chosen.toMillis(),
+      notes: [`"${original}" happens twice in ${zone} (the clocks go back that night); took the first one, ${chosen.toFormat('HH:mm ZZ')} (${utc}). Write the time with an offset to choose the other.`],
+    };
+  }
+  return { kind: 'time', utcMs: dt.toMillis(), notes: [] };
+}
+
+function fromSerial(serial: number, zone: string, original: string): ParsedTime {
+  if (!Number.isFinite(serial) || serial < 1 || serial > 2_958_465) {
+    return { kind: 'error', message: `${original} is not a date: use a date-time such as 2025-06-01 09:30.` };
+  }
+  // Sheets serials are local wall-clock time; round to the second so 0.1-second float noise disappears.
+  const wall = new Date(SERIAL_EPOCH_UTC_MS + Math.round((serial * DAY_MS) / 1000) * 1000);
+  if (Number.isInteger(serial)) {
+    return { kind: 'error', message: `${wall.toISOString().slice(0, 10)} has no time of day: add one, e.g. ${wall.toISOString().slice(0, 10)} 09:30.` };
+  }
+  return fromLocalParts(
+    { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate(), hour: wall.getUTCHours(), minute: wall.getUTCMinutes(), second: wall.getUTCSeconds() },
+    zone,
+    original,
+  );
+}
+
+/** Parses a Scheduled at cell in `zone` (an already validated IANA zone). */
+export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
+  if (value === null || value === undefined || value === false) return { kind: 'blank' };
+  if (typeof value === 'number') return fromSerial(value, zone, String(value));
+  if (typeof value === 'boolean') return { kind: 'error', message: 'holds TRUE, not a date: write a date-time such as 2025-06-01 09:30.' };
+  const text = value.trim().replace(/\s+/g, ' ');
+  if (text === '') return { kind: 'blank' };
+  if (text.toLowerCase() === 'now') return { kind: 'now' };
+  if (/^\d+(\.\d+)?$/.test(text)) return fromSerial(Number(text), zone, text);
+
+  if (ISO_WITH_OFFSET.test(text)) {
+    const dt = DateTime.fromISO(text.replace(' ', 'T').replace(/\s+/g, ''), { setZone: true });
+    if (!dt.isValid) return { kind: 'error', message: `"${text}" is not a real date or time: check the day, month and hour.` };
+    return { kind: 'time', utcMs: dt.toMillis(), notes: [] };
+  }
+
+  let m = YMD.exec(text);
+  if (m) {
+    if (m[4] === undefined) return noTime(text);
+    const hour = to24(Number(m[4]), m[7]);
+    if (hour === null) return badTime(text);
+    return fromLocalParts({ year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour, minute: Number(m[5]), second: Number(m[6] ?? 0) }, zone, text);
+  }
+
+  m = DMY_OR_MDY.exec(text);
+  if (m) {
+    if (m[5] === undefined) return noTime(text);
+    const a = Number(m[1]);
+    const b = Number(m[3]);
+    const year = m[4]!.length === 2 ? 2000 + Number(m[4]) : Number(m[4]);
+    // Slashes read month/day (the US default) unless the first number cannot be a month; dots and dashes read day.month.
+    const dayFirst = m[2] !== '/' || a > 12;
+    const hour = to24(Number(m[5]), m[8]);
+    if (hour === null) return badTime(text);
+    const parsed = fromLocalParts({ year, month: dayFirst ? b : a, day: dayFirst ? a : b, hour, minute: Number(m[6]), second: Number(m[7] ?? 0) }, zone, text);
+    if (parsed.kind === 'time' && m[2] === '/' && a <= 12 && b <= 12 && a !== b) {
+      parsed.notes.push(`"${text}" was read as month/day (${DateTime.fromMillis(parsed.utcMs, { zone }).toFormat('d LLLL yyyy')}); write 2025-06-01 style dates to avoid any doubt.`);
+    }
+    return parsed;
+  }
+
+  for (const format of NAMED_FORMATS) {
+    const dt = DateTime.fromFormat(text, format, { zone, locale: 'en-US' });
+    if (dt.isValid) {
+      return fromLocalParts({ year: dt.year, month: dt.month, day: dt.day, hour: dt.hour, minute: dt.minute, second: dt.second }, zone, text);
+    }
+  }
+  return {
+    kind: 'error',
+    message: `"${text}" is not a date-time we can read: write e.g. 2025-06-01 09:30, 6/1/2025 9:30 AM, 2025-06-01T09:30:00-03:00, or leave it blank to auto-slot.`,
+  };
+}
+
+function noTime(text: string): ParsedTime {
+  return { kind: 'error', message: `"${text}" has no time of day: add one, e.g. "${text} 09:30", or leave the cell blank to auto-slot.` };
+}
+
+function badTime(text: string): ParsedTime {
+  return { kind: 'error', message: `"${text}" has an impossible hour for AM/PM (use 1–12, or a 24-hour time).` };
+}

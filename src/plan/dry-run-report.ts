@@ -1,0 +1,90 @@
+/** Builds the dry-run summary: counts, earliest and latest times, per-account-per-day counts, and the pacing estimate. */
+import { DateTime } from 'luxon';
+import type { Collision, CountByPlatformAccountDay, DryRunSummary, RowVerdict } from '../../appsscript/shared/contract';
+
+/** What the summary needs to know about one row. */
+export interface SummaryRow {
+  verdict: RowVerdict;
+  /** Publish would send this row. */
+  sends: boolean;
+  alreadyPosted: boolean;
+  zone: string;
+}
+
+export interface SummaryInput {
+  rows: SummaryRow[];
+  warnings: string[];
+  info: string[];
+  collisions: Collision[];
+  accountsChecked: boolean;
+  collisionsChecked: boolean;
+  createLimit: number;
+  windowMs: number;
+}
+
+/** Seconds needed to create `n` posts spaced evenly under `limit` creations per `windowMs`. */
+export function estimatePublishSeconds(n: number, limit: number, windowMs: number): number {
+  return Math.ceil((n * windowMs) / limit / 1000);
+}
+
+/** One sentence on how creation is spread under Postato's limit. */
+export function describePacing(n: number, limit: number, windowMs: number): string {
+  if (n === 0) return 'Nothing to create.';
+  const seconds = estimatePublishSeconds(n, limit, windowMs);
+  const every = windowMs / limit / 1000;
+  const duration = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  return `${n} post${n > 1 ? 's' : ''} will be created one every ${every} s (Postato allows ${limit} creations per ${windowMs / 1000} s per tenant): Publish takes about ${duration}.`;
+}
+
+/** Assembles the DryRunSummary. */
+export function buildSummary(input: SummaryInput): DryRunSummary {
+  let ready = 0;
+  let warning = 0;
+  let invalid = 0;
+  let alreadyPosted = 0;
+  let toSend = 0;
+  let earliest: string | undefined;
+  let latest: string | undefined;
+  const counts = new Map<string, CountByPlatformAccountDay>();
+  for (const r of input.rows) {
+    const v = r.verdict;
+    if (v.status === 'READY') ready++;
+    else if (v.status === 'WARNING') warning++;
+    else invalid++;
+    if (r.alreadyPosted) alreadyPosted++;
+    if (r.sends) toSend++;
+    if ((r.sends || r.alreadyPosted) && v.plannedAt && v.platform && v.accountId) {
+      if (earliest === undefined || v.plannedAt < earliest) earliest = v.plannedAt;
+      if (latest === undefined || v.plannedAt > latest) latest = v.plannedAt;
+      const day = DateTime.fromISO(v.plannedAt, { zone: r.zone }).toISODate() ?? v.plannedAt.slice(0, 10);
+      const k = `${v.platform}\u0000${v.accountId}\u0000${day}`;
+      const c = counts.get(k);
+      if (c) c.count++;
+      else counts.set(k, { platform: v.platform, accountId: v.accountId, day, count: 1 });
+    }
+  }
+  const sortedCounts = [...counts.values()].sort((a, b) => cmp(a.platform, b.platform) || cmp(a.accountId, b.accountId) || cmp(a.day, b.day));
+  const summary: DryRunSummary = {
+    total: input.rows.length,
+    ready,
+    warning,
+    invalid,
+    alreadyPosted,
+    toSend,
+    counts: sortedCounts,
+    warnings: input.warnings,
+    collisions: input.collisions,
+    accountsChecked: input.accountsChecked,
+    collisionsChecked: input.collisionsChecked,
+    estimatedPublishSeconds: estimatePublishSeconds(toSend, input.createLimit, input.windowMs),
+    pacing: describePacing(toSend, input.createLimit, input.windowMs),
+  };
+  if (earliest) summary.earliest = earliest;
+  if (latest) summary.latest = latest;
+  if (input.info.length > 0) summary.info = input.info;
+  return summary;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

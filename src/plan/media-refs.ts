@@ -1,0 +1,91 @@
+/**
+ * Reads the Media cell: https URLs or Postato media ids, separated by commas or new lines. Refuses anything Postato
+ * could not fetch or that would point it at a private network, and recognises Google Drive share links.
+ */
+import { isIP } from 'node:net';
+import type { MediaRef } from '../postato/types';
+import type { MediaKind } from './platform-rules';
+
+/** One parsed media entry, or the reason it was refused. */
+export type MediaEntry = { ok: true; ref: MediaRef; kind: MediaKind } | { ok: false; problem: string };
+
+const MEDIA_ID = /^med_[A-Za-z0-9]+$/;
+const VIDEO_EXT = /\.(mp4|mov|m4v|mpeg|mpg|webm)$/i;
+const IMAGE_EXT = /\.(jpe?g|png|webp|heic)$/i;
+
+/** Splits a Media cell into its entries. */
+export function splitMedia(cell: string): string[] {
+  return cell
+    .split(/[,\n\r]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function ipv4Private(ip: string): boolean {
+  const [a = 0, b = 0] = ip.split('.').map(Number);
+  return (
+    a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a >= 224
+  );
+}
+
+/** True for loopback, private, link-local, CGNAT and other non-public hosts (names and literal IPs). */
+export function isNonPublicHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) return true;
+  const family = isIP(host);
+  if (family === 4) return ipv4Private(host);
+  if (family === 6) {
+    if (host === '::' || host === '::1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+    if (mapped?.[1]) return ipv4Private(mapped[1]);
+    if (host.startsWith('::ffff:')) return true; // hex-written mapped IPv4: refuse rather than decode
+    return /^f[cd]/.test(host) || /^fe[89ab]/.test(host);
+  }
+  return !host.includes('.');
+}
+
+/** True for Google Drive / Docs share links, which open a viewer page rather than the file. */
+export function isDriveShareLink(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return host === 'drive.google.com' || host === 'docs.google.com' || host === 'photos.app.goo.gl' || host === 'photos.google.com';
+}
+
+/** Guesses what a URL points at from its extension. */
+export function mediaKindOf(url: URL): MediaKind {
+  const path = url.pathname;
+  if (VIDEO_EXT.test(path)) return 'video';
+  if (/\.gif$/i.test(path)) return 'gif';
+  if (/\.pdf$/i.test(path)) return 'document';
+  if (IMAGE_EXT.test(path)) return 'image';
+  return 'image';
+}
+
+/** Parses one Media entry. */
+export function parseMediaEntry(entry: string): MediaEntry {
+  if (MEDIA_ID.test(entry)) return { ok: true, ref: { id: entry }, kind: 'unknown' };
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return { ok: false, problem: `"${short(entry)}" is neither an https URL nor a Postato media id (med_…).` };
+  }
+  if (url.protocol !== 'https:') return { ok: false, problem: `"${short(entry)}" must use https:// (Postato refuses other links).` };
+  if (url.username || url.password) return { ok: false, problem: `"${short(entry)}" carries a user name or password: use a public link without credentials.` };
+  if (isNonPublicHost(url.hostname)) {
+    return { ok: false, problem: `"${short(entry)}" points at a private, loopback or link-local address that Postato cannot reach: use a public URL.` };
+  }
+  if (isDriveShareLink(url)) {
+    return {
+      ok: false,
+      problem: `"${short(entry)}" is a Google Drive/Photos share link, which opens a viewer page, not the file itself: upload the file to Postato (use its med_… id) or use a direct public link to the file.`,
+    };
+  }
+  const kind = mediaKindOf(url);
+  const type = kind === 'video' ? 'video' : kind === 'document' ? 'document' : 'image';
+  return { ok: true, ref: { url: url.toString(), type }, kind };
+}
+
+function short(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}…` : s;
+}

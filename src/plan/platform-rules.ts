@@ -1,0 +1,129 @@
+/**
+ * Per-platform rules from the Postato docs (postato-api.md §10): post types and their defaults, text limits,
+ * media counts, and daily caps. A table, so another platform joins by adding a row.
+ */
+import { parseTweet } from 'twitter-text';
+import type { Platform } from '../postato/types';
+
+/** What a media reference is, as far as the sheet tells us (`unknown` for Postato media ids). */
+export type MediaKind = 'image' | 'video' | 'gif' | 'document' | 'unknown';
+
+export interface PlatformRule {
+  label: string;
+  postTypes: readonly string[];
+  /** Maximum text length per post (per tweet on X). */
+  textLimit: number;
+  /** Whether Content must hold text. */
+  textRequired: boolean;
+  /** Posts per account per calendar day above which the platform is likely to refuse or throttle. */
+  dailyCap?: number;
+}
+
+/** The platforms the sheet accepts. */
+export const PLATFORM_RULES: Record<Platform, PlatformRule> = {
+  twitter: { label: 'X', postTypes: ['tweet', 'thread'], textLimit: 280, textRequired: false },
+  instagram: { label: 'Instagram', postTypes: ['feed', 'reel', 'story', 'carousel'], textLimit: 2200, textRequired: false, dailyCap: 25 },
+  linkedin: { label: 'LinkedIn', postTypes: ['post', 'document'], textLimit: 3000, textRequired: true },
+  tiktok: { label: 'TikTok', postTypes: ['video', 'photo'], textLimit: 2200, textRequired: false },
+  youtube: { label: 'YouTube', postTypes: ['video', 'short'], textLimit: 5000, textRequired: false },
+};
+
+/** Spellings users write in the Platform column. */
+const PLATFORM_ALIASES: Record<string, Platform> = {
+  x: 'twitter',
+  twitter: 'twitter',
+  'twitter/x': 'twitter',
+  'x/twitter': 'twitter',
+  instagram: 'instagram',
+  ig: 'instagram',
+  linkedin: 'linkedin',
+  tiktok: 'tiktok',
+  'tik tok': 'tiktok',
+  youtube: 'youtube',
+  yt: 'youtube',
+};
+
+/** The platform a cell names, or null. `x` is twitter. */
+export function parsePlatform(text: string): Platform | null {
+  return PLATFORM_ALIASES[text.trim().toLowerCase()] ?? null;
+}
+
+/** Post type used when the cell is blank. */
+export function defaultPostType(platform: Platform, parts: number, mediaCount: number): string {
+  switch (platform) {
+    case 'twitter':
+      return parts > 1 ? 'thread' : 'tweet';
+    case 'instagram':
+      return mediaCount >= 2 ? 'carousel' : 'feed';
+    case 'linkedin':
+      return 'post';
+    case 'tiktok':
+      return 'video';
+    case 'youtube':
+      return 'video';
+  }
+}
+
+/** Length of a text as the platform counts it: X weighs URLs, emoji and CJK (twitter-text); others count code points. */
+export function textLength(platform: Platform, text: string): number {
+  if (platform === 'twitter') return parseTweet(text).weightedLength;
+  return [...text].length;
+}
+
+/** Checks the media of one post (or one tweet) against the rules; returns problems as sentences. */
+export function checkMedia(platform: Platform, postType: string, kinds: MediaKind[]): string[] {
+  const n = kinds.length;
+  const videos = kinds.filter((k) => k === 'video').length;
+  const gifs = kinds.filter((k) => k === 'gif').length;
+  const docs = kinds.filter((k) => k === 'document').length;
+  const problems: string[] = [];
+  const noDocs = () => {
+    if (docs > 0) problems.push(`${PLATFORM_RULES[platform].label} ${postType} posts cannot carry documents (PDF).`);
+  };
+  switch (platform) {
+    case 'twitter':
+      noDocs();
+      if (videos + gifs > 0 && n > 1) problems.push('A tweet carries up to 4 images, or 1 video, or 1 GIF: remove the extra media.');
+      else if (n > 4) problems.push(`A tweet carries at most 4 images; this one has ${n}.`);
+      break;
+    case 'instagram':
+      noDocs();
+      if (postType === 'carousel') {
+        if (n < 2 || n > 10) problems.push(`An Instagram carousel needs 2 to 10 media items; this one has ${n}.`);
+      } else if (n !== 1) {
+        problems.push(`An Instagram ${postType} needs exactly 1 ${postType === 'reel' ? 'video' : 'image or video'}; this one has ${n}.`);
+      } else if (postType === 'reel' && kinds[0] !== 'video' && kinds[0] !== 'unknown') {
+        problems.push('An Instagram reel needs a video, not an image.');
+      }
+      break;
+    case 'linkedin':
+      if (postType === 'document') {
+        if (n !== 1) problems.push(`A LinkedIn document post needs exactly 1 PDF; this one has ${n} media items.`);
+        else if (kinds[0] !== 'document' && kinds[0] !== 'unknown') problems.push('A LinkedIn document post needs a PDF.');
+      } else {
+        noDocs();
+        if (videos > 0 && n > 1) problems.push('A LinkedIn post carries up to 9 images or 1 video: remove the extra media.');
+        else if (n > 9) problems.push(`A LinkedIn post carries at most 9 images; this one has ${n}.`);
+      }
+      break;
+    case 'tiktok':
+      noDocs();
+      if (postType === 'photo') {
+        if (n < 2 || n > 35) problems.push(`A TikTok photo post needs 2 to 35 images; this one has ${n}.`);
+        else if (videos > 0) problems.push('A TikTok photo post takes images only.');
+      } else if (n !== 1) problems.push(`A TikTok video post needs exactly 1 video; this one has ${n} media items.`);
+      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push('A TikTok video post needs a video, not an image.');
+      break;
+    case 'youtube':
+      noDocs();
+      if (n !== 1) problems.push(`A YouTube ${postType} needs exactly 1 video; this one has ${n} media items.`);
+      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push(`A YouTube ${postType} needs a video, not an image.`);
+      break;
+  }
+  return problems;
+}
+
+/** At most this many parts in an X thread. */
+export const MAX_THREAD_PARTS = 25;
+/** YouTube titles are required and at most this long. */
+export const YOUTUBE_TITLE_LIMIT = 100;

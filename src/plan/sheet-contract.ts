@@ -1,0 +1,98 @@
+/**
+ * The sheet contract: which columns a campaign sheet has, the header aliases we accept, and how a header row is
+ * matched to column indexes. Header names are compared case-insensitively after collapsing spaces and punctuation.
+ */
+import type { CellValue } from '../../appsscript/shared/contract';
+
+/** Columns the user fills in. */
+export const INPUT_COLUMNS = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options'] as const;
+/** Columns the service writes, added at the right when missing. */
+export const OUTPUT_COLUMNS = ['Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'] as const;
+/** Columns a sheet must have for a run to make sense. */
+export const REQUIRED_COLUMNS = ['Platform', 'Account', 'Content'] as const;
+
+export type InputColumn = (typeof INPUT_COLUMNS)[number];
+export type OutputColumn = (typeof OUTPUT_COLUMNS)[number];
+export type ColumnName = InputColumn | OutputColumn;
+
+/** Accepted spellings per column (already normalised); the contract name itself is always accepted. */
+export const COLUMN_ALIASES: Record<ColumnName, string[]> = {
+  Key: ['key', 'row key', 'row id', 'id'],
+  Platform: ['platform', 'network', 'channel', 'social network'],
+  Account: ['account', 'account id', 'handle', 'username', 'profile'],
+  'Post type': ['post type', 'posttype', 'type', 'format'],
+  Content: ['content', 'text', 'caption', 'body', 'copy', 'post text', 'description'],
+  Media: ['media', 'media urls', 'media url', 'images', 'image', 'video', 'attachments'],
+  'Scheduled at': ['scheduled at', 'schedule', 'scheduled', 'scheduled time', 'publish at', 'post at', 'date', 'datetime', 'date time', 'when'],
+  'Time zone': ['time zone', 'timezone', 'tz', 'zone'],
+  Title: ['title', 'video title', 'youtube title'],
+  Options: ['options', 'options json', 'json'],
+  Status: ['status'],
+  'Post ID': ['post id', 'postid', 'postato id', 'postato post id'],
+  Error: ['error', 'errors', 'last error'],
+  'Scheduled (UTC)': ['scheduled (utc)', 'scheduled utc', 'utc'],
+  Link: ['link', 'post link', 'post url', 'permalink', 'url'],
+  Run: ['run', 'run id'],
+  Updated: ['updated', 'updated at', 'last updated'],
+};
+
+/** Lower-cases, trims, and turns `_`, `-` and runs of whitespace into single spaces. */
+export function normaliseHeader(value: CellValue): string {
+  return String(value ?? '')
+    .toLowerCase()
+    .replace(/[_\-\s]+/g, ' ')
+    .trim();
+}
+
+const ALIAS_TO_COLUMN = new Map<string, ColumnName>();
+for (const [column, aliases] of Object.entries(COLUMN_ALIASES) as [ColumnName, string[]][]) {
+  ALIAS_TO_COLUMN.set(normaliseHeader(column), column);
+  for (const alias of aliases) ALIAS_TO_COLUMN.set(alias, column);
+}
+
+/** The result of matching a header row: where each known column is, and what was not understood. */
+export interface ColumnMap {
+  /** 0-based index of each recognised column (the first match wins). */
+  index: Partial<Record<ColumnName, number>>;
+  /** Header cells that matched no column, as written. */
+  unknown: string[];
+  /** Columns that appear more than once; only the first is read. */
+  duplicates: ColumnName[];
+  /** Required columns that are missing. */
+  missing: ColumnName[];
+}
+
+/** Matches a header row to the contract's columns. */
+export function mapHeader(header: CellValue[]): ColumnMap {
+  const index: Partial<Record<ColumnName, number>> = {};
+  const unknown: string[] = [];
+  const duplicates: ColumnName[] = [];
+  header.forEach((cell, i) => {
+    const name = normaliseHeader(cell);
+    if (name === '') return;
+    const column = ALIAS_TO_COLUMN.get(name);
+    if (!column) {
+      unknown.push(String(cell).trim());
+      return;
+    }
+    if (index[column] === undefined) index[column] = i;
+    else if (!duplicates.includes(column)) duplicates.push(column);
+  });
+  const missing = REQUIRED_COLUMNS.filter((c) => index[c] === undefined);
+  return { index, unknown, duplicates, missing };
+}
+
+/** Reads one column of a row as trimmed text ('' when absent or blank). Numbers and booleans become text. */
+export function cellText(values: CellValue[], map: ColumnMap, column: ColumnName): string {
+  const raw = cellRaw(values, map, column);
+  if (raw === null || raw === undefined) return '';
+  return String(raw).trim();
+}
+
+/** Reads one column of a row as sent, or null when absent. */
+export function cellRaw(values: CellValue[], map: ColumnMap, column: ColumnName): CellValue {
+  const i = map.index[column];
+  if (i === undefined) return null;
+  const v = values[i];
+  return v === undefined ? null : v;
+}

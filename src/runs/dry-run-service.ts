@@ -1,0 +1,38 @@
+/**
+ * The dry-run service: gathers what the pure planner needs (now, Postato's accounts and scheduled posts, the
+ * ledger's known posts), runs it, and shapes the answer. Publish calls planRun too, so it sends exactly this plan.
+ */
+import type { DryRunResponse, RunRequest } from '../../appsscript/shared/contract';
+import type { Clock } from '../clock';
+import { planSheet, type PlanDefaults, type PlannedRun } from '../plan/sheet-planner';
+import { cellText, mapHeader } from '../plan/sheet-contract';
+import type { KnownPost, KnownPostsPort, PostatoReadPort } from './dry-run-ports';
+
+export type { PlannedRow, PlannedRun } from '../plan/sheet-planner';
+export type { ResolvedPlanSettings } from '../../appsscript/shared/contract';
+
+/** What planRun reads besides the request. */
+export interface PlanContext {
+  clock: Clock;
+  postato?: PostatoReadPort | null;
+  knownPosts?: KnownPostsPort | null;
+  defaults: PlanDefaults;
+}
+
+/** Plans a run: validates every row, places every post, reports. Throws only for a bad sheet or a refused API key. */
+export async function planRun(request: RunRequest, ctx: PlanContext): Promise<PlannedRun> {
+  const nowMs = ctx.clock.now();
+  const map = mapHeader(request.header);
+  const keys = [...new Set(request.rows.map((r) => cellText(r.values, map, 'Key')).filter((k) => k !== ''))];
+  const [accounts, scheduledPosts, knownPosts] = await Promise.all([
+    ctx.postato ? ctx.postato.listAccounts(request.workspaceId) : Promise.resolve(null),
+    ctx.postato ? ctx.postato.listScheduledPosts(request.workspaceId) : Promise.resolve(null),
+    ctx.knownPosts && keys.length > 0 ? ctx.knownPosts.knownPosts(request.spreadsheetId, keys) : Promise.resolve(new Map<string, KnownPost>()),
+  ]);
+  return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts });
+}
+
+/** The dry-run answer for the add-on. */
+export function toDryRunResponse(planned: PlannedRun): DryRunResponse {
+  return { mode: 'dry-run', rows: planned.rows.map((r) => r.verdict), summary: planned.summary, settings: planned.settings };
+}

@@ -1,0 +1,57 @@
+/**
+ * Opens the ledger database named by DATABASE_URL: `sqlite:<path>` or a plain path → better-sqlite3 in WAL mode,
+ * `postgres://…` → pg. Runs the migrations before returning, so callers always see the latest schema.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { LedgerDatabase } from './ledger-schema';
+import { migrateLedger } from './ledger-migrations';
+
+/** An open ledger database; `sqlite` is set on the embedded tier (the SQLite pacer shares it). */
+export interface LedgerDb {
+  db: Kysely<LedgerDatabase>;
+  dialect: 'sqlite' | 'postgres';
+  sqlite?: BetterSqlite3.Database;
+  close(): Promise<void>;
+}
+
+/** The SQLite file path of a DATABASE_URL, or null when it names PostgreSQL. */
+export function sqlitePathOf(databaseUrl: string): string | null {
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) return null;
+  return databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : databaseUrl;
+}
+
+/** Opens (creating when needed) and migrates the ledger. */
+export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
+  const file = sqlitePathOf(databaseUrl);
+  if (file === null) {
+    // Loaded lazily so the embedded tier never needs pg at run time.
+    const { Pool, types } = await import('pg');
+    // Times are millisecond integers in bigint columns; pg would hand them back as strings.
+    types.setTypeParser(20, (v) => Number(v));
+    const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+    const db = new Kysely<LedgerDatabase>({ dialect: new PostgresDialect({ pool }) });
+    await migrateLedger(db as Kysely<unknown>);
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  if (file !== ':memory:' && file !== '') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new BetterSqlite3(file === '' ? ':memory:' : file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrateLedger(db as Kysely<unknown>);
+  let closed = false;
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

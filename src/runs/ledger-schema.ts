@@ -1,0 +1,139 @@
+/**
+ * Table types of the ledger, shared by the migrations and every query. Portable across SQLite and PostgreSQL:
+ * JSON is stored as text, times as integer milliseconds, booleans as 0/1.
+ */
+/** Row states: pending → sending → created | updated | cancelled | failed | skipped. */
+export type RowState = 'pending' | 'sending' | 'created' | 'updated' | 'cancelled' | 'failed' | 'skipped';
+
+/** What a row's call does at Postato. */
+export type RowKind = 'create' | 'update' | 'cancel' | 'none';
+
+/** Outcome of one recorded Postato call. `pending` and `unknown` are unresolved: they must be replayed exactly. */
+export type AttemptOutcome = 'pending' | 'unknown' | 'ok' | 'failed' | 'rate_limited' | 'retryable' | 'in_use' | 'resolved';
+
+export interface RunsTable {
+  id: string;
+  owner_subject: string;
+  mode: string;
+  state: string;
+  spreadsheet_id: string;
+  sheet_name: string;
+  sheet_id: number;
+  workspace_id: string;
+  tenant_id: string;
+  /** The Postato API key sealed with the key vault; null once the run has ended. */
+  api_key_sealed: string | null;
+  total: number;
+  summary_json: string | null;
+  created_at: number;
+  started_at: number;
+  finished_at: number | null;
+}
+
+export interface RunRowsTable {
+  id: string;
+  run_id: string;
+  /** Insertion order inside the run, so rows go out in sheet order. */
+  ordinal: number;
+  spreadsheet_id: string;
+  tenant_id: string;
+  row_key: string;
+  row_number: number | null;
+  kind: string;
+  state: string;
+  /** Exact JSON of the create body or the patch for this row (null for rows not sent). */
+  body_json: string | null;
+  post_id: string | null;
+  /** Calls that failed in a retryable way (5xx, timeout); 429 does not count. */
+  failures: number;
+  /** 1 once a call was made for this row. */
+  sent: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  sheet_status: string | null;
+  error: string | null;
+  scheduled_at: string | null;
+  link: string | null;
+  /** Global monotonic sequence of the last result change (the status cursor). */
+  result_seq: number;
+  /** Version of the row's result; the write-back clears only the version it wrote. */
+  version: number;
+  written_version: number;
+  /** 1 when the write-back found the row key gone from the sheet. */
+  removed: number;
+  updated_at: number;
+}
+
+export interface AttemptsTable {
+  id: string;
+  row_id: string;
+  run_id: string;
+  spreadsheet_id: string;
+  row_key: string;
+  kind: string;
+  idempotency_key: string | null;
+  body: string | null;
+  started_at: number;
+  finished_at: number | null;
+  outcome: string;
+  http_status: number | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface PostsByRowTable {
+  spreadsheet_id: string;
+  row_key: string;
+  post_id: string;
+  workspace_id: string;
+  body_hash: string | null;
+  scheduled_at: string | null;
+  status: string | null;
+  link: string | null;
+  updated_at: number;
+}
+
+export interface ActiveSheetsTable {
+  spreadsheet_id: string;
+  run_id: string;
+  created_at: number;
+}
+
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
+export interface WebhookEventsTable {
+  event_id: string;
+  received_at: number;
+}
+
+export interface WebhookSecretsTable {
+  id: string;
+  workspace_id: string;
+  secret: string;
+  webhook_id: string | null;
+  created_at: number;
+}
+
+export interface SheetAccessTable {
+  spreadsheet_id: string;
+  ok: number;
+  message: string | null;
+  updated_at: number;
+}
+
+/** The whole ledger database. */
+export interface LedgerDatabase {
+  runs: RunsTable;
+  run_rows: RunRowsTable;
+  attempts: AttemptsTable;
+  posts_by_row: PostsByRowTable;
+  active_sheets: ActiveSheetsTable;
+  counters: CountersTable;
+  webhook_events: WebhookEventsTable;
+  webhook_secrets: WebhookSecretsTable;
+  sheet_access: SheetAccessTable;
+}

@@ -1,0 +1,286 @@
+/**
+ * One attempt for one claimed row: create, update or cancel a post at Postato, with the attempt recorded in the
+ * ledger before the call and its outcome after. Both dispatcher adapters (embedded loop, BullMQ) call processRow.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { SheetStatus } from '../../appsscript/shared/contract';
+import { PostatoError } from '../postato/postato-errors';
+import type { Post } from '../postato/postato-client';
+import type { CreatePostBody, UpdatePostBody } from '../postato/types';
+import { canonicalJson, idempotencyKeyFor } from './idempotency-key';
+import type { KeyVault } from './key-vault';
+import type { PaceKind, TenantPacer } from './tenant-pacer';
+import type { RowKind } from './ledger-schema';
+import { ACTIVE_RUN_STATES, type RunLedger, type RunRecord, type RunRowRecord } from './run-ledger';
+import type { RunState } from '../../appsscript/shared/contract';
+
+/** The Postato calls the step makes (PostatoClient satisfies it; one client per API key). */
+export interface PostatoWriter {
+  createPost(ws: string, body: CreatePostBody, idempotencyKey: string, o?: { retry?: { maxAttempts?: number } }): Promise<{ post: Post; replayed: boolean }>;
+  getPost(ws: string, postId: string, o?: { retry?: { maxAttempts?: number } }): Promise<Post>;
+  updatePost(ws: string, postId: string, patch: UpdatePostBody, o?: { retry?: { maxAttempts?: number } }): Promise<Post>;
+  cancelPost(ws: string, postId: string, o?: { retry?: { maxAttempts?: number } }): Promise<void>;
+}
+
+export interface PublishStepDeps {
+  ledger: RunLedger;
+  pacer: TenantPacer;
+  vault: KeyVault;
+  clock: Clock;
+  logger: Logger;
+  /** Builds a client for an API key (maxAttempts 1: every attempt is the dispatcher's and is recorded). */
+  clientFor(apiKey: string): PostatoWriter;
+  /** Retryable failures (5xx, timeouts) before a row is FAILED (POSTATO_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** First backoff delay; doubles per failure, full jitter, capped at backoffCapMs. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  random?: () => number;
+}
+
+/** What happened to a row: finished (any final state) or deferred to `retryAtMs`; `tenantBlockedUntil` after 429/pacer. */
+export type StepResult = { kind: 'finished' } | { kind: 'deferred'; retryAtMs: number; tenantBlockedUntil?: number };
+
+/** sha256 of a canonical body: what the ledger remembers to tell changed rows apart. */
+export function bodyHash(bodyText: string): string {
+  return createHash('sha256').update(bodyText, 'utf8').digest('hex');
+}
+
+const ONE_TRY = { retry: { maxAttempts: 1 } };
+
+function statusOfPost(post: Post): SheetStatus {
+  if (post.status === 'published') return 'PUBLISHED';
+  if (post.status === 'failed') return 'DELIVERY FAILED';
+  if (post.status === 'cancelled') return 'CANCELLED';
+  if (post.status === 'scheduled' || post.status === 'draft') return 'SCHEDULED';
+  return 'QUEUED';
+}
+
+function contentItems(content: string | unknown[] | undefined, media?: unknown): string {
+  if (content === undefined) return '';
+  const items = typeof content === 'string' ? [{ text: content, ...(media ? { media } : {}) }] : content;
+  return canonicalJson(items);
+}
+
+/** Creates the step; `processRow(row)` does one attempt for a row the caller has claimed (leased). */
+export function createPublishStep(deps: PublishStepDeps) {
+  const base = deps.backoffBaseMs ?? 1000;
+  const cap = deps.backoffCapMs ?? 60_000;
+  const random = deps.random ?? Math.random;
+  const log = deps.logger.child({ component: 'publish-step' });
+
+  const backoff = (failures: number) => Math.round(random() * Math.min(cap, base * 2 ** Math.max(0, failures - 1))) + Math.round(base / 2);
+
+  async function fail(row: RunRowRecord, message: string): Promise<StepResult> {
+    await deps.ledger.setResult(row.id, { state: 'failed', sheetStatus: 'FAILED', error: message });
+    return { kind: 'finished' };
+  }
+
+  function apiKeyOf(run: RunRecord): string | null {
+    if (!run.api_key_sealed) return null;
+    try {
+      return deps.vault.decrypt(run.api_key_sealed);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Records a failed call and decides: retry later, pause the tenant, or fail the row. */
+  async function onError(row: RunRowRecord, attemptId: string, kind: RowKind, err: unknown): Promise<StepResult> {
+    const now = deps.clock.now();
+    const paceKind: PaceKind = kind === 'create' ? 'create' : 'write';
+    const e = err instanceof PostatoError ? err : undefined;
+    if (e?.code === 'rate_limited') {
+      const until = now + Math.max(e.retryAfterMs ?? 1000, 100);
+      await deps.pacer.pause(row.tenant_id, paceKind, until);
+      await deps.ledger.finishAttempt(attemptId, row, 'rate_limited', { httpStatus: 429, errorCode: e.code, definite: false });
+      await deps.ledger.release(row.id, until, { state: 'pending' });
+      return { kind: 'deferred', retryAtMs: until, tenantBlockedUntil: until };
+    }
+    const retryable = !e || e.outcomeUnknown || e.retryable || e.code === 'idempotency_key_in_use';
+    if (retryable) {
+      const unknown = !e || e.outcomeUnknown || e.code === 'idempotency_key_in_use';
+      await deps.ledger.finishAttempt(attemptId, row, unknown ? 'unknown' : 'retryable', {
+        httpStatus: e?.httpStatus,
+        errorCode: e?.code ?? 'unexpected',
+        errorMessage: e?.message ?? String((err as Error)?.message ?? err),
+        definite: false,
+      });
+      const failures = row.failures + 1;
+      if (failures >= deps.maxAttempts) {
+        const why = e?.userMessage ?? 'Postato did not answer.';
+        const message =
+          kind === 'create'
+            ? `${why} Gave up after ${failures} tries. If Postato did create it, publishing again finds it and never posts twice.`
+            : `${why} Gave up after ${failures} tries. Run it again later.`;
+        return fail(row, message);
+      }
+      const wait = Math.max(backoff(failures), e?.retryAfterMs ?? 0);
+      await deps.ledger.release(row.id, now + wait, { state: 'pending', failuresDelta: 1 });
+      return { kind: 'deferred', retryAtMs: now + wait };
+    }
+    await deps.ledger.finishAttempt(attemptId, row, 'failed', { httpStatus: e.httpStatus, errorCode: e.code, errorMessage: e.message, definite: true });
+    return fail(row, e.userMessage);
+  }
+
+  async function paced(row: RunRowRecord, kind: PaceKind): Promise<StepResult | null> {
+    const permit = await deps.pacer.tryAcquire(row.tenant_id, kind);
+    if (permit.ok) return null;
+    await deps.ledger.release(row.id, permit.retryAtMs);
+    return { kind: 'deferred', retryAtMs: permit.retryAtMs, tenantBlockedUntil: permit.retryAtMs };
+  }
+
+  async function create(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
+    const known = await deps.ledger.knownPost(row.spreadsheet_id, row.row_key);
+    if (known) {
+      // The ledger already holds a post for this sheet row (an earlier run or a lost answer resolved since): never create again.
+      await deps.ledger.setResult(row.id, { state: 'skipped', postId: known.post_id, sheetStatus: (known.status as SheetStatus | null) ?? 'SCHEDULED', error: '' });
+      return { kind: 'finished' };
+    }
+    const unresolved = await deps.ledger.unresolvedCreate(row.spreadsheet_id, row.row_key);
+    let bodyText: string;
+    let key: string;
+    if (unresolved?.body && unresolved.idempotency_key) {
+      // An earlier call's outcome is unknown: replay it byte for byte before this row may be sent with new content.
+      bodyText = unresolved.body;
+      key = unresolved.idempotency_key;
+    } else {
+      if (!row.body_json) return fail(row, 'Internal error: this row has no post to send. Run the dry run again.');
+      bodyText = canonicalJson(JSON.parse(row.body_json));
+      key = idempotencyKeyFor({ workspaceId: run.workspace_id, spreadsheetId: row.spreadsheet_id, rowKey: row.row_key, body: JSON.parse(bodyText) });
+    }
+    const wait = await paced(row, 'create');
+    if (wait) return wait;
+    const attemptId = await deps.ledger.beginAttempt(row, { kind: 'create', idempotencyKey: key, body: bodyText });
+    let post: Post;
+    try {
+      ({ post } = await client.createPost(run.workspace_id, JSON.parse(bodyText) as CreatePostBody, key, ONE_TRY));
+    } catch (err) {
+      return onError(row, attemptId, 'create', err);
+    }
+    const stale = row.body_json !== null && canonicalJson(JSON.parse(row.body_json)) !== bodyText;
+    await deps.ledger.db.transaction().execute(async (trx) => {
+      await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 201, definite: true }, trx);
+      await deps.ledger.rememberPost(trx, {
+        spreadsheetId: row.spreadsheet_id,
+        rowKey: row.row_key,
+        postId: post.id,
+        workspaceId: run.workspace_id,
+        bodyHash: bodyHash(bodyText),
+        scheduledAt: post.scheduledAt ?? null,
+        status: statusOfPost(post),
+      });
+      await deps.ledger.setResult(
+        row.id,
+        {
+          state: 'created',
+          sheetStatus: statusOfPost(post),
+          postId: post.id,
+          scheduledAt: post.scheduledAt ?? null,
+          error: stale ? 'Created with the content of an earlier attempt whose answer was lost. Use Reschedule to apply your edits.' : '',
+        },
+        trx,
+      );
+    });
+    return { kind: 'finished' };
+  }
+
+  async function update(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
+    if (!row.post_id || !row.body_json) return fail(row, 'Internal error: this row has no post to update. Run the dry run again.');
+    const target = JSON.parse(row.body_json) as CreatePostBody;
+    const patch: UpdatePostBody = { content: target.content, ...(target.media ? { media: target.media } : {}), ...(target.scheduledAt ? { scheduledAt: target.scheduledAt } : {}) };
+    let current: Post;
+    try {
+      current = await client.getPost(run.workspace_id, row.post_id, ONE_TRY);
+    } catch (err) {
+      const attemptId = await deps.ledger.beginAttempt(row, { kind: 'update', idempotencyKey: null, body: null });
+      return onError(row, attemptId, 'update', err);
+    }
+    const sameTime = (current.scheduledAt ? Date.parse(current.scheduledAt) : NaN) === (target.scheduledAt ? Date.parse(target.scheduledAt) : NaN);
+    const sameContent = contentItems(current.content, current.media) === contentItems(target.content, target.media);
+    if (sameTime && sameContent) {
+      await deps.ledger.setResult(row.id, { state: 'skipped', sheetStatus: null, postId: row.post_id });
+      return { kind: 'finished' };
+    }
+    const wait = await paced(row, 'write');
+    if (wait) return wait;
+    const patchText = canonicalJson(patch);
+    const attemptId = await deps.ledger.beginAttempt(row, { kind: 'update', idempotencyKey: null, body: patchText });
+    let post: Post;
+    try {
+      post = await client.updatePost(run.workspace_id, row.post_id, patch, ONE_TRY);
+    } catch (err) {
+      return onError(row, attemptId, 'update', err);
+    }
+    await deps.ledger.db.transaction().execute(async (trx) => {
+      await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 200, definite: true }, trx);
+      await deps.ledger.rememberPost(trx, {
+        spreadsheetId: row.spreadsheet_id,
+        rowKey: row.row_key,
+        postId: post.id,
+        workspaceId: run.workspace_id,
+        bodyHash: bodyHash(canonicalJson(target)),
+        scheduledAt: post.scheduledAt ?? null,
+        status: statusOfPost(post),
+      });
+      await deps.ledger.setResult(row.id, { state: 'updated', sheetStatus: statusOfPost(post), scheduledAt: post.scheduledAt ?? null, error: '' }, trx);
+    });
+    return { kind: 'finished' };
+  }
+
+  async function cancel(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
+    if (!row.post_id) return fail(row, 'This row has no Post ID, so there is nothing to unschedule.');
+    const wait = await paced(row, 'write');
+    if (wait) return wait;
+    const attemptId = await deps.ledger.beginAttempt(row, { kind: 'cancel', idempotencyKey: null, body: null });
+    try {
+      await client.cancelPost(run.workspace_id, row.post_id, ONE_TRY);
+    } catch (err) {
+      if (err instanceof PostatoError && err.code === 'not_found') {
+        // A lost answer to an earlier DELETE also ends in 404: the post then reads back as cancelled.
+        const post = await client.getPost(run.workspace_id, row.post_id, ONE_TRY).catch(() => undefined);
+        if (post?.status !== 'cancelled') return onError(row, attemptId, 'cancel', err);
+      } else {
+        return onError(row, attemptId, 'cancel', err);
+      }
+    }
+    await deps.ledger.db.transaction().execute(async (trx) => {
+      await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 200, definite: true }, trx);
+      await deps.ledger.rememberPost(trx, { spreadsheetId: row.spreadsheet_id, rowKey: row.row_key, postId: row.post_id!, workspaceId: run.workspace_id, status: 'CANCELLED' });
+      await deps.ledger.setResult(row.id, { state: 'cancelled', sheetStatus: 'CANCELLED', error: '' }, trx);
+    });
+    return { kind: 'finished' };
+  }
+
+  /** One attempt for a claimed row. Never throws for Postato errors: they are recorded and decided here. */
+  async function processRow(row: RunRowRecord): Promise<StepResult> {
+    const run = await deps.ledger.getRun(row.run_id);
+    if (!run) return fail(row, 'Internal error: the run of this row is missing.');
+    if (!ACTIVE_RUN_STATES.includes(run.state as RunState)) {
+      // Cancelled while this row's call was in flight: send nothing more; an unknown outcome is resolved by a later run.
+      return fail(row, 'The run was cancelled while this row was being sent; it may have been created. Publish again to check.');
+    }
+    const apiKey = apiKeyOf(run);
+    if (!apiKey) {
+      return fail(row, 'The run lost its Postato API key (the service restarted without KEY_ENCRYPTION_KEY). Publish again to send this row.');
+    }
+    const client = deps.clientFor(apiKey);
+    try {
+      if (row.kind === 'create') return await create(row, run, client);
+      if (row.kind === 'update') return await update(row, run, client);
+      if (row.kind === 'cancel') return await cancel(row, run, client);
+      return fail(row, 'Internal error: unknown row kind.');
+    } catch (err) {
+      log.error({ err: { message: (err as Error)?.message }, rowId: row.id }, 'publish step failed unexpectedly');
+      await deps.ledger.release(row.id, deps.clock.now() + backoff(row.failures + 1), { failuresDelta: 1 });
+      return { kind: 'deferred', retryAtMs: deps.clock.now() + base };
+    }
+  }
+
+  return { processRow };
+}
+
+/** The step's public shape. */
+export type PublishStep = ReturnType<typeof createPublishStep>;

@@ -1,0 +1,507 @@
+/**
+ * The ledger's queries for runs and rows: committing a run, claiming due rows with leases, recording every attempt
+ * before and after its call, and reading progress. Written in portable kysely so the same code runs on PostgreSQL.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../clock';
+import { ConflictError } from '../errors';
+import type { SheetStatus, RunCounts, RowResult, RunState } from '../../appsscript/shared/contract';
+import type { AttemptOutcome, LedgerDatabase, RowKind, RowState, RunRowsTable, RunsTable } from './ledger-schema';
+
+type Db = Kysely<LedgerDatabase> | Transaction<LedgerDatabase>;
+
+/** One row of a run as it is committed. */
+export interface NewRunRow {
+  rowKey: string;
+  rowNumber: number | null;
+  kind: RowKind;
+  state: Extract<RowState, 'pending' | 'skipped' | 'failed'>;
+  bodyJson?: string;
+  postId?: string;
+  /** Result shown in the sheet from the start (INVALID rows, restored Post IDs); absent = nothing to write yet. */
+  sheetStatus?: SheetStatus | null;
+  error?: string;
+  scheduledAt?: string;
+  /** True when this initial result must be written to the sheet. */
+  writeBack: boolean;
+}
+
+/** A run as it is committed. */
+export interface NewRun {
+  ownerSubject: string;
+  mode: string;
+  spreadsheetId: string;
+  sheetName: string;
+  sheetId: number;
+  workspaceId: string;
+  tenantId: string;
+  apiKeySealed: string | null;
+  summaryJson?: string;
+  rows: NewRunRow[];
+}
+
+export type RunRecord = RunsTable;
+export type RunRowRecord = RunRowsTable;
+
+/** A change of a row's result; every change bumps its version and its place in the status cursor. */
+export interface ResultChange {
+  state: RowState;
+  sheetStatus?: SheetStatus | null;
+  postId?: string | null;
+  error?: string | null;
+  scheduledAt?: string | null;
+  link?: string | null;
+}
+
+/** Runs that are still working. */
+export const ACTIVE_RUN_STATES: readonly RunState[] = ['queued', 'running'];
+
+const INSERT_CHUNK = 400;
+
+/** Unguessable run ids: 128 random bits. */
+export function newRunId(): string {
+  return 'run_' + randomBytes(16).toString('base64url');
+}
+
+/** The ledger of runs, rows and attempts. */
+export class RunLedger {
+  constructor(
+    readonly db: Kysely<LedgerDatabase>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Allocates `n` consecutive result sequence numbers and returns the first. */
+  async allocateSeq(trx: Db, n = 1): Promise<number> {
+    const row = await trx
+      .updateTable('counters')
+      .set((eb) => ({ value: eb('value', '+', n) }))
+      .where('name', '=', 'result_seq')
+      .returning('value')
+      .executeTakeFirstOrThrow();
+    return Number(row.value) - n + 1;
+  }
+
+  /**
+   * Commits a run and all its rows in one transaction. A second active run of the same spreadsheet is refused,
+   * unless it is the same caller asking for the same mode: then the request joins the running one.
+   */
+  async createRun(input: NewRun): Promise<{ runId: string; joined: boolean }> {
+    const now = this.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      const active = await trx
+        .selectFrom('active_sheets')
+        .innerJoin('runs', 'runs.id', 'active_sheets.run_id')
+        .select(['runs.id', 'runs.state', 'runs.mode', 'runs.owner_subject'])
+        .where('active_sheets.spreadsheet_id', '=', input.spreadsheetId)
+        .executeTakeFirst();
+      if (active && ACTIVE_RUN_STATES.includes(active.state as RunState)) {
+        if (active.owner_subject === input.ownerSubject && active.mode === input.mode) return { runId: active.id, joined: true };
+        throw new ConflictError(
+          `This spreadsheet already has a ${active.mode} run in progress. Wait for it to finish (or cancel it) before starting a ${input.mode}.`,
+          'run_in_progress',
+          active.owner_subject === input.ownerSubject ? { runId: active.id } : undefined,
+        );
+      }
+      if (active) await trx.deleteFrom('active_sheets').where('spreadsheet_id', '=', input.spreadsheetId).execute();
+
+      const runId = newRunId();
+      const hasWork = input.rows.some((r) => r.state === 'pending');
+      await trx
+        .insertInto('runs')
+        .values({
+          id: runId,
+          owner_subject: input.ownerSubject,
+          mode: input.mode,
+          state: hasWork ? 'running' : 'done',
+          spreadsheet_id: input.spreadsheetId,
+          sheet_name: input.sheetName,
+          sheet_id: input.sheetId,
+          workspace_id: input.workspaceId,
+          tenant_id: input.tenantId,
+          api_key_sealed: hasWork ? input.apiKeySealed : null,
+          total: input.rows.length,
+          summary_json: input.summaryJson ?? null,
+          created_at: now,
+          started_at: now,
+          finished_at: hasWork ? null : now,
+        })
+        .execute();
+      if (hasWork) await trx.insertInto('active_sheets').values({ spreadsheet_id: input.spreadsheetId, run_id: runId, created_at: now }).execute();
+
+      const firstSeq = input.rows.length > 0 ? await this.allocateSeq(trx, input.rows.length) : 0;
+      for (let i = 0; i < input.rows.length; i += INSERT_CHUNK) {
+        const chunk = input.rows.slice(i, i + INSERT_CHUNK).map((r, j) => {
+          const ordinal = i + j;
+          return {
+            id: `${runId}:${ordinal}`,
+            run_id: runId,
+            ordinal,
+            spreadsheet_id: input.spreadsheetId,
+            tenant_id: input.tenantId,
+            row_key: r.rowKey,
+            row_number: r.rowNumber,
+            kind: r.kind,
+            state: r.state,
+            body_json: r.bodyJson ?? null,
+            post_id: r.postId ?? null,
+            failures: 0,
+            sent: 0,
+            next_attempt_at: now,
+            lease_owner: null,
+            lease_until: null,
+            sheet_status: r.sheetStatus ?? null,
+            error: r.error ?? null,
+            scheduled_at: r.scheduledAt ?? null,
+            link: null,
+            result_seq: firstSeq + ordinal,
+            version: r.writeBack ? 1 : 0,
+            written_version: 0,
+            removed: 0,
+            updated_at: now,
+          };
+        });
+        await trx.insertInto('run_rows').values(chunk).execute();
+      }
+      return { runId, joined: false };
+    });
+  }
+
+  /** A run by id, or undefined. */
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+  }
+
+  /** A row by id, or undefined. */
+  async getRow(rowId: string): Promise<RunRowRecord | undefined> {
+    return this.db.selectFrom('run_rows').selectAll().where('id', '=', rowId).executeTakeFirst();
+  }
+
+  /** Counts of a run's rows by outcome. */
+  async counts(runId: string): Promise<RunCounts> {
+    const rows = await this.db
+      .selectFrom('run_rows')
+      .select((eb) => ['state', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('sent').as('sent')])
+      .where('run_id', '=', runId)
+      .groupBy('state')
+      .execute();
+    const c: RunCounts = { total: 0, pending: 0, sent: 0, created: 0, failed: 0, skipped: 0 };
+    for (const r of rows) {
+      const n = Number(r.n);
+      c.total += n;
+      c.sent += Number(r.sent ?? 0);
+      if (r.state === 'pending' || r.state === 'sending') c.pending += n;
+      else if (r.state === 'created' || r.state === 'updated' || r.state === 'cancelled') c.created += n;
+      else if (r.state === 'failed') c.failed += n;
+      else c.skipped += n;
+    }
+    return c;
+  }
+
+  /** Rows whose result changed after `since` (a result sequence number), oldest first. */
+  async resultsSince(runId: string, since: number, limit: number): Promise<{ results: RowResult[]; cursor: number }> {
+    const rows = await this.db
+      .selectFrom('run_rows')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('result_seq', '>', since)
+      .orderBy('result_seq')
+      .limit(limit)
+      .execute();
+    const results: RowResult[] = [];
+    let cursor = since;
+    for (const r of rows) {
+      cursor = Math.max(cursor, Number(r.result_seq));
+      if (!r.sheet_status && !r.post_id) continue;
+      const result: RowResult = {
+        key: r.row_key,
+        rowNumber: r.row_number,
+        status: (r.sheet_status ?? statusForState(r.state as RowState)) as SheetStatus,
+        updatedAt: new Date(Number(r.updated_at)).toISOString(),
+      };
+      if (r.post_id) result.postId = r.post_id;
+      if (r.error) result.error = r.error;
+      if (r.scheduled_at) result.scheduledAtUtc = r.scheduled_at;
+      if (r.link) result.link = r.link;
+      results.push(result);
+    }
+    return { results, cursor };
+  }
+
+  /** Tenants that have rows due now and not leased by a live owner. */
+  async dueTenants(now: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('run_rows')
+      .select('tenant_id')
+      .distinct()
+      .where((eb) =>
+        eb.and([
+          eb.or([eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('state', '=', 'sending')]),
+          eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]),
+        ]),
+      )
+      .execute();
+    return rows.map((r) => r.tenant_id);
+  }
+
+  /**
+   * Claims the tenant's next due row with a lease. Rows left `sending` (a call whose outcome is not recorded) come
+   * first, so after a restart they are replayed before anything new is sent.
+   */
+  async claimNext(tenant: string, owner: string, now: number, leaseMs: number): Promise<RunRowRecord | null> {
+    return this.db.transaction().execute(async (trx) => {
+      for (const state of ['sending', 'pending'] as const) {
+        let q = trx
+          .selectFrom('run_rows')
+          .select('id')
+          .where('tenant_id', '=', tenant)
+          .where('state', '=', state)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+        if (state === 'pending') q = q.where('next_attempt_at', '<=', now);
+        const candidate = await q.orderBy('next_attempt_at').orderBy('ordinal').limit(1).executeTakeFirst();
+        if (!candidate) continue;
+        const claimed = await trx
+          .updateTable('run_rows')
+          .set({ lease_owner: owner, lease_until: now + leaseMs })
+          .where('id', '=', candidate.id)
+          .where('state', '=', state)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) === 1) {
+          return (await trx.selectFrom('run_rows').selectAll().where('id', '=', candidate.id).executeTakeFirst()) ?? null;
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Gives a claimed row back, due again at `atMs` (pacer said wait, 429, backoff). */
+  async release(rowId: string, atMs: number, patch: { state?: 'pending'; failuresDelta?: number } = {}): Promise<void> {
+    await this.db
+      .updateTable('run_rows')
+      .set((eb) => ({
+        lease_owner: null,
+        lease_until: null,
+        next_attempt_at: atMs,
+        ...(patch.state ? { state: patch.state } : {}),
+        failures: eb('failures', '+', patch.failuresDelta ?? 0),
+      }))
+      .where('id', '=', rowId)
+      .execute();
+  }
+
+  /** The post the ledger knows for a row key of a spreadsheet (from any run). */
+  async knownPost(spreadsheetId: string, rowKey: string) {
+    return this.db
+      .selectFrom('posts_by_row')
+      .selectAll()
+      .where('spreadsheet_id', '=', spreadsheetId)
+      .where('row_key', '=', rowKey)
+      .executeTakeFirst();
+  }
+
+  /** Known posts for many row keys at once (chunked to stay under bind-variable limits). */
+  async knownPostsFor(spreadsheetId: string, rowKeys: string[]) {
+    const out = [];
+    for (let i = 0; i < rowKeys.length; i += INSERT_CHUNK) {
+      const chunk = rowKeys.slice(i, i + INSERT_CHUNK);
+      if (chunk.length === 0) continue;
+      out.push(
+        ...(await this.db.selectFrom('posts_by_row').selectAll().where('spreadsheet_id', '=', spreadsheetId).where('row_key', 'in', chunk).execute()),
+      );
+    }
+    return out;
+  }
+
+  /** The latest create attempt of this sheet row whose outcome is not known; it must be replayed exactly. */
+  async unresolvedCreate(spreadsheetId: string, rowKey: string) {
+    return this.db
+      .selectFrom('attempts')
+      .selectAll()
+      .where('spreadsheet_id', '=', spreadsheetId)
+      .where('row_key', '=', rowKey)
+      .where('kind', '=', 'create')
+      .where('outcome', 'in', ['pending', 'unknown'])
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Records an attempt and marks its row sending, committed before the call is made. Returns the attempt id. */
+  async beginAttempt(row: RunRowRecord, attempt: { kind: RowKind; idempotencyKey: string | null; body: string | null }): Promise<string> {
+    const id = `${row.id}:${this.clock.now()}:${randomBytes(4).toString('hex')}`;
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('attempts')
+        .values({
+          id,
+          row_id: row.id,
+          run_id: row.run_id,
+          spreadsheet_id: row.spreadsheet_id,
+          row_key: row.row_key,
+          kind: attempt.kind,
+          idempotency_key: attempt.idempotencyKey,
+          body: attempt.body,
+          started_at: now,
+          finished_at: null,
+          outcome: 'pending',
+          http_status: null,
+          error_code: null,
+          error_message: null,
+        })
+        .execute();
+      await trx.updateTable('run_rows').set({ state: 'sending', sent: 1, updated_at: now }).where('id', '=', row.id).execute();
+    });
+    return id;
+  }
+
+  /** Records how an attempt ended. A definite answer resolves every earlier unresolved create of the same sheet row. */
+  async finishAttempt(
+    attemptId: string,
+    row: RunRowRecord,
+    outcome: AttemptOutcome,
+    info: { httpStatus?: number; errorCode?: string; errorMessage?: string; definite: boolean },
+    trx: Db = this.db,
+  ): Promise<void> {
+    const now = this.clock.now();
+    await trx
+      .updateTable('attempts')
+      .set({ outcome, finished_at: now, http_status: info.httpStatus ?? null, error_code: info.errorCode ?? null, error_message: info.errorMessage ?? null })
+      .where('id', '=', attemptId)
+      .execute();
+    if (info.definite) {
+      await trx
+        .updateTable('attempts')
+        .set({ outcome: 'resolved', finished_at: now })
+        .where('spreadsheet_id', '=', row.spreadsheet_id)
+        .where('row_key', '=', row.row_key)
+        .where('id', '!=', attemptId)
+        .where('outcome', 'in', ['pending', 'unknown'])
+        .execute();
+    }
+  }
+
+  /** Sets a row's final (or visible) result: bumps its version and cursor position and drops its lease. */
+  async setResult(rowId: string, change: ResultChange, trx?: Db): Promise<void> {
+    const run = async (t: Db) => {
+      const seq = await this.allocateSeq(t);
+      const now = this.clock.now();
+      await t
+        .updateTable('run_rows')
+        .set((eb) => ({
+          state: change.state,
+          ...(change.sheetStatus !== undefined ? { sheet_status: change.sheetStatus } : {}),
+          ...(change.postId !== undefined ? { post_id: change.postId } : {}),
+          ...(change.error !== undefined ? { error: change.error } : {}),
+          ...(change.scheduledAt !== undefined ? { scheduled_at: change.scheduledAt } : {}),
+          ...(change.link !== undefined ? { link: change.link } : {}),
+          lease_owner: null,
+          lease_until: null,
+          result_seq: seq,
+          version: eb('version', '+', 1),
+          updated_at: now,
+        }))
+        .where('id', '=', rowId)
+        .execute();
+    };
+    if (trx) await run(trx);
+    else await this.db.transaction().execute(run);
+  }
+
+  /** Remembers the post of a sheet row, so no later run creates it again. */
+  async rememberPost(
+    trx: Db,
+    p: { spreadsheetId: string; rowKey: string; postId: string; workspaceId: string; bodyHash?: string | null; scheduledAt?: string | null; status?: string | null },
+  ): Promise<void> {
+    const now = this.clock.now();
+    await trx
+      .insertInto('posts_by_row')
+      .values({
+        spreadsheet_id: p.spreadsheetId,
+        row_key: p.rowKey,
+        post_id: p.postId,
+        workspace_id: p.workspaceId,
+        body_hash: p.bodyHash ?? null,
+        scheduled_at: p.scheduledAt ?? null,
+        status: p.status ?? null,
+        link: null,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(['spreadsheet_id', 'row_key']).doUpdateSet({
+          post_id: p.postId,
+          ...(p.bodyHash !== undefined ? { body_hash: p.bodyHash } : {}),
+          ...(p.scheduledAt !== undefined ? { scheduled_at: p.scheduledAt } : {}),
+          ...(p.status !== undefined ? { status: p.status } : {}),
+          updated_at: now,
+        }),
+      )
+      .execute();
+  }
+
+  /** Stops a run: nothing more is sent; rows not yet sent are skipped; rows in flight finish and are recorded. */
+  async cancelRun(runId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const run = await trx.selectFrom('runs').select(['state']).where('id', '=', runId).executeTakeFirst();
+      if (!run || !ACTIVE_RUN_STATES.includes(run.state as RunState)) return false;
+      const now = this.clock.now();
+      const pending = await trx.selectFrom('run_rows').select('id').where('run_id', '=', runId).where('state', '=', 'pending').execute();
+      for (const r of pending) {
+        await this.setResult(r.id, { state: 'skipped', sheetStatus: 'SKIPPED', error: 'Not sent: the run was cancelled. Publish again to send this row.' }, trx);
+      }
+      await trx.updateTable('runs').set({ state: 'cancelled', finished_at: now, api_key_sealed: null }).where('id', '=', runId).execute();
+      await trx.deleteFrom('active_sheets').where('run_id', '=', runId).execute();
+      return true;
+    });
+  }
+
+  /** Ends the run when no row is left to send: state done, API key erased, sheet unlocked. Returns true if it ended now. */
+  async finishRunIfComplete(runId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const left = await trx
+        .selectFrom('run_rows')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('run_id', '=', runId)
+        .where('state', 'in', ['pending', 'sending'])
+        .executeTakeFirstOrThrow();
+      if (Number(left.n) > 0) return false;
+      const res = await trx
+        .updateTable('runs')
+        .set({ state: 'done', finished_at: this.clock.now(), api_key_sealed: null })
+        .where('id', '=', runId)
+        .where('state', 'in', [...ACTIVE_RUN_STATES])
+        .executeTakeFirst();
+      await trx.deleteFrom('active_sheets').where('run_id', '=', runId).execute();
+      return Number(res.numUpdatedRows) > 0;
+    });
+  }
+
+  /** Rows left to send in a run and the tenant's share of them (for the ETA). */
+  async rowsLeft(runId: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('run_rows')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', runId)
+      .where('state', 'in', ['pending', 'sending'])
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}
+
+/** The sheet status a row shows when none was set explicitly. */
+export function statusForState(state: RowState): SheetStatus {
+  switch (state) {
+    case 'created':
+    case 'updated':
+      return 'SCHEDULED';
+    case 'cancelled':
+      return 'CANCELLED';
+    case 'failed':
+      return 'FAILED';
+    case 'skipped':
+      return 'SKIPPED';
+    default:
+      return 'QUEUED';
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The run service: commits publish, reschedule and unschedule runs to the ledger (then wakes the dispatcher), and
+ * reads and cancels runs for the status routes. A run is visible only to the identity that started it, and admins.
+ */
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Identity } from '../http/identity';
+import { requireRunAccess } from '../http/run-access';
+import type { RunAccepted, RunRequest, RunState, RunStatusResponse, SheetStatus, RunMode } from '../../appsscript/shared/contract';
+import { cellText, mapHeader } from '../plan/sheet-contract';
+import { planSheet, type PlanDefaults, type PlannedRun, type PlannedRow } from '../plan/sheet-planner';
+import { canonicalJson, tenantIdFor } from './idempotency-key';
+import type { KeyVault } from './key-vault';
+import { bodyHash } from './publish-step';
+import type { NewRunRow, RunLedger, RunRecord } from './run-ledger';
+import { sheetAccessOf } from './ledger-ports';
+
+export interface RunServiceDeps {
+  ledger: RunLedger;
+  vault: KeyVault;
+  clock: Clock;
+  logger: Logger;
+  /** Planner defaults (the same as the dry run's), used to compute reschedule targets. */
+  planDefaults: PlanDefaults;
+  /** Creation limit and window, for the ETA. */
+  createLimit: number;
+  windowMs: number;
+  /** Wakes the dispatcher after a run is committed. */
+  onRunCommitted?: (runId: string) => void;
+}
+
+/** What the runs router hands over for publish, reschedule and unschedule. */
+export interface StartRunArgs {
+  identity: Identity;
+  request: RunRequest;
+  apiKey: string;
+  planned: PlannedRun;
+}
+
+const RESULTS_PAGE = 500;
+
+function errorText(row: PlannedRow): string {
+  const errors = row.verdict.messages.filter((m) => m.level === 'error').map((m) => m.message);
+  return errors.join(' ') || 'This row has a problem; run the dry run to see it.';
+}
+
+/** Creates the run service. */
+export function createRunService(deps: RunServiceDeps) {
+  const log = deps.logger.child({ component: 'run-service' });
+
+  function inScope(request: RunRequest, key: string | null): key is string {
+    if (key === null) return false;
+    return !request.onlyKeys || request.onlyKeys.includes(key);
+  }
+
+  function publishRows(request: RunRequest, planned: PlannedRun): NewRunRow[] {
+    const map = mapHeader(request.header);
+    const sheetPostId = new Map<string, string>();
+    for (const r of request.rows) {
+      const key = cellText(r.values, map, 'Key');
+      if (key) sheetPostId.set(key, cellText(r.values, map, 'Post ID'));
+    }
+    const out: NewRunRow[] = [];
+    for (const p of planned.rows) {
+      if (!inScope(request, p.key)) continue;
+      const base = { rowKey: p.key, rowNumber: p.rowNumber };
+      if (p.body) out.push({ ...base, kind: 'create', state: 'pending', bodyJson: canonicalJson(p.body), writeBack: false });
+      else if (p.postId) {
+        // Already has a post. If the sheet lost its Post ID, the ledger's one is written back (restored), never re-created.
+        const restored = !sheetPostId.get(p.key);
+        out.push({ ...base, kind: 'none', state: 'skipped', postId: p.postId, sheetStatus: null, writeBack: restored });
+      } else if (p.verdict.status === 'INVALID') {
+        out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'INVALID', error: errorText(p), writeBack: true });
+      } else {
+        const why = p.verdict.messages.find((m) => m.level !== 'info')?.message ?? 'Nothing to send for this row.';
+        out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'SKIPPED', error: why, writeBack: true });
+      }
+    }
+    return out;
+  }
+
+  async function rescheduleRows(request: RunRequest, planned: PlannedRun): Promise<NewRunRow[]> {
+    // The planner keeps rows with a post as they are; planning again without Post IDs yields each row's target body.
+    const map = mapHeader(request.header);
+    const postIdCol = map.index['Post ID'];
+    const stripped = {
+      ...request,
+      rows: request.rows.map((r) => ({ ...r, values: r.values.map((v, i) => (i === postIdCol ? '' : v)) })),
+    };
+    const target = planSheet({ request: stripped, nowMs: deps.clock.now(), defaults: deps.planDefaults, accounts: null, scheduledPosts: null, knownPosts: new Map() });
+    const targetByKey = new Map(target.rows.filter((r) => r.key !== null).map((r) => [r.key!, r]));
+    const withPost = planned.rows.filter((p) => inScope(request, p.key) && p.postId);
+    const known = new Map((await deps.ledger.knownPostsFor(request.spreadsheetId, withPost.map((p) => p.key!))).map((k) => [k.row_key, k]));
+    const out: NewRunRow[] = [];
+    for (const p of withPost) {
+      const base = { rowKey: p.key!, rowNumber: p.rowNumber, postId: p.postId! };
+      const t = targetByKey.get(p.key!);
+      if (!t?.body) {
+        const why = t ? errorText(t) : 'The row could not be planned.';
+        out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'FAILED', error: `Not rescheduled: ${why}`, writeBack: true });
+        continue;
+      }
+      const text = canonicalJson(t.body);
+      const k = known.get(p.key!);
+      if (k && k.post_id === p.postId && k.body_hash === bodyHash(text)) continue; // unchanged since we last sent it
+      out.push({ ...base, kind: 'update', state: 'pending', bodyJson: text, writeBack: false });
+    }
+    return out;
+  }
+
+  function unscheduleRows(request: RunRequest, planned: PlannedRun): NewRunRow[] {
+    return planned.rows
+      .filter((p) => inScope(request, p.key) && p.postId)
+      .map((p) => ({ rowKey: p.key!, rowNumber: p.rowNumber, postId: p.postId!, kind: 'cancel' as const, state: 'pending' as const, writeBack: false }));
+  }
+
+  /** Commits a publish, reschedule or unschedule run and answers at once; the dispatcher does the sending. */
+  async function startRun({ identity, request, apiKey, planned }: StartRunArgs): Promise<RunAccepted> {
+    const rows =
+      request.mode === 'publish'
+        ? publishRows(request, planned)
+        : request.mode === 'reschedule'
+          ? await rescheduleRows(request, planned)
+          : unscheduleRows(request, planned);
+    const { runId, joined } = await deps.ledger.createRun({
+      ownerSubject: identity.subject,
+      mode: request.mode,
+      spreadsheetId: request.spreadsheetId,
+      sheetName: request.sheetName,
+      sheetId: request.sheetId,
+      workspaceId: request.workspaceId,
+      tenantId: tenantIdFor(apiKey),
+      apiKeySealed: deps.vault.encrypt(apiKey),
+      summaryJson: JSON.stringify(planned.summary),
+      rows,
+    });
+    log.info({ runId, joined, mode: request.mode, rows: rows.length, toSend: rows.filter((r) => r.state === 'pending').length }, 'run committed');
+    deps.onRunCommitted?.(runId);
+    return { runId, joined, summary: planned.summary };
+  }
+
+  async function visibleRun(identity: Identity, runId: string): Promise<RunRecord> {
+    const run = await deps.ledger.getRun(runId);
+    requireRunAccess(identity, run ? { ownerSubject: run.owner_subject } : undefined);
+    return run!;
+  }
+
+  /** Progress of a run, with the row results that changed after `since` (the cursor of the previous answer). */
+  async function getStatus(identity: Identity, runId: string, since?: string): Promise<RunStatusResponse> {
+    const run = await visibleRun(identity, runId);
+    const after = since && /^\d+$/.test(since) ? Number(since) : 0;
+    const [counts, page, access] = await Promise.all([
+      deps.ledger.counts(runId),
+      deps.ledger.resultsSince(runId, after, RESULTS_PAGE),
+      sheetAccessOf(deps.ledger, run.spreadsheet_id),
+    ]);
+    const res: RunStatusResponse = {
+      runId,
+      mode: run.mode as RunMode,
+      state: run.state as RunState,
+      spreadsheetId: run.spreadsheet_id,
+      sheetName: run.sheet_name,
+      counts,
+      startedAt: new Date(Number(run.started_at)).toISOString(),
+      results: page.results,
+      cursor: String(page.cursor),
+    };
+    if (run.finished_at !== null) res.finishedAt = new Date(Number(run.finished_at)).toISOString();
+    if (run.state === 'running' || run.state === 'queued') {
+      // The pacer lets a full window's worth go at once, then one window per `limit` rows.
+      const left = counts.pending;
+      res.etaSeconds = Math.ceil((Math.max(0, Math.ceil(left / deps.createLimit) - 1) * deps.windowMs) / 1000 + left * 0.05);
+    } else res.etaSeconds = 0;
+    if (access) res.sheetAccess = access;
+    return res;
+  }
+
+  /** Cancels a run: nothing more is sent; what was created stays created. */
+  async function cancel(identity: Identity, runId: string): Promise<RunStatusResponse> {
+    await visibleRun(identity, runId);
+    if (await deps.ledger.cancelRun(runId)) log.info({ runId }, 'run cancelled');
+    return getStatus(identity, runId);
+  }
+
+  /** Checks access to a run (for routes that act on it, e.g. sync). */
+  async function assertVisible(identity: Identity, runId: string): Promise<void> {
+    await visibleRun(identity, runId);
+  }
+
+  return { startRun, getStatus, cancel, assertVisible };
+}
+
+/** The run service's public shape. */
+export type RunService = ReturnType<typeof createRunService>;
+
+/** Sheet status words a finished row may show (for callers that map them). */
+export type { SheetStatus };

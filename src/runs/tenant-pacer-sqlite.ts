@@ -1,0 +1,77 @@
+/**
+ * The embedded tier's TenantPacer: the sliding log kept in the service's SQLite file, so every process that opens the
+ * file shares one limit per tenant. Each decision runs in a BEGIN IMMEDIATE transaction, which takes the write lock
+ * before reading, so two processes can never both see the last free slot.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Clock } from '../clock';
+import { effectiveLimit, slidingLogDecision, type AcquireResult, type PacerLimits, type PaceKind, type TenantPacer } from './tenant-pacer';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pacer_sends (
+  tenant TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  sent_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pacer_sends_lane ON pacer_sends (tenant, kind, sent_at);
+CREATE TABLE IF NOT EXISTS pacer_pauses (
+  tenant TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  paused_until INTEGER NOT NULL,
+  PRIMARY KEY (tenant, kind)
+);
+`;
+
+/** A pacer whose state lives in SQLite (own tables, created if missing); atomic across processes. */
+export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clock: Clock }): TenantPacer {
+  const { db, clock } = opts;
+  db.exec(SCHEMA);
+  const rules = { create: effectiveLimit(opts.limits, 'create'), write: effectiveLimit(opts.limits, 'write') };
+
+  const trim = db.prepare<[string, string, number]>('DELETE FROM pacer_sends WHERE tenant = ? AND kind = ? AND sent_at <= ?');
+  const live = db.prepare<[string, string], { sent_at: number }>(
+    'SELECT sent_at FROM pacer_sends WHERE tenant = ? AND kind = ? ORDER BY sent_at ASC',
+  );
+  const insert = db.prepare<[string, string, number]>('INSERT INTO pacer_sends (tenant, kind, sent_at) VALUES (?, ?, ?)');
+  const getPause = db.prepare<[string, string], { paused_until: number }>(
+    'SELECT paused_until FROM pacer_pauses WHERE tenant = ? AND kind = ?',
+  );
+  const upsertPause = db.prepare<[string, string, number]>(
+    `INSERT INTO pacer_pauses (tenant, kind, paused_until) VALUES (?, ?, ?)
+     ON CONFLICT (tenant, kind) DO UPDATE SET paused_until = MAX(paused_until, excluded.paused_until)`,
+  );
+
+  const decide = (tenant: string, kind: PaceKind, now: number, reserve: boolean): AcquireResult => {
+    const paused = getPause.get(tenant, kind)?.paused_until ?? 0;
+    if (paused > now) return { ok: false, retryAtMs: paused };
+    const rule = rules[kind];
+    if (reserve) trim.run(tenant, kind, now - rule.spanMs);
+    const times = live
+      .all(tenant, kind)
+      .map((r) => r.sent_at)
+      .filter((t) => t > now - rule.spanMs);
+    const result = slidingLogDecision(times, now, rule);
+    if (result.ok && reserve) insert.run(tenant, kind, now);
+    return result;
+  };
+
+  const acquireTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, true));
+  const peekTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, false));
+
+  return {
+    async tryAcquire(tenant, kind) {
+      return acquireTx.immediate(tenant, kind, Math.floor(clock.now()));
+    },
+    async pause(tenant, kind, untilMs) {
+      upsertPause.run(tenant, kind, Math.ceil(untilMs));
+    },
+    async nextFreeAt(tenant, kind) {
+      const now = Math.floor(clock.now());
+      const result = peekTx.deferred(tenant, kind, now);
+      return result.ok ? now : result.retryAtMs;
+    },
+    async close() {
+      // The database handle belongs to the caller; nothing of ours stays open.
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Per-tenant pacing of Postato calls: the TenantPacer port, the exact sliding-log rule every adapter shares, and the
+ * in-memory adapter (one process). SQLite and Redis adapters live next to it and share the same arithmetic.
+ *
+ * Why a sliding log and not rate-limiter-flexible: its limiters (RateLimiterMemory/Redis/SQLite, Bursty, Queue) are
+ * fixed-window or token-bucket counters, which allow up to 2L requests in some rolling window straddling a window
+ * edge. Postato (and the sandbox) count in a rolling window, so only an exact log of the last L' send times keeps us
+ * under the limit while still letting a cold start burst L' at once, which is what gets a run close to the
+ * physical minimum time.
+ */
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+
+/** The limits the pacer enforces per tenant: creations, and writes (PATCH/DELETE), plus a safety margin. */
+export interface PacerLimits {
+  create: { limit: number; windowMs: number };
+  write: { limit: number; windowMs: number };
+  /** Fraction of the limit kept in reserve for clock skew and latency, e.g. 0.02. */
+  safetyMargin: number;
+}
+
+/** Which Postato budget a call draws from. */
+export type PaceKind = 'create' | 'write';
+
+/** Outcome of tryAcquire: a reserved slot, or the earliest time worth asking again. */
+export type AcquireResult = { ok: true } | { ok: false; retryAtMs: number };
+
+/** One limiter per Postato tenant and kind, shared by all runs (and, for SQLite/Redis, all processes). */
+export interface TenantPacer {
+  /** Reserves a slot if one is free now; otherwise says when to ask again. Never blocks. */
+  tryAcquire(tenant: string, kind: PaceKind): Promise<AcquireResult>;
+  /** After a 429: no slot for this tenant and kind before untilMs. */
+  pause(tenant: string, kind: PaceKind, untilMs: number): Promise<void>;
+  /** Earliest time a slot may be free (for ETAs). */
+  nextFreeAt(tenant: string, kind: PaceKind): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The effective rule for one kind: at most `max` sends in any span of `spanMs`. */
+export interface EffectiveLimit {
+  max: number;
+  spanMs: number;
+}
+
+/**
+ * L' = max(1, floor(L × (1 − safetyMargin))) sends per W + m, with m = max(50 ms, 2 % of W). The count margin absorbs
+ * a Postato counter that is slightly stricter than documented; the time margin absorbs latency between our clock
+ * reading and Postato's arrival stamp (a request sent late never makes two sends land closer than W).
+ */
+export function effectiveLimit(limits: PacerLimits, kind: PaceKind): EffectiveLimit {
+  const { limit, windowMs } = limits[kind];
+  const max = Math.max(1, Math.floor(limit * (1 - limits.safetyMargin)));
+  const spanMs = windowMs + Math.max(50, Math.ceil(windowMs * 0.02));
+  return { max, spanMs };
+}
+
+/**
+ * The sliding-log decision over ascending send times that are still inside the span (t > now − spanMs).
+ * Free when fewer than max remain; otherwise the slot frees when the (n − max)-th oldest leaves the span.
+ */
+export function slidingLogDecision(liveTimesAsc: readonly number[], now: number, rule: EffectiveLimit): AcquireResult {
+  const n = liveTimesAsc.length;
+  if (n < rule.max) return { ok: true };
+  const blocker = liveTimesAsc[n - rule.max] as number;
+  return { ok: false, retryAtMs: Math.max(now + 1, blocker + rule.spanMs) };
+}
+
+/** Reads the pacing settings (POSTATO_CREATE_LIMIT, POSTATO_UPDATE_LIMIT, POSTATO_WINDOW_MS, POSTATO_SAFETY_MARGIN). */
+export function pacerLimitsFromConfig(config: Config): PacerLimits {
+  return {
+    create: { limit: config.POSTATO_CREATE_LIMIT, windowMs: config.POSTATO_WINDOW_MS },
+    write: { limit: config.POSTATO_UPDATE_LIMIT, windowMs: config.POSTATO_WINDOW_MS },
+    safetyMargin: config.POSTATO_SAFETY_MARGIN,
+  };
+}
+
+interface Lane {
+  sends: number[]; // ascending
+  pausedUntil: number;
+}
+
+/** An in-process pacer: exact for one process (the embedded tier without other instances, tests, benches). */
+export function createMemoryPacer(opts: { limits: PacerLimits; clock: Clock }): TenantPacer {
+  const lanes = new Map<string, Lane>();
+  const rules = { create: effectiveLimit(opts.limits, 'create'), write: effectiveLimit(opts.limits, 'write') };
+
+  const laneFor = (tenant: string, kind: PaceKind, now: number): Lane => {
+    const key = `${kind}\u0000${tenant}`;
+    let lane = lanes.get(key);
+    if (!lane) {
+      lane = { sends: [], pausedUntil: 0 };
+      lanes.set(key, lane);
+    }
+    const cutoff = now - rules[kind].spanMs;
+    let drop = 0;
+    while (drop < lane.sends.length && (lane.sends[drop] as number) <= cutoff) drop++;
+    if (drop > 0) lane.sends.splice(0, drop);
+    return lane;
+  };
+
+  const decide = (tenant: string, kind: PaceKind, now: number): { lane: Lane; result: AcquireResult } => {
+    const lane = laneFor(tenant, kind, now);
+    if (lane.pausedUntil > now) return { lane, result: { ok: false, retryAtMs: lane.pausedUntil } };
+    return { lane, result: slidingLogDecision(lane.sends, now, rules[kind]) };
+  };
+
+  return {
+    async tryAcquire(tenant, kind) {
+      const now = opts.clock.now();
+      const { lane, result } = decide(tenant, kind, now);
+      if (result.ok) {
+        // Insert in order: a clock that steps backwards must not corrupt the log.
+        let i = lane.sends.length;
+        while (i > 0 && (lane.sends[i - 1] as number) > now) i--;
+        lane.sends.splice(i, 0, now);
+      }
+      return result;
+    },
+    async pause(tenant, kind, untilMs) {
+      const lane = laneFor(tenant, kind, opts.clock.now());
+      lane.pausedUntil = Math.max(lane.pausedUntil, untilMs);
+    },
+    async nextFreeAt(tenant, kind) {
+      const now = opts.clock.now();
+      const { result } = decide(tenant, kind, now);
+      return result.ok ? now : result.retryAtMs;
+    },
+    async close() {
+      lanes.clear();
+    },
+  };
+}

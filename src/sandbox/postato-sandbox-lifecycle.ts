@@ -1,0 +1,115 @@
+/**
+ * Post lifecycle of the Postato sandbox on its clock: scheduled → (at scheduledAt) queued → publishing → published
+ * or failed. Each step happens `deliveryStepMs` after the previous one, so one big clock jump runs them all.
+ */
+import { randomInt } from 'node:crypto';
+import type { SandboxRandom } from './postato-sandbox-faults';
+import type { SandboxPost, SandboxPostStatus, StoredPost } from './postato-sandbox-store';
+import { checkPlatformRules } from './postato-sandbox-validation';
+import type { WebhookEventType } from './postato-sandbox-webhooks';
+
+/** What the lifecycle needs from the rest of the sandbox. */
+export interface LifecycleDeps {
+  stepMs: number;
+  validateAt: 'create' | 'delivery';
+  failShare: number;
+  random: SandboxRandom;
+  /** Status of the post's account, or undefined when the sandbox does not know it. */
+  accountStatus(stored: StoredPost): 'connected' | 'token_expired' | 'suspended' | undefined;
+  /** Username shown in the platform URL. */
+  accountUsername(stored: StoredPost): string;
+  emit(stored: StoredPost, type: WebhookEventType): void;
+}
+
+/** Sets a post's status (and its items') and `updatedAt`. */
+export function setStatus(post: SandboxPost, status: SandboxPostStatus, atMs: number): void {
+  post.status = status;
+  post.updatedAt = new Date(atMs).toISOString();
+  for (const item of post.items) item.status = status;
+}
+
+function digits(n: number): string {
+  let s = String(randomInt(1, 10));
+  for (let i = 1; i < n; i++) s += String(randomInt(0, 10));
+  return s;
+}
+
+function platformLink(platform: string, username: string, id: string): string {
+  switch (platform) {
+    case 'twitter':
+      return `https://x.com/${username}/status/${id}`;
+    case 'instagram':
+      return `https://www.instagram.com/p/${id}/`;
+    case 'linkedin':
+      return `https://www.linkedin.com/feed/update/urn:li:share:${id}/`;
+    case 'tiktok':
+      return `https://www.tiktok.com/@${username}/video/${id}`;
+    default:
+      return `https://www.youtube.com/watch?v=${id}`;
+  }
+}
+
+/** Why delivery of this post fails, or null when it goes out. */
+function deliveryFailure(stored: StoredPost, deps: LifecycleDeps): string | null {
+  if (deps.validateAt === 'delivery') {
+    const [first] = checkPlatformRules(stored.post);
+    if (first) return `${first.code}: ${first.field} ${first.message}`;
+  }
+  const accountStatus = deps.accountStatus(stored);
+  if (accountStatus && accountStatus !== 'connected') {
+    return `account_${accountStatus}: account ${stored.post.accountId} is ${accountStatus}; reconnect it in Postato`;
+  }
+  if (deps.failShare > 0 && deps.random.next() < deps.failShare) {
+    return 'platform_error: the platform rejected the post (simulated delivery failure)';
+  }
+  return null;
+}
+
+/** Runs one lifecycle step of a due post; returns false when the post had nothing to do. */
+function step(stored: StoredPost, deps: LifecycleDeps): boolean {
+  const at = stored.dueAt;
+  if (at === null) return false;
+  const post = stored.post;
+  switch (post.status) {
+    case 'scheduled':
+      setStatus(post, 'queued', at);
+      stored.dueAt = at + deps.stepMs;
+      deps.emit(stored, 'post.queued');
+      return true;
+    case 'queued':
+      setStatus(post, 'publishing', at);
+      stored.dueAt = at + deps.stepMs;
+      return true;
+    case 'publishing': {
+      stored.dueAt = null;
+      const failure = deliveryFailure(stored, deps);
+      if (failure) {
+        post.error = failure;
+        setStatus(post, 'failed', at);
+        deps.emit(stored, 'post.failed');
+      } else {
+        const id = post.platform === 'twitter' ? digits(19) : digits(16);
+        post.platformPostId = id;
+        post.platformUrl = platformLink(post.platform, deps.accountUsername(stored), id);
+        setStatus(post, 'published', at);
+        deps.emit(stored, 'post.published');
+      }
+      return true;
+    }
+    default:
+      stored.dueAt = null;
+      return false;
+  }
+}
+
+/** Runs every lifecycle step due at `now`, oldest due first, until none is left. */
+export function runDueLifecycle(posts: () => Iterable<StoredPost>, now: number, deps: LifecycleDeps): number {
+  let steps = 0;
+  for (;;) {
+    const due = [...posts()]
+      .filter((p) => p.dueAt !== null && p.dueAt <= now)
+      .sort((a, b) => (a.dueAt as number) - (b.dueAt as number) || a.seq - b.seq);
+    if (due.length === 0) return steps;
+    for (const p of due) if (step(p, deps)) steps += 1;
+  }
+}

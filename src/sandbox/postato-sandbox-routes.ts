@@ -1,0 +1,489 @@
+/**
+ * The /v1 routes of the Postato sandbox: auth, workspace permission, forced 429s and rate limits first, then
+ * workspaces, accounts, posts (create / list / get / update / cancel) and webhook registration, as postato-api.md §16
+ * decides. Faults (5xx, drop after store, hang) apply to creates only; added latency applies to every /v1 route.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { Clock } from '../clock';
+import { chooseFault, type SandboxRandom } from './postato-sandbox-faults';
+import { parseJson, readRawBody, sendError, sendJson } from './postato-sandbox-http';
+import { canonicalJson, type SandboxIdempotencyStore } from './postato-sandbox-idempotency';
+import { setStatus } from './postato-sandbox-lifecycle';
+import type { RateClass, SandboxRateLimiter } from './postato-sandbox-rate-limit';
+import type { SandboxSettings } from './postato-sandbox-settings';
+import type { SandboxPost, SandboxStore, StoredAccount, StoredPost } from './postato-sandbox-store';
+import {
+  checkCreateBody,
+  checkPlatformRules,
+  checkScheduledAt,
+  checkUpdateBody,
+  type FieldDetails,
+  type PlatformRuleError,
+  type SandboxContentItem,
+} from './postato-sandbox-validation';
+import { WEBHOOK_EVENTS, type WebhookEventType } from './postato-sandbox-webhooks';
+
+/** What the routes need from the sandbox. */
+export interface SandboxContext {
+  settings(): SandboxSettings;
+  clock: Clock;
+  store: SandboxStore;
+  idempotency: SandboxIdempotencyStore;
+  limiter: SandboxRateLimiter;
+  random(): SandboxRandom;
+  emit(stored: StoredPost, type: WebhookEventType): void;
+  newId(prefix: string): string;
+  /** Waits real time; rejects when the sandbox closes. */
+  wait(ms: number): Promise<void>;
+}
+
+interface Caller {
+  tenantId: string;
+  workspaceIds: string[] | 'any';
+}
+
+interface Call {
+  ctx: SandboxContext;
+  req: IncomingMessage;
+  res: ServerResponse;
+  caller: Caller;
+  workspaceId: string;
+  rawBody: string;
+  query: URLSearchParams;
+  /** RateLimit headers to add to the answer. */
+  headers: Record<string, string>;
+}
+
+const KEY_PATTERN = /^smcp_[0-9a-fA-F]{64}$/;
+const EDITABLE: ReadonlySet<string> = new Set(['draft', 'scheduled']);
+const CANCELLABLE: ReadonlySet<string> = new Set(['draft', 'scheduled', 'queued']);
+
+/** Resolves the caller from `Authorization: Bearer smcp_…`, or answers 401. */
+function authenticate(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse): Caller | null {
+  const header = req.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
+  if (!match) {
+    sendError(res, 401, 'unauthorized', 'Send the API key as "Authorization: Bearer smcp_<64 hex>".');
+    return null;
+  }
+  const key = match[1] as string;
+  if (!KEY_PATTERN.test(key)) {
+    sendError(res, 401, 'unauthorized', 'The API key is malformed: it must be "smcp_" followed by 64 hex characters.');
+    return null;
+  }
+  const keys = ctx.settings().keys;
+  if (keys === 'any') {
+    // Demo mode: the key is its own tenant; a hash keeps the key itself out of ids and inspection output.
+    return { tenantId: `tnt_${createHash('sha256').update(key).digest('hex').slice(0, 16)}`, workspaceIds: 'any' };
+  }
+  const known = keys.find((k) => k.apiKey === key);
+  if (!known) {
+    sendError(res, 401, 'unauthorized', 'The API key is not known (revoked or mistyped); create a new key in Postato.');
+    return null;
+  }
+  return { tenantId: known.tenantId, workspaceIds: known.workspaceIds };
+}
+
+function rateClass(method: string, isCreate: boolean): RateClass {
+  if (isCreate) return 'create';
+  return method === 'GET' ? 'read' : 'write';
+}
+
+/** Forced 429s, then the rolling-window limit; returns false when the request was answered 429. */
+function admit(ctx: SandboxContext, res: ServerResponse, caller: Caller, cls: RateClass, headers: Record<string, string>): boolean {
+  const s = ctx.settings();
+  const now = ctx.clock.now();
+  const counters = ctx.store.countersOf(caller.tenantId);
+  const forced = s.faults.forced429;
+  if (forced && now < forced.untilMs) {
+    counters.rateLimited += 1;
+    sendError(res, 429, 'rate_limited', 'Too many requests (forced 429 period); wait for Retry-After and try again.', {}, {
+      'Retry-After': String(forced.retryAfterSeconds),
+    });
+    return false;
+  }
+  const decision = ctx.limiter.hit(caller.tenantId, cls, s.limits[cls], s.limits.windowMs, now);
+  if (!decision.allowed) {
+    counters.rateLimited += 1;
+    sendError(
+      res,
+      429,
+      'rate_limited',
+      `Rate limit of ${s.limits[cls]} ${cls} requests per ${Math.ceil(s.limits.windowMs / 1000)} s reached; retry after ${decision.retryAfterSeconds} s.`,
+      {},
+      decision.headers,
+    );
+    return false;
+  }
+  counters[cls] += 1;
+  Object.assign(headers, decision.headers);
+  return true;
+}
+
+function invalid(call: Call, details: FieldDetails, message = 'The request body failed validation; see details.'): void {
+  call.ctx.store.countersOf(call.caller.tenantId).validationFailed += 1;
+  sendError(call.res, 400, 'INVALID_REQUEST', message, { details }, call.headers);
+}
+
+function unprocessable(call: Call, errors: PlatformRuleError[]): void {
+  call.ctx.store.countersOf(call.caller.tenantId).validationFailed += 1;
+  const message = `The post breaks ${errors.length} platform rule(s): ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`;
+  sendError(call.res, 422, 'VALIDATION_FAILED', message, { errors }, call.headers);
+}
+
+function notFound(call: Call, what: string): void {
+  sendError(call.res, 404, 'not_found', `${what} was not found in workspace ${call.workspaceId}.`, {}, call.headers);
+}
+
+function parseBody(call: Call): { ok: true; value: unknown } | { ok: false } {
+  const parsed = parseJson(call.rawBody);
+  if (!parsed.ok) invalid(call, { _body: ['is not valid JSON'] }, 'The request body is not valid JSON.');
+  return parsed;
+}
+
+function accountsOf(ctx: SandboxContext, tenantId: string, workspaceId: string): StoredAccount[] {
+  const accounts = ctx.settings().accounts;
+  if (accounts === 'auto') return ctx.store.autoAccountsOf(tenantId, workspaceId);
+  return accounts
+    .filter((a) => a.workspaceId === workspaceId)
+    .map((a) => ({ ...a, platform: a.platform === 'x' ? 'twitter' : a.platform, displayName: a.displayName ?? a.username }));
+}
+
+/** Finds the post's account, or says why it cannot be used; `create` adds it in demo mode. */
+function resolveAccount(
+  call: Call,
+  accountId: string,
+  platform: string,
+): { ok: true; create?: StoredAccount } | { ok: false; error: PlatformRuleError } {
+  const { ctx, caller, workspaceId } = call;
+  const auto = ctx.settings().accounts === 'auto';
+  const existing = auto
+    ? ctx.store.autoAccount(caller.tenantId, workspaceId, accountId)
+    : accountsOf(ctx, caller.tenantId, workspaceId).find((a) => a.id === accountId);
+  if (!existing) {
+    if (auto) {
+      const username = `sandbox_${accountId.replace(/[^A-Za-z0-9_]/g, '').slice(-12) || 'user'}`;
+      return { ok: true, create: { id: accountId, workspaceId, platform, username, displayName: `Sandbox ${platform} ${accountId}`, status: 'connected' } };
+    }
+    return {
+      ok: false,
+      error: { field: 'accountId', code: 'account_not_found', platform, message: `account ${accountId} is not connected to workspace ${workspaceId}` },
+    };
+  }
+  if (existing.platform !== platform) {
+    return {
+      ok: false,
+      error: { field: 'accountId', code: 'account_platform_mismatch', platform, message: `account ${accountId} is a ${existing.platform} account, not ${platform}` },
+    };
+  }
+  return { ok: true };
+}
+
+function buildItems(ctx: SandboxContext, content: SandboxContentItem[], status: SandboxPost['status']): SandboxPost['items'] {
+  return content.map((c, index) => ({ id: ctx.newId('itm'), index, text: c.text, status }));
+}
+
+async function createPost(call: Call): Promise<void> {
+  const { ctx, caller, res } = call;
+  const s = ctx.settings();
+  const fault = chooseFault(ctx.random(), s.faults);
+  if (fault === 'error5xx') {
+    sendError(res, 503, 'service_unavailable', 'Postato is temporarily unavailable (simulated); retry with backoff.', {}, call.headers);
+    return;
+  }
+  const keyHeader = call.req.headers['idempotency-key'];
+  const key = typeof keyHeader === 'string' && keyHeader.trim() !== '' ? keyHeader.trim() : undefined;
+  if (!key && s.idempotencyMode === 'strict') {
+    ctx.store.countersOf(caller.tenantId).validationFailed += 1;
+    sendError(res, 400, 'idempotency_key_required', 'Send an Idempotency-Key header with every create.', {}, call.headers);
+    return;
+  }
+  const parsed = parseBody(call);
+  if (!parsed.ok) return;
+  const canonical = canonicalJson(parsed.value);
+  if (key) {
+    const found = ctx.idempotency.lookup(caller.tenantId, key, canonical, ctx.clock.now(), s.idempotencyRetentionMs);
+    if (found.kind === 'in_flight') {
+      sendError(res, 409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still in flight; retry later with the same key.', {}, {
+        ...call.headers,
+        'Retry-After': '1',
+      });
+      return;
+    }
+    if (found.kind === 'replay') {
+      if (!found.sameBody && s.idempotencyMode === 'strict') {
+        ctx.store.countersOf(caller.tenantId).validationFailed += 1;
+        sendError(res, 422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different body; use a new key for new content.', {}, call.headers);
+        return;
+      }
+      ctx.store.countersOf(caller.tenantId).replayed += 1;
+      sendJson(res, found.status, found.body, { ...call.headers, 'Idempotent-Replayed': 'true' });
+      return;
+    }
+  }
+  const checked = checkCreateBody(parsed.value, ctx.clock.now());
+  if (!checked.ok) return invalid(call, checked.details);
+  const input = checked.value;
+  const account = resolveAccount(call, input.accountId, input.platform);
+  if (!account.ok) return unprocessable(call, [account.error]);
+  if (s.validateAt === 'create') {
+    const errors = checkPlatformRules(input);
+    if (errors.length) return unprocessable(call, errors);
+  }
+  if (key) ctx.idempotency.begin(caller.tenantId, key, canonical, ctx.clock.now());
+  if (fault === 'hang') {
+    try {
+      await ctx.wait(s.faults.hangMs);
+    } catch (err) {
+      if (key) ctx.idempotency.abort(caller.tenantId, key);
+      throw err;
+    }
+  }
+  const now = ctx.clock.now();
+  if (account.create) ctx.store.createAutoAccount(caller.tenantId, account.create);
+  const status: SandboxPost['status'] =
+    input.status === 'draft' ? 'draft' : input.scheduledAt !== null ? 'scheduled' : 'queued';
+  const iso = new Date(now).toISOString();
+  const post: SandboxPost = {
+    id: ctx.newId('pst'),
+    status,
+    platform: input.platform,
+    accountId: input.accountId,
+    postType: input.postType,
+    content: input.content,
+    ...(input.media ? { media: input.media } : {}),
+    ...(input.options ? { options: input.options } : {}),
+    scheduledAt: input.scheduledAt,
+    createdAt: iso,
+    updatedAt: iso,
+    items: buildItems(ctx, input.content, status),
+  };
+  const dueAt = status === 'queued' ? now + s.deliveryStepMs : status === 'scheduled' ? Date.parse(input.scheduledAt as string) : null;
+  const stored = ctx.store.addPost({ post, tenantId: caller.tenantId, workspaceId: call.workspaceId, idempotencyKey: key, dueAt });
+  const body = structuredClone(post);
+  if (key) ctx.idempotency.complete(caller.tenantId, key, 201, body, post.id, now);
+  if (status !== 'draft') ctx.emit(stored, status === 'scheduled' ? 'post.scheduled' : 'post.queued');
+  if (fault === 'dropAfterStore') {
+    // The post exists and the key is stored, but the client never hears so: the "unknown outcome" case.
+    res.socket?.destroy();
+    return;
+  }
+  sendJson(res, 201, body, call.headers);
+}
+
+const POST_STATUSES = ['draft', 'scheduled', 'queued', 'publishing', 'published', 'failed', 'cancelled'] as const;
+const listQuerySchema = z.object({
+  status: z.enum(POST_STATUSES).optional(),
+  platform: z.enum(['instagram', 'twitter', 'x', 'linkedin', 'tiktok', 'youtube']).optional(),
+  postType: z.string().min(1).optional(),
+  accountId: z.string().min(1).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+function listPosts(call: Call): void {
+  const parsed = listQuerySchema.safeParse(Object.fromEntries(call.query));
+  if (!parsed.success) {
+    const details: FieldDetails = {};
+    for (const issue of parsed.error.issues) (details[issue.path.join('.') || '_query'] ??= []).push(issue.message);
+    return invalid(call, details, 'The query parameters are invalid; see details.');
+  }
+  const q = parsed.data;
+  const platform = q.platform === 'x' ? 'twitter' : q.platform;
+  const all = call.ctx.store
+    .postsOf(call.caller.tenantId, call.workspaceId)
+    .map((p) => p.post)
+    .filter((p) => (q.status ? p.status === q.status : p.status !== 'cancelled'))
+    .filter((p) => !platform || p.platform === platform)
+    .filter((p) => !q.postType || p.postType === q.postType)
+    .filter((p) => !q.accountId || p.accountId === q.accountId);
+  const start = (q.page - 1) * q.pageSize;
+  sendJson(
+    call.res,
+    200,
+    { items: all.slice(start, start + q.pageSize), page: q.page, pageSize: q.pageSize, total: all.length, totalPages: Math.ceil(all.length / q.pageSize) },
+    call.headers,
+  );
+}
+
+function getPost(call: Call, postId: string): void {
+  const found = call.ctx.store.findPost(call.caller.tenantId, call.workspaceId, postId);
+  if (!found) return notFound(call, `Post ${postId}`);
+  sendJson(call.res, 200, found.post, call.headers);
+}
+
+function updatePost(call: Call, postId: string): void {
+  const { ctx } = call;
+  const found = ctx.store.findPost(call.caller.tenantId, call.workspaceId, postId);
+  if (!found) return notFound(call, `Post ${postId}`);
+  const post = found.post;
+  if (!EDITABLE.has(post.status)) {
+    sendError(call.res, 409, 'not_editable', `Post ${postId} is ${post.status}; only draft and scheduled posts can be changed.`, {}, call.headers);
+    return;
+  }
+  const parsed = parseBody(call);
+  if (!parsed.ok) return;
+  const now = ctx.clock.now();
+  const checked = checkUpdateBody(parsed.value ?? {}, now);
+  if (!checked.ok) return invalid(call, checked.details);
+  const patch = checked.value;
+  let content = patch.content ?? post.content;
+  if (patch.media !== undefined && patch.content === undefined) {
+    if (content.length !== 1) return invalid(call, { media: ['top-level media needs single-item content; send content items with their own media'] });
+    content = [{ text: content[0]?.text ?? '', media: patch.media }];
+  }
+  const target = patch.status === 'publish' ? 'queued' : (patch.status ?? post.status);
+  const scheduledAt = patch.scheduledAt ?? post.scheduledAt;
+  if (target === 'scheduled') {
+    if (scheduledAt === null) return invalid(call, { scheduledAt: ['is required when status is "scheduled"'] });
+    const s = checkScheduledAt(scheduledAt, now);
+    if (!s.ok) return invalid(call, { scheduledAt: [s.message] });
+  }
+  if (target !== 'draft' && ctx.settings().validateAt === 'create') {
+    const errors = checkPlatformRules({ platform: post.platform, postType: post.postType, content, options: post.options });
+    if (errors.length) return unprocessable(call, errors);
+  }
+  const changedStatus = target !== post.status;
+  if (patch.content !== undefined || patch.media !== undefined) {
+    post.content = content;
+    if (patch.media !== undefined) post.media = patch.media;
+    post.items = buildItems(ctx, content, post.status);
+  }
+  post.scheduledAt = scheduledAt;
+  setStatus(post, target as SandboxPost['status'], now);
+  // Editing a scheduled post re-enqueues it at its (maybe new) time.
+  found.dueAt = target === 'queued' ? now + ctx.settings().deliveryStepMs : target === 'scheduled' ? Date.parse(scheduledAt as string) : null;
+  if (changedStatus && target === 'scheduled') ctx.emit(found, 'post.scheduled');
+  if (changedStatus && target === 'queued') ctx.emit(found, 'post.queued');
+  sendJson(call.res, 200, post, call.headers);
+}
+
+function cancelPost(call: Call, postId: string): void {
+  const found = call.ctx.store.findPost(call.caller.tenantId, call.workspaceId, postId);
+  if (!found) return notFound(call, `Post ${postId}`);
+  if (!CANCELLABLE.has(found.post.status)) {
+    sendError(call.res, 404, 'not_found', `Post ${postId} is ${found.post.status} and can no longer be cancelled.`, {}, call.headers);
+    return;
+  }
+  setStatus(found.post, 'cancelled', call.ctx.clock.now());
+  found.dueAt = null;
+  sendJson(call.res, 200, { success: true }, call.headers);
+}
+
+function listAccounts(call: Call): void {
+  if (!call.ctx.settings().accountsEndpoint) {
+    sendError(call.res, 404, 'not_found', 'No route GET /v1/workspaces/{workspaceId}/accounts.', {}, call.headers);
+    return;
+  }
+  const items = accountsOf(call.ctx, call.caller.tenantId, call.workspaceId).map((a) => ({
+    id: a.id,
+    platform: a.platform,
+    username: a.username,
+    displayName: a.displayName,
+    status: a.status,
+  }));
+  sendJson(call.res, 200, { items }, call.headers);
+}
+
+const webhookSchema = z.object({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'name at least one event'),
+});
+
+function registerWebhook(call: Call): void {
+  const parsed = parseBody(call);
+  if (!parsed.ok) return;
+  const checked = webhookSchema.safeParse(parsed.value);
+  if (!checked.success) {
+    const details: FieldDetails = {};
+    for (const issue of checked.error.issues) (details[issue.path.join('.') || '_body'] ??= []).push(issue.message);
+    return invalid(call, details);
+  }
+  const hook = {
+    id: call.ctx.newId('whk'),
+    tenantId: call.caller.tenantId,
+    workspaceId: call.workspaceId,
+    url: checked.data.url,
+    events: checked.data.events,
+    secret: `whsec_${randomBytes(24).toString('hex')}`,
+  };
+  call.ctx.store.webhooks.push(hook);
+  sendJson(call.res, 201, { id: hook.id, url: hook.url, events: hook.events, secret: hook.secret }, call.headers);
+}
+
+function listWorkspaces(ctx: SandboxContext, res: ServerResponse, caller: Caller, headers: Record<string, string>): void {
+  const seen = ctx.store.workspaces.get(caller.tenantId);
+  const ids = caller.workspaceIds === 'any' ? (seen && seen.size ? [...seen.keys()] : ['wks_demo']) : caller.workspaceIds;
+  const items = ids.map((id) => {
+    const accounts = accountsOf(ctx, caller.tenantId, id);
+    const created = new Date(seen?.get(id) ?? ctx.clock.now()).toISOString();
+    return {
+      id,
+      name: `Sandbox workspace ${id}`,
+      createdAt: created,
+      updatedAt: created,
+      connectedAccountCount: accounts.filter((a) => a.status === 'connected').length,
+      connectedPlatforms: [...new Set(accounts.filter((a) => a.status === 'connected').map((a) => a.platform))],
+      memberCount: 1,
+      recentPostCount: ctx.store.postsOf(caller.tenantId, id).length,
+    };
+  });
+  sendJson(res, 200, { items }, headers);
+}
+
+/** Handles one /v1 request (the caller has checked the path starts with /v1/). */
+export async function handleApiRequest(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const method = req.method ?? 'GET';
+  const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
+  // parts: ['v1', 'workspaces', ws?, resource?, id?]
+  const rawBody = await readRawBody(req);
+  const latency = ctx.settings().faults.latencyMs;
+  if (latency > 0) await ctx.wait(latency);
+  const isWorkspaces = parts[1] === 'workspaces';
+  const ws = parts[2];
+  const resource = parts[3];
+  const postId = parts[4];
+  type Route = 'workspaces' | 'accounts' | 'posts' | 'post' | 'webhooks';
+  let route: Route | null = null;
+  if (isWorkspaces && parts.length === 2) route = 'workspaces';
+  else if (isWorkspaces && ws && parts.length === 4 && resource === 'accounts') route = 'accounts';
+  else if (isWorkspaces && ws && parts.length === 4 && resource === 'posts') route = 'posts';
+  else if (isWorkspaces && ws && parts.length === 5 && resource === 'posts' && postId) route = 'post';
+  else if (isWorkspaces && ws && parts.length === 4 && resource === 'webhooks') route = 'webhooks';
+  if (!route) return sendError(res, 404, 'not_found', `No route ${method} ${url.pathname}.`);
+  const allowed: Record<Route, string[]> = {
+    workspaces: ['GET'],
+    accounts: ['GET'],
+    posts: ['GET', 'POST'],
+    post: ['GET', 'PATCH', 'DELETE'],
+    webhooks: ['POST'],
+  };
+  if (!allowed[route].includes(method)) {
+    return sendError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${allowed[route].join(' or ')}.`, {}, {
+      Allow: allowed[route].join(', '),
+    });
+  }
+  const caller = authenticate(ctx, req, res);
+  if (!caller) return;
+  if (ws && caller.workspaceIds !== 'any' && !caller.workspaceIds.includes(ws)) {
+    sendError(res, 403, 'permission_denied', `This API key may not use workspace ${ws}; grant the agent access to it in Postato.`, {
+      required: `workspace:${ws}`,
+      granted: caller.workspaceIds.map((w) => `workspace:${w}`),
+    });
+    return;
+  }
+  const isCreate = route === 'posts' && method === 'POST';
+  const headers: Record<string, string> = {};
+  if (!admit(ctx, res, caller, rateClass(method, isCreate), headers)) return;
+  if (route === 'workspaces') return listWorkspaces(ctx, res, caller, headers);
+  ctx.store.touchWorkspace(caller.tenantId, ws as string, ctx.clock.now());
+  const call: Call = { ctx, req, res, caller, workspaceId: ws as string, rawBody, query: url.searchParams, headers };
+  if (route === 'accounts') return listAccounts(call);
+  if (route === 'webhooks') return registerWebhook(call);
+  if (route === 'posts') return method === 'POST' ? createPost(call) : listPosts(call);
+  if (method === 'GET') return getPost(call, postId as string);
+  if (method === 'PATCH') return updatePost(call, postId as string);
+  return cancelPost(call, postId as string);
+}

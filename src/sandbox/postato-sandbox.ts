@@ -1,0 +1,268 @@
+/**
+ * The Postato sandbox: a real HTTP server on 127.0.0.1 that imitates the Postato REST API as postato-api.md §16
+ * decides, for the demo and for tests. It shares no code with src/postato/, and product code never imports it.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monotonicFactory } from 'ulid';
+import { ManualClock, sleep, systemClock, type Clock } from '../clock';
+import { seededRandom, type SandboxRandom } from './postato-sandbox-faults';
+import { parseJson, readRawBody, sendError, sendJson } from './postato-sandbox-http';
+import { SandboxIdempotencyStore } from './postato-sandbox-idempotency';
+import { runDueLifecycle, type LifecycleDeps } from './postato-sandbox-lifecycle';
+import { SandboxRateLimiter } from './postato-sandbox-rate-limit';
+import { handleApiRequest, type SandboxContext } from './postato-sandbox-routes';
+import {
+  defaultSandboxSettings,
+  mergeSandboxSettings,
+  redactSandboxSettings,
+  sandboxSettingsPatchSchema,
+  type SandboxSettings,
+  type SandboxSettingsPatch,
+} from './postato-sandbox-settings';
+import { SandboxStore, type SandboxPost, type StoredPost, type TenantCounters } from './postato-sandbox-store';
+import { SandboxWebhookDispatcher, type WebhookEventType, type WebhookStats } from './postato-sandbox-webhooks';
+
+export type { SandboxSettings, SandboxSettingsPatch } from './postato-sandbox-settings';
+export { signWebhook } from './postato-sandbox-webhooks';
+
+/** What `GET /__sandbox/inspect` and `inspect()` return. */
+export interface SandboxInspection {
+  now: number;
+  tenants: Array<{ tenantId: string; counters: TenantCounters; maxCreatesInAnyWindow: number }>;
+  posts: Array<SandboxPost & { tenantId: string; workspaceId: string; idempotencyKey?: string }>;
+  webhooks: WebhookStats;
+}
+
+/** A running sandbox. */
+export interface PostatoSandbox {
+  /** Base URL, e.g. http://127.0.0.1:41234 (routes live under /v1). */
+  url: string;
+  /** Current settings (read-only view). */
+  readonly settings: Readonly<SandboxSettings>;
+  /** Changes settings live; `limits` and `faults` may be given in part. */
+  update(patch: SandboxSettingsPatch): void;
+  /** The clock it runs on (the ManualClock if one was passed). */
+  clock: Clock;
+  /** Moves the sandbox clock forward (the ManualClock, or an offset over the system clock). */
+  advance(ms: number): void;
+  /** Runs due lifecycle transitions and webhook deliveries now. */
+  tick(): Promise<void>;
+  /** Every post with its idempotency key, per-tenant counters and webhook stats. */
+  inspect(): SandboxInspection;
+  /** Forgets posts, keys, counters, accounts and registered webhooks; settings stay. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Options of `startPostatoSandbox`. */
+export interface StartSandboxOptions {
+  settings?: SandboxSettingsPatch;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  clock?: Clock;
+  /** Real-time ms between automatic ticks; 0 turns them off (then only tick() and clock/advance move posts). */
+  tickIntervalMs?: number;
+}
+
+/** Starts the sandbox and resolves once it listens. */
+export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promise<PostatoSandbox> {
+  let settings = mergeSandboxSettings(defaultSandboxSettings(), opts.settings ?? {});
+  const base = opts.clock ?? systemClock;
+  let offset = 0;
+  const clock: Clock = base instanceof ManualClock ? base : { now: () => base.now() + offset };
+  const store = new SandboxStore();
+  const idempotency = new SandboxIdempotencyStore();
+  const limiter = new SandboxRateLimiter();
+  const dispatcher = new SandboxWebhookDispatcher();
+  const closing = new AbortController();
+  let random: SandboxRandom = seededRandom(settings.seed);
+  const ulid = monotonicFactory();
+  const newId = (prefix: string) => `${prefix}_${ulid(clock.now())}`;
+
+  const emit = (stored: StoredPost, type: WebhookEventType): void => {
+    const p = stored.post;
+    const data: Record<string, unknown> = { postId: p.id, status: p.status, platform: p.platform, accountId: p.accountId };
+    if (p.platformPostId) data.platformPostId = p.platformPostId;
+    if (p.platformUrl) data.platformUrl = p.platformUrl;
+    if (p.error) data.error = p.error;
+    const now = clock.now();
+    const rawBody = JSON.stringify({ id: newId('evt'), type, createdAt: new Date(now).toISOString(), data });
+    for (const w of settings.webhooks) {
+      if (!w.workspaceId || w.workspaceId === stored.workspaceId) dispatcher.enqueue(w.url, w.secret, rawBody, now);
+    }
+    for (const w of store.webhooks) {
+      if (w.tenantId === stored.tenantId && w.workspaceId === stored.workspaceId && w.events.includes(type)) {
+        dispatcher.enqueue(w.url, w.secret, rawBody, now);
+      }
+    }
+  };
+
+  const accountOf = (stored: StoredPost) => {
+    const { accountId } = stored.post;
+    if (settings.accounts === 'auto') return store.autoAccount(stored.tenantId, stored.workspaceId, accountId);
+    return settings.accounts.find((a) => a.id === accountId && a.workspaceId === stored.workspaceId);
+  };
+
+  const lifecycleDeps = (): LifecycleDeps => ({
+    stepMs: settings.deliveryStepMs,
+    validateAt: settings.validateAt,
+    failShare: settings.deliveryFailShare,
+    random,
+    accountStatus: (s) => accountOf(s)?.status,
+    accountUsername: (s) => accountOf(s)?.username ?? 'sandbox',
+    emit,
+  });
+
+  const ctx: SandboxContext = {
+    settings: () => settings,
+    clock,
+    store,
+    idempotency,
+    limiter,
+    random: () => random,
+    emit,
+    newId,
+    wait: (ms) => sleep(ms, closing.signal),
+  };
+
+  let tickChain: Promise<void> = Promise.resolve();
+  let ticking = false;
+  const runTick = async (): Promise<void> => {
+    ticking = true;
+    try {
+      runDueLifecycle(() => store.posts.values(), clock.now(), lifecycleDeps());
+      await dispatcher.deliverDue(() => clock.now(), settings.webhookMaxAttempts, settings.webhookRetryBaseMs);
+    } finally {
+      ticking = false;
+    }
+  };
+  // Ticks run one after another so events go out in the order they happened.
+  const tick = (): Promise<void> => {
+    const run = tickChain.catch(() => undefined).then(runTick);
+    tickChain = run;
+    return run;
+  };
+
+  const advance = (ms: number): void => {
+    if (clock instanceof ManualClock) clock.advance(ms);
+    else offset += ms;
+  };
+
+  const inspect = (): SandboxInspection => ({
+    now: clock.now(),
+    tenants: [...store.counters.entries()].map(([tenantId, counters]) => ({
+      tenantId,
+      counters: { ...counters },
+      maxCreatesInAnyWindow: limiter.maxCreatesInAnyWindow(tenantId),
+    })),
+    posts: [...store.posts.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .map((p) => ({
+        ...structuredClone(p.post),
+        tenantId: p.tenantId,
+        workspaceId: p.workspaceId,
+        ...(p.idempotencyKey ? { idempotencyKey: p.idempotencyKey } : {}),
+      })),
+    webhooks: dispatcher.snapshot(),
+  });
+
+  const reset = (): void => {
+    store.reset();
+    idempotency.reset();
+    limiter.reset();
+    dispatcher.reset();
+    random = seededRandom(settings.seed);
+  };
+
+  const update = (patch: SandboxSettingsPatch): void => {
+    settings = mergeSandboxSettings(settings, patch);
+    if (patch.seed !== undefined) random = seededRandom(settings.seed);
+  };
+
+  const handleSandboxRoute = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
+    const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
+    const raw = await readRawBody(req);
+    const body = parseJson(raw);
+    if (!body.ok) return sendError(res, 400, 'INVALID_REQUEST', 'The request body is not valid JSON.');
+    switch (route) {
+      case 'GET /__sandbox/inspect':
+        return sendJson(res, 200, inspect());
+      case 'POST /__sandbox/reset':
+        reset();
+        return sendJson(res, 200, { success: true });
+      case 'POST /__sandbox/settings': {
+        const parsed = sandboxSettingsPatchSchema.safeParse(body.value ?? {});
+        if (!parsed.success) {
+          const details: Record<string, string[]> = {};
+          for (const issue of parsed.error.issues) (details[issue.path.join('.') || '_body'] ??= []).push(issue.message);
+          return sendError(res, 400, 'INVALID_REQUEST', 'The settings patch is invalid; see details.', { details });
+        }
+        update(parsed.data as SandboxSettingsPatch);
+        return sendJson(res, 200, redactSandboxSettings(settings));
+      }
+      case 'POST /__sandbox/clock/advance': {
+        const ms = (body.value as { ms?: unknown } | undefined)?.ms;
+        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+          return sendError(res, 400, 'INVALID_REQUEST', 'Send {"ms": <non-negative number>}.', { details: { ms: ['must be a non-negative number'] } });
+        }
+        advance(ms);
+        await tick();
+        return sendJson(res, 200, { now: clock.now() });
+      }
+      default:
+        return sendError(res, 404, 'not_found', `No sandbox route ${route}.`);
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const work = url.pathname.startsWith('/__sandbox/')
+      ? handleSandboxRoute(req, res, url)
+      : url.pathname === '/v1' || url.pathname.startsWith('/v1/')
+        ? handleApiRequest(ctx, req, res, url)
+        : Promise.resolve(sendError(res, 404, 'not_found', `No route ${req.method} ${url.pathname}; the API lives under /v1.`));
+    work.catch(() => {
+      if (closing.signal.aborted) res.socket?.destroy();
+      else sendError(res, 500, 'internal_error', 'The sandbox failed to handle this request.');
+    });
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const interval = opts.tickIntervalMs ?? 100;
+  const timer = interval > 0 ? setInterval(() => (ticking ? undefined : void tick().catch(() => undefined)), interval) : null;
+  timer?.unref();
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    get settings() {
+      return settings;
+    },
+    update,
+    clock,
+    advance,
+    tick,
+    inspect,
+    reset,
+    async close() {
+      if (timer) clearInterval(timer);
+      closing.abort();
+      dispatcher.close();
+      await tickChain.catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

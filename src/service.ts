@@ -1,0 +1,147 @@
+/**
+ * The composition root: builds the ledger, pacer, key vault, publish step, dispatcher, run service, write-back
+ * flusher and the Express app from a Config. index.ts listens; tests call buildService directly.
+ */
+import type { Express } from 'express';
+import type { Config } from './config';
+import { systemClock, type Clock } from './clock';
+import { createLogger, type Logger } from './logger';
+import { createApp, type AppDeps } from './app';
+import { createRunsRouter } from './http/runs-routes';
+import { createRunControlRouter } from './http/run-control-routes';
+import { PostatoClient } from './postato/postato-client';
+import { openLedgerDb, type LedgerDb } from './runs/ledger-db';
+import { RunLedger } from './runs/run-ledger';
+import { createLedgerKnownPosts, createLedgerWebhookSecretStore, createLedgerWebhookSink, createLedgerWriteBackStore } from './runs/ledger-ports';
+import { createPublishStep, type PostatoWriter } from './runs/publish-step';
+import { createEmbeddedDispatcher } from './runs/embedded-dispatcher';
+import type { Dispatcher } from './runs/dispatcher';
+import { createRunService, type RunService } from './runs/run-service';
+import { KeyVault, keyVaultFromConfig } from './runs/key-vault';
+import { createSqlitePacer } from './runs/tenant-pacer-sqlite';
+import { createMemoryPacer, pacerLimitsFromConfig, type TenantPacer } from './runs/tenant-pacer';
+import { createPostatoWebhookRouter } from './webhooks/postato-webhook-router';
+import { WriteBackFlusher } from './sheets/write-back-flusher';
+import { createSheetsClient } from './sheets/sheets-client';
+import { loadServiceAccountKey } from './sheets/sheets-credentials';
+import { SlidingWindowWriteBudget } from './sheets/write-budget';
+import type { WriteBackStore } from './sheets/write-back-store';
+
+/** Seams for tests and benchmarks. */
+export interface ServiceOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** Replaces the Postato client factory (tests that count calls). */
+  clientFor?: (apiKey: string) => PostatoWriter;
+  pacer?: TenantPacer;
+  vault?: KeyVault;
+  /** Publish-step backoff base (tests compress time). */
+  backoffBaseMs?: number;
+  /** Extra createApp options (auth test seams). */
+  app?: Omit<AppDeps, 'config' | 'logger' | 'routers'>;
+  /** false: do not start the dispatcher (tests that drive it by hand). */
+  startDispatcher?: boolean;
+}
+
+/** A built service. */
+export interface Service {
+  app: Express;
+  dispatcher: Dispatcher;
+  runs: RunService;
+  ledger: RunLedger;
+  writeBackStore: WriteBackStore;
+  flusher?: WriteBackFlusher;
+  db: LedgerDb;
+  /** Stops the dispatcher (in-flight calls finish and are recorded), the flusher and the pacer, then closes the DB. */
+  close(): Promise<void>;
+}
+
+/** Builds every part of the service from a Config. */
+export async function buildService(config: Config, o: ServiceOverrides = {}): Promise<Service> {
+  const clock = o.clock ?? systemClock;
+  const logger = o.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const db = await openLedgerDb(config.DATABASE_URL);
+  const ledger = new RunLedger(db.db, clock);
+  const limits = pacerLimitsFromConfig(config);
+  const pacer = o.pacer ?? (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : createMemoryPacer({ limits, clock }));
+  const vault = o.vault ?? keyVaultFromConfig(config, logger);
+  if (config.DISPATCH_LEASE_MS <= config.POSTATO_TIMEOUT_MS) {
+    logger.warn('DISPATCH_LEASE_MS should exceed POSTATO_TIMEOUT_MS, or a slow call may be replayed by another worker while still in flight.');
+  }
+
+  const clientFor =
+    o.clientFor ??
+    ((apiKey: string): PostatoWriter =>
+      new PostatoClient({ baseUrl: config.POSTATO_API_URL, apiKey, timeoutMs: config.POSTATO_TIMEOUT_MS, retry: { maxAttempts: 1 }, logger, clock }));
+  const step = createPublishStep({ ledger, pacer, vault, clock, logger, clientFor, maxAttempts: config.POSTATO_MAX_ATTEMPTS, backoffBaseMs: o.backoffBaseMs });
+
+  const writeBackStore = createLedgerWriteBackStore(ledger, clock);
+  let flusher: WriteBackFlusher | undefined;
+  const serviceAccount = loadServiceAccountKey(config);
+  if (serviceAccount) {
+    const budget = new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
+    const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget });
+    flusher = new WriteBackFlusher({ store: writeBackStore, sheetsFor: () => sheets, clock, logger, flushEveryMs: config.WRITEBACK_FLUSH_MS, flushRows: config.WRITEBACK_FLUSH_ROWS });
+  } else {
+    logger.info('No Google service account is configured: write-back to Sheets is off; results stay in the ledger and in GET /v1/runs/:id.');
+  }
+
+  const dispatcher = createEmbeddedDispatcher({
+    ledger,
+    step,
+    clock,
+    logger,
+    pollMs: config.DISPATCH_POLL_MS,
+    leaseMs: config.DISPATCH_LEASE_MS,
+    concurrency: config.DISPATCH_CONCURRENCY,
+    onRowFinished: () => undefined,
+  });
+  const runs = createRunService({
+    ledger,
+    vault,
+    clock,
+    logger,
+    planDefaults: {
+      minGapMinutes: config.PLAN_MIN_GAP_MINUTES,
+      jitterSeconds: config.PLAN_JITTER_SECONDS,
+      createLimit: config.POSTATO_CREATE_LIMIT,
+      windowMs: config.POSTATO_WINDOW_MS,
+    },
+    createLimit: limits.create.limit,
+    windowMs: limits.create.windowMs,
+    onRunCommitted: () => dispatcher.kick(),
+  });
+  const knownPosts = createLedgerKnownPosts(ledger);
+
+  const app = createApp({
+    config,
+    logger,
+    ...o.app,
+    routers: [
+      createRunsRouter({ config, clock, logger, knownPosts, startRun: (args) => runs.startRun(args) }),
+      createRunControlRouter({ runs, writeBack: writeBackStore, onSync: () => void flusher?.drain().catch(() => undefined) }),
+      createPostatoWebhookRouter({ sink: createLedgerWebhookSink(ledger, clock), secrets: createLedgerWebhookSecretStore(ledger, clock), clock, logger }),
+    ],
+  });
+
+  if (o.startDispatcher !== false) dispatcher.start();
+  flusher?.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    dispatcher,
+    runs,
+    ledger,
+    writeBackStore,
+    flusher,
+    db,
+    close: () =>
+      (closing ??= (async () => {
+        await dispatcher.stop();
+        await flusher?.stop();
+        await pacer.close();
+        await db.close();
+      })()),
+  };
+}

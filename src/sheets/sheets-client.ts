@@ -1,0 +1,235 @@
+/**
+ * The Sheets client: the one place that calls Google Sheets API v4 through googleapis. It reads metadata and the
+ * key column, writes values with `valueInputOption: RAW`, retries 429/5xx itself (googleapis never retries POST),
+ * takes a write-budget slot for every write attempt, and falls back from a user's token to the service account.
+ */
+import { google, type sheets_v4 } from 'googleapis';
+import { backOff } from 'exponential-backoff';
+import { AppError } from '../errors';
+import { columnRange, headerRowRange } from './a1-notation';
+import { createServiceAccountAuth, createUserAuth, type ServiceAccountAuth, type ServiceAccountKey } from './sheets-credentials';
+import { SheetsKeyColumnMissingError, SheetsUnauthenticatedError, gaxiosStatus, translateSheetsError } from './sheets-errors';
+import { unlimitedWriteBudget, type WriteBudget } from './write-budget';
+
+/** Spreadsheet facts the service needs. */
+export interface SpreadsheetMetadata {
+  timeZone: string;
+  sheets: Array<{ sheetId: number; title: string }>;
+}
+
+/** The header row, the key column and any other named columns of one sheet, as text, indexed by 0-based row. */
+export interface SheetColumns {
+  header: string[];
+  /** 0-based index of the Key column. */
+  keyColumn: number;
+  /** keys[i] is the key in sheet row i + 1 (keys[0] is the header cell itself). */
+  keys: string[];
+  /** Requested columns that exist, by header name, each indexed like `keys`. */
+  columns: Map<string, string[]>;
+}
+
+/** One range and its rows of values for a batch write. */
+export interface WriteRange {
+  range: string;
+  /** Rows of cells; null leaves a cell as it is (so one range can span cells that do not change). */
+  values: Array<Array<string | null>>;
+}
+
+export interface RetryPolicy {
+  /** Total attempts, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface SheetsClient {
+  /** The service account's email (what users share their sheet with); '' when none is configured. */
+  readonly serviceAccountEmail: string;
+  getMetadata(spreadsheetId: string): Promise<SpreadsheetMetadata>;
+  /** One batchGet of the header row and the Key column (found by name, case-insensitive). */
+  readHeaderAndKeys(spreadsheetId: string, sheetName: string): Promise<SheetColumns>;
+  /** Like readHeaderAndKeys, plus the named columns that exist, still in one batchGet once the layout is known. */
+  readColumns(spreadsheetId: string, sheetName: string, columnNames: string[]): Promise<SheetColumns>;
+  /** One values.batchUpdate with RAW input, retried on 429/5xx; every attempt takes a write-budget slot. */
+  batchWrite(spreadsheetId: string, data: WriteRange[], signal?: AbortSignal): Promise<{ updatedCells: number }>;
+  /** Whether the service can use the spreadsheet; the message says whom to share it with when it cannot. */
+  checkAccess(spreadsheetId: string): Promise<{ canEdit: boolean; message?: string }>;
+}
+
+export interface SheetsClientOptions {
+  /** SHEETS_API_URL: the Sheets fake in tests and the demo; Google's endpoint when absent. */
+  rootUrl?: string;
+  credentials: {
+    /** The service account's key (or a ready JWT client with its email). */
+    serviceAccount?: ServiceAccountKey | { auth: ServiceAccountAuth; email: string };
+    /** An access token the add-on forwarded for the user; used until Google refuses it with 401. */
+    userAccessToken?: string;
+  };
+  budget?: WriteBudget;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 20_000 };
+
+/** Finds the Key column in a header row (case-insensitive, surrounding spaces ignored). */
+export function findColumn(header: string[], name: string): number {
+  const want = name.trim().toLowerCase();
+  return header.findIndex((h) => h.trim().toLowerCase() === want);
+}
+
+/** Flattens a single-column batchGet answer (rows of one cell, empty rows as []) into a text array. */
+function flattenColumn(values: unknown[][] | null | undefined): string[] {
+  return (values ?? []).map((r) => (r[0] === undefined || r[0] === null ? '' : String(r[0])));
+}
+
+/** Creates a Sheets client; see SheetsClientOptions. */
+export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
+  const budget = opts.budget ?? unlimitedWriteBudget;
+  // gaxios' own retries are off: this client decides what is retried, and counts every write attempt.
+  const common = { rootUrl: opts.rootUrl, retry: false, timeout: opts.timeoutMs ?? 30_000 };
+
+  const sa = opts.credentials.serviceAccount;
+  const saAuth = sa ? ('auth' in sa ? sa.auth : createServiceAccountAuth(sa)) : undefined;
+  const serviceAccountEmail = sa ? ('auth' in sa ? sa.email : sa.client_email) : '';
+  const saApi = saAuth ? google.sheets({ version: 'v4', auth: saAuth, ...common }) : undefined;
+  let userApi = opts.credentials.userAccessToken
+    ? google.sheets({ version: 'v4', auth: createUserAuth(opts.credentials.userAccessToken), ...common })
+    : undefined;
+  if (!saApi && !userApi) {
+    throw new AppError('sheets_not_configured', 'No Google credentials for Sheets: set GOOGLE_SERVICE_ACCOUNT_JSON or GOOGLE_APPLICATION_CREDENTIALS.');
+  }
+  // Last known header per sheet, so a flush needs one batchGet: the header comes back alongside and confirms it.
+  const headerCache = new Map<string, string[]>();
+
+  /** Runs one request with the user's token while it works, then with the service account. */
+  async function once<T>(fn: (api: sheets_v4.Sheets) => Promise<T>, what: string): Promise<T> {
+    if (userApi) {
+      try {
+        return await fn(userApi);
+      } catch (err) {
+        if (gaxiosStatus(err) !== 401 || !saApi) throw translateSheetsError(err, { serviceAccountEmail, what });
+        userApi = undefined; // expired or revoked: the service account takes over for good
+      }
+    }
+    if (!saApi) throw new SheetsUnauthenticatedError();
+    try {
+      return await fn(saApi);
+    } catch (err) {
+      throw translateSheetsError(err, { serviceAccountEmail, what });
+    }
+  }
+
+  function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    return backOff(attempt, {
+      numOfAttempts: retry.attempts,
+      startingDelay: retry.baseDelayMs,
+      maxDelay: retry.maxDelayMs,
+      timeMultiple: 2,
+      jitter: 'full',
+      retry: (e) => e instanceof AppError && e.retryable,
+    });
+  }
+
+  async function batchGet(spreadsheetId: string, ranges: string[], what: string): Promise<sheets_v4.Schema$ValueRange[]> {
+    const res = await withRetries(() =>
+      once((api) => api.spreadsheets.values.batchGet({ spreadsheetId, ranges, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }), what),
+    );
+    return res.data.valueRanges ?? [];
+  }
+
+  async function readColumns(spreadsheetId: string, sheetName: string, columnNames: string[]): Promise<SheetColumns> {
+    const cacheKey = `${spreadsheetId}\u0000${sheetName}`;
+    const what = `The sheet "${sheetName}"`;
+    for (let round = 0; round < 3; round++) {
+      const cached = headerCache.get(cacheKey);
+      if (!cached) {
+        const [head] = await batchGet(spreadsheetId, [headerRowRange(sheetName)], what);
+        headerCache.set(cacheKey, (head?.values?.[0] ?? []).map((v) => String(v ?? '')));
+        continue;
+      }
+      const keyColumn = findColumn(cached, 'Key');
+      if (keyColumn < 0) {
+        headerCache.delete(cacheKey); // the user may add it; read afresh next time
+        throw new SheetsKeyColumnMissingError(sheetName);
+      }
+      const wanted = columnNames.map((n) => ({ name: n, index: findColumn(cached, n) })).filter((c) => c.index >= 0);
+      const ranges = [headerRowRange(sheetName), columnRange(sheetName, keyColumn), ...wanted.map((c) => columnRange(sheetName, c.index))];
+      const [head, keyRange, ...rest] = await batchGet(spreadsheetId, ranges, what);
+      const header = (head?.values?.[0] ?? []).map((v) => String(v ?? ''));
+      if (header.length !== cached.length || header.some((h, i) => h !== cached[i])) {
+        // Columns moved since the last read: the column ranges may be wrong, so read again with the new layout.
+        headerCache.set(cacheKey, header);
+        continue;
+      }
+      const keys = flattenColumn(keyRange?.values);
+      const columns = new Map<string, string[]>();
+      wanted.forEach((c, i) => columns.set(cached[c.index]!, flattenColumn(rest[i]?.values)));
+      return { header, keyColumn, keys, columns };
+    }
+    throw new SheetsUnavailableLayout(sheetName);
+  }
+
+  return {
+    serviceAccountEmail,
+
+    async getMetadata(spreadsheetId) {
+      const res = await withRetries(() =>
+        once(
+          (api) => api.spreadsheets.get({ spreadsheetId, fields: 'properties.timeZone,sheets.properties.sheetId,sheets.properties.title' }),
+          'The spreadsheet',
+        ),
+      );
+      return {
+        timeZone: res.data.properties?.timeZone ?? 'Etc/UTC',
+        sheets: (res.data.sheets ?? []).map((s) => ({ sheetId: s.properties?.sheetId ?? 0, title: s.properties?.title ?? '' })),
+      };
+    },
+
+    readHeaderAndKeys: (spreadsheetId, sheetName) => readColumns(spreadsheetId, sheetName, []),
+    readColumns,
+
+    async batchWrite(spreadsheetId, data, signal) {
+      if (data.length === 0) return { updatedCells: 0 };
+      const res = await withRetries(async () => {
+        const slot = await budget.take(signal);
+        try {
+          return await once(
+            (api) =>
+              api.spreadsheets.values.batchUpdate({
+                spreadsheetId,
+                requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })) },
+              }),
+            'The spreadsheet',
+          );
+        } finally {
+          slot.release();
+        }
+      });
+      return { updatedCells: res.data.totalUpdatedCells ?? 0 };
+    },
+
+    async checkAccess(spreadsheetId) {
+      try {
+        await withRetries(() => once((api) => api.spreadsheets.get({ spreadsheetId, fields: 'spreadsheetId' }), 'The spreadsheet'));
+        return { canEdit: true };
+      } catch (err) {
+        if (err instanceof AppError && ['sheets_forbidden', 'sheets_not_found', 'sheets_unauthenticated'].includes(err.code)) {
+          return { canEdit: false, message: err.message };
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/** The header kept changing between reads, so no layout could be trusted. */
+class SheetsUnavailableLayout extends AppError {
+  constructor(sheetName: string) {
+    super('sheets_layout_unstable', `The columns of "${sheetName}" kept moving while the service read them; it will try again shortly.`, {
+      status: 503,
+      retryable: true,
+    });
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The write-back flusher copies row results from the ledger into their sheets, per spreadsheet, every few seconds or
+ * every N results. Rows are found by key at flush time; after writing, the flusher reads the key column again and,
+ * if rows moved in between, repairs every cell it may have put on the wrong row before anything is marked written.
+ */
+import type { Clock } from '../clock';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import type { OutputColumn, PendingWrite, WriteBackStore } from './write-back-store';
+import type { SheetColumns, SheetsClient, WriteRange } from './sheets-client';
+import { OUTPUT_COLUMNS, duplicateKeyMessage, planCellWrites, rowsByKey, withOutputColumns } from './write-back-plan';
+
+export interface WriteBackFlusherOptions {
+  store: WriteBackStore;
+  /** The Sheets client to use for a spreadsheet (it holds the write budget and the credentials). */
+  sheetsFor: (spreadsheetId: string) => SheetsClient;
+  clock: Clock;
+  logger: Logger;
+  /** Time between flushes of the background loop (WRITEBACK_FLUSH_MS). */
+  flushEveryMs: number;
+  /** Results per flush, and the count of new results that triggers an early flush (WRITEBACK_FLUSH_ROWS). */
+  flushRows: number;
+  /** Write-and-verify rounds per flush before giving up until the next flush (default 4). */
+  maxRounds?: number;
+  /** How long writes to a spreadsheet pause after Google answered 403 (default 60 s). */
+  forbiddenPauseMs?: number;
+}
+
+/** What one flush of one spreadsheet did. */
+export interface FlushOutcome {
+  spreadsheetId: string;
+  written: number;
+  removed: number;
+  duplicates: number;
+  /** Results left pending (an error, a pause after 403, or rows that kept moving). */
+  leftPending: number;
+  requests: { reads: number; writes: number };
+  error?: string;
+}
+
+/** Copies ledger results into sheets; one flush at a time, in the order they were asked for. */
+export class WriteBackFlusher {
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private stopped = true;
+  private readonly pausedUntil = new Map<string, number>();
+  private readonly accessOk = new Map<string, boolean>();
+  private readonly newResults = new Map<string, number>();
+
+  constructor(private readonly opts: WriteBackFlusherOptions) {}
+
+  /** Starts the background loop. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Stops the loop and waits for the flush in flight; no new flush starts. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.chain.catch(() => undefined);
+  }
+
+  /** Tells the flusher that results arrived; reaching flushRows new results flushes that spreadsheet early. */
+  notifyResults(spreadsheetId: string, count = 1): void {
+    const n = (this.newResults.get(spreadsheetId) ?? 0) + count;
+    this.newResults.set(spreadsheetId, n);
+    if (n >= this.opts.flushRows && !this.stopped) void this.flushNow(spreadsheetId).catch(() => undefined);
+  }
+
+  /** Flushes one spreadsheet (or every spreadsheet with pending results) once, now. */
+  flushNow(spreadsheetId?: string): Promise<FlushOutcome[]> {
+    const run = async () => {
+      const ids = spreadsheetId ? [spreadsheetId] : await this.opts.store.spreadsheetsWithPendingWrites();
+      const outcomes: FlushOutcome[] = [];
+      for (const id of ids) outcomes.push(await this.flushSpreadsheet(id));
+      return outcomes;
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Flushes until nothing is pending or a flush makes no progress (tests, sync, shutdown). */
+  async drain(spreadsheetId?: string, maxFlushes = 100): Promise<FlushOutcome[]> {
+    const all: FlushOutcome[] = [];
+    for (let i = 0; i < maxFlushes; i++) {
+      const outcomes = await this.flushNow(spreadsheetId);
+      all.push(...outcomes);
+      const progress = outcomes.some((o) => o.written + o.removed + o.duplicates > 0);
+      const pending = outcomes.some((o) => o.leftPending > 0 || o.written + o.removed + o.duplicates >= this.opts.flushRows);
+      if (!pending || !progress) break;
+    }
+    return all;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.flushNow()
+        .catch((err) => this.opts.logger.error({ err: { message: (err as Error).message } }, 'write-back loop failed'))
+        .finally(() => this.schedule());
+    }, this.opts.flushEveryMs);
+    this.timer.unref?.();
+  }
+
+  private async flushSpreadsheet(spreadsheetId: string): Promise<FlushOutcome> {
+    const outcome: FlushOutcome = { spreadsheetId, written: 0, removed: 0, duplicates: 0, leftPending: 0, requests: { reads: 0, writes: 0 } };
+    this.newResults.delete(spreadsheetId);
+    const pending = await this.opts.store.pendingWrites(spreadsheetId, this.opts.flushRows);
+    if (pending.length === 0) return outcome;
+    const paused = this.pausedUntil.get(spreadsheetId);
+    if (paused !== undefined && this.opts.clock.now() < paused) {
+      outcome.leftPending = pending.length;
+      return outcome;
+    }
+    const bySheet = new Map<string, PendingWrite[]>();
+    for (const p of pending) {
+      const list = bySheet.get(p.sheetName);
+      if (list) list.push(p);
+      else bySheet.set(p.sheetName, [p]);
+    }
+    const client = this.opts.sheetsFor(spreadsheetId);
+    for (const [sheetName, items] of bySheet) {
+      try {
+        await this.flushSheet(client, spreadsheetId, sheetName, items, outcome);
+      } catch (err) {
+        outcome.leftPending += items.length;
+        outcome.error = err instanceof AppError ? err.message : 'unexpected error';
+        await this.onError(spreadsheetId, sheetName, err);
+        if (err instanceof AppError && err.code === 'sheets_forbidden') break;
+      }
+    }
+    return outcome;
+  }
+
+  private async onError(spreadsheetId: string, sheetName: string, err: unknown): Promise<void> {
+    const code = err instanceof AppError ? err.code : 'unexpected';
+    const message = err instanceof AppError ? err.message : 'An unexpected error stopped the write-back.';
+    this.opts.logger.warn({ spreadsheetId, sheetName, code, message }, 'write-back flush failed; results stay in the ledger');
+    if (code === 'sheets_forbidden' || code === 'sheets_key_column_missing' || code === 'sheets_not_found') {
+      // Writing again at once would fail the same way; results wait in the ledger until the user fixes it.
+      this.pausedUntil.set(spreadsheetId, this.opts.clock.now() + (this.opts.forbiddenPauseMs ?? 60_000));
+      this.accessOk.set(spreadsheetId, false);
+      await this.opts.store.recordSheetAccess(spreadsheetId, { ok: false, message });
+    }
+  }
+
+  /**
+   * One sheet: read keys and output columns, write the changed cells, read again; when rows moved in between,
+   * write again what each key's row must show (its results, or what it held before) until a read confirms it.
+   */
+  private async flushSheet(client: SheetsClient, spreadsheetId: string, sheetName: string, items: PendingWrite[], outcome: FlushOutcome): Promise<void> {
+    const maxRounds = this.opts.maxRounds ?? 4;
+    const read = async (): Promise<SheetColumns> => {
+      outcome.requests.reads++;
+      return client.readColumns(spreadsheetId, sheetName, [...OUTPUT_COLUMNS]);
+    };
+    const first = await read();
+    const firstRows = rowsByKey(first.keys);
+
+    // What each key should show. The newest pending result of a key wins (items come oldest first).
+    const targets = new Map<string, Record<string, string>>();
+    const touched = new Set<string>();
+    for (const p of items) {
+      const rows = firstRows.get(p.rowKey.trim());
+      if (!rows || rows.length !== 1) continue;
+      const t = targets.get(p.rowKey.trim()) ?? {};
+      for (const [col, v] of Object.entries(p.values) as Array<[OutputColumn, string | undefined]>) {
+        if (v === undefined) continue;
+        t[col] = v;
+        touched.add(col);
+      }
+      targets.set(p.rowKey.trim(), t);
+    }
+    const duplicateKeys = new Set(items.map((p) => p.rowKey.trim()).filter((k) => (firstRows.get(k)?.length ?? 0) > 1));
+    if (duplicateKeys.size) touched.add('Error');
+
+    // What every other key's row held before this flush, to undo a write that landed there because rows moved.
+    const before = new Map<string, Record<string, string>>();
+    first.keys.forEach((k, i) => {
+      const key = k.trim();
+      if (i === 0 || key === '' || targets.has(key) || duplicateKeys.has(key)) return;
+      const rec: Record<string, string> = {};
+      for (const col of touched) rec[col] = first.columns.get(col)?.[i] ?? '';
+      before.set(key, rec);
+    });
+
+    let current = first;
+    let wroteSomething = false;
+    for (let round = 0; round < maxRounds; round++) {
+      const { header, writes: headerWrites } = withOutputColumns(current.header, sheetName, touched);
+      const rows = rowsByKey(current.keys);
+      const { writes } = planCellWrites(sheetName, header, current, (key) => {
+        if (duplicateKeys.has(key)) {
+          const at = rows.get(key) ?? [];
+          return at.length > 1 ? { Error: duplicateKeyMessage(key, at) } : null;
+        }
+        const t = targets.get(key);
+        if (t) return t;
+        if (round === 0) return null;
+        // A row that was not there at the first read may have received a misplaced write: clear what we wrote.
+        return before.get(key) ?? Object.fromEntries([...touched].map((c) => [c, '']));
+      });
+      const all: WriteRange[] = [...headerWrites, ...writes];
+      if (all.length === 0) {
+        if (wroteSomething || round === 0) await this.settle(spreadsheetId, items, current, targets, duplicateKeys, outcome);
+        return;
+      }
+      outcome.requests.writes++;
+      await client.batchWrite(spreadsheetId, all);
+      wroteSomething = true;
+      if (this.accessOk.get(spreadsheetId) !== true) {
+        this.accessOk.set(spreadsheetId, true);
+        this.pausedUntil.delete(spreadsheetId);
+        await this.opts.store.recordSheetAccess(spreadsheetId, { ok: true });
+      }
+      current = await read();
+    }
+    this.opts.logger.warn({ spreadsheetId, sheetName, rounds: maxRounds }, 'rows kept moving during the write-back; retrying at the next flush');
+    outcome.leftPending += items.length;
+  }
+
+  /** Marks results by what the confirming read shows: written, removed (key gone) or duplicate key. */
+  private async settle(
+    _spreadsheetId: string,
+    items: PendingWrite[],
+    confirmed: SheetColumns,
+    targets: Map<string, Record<string, string>>,
+    duplicateKeys: Set<string>,
+    outcome: FlushOutcome,
+  ): Promise<void> {
+    const rows = rowsByKey(confirmed.keys);
+    const written: Array<{ rowId: string; version: number }> = [];
+    const removed: Array<{ rowId: string; version: number }> = [];
+    const duplicates: Array<{ rowId: string; version: number; rowNumbers: number[] }> = [];
+    for (const p of items) {
+      const key = p.rowKey.trim();
+      const at = rows.get(key) ?? [];
+      if (at.length === 0) removed.push({ rowId: p.rowId, version: p.version });
+      else if (at.length > 1 && duplicateKeys.has(key)) duplicates.push({ rowId: p.rowId, version: p.version, rowNumbers: at });
+      else if (at.length === 1 && targets.has(key)) written.push({ rowId: p.rowId, version: p.version });
+      else outcome.leftPending++; // the key (re)appeared or became unique mid-flush: the next flush decides
+    }
+    if (written.length) await this.opts.store.markWritten(written);
+    if (removed.length) await this.opts.store.markRemoved(removed);
+    if (duplicates.length) await this.opts.store.markDuplicateKey(duplicates);
+    outcome.written += written.length;
+    outcome.removed += removed.length;
+    outcome.duplicates += duplicates.length;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The write budget keeps every write request of the service account (retries included) under Google's per-minute
+ * quota, shared by all runs. The port is small so a Redis implementation can replace the in-process one.
+ */
+import { sleep, type Clock } from '../clock';
+
+/** A taken write slot; release() is called when the request finished, so the window counts from its end. */
+export interface WriteSlot {
+  release(): void;
+}
+
+export type TryTakeResult = { ok: true; slot: WriteSlot } | { ok: false; retryAtMs: number };
+
+/** Grants permission for one write request to the Sheets API. */
+export interface WriteBudget {
+  /** Takes a slot now, or says when one frees up. */
+  tryTake(): Promise<TryTakeResult>;
+  /** Waits until a slot is free and takes it; rejects when the signal aborts. */
+  take(signal?: AbortSignal): Promise<WriteSlot>;
+}
+
+/**
+ * In-process sliding window. A slot counts from when it was taken until `windowMs` after its request ended, so
+ * however long a request is in flight, the server never sees more than `limit` writes in any window.
+ */
+export class SlidingWindowWriteBudget implements WriteBudget {
+  private readonly slots: Array<{ until: number }> = [];
+
+  constructor(private readonly opts: { limit: number; windowMs: number; clock: Clock }) {
+    if (opts.limit < 1) throw new Error('The Sheets write budget needs a limit of at least 1 write per window.');
+  }
+
+  /** Slots currently counted (for tests and metrics). */
+  inUse(): number {
+    this.prune();
+    return this.slots.length;
+  }
+
+  async tryTake(): Promise<TryTakeResult> {
+    this.prune();
+    if (this.slots.length < this.opts.limit) {
+      // Until release, the slot is held indefinitely: an in-flight request may reach the server at any moment.
+      const entry = { until: Number.POSITIVE_INFINITY };
+      this.slots.push(entry);
+      let released = false;
+      return {
+        ok: true,
+        slot: {
+          release: () => {
+            if (released) return;
+            released = true;
+            entry.until = this.opts.clock.now() + this.opts.windowMs;
+          },
+        },
+      };
+    }
+    const soonest = Math.min(...this.slots.map((s) => s.until));
+    // All slots in flight: check again shortly.
+    return { ok: false, retryAtMs: Number.isFinite(soonest) ? soonest : this.opts.clock.now() + 50 };
+  }
+
+  async take(signal?: AbortSignal): Promise<WriteSlot> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const r = await this.tryTake();
+      if (r.ok) return r.slot;
+      await sleep(Math.max(5, r.retryAtMs - this.opts.clock.now()), signal);
+    }
+  }
+
+  private prune(): void {
+    const now = this.opts.clock.now();
+    for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.until <= now) this.slots.splice(i, 1);
+  }
+}
+
+/** A budget that never waits (tests of code paths that do not care about pacing). */
+export const unlimitedWriteBudget: WriteBudget = {
+  async tryTake() {
+    return { ok: true, slot: { release() {} } };
+  },
+  async take() {
+    return { release() {} };
+  },
+};

@@ -1,0 +1,88 @@
+/** Builds the add-on into a temp folder, checks the artifacts, and smoke-tests the server bundle in node:vm. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { buildAddon, entryStubs, normaliseServiceUrl } from '../../scripts/build-addon';
+import { createFakes, fakeApiKey } from './fakes/fake-services';
+import { sampleCells, scriptedService } from './fakes/sample-sheet';
+
+describe('build:addon', () => {
+  let outDir: string;
+  let result: Awaited<ReturnType<typeof buildAddon>>;
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), 'postato-addon-'));
+    result = await buildAddon({ serviceUrl: 'https://sheets.example.com/', outDir });
+  });
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('writes a manifest with V8, the minimal scopes and the service URL in urlFetchWhitelist', () => {
+    const manifest = JSON.parse(readFileSync(path.join(outDir, 'appsscript.json'), 'utf8'));
+    expect(manifest.runtimeVersion).toBe('V8');
+    expect([...manifest.oauthScopes].sort()).toEqual([
+      'https://www.googleapis.com/auth/script.container.ui',
+      'https://www.googleapis.com/auth/script.external_request',
+      'https://www.googleapis.com/auth/spreadsheets.currentonly',
+      'https://www.googleapis.com/auth/userinfo.email',
+      'openid',
+    ]);
+    expect(manifest.urlFetchWhitelist).toEqual(['https://sheets.example.com/']);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('warns about an http service URL and rejects a non-URL', () => {
+    expect(normaliseServiceUrl('http://127.0.0.1:8080').warnings[0]).toMatch(/Use https in production/);
+    expect(() => normaliseServiceUrl('not a url')).toThrow(/is not a URL/);
+  });
+
+  it('makes a self-contained sidebar: inlined JS and CSS, nothing loaded from elsewhere', () => {
+    const html = readFileSync(path.join(outDir, 'sidebar.html'), 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=/i);
+    expect(html).not.toMatch(/<link[^>]+stylesheet/i);
+    expect(html).not.toMatch(/@import|url\(\s*['"]?https?:/i);
+    expect(html).not.toContain('INLINE_JS');
+    expect(html).not.toContain('INLINE_CSS');
+    expect(html).toContain('button.action');
+    expect(html).toContain('rpcDryRun');
+  });
+
+  it('declares one real top-level function per entry point', () => {
+    const code = readFileSync(path.join(outDir, 'Code.js'), 'utf8');
+    for (const name of result.entryPoints) expect(code).toMatch(new RegExp(`^function ${name}\\(\\)`, 'm'));
+    expect(entryStubs(['a'])).toBe('function a() { return PostatoAddon.ENTRY_POINTS.a.apply(null, arguments); }');
+  });
+
+  it('runs every entry function of the bundle in node:vm against the fakes', () => {
+    const service = scriptedService();
+    const fakes = createFakes({ cells: sampleCells().map((row) => row.map((c) => (c instanceof Date ? '2030-01-15 09:30' : c))), handler: service.handler });
+    const context = vm.createContext({ ...fakes, console });
+    vm.runInContext(readFileSync(path.join(outDir, 'Code.js'), 'utf8'), context, { filename: 'Code.js' });
+    const call = (name: string, ...args: unknown[]): unknown => {
+      const fn = (context as Record<string, unknown>)[name];
+      expect(typeof fn).toBe('function');
+      const value = vm.runInContext(`${name}.apply(null, __args)`, Object.assign(context, { __args: args }));
+      return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+    };
+    const args: Record<string, unknown[]> = {
+      rpcSaveSettings: [{ workspaceId: 'ws_1', apiKey: fakeApiKey() }],
+      rpcDryRun: [{}],
+      rpcPreparePublish: [{}],
+      rpcStartRun: ['publish', {}],
+      rpcRunStatus: ['run_1', null],
+      rpcCancel: ['run_1'],
+      rpcSelectRow: ['Posts', 2],
+    };
+    // Settings first, so the run actions have what they need; the template entries last, as they switch sheets.
+    const last = ['rpcInsertTemplate', 'menuInsertTemplate'];
+    const order = ['rpcSaveSettings', ...result.entryPoints.filter((n) => n !== 'rpcSaveSettings' && !last.includes(n)), ...last];
+    const answers = new Map<string, unknown>();
+    for (const name of order) answers.set(name, call(name, ...(args[name] ?? [])));
+    expect(answers.get('rpcDryRun')).toMatchObject({ sheetName: 'Posts', response: { mode: 'dry-run' } });
+    expect(answers.get('rpcStartRun')).toMatchObject({ run: { runId: 'run_1' } });
+    expect(answers.get('rpcInsertTemplate')).toBe('Postato posts');
+    expect(service.requests.at(0)!.headers.authorization).toBe('Bearer eyJ.fake-identity-token.sig');
+    expect(fakes.UrlFetchApp.calls[0]!.url.startsWith('https://sheets.example.com/v1/')).toBe(true);
+    expect(fakes.SpreadsheetApp.ui.menus.length).toBeGreaterThanOrEqual(2);
+    expect(fakes.SpreadsheetApp.ui.alerts[0]).toMatch(/Inserted the template sheet/);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * Typed fakes of PropertiesService, UrlFetchApp, ScriptApp, Session, Utilities, HtmlService and CacheService, and
+ * installFakes(), which puts a full set on a global object the way Apps Script provides them.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  AppsScriptServices,
+  GasCache,
+  GasCacheService,
+  GasFetchParams,
+  GasHtmlOutput,
+  GasHtmlService,
+  GasHttpResponse,
+  GasProperties,
+  GasPropertiesService,
+  GasScriptApp,
+  GasSession,
+  GasUrlFetchApp,
+  GasUtilities,
+  RawCell,
+} from '../../../appsscript/server/apps-script-types';
+import { FakeHtmlOutput, FakeSpreadsheet, FakeSpreadsheetApp, type CellStore } from './fake-spreadsheet-app';
+
+export class FakeProperties implements GasProperties {
+  readonly map = new Map<string, string>();
+  getProperty(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  setProperty(key: string, value: string): GasProperties {
+    if (typeof value !== 'string') throw new Error('Exception: property values must be strings');
+    this.map.set(key, value);
+    return this;
+  }
+  deleteProperty(key: string): GasProperties {
+    this.map.delete(key);
+    return this;
+  }
+}
+
+export class FakePropertiesService implements GasPropertiesService {
+  readonly user = new FakeProperties();
+  readonly script = new FakeProperties();
+  readonly document = new FakeProperties();
+  getUserProperties(): GasProperties {
+    return this.user;
+  }
+  getScriptProperties(): GasProperties {
+    return this.script;
+  }
+  getDocumentProperties(): GasProperties {
+    return this.document;
+  }
+}
+
+/** A recorded UrlFetchApp call. */
+export interface FetchCall {
+  url: string;
+  params: GasFetchParams;
+}
+
+/** What a fake route answers: a status and a JSON body (or raw text). */
+export interface FakeHttpAnswer {
+  status: number;
+  body?: unknown;
+  text?: string;
+}
+
+export type FetchHandler = (url: string, params: GasFetchParams) => FakeHttpAnswer;
+
+export class FakeUrlFetchApp implements GasUrlFetchApp {
+  readonly calls: FetchCall[] = [];
+  constructor(public handler: FetchHandler = () => ({ status: 404, body: { error: 'not_found', message: 'No such endpoint.' } })) {}
+  fetch(url: string, params: GasFetchParams): GasHttpResponse {
+    this.calls.push({ url, params });
+    const answer = this.handler(url, params);
+    const text = answer.text ?? JSON.stringify(answer.body ?? {});
+    return { getResponseCode: () => answer.status, getContentText: () => text };
+  }
+}
+
+export class FakeScriptApp implements GasScriptApp {
+  constructor(public identityToken: string | null = 'eyJ.fake-identity-token.sig') {}
+  getIdentityToken(): string | null {
+    return this.identityToken;
+  }
+}
+
+export class FakeSession implements GasSession {
+  constructor(readonly userKey = 'user-key-' + randomUUID().slice(0, 8)) {}
+  getTemporaryActiveUserKey(): string {
+    return this.userKey;
+  }
+}
+
+export class FakeUtilities implements GasUtilities {
+  getUuid(): string {
+    return randomUUID();
+  }
+}
+
+export class FakeHtmlService implements GasHtmlService {
+  readonly files: string[] = [];
+  createHtmlOutputFromFile(filename: string): GasHtmlOutput {
+    this.files.push(filename);
+    return new FakeHtmlOutput(filename);
+  }
+}
+
+export class FakeCache implements GasCache {
+  readonly map = new Map<string, string>();
+  get(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  put(key: string, value: string): void {
+    this.map.set(key, value);
+  }
+  remove(key: string): void {
+    this.map.delete(key);
+  }
+}
+
+export class FakeCacheService implements GasCacheService {
+  readonly user = new FakeCache();
+  getUserCache(): GasCache {
+    return this.user;
+  }
+}
+
+/** A full set of fakes, each with its concrete type so tests can inspect them. */
+export interface AppsScriptFakes extends AppsScriptServices {
+  SpreadsheetApp: FakeSpreadsheetApp;
+  PropertiesService: FakePropertiesService;
+  UrlFetchApp: FakeUrlFetchApp;
+  ScriptApp: FakeScriptApp;
+  Session: FakeSession;
+  Utilities: FakeUtilities;
+  HtmlService: FakeHtmlService;
+  CacheService: FakeCacheService;
+  spreadsheet: FakeSpreadsheet;
+}
+
+/** Creates fakes around one spreadsheet whose active sheet holds `cells` (or lives in `store`). */
+export function createFakes(opts: { cells?: RawCell[][]; store?: CellStore; sheetName?: string; timeZone?: string; handler?: FetchHandler } = {}): AppsScriptFakes {
+  const spreadsheet = new FakeSpreadsheet(undefined, opts.timeZone ?? 'Europe/Lisbon');
+  spreadsheet.addSheet(opts.sheetName ?? 'Posts', opts.store ?? opts.cells ?? []);
+  return {
+    SpreadsheetApp: new FakeSpreadsheetApp(spreadsheet),
+    PropertiesService: new FakePropertiesService(),
+    UrlFetchApp: new FakeUrlFetchApp(opts.handler),
+    ScriptApp: new FakeScriptApp(),
+    Session: new FakeSession(),
+    Utilities: new FakeUtilities(),
+    HtmlService: new FakeHtmlService(),
+    CacheService: new FakeCacheService(),
+    spreadsheet,
+  };
+}
+
+const SERVICE_NAMES = ['SpreadsheetApp', 'PropertiesService', 'UrlFetchApp', 'ScriptApp', 'Session', 'Utilities', 'HtmlService', 'CacheService'] as const;
+
+/** Puts the fakes on `target` (globalThis by default) as Apps Script globals; returns a function that removes them. */
+export function installFakes(fakes: AppsScriptServices, target: object = globalThis): () => void {
+  const record = target as Record<string, unknown>;
+  for (const name of SERVICE_NAMES) record[name] = fakes[name];
+  return () => {
+    for (const name of SERVICE_NAMES) delete record[name];
+  };
+}
+
+/** A fake Postato API key, made at runtime so no key-shaped string sits in the repository. */
+export function fakeApiKey(): string {
+  return 'smcp_' + randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
+}

@@ -1,0 +1,288 @@
+/**
+ * Typed in-memory fakes of SpreadsheetApp, its Spreadsheet, Sheet and Range, with call counters so tests can
+ * assert "one getValues". A sheet's cells live in a CellStore, so the browser test can back them with the Sheets fake.
+ */
+import type {
+  GasDataValidation,
+  GasDataValidationBuilder,
+  GasHtmlOutput,
+  GasMenu,
+  GasRange,
+  GasRangeList,
+  GasSheet,
+  GasSpreadsheet,
+  GasSpreadsheetApp,
+  GasUi,
+  RawCell,
+} from '../../../appsscript/server/apps-script-types';
+
+/** Where a fake sheet keeps its cells. */
+export interface CellStore {
+  read(): RawCell[][];
+  write(row: number, column: number, values: RawCell[][]): void;
+}
+
+/** A CellStore in memory. */
+export class MemoryCellStore implements CellStore {
+  constructor(private cells: RawCell[][] = []) {}
+  read(): RawCell[][] {
+    return this.cells.map((r) => [...r]);
+  }
+  write(row: number, column: number, values: RawCell[][]): void {
+    values.forEach((line, i) => {
+      const target = (this.cells[row - 1 + i] ??= []);
+      line.forEach((v, j) => {
+        while (target.length < column - 1 + j) target.push('');
+        target[column - 1 + j] = v;
+      });
+    });
+    for (let i = 0; i < this.cells.length; i++) this.cells[i] ??= [];
+  }
+}
+
+/** Counters of the calls that cost time in real Apps Script. */
+export interface CallCounts {
+  getValues: number;
+  setValues: number;
+}
+
+export class FakeRange implements GasRange {
+  constructor(
+    readonly sheet: FakeSheet,
+    readonly row: number,
+    readonly column: number,
+    readonly numRows: number,
+    readonly numColumns: number,
+  ) {
+    if (row < 1 || column < 1 || numRows < 1 || numColumns < 1) {
+      throw new Error(`Exception: The coordinates of the range are outside the dimensions of the sheet.`);
+    }
+  }
+  getValues(): RawCell[][] {
+    this.sheet.calls.getValues++;
+    const cells = this.sheet.store.read();
+    return Array.from({ length: this.numRows }, (_, i) =>
+      Array.from({ length: this.numColumns }, (_, j) => cells[this.row - 1 + i]?.[this.column - 1 + j] ?? ''),
+    );
+  }
+  setValues(values: RawCell[][]): GasRange {
+    this.sheet.calls.setValues++;
+    if (values.length !== this.numRows || values.some((r) => r.length !== this.numColumns)) {
+      throw new Error(`Exception: The number of rows or columns in the data does not match the range.`);
+    }
+    this.sheet.store.write(this.row, this.column, values);
+    return this;
+  }
+  getRow(): number {
+    return this.row;
+  }
+  getNumRows(): number {
+    return this.numRows;
+  }
+  getColumn(): number {
+    return this.column;
+  }
+  getNumColumns(): number {
+    return this.numColumns;
+  }
+  activate(): GasRange {
+    this.sheet.spreadsheet.activeSheet = this.sheet;
+    this.sheet.spreadsheet.selection = [this];
+    return this;
+  }
+  setDataValidation(rule: GasDataValidation | null): GasRange {
+    this.sheet.validations.push({ column: this.column, row: this.row, numRows: this.numRows, values: rule?.values ?? null });
+    return this;
+  }
+  setFontWeight(weight: 'bold' | 'normal'): GasRange {
+    this.sheet.formats.push(`font-weight ${weight} r${this.row}`);
+    return this;
+  }
+  setBackground(color: string): GasRange {
+    this.sheet.formats.push(`background ${color} r${this.row}`);
+    return this;
+  }
+}
+
+export class FakeSheet implements GasSheet {
+  readonly calls: CallCounts = { getValues: 0, setValues: 0 };
+  readonly validations: Array<{ column: number; row: number; numRows: number; values: string[] | null }> = [];
+  readonly formats: string[] = [];
+  readonly columnWidths = new Map<number, number>();
+  frozenRows = 0;
+  maxRows = 1000;
+
+  constructor(
+    readonly spreadsheet: FakeSpreadsheet,
+    readonly name: string,
+    readonly sheetId: number,
+    readonly store: CellStore = new MemoryCellStore(),
+  ) {}
+
+  /** Test helper: the cells as stored, without counting a call. */
+  cells(): RawCell[][] {
+    return this.store.read();
+  }
+  getName(): string {
+    return this.name;
+  }
+  getSheetId(): number {
+    return this.sheetId;
+  }
+  getLastRow(): number {
+    const cells = this.store.read();
+    for (let i = cells.length; i > 0; i--) if (cells[i - 1]!.some((c) => c !== '' && c !== null)) return i;
+    return 0;
+  }
+  getLastColumn(): number {
+    let last = 0;
+    for (const row of this.store.read()) {
+      for (let j = row.length; j > last; j--) if (row[j - 1] !== '' && row[j - 1] !== null) last = j;
+    }
+    return last;
+  }
+  getMaxRows(): number {
+    return Math.max(this.maxRows, this.getLastRow());
+  }
+  getDataRange(): GasRange {
+    return new FakeRange(this, 1, 1, Math.max(this.getLastRow(), 1), Math.max(this.getLastColumn(), 1));
+  }
+  getRange(row: number, column: number, numRows = 1, numColumns = 1): GasRange {
+    return new FakeRange(this, row, column, numRows, numColumns);
+  }
+  setFrozenRows(rows: number): void {
+    this.frozenRows = rows;
+  }
+  setColumnWidth(column: number, width: number): GasSheet {
+    this.columnWidths.set(column, width);
+    return this;
+  }
+  activate(): GasSheet {
+    this.spreadsheet.activeSheet = this;
+    return this;
+  }
+}
+
+export class FakeSpreadsheet implements GasSpreadsheet {
+  readonly sheets: FakeSheet[] = [];
+  activeSheet!: FakeSheet;
+  selection: FakeRange[] = [];
+
+  constructor(
+    readonly id = 'ss-' + Math.random().toString(36).slice(2, 10),
+    readonly timeZone = 'Europe/Lisbon',
+  ) {}
+
+  /** Test helper: adds a sheet with these cells (or another store) and makes it active. */
+  addSheet(name: string, cells: RawCell[][] | CellStore = []): FakeSheet {
+    const store = Array.isArray(cells) ? new MemoryCellStore(cells.map((r) => [...r])) : cells;
+    const sheet = new FakeSheet(this, name, 1000 + this.sheets.length, store);
+    this.sheets.push(sheet);
+    this.activeSheet = sheet;
+    return sheet;
+  }
+  /** Test helper: selects whole rows [from, to] of the active sheet. */
+  selectRows(...spans: Array<[number, number]>): void {
+    this.selection = spans.map(([from, to]) => new FakeRange(this.activeSheet, from, 1, to - from + 1, 1));
+  }
+  getId(): string {
+    return this.id;
+  }
+  getSpreadsheetTimeZone(): string {
+    return this.timeZone;
+  }
+  getActiveSheet(): GasSheet {
+    return this.activeSheet;
+  }
+  getSheetByName(name: string): GasSheet | null {
+    return this.sheets.find((s) => s.name === name) ?? null;
+  }
+  insertSheet(name: string): GasSheet {
+    if (this.getSheetByName(name)) throw new Error(`Exception: A sheet with the name "${name}" already exists.`);
+    const sheet = new FakeSheet(this, name, 1000 + this.sheets.length);
+    this.sheets.push(sheet);
+    this.activeSheet = sheet;
+    return sheet;
+  }
+  getActiveRangeList(): GasRangeList | null {
+    return this.selection.length === 0 ? null : { getRanges: () => [...this.selection] };
+  }
+}
+
+export class FakeMenu implements GasMenu {
+  readonly items: Array<[string, string] | null> = [];
+  added = false;
+  constructor(readonly caption: string) {}
+  addItem(caption: string, functionName: string): GasMenu {
+    this.items.push([caption, functionName]);
+    return this;
+  }
+  addSeparator(): GasMenu {
+    this.items.push(null);
+    return this;
+  }
+  addToUi(): void {
+    this.added = true;
+  }
+}
+
+export class FakeHtmlOutput implements GasHtmlOutput {
+  title = '';
+  constructor(readonly file: string) {}
+  setTitle(title: string): GasHtmlOutput {
+    this.title = title;
+    return this;
+  }
+}
+
+export class FakeUi implements GasUi {
+  readonly menus: FakeMenu[] = [];
+  readonly sidebars: GasHtmlOutput[] = [];
+  readonly alerts: string[] = [];
+  createAddonMenu(): GasMenu {
+    const menu = new FakeMenu('(add-on)');
+    this.menus.push(menu);
+    return menu;
+  }
+  createMenu(caption: string): GasMenu {
+    const menu = new FakeMenu(caption);
+    this.menus.push(menu);
+    return menu;
+  }
+  showSidebar(html: GasHtmlOutput): void {
+    this.sidebars.push(html);
+  }
+  alert(message: string): unknown {
+    this.alerts.push(message);
+    return 'OK';
+  }
+}
+
+class FakeValidationBuilder implements GasDataValidationBuilder {
+  private values: string[] = [];
+  requireValueInList(values: string[]): GasDataValidationBuilder {
+    this.values = [...values];
+    return this;
+  }
+  setAllowInvalid(): GasDataValidationBuilder {
+    return this;
+  }
+  build(): GasDataValidation {
+    return { values: this.values };
+  }
+}
+
+export class FakeSpreadsheetApp implements GasSpreadsheetApp {
+  readonly ui = new FakeUi();
+  constructor(readonly spreadsheet: FakeSpreadsheet) {}
+  getActiveSpreadsheet(): GasSpreadsheet {
+    return this.spreadsheet;
+  }
+  getUi(): GasUi {
+    return this.ui;
+  }
+  newDataValidation(): GasDataValidationBuilder {
+    return new FakeValidationBuilder();
+  }
+  flush(): void {}
+}

@@ -1,0 +1,71 @@
+/**
+ * Runs inside a worker thread: loads the built add-on bundle in node:vm with the Apps Script fakes and runs the
+ * RPCs the browser sends. Apps Script calls are synchronous, so UrlFetchApp and the sheet's cells go through a
+ * blocking bridge (Atomics.wait) to the main thread, which does the real HTTP and holds the sheet.
+ */
+import { readFileSync } from 'node:fs';
+import vm from 'node:vm';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RawCell } from '../../appsscript/server/apps-script-types';
+import { createFakes } from '../appsscript/fakes/fake-services';
+import type { CellStore } from '../appsscript/fakes/fake-spreadsheet-app';
+
+interface HostData {
+  bundlePath: string;
+  shared: SharedArrayBuffer;
+  userProperties: Record<string, string>;
+  scriptProperties: Record<string, string>;
+  spreadsheetId: string;
+  timeZone: string;
+  sheetName: string;
+}
+
+const data = workerData as HostData;
+const port = parentPort!;
+const flag = new Int32Array(data.shared, 0, 2);
+const bytes = new Uint8Array(data.shared, 8);
+
+/** Asks the main thread to do `request` and blocks until it has written the JSON answer into shared memory. */
+function syncCall<T>(request: object): T {
+  Atomics.store(flag, 0, 0);
+  port.postMessage({ type: 'sync', request });
+  Atomics.wait(flag, 0, 0);
+  const text = Buffer.from(bytes.slice(0, flag[1]!)).toString('utf8');
+  const answer = JSON.parse(text) as { ok: boolean; value?: T; message?: string };
+  if (!answer.ok) throw new Error(answer.message ?? 'bridge call failed');
+  return answer.value as T;
+}
+
+const store: CellStore = {
+  read: () => syncCall<RawCell[][]>({ op: 'read' }),
+  write: (row, column, values) => syncCall({ op: 'write', row, column, values }),
+};
+
+const fakes = createFakes({
+  store,
+  sheetName: data.sheetName,
+  timeZone: data.timeZone,
+  handler: (url, params) => syncCall<{ status: number; text: string }>({ op: 'fetch', url, params }),
+});
+(fakes.spreadsheet as { id: string }).id = data.spreadsheetId;
+for (const [k, v] of Object.entries(data.userProperties)) fakes.PropertiesService.user.setProperty(k, v);
+for (const [k, v] of Object.entries(data.scriptProperties)) fakes.PropertiesService.script.setProperty(k, v);
+
+const context = vm.createContext({ ...fakes, console });
+vm.runInContext(readFileSync(data.bundlePath, 'utf8'), context, { filename: 'Code.js' });
+
+port.on('message', (message: { type: string; id: number; name: string; args: unknown[] }) => {
+  if (message.type === 'selection') {
+    const range = fakes.spreadsheet.selection[0];
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: range ? range.getRow() : null });
+    return;
+  }
+  try {
+    Object.assign(context, { __args: message.args });
+    const value: unknown = vm.runInContext(`${message.name}.apply(null, __args)`, context);
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
+  } catch (error) {
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: false, message: (error as Error).message });
+  }
+});
+port.postMessage({ type: 'ready' });

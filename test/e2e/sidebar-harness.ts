@@ -1,0 +1,151 @@
+/**
+ * The browser test's stand-in for Apps Script: serves the built sidebar.html with a google.script.run shim that
+ * POSTs each call to /rpc/<name>, runs it in the add-on host worker, and answers the worker's blocking bridge
+ * (real HTTP to the service, reads and writes of the sheet's cells).
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { GasFetchParams, RawCell } from '../../appsscript/server/apps-script-types';
+
+/** Where the harness keeps the sheet's cells (plain strings, as the Sheets API returns them). */
+export interface SheetCells {
+  read(): RawCell[][];
+  write(row: number, column: number, values: RawCell[][]): void;
+}
+
+export interface HarnessOptions {
+  bundleDir: string;
+  cells: SheetCells;
+  userProperties: Record<string, string>;
+  scriptProperties?: Record<string, string>;
+  spreadsheetId: string;
+  sheetName: string;
+  timeZone: string;
+}
+
+export interface SidebarHarness {
+  url: string;
+  /** Row number of the current selection in the fake spreadsheet (null when nothing is selected). */
+  selectedRow(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+const SHIM = `<script>
+(function () {
+  function runner(onOk, onFail) {
+    return new Proxy({}, { get: function (_t, name) {
+      if (name === 'withSuccessHandler') return function (h) { return runner(h, onFail); };
+      if (name === 'withFailureHandler') return function (h) { return runner(onOk, h); };
+      return function () {
+        var args = Array.prototype.slice.call(arguments);
+        fetch('/rpc/' + String(name), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) })
+          .then(function (r) { return r.json(); })
+          .then(function (r) { if (r.ok) { if (onOk) onOk(r.value); } else if (onFail) { onFail(new Error(r.message)); } })
+          .catch(function (e) { if (onFail) onFail(e); });
+      };
+    } });
+  }
+  window.google = { script: { run: runner(null, null) } };
+})();
+</script>`;
+
+async function answerBridge(request: { op: string } & Record<string, unknown>, cells: SheetCells): Promise<unknown> {
+  if (request.op === 'read') return cells.read();
+  if (request.op === 'write') {
+    cells.write(request.row as number, request.column as number, request.values as RawCell[][]);
+    return null;
+  }
+  const params = request.params as GasFetchParams;
+  const response = await fetch(request.url as string, {
+    method: params.method.toUpperCase(),
+    headers: { ...params.headers, ...(params.contentType ? { 'content-type': params.contentType } : {}) },
+    body: params.payload,
+    redirect: 'manual',
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** Starts the worker host and the loopback page server. */
+export async function startSidebarHarness(options: HarnessOptions): Promise<SidebarHarness> {
+  const shared = new SharedArrayBuffer(8 + 8 * 1024 * 1024);
+  const flag = new Int32Array(shared, 0, 2);
+  const bytes = new Uint8Array(shared, 8);
+  const worker = new Worker(
+    `require('tsx/cjs/api').register(); require(${JSON.stringify(path.join(__dirname, 'apps-script-host.worker.ts'))});`,
+    {
+      eval: true,
+      workerData: {
+        bundlePath: path.join(options.bundleDir, 'Code.js'),
+        shared,
+        userProperties: options.userProperties,
+        scriptProperties: options.scriptProperties ?? {},
+        spreadsheetId: options.spreadsheetId,
+        timeZone: options.timeZone,
+        sheetName: options.sheetName,
+      },
+    },
+  );
+  const pending = new Map<number, (answer: { ok: boolean; value?: unknown; message?: string }) => void>();
+  let nextId = 1;
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (message: { type: string; id?: number; request?: { op: string } & Record<string, unknown>; ok?: boolean; value?: unknown; message?: string }) => {
+      if (message.type === 'ready') resolve();
+      else if (message.type === 'rpc-result') {
+        pending.get(message.id!)?.(message as { ok: boolean });
+        pending.delete(message.id!);
+      } else if (message.type === 'sync') {
+        void answerBridge(message.request!, options.cells)
+          .then((value) => ({ ok: true, value }), (error: Error) => ({ ok: false, message: error.message }))
+          .then((answer) => {
+            const encoded = Buffer.from(JSON.stringify(answer), 'utf8');
+            bytes.set(encoded);
+            Atomics.store(flag, 1, encoded.length);
+            Atomics.store(flag, 0, 1);
+            Atomics.notify(flag, 0);
+          });
+      }
+    });
+  });
+  await ready;
+
+  const callWorker = (type: string, name: string, args: unknown[]) =>
+    new Promise<{ ok: boolean; value?: unknown; message?: string }>((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      worker.postMessage({ type, id, name, args });
+    });
+
+  const page = readFileSync(path.join(options.bundleDir, 'sidebar.html'), 'utf8').replace('<head>', `<head>\n${SHIM}`);
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/' || req.url === '/sidebar')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+      return;
+    }
+    const match = /^\/rpc\/([A-Za-z]+)$/.exec(req.url ?? '');
+    if (req.method === 'POST' && match) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const args = JSON.parse(Buffer.concat(chunks).toString('utf8') || '[]') as unknown[];
+        void callWorker('rpc', match[1]!, args).then((answer) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+      });
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    selectedRow: async () => (await callWorker('selection', '', [])).value as number | null,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/** The in-memory pacer against the shared contract, plus the limit arithmetic and the config mapping. */
+import { loadConfig } from '../../src/config';
+import { createMemoryPacer, effectiveLimit, pacerLimitsFromConfig, slidingLogDecision } from '../../src/runs/tenant-pacer';
+import { describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
+
+describePacerContract('memory', (clock) => createMemoryPacer({ limits: TEST_LIMITS, clock }));
+
+describe('effectiveLimit', () => {
+  test('when the limit is 120 per 60 s with a 2 % margin, then 117 sends may go per 61.2 s', () => {
+    const rule = effectiveLimit({ ...TEST_LIMITS, create: { limit: 120, windowMs: 60_000 } }, 'create');
+    expect(rule).toEqual({ max: 117, spanMs: 61_200 });
+  });
+
+  test('when the window is short, then the time margin is still at least 50 ms and the limit at least 1', () => {
+    const rule = effectiveLimit({ ...TEST_LIMITS, write: { limit: 1, windowMs: 200 }, safetyMargin: 0.5 }, 'write');
+    expect(rule).toEqual({ max: 1, spanMs: 250 });
+  });
+
+  test('when the log is full, then the slot frees as the (n − max)-th oldest send leaves the span', () => {
+    expect(slidingLogDecision([0, 10, 20, 30], 40, { max: 3, spanMs: 100 })).toEqual({ ok: false, retryAtMs: 110 });
+    expect(slidingLogDecision([0, 10], 40, { max: 3, spanMs: 100 })).toEqual({ ok: true });
+  });
+});
+
+describe('pacerLimitsFromConfig', () => {
+  test('when settings are given, then create, write and margin come from POSTATO_* keys', () => {
+    const config = loadConfig({
+      POSTATO_CREATE_LIMIT: '30',
+      POSTATO_UPDATE_LIMIT: '20',
+      POSTATO_WINDOW_MS: '2000',
+      POSTATO_SAFETY_MARGIN: '0.05',
+    });
+    expect(pacerLimitsFromConfig(config)).toEqual({
+      create: { limit: 30, windowMs: 2000 },
+      write: { limit: 20, windowMs: 2000 },
+      safetyMargin: 0.05,
+    });
+  });
+
+  test('when nothing is set, then the documented 120 per 60 s with a 2 % margin applies', () => {
+    expect(pacerLimitsFromConfig(loadConfig({}))).toEqual({
+      create: { limit: 120, windowMs: 60_000 },
+      write: { limit: 120, windowMs: 60_000 },
+      safetyMargin: 0.02,
+    });
+  });
+});
