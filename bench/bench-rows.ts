@@ -19,13 +19,13 @@ export interface BenchTenant {
   accountId: string;
 }
 
-/** Makes `count` tenants with keys generated now (never stored anywhere). */
-export function makeTenants(count: number): BenchTenant[] {
+/** Makes `count` tenants with keys generated now (never stored anywhere); `label` keeps workspaces of sets apart. */
+export function makeTenants(count: number, label: string): BenchTenant[] {
   return Array.from({ length: count }, (_, i) => ({
     name: `tenant-${i + 1}`,
     apiKey: 'smcp_' + randomBytes(32).toString('hex'),
-    workspaceId: `wks_bench${i + 1}`,
-    accountId: `acc_bench${i + 1}`,
+    workspaceId: `wks_${label}${i + 1}`,
+    accountId: `acc_${label}${i + 1}`,
   }));
 }
 

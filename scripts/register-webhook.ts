@@ -6,21 +6,21 @@
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../src/config';
 import { AppError } from '../src/errors';
+import { systemClock } from '../src/clock';
+import { openLedgerDb } from '../src/runs/ledger-db';
+import { createLedgerWebhookSecretStore } from '../src/runs/ledger-ports';
+import { RunLedger } from '../src/runs/run-ledger';
 import type { WebhookSecretStore } from '../src/webhooks/webhook-event-sink';
 import { registerPostatoWebhook, type RegisteredWebhook } from '../src/webhooks/webhook-registration';
 
 /** Opens the store the secret goes to; `close` releases it (e.g. the database connection). */
 export type OpenSecretStore = (config: Config) => Promise<{ store: WebhookSecretStore; close(): Promise<void> }>;
 
-/** The ledger's secret store, found through the composition root (src/service.ts) once it exposes one. */
+/** The ledger's secret store on DATABASE_URL (the same table the webhook route reads). */
 export const openLedgerSecretStore: OpenSecretStore = async (config) => {
-  // Loaded lazily so this command works (and fails clearly) whatever state the service wiring is in.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const service = require('../src/service') as { openWebhookSecretStore?: OpenSecretStore };
-  if (typeof service.openWebhookSecretStore !== 'function') {
-    throw new AppError('secret_store_unavailable', 'This build has no webhook secret store (src/service.ts exports no openWebhookSecretStore); nothing was registered.');
-  }
-  return service.openWebhookSecretStore(config);
+  const db = await openLedgerDb(config.DATABASE_URL);
+  const ledger = new RunLedger(db.db, systemClock);
+  return { store: createLedgerWebhookSecretStore(ledger, systemClock), close: () => db.close() };
 };
 
 /** Parses the command line, registers the webhook and stores its secret. Returns what was registered. */

@@ -17,9 +17,35 @@ export type ParsedTime =
 const SERIAL_EPOCH_UTC_MS = Date.UTC(1899, 11, 30);
 const DAY_MS = 86_400_000;
 
+const validity = new Map<string, boolean>();
 /** True when `zone` is an IANA zone name luxon knows (or UTC). */
 export function isValidZone(zone: string): boolean {
-  return zone === 'UTC' || IANAZone.isValidZone(zone);
+  let ok = validity.get(zone);
+  if (ok === undefined) validity.set(zone, (ok = zone === 'UTC' || IANAZone.isValidZone(zone)));
+  return ok;
+}
+
+const QUARTER_HOUR = 900_000;
+/**
+ * An IANA zone whose offsets are memoised per quarter hour: every real-world transition falls on a quarter-hour UTC
+ * boundary, and asking Intl for offsets dominates the cost of planning thousands of rows.
+ */
+class MemoIANAZone extends IANAZone {
+  private readonly memo = new Map<number, number>();
+  override offset(ts: number): number {
+    const bucket = Math.floor(ts / QUARTER_HOUR);
+    let v = this.memo.get(bucket);
+    if (v === undefined) this.memo.set(bucket, (v = super.offset(ts)));
+    return v;
+  }
+}
+
+const zones = new Map<string, MemoIANAZone>();
+/** The luxon zone object for a (valid) zone name, shared and memoised. */
+export function zoneOf(name: string): IANAZone {
+  let z = zones.get(name);
+  if (!z) zones.set(name, (z = new MemoIANAZone(name === 'UTC' ? 'Etc/UTC' : name)));
+  return z;
 }
 
 interface LocalParts {
@@ -45,7 +71,7 @@ function to24(hour: number, ampm: string | undefined): number | null {
 
 /** Turns local wall-clock parts into an instant in `zone`, refusing DST gaps and noting overlaps. */
 export function fromLocalParts(parts: LocalParts, zone: string, original: string): ParsedTime {
-  const dt = DateTime.fromObject(parts, { zone });
+  const dt = DateTime.fromObject(parts, { zone: zoneOf(zone) });
   if (!dt.isValid) return { kind: 'error', message: `"${original}" is not a real date or time: check the day, month and hour.` };
   if (dt.year !== parts.year || dt.month !== parts.month || dt.day !== parts.day || dt.hour !== parts.hour || dt.minute !== parts.minute) {
     return {
@@ -118,13 +144,13 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
     if (hour === null) return badTime(text);
     const parsed = fromLocalParts({ year, month: dayFirst ? b : a, day: dayFirst ? a : b, hour, minute: Number(m[6]), second: Number(m[7] ?? 0) }, zone, text);
     if (parsed.kind === 'time' && m[2] === '/' && a <= 12 && b <= 12 && a !== b) {
-      parsed.notes.push(`"${text}" was read as month/day (${DateTime.fromMillis(parsed.utcMs, { zone }).toFormat('d LLLL yyyy')}); write 2025-06-01 style dates to avoid any doubt.`);
+      parsed.notes.push(`"${text}" was read as month/day (${DateTime.fromMillis(parsed.utcMs, { zone: zoneOf(zone) }).toFormat('d LLLL yyyy')}); write 2025-06-01 style dates to avoid any doubt.`);
     }
     return parsed;
   }
 
   for (const format of NAMED_FORMATS) {
-    const dt = DateTime.fromFormat(text, format, { zone, locale: 'en-US' });
+    const dt = DateTime.fromFormat(text, format, { zone: zoneOf(zone), locale: 'en-US' });
     if (dt.isValid) {
       return fromLocalParts({ year: dt.year, month: dt.month, day: dt.day, hour: dt.hour, minute: dt.minute, second: dt.second }, zone, text);
     }

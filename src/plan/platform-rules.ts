@@ -70,6 +70,16 @@ export function textLength(platform: Platform, text: string): number {
   return [...text].length;
 }
 
+/** True when the text is over the platform's limit; skips the costly X parse when the text cannot be over it. */
+export function overTextLimit(platform: Platform, text: string): boolean {
+  const limit = PLATFORM_RULES[platform].textLimit;
+  if (platform !== 'twitter') return text.length > limit && [...text].length > limit;
+  // No character weighs more than 2 and no link more than 23, so short texts need no parse.
+  const dots = text.split('.').length - 1;
+  if (text.length * 2 + dots * 23 <= limit) return false;
+  return parseTweet(text).weightedLength > limit;
+}
+
 /** Checks the media of one post (or one tweet) against the rules; returns problems as sentences. */
 export function checkMedia(platform: Platform, postType: string, kinds: MediaKind[]): string[] {
   const n = kinds.length;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { CellValue, RowMessage } from '../../appsscript/shared/contract';
 import type { MediaRef, Platform } from '../postato/types';
 import { cellRaw, cellText, type ColumnMap, type ColumnName } from './sheet-contract';
-import { checkMedia, defaultPostType, MAX_THREAD_PARTS, type MediaKind, parsePlatform, PLATFORM_RULES, textLength, YOUTUBE_TITLE_LIMIT } from './platform-rules';
+import { checkMedia, defaultPostType, overTextLimit, MAX_THREAD_PARTS, type MediaKind, parsePlatform, PLATFORM_RULES, textLength, YOUTUBE_TITLE_LIMIT } from './platform-rules';
 import { parseMediaEntry, splitMedia } from './media-refs';
 import { isValidZone, parseScheduledAt, type ParsedTime } from './cell-time-parser';
 
@@ -164,8 +164,9 @@ function checkPlatform(row: ValidatedRow, platform: Platform, postTypeText: stri
   if (row.parts.length === 0 && textRequired) messages.push(err('Content', `is empty: a ${rule.label} ${postType} needs text${platform === 'twitter' ? ' or media' : ''}.`));
 
   row.parts.forEach((part, i) => {
+    if (!overTextLimit(platform, part)) return;
     const length = textLength(platform, part);
-    if (length > rule.textLimit) {
+    {
       const which = row.parts.length > 1 ? `part ${i + 1} is` : 'is';
       const unit = platform === 'twitter' ? 'weighted characters as X counts them (links count 23, emoji and CJK count 2)' : 'characters';
       messages.push(err('Content', `${which} ${length} ${unit}; ${rule.label} allows ${rule.textLimit}${platform === 'twitter' ? ' on standard accounts' : ''}: shorten it by ${length - rule.textLimit}.`));

@@ -14,6 +14,7 @@ import { PLATFORM_RULES } from './platform-rules';
 import { jitterSecondsFor } from './stable-jitter';
 import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner';
 import { buildSummary, type SummaryRow } from './dry-run-report';
+import { zoneOf } from './cell-time-parser';
 
 /** One row of a plan, as the dry run shows it and as Publish sends it. */
 export interface PlannedRow {
@@ -282,7 +283,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
 }
 
 function local(ms: number, zone: string): string {
-  return DateTime.fromMillis(ms, { zone }).toFormat("yyyy-LL-dd HH:mm:ss ZZ");
+  return DateTime.fromMillis(ms, { zone: zoneOf(zone) }).toFormat("yyyy-LL-dd HH:mm:ss ZZ");
 }
 
 function toVerdict(w: Working): RowVerdict {
@@ -294,7 +295,7 @@ function toVerdict(w: Working): RowVerdict {
   if (v.postType) verdict.postType = v.postType;
   if (w.plannedMs !== undefined) {
     verdict.plannedAt = iso(w.plannedMs);
-    verdict.plannedLocal = DateTime.fromMillis(w.plannedMs, { zone: v.zone }).toISO({ suppressMilliseconds: true }) ?? undefined;
+    verdict.plannedLocal = DateTime.fromMillis(w.plannedMs, { zone: zoneOf(v.zone) }).toISO({ suppressMilliseconds: true }) ?? undefined;
   }
   if (w.timeSource) verdict.timeSource = w.timeSource;
   if (w.postId) verdict.postId = w.postId;
@@ -322,7 +323,7 @@ function checkCaps(rows: Working[], warnings: string[]): void {
     const platform = w.v.platform;
     const cap = platform ? PLATFORM_RULES[platform].dailyCap : undefined;
     if (!platform || cap === undefined || w.plannedMs === undefined || !w.accountId || (hasError(w) && !w.postId)) continue;
-    const day = DateTime.fromMillis(w.plannedMs, { zone: w.v.zone }).toISODate();
+    const day = DateTime.fromMillis(w.plannedMs, { zone: zoneOf(w.v.zone) }).toISODate();
     const k = `${platform}\u0000${w.accountId}\u0000${day}`;
     let list = groups.get(k);
     if (!list) groups.set(k, (list = []));

@@ -212,7 +212,8 @@ export class RunLedger {
     let cursor = since;
     for (const r of rows) {
       cursor = Math.max(cursor, Number(r.result_seq));
-      if (!r.sheet_status && !r.post_id) continue;
+      // Version 0: nothing to show yet (still pending, or skipped without a visible change).
+      if (r.version === 0 || (!r.sheet_status && !r.post_id)) continue;
       const result: RowResult = {
         key: r.row_key,
         rowNumber: r.row_number,

@@ -7,7 +7,7 @@ import { google, type sheets_v4 } from 'googleapis';
 import { backOff } from 'exponential-backoff';
 import { AppError } from '../errors';
 import { columnRange, headerRowRange } from './a1-notation';
-import { createServiceAccountAuth, createUserAuth, type ServiceAccountAuth, type ServiceAccountKey } from './sheets-credentials';
+import { createServiceAccountAuth, createUserAuth, nativeFetch, type ServiceAccountAuth, type ServiceAccountKey } from './sheets-credentials';
 import { SheetsKeyColumnMissingError, SheetsUnauthenticatedError, gaxiosStatus, translateSheetsError } from './sheets-errors';
 import { unlimitedWriteBudget, type WriteBudget } from './write-budget';
 
@@ -88,7 +88,7 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const budget = opts.budget ?? unlimitedWriteBudget;
   // gaxios' own retries are off: this client decides what is retried, and counts every write attempt.
-  const common = { rootUrl: opts.rootUrl, retry: false, timeout: opts.timeoutMs ?? 30_000 };
+  const common = { rootUrl: opts.rootUrl, retry: false, timeout: opts.timeoutMs ?? 30_000, fetchImplementation: nativeFetch };
 
   const sa = opts.credentials.serviceAccount;
   const saAuth = sa ? ('auth' in sa ? sa.auth : createServiceAccountAuth(sa)) : undefined;

@@ -70,7 +70,13 @@ export function loadServiceAccountKey(config: { GOOGLE_SERVICE_ACCOUNT_JSON?: st
  * key names another `token_uri` (the Sheets fake in tests and the demo) that one request is redirected there.
  */
 export function createServiceAccountAuth(key: ServiceAccountKey): ServiceAccountAuth {
-  const jwt = new google.auth.JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SHEETS_SCOPE] });
+  const jwt = new google.auth.JWT({
+    email: key.client_email,
+    key: key.private_key,
+    keyId: key.private_key_id,
+    scopes: [SHEETS_SCOPE],
+    transporterOptions: { fetchImplementation: nativeFetch },
+  });
   const tokenUri = key.token_uri;
   if (tokenUri && tokenUri !== GOOGLE_TOKEN_URI) {
     jwt.transporter.interceptors.request.add({
@@ -83,9 +89,15 @@ export function createServiceAccountAuth(key: ServiceAccountKey): ServiceAccount
   return jwt;
 }
 
+/**
+ * Node's own fetch for every Google request: gaxios otherwise loads node-fetch through a dynamic import, which
+ * fails inside test runners that sandbox modules.
+ */
+export const nativeFetch: typeof fetch = (input, init) => fetch(input, init);
+
 /** An OAuth2 client that only carries a user's access token: no refresh, so an expired token surfaces as 401. */
 export function createUserAuth(accessToken: string): UserAuth {
-  const client = new google.auth.OAuth2();
+  const client = new google.auth.OAuth2({ transporterOptions: { fetchImplementation: nativeFetch } });
   client.setCredentials({ access_token: accessToken });
   return client;
 }

@@ -46,6 +46,11 @@ export class WriteBackFlusher {
   private readonly pausedUntil = new Map<string, number>();
   private readonly accessOk = new Map<string, boolean>();
   private readonly newResults = new Map<string, number>();
+  /**
+   * Per sheet, what the flusher knows each key's output cells should hold (written and confirmed, or read before a
+   * write). A repair trusts this over a read, because a read taken after a misplaced write shows the damage.
+   */
+  private readonly known = new Map<string, Map<string, Record<string, string>>>();
 
   constructor(private readonly opts: WriteBackFlusherOptions) {}
 
@@ -179,18 +184,22 @@ export class WriteBackFlusher {
     const duplicateKeys = new Set(items.map((p) => p.rowKey.trim()).filter((k) => (firstRows.get(k)?.length ?? 0) > 1));
     if (duplicateKeys.size) touched.add('Error');
 
-    // What every other key's row held before this flush, to undo a write that landed there because rows moved.
+    // What every other key's row should keep, to undo a write that landed there because rows moved.
+    const knownKey = `${spreadsheetId}\u0000${sheetName}`;
+    const sheetKnown = this.known.get(knownKey) ?? new Map<string, Record<string, string>>();
+    this.known.set(knownKey, sheetKnown);
     const before = new Map<string, Record<string, string>>();
     first.keys.forEach((k, i) => {
       const key = k.trim();
       if (i === 0 || key === '' || targets.has(key) || duplicateKeys.has(key)) return;
+      const remembered = sheetKnown.get(key) ?? {};
       const rec: Record<string, string> = {};
-      for (const col of touched) rec[col] = first.columns.get(col)?.[i] ?? '';
+      for (const col of touched) rec[col] = remembered[col] ?? first.columns.get(col)?.[i] ?? '';
       before.set(key, rec);
+      sheetKnown.set(key, { ...remembered, ...rec });
     });
 
     let current = first;
-    let wroteSomething = false;
     for (let round = 0; round < maxRounds; round++) {
       const { header, writes: headerWrites } = withOutputColumns(current.header, sheetName, touched);
       const rows = rowsByKey(current.keys);
@@ -207,12 +216,12 @@ export class WriteBackFlusher {
       });
       const all: WriteRange[] = [...headerWrites, ...writes];
       if (all.length === 0) {
-        if (wroteSomething || round === 0) await this.settle(spreadsheetId, items, current, targets, duplicateKeys, outcome);
+        await this.settle(items, current, targets, duplicateKeys, outcome);
+        for (const [key, t] of targets) sheetKnown.set(key, { ...sheetKnown.get(key), ...t });
         return;
       }
       outcome.requests.writes++;
       await client.batchWrite(spreadsheetId, all);
-      wroteSomething = true;
       if (this.accessOk.get(spreadsheetId) !== true) {
         this.accessOk.set(spreadsheetId, true);
         this.pausedUntil.delete(spreadsheetId);
@@ -226,7 +235,6 @@ export class WriteBackFlusher {
 
   /** Marks results by what the confirming read shows: written, removed (key gone) or duplicate key. */
   private async settle(
-    _spreadsheetId: string,
     items: PendingWrite[],
     confirmed: SheetColumns,
     targets: Map<string, Record<string, string>>,

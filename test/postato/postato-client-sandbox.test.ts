@@ -174,14 +174,14 @@ describe.each(['lenient', 'strict'] as const)('fault drill in %s idempotency mod
         error5xxShare: 0.1,
         dropAfterStoreShare: 0.05,
         hangShare: 0.03,
-        hangMs: 400,
+        hangMs: 800,
         forced429: { untilMs: sb.clock.now() + 1500, retryAfterSeconds: 1 },
       },
     });
     const key = newKey();
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }) });
-    const c = clientFor(sb, { apiKey: key, logger, timeoutMs: 150, retry: { maxAttempts: 40, baseDelayMs: 10, maxDelayMs: 100, maxTotalMs: 25_000 } });
+    const c = clientFor(sb, { apiKey: key, logger, timeoutMs: 300, retry: { maxAttempts: 40, baseDelayMs: 10, maxDelayMs: 100, maxTotalMs: 25_000 } });
     const scheduledAt = future(sb);
     const jobs = Array.from({ length: 200 }, (_, i) => ({ key: `drill-${mode}-${i}`, body: tweet(sb, `drill post ${i}`, { scheduledAt }) }));
     const results = await pool(jobs, 20, (j) =>
@@ -205,7 +205,8 @@ describe.each(['lenient', 'strict'] as const)('fault drill in %s idempotency mod
     const t = seen.tenants[0]!;
     expect(t.counters.replayed).toBeGreaterThan(0);
     expect(t.counters.rateLimited).toBeGreaterThan(0);
-    expect(lines.some((l) => l.includes('will be retried'))).toBe(true);
+    const retried = lines.filter((l) => l.includes('will be retried')).join('');
+    for (const code of ['upstream_unavailable', 'network', 'timeout', 'idempotency_key_in_use', 'rate_limited']) expect(retried).toContain(`"code":"${code}"`);
     expect(lines.join('\n')).not.toContain(key.slice(5));
   }, 40_000);
 });

@@ -1,4 +1,5 @@
 /** The SQLite pacer against the shared contract, and two Database handles on one file sharing one limit. */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,36 @@ describe('sqlite pacer across processes', () => {
     assertWithinLimit(sent, rule.max, rule.spanMs);
     // ~9 s of traffic at up to 9 per 1.05 s: the pair is paced, not starved.
     expect(sent.length).toBeGreaterThan(60);
+  });
+
+  test('when two real processes race for one tenant on one file, then their slots together stay within the limit', async () => {
+    const file = join(dir, 'processes.db');
+    open(file.slice(dir.length + 1)).pragma('journal_mode = WAL');
+    // Both start at the same wall-clock instant, after tsx has loaded in each, so they really race.
+    const startAt = Date.now() + 4000;
+    const runChild = () =>
+      new Promise<number[]>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', join(__dirname, 'tenant-pacer-sqlite-worker.ts'), file, String(startAt), '2500'],
+          { timeout: 30_000 },
+          (err, stdout, stderr) => {
+            if (err) return reject(new Error(`${err.message}\n${stderr}`));
+            try {
+              resolve(JSON.parse(stdout) as number[]);
+            } catch {
+              reject(new Error(`the worker printed no slot list: ${stdout.slice(0, 200)}\n${stderr}`));
+            }
+          },
+        );
+      });
+    const [a, b] = await Promise.all([runChild(), runChild()]);
+    const sent = [...a, ...b].sort((x, y) => x - y);
+    const rule = effectiveLimit(TEST_LIMITS, 'create');
+    assertWithinLimit(sent, TEST_LIMITS.create.limit, TEST_LIMITS.create.windowMs);
+    assertWithinLimit(sent, rule.max, rule.spanMs);
+    // The budget was used (the pacer is not fair between processes, and need not be: they serve one tenant).
+    expect(sent.length).toBeGreaterThanOrEqual(rule.max * 2);
   });
 
   test('when one handle records a 429 pause, then the other handle honours it', async () => {

@@ -1,0 +1,110 @@
+/**
+ * Crash test: the real service runs as a child process and is killed with SIGKILL at random points of a 300-row
+ * publish, then restarted on the same SQLite file; in the end every row has exactly one post in the sandbox.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
+import { ACCOUNTS, FAST_LIMITS, HEADER, WS, fakeApiKey, goodRows, kitEnv, postsPerKey, rowsOf, tempDbFile } from '../runs/publish-test-kit';
+import type { RunStatusResponse } from '../../appsscript/shared/contract';
+
+const ROOT = path.resolve(__dirname, '../..');
+const ROWS = 300;
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+}
+
+function startService(env: Record<string, string>): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/index.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('message', (m: { listening?: number }) => {
+      if (m.listening) resolve({ proc, url: `http://127.0.0.1:${m.listening}` });
+    });
+    proc.on('exit', (code, signal) => {
+      if (signal !== 'SIGKILL' && code !== 0) reject(new Error(`service exited ${code}: ${stderr.slice(-2000)}`));
+    });
+  });
+}
+
+function kill(child: Child): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
+    child.proc.once('exit', () => resolve());
+    child.proc.kill('SIGKILL');
+  });
+}
+
+const countPosts = (sandbox: PostatoSandbox) => sandbox.inspect().posts.length;
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+describe('crash and restart of the service process during a 300-row publish', () => {
+  let sandbox: PostatoSandbox;
+  let child: Child | undefined;
+
+  beforeAll(async () => {
+    sandbox = await startPostatoSandbox({ settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, faults: { latencyMs: 15, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } }, tickIntervalMs: 0 });
+  });
+  afterAll(async () => {
+    if (child) await kill(child);
+    await sandbox.close();
+  });
+
+  it('when the process is SIGKILLed at several random points and restarted, then it finishes with exactly one post per row', async () => {
+    const secret = randomBytes(16).toString('hex');
+    const env = kitEnv(sandbox.url, tempDbFile(), secret, { LOG_LEVEL: 'error' });
+    const apiKey = fakeApiKey();
+    child = await startService(env);
+    const res = await request(child.url)
+      .post('/v1/runs')
+      .set('X-Shared-Secret', secret)
+      .set('X-User-Id', 'manager')
+      .set('X-Postato-Api-Key', apiKey)
+      .send({ mode: 'publish', spreadsheetId: 'sheet-crash', sheetName: 'Posts', sheetId: 0, spreadsheetTimeZone: 'America/New_York', workspaceId: WS, header: HEADER, rows: rowsOf(goodRows(ROWS, 'x')) });
+    expect(res.status).toBe(202);
+    const runId = res.body.runId as string;
+
+    // Three kills at random points spread over the run (by how many posts the sandbox holds).
+    const points = [0, 1, 2].map((i) => Math.floor(ROWS * (0.1 + i * 0.28 + Math.random() * 0.2)));
+    for (const point of points) {
+      await until(() => countPosts(sandbox) >= point, 60_000);
+      await kill(child);
+      child = await startService(env);
+    }
+
+    let status: RunStatusResponse | undefined;
+    await until(async () => {
+      const s = await request(child!.url).get(`/v1/runs/${runId}`).set('X-Shared-Secret', secret).set('X-User-Id', 'manager');
+      status = s.body as RunStatusResponse;
+      return status.state !== 'running';
+    }, 90_000);
+    expect(status!.state).toBe('done');
+    expect(status!.counts).toMatchObject({ total: ROWS, created: ROWS, failed: 0, pending: 0 });
+    const per = postsPerKey(sandbox);
+    expect(per.size).toBe(ROWS);
+    for (const [key, n] of per) expect([key, n]).toEqual([key, 1]);
+    expect(countPosts(sandbox)).toBe(ROWS);
+
+    // SIGTERM stops cleanly.
+    const exited = new Promise<number | null>((r) => child!.proc.once('exit', (code) => r(code)));
+    child.proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    child = undefined;
+  });
+});

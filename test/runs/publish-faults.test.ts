@@ -1,0 +1,59 @@
+import { goodRows, postsPerKey, startKit, fakeApiKey, FAST_LIMITS, type Kit } from './publish-test-kit';
+
+describe('publish under faults, in strict idempotency mode (sandbox over real HTTP)', () => {
+  let kit: Kit;
+  beforeAll(async () => {
+    kit = await startKit({
+      sandbox: {
+        idempotencyMode: 'strict',
+        seed: 7,
+        faults: { latencyMs: 0, error5xxShare: 0.1, dropAfterStoreShare: 0.05, hangShare: 0.03, hangMs: 1500, forced429: null },
+      },
+    });
+  });
+  afterAll(() => kit.close());
+
+  it('when 5xx, dropped connections, hangs and a forced 429 period hit a 120-row publish, then no row is posted twice and every row ends created or with a reason', async () => {
+    const res = await kit.run('publish', goodRows(120, 'f'), { spreadsheetId: 'sheet-f' });
+    expect(res.status).toBe(202);
+    kit.sandbox.update({ faults: { forced429: { untilMs: kit.sandbox.clock.now() + 800, retryAfterSeconds: 1 } } });
+    const done = await kit.waitDone(res.body.runId, 60_000);
+    expect(done.counts.pending).toBe(0);
+    expect(done.counts.created + done.counts.failed).toBe(120);
+
+    const per = postsPerKey(kit.sandbox);
+    for (const [key, n] of per) expect([key, n]).toEqual([key, 1]);
+    const results = await kit.results(res.body.runId);
+    for (let i = 0; i < 120; i++) {
+      const r = results.get(`f${i}`)!;
+      if (r.status === 'FAILED') expect(r.error).toMatch(/\w{10,}/);
+      else {
+        expect(r.status).toBe('SCHEDULED');
+        expect(per.get(`f${i}`)).toBe(1);
+      }
+    }
+    // Faults really happened, and no call ever reused a key with another body.
+    const attempts = await kit.service.ledger.db.selectFrom('attempts').select(['outcome', 'error_code']).where('run_id', '=', res.body.runId).execute();
+    expect(attempts.some((a) => a.error_code === 'upstream_unavailable')).toBe(true);
+    expect(attempts.some((a) => a.outcome === 'rate_limited' || a.error_code === 'rate_limited')).toBe(true);
+    expect(attempts.some((a) => a.error_code === 'idempotency_key_reused')).toBe(false);
+    // Replays of lost answers came back as replays, not as second posts.
+    expect(kit.sandbox.inspect().tenants.some((t) => t.counters.replayed > 0)).toBe(true);
+  });
+
+  it('when three tenants publish at once, then each proceeds within its own limit and none is rate limited', async () => {
+    kit.sandbox.update({ faults: { error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, forced429: null } });
+    const before = new Map(kit.sandbox.inspect().tenants.map((t) => [t.tenantId, t.counters.rateLimited]));
+    const keys = [fakeApiKey(), fakeApiKey(), fakeApiKey()];
+    const runs = await Promise.all(keys.map((apiKey, i) => kit.run('publish', goodRows(70, `t${i}x`), { apiKey, spreadsheetId: `sheet-t${i}` })));
+    const done = await Promise.all(runs.map((r) => kit.waitDone(r.body.runId, 60_000)));
+    for (const d of done) expect(d.counts).toMatchObject({ created: 70, failed: 0 });
+    const tenants = kit.sandbox.inspect().tenants.filter((t) => !before.has(t.tenantId));
+    expect(tenants).toHaveLength(3);
+    for (const t of tenants) {
+      expect(t.maxCreatesInAnyWindow).toBeLessThanOrEqual(FAST_LIMITS.create);
+      expect(t.counters.rateLimited).toBe(0);
+      expect(t.counters.create).toBe(70);
+    }
+  });
+});
