@@ -4,10 +4,10 @@
  * compressed window. Prints one line per tenant and path: ratio to floor((N−1)/L)·W, 429s, duplicates, lost rows.
  *
  * Run: npx tsx bench/publish-bench.ts [--rows N] [--tenants T] [--limit L] [--window-ms W] [--mode strict|lenient]
- *      [--drop-share S] [--concurrency C]
+ *      [--drop-share S] [--concurrency C] [--path service|pacer]
  *
- * TODO(product path): once src/service.ts exports buildService(config), drive POST /v1/runs (mode publish) and poll
- * GET /v1/runs/:id instead of the pacer + PostatoClient loop below, which stands in for the dispatcher meanwhile.
+ * `--path service` (default) publishes through the real service's public API (product-path.ts); `--path pacer` drives
+ * the pacer and PostatoClient directly (runPacedTenant below), which isolates pacing from the dispatcher and ledger.
  */
 import { Command } from 'commander';
 import { sleep, systemClock } from '../src/clock';
@@ -17,6 +17,7 @@ import { idempotencyKeyFor, tenantIdFor } from '../src/runs/idempotency-key';
 import { createMemoryPacer, type PacerLimits, type TenantPacer } from '../src/runs/tenant-pacer';
 import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { bodyFor, hashJitterMs, makeRows, makeTenants, printResults, rowKeyOfText, type BenchRow, type BenchTenant, type TenantResult } from './bench-rows';
+import { runProductPath } from './product-path';
 import { runStaggeredGuideLoop } from './staggered-guide-loop';
 
 interface BenchOptions {
@@ -27,6 +28,7 @@ interface BenchOptions {
   mode: 'strict' | 'lenient';
   dropShare: number;
   concurrency: number;
+  path: 'service' | 'pacer';
 }
 
 const MAX_ATTEMPTS = 6;
@@ -116,13 +118,15 @@ function addSandboxFacts(sandbox: PostatoSandbox, tenants: BenchTenant[], result
     if (!r) continue;
     r.duplicates = [...perRow.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
     const tenantId = posts[0]?.tenantId;
-    r.maxInWindow = seen.tenants.find((x) => x.tenantId === tenantId)?.maxCreatesInAnyWindow;
+    const facts = seen.tenants.find((x) => x.tenantId === tenantId);
+    r.maxInWindow = facts?.maxCreatesInAnyWindow;
+    // The sandbox's own count of 429s is authoritative (it also covers the service, which we cannot see into).
+    if (facts) r.rateLimited = facts.counters.rateLimited;
   }
 }
 
 /** A few requests on a throwaway tenant first, so JIT compilation does not slow the first measured burst. */
-async function warmUp(sandbox: PostatoSandbox): Promise<void> {
-  const [tenant] = makeTenants(1, 'warmup') as [BenchTenant];
+async function warmUp(sandbox: PostatoSandbox, tenant: BenchTenant): Promise<void> {
   const client = new PostatoClient({ baseUrl: sandbox.url, apiKey: tenant.apiKey, retry: { maxAttempts: 1 } });
   for (const row of makeRows(20, Date.now())) {
     const body = bodyFor(tenant, row, 0);
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
     .option('--window-ms <ms>', 'rolling window W in ms (60000 in production)', '20000')
     .option('--mode <mode>', 'sandbox idempotency mode: strict or lenient', 'strict')
     .option('--drop-share <share>', 'share of creates stored but answered with a dropped connection', '0.01')
+    .option('--path <path>', 'service: through POST /v1/runs; pacer: pacer + client only', 'service')
     .option('--concurrency <n>', 'paced requests in flight per tenant (few: queued requests reach Postato late)', '8')
     .parse(process.argv);
   const raw = cli.opts<Record<string, string>>();
@@ -150,6 +155,7 @@ async function main(): Promise<void> {
     mode: raw.mode === 'lenient' ? 'lenient' : 'strict',
     dropShare: Number(raw.dropShare),
     concurrency: Number(raw.concurrency),
+    path: raw.path === 'pacer' ? 'pacer' : 'service',
   };
   for (const [k, v] of Object.entries(opts)) {
     if (typeof v === 'number' && (!Number.isFinite(v) || v < 0)) throw new Error(`--${k} must be a non-negative number; got ${String(v)}`);
@@ -160,8 +166,19 @@ async function main(): Promise<void> {
     write: { limit: opts.limit, windowMs: opts.windowMs },
     safetyMargin: 0.02,
   };
+  const pacedTenants = makeTenants(opts.tenants, 'paced');
+  const guideTenants = makeTenants(opts.tenants, 'guide');
+  const [warmTenant] = makeTenants(1, 'warmup') as [BenchTenant];
   const sandbox = await startPostatoSandbox({
     settings: {
+      // Known accounts: the service checks a row's account against the workspace before it publishes.
+      accounts: [...pacedTenants, ...guideTenants, warmTenant].map((t) => ({
+        id: t.accountId,
+        workspaceId: t.workspaceId,
+        platform: 'twitter',
+        username: t.name,
+        status: 'connected' as const,
+      })),
       idempotencyMode: opts.mode,
       limits: { create: opts.limit, write: opts.limit, read: 10 * opts.limit, windowMs: opts.windowMs },
       faults: { dropAfterStoreShare: opts.dropShare },
@@ -169,20 +186,20 @@ async function main(): Promise<void> {
   });
   console.log(
     `publish-bench: ${opts.tenants} tenant(s) × ${opts.rows} rows, limit ${opts.limit} per ${opts.windowMs} ms, ` +
-      `idempotency ${opts.mode}, dropped answers ${(opts.dropShare * 100).toFixed(1)} %`,
+      `idempotency ${opts.mode}, dropped answers ${(opts.dropShare * 100).toFixed(1)} %, measured path: ${opts.path}`,
   );
   try {
     const rows = makeRows(opts.rows, Date.now());
     const all: TenantResult[] = [];
-    await warmUp(sandbox);
+    await warmUp(sandbox, warmTenant);
 
     // Both paths run at once against one sandbox, each with its own tenants: tenants are independent by design,
     // so this halves the wall time (and a paced tenant slowed by a guide-loop tenant would show up here).
-    const pacedTenants = makeTenants(opts.tenants, 'paced');
-    const guideTenants = makeTenants(opts.tenants, 'guide');
     const pacer = createMemoryPacer({ limits, clock: systemClock });
     const [paced, guide] = await Promise.all([
-      Promise.all(pacedTenants.map((tenant) => runPacedTenant({ baseUrl: sandbox.url, tenant, rows, pacer, opts }))),
+      opts.path === 'service'
+        ? runProductPath({ sandbox, tenants: pacedTenants, rows, limit: opts.limit, windowMs: opts.windowMs, concurrency: opts.concurrency })
+        : Promise.all(pacedTenants.map((tenant) => runPacedTenant({ baseUrl: sandbox.url, tenant, rows, pacer, opts }))),
       Promise.all(
         guideTenants.map((tenant) => runStaggeredGuideLoop({ baseUrl: sandbox.url, tenant, rows, limit: opts.limit, windowMs: opts.windowMs })),
       ),
@@ -193,7 +210,7 @@ async function main(): Promise<void> {
     all.push(...paced, ...guide);
 
     printResults(all);
-    console.log('ratio = elapsed / floor((N−1)/L)·W; target for "paced": ≤ 1.03 with zero 429s and zero duplicates.');
+    console.log('ratio = elapsed / floor((N−1)/L)·W; target for service/paced: ≤ 1.03 with zero 429s and zero duplicates.');
   } finally {
     await sandbox.close();
   }

@@ -10,6 +10,7 @@ import { NotFoundError } from './errors';
 import { createAuthMiddleware, type AuthOptions } from './http/auth';
 import { limitRowsPerRun, rateLimitPerIdentity, rejectCors, requireJsonBody, securityHeaders } from './http/hardening';
 import { POSTATO_WEBHOOK_PATH } from './webhooks/postato-webhook-router';
+import { requestLogger } from './ops/request-logger';
 
 export interface AppDeps {
   config: Config;
@@ -20,6 +21,8 @@ export interface AppDeps {
   auth?: AuthOptions;
   /** Length of the per-identity rate-limit window in seconds (60 in production; tests shorten it). */
   rateLimitWindowSeconds?: number;
+  /** /readyz and /metrics (src/http/ops-routes.ts), mounted before authentication like /healthz. */
+  opsRouter?: Router;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -28,12 +31,14 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
+  app.use(requestLogger(deps.logger));
   app.use(securityHeaders());
   app.use(rejectCors());
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  if (deps.opsRouter) app.use(deps.opsRouter);
 
   // The webhook signature covers the exact bytes Postato sent, so this one path keeps its raw body and is
   // authenticated by that signature instead of the add-on's credentials.

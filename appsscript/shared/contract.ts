@@ -194,6 +194,39 @@ export interface RunStatusResponse {
   cursor: string;
   /** Present when the write-back cannot reach the sheet. */
   sheetAccess?: { ok: boolean; message?: string };
+  /** The end-of-run report, present once the run has ended (done, cancelled or failed). */
+  report?: RunReport;
+}
+
+/** A row that failed in a run, with the reason shown in its Error cell. */
+export interface RunReportRow {
+  key: string;
+  rowNumber: number | null;
+  message: string;
+}
+
+/** GET /v1/runs/:id/report answer: what went out, what failed and why, what was removed from the sheet. */
+export interface RunReport {
+  runId: string;
+  mode: RunMode;
+  state: RunState;
+  spreadsheetId: string;
+  sheetName: string;
+  sheetId: number;
+  startedAt: string;
+  finishedAt?: string;
+  /** Seconds from start to end (or to now while the run is still going). */
+  durationSeconds: number;
+  counts: RunCounts;
+  /** Failed rows in sheet order (at most 500; failedTotal has the full count). */
+  failed: RunReportRow[];
+  failedTotal: number;
+  /** Rows whose key was gone from the sheet when the result was written: their result is only in the ledger. */
+  removed: RunReportRow[];
+  /** Warnings of the plan the run was started from, plus anything the run itself noticed. */
+  warnings: string[];
+  /** Sheet URL fragment selecting the first failed row, e.g. `#gid=0&range=A7`. */
+  firstFailedLink?: string;
 }
 
 /** Every error body the service returns. */

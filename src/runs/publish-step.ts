@@ -15,6 +15,7 @@ import type { PaceKind, TenantPacer } from './tenant-pacer';
 import type { RowKind } from './ledger-schema';
 import { ACTIVE_RUN_STATES, type RunLedger, type RunRecord, type RunRowRecord } from './run-ledger';
 import type { RunState } from '../../appsscript/shared/contract';
+import type { Metrics } from '../ops/metrics';
 
 /** The Postato calls the step makes (PostatoClient satisfies it; one client per API key). */
 export interface PostatoWriter {
@@ -38,6 +39,8 @@ export interface PublishStepDeps {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   random?: () => number;
+  /** Counters for created and failed posts, 429s and retries (labelled by tenant hash); optional. */
+  metrics?: Pick<Metrics, 'postsCreated' | 'postsFailed' | 'postatoRateLimited' | 'postatoRetries'>;
 }
 
 /** What happened to a row: finished (any final state) or deferred to `retryAtMs`; `tenantBlockedUntil` after 429/pacer. */
@@ -71,10 +74,15 @@ export function createPublishStep(deps: PublishStepDeps) {
   const random = deps.random ?? Math.random;
   const log = deps.logger.child({ component: 'publish-step' });
 
+  // Every line about a row carries its run, tenant (a hash of the API key, never the key) and row key.
+  const rowLog = (row: RunRowRecord) => log.child({ runId: row.run_id, tenant: row.tenant_id, rowKey: row.row_key });
+
   const backoff = (failures: number) => Math.round(random() * Math.min(cap, base * 2 ** Math.max(0, failures - 1))) + Math.round(base / 2);
 
   async function fail(row: RunRowRecord, message: string): Promise<StepResult> {
     await deps.ledger.setResult(row.id, { state: 'failed', sheetStatus: 'FAILED', error: message });
+    deps.metrics?.postsFailed.inc({ tenant: row.tenant_id });
+    rowLog(row).warn({ reason: message }, 'row failed');
     return { kind: 'finished' };
   }
 
@@ -93,6 +101,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     const paceKind: PaceKind = kind === 'create' ? 'create' : 'write';
     const e = err instanceof PostatoError ? err : undefined;
     if (e?.code === 'rate_limited') {
+      deps.metrics?.postatoRateLimited.inc({ tenant: row.tenant_id });
       const until = now + Math.max(e.retryAfterMs ?? 1000, 100);
       await deps.pacer.pause(row.tenant_id, paceKind, until);
       await deps.ledger.finishAttempt(attemptId, row, 'rate_limited', { httpStatus: 429, errorCode: e.code, definite: false });
@@ -118,6 +127,7 @@ export function createPublishStep(deps: PublishStepDeps) {
         return fail(row, message);
       }
       const wait = Math.max(backoff(failures), e?.retryAfterMs ?? 0);
+      deps.metrics?.postatoRetries.inc({ tenant: row.tenant_id, reason: e?.code ?? 'unexpected' });
       await deps.ledger.release(row.id, now + wait, { state: 'pending', failuresDelta: 1 });
       return { kind: 'deferred', retryAtMs: now + wait };
     }
@@ -184,6 +194,8 @@ export function createPublishStep(deps: PublishStepDeps) {
         trx,
       );
     });
+    deps.metrics?.postsCreated.inc({ tenant: row.tenant_id });
+    rowLog(row).debug({ postId: post.id }, 'post created');
     return { kind: 'finished' };
   }
 

@@ -14,6 +14,7 @@ import type { KeyVault } from './key-vault';
 import { bodyHash } from './publish-step';
 import type { NewRunRow, RunLedger, RunRecord } from './run-ledger';
 import { sheetAccessOf } from './ledger-ports';
+import { reportOf } from './run-report';
 
 export interface RunServiceDeps {
   ledger: RunLedger;
@@ -171,6 +172,8 @@ export function createRunService(deps: RunServiceDeps) {
       const left = counts.pending;
       res.etaSeconds = Math.ceil((Math.max(0, Math.ceil(left / deps.createLimit) - 1) * deps.windowMs) / 1000 + left * 0.05);
     } else res.etaSeconds = 0;
+    // Once the run has ended the sidebar shows its report; computing it here saves the add-on a second call.
+    if (run.finished_at !== null) res.report = await reportOf(deps.ledger, run, deps.clock.now());
     if (access) res.sheetAccess = access;
     return res;
   }

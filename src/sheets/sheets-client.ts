@@ -10,6 +10,7 @@ import { columnRange, headerRowRange } from './a1-notation';
 import { createServiceAccountAuth, createUserAuth, nativeFetch, type ServiceAccountAuth, type ServiceAccountKey } from './sheets-credentials';
 import { SheetsKeyColumnMissingError, SheetsUnauthenticatedError, gaxiosStatus, translateSheetsError } from './sheets-errors';
 import { unlimitedWriteBudget, type WriteBudget } from './write-budget';
+import type { Metrics } from '../ops/metrics';
 
 /** Spreadsheet facts the service needs. */
 export interface SpreadsheetMetadata {
@@ -54,6 +55,10 @@ export interface SheetsClient {
   batchWrite(spreadsheetId: string, data: WriteRange[], signal?: AbortSignal): Promise<{ updatedCells: number }>;
   /** Whether the service can use the spreadsheet; the message says whom to share it with when it cannot. */
   checkAccess(spreadsheetId: string): Promise<{ canEdit: boolean; message?: string }>;
+  /** Appends rows below the last row of a tab (values.append, RAW, INSERT_ROWS); each attempt takes a budget slot. */
+  appendRows(spreadsheetId: string, sheetName: string, rows: string[][]): Promise<{ updatedRange: string }>;
+  /** Adds a tab (batchUpdate addSheet) and returns its sheetId; each attempt takes a budget slot. */
+  addSheet(spreadsheetId: string, title: string): Promise<{ sheetId: number }>;
 }
 
 export interface SheetsClientOptions {
@@ -68,6 +73,8 @@ export interface SheetsClientOptions {
   budget?: WriteBudget;
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
+  /** Counts every request attempt by kind (read/write) and outcome (ok/error); optional. */
+  metrics?: Pick<Metrics, 'sheetsRequests'>;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 20_000 };
@@ -121,20 +128,44 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     }
   }
 
-  function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  /** Counts one request attempt in the sheetsRequests metric. */
+  async function counted<T>(kind: 'read' | 'write', fn: () => Promise<T>): Promise<T> {
+    try {
+      const r = await fn();
+      opts.metrics?.sheetsRequests.inc({ kind, outcome: 'ok' });
+      return r;
+    } catch (err) {
+      opts.metrics?.sheetsRequests.inc({ kind, outcome: 'error' });
+      throw err;
+    }
+  }
+
+  /** One write attempt under a budget slot, released when the request ends. */
+  async function budgeted<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const slot = await budget.take(signal);
+    try {
+      return await counted('write', fn);
+    } finally {
+      slot.release();
+    }
+  }
+
+  function withRetries<T>(attempt: () => Promise<T>, onlyOn?: (e: AppError) => boolean): Promise<T> {
     return backOff(attempt, {
       numOfAttempts: retry.attempts,
       startingDelay: retry.baseDelayMs,
       maxDelay: retry.maxDelayMs,
       timeMultiple: 2,
       jitter: 'full',
-      retry: (e) => e instanceof AppError && e.retryable,
+      retry: (e) => e instanceof AppError && e.retryable && (!onlyOn || onlyOn(e)),
     });
   }
 
   async function batchGet(spreadsheetId: string, ranges: string[], what: string): Promise<sheets_v4.Schema$ValueRange[]> {
     const res = await withRetries(() =>
-      once((api) => api.spreadsheets.values.batchGet({ spreadsheetId, ranges, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }), what),
+      counted('read', () =>
+        once((api) => api.spreadsheets.values.batchGet({ spreadsheetId, ranges, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }), what),
+      ),
     );
     return res.data.valueRanges ?? [];
   }
@@ -195,19 +226,53 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
       const res = await withRetries(async () => {
         const slot = await budget.take(signal);
         try {
-          return await once(
-            (api) =>
-              api.spreadsheets.values.batchUpdate({
-                spreadsheetId,
-                requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })) },
-              }),
-            'The spreadsheet',
+          return await counted('write', () =>
+            once(
+              (api) =>
+                api.spreadsheets.values.batchUpdate({
+                  spreadsheetId,
+                  requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })) },
+                }),
+              'The spreadsheet',
+            ),
           );
         } finally {
           slot.release();
         }
       });
       return { updatedCells: res.data.totalUpdatedCells ?? 0 };
+    },
+
+    async appendRows(spreadsheetId, sheetName, rows) {
+      const range = `'${sheetName.replace(/'/g, "''")}'!A1`;
+      // values.append is not idempotent: a retry after a lost answer or a 5xx could add the row twice, so only 429
+      // (which proves nothing was written) is retried here; the caller decides about the rest.
+      const res = await withRetries(() =>
+        budgeted(() =>
+          once(
+            (api) =>
+              api.spreadsheets.values.append({
+                spreadsheetId,
+                range,
+                valueInputOption: 'RAW',
+                insertDataOption: 'INSERT_ROWS',
+                requestBody: { majorDimension: 'ROWS', values: rows },
+              }),
+            'The spreadsheet',
+          ),
+        ),
+        (e) => e.code === 'sheets_rate_limited',
+      );
+      return { updatedRange: res.data.updates?.updatedRange ?? '' };
+    },
+
+    async addSheet(spreadsheetId, title) {
+      const res = await withRetries(() =>
+        budgeted(() =>
+          once((api) => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests: [{ addSheet: { properties: { title } } }] } }), 'The spreadsheet'),
+        ),
+      );
+      return { sheetId: res.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0 };
     },
 
     async checkAccess(spreadsheetId) {

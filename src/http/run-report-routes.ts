@@ -1,0 +1,24 @@
+/** GET /v1/runs/:id/report: the end-of-run report, visible to the run's owner and admins (404 for anyone else). */
+import { Router } from 'express';
+import type { Clock } from '../clock';
+import { getIdentity } from './identity';
+import { requireRunAccess } from './run-access';
+import type { RunLedger } from '../runs/run-ledger';
+import { reportOf } from '../runs/run-report';
+
+/** What the report router needs. */
+export interface RunReportRouterDeps {
+  ledger: RunLedger;
+  clock: Clock;
+}
+
+/** Builds the router serving GET /v1/runs/:id/report. */
+export function createRunReportRouter(deps: RunReportRouterDeps): Router {
+  const router = Router();
+  router.get('/v1/runs/:id/report', async (req, res) => {
+    const run = await deps.ledger.getRun(String(req.params.id));
+    requireRunAccess(getIdentity(res), run ? { ownerSubject: run.owner_subject } : undefined);
+    res.json(await reportOf(deps.ledger, run!, deps.clock.now()));
+  });
+  return router;
+}

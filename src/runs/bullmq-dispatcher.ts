@@ -1,0 +1,219 @@
+/**
+ * The scale-out dispatcher: one BullMQ job per ledger row (job id = row id, delay = due time), processed by workers in
+ * every instance through the same publish step as the embedded dispatcher. The ledger stays the truth: a worker claims
+ * the row with a lease before acting, and a periodic sweep re-enqueues any row that lost its job.
+ */
+import { randomBytes } from 'node:crypto';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Dispatcher } from './dispatcher';
+import type { PublishStep } from './publish-step';
+import type { RunLedger, RunRowRecord } from './run-ledger';
+
+export interface BullmqDispatcherOptions {
+  ledger: RunLedger;
+  step: PublishStep;
+  clock: Clock;
+  logger: Logger;
+  /** A connection with `maxRetriesPerRequest: null` (BullMQ needs it); the caller owns and closes it. */
+  redis: Redis;
+  /** REDIS_PREFIX: every BullMQ key lives under it, so deployments and test runs can share one Redis. */
+  prefix: string;
+  /** DISPATCH_LEASE_MS: a claimed row is reclaimable after this long; also bounds BullMQ's lock and stall check. */
+  leaseMs: number;
+  /** DISPATCH_CONCURRENCY: jobs processed at once by this instance. */
+  concurrency: number;
+  /** How often this instance enqueues rows that have no job (a crash between commit and enqueue). */
+  sweepMs?: number;
+  /** Called after a row finished (the run may have ended). */
+  onRowFinished?: (runId: string) => void;
+}
+
+/** The queue's name (BullMQ forbids ':' in it). */
+export const DISPATCH_QUEUE = 'dispatch';
+
+/** BullMQ job ids may not contain ':' (row ids do); '|' never occurs in a row id. */
+export function jobIdOf(rowId: string): string {
+  return rowId.replaceAll(':', '|');
+}
+
+interface RowJob {
+  rowId: string;
+}
+
+const SWEEP_BATCH = 2000;
+
+/** Claims one specific row if it is due and nobody holds a live lease; atomic on SQLite and PostgreSQL alike. */
+async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: number, leaseMs: number): Promise<RunRowRecord | null> {
+  const res = await ledger.db
+    .updateTable('run_rows')
+    .set({ lease_owner: owner, lease_until: now + leaseMs })
+    .where('id', '=', rowId)
+    .where((eb) =>
+      eb.and([
+        eb.or([eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('state', '=', 'sending')]),
+        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]),
+      ]),
+    )
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) return null;
+  const row = await ledger.getRow(rowId);
+  return row && row.lease_owner === owner ? row : null;
+}
+
+/** When a row that is still to be sent may next be worked on, or null when it needs nothing more. */
+function nextDueOf(row: RunRowRecord | undefined, now: number): number | null {
+  if (!row || (row.state !== 'pending' && row.state !== 'sending')) return null;
+  const lease = row.lease_until !== null && Number(row.lease_until) >= now ? Number(row.lease_until) + 1 : 0;
+  const due = row.state === 'pending' ? Number(row.next_attempt_at) : 0;
+  return Math.max(due, lease, now);
+}
+
+/** Creates the BullMQ dispatcher; `start()` opens the worker and the sweeper. */
+export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher & { sweep(): Promise<number> } {
+  const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const log = o.logger.child({ component: 'bullmq-dispatcher' });
+  const lockMs = Math.max(2000, Math.min(30_000, o.leaseMs));
+  const sweepMs = o.sweepMs ?? Math.max(250, Math.min(2000, Math.floor(o.leaseMs / 2)));
+  const bullPrefix = `${o.prefix}:bull`;
+  const queue = new Queue<RowJob>(DISPATCH_QUEUE, {
+    connection: o.redis,
+    prefix: bullPrefix,
+    // Completed and failed jobs are dropped so the sweep can enqueue the same row id again if it is still due.
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+  });
+  // Tenants that this instance knows are paced or paused until a time: their jobs wait without touching the ledger.
+  const blockedUntil = new Map<string, number>();
+  let worker: Worker<RowJob> | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<number> | undefined;
+  let sweepAgain = false;
+  let running = false;
+  let closed = false;
+
+  async function delayTo(job: Job<RowJob>, token: string | undefined, atMs: number): Promise<never> {
+    // BullMQ compares with the worker's wall clock; the ledger's clock decides on claim, so a job that wakes early waits again.
+    await job.moveToDelayed(Math.max(Date.now() + 1, Date.now() + (atMs - o.clock.now())), token);
+    throw new DelayedError();
+  }
+
+  async function processJob(job: Job<RowJob>, token?: string): Promise<void> {
+    const { rowId } = job.data;
+    let row = await o.ledger.getRow(rowId);
+    let now = o.clock.now();
+    let due = nextDueOf(row, now);
+    if (due === null || !row) return;
+    const blocked = blockedUntil.get(row.tenant_id) ?? 0;
+    if (row.state === 'pending' && blocked > now) due = Math.max(due, blocked);
+    if (due > now) return delayTo(job, token, due);
+
+    const claimed = await claimRow(o.ledger, rowId, owner, now, o.leaseMs);
+    if (!claimed) {
+      // Another instance holds it, or it moved on: look again at what the ledger says.
+      row = await o.ledger.getRow(rowId);
+      now = o.clock.now();
+      due = nextDueOf(row, now);
+      if (due === null) return;
+      return delayTo(job, token, Math.max(due, now + 1));
+    }
+    const result = await o.step.processRow(claimed);
+    if (result.kind === 'finished') {
+      if (await o.ledger.finishRunIfComplete(claimed.run_id)) log.info({ runId: claimed.run_id }, 'run finished');
+      o.onRowFinished?.(claimed.run_id);
+      return;
+    }
+    if (result.tenantBlockedUntil) blockedUntil.set(claimed.tenant_id, Math.max(blockedUntil.get(claimed.tenant_id) ?? 0, result.tenantBlockedUntil));
+    // Only this row waits: its job goes back to delayed, other tenants' and other rows' jobs keep flowing.
+    const after = await o.ledger.getRow(rowId);
+    const next = nextDueOf(after, o.clock.now());
+    if (next === null) return;
+    return delayTo(job, token, Math.max(next, result.retryAtMs));
+  }
+
+  /** Enqueues every row still to be sent; rows that already have a job keep it (same job id). */
+  async function sweepOnce(): Promise<number> {
+    const now = o.clock.now();
+    const rows = await o.ledger.db
+      .selectFrom('run_rows')
+      .select(['id', 'state', 'next_attempt_at', 'lease_until'])
+      .where('state', 'in', ['pending', 'sending'])
+      .orderBy('next_attempt_at')
+      .limit(SWEEP_BATCH)
+      .execute();
+    if (rows.length === 0) return 0;
+    await queue.addBulk(
+      rows.map((r) => {
+        const at = r.state === 'pending' ? Number(r.next_attempt_at) : r.lease_until !== null ? Number(r.lease_until) + 1 : now;
+        return { name: 'row', data: { rowId: r.id }, opts: { jobId: jobIdOf(r.id), delay: Math.max(0, at - now) } };
+      }),
+    );
+    return rows.length;
+  }
+
+  function sweep(): Promise<number> {
+    if (sweeping) {
+      sweepAgain = true;
+      return sweeping;
+    }
+    sweeping = sweepOnce()
+      .catch((err: unknown) => {
+        log.error({ err: { message: (err as Error)?.message } }, 'dispatch sweep failed');
+        return 0;
+      })
+      .finally(() => {
+        sweeping = undefined;
+        if (sweepAgain && running) {
+          sweepAgain = false;
+          void sweep();
+        }
+      });
+    return sweeping;
+  }
+
+  function scheduleSweep() {
+    if (!running) return;
+    sweepTimer = setTimeout(() => {
+      void sweep().finally(scheduleSweep);
+    }, sweepMs);
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      worker = new Worker<RowJob>(DISPATCH_QUEUE, processJob, {
+        connection: o.redis,
+        prefix: bullPrefix,
+        concurrency: o.concurrency,
+        // A dead instance's jobs come back after the lock lapses; the ledger lease decides who may act on the row.
+        lockDuration: lockMs,
+        stalledInterval: lockMs,
+        maxStalledCount: 1000,
+      });
+      worker.on('error', (err) => log.error({ err: { message: err?.message } }, 'dispatch worker error'));
+      worker.on('failed', (job, err) => log.warn({ rowId: job?.data.rowId, err: { message: err?.message } }, 'dispatch job failed; the sweep will retry it'));
+      log.info({ owner }, 'bullmq dispatcher started');
+      // Rows committed before a crash, or left sending by a dead instance, get their jobs back right away.
+      void sweep();
+      scheduleSweep();
+    },
+    async stop() {
+      running = false;
+      closed = true;
+      if (sweepTimer) clearTimeout(sweepTimer);
+      await sweeping;
+      // Waits for jobs in progress, so their calls finish and are recorded.
+      await worker?.close();
+      await queue.close();
+      log.info('bullmq dispatcher stopped');
+    },
+    kick() {
+      // Without a started worker the rows are still enqueued: another instance's workers take them.
+      if (running) void sweep();
+      else if (!closed) void sweepOnce().catch(() => undefined);
+    },
+    sweep,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The end-of-run report: counts, duration, failed rows with their reasons, rows removed from the sheet and warnings,
+ * read from the ledger alone so the sidebar, the "Postato runs" tab, the CLI and the API all show the same thing.
+ */
+import type { DryRunSummary, RunMode, RunReport, RunReportRow, RunState } from '../../appsscript/shared/contract';
+import type { RunLedger, RunRecord } from './run-ledger';
+import { sheetAccessOf } from './ledger-ports';
+
+/** Most failed or removed rows listed in one report; the counts stay exact. */
+export const REPORT_ROW_LIMIT = 500;
+
+/** Sheet URL fragment that selects a row of a tab: `#gid=<sheetId>&range=A<row>`. */
+export function rowLink(sheetId: number, rowNumber: number): string {
+  return `#gid=${sheetId}&range=A${rowNumber}`;
+}
+
+function planWarnings(summaryJson: string | null): string[] {
+  if (!summaryJson) return [];
+  try {
+    const summary = JSON.parse(summaryJson) as Partial<DryRunSummary>;
+    return Array.isArray(summary.warnings) ? summary.warnings.filter((w): w is string => typeof w === 'string') : [];
+  } catch {
+    // An unreadable summary only loses the plan's warnings; the report is still useful without them.
+    return [];
+  }
+}
+
+/** Builds the report of a run from the ledger; undefined when no such run exists. `nowMs` dates a run still going. */
+export async function buildRunReport(ledger: RunLedger, runId: string, opts: { nowMs?: number } = {}): Promise<RunReport | undefined> {
+  const run = await ledger.getRun(runId);
+  if (!run) return undefined;
+  return reportOf(ledger, run, opts.nowMs ?? Date.now());
+}
+
+/** The report of a run record already read (callers that checked access on it first). */
+export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number): Promise<RunReport> {
+  const [counts, failedRows, failedTotal, removedRows, access] = await Promise.all([
+    ledger.counts(run.id),
+    ledger.db
+      .selectFrom('run_rows')
+      .select(['row_key', 'row_number', 'error', 'sheet_status'])
+      .where('run_id', '=', run.id)
+      .where((eb) => eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]))
+      .orderBy('row_number')
+      .orderBy('ordinal')
+      .limit(REPORT_ROW_LIMIT)
+      .execute(),
+    ledger.db
+      .selectFrom('run_rows')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', run.id)
+      .where((eb) => eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]))
+      .executeTakeFirstOrThrow(),
+    ledger.db
+      .selectFrom('run_rows')
+      .select(['row_key', 'row_number', 'error', 'post_id'])
+      .where('run_id', '=', run.id)
+      .where('removed', '=', 1)
+      .orderBy('ordinal')
+      .limit(REPORT_ROW_LIMIT)
+      .execute(),
+    sheetAccessOf(ledger, run.spreadsheet_id),
+  ]);
+
+  const failed: RunReportRow[] = failedRows.map((r) => ({
+    key: r.row_key,
+    rowNumber: r.row_number === null ? null : Number(r.row_number),
+    message: r.error || (r.sheet_status === 'INVALID' ? 'The row is invalid; run the dry run to see why.' : 'Failed without a reason recorded.'),
+  }));
+  const removed: RunReportRow[] = removedRows.map((r) => ({
+    key: r.row_key,
+    rowNumber: r.row_number === null ? null : Number(r.row_number),
+    message: r.post_id
+      ? `The row with key ${r.row_key} was gone from the sheet when its result (post ${r.post_id}) was written; the result is kept in the service.`
+      : `The row with key ${r.row_key} was gone from the sheet when its result was written.`,
+  }));
+
+  const warnings = planWarnings(run.summary_json);
+  if (access && !access.ok) warnings.push(access.message ?? 'The service could not write results to this spreadsheet.');
+  if (removed.length > 0) warnings.push(`${removed.length} row(s) were deleted from the sheet (or lost their key) during the run; their results were not written.`);
+
+  const started = Number(run.started_at);
+  const finished = run.finished_at === null ? null : Number(run.finished_at);
+  const report: RunReport = {
+    runId: run.id,
+    mode: run.mode as RunMode,
+    state: run.state as RunState,
+    spreadsheetId: run.spreadsheet_id,
+    sheetName: run.sheet_name,
+    sheetId: Number(run.sheet_id),
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: Math.max(0, Math.round(((finished ?? nowMs) - started) / 100) / 10),
+    counts,
+    failed,
+    failedTotal: Number(failedTotal.n),
+    removed,
+    warnings,
+  };
+  if (finished !== null) report.finishedAt = new Date(finished).toISOString();
+  const first = failed.find((f) => f.rowNumber !== null);
+  if (first) report.firstFailedLink = rowLink(report.sheetId, first.rowNumber!);
+  return report;
+}
