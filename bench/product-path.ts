@@ -89,7 +89,6 @@ export async function runProductPath(o: ProductPathOptions): Promise<TenantResul
           if (status.state !== 'queued' && status.state !== 'running') break;
           await new Promise((r) => setTimeout(r, 250));
         }
-        if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ state: status.state, counts: status.counts, first: status.results[0] }));
         const posts = o.sandbox.inspect().posts.filter((p) => p.workspaceId === tenant.workspaceId);
         const last = Math.max(start, ...posts.map((p) => Date.parse(p.createdAt)));
         return {

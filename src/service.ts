@@ -25,6 +25,7 @@ import { WriteBackFlusher } from './sheets/write-back-flusher';
 import { createSheetsClient } from './sheets/sheets-client';
 import { loadServiceAccountKey } from './sheets/sheets-credentials';
 import { SlidingWindowWriteBudget } from './sheets/write-budget';
+import { openRedisTier } from './runs/redis-tier';
 import type { WriteBackStore } from './sheets/write-back-store';
 
 /** Seams for tests and benchmarks. */
@@ -63,7 +64,10 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   const db = await openLedgerDb(config.DATABASE_URL);
   const ledger = new RunLedger(db.db, clock);
   const limits = pacerLimitsFromConfig(config);
-  const pacer = o.pacer ?? (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : createMemoryPacer({ limits, clock }));
+  // Scale-out tier: REDIS_URL moves the pacer, the Sheets write budget and the dispatcher into Redis (shared by instances).
+  const redisTier = config.REDIS_URL ? await openRedisTier(config, clock, logger) : undefined;
+  const pacer =
+    o.pacer ?? redisTier?.pacer ?? (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : createMemoryPacer({ limits, clock }));
   const vault = o.vault ?? keyVaultFromConfig(config, logger);
   if (config.DISPATCH_LEASE_MS <= config.POSTATO_TIMEOUT_MS) {
     logger.warn('DISPATCH_LEASE_MS should exceed POSTATO_TIMEOUT_MS, or a slow call may be replayed by another worker while still in flight.');
@@ -79,14 +83,14 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   let flusher: WriteBackFlusher | undefined;
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
-    const budget = new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
+    const budget = redisTier?.writeBudget ?? new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
     const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget });
     flusher = new WriteBackFlusher({ store: writeBackStore, sheetsFor: () => sheets, clock, logger, flushEveryMs: config.WRITEBACK_FLUSH_MS, flushRows: config.WRITEBACK_FLUSH_ROWS });
   } else {
     logger.info('No Google service account is configured: write-back to Sheets is off; results stay in the ledger and in GET /v1/runs/:id.');
   }
 
-  const dispatcher = createEmbeddedDispatcher({
+  const dispatcher = redisTier ? redisTier.dispatcherFor({ ledger, step }) : createEmbeddedDispatcher({
     ledger,
     step,
     clock,
@@ -141,6 +145,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         await dispatcher.stop();
         await flusher?.stop();
         await pacer.close();
+        await redisTier?.close();
         await db.close();
       })()),
   };

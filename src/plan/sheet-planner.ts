@@ -16,6 +16,11 @@ import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner
 import { buildSummary, type SummaryRow } from './dry-run-report';
 import { zoneOf } from './cell-time-parser';
 
+/** "an X", "an Instagram", "a LinkedIn": the article as the platform's name is spoken. */
+function withArticle(label: string): string {
+  return `${/^[AEIOX]/i.test(label) ? 'an' : 'a'} ${label}`;
+}
+
 /** One row of a plan, as the dry run shows it and as Publish sends it. */
 export interface PlannedRow {
   rowNumber: number;
@@ -148,17 +153,22 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
   for (const w of rows) {
     const { platform } = w.v;
     if (!platform || !w.v.account) continue;
-    if (!input.accounts || w.postId) {
+    if (!input.accounts) {
       w.accountId = w.v.account;
       continue;
     }
-    const wanted = w.v.account.toLowerCase();
+    const wanted = w.v.account.replace(/^@/, '').toLowerCase();
     const byId = input.accounts.find((a) => a.id === w.v.account);
     const acc = byId ?? input.accounts.find((a) => a.platform === platform && a.username.replace(/^@/, '').toLowerCase() === wanted);
+    if (w.postId) {
+      // Already posted: not checked again, but resolved so its time still holds the account's gap for new rows.
+      w.accountId = acc?.id ?? w.v.account;
+      continue;
+    }
     const label = PLATFORM_RULES[platform].label;
     if (!acc) {
       const names = input.accounts.filter((a) => a.platform === platform).map((a) => `@${a.username}`);
-      w.v.messages.push(error('Account', `"${w.v.account}" is not a ${label} account of this Postato workspace: ${names.length ? `use one of ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}` : `connect a ${label} account in Postato first`}.`));
+      w.v.messages.push(error('Account', `"${w.v.account}" is not ${withArticle(label)} account of this Postato workspace: ${names.length ? `use one of ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}` : `connect ${withArticle(label)} account in Postato first`}.`));
       w.accountId = w.v.account;
     } else if (acc.platform !== platform) {
       w.v.messages.push(error('Account', `${acc.id} (@${acc.username}) is a ${acc.platform} account, not ${label}: fix the Platform or the Account.`));

@@ -1,6 +1,6 @@
 /**
  * A fake of the part of Google Sheets API v4 the service uses, as a real HTTP server on loopback: spreadsheets.get,
- * values.get, values.batchGet, values.batchUpdate and an OAuth token endpoint, with per-caller quotas, injected
+ * values.get, values.batchGet, values.batchUpdate, values.append, batchUpdate addSheet and an OAuth token endpoint, with per-caller quotas, injected
  * 429/5xx faults and hooks that move rows between calls. Values are stored as text (RAW); nothing is ever evaluated.
  */
 import http from 'node:http';
@@ -394,6 +394,70 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
             ss.sheets.forEach((s, i) => (s.rows = snapshot[i]!));
             throw e;
           }
+        },
+      };
+    }
+    m = /^\/v4\/spreadsheets\/([^/:]+)\/values\/(.+):append$/.exec(p);
+    if (m && method === 'POST') {
+      const id = m[1]!;
+      const range = m[2]!;
+      return {
+        kind: 'write',
+        run: () => {
+          const ss = spreadsheet(id);
+          checkShared(ss, caller());
+          const input = url.searchParams.get('valueInputOption');
+          if (input !== 'RAW' && input !== 'USER_ENTERED') {
+            throw new HttpError(400, "Invalid valueInputOption: expected 'RAW' or 'USER_ENTERED'.", 'INVALID_ARGUMENT');
+          }
+          let parsed: { values?: unknown };
+          try {
+            parsed = JSON.parse(body || '{}');
+          } catch {
+            throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
+          }
+          let sheet: FakeSheet;
+          try {
+            sheet = sheetOf(ss, parseFakeA1(range).sheet);
+          } catch (e) {
+            if (e instanceof HttpError) throw e;
+            throw new HttpError(400, (e as Error).message, 'INVALID_ARGUMENT');
+          }
+          // Appends go below the last row that holds anything, like Google's table detection on a simple sheet.
+          let last = sheet.rows.length - 1;
+          while (last >= 0 && (sheet.rows[last] ?? []).every((c) => cellText(c) === '')) last--;
+          const at = `'${sheet.title.replace(/'/g, "''")}'!A${last + 2}`;
+          const updates = { spreadsheetId: id, ...writeRange(ss, at, parsed.values ?? [], input) };
+          return { spreadsheetId: id, tableRange: last >= 0 ? `'${sheet.title}'!A1:A${last + 1}` : undefined, updates };
+        },
+      };
+    }
+    m = /^\/v4\/spreadsheets\/([^/:]+):batchUpdate$/.exec(p);
+    if (m && method === 'POST') {
+      const id = m[1]!;
+      return {
+        kind: 'write',
+        run: () => {
+          const ss = spreadsheet(id);
+          checkShared(ss, caller());
+          let parsed: { requests?: Array<{ addSheet?: { properties?: { title?: string } } }> };
+          try {
+            parsed = JSON.parse(body || '{}');
+          } catch {
+            throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
+          }
+          const replies = (parsed.requests ?? []).map((r) => {
+            const title = r.addSheet?.properties?.title;
+            if (!r.addSheet) throw new HttpError(400, 'The fake supports only addSheet requests in batchUpdate.', 'INVALID_ARGUMENT');
+            if (!title) throw new HttpError(400, 'addSheet needs properties.title.', 'INVALID_ARGUMENT');
+            if (ss.sheets.some((x) => x.title === title)) {
+              throw new HttpError(400, `Invalid requests[0].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`, 'INVALID_ARGUMENT');
+            }
+            const sheetId = Math.max(0, ...ss.sheets.map((x) => x.sheetId)) + 1;
+            ss.sheets.push({ sheetId, title, rows: [] });
+            return { addSheet: { properties: { sheetId, title, index: ss.sheets.length - 1, sheetType: 'GRID' } } };
+          });
+          return { spreadsheetId: id, replies };
         },
       };
     }

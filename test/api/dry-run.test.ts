@@ -29,7 +29,7 @@ const KINDS: Array<{ spec: (i: number) => RowSpec; status: string; says?: string
   { spec: (i) => ({ Platform: 'youtube', Account: 'acc_yt', Content: `Video ${i}`, Media: 'https://cdn.example.com/v.mp4' }), status: 'INVALID', says: 'Title: is empty' },
   { spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Insecure ${i}`, Media: 'http://cdn.example.com/a.jpg' }), status: 'INVALID', says: 'must use https' },
   { spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Dup key ${i}`, Key: `key-${i - 1}` }), status: 'INVALID', says: 'is also used by row' },
-  { spec: (i) => ({ Platform: 'x', Account: '@ghost', Content: `Ghost ${i}` }), status: 'INVALID', says: 'is not a X account of this Postato workspace' },
+  { spec: (i) => ({ Platform: 'x', Account: '@ghost', Content: `Ghost ${i}` }), status: 'INVALID', says: 'is not an X account of this Postato workspace' },
   { spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Far ${i}`, 'Scheduled at': `2026-08-${String((i % 28) + 1).padStart(2, '0')} ${10 + ((i / 10) % 10 | 0)}:00` }), status: 'WARNING', says: 'more than a year away' },
 ];
 

@@ -8,7 +8,7 @@ describe('examples/sample-campaign.csv', () => {
     const [header, ...rows] = parse(readFileSync(join(__dirname, '../../examples/sample-campaign.csv'), 'utf8')) as string[][];
     const run = planSheet({
       request: { spreadsheetId: 'sample', spreadsheetTimeZone: 'America/New_York', header: header!, rows: rows.map((values, i) => ({ rowNumber: i + 2, values })) },
-      nowMs: Date.UTC(2026, 2, 1),
+      nowMs: Date.UTC(2027, 0, 15),
       defaults: { minGapMinutes: 15, jitterSeconds: 90, createLimit: 120, windowMs: 60_000 },
       accounts: null,
       scheduledPosts: null,

@@ -55,6 +55,14 @@ describe('planSheet', () => {
     expect(run.rows[1]!.verdict.plannedAt).toBe('2025-06-02T12:35:00Z');
   });
 
+  it('holds the gap after a posted row even when the sheet names its account by username', () => {
+    const accounts = [{ id: 'acc_x', platform: 'twitter', username: 'brand', status: 'connected' }];
+    const posted = tweet('a', { Account: '@brand', 'Post ID': 'pst_1', 'Scheduled (UTC)': '2025-06-02T12:15:00Z' });
+    const run = plan([posted, tweet('b', { Account: '@brand' })], { accounts, extra: { settings: { jitterSeconds: 0, startAt: '2025-06-02T12:15:00Z' } } });
+    expect(run.rows[1]!.verdict.accountId).toBe('acc_x');
+    expect(run.rows[1]!.verdict.plannedAt).toBe('2025-06-02T12:30:00Z');
+  });
+
   it('keeps the times of rows that already have a Post ID and plans nobody else differently after an edit', () => {
     const rows = [tweet('a'), tweet('b'), tweet('c', { 'Scheduled at': '2025-06-03 10:00' }), tweet('d', { Account: 'acc_2' })];
     const first = plan(rows);

@@ -1,0 +1,51 @@
+/**
+ * Records each ended run in its spreadsheet's "Postato runs" tab. Runs are recorded one at a time, after the
+ * write-back has flushed that spreadsheet, so the report counts rows found removed. A failure is logged, never thrown:
+ * the history tab must not hold up publishing.
+ */
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { RunLedger } from '../runs/run-ledger';
+import { buildRunReport } from '../runs/run-report';
+import type { SheetsClient } from '../sheets/sheets-client';
+import { appendRunToTab } from '../sheets/runs-tab-writer';
+
+export interface RunsTabRecorderDeps {
+  ledger: RunLedger;
+  sheetsFor: (spreadsheetId: string) => SheetsClient;
+  clock: Clock;
+  logger: Logger;
+  /** Flushes the write-back of a spreadsheet before the report is read (optional). */
+  flush?: (spreadsheetId: string) => Promise<unknown>;
+}
+
+/** Queues ended runs for the tab; `idle()` resolves when every queued run has been handled. */
+export interface RunsTabRecorder {
+  record(runId: string): void;
+  idle(): Promise<void>;
+}
+
+/** Creates the recorder. */
+export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorder {
+  const log = deps.logger.child({ component: 'runs-tab' });
+  let chain: Promise<void> = Promise.resolve();
+
+  async function recordOne(runId: string): Promise<void> {
+    const run = await deps.ledger.getRun(runId);
+    if (!run) return;
+    await deps.flush?.(run.spreadsheet_id);
+    const report = await buildRunReport(deps.ledger, runId, { nowMs: deps.clock.now() });
+    if (!report) return;
+    const { createdTab } = await appendRunToTab(deps.sheetsFor(run.spreadsheet_id), report);
+    log.info({ runId, createdTab, failed: report.failedTotal }, 'run recorded in the Postato runs tab');
+  }
+
+  return {
+    record(runId) {
+      chain = chain.then(() =>
+        recordOne(runId).catch((err) => log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab')),
+      );
+    },
+    idle: () => chain,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The Redis half of the scale-out tier: with REDIS_URL set, one connection carries the per-tenant pacer, the Sheets
+ * write budget and the BullMQ dispatcher, so every instance shares one limit per tenant and one queue.
+ */
+import { Redis } from 'ioredis';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { RedisWriteBudget } from '../sheets/write-budget-redis';
+import { createBullmqDispatcher } from './bullmq-dispatcher';
+import type { Dispatcher } from './dispatcher';
+import type { PublishStep } from './publish-step';
+import type { RunLedger } from './run-ledger';
+import { createRedisPacer } from './tenant-pacer-redis';
+import { pacerLimitsFromConfig, type TenantPacer } from './tenant-pacer';
+
+/** The shared parts built on one Redis connection. */
+export interface RedisTier {
+  redis: Redis;
+  pacer: TenantPacer;
+  writeBudget: RedisWriteBudget;
+  dispatcherFor(deps: { ledger: RunLedger; step: PublishStep; onRowFinished?: (runId: string) => void }): Dispatcher;
+  /** Closes the connection (after the dispatcher has stopped). */
+  close(): Promise<void>;
+}
+
+/** Connects to REDIS_URL and builds the pacer and write budget; fails with a clear message when Redis is unreachable. */
+export async function openRedisTier(config: Config, clock: Clock, logger: Logger): Promise<RedisTier> {
+  const url = config.REDIS_URL;
+  if (!url) throw new Error('openRedisTier needs REDIS_URL.');
+  // BullMQ requires maxRetriesPerRequest: null on connections its workers use.
+  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`Could not connect to Redis at REDIS_URL (${(err as Error)?.message ?? String(err)}). Check the URL and that Redis is running, or unset REDIS_URL to use the embedded tier.`, { cause: err });
+  }
+  const prefix = config.REDIS_PREFIX;
+  const pacer = createRedisPacer({ redis, prefix, limits: pacerLimitsFromConfig(config), clock });
+  const writeBudget = new RedisWriteBudget({ redis, prefix, limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
+  return {
+    redis,
+    pacer,
+    writeBudget,
+    dispatcherFor: ({ ledger, step, onRowFinished }) =>
+      createBullmqDispatcher({ ledger, step, clock, logger, redis, prefix, leaseMs: config.DISPATCH_LEASE_MS, concurrency: config.DISPATCH_CONCURRENCY, onRowFinished }),
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * The run, dispatcher and write-back contract, run against both tiers: embedded (SQLite + in-process dispatcher) and
+ * scale-out (PostgreSQL ledger + BullMQ dispatcher + Redis pacer), each with the real service and the Postato sandbox
+ * over HTTP on 127.0.0.1.
+ */
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { PostatoClient } from '../../src/postato/postato-client';
+import { canonicalJson, idempotencyKeyFor } from '../../src/runs/idempotency-key';
+import { silentLogger } from '../../src/logger';
+import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
+import { ACCOUNTS, FAST_LIMITS, WS, fakeApiKey, goodRows, postsPerKey, startKit, type Kit, type KitRow } from '../runs/publish-test-kit';
+import { TIERS, openTestTier, type TestTier } from './tier-kit';
+
+jest.setTimeout(90_000);
+
+describe.each(TIERS)('run contract on the %s tier', (tierName) => {
+  let tier: TestTier;
+  let kit: Kit;
+  beforeAll(async () => {
+    tier = await openTestTier(tierName);
+    kit = await startKit({ env: tier.env });
+  });
+  afterAll(async () => {
+    await kit?.close();
+    await tier?.cleanup();
+  });
+
+  it('when good and invalid rows are published, then each good row gets exactly one post and the invalid ones their error', async () => {
+    const rows = [...goodRows(40, 'a'), { key: 'bad1', content: 'y'.repeat(400) }];
+    const res = await kit.run('publish', rows, { spreadsheetId: 'sheet-a' });
+    expect(res.status).toBe(202);
+    const done = await kit.waitDone(res.body.runId);
+    expect(done.state).toBe('done');
+    expect(done.counts).toMatchObject({ total: 41, pending: 0, created: 40, failed: 0, skipped: 1 });
+    const per = postsPerKey(kit.sandbox);
+    for (let i = 0; i < 40; i++) expect(per.get(`a${i}`)).toBe(1);
+    const results = await kit.results(res.body.runId);
+    expect(results.get('a0')).toMatchObject({ status: 'SCHEDULED', postId: expect.stringMatching(/^pst_/) });
+    expect(results.get('bad1')?.status).toBe('INVALID');
+    expect((await kit.service.ledger.getRun(res.body.runId))?.api_key_sealed).toBeNull();
+  });
+
+  it('when the fixed sheet is published again, then only the fixed row is sent and nothing is created twice', async () => {
+    const run1 = await kit.run('publish', [...goodRows(4, 'r'), { key: 'rbad', content: 'z'.repeat(400) }], { spreadsheetId: 'sheet-r' });
+    await kit.waitDone(run1.body.runId);
+    const ids = await kit.results(run1.body.runId);
+    const before = kit.sandbox.inspect().posts.length;
+    const second: KitRow[] = [...goodRows(3, 'r').map((r) => ({ ...r, postId: ids.get(r.key)!.postId! })), { key: 'r3' }, { key: 'rbad', content: 'Post for rbad, now short' }];
+    const run2 = await kit.run('publish', second, { spreadsheetId: 'sheet-r' });
+    const done = await kit.waitDone(run2.body.runId);
+    expect(done.counts).toMatchObject({ created: 1, skipped: 4, failed: 0 });
+    expect(kit.sandbox.inspect().posts.length).toBe(before + 1);
+    const results = await kit.results(run2.body.runId);
+    expect(results.get('r3')?.postId).toBe(ids.get('r3')!.postId);
+    expect(results.get('rbad')).toMatchObject({ status: 'SCHEDULED', postId: expect.stringMatching(/^pst_/) });
+  });
+
+  it('when reschedule and unschedule run, then exactly the changed posts are PATCHed and the chosen ones cancelled', async () => {
+    const rows: KitRow[] = goodRows(4, 's').map((r, i) => ({ ...r, scheduledAt: `2030-01-0${i + 1} 10:00` }));
+    const run1 = await kit.run('publish', rows, { spreadsheetId: 'sheet-s' });
+    await kit.waitDone(run1.body.runId);
+    const ids = await kit.results(run1.body.runId);
+    const withIds = rows.map((r) => ({ ...r, postId: ids.get(r.key)!.postId! }));
+    const snapshot = new Map(kit.sandbox.inspect().posts.map((p) => [p.id, p.updatedAt]));
+    withIds[1] = { ...withIds[1]!, scheduledAt: '2030-02-01 09:00' };
+    const res = await kit.run('reschedule', withIds, { spreadsheetId: 'sheet-s' });
+    expect(res.status).toBe(202);
+    const done = await kit.waitDone(res.body.runId);
+    expect(done.counts).toMatchObject({ total: 1, created: 1, failed: 0 });
+    const changed = kit.sandbox.inspect().posts.filter((p) => snapshot.has(p.id) && snapshot.get(p.id) !== p.updatedAt).map((p) => p.id);
+    expect(changed).toEqual([ids.get('s1')!.postId]);
+
+    const un = await kit.run('unschedule', withIds, { spreadsheetId: 'sheet-s', onlyKeys: ['s0'] });
+    await kit.waitDone(un.body.runId);
+    const statuses = new Map(kit.sandbox.inspect().posts.map((p) => [p.id, p.status]));
+    expect(statuses.get(ids.get('s0')!.postId!)).toBe('cancelled');
+    expect(statuses.get(ids.get('s2')!.postId!)).toBe('scheduled');
+    expect((await kit.results(un.body.runId)).get('s0')?.status).toBe('CANCELLED');
+  });
+
+  it('when a run is cancelled, then nothing more is sent and the rest is skipped', async () => {
+    const res = await kit.run('publish', goodRows(150, 'c'), { spreadsheetId: 'sheet-c' });
+    await new Promise((r) => setTimeout(r, 300));
+    const cancel = await request(kit.service.app).post(`/v1/runs/${res.body.runId}/cancel`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'manager');
+    expect(cancel.status).toBe(200);
+    const done = await kit.waitDone(res.body.runId);
+    expect(done.state).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 300));
+    const created = [...postsPerKey(kit.sandbox).entries()].filter(([k]) => /^c\d+$/.test(k));
+    const after = await kit.status(res.body.runId);
+    expect(created.length).toBeLessThan(150);
+    expect(created.length).toBe(after.counts.created);
+    expect(after.counts.skipped + after.counts.created + after.counts.failed).toBe(150);
+  });
+
+  it('when three tenants publish at once, then each stays within its own limit and none is rate limited', async () => {
+    const keys = [fakeApiKey(), fakeApiKey(), fakeApiKey()];
+    const runs = await Promise.all(keys.map((apiKey, i) => kit.run('publish', goodRows(70, `t${i}x`), { apiKey, spreadsheetId: `sheet-t${i}` })));
+    const done = await Promise.all(runs.map((r) => kit.waitDone(r.body.runId, 60_000)));
+    for (const d of done) expect(d.counts).toMatchObject({ created: 70, failed: 0 });
+    const byKey = postsPerKey(kit.sandbox);
+    for (let t = 0; t < 3; t++) for (let i = 0; i < 70; i++) expect(byKey.get(`t${t}x${i}`)).toBe(1);
+    const tenants = kit.sandbox.inspect().tenants.filter((t) => t.counters.create === 70);
+    expect(tenants.length).toBeGreaterThanOrEqual(3);
+    for (const t of tenants) {
+      expect(t.maxCreatesInAnyWindow).toBeLessThanOrEqual(FAST_LIMITS.create);
+      expect(t.counters.rateLimited).toBe(0);
+    }
+  });
+});
+
+describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
+  let tier: TestTier;
+  let sandbox: PostatoSandbox;
+  beforeAll(async () => {
+    tier = await openTestTier(tierName);
+    sandbox = await startPostatoSandbox({
+      settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, idempotencyMode: 'strict', seed: 11, faults: { latencyMs: 0, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } },
+      tickIntervalMs: 0,
+    });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await tier?.cleanup();
+  });
+
+  it('when 5xx, dropped connections, hangs and a forced 429 hit a publish, then no row is posted twice and every row ends created or with a reason', async () => {
+    const kit = await startKit({ env: tier.env, existingSandbox: sandbox });
+    try {
+      sandbox.update({ faults: { error5xxShare: 0.1, dropAfterStoreShare: 0.05, hangShare: 0.03, hangMs: 1500 } });
+      const res = await kit.run('publish', goodRows(80, 'f'), { spreadsheetId: 'sheet-f' });
+      expect(res.status).toBe(202);
+      sandbox.update({ faults: { forced429: { untilMs: sandbox.clock.now() + 800, retryAfterSeconds: 1 } } });
+      const done = await kit.waitDone(res.body.runId, 60_000);
+      expect(done.counts.pending).toBe(0);
+      expect(done.counts.created + done.counts.failed).toBe(80);
+      for (const [key, n] of postsPerKey(sandbox)) expect([key, n]).toEqual([key, 1]);
+      const attempts = await kit.service.ledger.db.selectFrom('attempts').select(['outcome', 'error_code']).where('run_id', '=', res.body.runId).execute();
+      expect(attempts.some((a) => a.error_code === 'upstream_unavailable')).toBe(true);
+      expect(attempts.some((a) => a.outcome === 'rate_limited')).toBe(true);
+      expect(attempts.some((a) => a.error_code === 'idempotency_key_reused')).toBe(false);
+    } finally {
+      sandbox.update({ faults: { error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } });
+      await kit.close();
+    }
+  });
+
+  it('when an instance died mid-call with rows left sending, then a new instance replays them with the same key and body and posts each row once', async () => {
+    const env = { ...tier.env, KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    const apiKey = fakeApiKey();
+    // The first instance commits the run but never dispatches: we play its crash by hand.
+    const dead = await startKit({ env, existingSandbox: sandbox, overrides: { startDispatcher: false } });
+    const res = await dead.run('publish', goodRows(12, 'z'), { spreadsheetId: 'sheet-z', apiKey });
+    expect(res.status).toBe(202);
+    const runId = res.body.runId as string;
+    const ledger = dead.service.ledger;
+    const client = new PostatoClient({ baseUrl: sandbox.url, apiKey, retry: { maxAttempts: 1 }, logger: silentLogger });
+    const lostAnswers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const row = (await ledger.getRow(`${runId}:${i}`))!;
+      const body = canonicalJson(JSON.parse(row.body_json!));
+      const key = idempotencyKeyFor({ workspaceId: WS, spreadsheetId: 'sheet-z', rowKey: row.row_key, body: JSON.parse(body) });
+      await ledger.beginAttempt(row, { kind: 'create', idempotencyKey: key, body });
+      // A lease held by the dead instance, already lapsed.
+      await ledger.db.updateTable('run_rows').set({ lease_owner: 'dead-instance', lease_until: Date.now() - 1 }).where('id', '=', row.id).execute();
+      // Rows 0 and 1 reached Postato (the answer was lost); row 2's call never left.
+      if (i < 2) {
+        const { post } = await client.createPost(WS, JSON.parse(body), key);
+        lostAnswers.push(post.id);
+      }
+    }
+    await dead.close();
+
+    const replayedBefore = sandbox.inspect().tenants.reduce((n, t) => n + t.counters.replayed, 0);
+    const live = await startKit({ env, existingSandbox: sandbox });
+    try {
+      const done = await live.waitDone(runId, 30_000);
+      expect(done.state).toBe('done');
+      expect(done.counts).toMatchObject({ total: 12, created: 12, failed: 0 });
+      const per = postsPerKey(sandbox);
+      for (let i = 0; i < 12; i++) expect(per.get(`z${i}`)).toBe(1);
+      const results = await live.results(runId);
+      expect(results.get('z0')?.postId).toBe(lostAnswers[0]);
+      expect(results.get('z1')?.postId).toBe(lostAnswers[1]);
+      const replayedAfter = sandbox.inspect().tenants.reduce((n, t) => n + t.counters.replayed, 0);
+      expect(replayedAfter - replayedBefore).toBeGreaterThanOrEqual(2);
+      const unresolved = await live.service.ledger.db.selectFrom('attempts').select('id').where('run_id', '=', runId).where('outcome', 'in', ['pending', 'unknown']).execute();
+      expect(unresolved).toHaveLength(0);
+    } finally {
+      await live.close();
+    }
+  });
+});
