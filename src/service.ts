@@ -27,6 +27,16 @@ import { loadServiceAccountKey } from './sheets/sheets-credentials';
 import { SlidingWindowWriteBudget } from './sheets/write-budget';
 import { openRedisTier } from './runs/redis-tier';
 import type { WriteBackStore } from './sheets/write-back-store';
+import { sql } from 'kysely';
+import { createMetrics, type Metrics } from './ops/metrics';
+import { createPostatoProbe } from './ops/postato-probe';
+import { refreshLedgerGauges } from './ops/ledger-metrics';
+import { createRunsTabRecorder, type RunsTabRecorder } from './ops/runs-tab-recorder';
+import { createOpsRouter } from './http/ops-routes';
+import { createRunReportRouter } from './http/run-report-routes';
+import { createAccountsRouter } from './http/accounts-routes';
+import { createSheetsRouter } from './sheets/sheets-routes';
+import type { SheetsClient } from './sheets/sheets-client';
 
 /** Seams for tests and benchmarks. */
 export interface ServiceOverrides {
@@ -42,6 +52,8 @@ export interface ServiceOverrides {
   app?: Omit<AppDeps, 'config' | 'logger' | 'routers'>;
   /** false: do not start the dispatcher (tests that drive it by hand). */
   startDispatcher?: boolean;
+  /** The metric set (tests read their own registry). */
+  metrics?: Metrics;
 }
 
 /** A built service. */
@@ -53,6 +65,9 @@ export interface Service {
   writeBackStore: WriteBackStore;
   flusher?: WriteBackFlusher;
   db: LedgerDb;
+  metrics: Metrics;
+  /** Appends ended runs to their spreadsheet's "Postato runs" tab (only when Sheets is configured). */
+  runsTab?: RunsTabRecorder;
   /** Stops the dispatcher (in-flight calls finish and are recorded), the flusher and the pacer, then closes the DB. */
   close(): Promise<void>;
 }
@@ -61,6 +76,7 @@ export interface Service {
 export async function buildService(config: Config, o: ServiceOverrides = {}): Promise<Service> {
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const metrics = o.metrics ?? createMetrics({ defaults: config.NODE_ENV !== 'test' });
   const db = await openLedgerDb(config.DATABASE_URL);
   const ledger = new RunLedger(db.db, clock);
   const limits = pacerLimitsFromConfig(config);
@@ -77,15 +93,20 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     o.clientFor ??
     ((apiKey: string): PostatoWriter =>
       new PostatoClient({ baseUrl: config.POSTATO_API_URL, apiKey, timeoutMs: config.POSTATO_TIMEOUT_MS, retry: { maxAttempts: 1 }, logger, clock }));
-  const step = createPublishStep({ ledger, pacer, vault, clock, logger, clientFor, maxAttempts: config.POSTATO_MAX_ATTEMPTS, backoffBaseMs: o.backoffBaseMs });
+  const step = createPublishStep({ ledger, pacer, vault, clock, logger, clientFor, maxAttempts: config.POSTATO_MAX_ATTEMPTS, backoffBaseMs: o.backoffBaseMs, metrics });
 
   const writeBackStore = createLedgerWriteBackStore(ledger, clock);
   let flusher: WriteBackFlusher | undefined;
+  let runsTab: RunsTabRecorder | undefined;
+  let sheetsClient: SheetsClient | undefined;
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
     const budget = redisTier?.writeBudget ?? new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
-    const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget });
+    const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget, metrics });
+    sheetsClient = sheets;
     flusher = new WriteBackFlusher({ store: writeBackStore, sheetsFor: () => sheets, clock, logger, flushEveryMs: config.WRITEBACK_FLUSH_MS, flushRows: config.WRITEBACK_FLUSH_ROWS });
+    const f = flusher;
+    runsTab = createRunsTabRecorder({ ledger, sheetsFor: () => sheets, clock, logger, flush: (id) => f.drain(id) });
   } else {
     logger.info('No Google service account is configured: write-back to Sheets is off; results stay in the ledger and in GET /v1/runs/:id.');
   }
@@ -99,6 +120,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     leaseMs: config.DISPATCH_LEASE_MS,
     concurrency: config.DISPATCH_CONCURRENCY,
     onRowFinished: () => undefined,
+    onRunFinished: (runId) => runsTab?.record(runId),
   });
   const runs = createRunService({
     ledger,
@@ -121,10 +143,26 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     config,
     logger,
     ...o.app,
+    opsRouter: createOpsRouter({
+      ledger: async () => {
+        await sql`select 1`.execute(db.db);
+      },
+      redis: redisTier
+        ? async () => {
+            await redisTier.redis.ping();
+          }
+        : undefined,
+      postatoProbe: createPostatoProbe({ url: config.POSTATO_API_URL, clock, timeoutMs: Math.min(2000, config.POSTATO_TIMEOUT_MS) }),
+      metrics,
+      beforeScrape: () => refreshLedgerGauges(metrics, ledger, clock.now()),
+    }),
     routers: [
       createRunsRouter({ config, clock, logger, knownPosts, startRun: (args) => runs.startRun(args) }),
+      createRunReportRouter({ ledger, clock }),
       createRunControlRouter({ runs, writeBack: writeBackStore, onSync: () => void flusher?.drain().catch(() => undefined) }),
       createPostatoWebhookRouter({ sink: createLedgerWebhookSink(ledger, clock), secrets: createLedgerWebhookSecretStore(ledger, clock), clock, logger }),
+      createAccountsRouter({ config }),
+      ...(sheetsClient ? [createSheetsRouter({ sheetsFor: () => sheetsClient, serviceAccountEmail: sheetsClient.serviceAccountEmail })] : []),
     ],
   });
 
@@ -140,9 +178,12 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     writeBackStore,
     flusher,
     db,
+    metrics,
+    runsTab,
     close: () =>
       (closing ??= (async () => {
         await dispatcher.stop();
+        await runsTab?.idle();
         await flusher?.stop();
         await pacer.close();
         await redisTier?.close();

@@ -235,3 +235,20 @@ export interface ErrorBody {
   message: string;
   details?: unknown;
 }
+
+/** One Postato account of a workspace, as GET /v1/accounts lists it. */
+export interface WorkspaceAccount {
+  id: string;
+  /** Postato's platform name (`x` is reported as `twitter`). */
+  platform: string;
+  username: string;
+  displayName?: string;
+  /** connected | token_expired | suspended */
+  status: string;
+}
+
+/** GET /v1/accounts?workspaceId=… answer; `available` is false when Postato does not list accounts (items is then empty). */
+export interface AccountsResponse {
+  items: WorkspaceAccount[];
+  available: boolean;
+}

@@ -23,6 +23,7 @@ import {
 import { redactText } from './redact';
 import { DEFAULT_RETRY_POLICY, nextDelayMs, parseRetryAfter, type RetryPolicy } from './retry-policy';
 import type { CreatePostBody, UpdatePostBody } from './types';
+import { canonicalJson } from '../canonical-json';
 
 export type { RetryPolicy } from './retry-policy';
 export type { Account, Post, PostPage, Workspace } from './postato-schemas';
@@ -64,14 +65,8 @@ export interface PostFilter {
 /** Default hard cap of listAllPosts: 50 pages of 100 posts. */
 export const DEFAULT_MAX_PAGES = 50;
 
-/** Serialises a value as JSON with object keys sorted, so equal bodies always have identical bytes. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v,
-  );
-}
+/** Bodies are serialised once in canonical form, so every attempt of a request sends identical bytes. */
+export { canonicalJson };
 
 interface RequestSpec<T> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';

@@ -22,6 +22,8 @@ export interface EmbeddedDispatcherOptions {
   concurrency: number;
   /** Called after a row finished (the run may have ended). */
   onRowFinished?: (runId: string) => void;
+  /** Called once when a run ended because its last row finished (the runs tab records it). */
+  onRunFinished?: (runId: string) => void;
 }
 
 /** Creates the in-process dispatcher. */
@@ -48,7 +50,10 @@ export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatch
     const result = await o.step.processRow(row);
     if (result.kind === 'deferred' && result.tenantBlockedUntil) blockedUntil.set(tenant, result.tenantBlockedUntil);
     if (result.kind === 'finished') {
-      if (await o.ledger.finishRunIfComplete(runId)) log.info({ runId }, 'run finished');
+      if (await o.ledger.finishRunIfComplete(runId)) {
+        log.info({ runId }, 'run finished');
+        o.onRunFinished?.(runId);
+      }
       o.onRowFinished?.(runId);
     }
   }

@@ -426,8 +426,10 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
           // Appends go below the last row that holds anything, like Google's table detection on a simple sheet.
           let last = sheet.rows.length - 1;
           while (last >= 0 && (sheet.rows[last] ?? []).every((c) => cellText(c) === '')) last--;
-          const at = `'${sheet.title.replace(/'/g, "''")}'!A${last + 2}`;
-          const updates = { spreadsheetId: id, ...writeRange(ss, at, parsed.values ?? [], input) };
+          const values = Array.isArray(parsed.values) ? (parsed.values as unknown[]) : [];
+          const cols = Math.max(1, ...values.map((r) => (Array.isArray(r) ? r.length : 1)));
+          const at = `'${sheet.title.replace(/'/g, "''")}'!A${last + 2}:${fakeColumnLetters(cols - 1)}${last + 1 + Math.max(values.length, 1)}`;
+          const updates = { spreadsheetId: id, ...writeRange(ss, at, values, input) };
           return { spreadsheetId: id, tableRange: last >= 0 ? `'${sheet.title}'!A1:A${last + 1}` : undefined, updates };
         },
       };

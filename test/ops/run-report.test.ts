@@ -1,0 +1,115 @@
+/**
+ * A publish through buildService against the Postato sandbox and the Sheets fake: the report (failed rows with reasons,
+ * a row removed from the sheet), the "Postato runs" tab row, and the metrics it leaves behind.
+ */
+import request from 'supertest';
+import { startSheetsFake, type SheetsFake } from '../../src/sandbox/sheets-fake';
+import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-account';
+import { HEADER, rowsOf, startKit, type Kit, type KitRow } from '../runs/publish-test-kit';
+import { RUNS_TAB_HEADER, RUNS_TAB_TITLE } from '../../src/sheets/runs-tab-writer';
+import type { RunReport, RunStatusResponse } from '../../appsscript/shared/contract';
+
+const ROWS: KitRow[] = [{ key: 'k0' }, { key: 'k1' }, { key: 'k2' }, { key: 'k3', account: 'acc_unknown' }];
+
+describe('run report, runs tab and metrics after a publish', () => {
+  let fake: SheetsFake;
+  let kit: Kit;
+  let runId: string;
+  let done: RunStatusResponse;
+
+  beforeAll(async () => {
+    const sa = makeFakeServiceAccount();
+    fake = await startSheetsFake({ serviceAccountPublicKey: sa.publicKeyPem });
+    kit = await startKit({
+      env: {
+        SHEETS_API_URL: fake.url,
+        GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify(withTokenUri(sa, fake.tokenUrl)),
+        WRITEBACK_FLUSH_MS: '60000',
+      },
+    });
+    const csv = [HEADER, ...rowsOf(ROWS).map((r) => r.values.map(String))].map((cells) => cells.join(',')).join('\n') + '\n';
+    fake.loadCsv('sheet-kit', 'Posts', csv);
+    // The manager deletes row k1 (sheet row 3) while the run is going: its result must not be written at a guess.
+    fake.mutate('sheet-kit', 'Posts').deleteRow(3);
+
+    const res = await kit.run('publish', ROWS);
+    expect(res.status).toBe(202);
+    runId = res.body.runId;
+    done = await kit.waitDone(runId);
+    // The run's end queues its tab row; wait until the recorder has written it.
+    for (let i = 0; i < 100 && fake.getValues('sheet-kit', 'Posts').length > 0; i++) {
+      await kit.service.runsTab!.idle();
+      if (safeValues(fake, RUNS_TAB_TITLE).length >= 2) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await kit?.close();
+    await fake?.close();
+  });
+
+  function safeValues(f: SheetsFake, tab: string): string[][] {
+    try {
+      return f.getValues('sheet-kit', tab);
+    } catch {
+      return [];
+    }
+  }
+
+  test('the status of an ended run carries its report', () => {
+    expect(done.state).toBe('done');
+    expect(done.report?.runId).toBe(runId);
+    expect(done.report?.counts.total).toBe(4);
+  });
+
+  test('the report lists the failed row with its reason and the row removed from the sheet', async () => {
+    const res = await request(kit.service.app).get(`/v1/runs/${runId}/report`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'manager');
+    expect(res.status).toBe(200);
+    const report = res.body as RunReport;
+    expect(report.mode).toBe('publish');
+    expect(report.state).toBe('done');
+    expect(report.failedTotal).toBe(1);
+    expect(report.failed).toEqual([{ key: 'k3', rowNumber: 5, message: expect.stringMatching(/acc_unknown|account/i) }]);
+    expect(report.firstFailedLink).toBe('#gid=0&range=A5');
+    expect(report.removed.map((r) => r.key)).toEqual(['k1']);
+    expect(report.removed[0]!.message).toMatch(/gone from the sheet/);
+    expect(report.warnings.some((w) => /deleted from the sheet/.test(w))).toBe(true);
+    expect(report.durationSeconds).toBeGreaterThanOrEqual(0);
+    expect(report.finishedAt).toBeDefined();
+  });
+
+  test('another user gets the same 404 as for a run that does not exist', async () => {
+    const other = await request(kit.service.app).get(`/v1/runs/${runId}/report`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'intruder');
+    const missing = await request(kit.service.app).get('/v1/runs/run_nope/report').set('X-Shared-Secret', kit.secret).set('X-User-Id', 'manager');
+    expect(other.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(other.body).toEqual(missing.body);
+  });
+
+  test('the run is appended to a "Postato runs" tab created with its header', () => {
+    const tab = safeValues(fake, RUNS_TAB_TITLE);
+    expect(tab[0]).toEqual([...RUNS_TAB_HEADER]);
+    expect(tab).toHaveLength(2);
+    const row = Object.fromEntries(RUNS_TAB_HEADER.map((h, i) => [h, tab[1]![i]]));
+    expect(row.Run).toBe(runId);
+    expect(row.Mode).toBe('publish');
+    expect(row.Total).toBe('4');
+    expect(row.Created).toBe('3');
+    expect(row.Failed).toBe('1');
+    expect(row.Removed).toBe('1');
+    expect(row['First failed row']).toBe('https://docs.google.com/spreadsheets/d/sheet-kit/edit#gid=0&range=A5');
+  });
+
+  test('/metrics shows the created posts, no rows waiting and the Sheets requests, with tenants only as hashes', async () => {
+    const res = await request(kit.service.app).get('/metrics');
+    expect(res.status).toBe(200);
+    const created = [...res.text.matchAll(/^postato_posts_created_total\{tenant="(tnt_[0-9a-f]+)"\} (\d+)$/gm)];
+    expect(created).toHaveLength(1);
+    expect(Number(created[0]![2])).toBe(3); // k1 was created too: only its sheet row was gone
+    expect(res.text).not.toMatch(/smcp_/);
+    expect(res.text).not.toMatch(/^postato_rows_waiting\{/m);
+    expect(res.text).toMatch(/^postato_sheets_requests_total\{kind="write",outcome="ok"\} [1-9]/m);
+    expect(res.text).toMatch(/^postato_writeback_lag_seconds 0$/m);
+  });
+});
