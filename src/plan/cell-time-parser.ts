@@ -3,7 +3,8 @@
  * without an offset, or a Sheets serial number. Local times are read in the given IANA zone; a time that does not
  * exist there (DST gap) is refused and one that occurs twice (DST overlap) takes the earlier instant and says so.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { uniqueInstant, zoneOf } from './local-time-format';
 import type { CellValue } from '../../appsscript/shared/contract';
 
 /** What a Scheduled at cell means. */
@@ -17,36 +18,8 @@ export type ParsedTime =
 const SERIAL_EPOCH_UTC_MS = Date.UTC(1899, 11, 30);
 const DAY_MS = 86_400_000;
 
-const validity = new Map<string, boolean>();
-/** True when `zone` is an IANA zone name luxon knows (or UTC). */
-export function isValidZone(zone: string): boolean {
-  let ok = validity.get(zone);
-  if (ok === undefined) validity.set(zone, (ok = zone === 'UTC' || IANAZone.isValidZone(zone)));
-  return ok;
-}
-
-const QUARTER_HOUR = 900_000;
-/**
- * An IANA zone whose offsets are memoised per quarter hour: every real-world transition falls on a quarter-hour UTC
- * boundary, and asking Intl for offsets dominates the cost of planning thousands of rows.
- */
-class MemoIANAZone extends IANAZone {
-  private readonly memo = new Map<number, number>();
-  override offset(ts: number): number {
-    const bucket = Math.floor(ts / QUARTER_HOUR);
-    let v = this.memo.get(bucket);
-    if (v === undefined) this.memo.set(bucket, (v = super.offset(ts)));
-    return v;
-  }
-}
-
-const zones = new Map<string, MemoIANAZone>();
-/** The luxon zone object for a (valid) zone name, shared and memoised. */
-export function zoneOf(name: string): IANAZone {
-  let z = zones.get(name);
-  if (!z) zones.set(name, (z = new MemoIANAZone(name === 'UTC' ? 'Etc/UTC' : name)));
-  return z;
-}
+/** Zone helpers live with the fast wall-clock code; re-exported here for existing callers. */
+export { isValidZone, zoneOf } from './local-time-format';
 
 interface LocalParts {
   year: number;
@@ -61,6 +34,11 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z
 const YMD = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([ap]\.?m\.?)?)?$/i;
 const DMY_OR_MDY = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$/i;
 const NAMED_FORMATS = ['LLL d, yyyy h:mm a', 'LLLL d, yyyy h:mm a', 'LLL d yyyy h:mm a', 'LLL d, yyyy H:mm', 'LLLL d, yyyy H:mm', 'd LLL yyyy H:mm', 'd LLLL yyyy H:mm', 'd LLL yyyy h:mm a', 'EEE, d LLL yyyy H:mm', 'EEE LLL d yyyy H:mm'];
+let parsers: ReturnType<typeof DateTime.buildFormatParser>[] | undefined;
+/** The named formats compiled once (luxon otherwise rebuilds each format's regex on every call). */
+function namedParsers(): ReturnType<typeof DateTime.buildFormatParser>[] {
+  return (parsers ??= NAMED_FORMATS.map((f) => DateTime.buildFormatParser(f, { locale: 'en-US' })));
+}
 
 function to24(hour: number, ampm: string | undefined): number | null {
   if (!ampm) return hour;
@@ -71,6 +49,9 @@ function to24(hour: number, ampm: string | undefined): number | null {
 
 /** Turns local wall-clock parts into an instant in `zone`, refusing DST gaps and noting overlaps. */
 export function fromLocalParts(parts: LocalParts, zone: string, original: string): ParsedTime {
+  // Most cells name an ordinary wall time far from any DST change: answer those without building a DateTime.
+  const fast = uniqueInstant(parts, zone);
+  if (fast !== undefined) return { kind: 'time', utcMs: fast, notes: [] };
   const dt = DateTime.fromObject(parts, { zone: zoneOf(zone) });
   if (!dt.isValid) return { kind: 'error', message: `"${original}" is not a real date or time: check the day, month and hour.` };
   if (dt.year !== parts.year || dt.month !== parts.month || dt.day !== parts.day || dt.hour !== parts.hour || dt.minute !== parts.minute) {
@@ -149,12 +130,18 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
     return parsed;
   }
 
-  for (const format of NAMED_FORMATS) {
-    const dt = DateTime.fromFormat(text, format, { zone: zoneOf(zone), locale: 'en-US' });
+  // Every named format spells the month, so text without three letters in a row cannot match any of them.
+  if (!/[a-z]{3}/i.test(text)) return unreadable(text);
+  for (const parser of namedParsers()) {
+    const dt = DateTime.fromFormatParser(text, parser, { zone: zoneOf(zone), locale: 'en-US' });
     if (dt.isValid) {
       return fromLocalParts({ year: dt.year, month: dt.month, day: dt.day, hour: dt.hour, minute: dt.minute, second: dt.second }, zone, text);
     }
   }
+  return unreadable(text);
+}
+
+function unreadable(text: string): ParsedTime {
   return {
     kind: 'error',
     message: `"${text}" is not a date-time we can read: write e.g. 2025-06-01 09:30, 6/1/2025 9:30 AM, 2025-06-01T09:30:00-03:00, or leave it blank to auto-slot.`,

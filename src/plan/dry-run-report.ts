@@ -1,6 +1,5 @@
 /** Builds the dry-run summary: counts, earliest and latest times, per-account-per-day counts, and the pacing estimate. */
-import { DateTime } from 'luxon';
-import { zoneOf } from './cell-time-parser';
+import { localDate } from './local-time-format';
 import type { Collision, CountByPlatformAccountDay, DryRunSummary, RowVerdict } from '../../appsscript/shared/contract';
 
 /** What the summary needs to know about one row. */
@@ -57,7 +56,7 @@ export function buildSummary(input: SummaryInput): DryRunSummary {
     if ((r.sends || r.alreadyPosted) && v.plannedAt && v.platform && v.accountId) {
       if (earliest === undefined || v.plannedAt < earliest) earliest = v.plannedAt;
       if (latest === undefined || v.plannedAt > latest) latest = v.plannedAt;
-      const day = DateTime.fromISO(v.plannedAt, { zone: zoneOf(r.zone) }).toISODate() ?? v.plannedAt.slice(0, 10);
+      const day = localDate(Date.parse(v.plannedAt), r.zone) ?? v.plannedAt.slice(0, 10);
       const k = `${v.platform}\u0000${v.accountId}\u0000${day}`;
       const c = counts.get(k);
       if (c) c.count++;

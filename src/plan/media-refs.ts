@@ -15,6 +15,11 @@ const IMAGE_EXT = /\.(jpe?g|png|webp|heic)$/i;
 
 /** Splits a Media cell into its entries. */
 export function splitMedia(cell: string): string[] {
+  // Most cells hold one entry; a regex split costs far more than this scan.
+  if (!/[,\n\r]/.test(cell)) {
+    const one = cell.trim();
+    return one ? [one] : [];
+  }
   return cell
     .split(/[,\n\r]+/)
     .map((s) => s.trim())
@@ -61,8 +66,21 @@ export function mediaKindOf(url: URL): MediaKind {
   return 'image';
 }
 
-/** Parses one Media entry. */
+const parsedEntries = new Map<string, MediaEntry>();
+const ENTRY_CACHE_LIMIT = 10_000;
+
+/** Parses one Media entry. Campaign sheets repeat the same URLs, so results are remembered (URL parsing is costly). */
 export function parseMediaEntry(entry: string): MediaEntry {
+  let parsed = parsedEntries.get(entry);
+  if (!parsed) {
+    if (parsedEntries.size >= ENTRY_CACHE_LIMIT) parsedEntries.clear();
+    parsedEntries.set(entry, (parsed = parseMediaEntryUncached(entry)));
+  }
+  // A fresh ref per row: bodies are handed to other code, which must not see another row's object.
+  return parsed.ok ? { ok: true, ref: { ...parsed.ref }, kind: parsed.kind } : parsed;
+}
+
+function parseMediaEntryUncached(entry: string): MediaEntry {
   if (MEDIA_ID.test(entry)) return { ok: true, ref: { id: entry }, kind: 'unknown' };
   let url: URL;
   try {

@@ -3,7 +3,6 @@
  * checks caps, duplicates and collisions, and builds the verdicts, the Postato bodies and the summary. Everything it
  * needs from outside (now, accounts, scheduled posts, known posts) is passed in, so the same input gives the same plan.
  */
-import { DateTime } from 'luxon';
 import type { DryRunSummary, ResolvedPlanSettings, RowMessage, RowVerdict, RunRequest } from '../../appsscript/shared/contract';
 import type { CreatePostBody } from '../postato/types';
 import type { KnownPost, PostatoAccount, ScheduledPostSummary } from '../runs/dry-run-ports';
@@ -14,7 +13,7 @@ import { PLATFORM_RULES } from './platform-rules';
 import { jitterSecondsFor } from './stable-jitter';
 import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner';
 import { buildSummary, type SummaryRow } from './dry-run-report';
-import { zoneOf } from './cell-time-parser';
+import { localDate, localIso, localStamp } from './local-time-format';
 
 /** "an X", "an Instagram", "a LinkedIn": the article as the platform's name is spoken. */
 function withArticle(label: string): string {
@@ -293,7 +292,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
 }
 
 function local(ms: number, zone: string): string {
-  return DateTime.fromMillis(ms, { zone: zoneOf(zone) }).toFormat("yyyy-LL-dd HH:mm:ss ZZ");
+  return localStamp(ms, zone);
 }
 
 function toVerdict(w: Working): RowVerdict {
@@ -305,7 +304,7 @@ function toVerdict(w: Working): RowVerdict {
   if (v.postType) verdict.postType = v.postType;
   if (w.plannedMs !== undefined) {
     verdict.plannedAt = iso(w.plannedMs);
-    verdict.plannedLocal = DateTime.fromMillis(w.plannedMs, { zone: zoneOf(v.zone) }).toISO({ suppressMilliseconds: true }) ?? undefined;
+    verdict.plannedLocal = localIso(w.plannedMs, v.zone) ?? undefined;
   }
   if (w.timeSource) verdict.timeSource = w.timeSource;
   if (w.postId) verdict.postId = w.postId;
@@ -333,7 +332,7 @@ function checkCaps(rows: Working[], warnings: string[]): void {
     const platform = w.v.platform;
     const cap = platform ? PLATFORM_RULES[platform].dailyCap : undefined;
     if (!platform || cap === undefined || w.plannedMs === undefined || !w.accountId || (hasError(w) && !w.postId)) continue;
-    const day = DateTime.fromMillis(w.plannedMs, { zone: zoneOf(w.v.zone) }).toISODate();
+    const day = localDate(w.plannedMs, w.v.zone);
     const k = `${platform}\u0000${w.accountId}\u0000${day}`;
     let list = groups.get(k);
     if (!list) groups.set(k, (list = []));
@@ -346,7 +345,7 @@ function checkCaps(rows: Working[], warnings: string[]): void {
     if (list.length <= cap) continue;
     list.sort((a, b) => a.plannedMs! - b.plannedMs! || a.v.rowNumber - b.v.rowNumber);
     const over = list.slice(cap);
-    for (const w of over) w.v.messages.push(warn('Scheduled at', `Scheduled at: ${rule.label} allows about ${cap} posts per account per day; this is post ${list.indexOf(w) + 1} for ${accountId} on ${day}: move it to another day.`));
+    over.forEach((w, i) => w.v.messages.push(warn('Scheduled at', `Scheduled at: ${rule.label} allows about ${cap} posts per account per day; this is post ${cap + i + 1} for ${accountId} on ${day}: move it to another day.`)));
     warnings.push(`${rule.label} daily cap: ${accountId} has ${list.length} posts on ${day} (cap ${cap}); rows over the cap: ${over.map((w) => w.v.rowNumber).join(', ')}.`);
   }
 }

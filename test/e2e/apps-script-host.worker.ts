@@ -55,6 +55,13 @@ const context = vm.createContext({ ...fakes, console });
 vm.runInContext(readFileSync(data.bundlePath, 'utf8'), context, { filename: 'Code.js' });
 
 port.on('message', (message: { type: string; id: number; name: string; args: unknown[] }) => {
+  if (message.type === 'active-sheet') {
+    // The sheet the add-on made active (the template test reads its name, header and dropdowns).
+    const sheet = fakes.spreadsheet.activeSheet;
+    const value = { name: sheet.name, header: sheet.cells()[0] ?? [], validations: sheet.validations };
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: JSON.parse(JSON.stringify(value)) });
+    return;
+  }
   if (message.type === 'selection') {
     const range = fakes.spreadsheet.selection[0];
     port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: range ? range.getRow() : null });

@@ -26,10 +26,19 @@ export interface HarnessOptions {
   timeZone: string;
 }
 
+/** What the harness reports about the fake spreadsheet's active sheet. */
+export interface ActiveSheetInfo {
+  name: string;
+  header: RawCell[];
+  validations: Array<{ column: number; row: number; numRows: number; values: string[] | null }>;
+}
+
 export interface SidebarHarness {
   url: string;
   /** Row number of the current selection in the fake spreadsheet (null when nothing is selected). */
   selectedRow(): Promise<number | null>;
+  /** The fake spreadsheet's active sheet: its name, header row and data validations (the template's dropdowns). */
+  activeSheet(): Promise<ActiveSheetInfo>;
   close(): Promise<void>;
 }
 
@@ -142,6 +151,7 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
   return {
     url: `http://127.0.0.1:${port}/`,
     selectedRow: async () => (await callWorker('selection', '', [])).value as number | null,
+    activeSheet: async () => (await callWorker('active-sheet', '', [])).value as ActiveSheetInfo,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

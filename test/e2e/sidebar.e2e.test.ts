@@ -1,52 +1,67 @@
 /**
- * Browser test of the sidebar: headless Debian chromium (playwright-core) opens the built sidebar.html, whose
- * google.script.run is shimmed to the built server bundle running against the Apps Script fakes. It runs a dry run,
- * selects a problem row, publishes, follows the progress bar to 100 % and checks the sheet. Screenshots go to
- * test-output/. The service is a stand-in (fake-sheets-service.ts) until src/service.ts exists.
+ * Browser test of the add-on against the real stack: headless Debian chromium (playwright-core) opens the built
+ * sidebar.html, whose google.script.run is shimmed to the built server bundle running on the Apps Script fakes. Its
+ * UrlFetchApp reaches the real service (scripts/demo-stack.ts), which plans with the Postato sandbox and writes
+ * results back through the Sheets API into the Sheets fake, the same cells the fake SpreadsheetApp reads.
+ * Screenshots go to test-output/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildAddon } from '../../scripts/build-addon';
-import { MemoryCellStore } from '../appsscript/fakes/fake-spreadsheet-app';
-import { fakeApiKey } from '../appsscript/fakes/fake-services';
-import { startFakeSheetsService, type FakeSheetsService } from './fake-sheets-service';
+import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
+import type { RunStatusResponse } from '../../appsscript/shared/contract';
+import { sheetsFakeCells } from './sheets-fake-cells';
 import { startSidebarHarness, type SidebarHarness } from './sidebar-harness';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-output');
-const describeIfBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
+const SPREADSHEET_ID = 'e2e-spreadsheet-0001';
+const SHEET = 'Posts';
+const WORKSPACE = 'wks_e2e';
+const ACCOUNTS = [
+  { id: 'acc_tw', workspaceId: WORKSPACE, platform: 'twitter', username: 'brand', status: 'connected' as const },
+  { id: 'acc_li', workspaceId: WORKSPACE, platform: 'linkedin', username: 'brand-company', status: 'connected' as const },
+];
+const CSV = [
+  'Key,Platform,Account,Post type,Content',
+  ',twitter,acc_tw,tweet,Spring is here',
+  ',twitter,acc_tw,tweet,New colours in store',
+  ',linkedin,acc_li,post,We are hiring',
+  ',linkedin,acc_li,post,',
+].join('\n');
 
-describeIfBrowser('sidebar in a browser', () => {
-  const cells = new MemoryCellStore([
-    ['Key', 'Platform', 'Account', 'Post type', 'Content'],
-    ['', 'twitter', 'acc_tw', 'tweet', 'Spring is here'],
-    ['', 'twitter', 'acc_tw', 'tweet', 'New colours in store'],
-    ['', 'linkedin', 'acc_li', 'post', 'We are hiring'],
-    ['', 'linkedin', 'acc_li', 'post', ''],
-  ]);
-  let service: FakeSheetsService;
+describe('sidebar in a browser, against the real service', () => {
+  let stack: DemoStack;
   let harness: SidebarHarness;
   let browser: Browser;
   let page: Page;
   let bundleDir: string;
 
+  const sheet = () => {
+    const [header = [], ...rows] = stack.sheets.getValues(SPREADSHEET_ID, SHEET);
+    const col = (name: string) => header.indexOf(name);
+    return { header, rows, col };
+  };
+
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`No chromium at ${CHROMIUM}: the browser test needs Debian's chromium (apt-get install -y chromium) or CHROMIUM_PATH set to a chromium binary.`);
+    }
     mkdirSync(SHOTS, { recursive: true });
-    const sharedSecret = randomBytes(16).toString('hex');
-    service = await startFakeSheetsService({ cells, sharedSecret });
+    stack = await startDemoStack({ sandboxSettings: { accounts: ACCOUNTS } });
+    stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, CSV, { timeZone: 'Europe/Lisbon' });
     bundleDir = mkdtempSync(path.join(tmpdir(), 'postato-addon-e2e-'));
-    await buildAddon({ serviceUrl: service.url, outDir: bundleDir });
+    await buildAddon({ serviceUrl: stack.url, outDir: bundleDir });
     harness = await startSidebarHarness({
       bundleDir,
-      cells,
-      spreadsheetId: 'ss-e2e',
-      sheetName: 'Posts',
+      cells: sheetsFakeCells(stack.sheets, SPREADSHEET_ID, SHEET),
+      spreadsheetId: SPREADSHEET_ID,
+      sheetName: SHEET,
       timeZone: 'Europe/Lisbon',
-      userProperties: { 'postato.workspaceId': 'ws_e2e', 'postato.apiKey': fakeApiKey() },
-      scriptProperties: { SHARED_SECRET: sharedSecret },
+      userProperties: { 'postato.workspaceId': WORKSPACE, 'postato.apiKey': stack.apiKey },
+      scriptProperties: { SHARED_SECRET: stack.headers['x-shared-secret']! },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -55,54 +70,63 @@ describeIfBrowser('sidebar in a browser', () => {
     page = await browser.newPage({ viewport: { width: 300, height: 900 } });
     await page.goto(harness.url);
     await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     await harness?.close();
-    await service?.close();
+    await stack?.close();
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
-  it('dry run shows the summary, the counts table and the invalid row; clicking it selects the row', async () => {
+  it('dry run shows the service’s summary and the invalid row; clicking it selects the row', async () => {
     await page.click('#btn-dry-run');
     await page.waitForSelector('#summary-stats');
     const stats = await page.textContent('#summary-stats');
     expect(stats).toContain('3ready');
     expect(stats).toContain('1invalid');
-    expect(await page.locator('#summary-counts tbody tr').count()).toBe(2); // twitter on day 1, linkedin on day 2
+    expect(await page.locator('#summary-counts tbody tr').count()).toBeGreaterThanOrEqual(2); // one line per platform, account and day
+    expect(await page.textContent('#summary')).not.toContain('accounts were not checked');
     const problem = page.locator('#summary-problems li', { hasText: 'INVALID' });
-    expect(await problem.textContent()).toContain('Content: Content is empty');
+    expect(await problem.textContent()).toMatch(/Content/);
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-dry-run.png'), fullPage: true });
 
     const selected = page.waitForResponse((r) => r.url().endsWith('/rpc/rpcSelectRow'));
     await problem.locator('a.row-link').click();
     await selected;
     expect(await harness.selectedRow()).toBe(5);
-    // The dry run filled a key into every post row.
-    expect(cells.read().slice(1).every((r) => /^r-[0-9a-f]{10}$/.test(String(r[0])))).toBe(true);
+    // The dry run filled a key into every post row, in the Sheets fake itself; nothing was sent to Postato.
+    const { rows, col } = sheet();
+    expect(rows.every((r) => /^r-[0-9a-f]{10}$/.test(r[col('Key')] ?? ''))).toBe(true);
+    expect(stack.sandbox.inspect().posts).toHaveLength(0);
   });
 
-  it('publish asks for confirmation with the numbers, then follows the run to 100 %', async () => {
+  it('publish asks for confirmation, follows the run to 100 %, and the service writes every row’s result into the sheet', async () => {
     await page.click('#btn-publish');
     await page.waitForSelector('#confirm:not([hidden])');
-    expect(await page.textContent('#confirm-text')).toMatch(/^Publish 3 posts to 2 accounts over 2 days; about 3 seconds\?$/);
+    expect(await page.textContent('#confirm-text')).toMatch(/^Publish 3 posts to 2 accounts over \d+ days?; about .+\?$/);
     expect(await page.textContent('#confirm-note')).toBe('1 invalid row will be skipped.');
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-confirm.png'), fullPage: true });
 
     await page.click('#btn-confirm-ok');
-    await page.waitForSelector('#progress-bar[aria-valuenow="100"]', { timeout: 30_000 });
-    expect(await page.textContent('#progress-counts')).toContain('4 of 4 done · 3 created · 1 skipped');
+    await page.waitForSelector('#progress-bar[aria-valuenow="100"]', { timeout: 45_000 });
+    expect(await page.textContent('#progress-counts')).toMatch(/3 created/);
     expect(await page.textContent('#progress-state')).toMatch(/^Done: 3 posts created/);
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-published.png'), fullPage: true });
 
-    const sheet = cells.read();
-    const header = sheet[0]!.map(String);
-    const status = header.indexOf('Status');
-    const postId = header.indexOf('Post ID');
-    expect(sheet.slice(1).map((r) => r[status])).toEqual(['SCHEDULED', 'SCHEDULED', 'SCHEDULED', 'INVALID']);
-    expect(sheet.slice(1, 4).every((r) => String(r[postId]).startsWith('pst_r-'))).toBe(true);
-    expect(service.requests.every((r) => r.headers['x-shared-secret'] !== undefined)).toBe(true);
+    // The write-back flushes every few hundred ms; drain it so the sheet is final before reading it.
+    await stack.service.flusher!.drain(SPREADSHEET_ID);
+    const { rows, col } = sheet();
+    const posts = stack.sandbox.inspect().posts;
+    expect(posts).toHaveLength(3);
+    expect(rows.map((r) => r[col('Status')])).toEqual(['SCHEDULED', 'SCHEDULED', 'SCHEDULED', 'INVALID']);
+    const postIds = rows.slice(0, 3).map((r) => r[col('Post ID')]);
+    expect(new Set(postIds)).toEqual(new Set(posts.map((p) => p.id)));
+    expect(rows[3]![col('Post ID')] ?? '').toBe('');
+    // The sheet shows the same results the run reports.
+    const runId = rows[0]![col('Run')];
+    const status = (await (await fetch(`${stack.url}/v1/runs/${runId}`, { headers: stack.headers })).json()) as RunStatusResponse;
+    expect(status.counts).toMatchObject({ total: 4, created: 3, skipped: 1, failed: 0 });
   });
 
   it('shows a service error as a sentence', async () => {
@@ -110,5 +134,26 @@ describeIfBrowser('sidebar in a browser', () => {
     await page.click('#btn-retry');
     await page.waitForSelector('#notice.error');
     expect(await page.textContent('#notice')).toBe('No row says FAILED in the Status column, so there is nothing to retry.');
+  });
+
+  it('Check access asks the service which account writes, and the service checks the sheet through the Sheets API', async () => {
+    await page.click('#link-settings');
+    await page.click('#btn-check-access');
+    await page.waitForFunction(() => (document.getElementById('access-result')?.textContent ?? '') !== '');
+    expect(await page.textContent('#service-account')).toBe(stack.serviceAccountEmail);
+    expect(await page.textContent('#access-result')).toBe(`${stack.serviceAccountEmail} can edit this spreadsheet: results will be written into it.`);
+  });
+
+  it('Insert template sheet fills the Account dropdown from the workspace accounts the service lists', async () => {
+    await page.click('#btn-close-settings');
+    if (!(await page.locator('#more').evaluate((d) => (d as HTMLDetailsElement).open))) await page.click('#more summary');
+    await page.click('#btn-template');
+    await page.waitForSelector('#notice.info');
+    expect(await page.textContent('#notice')).toMatch(/^Inserted “Postato posts”/);
+    const active = await harness.activeSheet();
+    expect(active.name).toBe('Postato posts');
+    const account = active.validations.find((v) => v.column === active.header.indexOf('Account') + 1);
+    expect(account?.values).toEqual(['acc_tw', 'acc_li']);
+    await page.screenshot({ path: path.join(SHOTS, 'sidebar-template.png'), fullPage: true });
   });
 });

@@ -1,0 +1,152 @@
+/**
+ * Operator actions on the ledger behind the ops command line: list runs, show one, resync one into its sheet and
+ * purge old runs. Purging never touches active runs, unresolved attempts or posts_by_row, the durable memory that
+ * keeps a row from being posted twice.
+ */
+import type { RunReport } from '../../appsscript/shared/contract';
+import { ACTIVE_RUN_STATES, type RunLedger } from '../runs/run-ledger';
+import { buildRunReport } from '../runs/run-report';
+import type { WriteBackStore } from '../sheets/write-back-store';
+
+/** One line of `runs list`. */
+export interface RunListItem {
+  runId: string;
+  mode: string;
+  state: string;
+  spreadsheetId: string;
+  sheetName: string;
+  total: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** Reports progress of a long operation: `done` of `total` items. */
+export type Progress = (done: number, total: number) => void;
+
+/** Newest runs first, optionally of one state. */
+export async function listRuns(ledger: RunLedger, o: { limit?: number; state?: string } = {}): Promise<RunListItem[]> {
+  let q = ledger.db.selectFrom('runs').select(['id', 'mode', 'state', 'spreadsheet_id', 'sheet_name', 'total', 'started_at', 'finished_at']);
+  if (o.state) q = q.where('state', '=', o.state);
+  const rows = await q
+    .orderBy('started_at', 'desc')
+    .orderBy('id')
+    .limit(o.limit ?? 20)
+    .execute();
+  return rows.map((r) => ({
+    runId: r.id,
+    mode: r.mode,
+    state: r.state,
+    spreadsheetId: r.spreadsheet_id,
+    sheetName: r.sheet_name,
+    total: Number(r.total),
+    startedAt: new Date(Number(r.started_at)).toISOString(),
+    finishedAt: r.finished_at === null ? null : new Date(Number(r.finished_at)).toISOString(),
+  }));
+}
+
+/** The report of one run; throws a message saying what to do when the id is unknown. */
+export async function showRun(ledger: RunLedger, runId: string, nowMs: number): Promise<RunReport> {
+  const report = await buildRunReport(ledger, runId, { nowMs });
+  if (!report) throw new Error(`No run with id ${runId}. List runs with: npm run ops -- runs list`);
+  return report;
+}
+
+/**
+ * Queues every result of a run for the write-back again and flushes until nothing of it is left, reporting how many
+ * results are still waiting after each flush.
+ */
+export async function resyncRun(
+  ledger: RunLedger,
+  store: WriteBackStore,
+  flush: (spreadsheetId: string) => Promise<Array<{ written: number; removed: number; duplicates: number; error?: string }>>,
+  runId: string,
+  progress: Progress = () => undefined,
+  maxFlushes = 200,
+): Promise<{ requeued: number; written: number; removed: number; left: number }> {
+  const run = await ledger.getRun(runId);
+  if (!run) throw new Error(`No run with id ${runId}. List runs with: npm run ops -- runs list`);
+  const requeued = await store.requeueRun(runId);
+  const waiting = async () =>
+    Number(
+      (
+        await ledger.db
+          .selectFrom('run_rows')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('run_id', '=', runId)
+          .whereRef('version', '>', 'written_version')
+          .where('removed', '=', 0)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  let written = 0;
+  let removed = 0;
+  progress(0, requeued);
+  for (let i = 0; i < maxFlushes; i++) {
+    const left = await waiting();
+    if (left === 0) break;
+    const outcomes = await flush(run.spreadsheet_id);
+    const moved = outcomes.reduce((a, o) => a + o.written + o.removed + o.duplicates, 0);
+    written += outcomes.reduce((a, o) => a + o.written, 0);
+    removed += outcomes.reduce((a, o) => a + o.removed, 0);
+    progress(requeued - (await waiting()), requeued);
+    const error = outcomes.find((o) => o.error)?.error;
+    if (moved === 0) {
+      if (error) throw new Error(`The write-back stopped: ${error}`);
+      break;
+    }
+  }
+  return { requeued, written, removed, left: await waiting() };
+}
+
+/**
+ * Deletes ended runs that finished more than `olderThanDays` ago, with their rows and resolved attempts, in batches.
+ * Runs still active, and runs holding an attempt whose outcome is unknown, are kept.
+ */
+export async function purgeRuns(
+  ledger: RunLedger,
+  o: { olderThanDays: number; nowMs: number; batchSize?: number },
+  progress: Progress = () => undefined,
+): Promise<{ purged: number; keptUnresolved: number }> {
+  if (!Number.isFinite(o.olderThanDays) || o.olderThanDays < 0) throw new Error('--older-than-days must be a number of days, 0 or more.');
+  const cutoff = o.nowMs - o.olderThanDays * 86_400_000;
+  const batchSize = o.batchSize ?? 200;
+  const candidates = ledger.db
+    .selectFrom('runs')
+    .select('id')
+    .where('state', 'not in', [...ACTIVE_RUN_STATES])
+    .where('finished_at', 'is not', null)
+    .where('finished_at', '<', cutoff)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('attempts')
+            .select('attempts.id')
+            .whereRef('attempts.run_id', '=', 'runs.id')
+            .where('attempts.outcome', 'in', ['pending', 'unknown']),
+        ),
+      ),
+    );
+  const total = Number((await ledger.db.selectFrom(candidates.as('c')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const unresolved = await ledger.db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('finished_at', '<', cutoff)
+    .where((eb) => eb.exists(eb.selectFrom('attempts').select('attempts.id').whereRef('attempts.run_id', '=', 'runs.id').where('attempts.outcome', 'in', ['pending', 'unknown'])))
+    .executeTakeFirstOrThrow();
+  let purged = 0;
+  progress(0, total);
+  for (;;) {
+    const ids = (await candidates.orderBy('id').limit(batchSize).execute()).map((r) => r.id);
+    if (ids.length === 0) break;
+    await ledger.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('attempts').where('run_id', 'in', ids).execute();
+      await trx.deleteFrom('run_rows').where('run_id', 'in', ids).execute();
+      await trx.deleteFrom('active_sheets').where('run_id', 'in', ids).execute();
+      await trx.deleteFrom('runs').where('id', 'in', ids).execute();
+    });
+    purged += ids.length;
+    progress(purged, total);
+  }
+  return { purged, keptUnresolved: Number(unresolved.n) };
+}
