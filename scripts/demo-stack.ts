@@ -3,6 +3,9 @@
  * on 127.0.0.1. Used by `npm run demo`, the browser test and benchmarks. Product code never imports this file.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../src/config';
@@ -55,8 +58,6 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
     token_uri: sheets.tokenUrl,
   });
   const secret = randomBytes(24).toString('hex');
-  const os = await import('node:os');
-  const path = await import('node:path');
   const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(os.tmpdir(), `postato-sheets-demo-${randomBytes(6).toString('hex')}.db`)}`;
   const config = loadConfig({
     NODE_ENV: 'development',
@@ -95,7 +96,6 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
       await sheets.close();
       await sandbox.close();
       if (databaseUrl.startsWith('sqlite:') && !opts.databaseUrl) {
-        const fs = await import('node:fs');
         for (const suffix of ['', '-wal', '-shm']) fs.rmSync(databaseUrl.slice('sqlite:'.length) + suffix, { force: true });
       }
     },

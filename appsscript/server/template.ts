@@ -3,6 +3,7 @@
  * Platform, Post type and (when Postato's account list is available through the service) Account.
  */
 import { ALL_POST_TYPES, INPUT_COLUMNS, OUTPUT_COLUMNS, PLATFORMS } from '../shared/sheet-columns';
+import type { AccountsResponse } from '../shared/contract';
 import type { RawCell } from './apps-script-types';
 import { gas } from './apps-script-env';
 import { callService } from './service-client';
@@ -51,12 +52,14 @@ export function accountChoices(): string[] | null {
   const settings = readSettings();
   if (settings.workspaceId === '' || settings.apiKey === null) return null;
   try {
-    const answer = callService<{ items?: Array<{ id?: unknown }> }>({
+    // GET /v1/accounts (src/http/accounts-routes.ts); parsed defensively, since an older service may answer differently.
+    const answer = callService<Partial<AccountsResponse>>({
       method: 'get',
       path: `/v1/accounts?workspaceId=${encodeURIComponent(settings.workspaceId)}`,
       apiKey: settings.apiKey,
     });
-    const ids = (answer.items ?? []).map((a) => a.id).filter((id): id is string => typeof id === 'string');
+    if (answer.available === false) return null;
+    const ids = (answer.items ?? []).map((a): unknown => a.id).filter((id): id is string => typeof id === 'string' && id !== '');
     return ids.length > 0 ? ids : null;
   } catch {
     // The account list is optional: without it the template simply has no Account dropdown.

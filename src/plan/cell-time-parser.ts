@@ -6,6 +6,7 @@
 import { DateTime } from 'luxon';
 import { uniqueInstant, zoneOf } from './local-time-format';
 import type { CellValue } from '../../appsscript/shared/contract';
+import { collapseSpaces } from './sheet-contract';
 
 /** What a Scheduled at cell means. */
 export type ParsedTime =
@@ -94,7 +95,7 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
   if (value === null || value === undefined || value === false) return { kind: 'blank' };
   if (typeof value === 'number') return fromSerial(value, zone, String(value));
   if (typeof value === 'boolean') return { kind: 'error', message: 'holds TRUE, not a date: write a date-time such as 2025-06-01 09:30.' };
-  const text = value.trim().replace(/\s+/g, ' ');
+  const text = collapseSpaces(value.trim());
   if (text === '') return { kind: 'blank' };
   if (text.toLowerCase() === 'now') return { kind: 'now' };
   if (/^\d+(\.\d+)?$/.test(text)) return fromSerial(Number(text), zone, text);

@@ -9,6 +9,8 @@ export interface SummaryRow {
   sends: boolean;
   alreadyPosted: boolean;
   zone: string;
+  /** The planned instant behind `verdict.plannedAt`, when the caller has it (saves parsing the ISO text again). */
+  plannedMs?: number;
 }
 
 export interface SummaryInput {
@@ -45,7 +47,9 @@ export function buildSummary(input: SummaryInput): DryRunSummary {
   let toSend = 0;
   let earliest: string | undefined;
   let latest: string | undefined;
-  const counts = new Map<string, CountByPlatformAccountDay>();
+  // Nested by platform, account and day rather than keyed by a joined string: no key string per row.
+  const counts = new Map<string, Map<string, Map<string, CountByPlatformAccountDay>>>();
+  const all: CountByPlatformAccountDay[] = [];
   for (const r of input.rows) {
     const v = r.verdict;
     if (v.status === 'READY') ready++;
@@ -56,14 +60,21 @@ export function buildSummary(input: SummaryInput): DryRunSummary {
     if ((r.sends || r.alreadyPosted) && v.plannedAt && v.platform && v.accountId) {
       if (earliest === undefined || v.plannedAt < earliest) earliest = v.plannedAt;
       if (latest === undefined || v.plannedAt > latest) latest = v.plannedAt;
-      const day = localDate(Date.parse(v.plannedAt), r.zone) ?? v.plannedAt.slice(0, 10);
-      const k = `${v.platform}\u0000${v.accountId}\u0000${day}`;
-      const c = counts.get(k);
+      const day = localDate(r.plannedMs ?? Date.parse(v.plannedAt), r.zone) ?? v.plannedAt.slice(0, 10);
+      let byAccount = counts.get(v.platform);
+      if (!byAccount) counts.set(v.platform, (byAccount = new Map()));
+      let byDay = byAccount.get(v.accountId);
+      if (!byDay) byAccount.set(v.accountId, (byDay = new Map()));
+      const c = byDay.get(day);
       if (c) c.count++;
-      else counts.set(k, { platform: v.platform, accountId: v.accountId, day, count: 1 });
+      else {
+        const added: CountByPlatformAccountDay = { platform: v.platform, accountId: v.accountId, day, count: 1 };
+        byDay.set(day, added);
+        all.push(added);
+      }
     }
   }
-  const sortedCounts = [...counts.values()].sort((a, b) => cmp(a.platform, b.platform) || cmp(a.accountId, b.accountId) || cmp(a.day, b.day));
+  const sortedCounts = all.sort((a, b) => cmp(a.platform, b.platform) || cmp(a.accountId, b.accountId) || cmp(a.day, b.day));
   const summary: DryRunSummary = {
     total: input.rows.length,
     ready,

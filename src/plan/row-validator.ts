@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { CellValue, RowMessage } from '../../appsscript/shared/contract';
 import type { MediaRef, Platform } from '../postato/types';
-import { cellRaw, cellText, type ColumnMap, type ColumnName } from './sheet-contract';
+import { cellRaw, cellText, type ColumnMap, type ColumnName, withoutAt } from './sheet-contract';
 import { checkMedia, defaultPostType, overTextLimit, MAX_THREAD_PARTS, type MediaKind, parsePlatform, PLATFORM_RULES, textLength, YOUTUBE_TITLE_LIMIT } from './platform-rules';
 import { parseMediaEntry, splitMedia } from './media-refs';
 import { isValidZone, parseScheduledAt, type ParsedTime } from './cell-time-parser';
@@ -64,7 +64,7 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
     key: keyText === '' ? null : keyText,
     messages,
     blank: INPUT_COLUMNS_FOR_BLANK.every((c) => text(c) === ''),
-    account: text('Account').replace(/^@/, ''),
+    account: withoutAt(text('Account')),
     parts: [],
     media: [],
     mediaKinds: [],

@@ -82,6 +82,19 @@ export function mapHeader(header: CellValue[]): ColumnMap {
   return { index, unknown, duplicates, missing };
 }
 
+/** Text that needs collapsing: a run of two whitespace characters, or one that is not a plain space. */
+const UNCOLLAPSED = /\s\s|[^\S ]/;
+
+/** Collapses each whitespace run to one space, like `text.replace(/\s+/g, ' ')`; the global replace is costly, so text already collapsed is returned as is. */
+export function collapseSpaces(text: string): string {
+  return UNCOLLAPSED.test(text) ? text.replace(/\s+/g, ' ') : text;
+}
+
+/** The text without one leading `@`, like `text.replace(/^@/, '')` at a fraction of the cost. */
+export function withoutAt(text: string): string {
+  return text.startsWith('@') ? text.slice(1) : text;
+}
+
 /** Reads one column of a row as trimmed text ('' when absent or blank). Numbers and booleans become text. */
 export function cellText(values: CellValue[], map: ColumnMap, column: ColumnName): string {
   const raw = cellRaw(values, map, column);

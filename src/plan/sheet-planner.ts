@@ -7,13 +7,13 @@ import type { DryRunSummary, ResolvedPlanSettings, RowMessage, RowVerdict, RunRe
 import type { CreatePostBody } from '../postato/types';
 import type { KnownPost, PostatoAccount, ScheduledPostSummary } from '../runs/dry-run-ports';
 import { BadRequestError } from '../errors';
-import { mapHeader } from './sheet-contract';
+import { collapseSpaces, mapHeader, withoutAt } from './sheet-contract';
 import { validateRow, type ValidatedRow } from './row-validator';
 import { PLATFORM_RULES } from './platform-rules';
 import { jitterSecondsFor } from './stable-jitter';
 import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner';
 import { buildSummary, type SummaryRow } from './dry-run-report';
-import { localDate, localIso, localStamp } from './local-time-format';
+import { localDate, localIso, localStamp, utcIso } from './local-time-format';
 
 /** "an X", "an Instagram", "a LinkedIn": the article as the platform's name is spoken. */
 function withArticle(label: string): string {
@@ -98,7 +98,7 @@ interface Working {
 const warn = (column: string | undefined, message: string): RowMessage => ({ level: 'warning', ...(column ? { column } : {}), message });
 const error = (column: string, message: string): RowMessage => ({ level: 'error', column, message: `${column}: ${message}` });
 const hasError = (w: Working) => w.v.messages.some((m) => m.level === 'error');
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const iso = utcIso;
 
 /** Validates and plans a sheet. Throws BadRequestError when required columns are missing. */
 export function planSheet(input: PlanSheetInput): PlannedRun {
@@ -149,6 +149,14 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
   // 3. Accounts.
   const accountsChecked = input.accounts !== null;
   if (!accountsChecked) warnings.push("Postato's account list did not answer: accounts were not checked. They are checked again when Publish sends each post.");
+  // Indexed once (first match wins, as a linear find would) so each row looks its account up in constant time.
+  const accountById = new Map<string, PostatoAccount>();
+  const accountByName = new Map<string, PostatoAccount>();
+  for (const a of input.accounts ?? []) {
+    if (!accountById.has(a.id)) accountById.set(a.id, a);
+    const name = `${a.platform}\u0000${withoutAt(a.username).toLowerCase()}`;
+    if (!accountByName.has(name)) accountByName.set(name, a);
+  }
   for (const w of rows) {
     const { platform } = w.v;
     if (!platform || !w.v.account) continue;
@@ -156,9 +164,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
       w.accountId = w.v.account;
       continue;
     }
-    const wanted = w.v.account.replace(/^@/, '').toLowerCase();
-    const byId = input.accounts.find((a) => a.id === w.v.account);
-    const acc = byId ?? input.accounts.find((a) => a.platform === platform && a.username.replace(/^@/, '').toLowerCase() === wanted);
+    const acc = accountById.get(w.v.account) ?? accountByName.get(`${platform}\u0000${withoutAt(w.v.account).toLowerCase()}`);
     if (w.postId) {
       // Already posted: not checked again, but resolved so its time still holds the account's gap for new rows.
       w.accountId = acc?.id ?? w.v.account;
@@ -285,7 +291,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     if (w.v.sheetStatus) row.sheetStatus = w.v.sheetStatus;
     if (verdict.status !== 'INVALID' && !w.postId && w.v.key !== null && w.plannedMs !== undefined) row.body = toBody(w);
     planned.push(row);
-    summaryRows.push({ verdict, sends: row.body !== undefined, alreadyPosted: w.postId !== undefined, zone: w.v.zone });
+    summaryRows.push({ verdict, sends: row.body !== undefined, alreadyPosted: w.postId !== undefined, zone: w.v.zone, plannedMs: w.plannedMs });
   }
   const summary = buildSummary({ rows: summaryRows, warnings, info, collisions, accountsChecked, collisionsChecked, createLimit: input.defaults.createLimit, windowMs: input.defaults.windowMs });
   return { rows: planned, summary, settings };
@@ -354,7 +360,7 @@ function checkRepeatedContent(rows: Working[]): void {
   const groups = new Map<string, Working[]>();
   for (const w of rows) {
     if (w.plannedMs === undefined || !w.accountId || w.v.parts.length === 0) continue;
-    const k = `${w.v.platform}\u0000${w.accountId}\u0000${w.v.parts.join('\n---\n').replace(/\s+/g, ' ').toLowerCase()}`;
+    const k = `${w.v.platform}\u0000${w.accountId}\u0000${collapseSpaces(w.v.parts.join('\n---\n')).toLowerCase()}`;
     let list = groups.get(k);
     if (!list) groups.set(k, (list = []));
     list.push(w);

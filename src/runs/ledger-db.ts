@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+// A static import: jest's CommonJS runtime rejects dynamic import(), and pg loads quickly.
+import { Pool, types } from 'pg';
 import type { LedgerDatabase } from './ledger-schema';
 import { migrateLedger } from './ledger-migrations';
 
@@ -27,8 +29,6 @@ export function sqlitePathOf(databaseUrl: string): string | null {
 export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
   const file = sqlitePathOf(databaseUrl);
   if (file === null) {
-    // Loaded lazily so the embedded tier never needs pg at run time.
-    const { Pool, types } = await import('pg');
     // Times are millisecond integers in bigint columns; pg would hand them back as strings.
     types.setTypeParser(20, (v) => Number(v));
     const pool = new Pool({ connectionString: databaseUrl, max: 10 });

@@ -55,12 +55,14 @@ export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clo
     return result;
   };
 
-  const acquireTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, true));
+  // The time is read inside the transaction, after the write lock is held: a time read before waiting for the lock
+  // could be older than sends another process recorded meanwhile, and the log would then undercount the window.
+  const acquireTx = db.transaction((tenant: string, kind: PaceKind) => decide(tenant, kind, Math.floor(clock.now()), true));
   const peekTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, false));
 
   return {
     async tryAcquire(tenant, kind) {
-      return acquireTx.immediate(tenant, kind, Math.floor(clock.now()));
+      return acquireTx.immediate(tenant, kind);
     },
     async pause(tenant, kind, untilMs) {
       upsertPause.run(tenant, kind, Math.ceil(untilMs));

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildAddon } from '../../scripts/build-addon';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
-import type { RunStatusResponse } from '../../appsscript/shared/contract';
 import { sheetsFakeCells } from './sheets-fake-cells';
 import { startSidebarHarness, type SidebarHarness } from './sidebar-harness';
 
@@ -123,10 +122,15 @@ describe('sidebar in a browser, against the real service', () => {
     const postIds = rows.slice(0, 3).map((r) => r[col('Post ID')]);
     expect(new Set(postIds)).toEqual(new Set(posts.map((p) => p.id)));
     expect(rows[3]![col('Post ID')] ?? '').toBe('');
-    // The sheet shows the same results the run reports.
-    const runId = rows[0]![col('Run')];
-    const status = (await (await fetch(`${stack.url}/v1/runs/${runId}`, { headers: stack.headers })).json()) as RunStatusResponse;
-    expect(status.counts).toMatchObject({ total: 4, created: 3, skipped: 1, failed: 0 });
+    expect(await page.textContent('#progress-counts')).toContain('4 of 4 done · 3 created · 1 skipped');
+    for (const r of rows.slice(0, 3)) {
+      const post = posts.find((p) => p.id === r[col('Post ID')])!;
+      expect(new Date(r[col('Scheduled (UTC)')]!).toISOString()).toBe(new Date(post.scheduledAt!).toISOString());
+    }
+    expect(rows[3]![col('Error')]).toMatch(/^Content: is empty/);
+    // Every row names the same run: the one the sidebar followed.
+    expect(new Set(rows.map((r) => r[col('Run')])).size).toBe(1);
+    expect(rows[0]![col('Run')]).toMatch(/^run_/);
   });
 
   it('shows a service error as a sentence', async () => {

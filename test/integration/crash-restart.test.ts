@@ -106,5 +106,5 @@ describe('crash and restart of the service process during a 300-row publish', ()
     child.proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     child = undefined;
-  });
+  }, 150_000);
 });

@@ -174,7 +174,8 @@ describe.each(['lenient', 'strict'] as const)('fault drill in %s idempotency mod
         error5xxShare: 0.1,
         dropAfterStoreShare: 0.05,
         hangShare: 0.03,
-        hangMs: 800,
+        // Longer than a 429 wait (1 s) plus the timeout, so the retry of a hung create lands inside the hang (409 in use).
+        hangMs: 2500,
         forced429: { untilMs: sb.clock.now() + 1500, retryAfterSeconds: 1 },
       },
     });

@@ -56,4 +56,25 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
       expect(t.counters.create).toBe(70);
     }
   });
+
+  it('when a create answer was lost and the row is then edited, then the next publish replays the lost attempt first and never posts twice', async () => {
+    const strict = await startKit({ sandbox: { idempotencyMode: 'strict', faults: { dropAfterStoreShare: 1 } }, env: { POSTATO_MAX_ATTEMPTS: '1' } });
+    try {
+      const apiKey = fakeApiKey();
+      const run1 = await strict.run('publish', [{ key: 'lost' }], { apiKey, spreadsheetId: 'sheet-lost' });
+      const done1 = await strict.waitDone(run1.body.runId);
+      expect(done1.counts.failed).toBe(1);
+      expect(postsPerKey(strict.sandbox).get('lost')).toBe(1); // stored, answer dropped
+      strict.sandbox.update({ faults: { dropAfterStoreShare: 0 } });
+      const run2 = await strict.run('publish', [{ key: 'lost', content: 'Post for lost, edited' }], { apiKey, spreadsheetId: 'sheet-lost' });
+      const done2 = await strict.waitDone(run2.body.runId);
+      expect(done2.counts).toMatchObject({ created: 1, failed: 0 });
+      expect(strict.sandbox.inspect().posts).toHaveLength(1);
+      const results = await strict.results(run2.body.runId);
+      expect(results.get('lost')?.postId).toBe(strict.sandbox.inspect().posts[0]!.id);
+      expect(results.get('lost')?.error).toMatch(/Reschedule/);
+    } finally {
+      await strict.close();
+    }
+  });
 });

@@ -74,7 +74,10 @@ describe('publish through the ledger and the embedded dispatcher (sandbox over r
     await new Promise((r) => setTimeout(r, 200));
     const created = [...postsPerKey(kit.sandbox).entries()].filter(([k]) => /^c\d+$/.test(k));
     const after = await kit.status(res.body.runId);
-    expect(created.length).toBe(after.counts.created + after.counts.failed * 0);
+    // A row in flight at the cancel finishes (created, or failed with "may have been created"); nothing else is sent.
+    expect(created.length).toBeGreaterThanOrEqual(after.counts.created);
+    expect(created.length).toBeLessThanOrEqual(after.counts.created + after.counts.failed);
+    expect(created.length).toBeGreaterThan(0);
     expect(created.length).toBeLessThan(150);
     expect(after.counts.skipped).toBe(150 - after.counts.created - after.counts.failed);
     const results = await kit.results(res.body.runId);

@@ -1,4 +1,5 @@
-import { insertTemplate, TEMPLATE_HEADER } from '../../../appsscript/server/template';
+import { accountChoices, insertTemplate, TEMPLATE_HEADER } from '../../../appsscript/server/template';
+import { POSTATO_API_KEY_HEADER, type AccountsResponse } from '../../../appsscript/shared/contract';
 import { saveSettings } from '../../../appsscript/server/settings';
 import { PLATFORMS } from '../../../appsscript/shared/sheet-columns';
 import { createFakes, fakeApiKey, installFakes, type AppsScriptFakes } from '../fakes/fake-services';
@@ -35,6 +36,33 @@ describe('template sheet', () => {
       url.includes('/v1/accounts?workspaceId=ws_1') ? { status: 200, body: { items: [{ id: 'acc_a' }, { id: 'acc_b' }] } } : { status: 404, body: {} };
     const sheet = inserted(insertTemplate());
     expect(sheet.validations.find((v) => v.column === col('Account'))?.values).toEqual(['acc_a', 'acc_b']);
+  });
+
+  it('asks GET /v1/accounts for the saved workspace with the Postato key in its header, and reads the service’s answer shape', () => {
+    const apiKey = fakeApiKey();
+    saveSettings({ workspaceId: 'wks_01-AB', apiKey });
+    const answer: AccountsResponse = {
+      available: true,
+      items: [
+        { id: 'acc_x', platform: 'twitter', username: 'brand', status: 'connected' },
+        { id: 'acc_li', platform: 'linkedin', username: 'brand-co', displayName: 'Brand Co', status: 'token_expired' },
+      ],
+    };
+    fakes.UrlFetchApp.handler = () => ({ status: 200, body: answer });
+    expect(accountChoices()).toEqual(['acc_x', 'acc_li']);
+    const call = fakes.UrlFetchApp.calls[0]!;
+    expect(call.params.method).toBe('get');
+    expect(call.url.endsWith('/v1/accounts?workspaceId=wks_01-AB')).toBe(true);
+    expect(call.params.headers?.[POSTATO_API_KEY_HEADER]).toBe(apiKey);
+  });
+
+  it('asks nothing when no workspace or key is saved, and gives no choices when the service says the list is not available', () => {
+    expect(accountChoices()).toBeNull();
+    expect(fakes.UrlFetchApp.calls).toHaveLength(0);
+    saveSettings({ workspaceId: 'ws_1', apiKey: fakeApiKey() });
+    fakes.UrlFetchApp.handler = () => ({ status: 200, body: { items: [], available: false } satisfies AccountsResponse });
+    expect(accountChoices()).toBeNull();
+    expect(fakes.UrlFetchApp.calls).toHaveLength(1);
   });
 
   it('leaves the Account dropdown out when the account list is unavailable, and never reuses a sheet name', () => {
