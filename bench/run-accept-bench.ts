@@ -12,6 +12,7 @@ import request from 'supertest';
 import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
 import { buildService } from '../src/service';
+import { startPostatoSandbox } from '../src/sandbox/postato-sandbox';
 
 const HEADER = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Scheduled at', 'Status', 'Post ID', 'Error'];
 
@@ -19,12 +20,13 @@ async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 5000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accept-bench-'));
   const secret = randomBytes(16).toString('hex');
+  // The sandbox answers the dry-run reads (accounts, scheduled posts) the plan makes before the commit.
+  const sandbox = await startPostatoSandbox({ tickIntervalMs: 0 });
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     AUTH_SHARED_SECRET: secret,
-    // Nothing listens here: the dry-run reads fail fast and the plan skips the account check, as it does when Postato is down.
-    POSTATO_API_URL: 'http://127.0.0.1:9',
+    POSTATO_API_URL: sandbox.url,
     DATABASE_URL: `sqlite:${path.join(dir, 'ledger.db')}`,
     MAX_ROWS_PER_RUN: String(rows),
     REQUESTS_PER_MINUTE: '100000',
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   const best = Math.min(...times);
   console.log(`publish accept: ${rows} rows, 202 in ${best.toFixed(0)} ms (best of 3; all: ${times.map((t) => t.toFixed(0)).join(', ')}), ratio to the 1 s budget ${(best / 1000).toFixed(2)}`);
   await service.close();
+  await sandbox.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

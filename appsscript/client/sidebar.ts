@@ -123,7 +123,8 @@ function renderSummary(view: DryRunView): void {
       list.append(el('li', {}, rowLink(view.sheetName, c.rowNumber), ` at ${formatWhen(c.plannedAt)} is close to post ${c.existingPostId} at ${formatWhen(c.existingScheduledAt)} on ${c.accountId}.`));
     }
     for (const r of problems) {
-      const text = r.messages.map((m) => (m.column ? `${m.column}: ${m.message}` : m.message)).join(' ');
+      // Each message already starts with the column it is about.
+      const text = r.messages.map((m) => m.message).join(' ');
       list.append(el('li', {}, el('span', { class: `tag ${r.status}` }, r.status), rowLink(view.sheetName, r.rowNumber), ` ${text}`));
     }
     box.append(list);

@@ -70,7 +70,7 @@ export type SheetStatus =
 
 export interface RowMessage {
   level: 'error' | 'warning' | 'info';
-  /** The sheet column the message is about, by its contract name (e.g. "Content"). */
+  /** The sheet column the message is about, by its contract name (e.g. "Content"); `message` already starts with it. */
   column?: string;
   message: string;
 }

@@ -24,18 +24,30 @@ export interface SummaryInput {
   windowMs: number;
 }
 
-/** Seconds needed to create `n` posts spaced evenly under `limit` creations per `windowMs`. */
+/** Creations per second the publisher sustains inside one window's burst (measured on a small machine). */
+const BURST_RATE_PER_SECOND = 20;
+
+/**
+ * Seconds needed to create `n` posts under `limit` creations per rolling `windowMs`. The pacer sends as fast as the
+ * window allows: the first `limit` go out at once, then each further batch when the window has moved on.
+ */
 export function estimatePublishSeconds(n: number, limit: number, windowMs: number): number {
-  return Math.ceil((n * windowMs) / limit / 1000);
+  if (n <= 0) return 0;
+  const fullWindows = Math.floor((n - 1) / limit);
+  const lastBatch = n - fullWindows * limit;
+  return Math.ceil((fullWindows * windowMs) / 1000 + lastBatch / BURST_RATE_PER_SECOND);
 }
 
 /** One sentence on how creation is spread under Postato's limit. */
 export function describePacing(n: number, limit: number, windowMs: number): string {
   if (n === 0) return 'Nothing to create.';
   const seconds = estimatePublishSeconds(n, limit, windowMs);
-  const every = windowMs / limit / 1000;
   const duration = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
-  return `${n} post${n > 1 ? 's' : ''} will be created one every ${every} s (Postato allows ${limit} creations per ${windowMs / 1000} s per tenant): Publish takes about ${duration}.`;
+  const rule = `Postato allows ${limit} creations per ${windowMs / 1000} s per tenant`;
+  const posts = `${n} post${n > 1 ? 's' : ''}`;
+  if (n <= limit) return `${posts} go out at once (${rule}): Publish takes about ${duration}.`;
+  const batches = Math.ceil(n / limit);
+  return `${posts} go out in ${batches} batches of up to ${limit}, one per ${windowMs / 1000} s window (${rule}): Publish takes about ${duration}.`;
 }
 
 /** Assembles the DryRunSummary. */

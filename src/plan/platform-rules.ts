@@ -87,17 +87,16 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
   const gifs = kinds.filter((k) => k === 'gif').length;
   const docs = kinds.filter((k) => k === 'document').length;
   const problems: string[] = [];
-  const noDocs = () => {
-    if (docs > 0) problems.push(`${PLATFORM_RULES[platform].label} ${postType} posts cannot carry documents (PDF).`);
-  };
+  // A plain value, not a closure: this runs once per row.
+  const docsProblem = docs > 0 ? `${PLATFORM_RULES[platform].label} ${postType} posts cannot carry documents (PDF).` : null;
   switch (platform) {
     case 'twitter':
-      noDocs();
+      if (docsProblem) problems.push(docsProblem);
       if (videos + gifs > 0 && n > 1) problems.push('A tweet carries up to 4 images, or 1 video, or 1 GIF: remove the extra media.');
       else if (n > 4) problems.push(`A tweet carries at most 4 images; this one has ${n}.`);
       break;
     case 'instagram':
-      noDocs();
+      if (docsProblem) problems.push(docsProblem);
       if (postType === 'carousel') {
         if (n < 2 || n > 10) problems.push(`An Instagram carousel needs 2 to 10 media items; this one has ${n}.`);
       } else if (n !== 1) {
@@ -111,13 +110,13 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
         if (n !== 1) problems.push(`A LinkedIn document post needs exactly 1 PDF; this one has ${n} media items.`);
         else if (kinds[0] !== 'document' && kinds[0] !== 'unknown') problems.push('A LinkedIn document post needs a PDF.');
       } else {
-        noDocs();
+        if (docsProblem) problems.push(docsProblem);
         if (videos > 0 && n > 1) problems.push('A LinkedIn post carries up to 9 images or 1 video: remove the extra media.');
         else if (n > 9) problems.push(`A LinkedIn post carries at most 9 images; this one has ${n}.`);
       }
       break;
     case 'tiktok':
-      noDocs();
+      if (docsProblem) problems.push(docsProblem);
       if (postType === 'photo') {
         if (n < 2 || n > 35) problems.push(`A TikTok photo post needs 2 to 35 images; this one has ${n}.`);
         else if (videos > 0) problems.push('A TikTok photo post takes images only.');
@@ -125,7 +124,7 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
       else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push('A TikTok video post needs a video, not an image.');
       break;
     case 'youtube':
-      noDocs();
+      if (docsProblem) problems.push(docsProblem);
       if (n !== 1) problems.push(`A YouTube ${postType} needs exactly 1 video; this one has ${n} media items.`);
       else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push(`A YouTube ${postType} needs a video, not an image.`);
       break;

@@ -56,26 +56,25 @@ function err(column: string, message: string): RowMessage {
 
 /** Validates one row in isolation. `defaultZone` is the settings' or the spreadsheet's zone. */
 export function validateRow(rowNumber: number, values: CellValue[], map: ColumnMap, defaultZone: string): ValidatedRow {
-  const text = (c: ColumnName) => cellText(values, map, c);
   const messages: RowMessage[] = [];
-  const keyText = text('Key');
+  const keyText = cellText(values, map, 'Key');
   const row: ValidatedRow = {
     rowNumber,
     key: keyText === '' ? null : keyText,
     messages,
-    blank: INPUT_COLUMNS_FOR_BLANK.every((c) => text(c) === ''),
-    account: withoutAt(text('Account')),
+    blank: INPUT_COLUMNS_FOR_BLANK.every((c) => cellText(values, map, c) === ''),
+    account: withoutAt(cellText(values, map, 'Account')),
     parts: [],
     media: [],
     mediaKinds: [],
     zone: defaultZone,
     time: { kind: 'blank' },
   };
-  const postId = text('Post ID');
+  const postId = cellText(values, map, 'Post ID');
   if (postId) row.postId = postId;
-  const status = text('Status');
+  const status = cellText(values, map, 'Status');
   if (status) row.sheetStatus = status.toUpperCase();
-  const utcCell = text('Scheduled (UTC)');
+  const utcCell = cellText(values, map, 'Scheduled (UTC)');
   if (utcCell) {
     const ms = Date.parse(utcCell);
     if (Number.isFinite(ms)) row.scheduledUtcMs = ms;
@@ -86,15 +85,15 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
     messages.push(err('Key', 'is empty: this row needs a key before it can be published. Run Dry run from the add-on (it fills missing keys) or type a value used by no other row.'));
   }
 
-  const required = requiredCells.safeParse({ Platform: text('Platform'), Account: row.account });
+  const required = requiredCells.safeParse({ Platform: cellText(values, map, 'Platform'), Account: row.account });
   if (!required.success) {
     for (const issue of required.error.issues) messages.push(err(String(issue.path[0]), issue.message));
   }
-  const platform = parsePlatform(text('Platform'));
+  const platform = parsePlatform(cellText(values, map, 'Platform'));
   if (platform) row.platform = platform;
 
   // Time zone first: Scheduled at is read in it.
-  const zoneText = text('Time zone');
+  const zoneText = cellText(values, map, 'Time zone');
   if (zoneText) {
     if (isValidZone(zoneText)) row.zone = zoneText;
     else messages.push(err('Time zone', `"${zoneText}" is not an IANA time zone: write e.g. America/New_York, Europe/London or Asia/Kathmandu, or leave it blank to use the sheet's zone.`));
@@ -110,7 +109,7 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
   if (row.parts.length === 1 && row.parts[0] === '') row.parts = [];
 
   // Media.
-  for (const entry of splitMedia(text('Media'))) {
+  for (const entry of splitMedia(cellText(values, map, 'Media'))) {
     const parsed = parseMediaEntry(entry);
     if (parsed.ok) {
       row.media.push(parsed.ref);
@@ -119,7 +118,7 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
   }
 
   // Options.
-  const optionsText = text('Options');
+  const optionsText = cellText(values, map, 'Options');
   if (optionsText) {
     let json: unknown;
     try {
@@ -134,7 +133,7 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
     }
   }
 
-  if (platform) checkPlatform(row, platform, text('Post type'), text('Title'));
+  if (platform) checkPlatform(row, platform, cellText(values, map, 'Post type'), cellText(values, map, 'Title'));
   return row;
 }
 

@@ -29,6 +29,11 @@ export interface BullmqDispatcherOptions {
   sweepMs?: number;
   /** Called after a row finished (the run may have ended). */
   onRowFinished?: (runId: string) => void;
+  /**
+   * The pacer's effective rule (max sends per span). Rows of a paced tenant then wake in waves of `max` per span
+   * instead of all at once when the tenant's slots free, which would make most of them claim the row only to wait again.
+   */
+  spread?: { max: number; spanMs: number };
 }
 
 /** The queue's name (BullMQ forbids ':' in it). */
@@ -86,6 +91,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
   });
   // Tenants that this instance knows are paced or paused until a time: their jobs wait without touching the ledger.
   const blockedUntil = new Map<string, number>();
+  const waves = new Map<string, { base: number; n: number }>();
   let worker: Worker<RowJob> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
@@ -99,6 +105,21 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     throw new DelayedError();
   }
 
+  /** When a row of a paced tenant should wake: the next wave with room, starting at `at`. */
+  function waveFor(tenant: string, at: number, now: number): number {
+    const spread = o.spread;
+    if (!spread) return at;
+    let w = waves.get(tenant);
+    const waveEnd = w ? w.base + (Math.floor(w.n / spread.max) + 1) * spread.spanMs : 0;
+    if (!w || at > w.base + spread.spanMs || waveEnd < now) {
+      w = { base: at, n: 0 };
+      waves.set(tenant, w);
+    }
+    const t = Math.max(at, w.base + Math.floor(w.n / spread.max) * spread.spanMs);
+    w.n++;
+    return t;
+  }
+
   async function processJob(job: Job<RowJob>, token?: string): Promise<void> {
     const { rowId } = job.data;
     let row = await o.ledger.getRow(rowId);
@@ -106,7 +127,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     let due = nextDueOf(row, now);
     if (due === null || !row) return;
     const blocked = blockedUntil.get(row.tenant_id) ?? 0;
-    if (row.state === 'pending' && blocked > now) due = Math.max(due, blocked);
+    if (row.state === 'pending' && blocked > now) due = waveFor(row.tenant_id, Math.max(due, blocked), now);
     if (due > now) return delayTo(job, token, due);
 
     const claimed = await claimRow(o.ledger, rowId, owner, now, o.leaseMs);
@@ -127,9 +148,11 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     if (result.tenantBlockedUntil) blockedUntil.set(claimed.tenant_id, Math.max(blockedUntil.get(claimed.tenant_id) ?? 0, result.tenantBlockedUntil));
     // Only this row waits: its job goes back to delayed, other tenants' and other rows' jobs keep flowing.
     const after = await o.ledger.getRow(rowId);
-    const next = nextDueOf(after, o.clock.now());
+    now = o.clock.now();
+    const next = nextDueOf(after, now);
     if (next === null) return;
-    return delayTo(job, token, Math.max(next, result.retryAtMs));
+    const at = Math.max(next, result.retryAtMs);
+    return delayTo(job, token, result.tenantBlockedUntil ? waveFor(claimed.tenant_id, at, now) : at);
   }
 
   /** Enqueues every row still to be sent; rows that already have a job keep it (same job id). */

@@ -12,7 +12,7 @@ import type { Dispatcher } from './dispatcher';
 import type { PublishStep } from './publish-step';
 import type { RunLedger } from './run-ledger';
 import { createRedisPacer } from './tenant-pacer-redis';
-import { pacerLimitsFromConfig, type TenantPacer } from './tenant-pacer';
+import { effectiveLimit, pacerLimitsFromConfig, type TenantPacer } from './tenant-pacer';
 
 /** The shared parts built on one Redis connection. */
 export interface RedisTier {
@@ -45,7 +45,18 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
     pacer,
     writeBudget,
     dispatcherFor: ({ ledger, step, onRowFinished }) =>
-      createBullmqDispatcher({ ledger, step, clock, logger, redis, prefix, leaseMs: config.DISPATCH_LEASE_MS, concurrency: config.DISPATCH_CONCURRENCY, onRowFinished }),
+      createBullmqDispatcher({
+        ledger,
+        step,
+        clock,
+        logger,
+        redis,
+        prefix,
+        leaseMs: config.DISPATCH_LEASE_MS,
+        concurrency: config.DISPATCH_CONCURRENCY,
+        onRowFinished,
+        spread: effectiveLimit(pacerLimitsFromConfig(config), 'create'),
+      }),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -89,7 +89,7 @@ describe('POST /v1/runs (dry run)', () => {
       expect({ row: verdict.rowNumber, status: verdict.status, text }).toEqual({ row: i + 2, status: want.status, text: want.says ? expect.stringContaining(want.says) : expect.any(String) });
       if (verdict.status !== 'INVALID') expect(verdict.plannedAt).toMatch(/Z$/);
     });
-    expect(out.summary).toMatchObject({ total: 500, ready: 100, warning: 50, invalid: 350, toSend: 150, accountsChecked: true, collisionsChecked: true, estimatedPublishSeconds: 75 });
+    expect(out.summary).toMatchObject({ total: 500, ready: 100, warning: 50, invalid: 350, toSend: 150, accountsChecked: true, collisionsChecked: true, estimatedPublishSeconds: 62 });
     expect(out.settings).toMatchObject({ minGapMinutes: 15, jitterSeconds: 90, timeZone: 'America/New_York' });
     // auto-slotted rows of one account are at least 15 minutes apart
     const auto = out.rows.filter((r) => r.timeSource === 'auto' && r.accountId === 'acc_main' && r.status !== 'INVALID').map((r) => Date.parse(r.plannedAt!)).sort((a, b) => a - b);

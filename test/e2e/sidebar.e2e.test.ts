@@ -109,6 +109,8 @@ describe('sidebar in a browser, against the real service', () => {
 
     await page.click('#btn-confirm-ok');
     await page.waitForSelector('#progress-bar[aria-valuenow="100"]', { timeout: 45_000 });
+    // Let the bar's width transition end, so the screenshot shows it full.
+    await page.locator('#progress-bar').evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
     expect(await page.textContent('#progress-counts')).toMatch(/3 created/);
     expect(await page.textContent('#progress-state')).toMatch(/^Done: 3 posts created/);
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-published.png'), fullPage: true });

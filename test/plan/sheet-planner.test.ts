@@ -169,8 +169,9 @@ describe('planSheet', () => {
   it('summarises counts, earliest and latest, pacing and publish duration', () => {
     const rows = Array.from({ length: 240 }, (_, i) => tweet(`k${i}`, { Account: `acc_${i}` }));
     const run = plan(rows);
-    expect(run.summary).toMatchObject({ total: 240, ready: 240, toSend: 240, estimatedPublishSeconds: 120 });
-    expect(run.summary.pacing).toContain('one every 0.5 s');
+    expect(run.summary).toMatchObject({ total: 240, ready: 240, toSend: 240, estimatedPublishSeconds: 66 });
+    expect(run.summary.pacing).toContain('240 posts go out in 2 batches of up to 120, one per 60 s window');
+    expect(plan([tweet('a'), tweet('b')]).summary.pacing).toContain('2 posts go out at once');
     expect(run.summary.earliest! <= run.summary.latest!).toBe(true);
   });
 
