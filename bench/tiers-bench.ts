@@ -16,10 +16,15 @@ import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
 import { startPostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { buildService, type Service } from '../src/service';
+import type { BullmqDispatcherStats } from '../src/runs/bullmq-dispatcher';
 import { openTestTier, type TierName } from '../test/contract/tier-kit';
 import { makeRows, makeTenants, printResults, rowKeyOfText, type BenchTenant, type TenantResult } from './bench-rows';
 
 const HEADER = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options', 'Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'];
+
+interface BullmqStatsSource {
+  stats(): BullmqDispatcherStats;
+}
 
 interface Options {
   rows: number;
@@ -71,7 +76,7 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
     );
     const rows = makeRows(o.rows, Date.now());
     const headers = (t: BenchTenant) => ({ 'content-type': 'application/json', 'X-Shared-Secret': secret, 'X-User-Id': `bench-${t.name}`, 'X-Postato-Api-Key': t.apiKey });
-    return await Promise.all(
+    const results = await Promise.all(
       tenants.map(async (tenant, i) => {
         const base = bases[i % bases.length]!;
         const body: RunRequest = {
@@ -119,6 +124,11 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
         } satisfies TenantResult;
       }),
     );
+    for (const [i, s] of services.entries()) {
+      const d = s.dispatcher as Partial<BullmqStatsSource>;
+      if (d.stats) console.log(`${name} instance ${i + 1}: ${JSON.stringify(d.stats())} (jobs picked up, rows stepped, jobs re-delayed)`);
+    }
+    return results;
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of services) await s.close();

@@ -1,9 +1,11 @@
 /**
  * The sidebar: Dry run, Publish with a confirmation and a live progress bar, the row actions, and Settings.
- * Every server call goes through callServer; buttons are disabled while one runs, so the sidebar stays responsive.
+ * When a followed run ends, its report (with "Email me this report"). Every server call goes through callServer;
+ * buttons are disabled while one runs, so the sidebar stays responsive.
  */
-import type { DryRunResponse, RunStatusResponse } from '../shared/contract';
+import type { DryRunResponse, RunReport, RunStatusResponse } from '../shared/contract';
 import { plural } from '../shared/format';
+import { moreFailedLine, reportSentence } from '../shared/report-format';
 import type { ActiveRun, DryRunView, RowScope, SettingsView, SidebarAction } from '../shared/server-rpc';
 import { callServer } from './call-server';
 import { countsLine, percentDone, stateLine } from './progress';
@@ -31,7 +33,7 @@ function notify(kind: 'error' | 'info' | 'busy' | null, text = ''): void {
 
 function setBusy(on: boolean): void {
   busy += on ? 1 : -1;
-  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#actions button, #settings button, #confirm button'))) {
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#actions button, #settings button, #confirm button, #report button'))) {
     b.disabled = busy > 0;
   }
 }
@@ -192,9 +194,37 @@ function showProgress(status: RunStatusResponse, problems: Map<string, string>, 
   }
 }
 
+function fillList(blockId: string, listId: string, items: HTMLElement[]): void {
+  $(listId).replaceChildren(...items);
+  $(blockId).hidden = items.length === 0;
+}
+
+/** Shows the end-of-run report: counts and duration, rows to fix (clickable), rows removed, warnings. */
+function renderReport(report: RunReport, sheetName: string): void {
+  $('report-sentence').textContent = reportSentence(report);
+  $('report-times').textContent = `Started ${formatWhen(report.startedAt)} · ended ${formatWhen(report.finishedAt)}`;
+  // Rows that left the sheet have no row number: name them by key, with nothing to click.
+  fillList('report-failed-block', 'report-failed', report.failed.map((r) =>
+    el('li', {}, r.rowNumber === null ? el('b', {}, `Key ${r.key}`) : rowLink(report.sheetName || sheetName, r.rowNumber), ` ${r.message}`)));
+  const more = moreFailedLine(report);
+  $('report-more').textContent = more ?? '';
+  $('report-more').hidden = more === null;
+  fillList('report-removed-block', 'report-removed', report.removed.map((r) => el('li', {}, r.message)));
+  fillList('report-warnings-block', 'report-warnings', report.warnings.map((w) => el('li', {}, w)));
+  $<HTMLButtonElement>('btn-email-report').onclick = async () => {
+    const result = await guarded('Sending the report to your email…', () => callServer('rpcEmailReport', report.runId));
+    if (result) notify(result.sent ? 'info' : 'error', result.message);
+  };
+  // The report lists the failed rows itself; the live list under the bar would only repeat them.
+  $('progress-problems').hidden = true;
+  $('report').hidden = false;
+}
+
 async function follow(run: ActiveRun): Promise<void> {
   if (following === run.runId) return;
   following = run.runId;
+  $('report').hidden = true;
+  $('progress-problems').hidden = false;
   $('progress').hidden = false;
   $('progress-title').textContent = TITLES[run.mode] ?? 'Run';
   const cancel = $<HTMLButtonElement>('btn-cancel-run');
@@ -226,6 +256,7 @@ async function follow(run: ActiveRun): Promise<void> {
       showProgress(status, problems, run.sheetName);
       if (status.state === 'done' || status.state === 'cancelled' || status.state === 'failed') {
         cancel.hidden = true;
+        if (status.report) renderReport(status.report, run.sheetName);
         following = null;
         return;
       }

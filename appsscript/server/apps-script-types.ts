@@ -113,8 +113,27 @@ export interface GasScriptApp {
   getIdentityToken(): string | null;
 }
 
+export interface GasUser {
+  /** Empty when Google does not share the address (consumer accounts in some contexts). */
+  getEmail(): string;
+}
+
 export interface GasSession {
   getTemporaryActiveUserKey(): string;
+  getActiveUser(): GasUser;
+}
+
+/** The message object form of MailApp.sendEmail. */
+export interface GasMailMessage {
+  to: string;
+  subject: string;
+  body: string;
+  htmlBody?: string;
+  name?: string;
+}
+
+export interface GasMailApp {
+  sendEmail(message: GasMailMessage): void;
 }
 
 export interface GasUtilities {
@@ -145,4 +164,5 @@ export interface AppsScriptServices {
   Utilities: GasUtilities;
   HtmlService: GasHtmlService;
   CacheService: GasCacheService;
+  MailApp: GasMailApp;
 }

@@ -6,6 +6,7 @@ import type { ServerRpc } from '../shared/server-rpc';
 import { gas } from './apps-script-env';
 import { buildMenu } from './menu';
 import { activeRun, cancelRun, dryRun, preparePublish, runStatus, startRun } from './run-actions';
+import { emailReport } from './report-email';
 import { checkAccess } from './sheet-access';
 import { saveSettings, settingsView } from './settings';
 import { selectRow, showSidebar, takePendingAction } from './sidebar';
@@ -25,6 +26,7 @@ export const rpc: ServerRpc = {
   rpcSelectRow: (sheetName, rowNumber) => selectRow(sheetName, rowNumber),
   rpcInsertTemplate: () => insertTemplate(),
   rpcTakePendingAction: () => takePendingAction(),
+  rpcEmailReport: (runId) => emailReport(runId),
 };
 
 /** Triggers and menu targets. */

@@ -81,6 +81,14 @@ export interface AccessCheck {
   serviceAccountEmail: string | null;
 }
 
+/** Answer of "Email me this report": `sent` is false (with a sentence saying why) when Google gave no address. */
+export interface EmailReportResult {
+  sent: boolean;
+  /** The address the report went to; null when nothing was sent. */
+  to: string | null;
+  message: string;
+}
+
 /** Every server function the sidebar may call, with its arguments and result. */
 export interface ServerRpc {
   rpcGetSettings(): SettingsView;
@@ -95,4 +103,5 @@ export interface ServerRpc {
   rpcSelectRow(sheetName: string, rowNumber: number): boolean;
   rpcInsertTemplate(): string;
   rpcTakePendingAction(): SidebarAction | null;
+  rpcEmailReport(runId: string): EmailReportResult;
 }

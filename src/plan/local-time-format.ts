@@ -1,7 +1,8 @@
 /**
- * Fast wall-clock arithmetic in an IANA zone for the planner's hot loops: the same strings and instants luxon gives,
- * computed from the zone's memoised offset instead of a DateTime per cell. Anything unusual (invalid zone, year
- * outside 1000–9999, an offset with seconds, a DST transition within a day) falls back to luxon itself.
+ * Fast wall-clock arithmetic in an IANA zone for the planner's hot loops, and the shared memoised zone objects: the
+ * same strings and instants luxon gives, computed from the zone's memoised offset instead of a DateTime per cell.
+ * Anything unusual (invalid zone, year outside 1000–9999, an offset with seconds, a DST change within a day of the
+ * time) falls back to luxon itself, so results never differ (test/plan/local-time-format.property.test.ts checks it).
  */
 import { DateTime, IANAZone } from 'luxon';
 

@@ -36,6 +36,16 @@ export interface BullmqDispatcherOptions {
   spread?: { max: number; spanMs: number };
 }
 
+/** Counters of this instance's worker (benchmarks read them to see how much work pacing costs). */
+export interface BullmqDispatcherStats {
+  /** Jobs picked up. */
+  jobs: number;
+  /** Rows claimed and handed to the publish step. */
+  steps: number;
+  /** Jobs moved back to delayed (not due, paced, 429, backoff, leased elsewhere). */
+  delayed: number;
+}
+
 /** The queue's name (BullMQ forbids ':' in it). */
 export const DISPATCH_QUEUE = 'dispatch';
 
@@ -77,7 +87,7 @@ function nextDueOf(row: RunRowRecord | undefined, now: number): number | null {
 }
 
 /** Creates the BullMQ dispatcher; `start()` opens the worker and the sweeper. */
-export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher & { sweep(): Promise<number> } {
+export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher & { sweep(): Promise<number>; stats(): BullmqDispatcherStats } {
   const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const log = o.logger.child({ component: 'bullmq-dispatcher' });
   const lockMs = Math.max(2000, Math.min(30_000, o.leaseMs));
@@ -92,6 +102,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
   // Tenants that this instance knows are paced or paused until a time: their jobs wait without touching the ledger.
   const blockedUntil = new Map<string, number>();
   const waves = new Map<string, { base: number; n: number }>();
+  const stats: BullmqDispatcherStats = { jobs: 0, steps: 0, delayed: 0 };
   let worker: Worker<RowJob> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
@@ -101,6 +112,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
 
   async function delayTo(job: Job<RowJob>, token: string | undefined, atMs: number): Promise<never> {
     // BullMQ compares with the worker's wall clock; the ledger's clock decides on claim, so a job that wakes early waits again.
+    stats.delayed++;
     await job.moveToDelayed(Math.max(Date.now() + 1, Date.now() + (atMs - o.clock.now())), token);
     throw new DelayedError();
   }
@@ -122,6 +134,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
 
   async function processJob(job: Job<RowJob>, token?: string): Promise<void> {
     const { rowId } = job.data;
+    stats.jobs++;
     let row = await o.ledger.getRow(rowId);
     let now = o.clock.now();
     let due = nextDueOf(row, now);
@@ -139,6 +152,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
       if (due === null) return;
       return delayTo(job, token, Math.max(due, now + 1));
     }
+    stats.steps++;
     const result = await o.step.processRow(claimed);
     if (result.kind === 'finished') {
       if (await o.ledger.finishRunIfComplete(claimed.run_id)) log.info({ runId: claimed.run_id }, 'run finished');
@@ -238,5 +252,6 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
       else if (!closed) void sweepOnce().catch(() => undefined);
     },
     sweep,
+    stats: () => ({ ...stats }),
   };
 }

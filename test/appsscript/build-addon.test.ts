@@ -22,6 +22,7 @@ describe('build:addon', () => {
     expect([...manifest.oauthScopes].sort()).toEqual([
       'https://www.googleapis.com/auth/script.container.ui',
       'https://www.googleapis.com/auth/script.external_request',
+      'https://www.googleapis.com/auth/script.send_mail',
       'https://www.googleapis.com/auth/spreadsheets.currentonly',
       'https://www.googleapis.com/auth/userinfo.email',
       'openid',
@@ -71,6 +72,7 @@ describe('build:addon', () => {
       rpcRunStatus: ['run_1', null],
       rpcCancel: ['run_1'],
       rpcSelectRow: ['Posts', 2],
+      rpcEmailReport: ['run_1'],
     };
     // Settings first, so the run actions have what they need; the template entries last, as they switch sheets.
     const last = ['rpcInsertTemplate', 'menuInsertTemplate'];
@@ -80,6 +82,8 @@ describe('build:addon', () => {
     expect(answers.get('rpcDryRun')).toMatchObject({ sheetName: 'Posts', response: { mode: 'dry-run' } });
     expect(answers.get('rpcStartRun')).toMatchObject({ run: { runId: 'run_1' } });
     expect(answers.get('rpcInsertTemplate')).toBe('Postato posts');
+    expect(answers.get('rpcEmailReport')).toMatchObject({ sent: true, to: 'manager@example.com' });
+    expect(fakes.MailApp.sent.map((m) => m.subject)).toEqual(['Postato: Publish of “Posts” – 2 posts created, 1 row failed, 1 skipped']);
     expect(service.requests.at(0)!.headers.authorization).toBe('Bearer eyJ.fake-identity-token.sig');
     expect(fakes.UrlFetchApp.calls[0]!.url.startsWith('https://sheets.example.com/v1/')).toBe(true);
     expect(fakes.SpreadsheetApp.ui.menus.length).toBeGreaterThanOrEqual(2);

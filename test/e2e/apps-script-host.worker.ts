@@ -62,6 +62,11 @@ port.on('message', (message: { type: string; id: number; name: string; args: unk
     port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: JSON.parse(JSON.stringify(value)) });
     return;
   }
+  if (message.type === 'mail') {
+    // What the add-on handed to MailApp.sendEmail (the report email test reads it).
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: JSON.parse(JSON.stringify(fakes.MailApp.sent)) });
+    return;
+  }
   if (message.type === 'selection') {
     const range = fakes.spreadsheet.selection[0];
     port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: range ? range.getRow() : null });

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { GasFetchParams, RawCell } from '../../appsscript/server/apps-script-types';
+import type { GasFetchParams, GasMailMessage, RawCell } from '../../appsscript/server/apps-script-types';
 
 /** Where the harness keeps the sheet's cells (plain strings, as the Sheets API returns them). */
 export interface SheetCells {
@@ -39,6 +39,8 @@ export interface SidebarHarness {
   selectedRow(): Promise<number | null>;
   /** The fake spreadsheet's active sheet: its name, header row and data validations (the template's dropdowns). */
   activeSheet(): Promise<ActiveSheetInfo>;
+  /** Every email the add-on sent through the fake MailApp, oldest first. */
+  sentMail(): Promise<GasMailMessage[]>;
   close(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
     url: `http://127.0.0.1:${port}/`,
     selectedRow: async () => (await callWorker('selection', '', [])).value as number | null,
     activeSheet: async () => (await callWorker('active-sheet', '', [])).value as ActiveSheetInfo,
+    sentMail: async () => (await callWorker('mail', '', [])).value as GasMailMessage[],
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -135,6 +135,31 @@ describe('sidebar in a browser, against the real service', () => {
     expect(rows[0]![col('Run')]).toMatch(/^run_/);
   });
 
+  it('when the run ends, the sidebar shows its report with the invalid row and its reason, and can email it', async () => {
+    await page.waitForSelector('#report:not([hidden])');
+    expect(await page.textContent('#report-sentence')).toMatch(/^Publish of “Posts” finished in .+: 3 posts created, 1 skipped\.$/);
+    const failed = page.locator('#report-failed li');
+    expect(await failed.count()).toBe(1);
+    expect(await failed.first().textContent()).toMatch(/^Row 5 Content: is empty/);
+    expect(await page.isHidden('#progress-problems')).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'sidebar-report.png'), fullPage: true });
+
+    const selected = page.waitForResponse((r) => r.url().endsWith('/rpc/rpcSelectRow'));
+    await failed.first().locator('a.row-link').click();
+    await selected;
+    expect(await harness.selectedRow()).toBe(5);
+
+    await page.click('#btn-email-report');
+    await page.waitForSelector('#notice.info');
+    expect(await page.textContent('#notice')).toBe('Sent the report to manager@example.com.');
+    const mail = await harness.sentMail();
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.to).toBe('manager@example.com');
+    expect(mail[0]!.subject).toBe('Postato: Publish of “Posts” – 3 posts created, 1 skipped');
+    expect(mail[0]!.body).toMatch(/- Row 5: Content: is empty/);
+    expect(mail[0]!.body).toContain(`https://docs.google.com/spreadsheets/d/${SPREADSHEET_ID}/edit#gid=`);
+  });
+
   it('shows a service error as a sentence', async () => {
     await page.click('#more summary');
     await page.click('#btn-retry');

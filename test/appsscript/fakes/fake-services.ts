@@ -1,5 +1,5 @@
 /**
- * Typed fakes of PropertiesService, UrlFetchApp, ScriptApp, Session, Utilities, HtmlService and CacheService, and
+ * Typed fakes of PropertiesService, UrlFetchApp, ScriptApp, Session, Utilities, HtmlService, CacheService and MailApp, and
  * installFakes(), which puts a full set on a global object the way Apps Script provides them.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,11 +11,14 @@ import type {
   GasHtmlOutput,
   GasHtmlService,
   GasHttpResponse,
+  GasMailApp,
+  GasMailMessage,
   GasProperties,
   GasPropertiesService,
   GasScriptApp,
   GasSession,
   GasUrlFetchApp,
+  GasUser,
   GasUtilities,
   RawCell,
 } from '../../../appsscript/server/apps-script-types';
@@ -86,9 +89,25 @@ export class FakeScriptApp implements GasScriptApp {
 }
 
 export class FakeSession implements GasSession {
+  /** The signed-in user's address; '' imitates Google withholding it (consumer accounts in some contexts). */
+  email = 'manager@example.com';
   constructor(readonly userKey = 'user-key-' + randomUUID().slice(0, 8)) {}
   getTemporaryActiveUserKey(): string {
     return this.userKey;
+  }
+  getActiveUser(): GasUser {
+    return { getEmail: () => this.email };
+  }
+}
+
+/** Records every sendEmail; `failWith` makes the next sends throw, the way MailApp does when the quota is used up. */
+export class FakeMailApp implements GasMailApp {
+  readonly sent: GasMailMessage[] = [];
+  failWith: string | null = null;
+  sendEmail(message: GasMailMessage): void {
+    if (this.failWith !== null) throw new Error(this.failWith);
+    if (!message.to || !message.subject) throw new Error('Exception: Invalid argument: recipient or subject missing');
+    this.sent.push({ ...message });
   }
 }
 
@@ -136,6 +155,7 @@ export interface AppsScriptFakes extends AppsScriptServices {
   Utilities: FakeUtilities;
   HtmlService: FakeHtmlService;
   CacheService: FakeCacheService;
+  MailApp: FakeMailApp;
   spreadsheet: FakeSpreadsheet;
 }
 
@@ -152,11 +172,12 @@ export function createFakes(opts: { cells?: RawCell[][]; store?: CellStore; shee
     Utilities: new FakeUtilities(),
     HtmlService: new FakeHtmlService(),
     CacheService: new FakeCacheService(),
+    MailApp: new FakeMailApp(),
     spreadsheet,
   };
 }
 
-const SERVICE_NAMES = ['SpreadsheetApp', 'PropertiesService', 'UrlFetchApp', 'ScriptApp', 'Session', 'Utilities', 'HtmlService', 'CacheService'] as const;
+const SERVICE_NAMES = ['SpreadsheetApp', 'PropertiesService', 'UrlFetchApp', 'ScriptApp', 'Session', 'Utilities', 'HtmlService', 'CacheService', 'MailApp'] as const;
 
 /** Puts the fakes on `target` (globalThis by default) as Apps Script globals; returns a function that removes them. */
 export function installFakes(fakes: AppsScriptServices, target: object = globalThis): () => void {

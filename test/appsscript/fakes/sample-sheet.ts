@@ -1,5 +1,5 @@
 /** A small campaign sheet and a scripted service for the add-on's unit tests. */
-import type { DryRunResponse, RowVerdict, RunRequest, RunStatusResponse } from '../../../appsscript/shared/contract';
+import type { DryRunResponse, RowVerdict, RunReport, RunRequest, RunStatusResponse } from '../../../appsscript/shared/contract';
 import type { RawCell } from '../../../appsscript/server/apps-script-types';
 import type { FakeHttpAnswer, FetchHandler } from './fake-services';
 
@@ -69,6 +69,30 @@ export function statusAnswer(runId: string, state: RunStatusResponse['state']): 
   };
 }
 
+/** An ended publish's report: two created, one failed, one invalid row skipped, one row removed, one warning. */
+export function reportAnswer(runId: string): RunReport {
+  return {
+    runId,
+    mode: 'publish',
+    state: 'done',
+    spreadsheetId: 'ss-1',
+    sheetName: 'Posts',
+    sheetId: 0,
+    startedAt: '2030-01-01T00:00:00.000Z',
+    finishedAt: '2030-01-01T00:00:12.400Z',
+    durationSeconds: 12.4,
+    counts: { total: 5, pending: 0, sent: 4, created: 2, failed: 1, skipped: 1 },
+    failed: [
+      { key: 'r-ig', rowNumber: 5, message: 'Postato refused the post: Instagram captions are at most 2,200 characters.' },
+      { key: 'r-empty', rowNumber: 7, message: 'Content: is empty. Write the post text.' },
+    ],
+    failedTotal: 2,
+    removed: [{ key: 'r-gone', rowNumber: null, message: 'The row with key r-gone was gone from the sheet when its result (post pst_1) was written; the result is kept in the service.' }],
+    warnings: ['Row 3: the same text for acc_tw within a day.'],
+    firstFailedLink: '#gid=0&range=A5',
+  };
+}
+
 /** Requests the scripted service received, parsed. */
 export interface ScriptedService {
   handler: FetchHandler;
@@ -90,6 +114,7 @@ export function scriptedService(overrides: Partial<Record<string, (body: unknown
       return req.mode === 'dry-run' ? { status: 200, body: dryRunAnswerFor(req) } : { status: 202, body: { runId: 'run_1', joined: false } };
     }
     if (route === 'GET /v1/runs/run_1') return { status: 200, body: statusAnswer('run_1', 'running') };
+    if (route === 'GET /v1/runs/run_1/report') return { status: 200, body: reportAnswer('run_1') };
     if (route === 'POST /v1/runs/run_1/cancel') return { status: 200, body: statusAnswer('run_1', 'cancelled') };
     if (route === 'GET /v1/sheets/service-account') return { status: 200, body: { email: 'writer@project.iam.gserviceaccount.com' } };
     if (route === 'POST /v1/sheets/check-access') return { status: 200, body: { canEdit: false, message: 'Share the sheet with writer@project.iam.gserviceaccount.com as an editor.' } };
