@@ -3,7 +3,7 @@
  * and on the scale-out tier (PostgreSQL, BullMQ + Redis, K service instances in this process), against the sandbox on a
  * compressed window. Prints per tenant and tier: the ratio of the time to create N to floor((N−1)/L)·W, 429s, duplicates.
  *
- * Run: npx tsx bench/tiers-bench.ts [--rows N] [--tenants T] [--limit L] [--window-ms W] [--instances K]
+ * Run: npx tsx bench/tiers-bench.ts [--rows N] [--tenants T] [--limit L] [--window-ms W] [--instances K] [--concurrency C]
  * Needs PostgreSQL and Redis on 127.0.0.1 for the scale-out tier (`.ci/run` starts them); the database and the Redis
  * keys it creates are removed at the end.
  */
@@ -32,6 +32,7 @@ interface Options {
   limit: number;
   windowMs: number;
   instances: number;
+  concurrency: number;
 }
 
 async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
@@ -56,7 +57,7 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
     POSTATO_WINDOW_MS: String(o.windowMs),
     DISPATCH_POLL_MS: '20',
     DISPATCH_LEASE_MS: '10000',
-    DISPATCH_CONCURRENCY: '8',
+    DISPATCH_CONCURRENCY: String(o.concurrency),
     REQUESTS_PER_MINUTE: '100000',
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ...tier.env,
@@ -144,9 +145,10 @@ async function main(): Promise<void> {
     .option('--limit <n>', 'creations per window (sandbox and service)', '60')
     .option('--window-ms <n>', 'rolling window in ms', '1000')
     .option('--instances <n>', 'service instances on the scale-out tier', '2')
+    .option('--concurrency <n>', 'DISPATCH_CONCURRENCY of each instance', '8')
     .parse();
   const raw = cmd.opts<Record<string, string>>();
-  const o: Options = { rows: Number(raw.rows), tenants: Number(raw.tenants), limit: Number(raw.limit), windowMs: Number(raw.windowMs), instances: Number(raw.instances) };
+  const o: Options = { rows: Number(raw.rows), tenants: Number(raw.tenants), limit: Number(raw.limit), windowMs: Number(raw.windowMs), instances: Number(raw.instances), concurrency: Number(raw.concurrency) };
   console.log(`tiers bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, scale-out with ${o.instances} instances`);
   const results = [...(await runTier('embedded', o)), ...(await runTier('scale-out', o))];
   printResults(results);

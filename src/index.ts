@@ -3,9 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { buildService } from './service';
+import { startupAuthCheck } from './http/auth';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // No mode lets an unauthenticated request in: refuse to start without a shared secret or OAuth client ids.
+  startupAuthCheck(config);
   const logger = createLogger({ level: config.LOG_LEVEL });
   const service = await buildService(config, { logger });
   const server = service.app.listen(config.PORT, config.HOST, () => {
