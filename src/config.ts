@@ -18,12 +18,6 @@ const csvList = z
       .map((s) => s.trim())
       .filter(Boolean),
   );
-const bool = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .optional()
-    .transform((v) => (v === undefined ? def : ['true', '1', 'yes'].includes(v)));
-
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),

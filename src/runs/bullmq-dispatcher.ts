@@ -30,8 +30,8 @@ export interface BullmqDispatcherOptions {
   /** Called after a row finished (the run may have ended). */
   onRowFinished?: (runId: string) => void;
   /**
-   * The pacer's effective rule (max sends per span). Rows of a paced tenant then wake in waves of `max` per span
-   * instead of all at once when the tenant's slots free, which would make most of them claim the row only to wait again.
+   * The pacer's effective rule (max sends per span). Rows of a paced tenant then wake at the pacer's steady rate
+   * instead of all at once when the tenant's first slot frees.
    */
   spread?: { max: number; spanMs: number };
 }
@@ -62,7 +62,7 @@ const SWEEP_BATCH = 2000;
 
 /** Claims one specific row if it is due and nobody holds a live lease; atomic on SQLite and PostgreSQL alike. */
 async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: number, leaseMs: number): Promise<RunRowRecord | null> {
-  const res = await ledger.db
+  const row = await ledger.db
     .updateTable('run_rows')
     .set({ lease_owner: owner, lease_until: now + leaseMs })
     .where('id', '=', rowId)
@@ -72,9 +72,8 @@ async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: nu
         eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]),
       ]),
     )
+    .returningAll()
     .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) return null;
-  const row = await ledger.getRow(rowId);
   return row && row.lease_owner === owner ? row : null;
 }
 
@@ -101,7 +100,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
   });
   // Tenants that this instance knows are paced or paused until a time: their jobs wait without touching the ledger.
   const blockedUntil = new Map<string, number>();
-  const waves = new Map<string, { base: number; n: number }>();
+  const waves = new Map<string, number>();
   const stats: BullmqDispatcherStats = { jobs: 0, steps: 0, delayed: 0 };
   let worker: Worker<RowJob> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -117,19 +116,18 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     throw new DelayedError();
   }
 
-  /** When a row of a paced tenant should wake: the next wave with room, starting at `at`. */
+  /**
+   * When a row of a paced tenant should wake: no earlier than `at`, and one slot interval (span / max) after the row
+   * woken before it. The pacer frees slots one by one, so waking all waiting rows at the first free slot would make all
+   * but one claim the row only to wait again.
+   */
   function waveFor(tenant: string, at: number, now: number): number {
     const spread = o.spread;
     if (!spread) return at;
-    let w = waves.get(tenant);
-    const waveEnd = w ? w.base + (Math.floor(w.n / spread.max) + 1) * spread.spanMs : 0;
-    if (!w || at > w.base + spread.spanMs || waveEnd < now) {
-      w = { base: at, n: 0 };
-      waves.set(tenant, w);
-    }
-    const t = Math.max(at, w.base + Math.floor(w.n / spread.max) * spread.spanMs);
-    w.n++;
-    return t;
+    const cursor = Math.max(waves.get(tenant) ?? 0, now);
+    const t = Math.max(at, cursor);
+    waves.set(tenant, t + spread.spanMs / spread.max);
+    return Math.ceil(t);
   }
 
   async function processJob(job: Job<RowJob>, token?: string): Promise<void> {

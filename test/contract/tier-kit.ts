@@ -37,6 +37,9 @@ async function adminQuery(sql: string): Promise<void> {
 export async function createPgTestDb(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `postato_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
+  // Like SQLite's WAL + synchronous=NORMAL on the embedded tier: commits survive a process crash (what the tests kill),
+  // but do not wait for fsync, which on a shared test disk would dominate every timing.
+  await adminQuery(`ALTER DATABASE ${name} SET synchronous_commit = off`);
   return {
     name,
     url: `postgres://postgres@127.0.0.1:5432/${name}`,
