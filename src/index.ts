@@ -21,12 +21,14 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, 20_000);
+    // The forced exit is armed first: nothing below (not even a log line to a closed pipe) may keep the process up.
+    const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
+    try {
+      logger.info({ signal }, 'shutting down');
+    } catch {
+      // stdout is gone (the parent closed the pipe); shutting down matters more than saying so.
+    }
     // Stop accepting first, then let in-flight Postato calls finish and be recorded, then close the ledger.
     server.close();
     server.closeIdleConnections?.();
