@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock';
 import { createLogger, type Logger } from './logger';
 import { createApp, type AppDeps } from './app';
 import { createRunsRouter } from './http/runs-routes';
+import { createDryRunVerdictWriter, type DryRunVerdictWriter } from './sheets/dry-run-verdict-writer';
 import { createRunControlRouter } from './http/run-control-routes';
 import { PostatoClient } from './postato/postato-client';
 import { openLedgerDb, type LedgerDb } from './runs/ledger-db';
@@ -68,6 +69,8 @@ export interface Service {
   metrics: Metrics;
   /** Appends ended runs to their spreadsheet's "Postato runs" tab (only when Sheets is configured). */
   runsTab?: RunsTabRecorder;
+  /** Writes dry-run verdicts into the sheet (only when Sheets is configured). */
+  dryRunVerdicts?: DryRunVerdictWriter;
   /** Stops the dispatcher (in-flight calls finish and are recorded), the flusher and the pacer, then closes the DB. */
   close(): Promise<void>;
 }
@@ -99,11 +102,13 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   let flusher: WriteBackFlusher | undefined;
   let runsTab: RunsTabRecorder | undefined;
   let sheetsClient: SheetsClient | undefined;
+  let dryRunVerdicts: DryRunVerdictWriter | undefined;
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
     const budget = redisTier?.writeBudget ?? new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
     const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget, metrics });
     sheetsClient = sheets;
+    dryRunVerdicts = createDryRunVerdictWriter({ sheets, logger });
     flusher = new WriteBackFlusher({ store: writeBackStore, sheetsFor: () => sheets, clock, logger, flushEveryMs: config.WRITEBACK_FLUSH_MS, flushRows: config.WRITEBACK_FLUSH_ROWS });
     const f = flusher;
     runsTab = createRunsTabRecorder({ ledger, sheetsFor: () => sheets, clock, logger, flush: (id) => f.drain(id) });
@@ -157,7 +162,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       beforeScrape: () => refreshLedgerGauges(metrics, ledger, clock.now()),
     }),
     routers: [
-      createRunsRouter({ config, clock, logger, knownPosts, startRun: (args) => runs.startRun(args) }),
+      createRunsRouter({ config, clock, logger, knownPosts, startRun: (args) => runs.startRun(args), onDryRun: dryRunVerdicts?.write }),
       createRunReportRouter({ ledger, clock }),
       createRunControlRouter({ runs, writeBack: writeBackStore, onSync: () => void flusher?.drain().catch(() => undefined) }),
       createPostatoWebhookRouter({ sink: createLedgerWebhookSink(ledger, clock), secrets: createLedgerWebhookSecretStore(ledger, clock), clock, logger }),
@@ -180,9 +185,11 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     db,
     metrics,
     runsTab,
+    dryRunVerdicts,
     close: () =>
       (closing ??= (async () => {
         await dispatcher.stop();
+        await dryRunVerdicts?.idle();
         await runsTab?.idle();
         await flusher?.stop();
         await pacer.close();

@@ -24,6 +24,8 @@ export interface RunsRouterDeps {
   knownPosts?: KnownPostsPort;
   /** publish/reschedule/unschedule; absent → 501 with a clear message. */
   startRun?: (args: { identity: Identity; request: RunRequest; apiKey: string; planned: PlannedRun }) => Promise<RunAccepted>;
+  /** Called after a dry run was answered (the service writes the verdicts into the sheet); never delays the answer. */
+  onDryRun?: (request: RunRequest, planned: PlannedRun) => void;
 }
 
 /** Builds the router serving POST /v1/runs. */
@@ -51,6 +53,7 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     );
     if (request.mode === 'dry-run') {
       res.json(toDryRunResponse(planned));
+      deps.onDryRun?.(request, planned);
       return;
     }
     const accepted = await deps.startRun!({ identity, request, apiKey, planned });

@@ -1,0 +1,51 @@
+/** Dry-run verdicts reach the sheet: through the real service, googleapis and the Sheets fake. */
+import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
+
+const SHEET_ID = 'verdicts-sheet';
+const TAB = 'Posts';
+const HEADER = 'Key,Platform,Account,Post type,Content,Scheduled at,Status,Post ID,Error';
+const CSV = [
+  HEADER,
+  'good,x,acc_tw,,Hello from the dry run,,,,',
+  'bad,x,acc_tw,,,,,,',
+  'posted,x,acc_tw,,Already out,,SCHEDULED,pst_01EXISTING,',
+].join('\n');
+
+describe('dry-run verdicts in the sheet', () => {
+  let stack: DemoStack;
+  beforeAll(async () => {
+    stack = await startDemoStack({ sandboxSettings: { accounts: [{ id: 'acc_tw', workspaceId: 'wks_v', platform: 'twitter', username: 'brand', status: 'connected' }] } });
+  });
+  afterAll(() => stack.close());
+
+  it('when a dry run is answered, then each row without a post gets its Status and Error, and posted rows keep theirs', async () => {
+    stack.sheets.loadCsv(SHEET_ID, TAB, CSV, { timeZone: 'America/New_York' });
+    const [header, ...rows] = stack.sheets.getValues(SHEET_ID, TAB);
+    const res = await fetch(`${stack.url}/v1/runs`, {
+      method: 'POST',
+      headers: { ...stack.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        mode: 'dry-run',
+        spreadsheetId: SHEET_ID,
+        sheetName: TAB,
+        sheetId: 0,
+        spreadsheetTimeZone: 'America/New_York',
+        workspaceId: 'wks_v',
+        header,
+        rows: rows.map((values, i) => ({ rowNumber: i + 2, values })),
+      }),
+    });
+    expect(res.status).toBe(200);
+    await stack.service.dryRunVerdicts!.idle();
+
+    const after = stack.sheets.getValues(SHEET_ID, TAB);
+    const col = (name: string) => after[0]!.indexOf(name);
+    const byKey = new Map(after.slice(1).map((r) => [r[0], r]));
+    expect(byKey.get('good')![col('Status')]).toBe('READY');
+    expect(byKey.get('good')![col('Error')]).toBe('');
+    expect(byKey.get('bad')![col('Status')]).toBe('INVALID');
+    expect(byKey.get('bad')![col('Error')]).toMatch(/^Content: /);
+    expect(byKey.get('posted')![col('Status')]).toBe('SCHEDULED');
+    expect(stack.sandbox.inspect().posts).toHaveLength(0);
+  });
+});
