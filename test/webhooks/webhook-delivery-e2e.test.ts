@@ -1,0 +1,207 @@
+/**
+ * Webhook delivery end to end: the real service, the Postato sandbox and the Sheets fake on loopback. The webhook is
+ * registered with the product's registration function, two rows are published, the sandbox delivers one and fails
+ * the other, and its signed webhooks must mark the rows PUBLISHED (with the Link) and DELIVERY FAILED (with the
+ * reason) in the sheet; replayed deliveries change nothing.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
+import { systemClock } from '../../src/clock';
+import { seededRandom } from '../../src/sandbox/postato-sandbox-faults';
+import { createLedgerWebhookSecretStore } from '../../src/runs/ledger-ports';
+import { registerPostatoWebhook, webhookUrlFor } from '../../src/webhooks/webhook-registration';
+import { webhookSignatureHeader } from '../../src/webhooks/webhook-signature';
+import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
+import type { RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
+
+const SPREADSHEET = 'ss-webhook-e2e';
+const SHEET = 'Campaign';
+const WORKSPACE = 'wks_webhook_e2e';
+/** Sandbox-clock ms between lifecycle steps: long, so nothing is delivered until the test moves the clock. */
+const STEP_MS = 60_000;
+
+/** A seed whose first two delivery draws at share 0.5 give one failure and one success, so both events happen. */
+function seedWithOneFailureOfTwo(): number {
+  for (let seed = 1; ; seed++) {
+    const r = seededRandom(seed);
+    if ((r.next() < 0.5) !== (r.next() < 0.5)) return seed;
+  }
+}
+
+interface Captured {
+  body: string;
+}
+
+/** A second webhook receiver: it sees the very bytes the sandbox sends the service, so the test can replay them. */
+async function startCapture(): Promise<{ url: string; received: Captured[]; close(): Promise<void> }> {
+  const received: Captured[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, tick?: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await tick?.();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('Postato webhooks, end to end through the ledger and the write-back', () => {
+  let stack: DemoStack;
+  let capture: Awaited<ReturnType<typeof startCapture>>;
+
+  beforeAll(async () => {
+    capture = await startCapture();
+    stack = await startDemoStack({
+      sandboxSettings: { seed: seedWithOneFailureOfTwo(), deliveryFailShare: 0.5, deliveryStepMs: STEP_MS, webhookRetryBaseMs: 50 },
+      env: { REQUESTS_PER_MINUTE: '100000' },
+    });
+    stack.sandbox.update({ webhooks: [{ url: capture.url, secret: 'whsec_capture_' + randomBytes(8).toString('hex'), workspaceId: WORKSPACE }] });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await capture?.close();
+  });
+
+  const call = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(stack.url + route, {
+      method,
+      headers: { ...stack.headers, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+
+  const sheet = () => stack.sheets.getValues(SPREADSHEET, SHEET);
+  const rowOf = (key: string): Record<string, string> => {
+    const [header = [], ...rows] = sheet();
+    const row = rows.find((r) => r[header.indexOf('Key')] === key) ?? [];
+    return Object.fromEntries(header.map((h, i) => [h, row[i] ?? '']));
+  };
+
+  it('when Postato delivers one post and fails the other, then the sheet shows PUBLISHED with its Link and DELIVERY FAILED with the reason, and replays change nothing', async () => {
+    const { ledger } = stack.service;
+    const secrets = createLedgerWebhookSecretStore(ledger, systemClock);
+    const registered = await registerPostatoWebhook({ apiUrl: stack.sandbox.url, apiKey: stack.apiKey, workspaceId: WORKSPACE, publicUrl: stack.url, store: secrets });
+    expect(registered.url).toBe(webhookUrlFor(stack.url, WORKSPACE));
+    const [secret] = await secrets.secretsFor(WORKSPACE);
+    expect(secret).toMatch(/^whsec_/);
+
+    const header = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS] as string[];
+    const make = (cells: Record<string, string>) => header.map((h) => cells[h] ?? '');
+    stack.sheets.loadCsv(SPREADSHEET, SHEET, header.join(','), { timeZone: 'America/New_York' });
+    stack.sheets.setValues(SPREADSHEET, SHEET, [
+      header,
+      make({ Key: 'r-one', Platform: 'x', Account: 'acc_webhook_x', Content: 'First post, published by webhook', 'Scheduled at': 'now' }),
+      make({ Key: 'r-two', Platform: 'linkedin', Account: 'acc_webhook_li', Content: 'Second post, published by webhook', 'Scheduled at': 'now' }),
+    ]);
+    const [hdr = [], ...rows] = sheet();
+    const accepted = await call<RunAccepted>('POST', '/v1/runs', {
+      mode: 'publish',
+      spreadsheetId: SPREADSHEET,
+      sheetName: SHEET,
+      sheetId: 0,
+      spreadsheetTimeZone: 'America/New_York',
+      workspaceId: WORKSPACE,
+      header: hdr,
+      rows: rows.map((values, i) => ({ rowNumber: i + 2, values })),
+    });
+    expect(accepted.status).toBe(202);
+    let status: RunStatusResponse | undefined;
+    await until('the run to end', async () => {
+      status = (await call<RunStatusResponse>('GET', `/v1/runs/${accepted.body.runId}`)).body;
+      return status.state === 'done';
+    });
+    if (status!.counts.created !== 2) console.log(JSON.stringify(status, null, 1));
+    expect(status!.counts).toMatchObject({ total: 2, created: 2, failed: 0 });
+    await stack.service.flusher!.drain(SPREADSHEET);
+    expect(rowOf('r-one').Status).toBe('QUEUED');
+    expect(rowOf('r-two').Status).toBe('QUEUED');
+
+    // Past queued → publishing → published/failed on the sandbox clock (under the 300 s signature tolerance).
+    stack.sandbox.advance(2 * STEP_MS + 5_000);
+    await until(
+      'both delivery webhooks to reach the service',
+      async () => {
+        const w = stack.sandbox.inspect().webhooks;
+        const events = await ledger.db.selectFrom('webhook_events').select('event_id').execute();
+        return w.pending === 0 && events.length >= 2 && capture.received.filter((c) => /"post\.(published|failed)"/.test(c.body)).length === 2;
+      },
+      () => stack.sandbox.tick(),
+    );
+    await stack.service.flusher!.drain(SPREADSHEET);
+
+    const posts = stack.sandbox.inspect().posts.filter((p) => p.workspaceId === WORKSPACE);
+    expect(posts).toHaveLength(2);
+    const published = posts.find((p) => p.status === 'published')!;
+    const failed = posts.find((p) => p.status === 'failed')!;
+    expect(published).toBeDefined();
+    expect(failed).toBeDefined();
+    const keyOf = (postId: string) => ['r-one', 'r-two'].find((k) => rowOf(k)['Post ID'] === postId)!;
+
+    const publishedRow = rowOf(keyOf(published.id));
+    expect(publishedRow.Status).toBe('PUBLISHED');
+    expect(publishedRow.Link).toBe(published.platformUrl);
+    expect(publishedRow.Link).toMatch(/^https:\/\//);
+    expect(publishedRow.Error).toBe('');
+
+    const failedRow = rowOf(keyOf(failed.id));
+    expect(failedRow.Status).toBe('DELIVERY FAILED');
+    expect(failedRow.Error).toContain(failed.error!);
+    expect(failedRow.Link).toBe('');
+
+    // Replays: the captured events re-signed with the registered secret (a valid, fresh signature), once as sent and
+    // once with the outcome flipped; the same bytes with the capture receiver's signature; a stale signature.
+    const before = sheet();
+    const deliveryEvents = capture.received.map((c) => c.body).filter((b) => /"post\.(published|failed)"/.test(b));
+    const hookUrl = webhookUrlFor(stack.url, WORKSPACE);
+    const send = (body: string, signature: string) =>
+      fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-signature': signature }, body });
+    const now = () => Math.floor(Date.now() / 1000);
+    for (const body of deliveryEvents) {
+      const same = await send(body, webhookSignatureHeader(secret!, body, now()));
+      expect(same.status).toBe(200);
+      expect(await same.json()).toEqual({ received: true, result: 'duplicate' });
+
+      const flipped = body.includes('"published"')
+        ? body.replace('"post.published"', '"post.failed"').replace('"status":"published"', '"status":"failed"')
+        : body.replace('"post.failed"', '"post.published"').replace('"status":"failed"', '"status":"published"');
+      const tampered = await send(flipped, webhookSignatureHeader(secret!, flipped, now()));
+      expect(await tampered.json()).toEqual({ received: true, result: 'duplicate' });
+
+      const stale = await send(body, webhookSignatureHeader(secret!, body, now() - 3600));
+      expect(stale.status).toBe(400);
+      expect(((await stale.json()) as { error: string }).error).toBe('bad_signature');
+    }
+    // The sandbox retrying a delivery is the same event id again: also a duplicate.
+    const events = await ledger.db.selectFrom('webhook_events').select('event_id').execute();
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
+
+    await stack.service.flusher!.drain(SPREADSHEET);
+    expect(sheet()).toEqual(before);
+    expect(stack.sandbox.inspect().posts.filter((p) => p.workspaceId === WORKSPACE)).toHaveLength(2);
+    const rowsInLedger = await ledger.db.selectFrom('run_rows').select(['row_key', 'post_id']).where('spreadsheet_id', '=', SPREADSHEET).execute();
+    expect(rowsInLedger.map((r) => r.row_key).sort()).toEqual(['r-one', 'r-two']);
+    expect(stack.sheets.formulaCells(SPREADSHEET, SHEET)).toEqual([]);
+  });
+});
