@@ -116,17 +116,26 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     logger.info('No Google service account is configured: write-back to Sheets is off; results stay in the ledger and in GET /v1/runs/:id.');
   }
 
-  const dispatcher = redisTier ? redisTier.dispatcherFor({ ledger, step }) : createEmbeddedDispatcher({
-    ledger,
-    step,
-    clock,
-    logger,
-    pollMs: config.DISPATCH_POLL_MS,
-    leaseMs: config.DISPATCH_LEASE_MS,
-    concurrency: config.DISPATCH_CONCURRENCY,
-    onRowFinished: () => undefined,
-    onRunFinished: (runId) => runsTab?.record(runId),
-  });
+  // A finished row counts towards its spreadsheet's next flush (every WRITEBACK_FLUSH_ROWS results, or the timer).
+  const onRowFinished = (runId: string) => {
+    if (!flusher) return;
+    const f = flusher;
+    void ledger.getRun(runId).then((run) => run && f.notifyResults(run.spreadsheet_id), () => undefined);
+  };
+  const onRunFinished = (runId: string) => runsTab?.record(runId);
+  const dispatcher = redisTier
+    ? redisTier.dispatcherFor({ ledger, step, onRowFinished, onRunFinished })
+    : createEmbeddedDispatcher({
+        ledger,
+        step,
+        clock,
+        logger,
+        pollMs: config.DISPATCH_POLL_MS,
+        leaseMs: config.DISPATCH_LEASE_MS,
+        concurrency: config.DISPATCH_CONCURRENCY,
+        onRowFinished,
+        onRunFinished,
+      });
   const runs = createRunService({
     ledger,
     vault,
@@ -143,6 +152,18 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     onRunCommitted: () => dispatcher.kick(),
   });
   const knownPosts = createLedgerKnownPosts(ledger);
+
+  // Runs that end without a last row finishing (nothing to send, or cancelled) reach the runs tab here.
+  const startRunAndRecord: typeof runs.startRun = async (args) => {
+    const accepted = await runs.startRun(args);
+    if (!accepted.joined && (await ledger.getRun(accepted.runId))?.state === 'done') onRunFinished(accepted.runId);
+    return accepted;
+  };
+  const cancelAndRecord: typeof runs.cancel = async (identity, runId) => {
+    const status = await runs.cancel(identity, runId);
+    onRunFinished(runId);
+    return status;
+  };
 
   const app = createApp({
     config,
@@ -162,9 +183,9 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       beforeScrape: () => refreshLedgerGauges(metrics, ledger, clock.now()),
     }),
     routers: [
-      createRunsRouter({ config, clock, logger, knownPosts, startRun: (args) => runs.startRun(args), onDryRun: dryRunVerdicts?.write }),
+      createRunsRouter({ config, clock, logger, knownPosts, startRun: startRunAndRecord, onDryRun: dryRunVerdicts?.write }),
       createRunReportRouter({ ledger, clock }),
-      createRunControlRouter({ runs, writeBack: writeBackStore, onSync: () => void flusher?.drain().catch(() => undefined) }),
+      createRunControlRouter({ runs: { ...runs, cancel: cancelAndRecord }, writeBack: writeBackStore, onSync: () => void flusher?.drain().catch(() => undefined) }),
       createPostatoWebhookRouter({ sink: createLedgerWebhookSink(ledger, clock), secrets: createLedgerWebhookSecretStore(ledger, clock), clock, logger }),
       createAccountsRouter({ config }),
       ...(sheetsClient ? [createSheetsRouter({ sheetsFor: () => sheetsClient, serviceAccountEmail: sheetsClient.serviceAccountEmail })] : []),

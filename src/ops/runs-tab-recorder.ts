@@ -29,6 +29,8 @@ export interface RunsTabRecorder {
 export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorder {
   const log = deps.logger.child({ component: 'runs-tab' });
   let chain: Promise<void> = Promise.resolve();
+  // A run ends once, but several paths may report it (last row, cancel twice): record it once per process.
+  const recorded = new Set<string>();
 
   async function recordOne(runId: string): Promise<void> {
     const run = await deps.ledger.getRun(runId);
@@ -42,6 +44,9 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
 
   return {
     record(runId) {
+      if (recorded.has(runId)) return;
+      if (recorded.size > 10_000) recorded.clear();
+      recorded.add(runId);
       chain = chain.then(() =>
         recordOne(runId).catch((err) => log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab')),
       );

@@ -29,6 +29,8 @@ export interface BullmqDispatcherOptions {
   sweepMs?: number;
   /** Called after a row finished (the run may have ended). */
   onRowFinished?: (runId: string) => void;
+  /** Called once when a run ended because its last row finished (the runs tab records it). */
+  onRunFinished?: (runId: string) => void;
   /**
    * The pacer's effective rule (max sends per span). Rows of a paced tenant then wake at the pacer's steady rate
    * instead of all at once when the tenant's first slot frees.
@@ -153,7 +155,10 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     stats.steps++;
     const result = await o.step.processRow(claimed);
     if (result.kind === 'finished') {
-      if (await o.ledger.finishRunIfComplete(claimed.run_id)) log.info({ runId: claimed.run_id }, 'run finished');
+      if (await o.ledger.finishRunIfComplete(claimed.run_id)) {
+        log.info({ runId: claimed.run_id }, 'run finished');
+        o.onRunFinished?.(claimed.run_id);
+      }
       o.onRowFinished?.(claimed.run_id);
       return;
     }

@@ -19,7 +19,7 @@ export interface RedisTier {
   redis: Redis;
   pacer: TenantPacer;
   writeBudget: RedisWriteBudget;
-  dispatcherFor(deps: { ledger: RunLedger; step: PublishStep; onRowFinished?: (runId: string) => void }): Dispatcher;
+  dispatcherFor(deps: { ledger: RunLedger; step: PublishStep; onRowFinished?: (runId: string) => void; onRunFinished?: (runId: string) => void }): Dispatcher;
   /** Closes the connection (after the dispatcher has stopped). */
   close(): Promise<void>;
 }
@@ -44,7 +44,7 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
     redis,
     pacer,
     writeBudget,
-    dispatcherFor: ({ ledger, step, onRowFinished }) =>
+    dispatcherFor: ({ ledger, step, onRowFinished, onRunFinished }) =>
       createBullmqDispatcher({
         ledger,
         step,
@@ -55,6 +55,7 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
         leaseMs: config.DISPATCH_LEASE_MS,
         concurrency: config.DISPATCH_CONCURRENCY,
         onRowFinished,
+        onRunFinished,
         spread: effectiveLimit(pacerLimitsFromConfig(config), 'create'),
       }),
     async close() {

@@ -112,4 +112,19 @@ describe('run report, runs tab and metrics after a publish', () => {
     expect(res.text).toMatch(/^postato_sheets_requests_total\{kind="write",outcome="ok"\} [1-9]/m);
     expect(res.text).toMatch(/^postato_writeback_lag_seconds 0$/m);
   });
+
+  test('a run that ends with nothing to send is appended to the tab too', async () => {
+    // Publishing the same rows again sends nothing (every row has a post): the run is done at once, no row finishes.
+    const again = await kit.run('publish', ROWS.slice(0, 3));
+    expect(again.status).toBe(202);
+    const status = await kit.waitDone(again.body.runId);
+    expect(status.counts.created).toBe(0);
+    for (let i = 0; i < 100 && safeValues(fake, RUNS_TAB_TITLE).length < 3; i++) {
+      await kit.service.runsTab!.idle();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const tab = safeValues(fake, RUNS_TAB_TITLE);
+    expect(tab).toHaveLength(3);
+    expect(tab[2]![RUNS_TAB_HEADER.indexOf('Run')]).toBe(again.body.runId);
+  });
 });
