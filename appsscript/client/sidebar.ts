@@ -8,6 +8,7 @@ import { plural } from '../shared/format';
 import { moreFailedLine, reportSentence } from '../shared/report-format';
 import type { ActiveRun, DryRunView, RowScope, SettingsView, SidebarAction } from '../shared/server-rpc';
 import { callServer } from './call-server';
+import { changedRowsLine, rowTag } from './changed-rows';
 import { countsLine, percentDone, stateLine } from './progress';
 
 const POLL_MS = 1500;
@@ -102,6 +103,8 @@ function renderSummary(view: DryRunView): void {
   );
   box.append(el('p', { id: 'summary-range' }, `Earliest: ${formatWhen(summary.earliest)}`, el('br'), `Latest: ${formatWhen(summary.latest)}`));
   if (summary.alreadyPosted > 0) box.append(el('p', { class: 'secondary' }, `${plural(summary.alreadyPosted, 'row')} already posted: left alone.`));
+  const changed = changedRowsLine(summary);
+  if (changed) box.append(el('p', { id: 'summary-changed' }, changed));
   if (summary.pacing) box.append(el('p', { class: 'secondary small' }, summary.pacing));
 
   if (summary.counts.length > 0) {
@@ -116,7 +119,7 @@ function renderSummary(view: DryRunView): void {
   }
   if (!summary.accountsChecked) box.append(el('p', { class: 'secondary small' }, 'Postato’s account list did not answer, so accounts were not checked.'));
 
-  const problems = rows.filter((r) => r.status !== 'READY');
+  const problems = rows.filter((r) => r.status !== 'READY' || r.changed);
   if (problems.length > 0 || summary.collisions.length > 0 || summary.warnings.length > 0) {
     box.append(el('h2', {}, 'To look at'));
     const list = el('ul', { class: 'problems', id: 'summary-problems' });
@@ -127,7 +130,7 @@ function renderSummary(view: DryRunView): void {
     for (const r of problems) {
       // Each message already starts with the column it is about.
       const text = r.messages.map((m) => m.message).join(' ');
-      list.append(el('li', {}, el('span', { class: `tag ${r.status}` }, r.status), rowLink(view.sheetName, r.rowNumber), ` ${text}`));
+      list.append(el('li', {}, el('span', { class: `tag ${rowTag(r)}` }, rowTag(r)), rowLink(view.sheetName, r.rowNumber), ` ${text}`));
     }
     box.append(list);
   }

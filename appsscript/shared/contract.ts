@@ -93,6 +93,8 @@ export interface RowVerdict {
   postId?: string;
   /** Where plannedAt came from: the Scheduled at cell, auto-slotting, "now", or an existing post. */
   timeSource?: 'sheet' | 'auto' | 'now' | 'existing';
+  /** CHANGED: the row's content or time differs from the post Postato holds; Reschedule changed rows applies it. */
+  changed?: true;
 }
 
 export interface CountByPlatformAccountDay {
@@ -136,6 +138,8 @@ export interface DryRunSummary {
   pacing: string;
   /** Notes that need no action (unknown columns ignored, and the like). */
   info?: string[];
+  /** Rows marked CHANGED (edited since their post was sent); absent when none. */
+  changed?: number;
 }
 
 export interface DryRunResponse {

@@ -14,6 +14,7 @@ import { jitterSecondsFor } from './stable-jitter';
 import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner';
 import { buildSummary, type SummaryRow } from './dry-run-report';
 import { localDate, localIso, localStamp, utcIso } from './local-time-format';
+import { postBodyHash } from './post-body-hash';
 
 /** "an X", "an Instagram", "a LinkedIn": the article as the platform's name is spoken. */
 function withArticle(label: string): string {
@@ -31,6 +32,11 @@ export interface PlannedRow {
   postId?: string;
   /** What the row's Status column currently says. */
   sheetStatus?: string;
+  /**
+   * For a row that already has a post and is valid: the create body the row asks for now (its content, and its
+   * edited Scheduled at or else its kept time). Reschedule PATCHes the post towards it; its hash tells CHANGED rows.
+   */
+  updateBody?: CreatePostBody;
 }
 
 /** The whole plan of a run. */
@@ -89,6 +95,8 @@ interface Working {
   v: ValidatedRow;
   accountId?: string;
   postId?: string;
+  /** What the ledger remembers about this row's post (absent when only the sheet has the Post ID). */
+  known?: KnownPost;
   plannedMs?: number;
   timeSource?: RowVerdict['timeSource'];
   /** Row cannot be sent whatever happens (error found before planning). */
@@ -138,6 +146,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     }
     const known = key !== null && firstByKey.get(key) === w ? input.knownPosts.get(key) : undefined;
     w.postId = w.v.postId ?? known?.postId;
+    if (known && known.postId === w.postId) w.known = known;
     if (w.postId) sheetPostIds.add(w.postId);
     if (w.postId) {
       const ms = known?.scheduledAt ? Date.parse(known.scheduledAt) : w.v.scheduledUtcMs ?? (w.v.time.kind === 'time' ? w.v.time.utcMs : undefined);
@@ -279,7 +288,15 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
   });
   if (late.length > 0) warnings.push(`Rows ${late.slice(0, 20).join(', ')}${late.length > 20 ? ', …' : ''} are scheduled so soon that pacing may create them after their time.`);
 
-  // 9. Verdicts and bodies.
+  // 9. Rows with a post: what they ask for now, and whether that differs from what was sent (CHANGED).
+  const updates = new Map<Working, { body: CreatePostBody; changed: boolean }>();
+  for (const w of rows) {
+    if (!w.postId || hasError(w) || w.v.key === null || !w.accountId) continue;
+    const u = updateTarget(w, rows, { nowMs, gapMs, spreadsheetId: request.spreadsheetId, jitterSeconds: settings.jitterSeconds });
+    if (u) updates.set(w, u);
+  }
+
+  // 10. Verdicts and bodies.
   const only = request.onlyKeys ? new Set(request.onlyKeys) : null;
   const planned: PlannedRow[] = [];
   const summaryRows: SummaryRow[] = [];
@@ -290,10 +307,17 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     if (w.postId) row.postId = w.postId;
     if (w.v.sheetStatus) row.sheetStatus = w.v.sheetStatus;
     if (verdict.status !== 'INVALID' && !w.postId && w.v.key !== null && w.plannedMs !== undefined) row.body = toBody(w);
+    const update = updates.get(w);
+    if (update && verdict.status !== 'INVALID') {
+      row.updateBody = update.body;
+      if (update.changed) verdict.changed = true;
+    }
     planned.push(row);
     summaryRows.push({ verdict, sends: row.body !== undefined, alreadyPosted: w.postId !== undefined, zone: w.v.zone, plannedMs: w.plannedMs });
   }
   const summary = buildSummary({ rows: summaryRows, warnings, info, collisions, accountsChecked, collisionsChecked, createLimit: input.defaults.createLimit, windowMs: input.defaults.windowMs });
+  const changed = planned.filter((r) => r.verdict.changed).length;
+  if (changed > 0) summary.changed = changed;
   return { rows: planned, summary, settings };
 }
 
@@ -317,18 +341,77 @@ function toVerdict(w: Working): RowVerdict {
   return verdict;
 }
 
+/** Sheet statuses of posts Postato can no longer edit (PATCH answers not_editable). */
+const FINAL_STATUSES = new Set(['PUBLISHED', 'CANCELLED', 'DELIVERY FAILED', 'FAILED', 'QUEUED']);
+
+const CHANGED_MESSAGE = 'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.';
+
+/**
+ * The body a row with a post asks for now, and whether it is CHANGED. Its time is the kept one unless the user edited
+ * Scheduled at: a sheet time counts as edited when the kept time is not where planning that cell would have put it
+ * (the cell plus this row's jitter, a few seconds later at most, or pushed one gap after a neighbouring post of the
+ * same account). Rows the ledger knows no body hash for are never CHANGED: there is nothing to compare with.
+ */
+function updateTarget(
+  w: Working,
+  rows: Working[],
+  o: { nowMs: number; gapMs: number; spreadsheetId: string; jitterSeconds: number },
+): { body: CreatePostBody; changed: boolean } | undefined {
+  const t = w.v.time;
+  let atMs: number | null;
+  if (t.kind === 'now') atMs = null;
+  else if (t.kind === 'time') {
+    const placed = t.utcMs + jitterSecondsFor(o.spreadsheetId, w.v.key!, o.jitterSeconds) * 1000;
+    atMs = w.plannedMs !== undefined && !timeEdited(w, placed, rows, o.gapMs + o.jitterSeconds * 1000) ? w.plannedMs : placed;
+  } else if (w.plannedMs !== undefined) atMs = w.plannedMs;
+  else return undefined;
+  const body = bodyAt(w, atMs);
+  if (!w.known?.bodyHash || postBodyHash(body) === w.known.bodyHash) return { body, changed: false };
+  const status = (w.known.status ?? w.v.sheetStatus ?? '').toUpperCase();
+  if (FINAL_STATUSES.has(status)) {
+    w.v.messages.push(warn(undefined, `This row was edited, but its post is ${status} in Postato and can no longer change: to post the new version, move it to a new row (or clear its Key and Post ID so the add-on fills a new key).`));
+    return undefined;
+  }
+  if (atMs !== null && atMs < o.nowMs) {
+    const edited = atMs !== w.plannedMs;
+    w.v.messages.push(
+      edited
+        ? error('Scheduled at', `${local(atMs, w.v.zone)} is in the past: pick a future time to reschedule this post, or undo the edit.`)
+        : warn(undefined, 'This row was edited, but its post was due already, so it can no longer change: to post the new version, move it to a new row.'),
+    );
+    return undefined;
+  }
+  w.v.messages.push({ level: 'info', message: CHANGED_MESSAGE });
+  return { body, changed: true };
+}
+
+/** Whether the Scheduled at cell (placed at `placedMs`) no longer explains the post's kept time; `pushMs` = gap + jitter. */
+function timeEdited(w: Working, placedMs: number, rows: Working[], pushMs: number): boolean {
+  const kept = w.plannedMs!;
+  const late = kept - placedMs;
+  if (late >= 0 && late < MINUTE) return false;
+  if (late < 0 || pushMs <= 0) return true;
+  // Planning pushes a post one gap (plus its jitter) after the same account's previous post; such a neighbour explains it.
+  return !rows.some((o) => o !== w && o.accountId === w.accountId && o.plannedMs !== undefined && o.plannedMs < kept && kept - o.plannedMs <= pushMs + MINUTE && o.plannedMs >= placedMs - pushMs);
+}
+
 function toBody(w: Working): CreatePostBody {
+  return bodyAt(w, w.timeSource === 'now' ? null : w.plannedMs!);
+}
+
+/** The create body of a row, scheduled at `atMs` or published at once (`null`). */
+function bodyAt(w: Working, atMs: number | null): CreatePostBody {
   const v = w.v;
   const body: CreatePostBody = {
     platform: v.platform!,
     accountId: w.accountId!,
-    status: w.timeSource === 'now' ? 'publish' : 'scheduled',
+    status: atMs === null ? 'publish' : 'scheduled',
     postType: v.postType!,
     content: v.postType === 'thread' ? v.parts.map((text, i) => (i === 0 && v.media.length > 0 ? { text, media: v.media } : { text })) : (v.parts[0] ?? ''),
   };
   if (v.postType !== 'thread' && v.media.length > 0) body.media = v.media;
   if (v.options) body.options = v.options;
-  if (w.timeSource !== 'now') body.scheduledAt = iso(w.plannedMs!);
+  if (atMs !== null) body.scheduledAt = iso(atMs);
   return body;
 }
 

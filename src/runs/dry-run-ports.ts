@@ -35,6 +35,8 @@ export interface KnownPost {
   scheduledAt?: string;
   /** The exact content hash sent (to tell CHANGED rows apart). */
   bodyHash?: string;
+  /** The post's last known sheet status (SCHEDULED, PUBLISHED, CANCELLED, …), when the ledger has one. */
+  status?: string;
 }
 
 export interface KnownPostsPort {

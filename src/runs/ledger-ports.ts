@@ -21,6 +21,7 @@ export function createLedgerKnownPosts(ledger: RunLedger): KnownPostsPort {
           postId: p.post_id,
           ...(p.scheduled_at ? { scheduledAt: p.scheduled_at } : {}),
           ...(p.body_hash ? { bodyHash: p.body_hash } : {}),
+          ...(p.status ? { status: p.status } : {}),
         });
       }
       return map;
@@ -126,7 +127,7 @@ export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): Webhoo
         if (!status) return 'applied' as const;
         await ledger.setResult(
           row.id,
-          { state: row.state as never, sheetStatus: status, ...(error !== undefined ? { error } : {}), ...(event.platformUrl ? { link: event.platformUrl } : {}) },
+          { state: row.state as never, keepLease: true, sheetStatus: status, ...(error !== undefined ? { error } : {}), ...(event.platformUrl ? { link: event.platformUrl } : {}) },
           trx,
         );
         await trx

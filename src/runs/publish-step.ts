@@ -2,7 +2,6 @@
  * One attempt for one claimed row: create, update or cancel a post at Postato, with the attempt recorded in the
  * ledger before the call and its outcome after. Both dispatcher adapters (embedded loop, BullMQ) call processRow.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { SheetStatus } from '../../appsscript/shared/contract';
@@ -10,6 +9,7 @@ import { PostatoError } from '../postato/postato-errors';
 import type { Post } from '../postato/postato-client';
 import type { CreatePostBody, UpdatePostBody } from '../postato/types';
 import { canonicalJson, idempotencyKeyFor } from './idempotency-key';
+import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
 import type { PaceKind, TenantPacer } from './tenant-pacer';
 import type { RowKind } from './ledger-schema';
@@ -46,10 +46,8 @@ export interface PublishStepDeps {
 /** What happened to a row: finished (any final state) or deferred to `retryAtMs`; `tenantBlockedUntil` after 429/pacer. */
 export type StepResult = { kind: 'finished' } | { kind: 'deferred'; retryAtMs: number; tenantBlockedUntil?: number };
 
-/** sha256 of a canonical body: what the ledger remembers to tell changed rows apart. */
-export function bodyHash(bodyText: string): string {
-  return createHash('sha256').update(bodyText, 'utf8').digest('hex');
-}
+/** sha256 of a canonical body text: what the ledger remembers to tell changed rows apart (shared with the dry run). */
+export const bodyHash = bodyTextHash;
 
 const ONE_TRY = { retry: { maxAttempts: 1 } };
 
@@ -213,7 +211,20 @@ export function createPublishStep(deps: PublishStepDeps) {
     const sameTime = (current.scheduledAt ? Date.parse(current.scheduledAt) : NaN) === (target.scheduledAt ? Date.parse(target.scheduledAt) : NaN);
     const sameContent = contentItems(current.content, current.media) === contentItems(target.content, target.media);
     if (sameTime && sameContent) {
-      await deps.ledger.setResult(row.id, { state: 'skipped', sheetStatus: null, postId: row.post_id });
+      // Postato already holds this content and time (or only options differ, which PATCH cannot change): remember the
+      // sheet's body so the next dry run stops saying CHANGED, and put the post's status back in the row.
+      await deps.ledger.db.transaction().execute(async (trx) => {
+        await deps.ledger.rememberPost(trx, {
+          spreadsheetId: row.spreadsheet_id,
+          rowKey: row.row_key,
+          postId: row.post_id!,
+          workspaceId: run.workspace_id,
+          bodyHash: postBodyHash(target),
+          scheduledAt: current.scheduledAt ?? null,
+          status: statusOfPost(current),
+        });
+        await deps.ledger.setResult(row.id, { state: 'skipped', sheetStatus: statusOfPost(current), postId: row.post_id, error: '' }, trx);
+      });
       return { kind: 'finished' };
     }
     const wait = await paced(row, 'write');
@@ -233,7 +244,7 @@ export function createPublishStep(deps: PublishStepDeps) {
         rowKey: row.row_key,
         postId: post.id,
         workspaceId: run.workspace_id,
-        bodyHash: bodyHash(canonicalJson(target)),
+        bodyHash: postBodyHash(target),
         scheduledAt: post.scheduledAt ?? null,
         status: statusOfPost(post),
       });

@@ -52,6 +52,8 @@ export interface ResultChange {
   error?: string | null;
   scheduledAt?: string | null;
   link?: string | null;
+  /** Leave the row's lease alone: a delivery event may arrive while a worker holds the row (e.g. a PATCH in flight). */
+  keepLease?: boolean;
 }
 
 /** Runs that are still working. */
@@ -87,6 +89,17 @@ export class RunLedger {
    * unless it is the same caller asking for the same mode: then the request joins the running one.
    */
   async createRun(input: NewRun): Promise<{ runId: string; joined: boolean }> {
+    try {
+      return await this.createRunOnce(input);
+    } catch (err) {
+      // Two publishes of one sheet at the same instant on PostgreSQL: both saw no active run and the second hit the
+      // active_sheets key. Looking again now finds the first, so the request joins it or gets the clear refusal.
+      if (!isUniqueViolation(err)) throw err;
+      return this.createRunOnce(input);
+    }
+  }
+
+  private async createRunOnce(input: NewRun): Promise<{ runId: string; joined: boolean }> {
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
       const active = await trx
@@ -96,7 +109,20 @@ export class RunLedger {
         .where('active_sheets.spreadsheet_id', '=', input.spreadsheetId)
         .executeTakeFirst();
       if (active && ACTIVE_RUN_STATES.includes(active.state as RunState)) {
-        if (active.owner_subject === input.ownerSubject && active.mode === input.mode) return { runId: active.id, joined: true };
+        if (active.owner_subject === input.ownerSubject && active.mode === input.mode) {
+          // Joining is only honest when the running run covers every row this request wants sent.
+          const wanted = input.rows.filter((r) => r.state === 'pending').map((r) => r.rowKey);
+          const covered = new Set(
+            (await trx.selectFrom('run_rows').select('row_key').where('run_id', '=', active.id).execute()).map((r) => r.row_key),
+          );
+          const missing = wanted.filter((k) => !covered.has(k));
+          if (missing.length === 0) return { runId: active.id, joined: true };
+          throw new ConflictError(
+            `A ${active.mode} run of this spreadsheet is still going and does not include ${missing.length === 1 ? 'row' : 'rows'} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}. Wait for it to finish, then run again.`,
+            'run_in_progress',
+            { runId: active.id },
+          );
+        }
         throw new ConflictError(
           `This spreadsheet already has a ${active.mode} run in progress. Wait for it to finish (or cancel it) before starting a ${input.mode}.`,
           'run_in_progress',
@@ -397,8 +423,7 @@ export class RunLedger {
           ...(change.error !== undefined ? { error: change.error } : {}),
           ...(change.scheduledAt !== undefined ? { scheduled_at: change.scheduledAt } : {}),
           ...(change.link !== undefined ? { link: change.link } : {}),
-          lease_owner: null,
-          lease_until: null,
+          ...(change.keepLease ? {} : { lease_owner: null, lease_until: null }),
           result_seq: seq,
           version: eb('version', '+', 1),
           updated_at: now,
@@ -505,4 +530,10 @@ export function statusForState(state: RowState): SheetStatus {
     default:
       return 'QUEUED';
   }
+}
+
+/** A primary-key or unique violation, as PostgreSQL (23505) or SQLite reports it. */
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown } | null;
+  return e?.code === '23505' || (typeof e?.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT'));
 }

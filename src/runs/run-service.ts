@@ -8,7 +8,7 @@ import type { Identity } from '../http/identity';
 import { requireRunAccess } from '../http/run-access';
 import type { RunAccepted, RunRequest, RunState, RunStatusResponse, SheetStatus, RunMode } from '../../appsscript/shared/contract';
 import { cellText, mapHeader } from '../plan/sheet-contract';
-import { planSheet, type PlanDefaults, type PlannedRun, type PlannedRow } from '../plan/sheet-planner';
+import type { PlanDefaults, PlannedRun, PlannedRow } from '../plan/sheet-planner';
 import { canonicalJson, tenantIdFor } from './idempotency-key';
 import type { KeyVault } from './key-vault';
 import { bodyHash } from './publish-step';
@@ -81,27 +81,19 @@ export function createRunService(deps: RunServiceDeps) {
   }
 
   async function rescheduleRows(request: RunRequest, planned: PlannedRun): Promise<NewRunRow[]> {
-    // The planner keeps rows with a post as they are; planning again without Post IDs yields each row's target body.
-    const map = mapHeader(request.header);
-    const postIdCol = map.index['Post ID'];
-    const stripped = {
-      ...request,
-      rows: request.rows.map((r) => ({ ...r, values: r.values.map((v, i) => (i === postIdCol ? '' : v)) })),
-    };
-    const target = planSheet({ request: stripped, nowMs: deps.clock.now(), defaults: deps.planDefaults, accounts: null, scheduledPosts: null, knownPosts: new Map() });
-    const targetByKey = new Map(target.rows.filter((r) => r.key !== null).map((r) => [r.key!, r]));
+    // The planner gives each row with a post the body it asks for now (updateBody): the same body whose hash makes the
+    // dry run say CHANGED, so Reschedule updates exactly those rows (and rows only the sheet knows, checked at Postato).
     const withPost = planned.rows.filter((p) => inScope(request, p.key) && p.postId);
     const known = new Map((await deps.ledger.knownPostsFor(request.spreadsheetId, withPost.map((p) => p.key!))).map((k) => [k.row_key, k]));
     const out: NewRunRow[] = [];
     for (const p of withPost) {
       const base = { rowKey: p.key!, rowNumber: p.rowNumber, postId: p.postId! };
-      const t = targetByKey.get(p.key!);
-      if (!t?.body) {
-        const why = t ? errorText(t) : 'The row could not be planned.';
-        out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'FAILED', error: `Not rescheduled: ${why}`, writeBack: true });
+      if (!p.updateBody) {
+        // Invalid rows are reported; posts that can no longer change (published, cancelled, due) are left alone.
+        if (p.verdict.status === 'INVALID') out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'FAILED', error: `Not rescheduled: ${errorText(p)}`, writeBack: true });
         continue;
       }
-      const text = canonicalJson(t.body);
+      const text = canonicalJson(p.updateBody);
       const k = known.get(p.key!);
       if (k && k.post_id === p.postId && k.body_hash === bodyHash(text)) continue; // unchanged since we last sent it
       out.push({ ...base, kind: 'update', state: 'pending', bodyJson: text, writeBack: false });

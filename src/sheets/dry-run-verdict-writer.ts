@@ -1,6 +1,6 @@
 /**
  * After a dry run, the verdicts go into the sheet too (Status and Error, one batch), so the manager sees them in the
- * rows. Rows that already have a post keep the status the write-back gave them. Failures are logged, never thrown:
+ * rows. Rows that already have a post keep the status the write-back gave them, unless they are CHANGED. Failures are logged, never thrown:
  * the dry run has already been answered.
  */
 import type { Logger } from '../logger';
@@ -16,15 +16,18 @@ export interface DryRunVerdictWriter {
   idle(): Promise<void>;
 }
 
-/** The cells a dry run writes: rows with a key and no post yet; errors and warnings joined into the Error cell. */
+/**
+ * The cells a dry run writes: rows with a key and no post yet (errors and warnings joined into the Error cell), and
+ * rows whose post differs from the sheet (CHANGED, with what to do). Other posted rows keep SCHEDULED, PUBLISHED, ….
+ */
 export function verdictCells(planned: PlannedRun): DryRunVerdictCell[] {
   return planned.rows
-    .filter((r) => r.key !== null && !r.postId)
+    .filter((r) => r.key !== null && (!r.postId || r.verdict.changed))
     .map((r) => ({
       key: r.key!,
-      status: r.verdict.status,
+      status: r.verdict.changed ? 'CHANGED' : r.verdict.status,
       error: r.verdict.messages
-        .filter((m) => m.level !== 'info')
+        .filter((m) => m.level !== 'info' || r.verdict.changed)
         .map((m) => m.message)
         .join(' '),
     }));

@@ -63,6 +63,9 @@ describe('RunLedger (SQLite file, WAL)', () => {
   it('when the same user starts the same mode twice, then it joins; another user is refused with a clear message', async () => {
     const first = await ledger.createRun(run());
     expect(await ledger.createRun(run())).toEqual({ runId: first.runId, joined: true });
+    // The same user asking for a row the running run does not hold is refused, not silently joined.
+    const extra = run({}, 4);
+    await expect(ledger.createRun(extra)).rejects.toThrow(/does not include row k3/);
     await expect(ledger.createRun(run({ ownerSubject: 'u2' }))).rejects.toThrow(/already has a publish run in progress/);
     await ledger.cancelRun(first.runId);
     const again = await ledger.createRun(run({ ownerSubject: 'u2' }));
@@ -102,6 +105,17 @@ describe('RunLedger (SQLite file, WAL)', () => {
     const byKey = new Map(results.map((r) => [r.key, r]));
     expect(byKey.get('k0')).toMatchObject({ status: 'PUBLISHED', link: 'https://x.com/p/1' });
     expect(byKey.get('k1')).toMatchObject({ status: 'DELIVERY FAILED', error: expect.stringMatching(/token expired/) });
+  });
+
+  it('when a delivery event arrives while a worker holds the row, then the lease stays with that worker', async () => {
+    const sink = createLedgerWebhookSink(ledger, clock);
+    const { runId } = await ledger.createRun(run());
+    const rows = await db.db.selectFrom('run_rows').selectAll().where('run_id', '=', runId).orderBy('ordinal').execute();
+    await ledger.setResult(rows[0]!.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: 'pst_1' });
+    await db.db.updateTable('run_rows').set({ state: 'sending', lease_owner: 'worker-a', lease_until: clock.now() + 60_000 }).where('id', '=', rows[0]!.id).execute();
+    await sink.applyDeliveryEvent({ eventId: 'evt_l', type: 'post.published', postId: 'pst_1', status: 'published', createdAt: 'now' });
+    const after = await ledger.getRow(rows[0]!.id);
+    expect(after).toMatchObject({ state: 'sending', lease_owner: 'worker-a', sheet_status: 'PUBLISHED' });
   });
 
   it('when a post is remembered, then known posts and webhook secrets read back', async () => {

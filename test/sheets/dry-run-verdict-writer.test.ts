@@ -1,5 +1,8 @@
 /** Dry-run verdicts reach the sheet: through the real service, googleapis and the Sheets fake. */
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
+import { verdictCells } from '../../src/sheets/dry-run-verdict-writer';
+import type { PlannedRow, PlannedRun } from '../../src/runs/dry-run-service';
+import type { RowVerdict } from '../../appsscript/shared/contract';
 
 const SHEET_ID = 'verdicts-sheet';
 const TAB = 'Posts';
@@ -47,5 +50,28 @@ describe('dry-run verdicts in the sheet', () => {
     expect(byKey.get('bad')![col('Error')]).toMatch(/^Content: /);
     expect(byKey.get('posted')![col('Status')]).toBe('SCHEDULED');
     expect(stack.sandbox.inspect().posts).toHaveLength(0);
+  });
+});
+
+describe('verdictCells', () => {
+  const row = (key: string, extra: Partial<PlannedRow> = {}, verdict: Partial<RowVerdict> = {}): PlannedRow => ({
+    rowNumber: 2,
+    key,
+    verdict: { rowNumber: 2, key, status: 'READY', messages: [], ...verdict },
+    ...extra,
+  });
+
+  it('when a posted row is CHANGED, then it gets CHANGED with what to do; unchanged posted rows are not written', () => {
+    const cells = verdictCells({
+      rows: [
+        row('new'),
+        row('kept', { postId: 'pst_1' }),
+        row('edited', { postId: 'pst_2' }, { changed: true, messages: [{ level: 'info', message: 'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.' }] }),
+      ],
+    } as PlannedRun);
+    expect(cells).toEqual([
+      { key: 'new', status: 'READY', error: '' },
+      { key: 'edited', status: 'CHANGED', error: 'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.' },
+    ]);
   });
 });
