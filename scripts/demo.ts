@@ -4,6 +4,7 @@
  * fix the failed row in place, Publish again (only that row goes out), and prints the sheet after each step.
  */
 import { readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { DateTime } from 'luxon';
 import path from 'node:path';
 import { startDemoStack, type DemoStack } from './demo-stack';
 import type { DryRunResponse, RunAccepted, RunRequest, RunStatusResponse } from '../appsscript/shared/contract';
@@ -20,6 +21,26 @@ const DEMO_ACCOUNTS = [
   { id: 'acc_01HDEMOTIKTOK', workspaceId: 'wks_demo', platform: 'tiktok', username: 'brand', status: 'connected' as const },
 ];
 const TOO_LONG = `Spring sale starts now! ${'Every piece of the collection is made from recycled fabric. '.repeat(5)}`;
+
+/** The sample campaign's first date; the demo moves every date by whole days when that is no longer weeks ahead. */
+const SAMPLE_FIRST_DAY = '2027-04-01';
+
+/** Moves the dates in a "Scheduled at" cell (2027-04-01 …, 4/1/2027 …) by `days`, keeping times and offsets. */
+function shiftDates(cell: string, days: number): string {
+  const iso = (y: string, m: string, d: string) => DateTime.fromObject({ year: +y, month: +m, day: +d }).plus({ days });
+  return cell
+    .replace(/\b(\d{4})-(\d{2})-(\d{2})/g, (_, y, m, d) => iso(y, m, d).toFormat('yyyy-MM-dd'))
+    .replace(/\b(\d{1,2})\/(\d{1,2})\/(\d{4})/g, (_, m, d, y) => iso(y, m, d).toFormat('M/d/yyyy'));
+}
+
+/** Keeps the sample campaign in the future whatever today's date: its first day becomes at least two weeks ahead. */
+function keepSampleInFuture(values: string[][]): string[][] {
+  const earliest = DateTime.utc().plus({ days: 14 }).startOf('day');
+  const days = Math.max(0, Math.ceil(earliest.diff(DateTime.fromISO(SAMPLE_FIRST_DAY, { zone: 'utc' }), 'days').days));
+  if (days === 0) return values;
+  const col = values[0]!.indexOf('Scheduled at');
+  return values.map((r, i) => (i === 0 || col < 0 ? r : r.map((v, j) => (j === col ? shiftDates(v, days) : v))));
+}
 
 async function call<T>(stack: DemoStack, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(stack.url + route, {
@@ -87,7 +108,7 @@ async function main(): Promise<void> {
     const csv = readFileSync(path.join(ROOT, 'examples', 'sample-campaign.csv'), 'utf8');
     stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, csv, { timeZone: 'America/New_York' });
     // One row the dry run will reject: a tweet over X's 280-character limit.
-    const values = stack.sheets.getValues(SPREADSHEET_ID, SHEET);
+    const values = keepSampleInFuture(stack.sheets.getValues(SPREADSHEET_ID, SHEET));
     const header = values[0]!;
     const longRow = header.map((h) => ({ Key: 'launch-x-long', Platform: 'x', Account: '@brand', Content: TOO_LONG })[h as 'Key'] ?? '');
     stack.sheets.setValues(SPREADSHEET_ID, SHEET, [...values, longRow]);

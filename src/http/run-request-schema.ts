@@ -50,7 +50,9 @@ export function parseRunRequest(body: unknown, maxRows: number): RunRequest {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`);
     const shown = problems.slice(0, 5).join('; ');
-    throw new BadRequestError(`The run request is invalid: ${shown}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}.`, { issues: problems.slice(0, 50) }, 'invalid_run_request');
+    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+    // One full stop at the end, whether or not the last problem already ends with one.
+    throw new BadRequestError(`The run request is invalid: ${`${shown}${more}`.replace(/\.$/, '')}.`, { issues: problems.slice(0, 50) }, 'invalid_run_request');
   }
   const seen = new Set<number>();
   for (const r of parsed.data.rows) {

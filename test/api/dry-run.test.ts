@@ -123,6 +123,7 @@ describe('POST /v1/runs (dry run)', () => {
     const zone = await post(body(sheet(1).rows, { spreadsheetTimeZone: 'Nowhere/Land' }));
     expect(zone.status).toBe(400);
     expect(zone.body.message).toContain('spreadsheetTimeZone');
+    expect(zone.body.message).toMatch(/America\/New_York\)\.$/);
     const columns = await post(body(sheet(1).rows, { header: ['Key', 'Content'] }));
     expect(columns.status).toBe(400);
     expect(columns.body).toMatchObject({ error: 'missing_columns', details: { missing: ['Platform', 'Account'] } });
