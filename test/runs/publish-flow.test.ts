@@ -66,7 +66,8 @@ describe('publish through the ledger and the embedded dispatcher (sandbox over r
 
   it('when a run is cancelled, then nothing more is sent and what was created stays created', async () => {
     const res = await kit.run('publish', goodRows(150, 'c'), { spreadsheetId: 'sheet-c' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Cancel once the first posts exist (not after a fixed sleep, which a loaded machine may outlast or undershoot).
+    for (let i = 0; i < 500 && (await kit.status(res.body.runId)).counts.created === 0; i++) await new Promise((r) => setTimeout(r, 20));
     const cancel = await request(kit.service.app).post(`/v1/runs/${res.body.runId}/cancel`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'manager');
     expect(cancel.status).toBe(200);
     const done = await kit.waitDone(res.body.runId);
