@@ -139,6 +139,11 @@ export class WriteBackFlusher {
         if (err instanceof AppError && err.code === 'sheets_forbidden') break;
       }
     }
+    // Memory is for repairs within a busy stretch: once a spreadsheet has nothing left to write, forget it, so a
+    // long-running service does not keep every sheet it ever wrote.
+    if (outcome.leftPending === 0 && !outcome.error && pending.length < this.opts.flushRows) {
+      for (const sheetName of bySheet.keys()) this.known.delete(`${spreadsheetId}\u0000${sheetName}`);
+    }
     return outcome;
   }
 
