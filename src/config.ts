@@ -43,6 +43,8 @@ const schema = z.object({
   REDIS_PREFIX: z.string().default('postato-sheets'),
   DISPATCH_POLL_MS: intFrom(250, 10),
   DISPATCH_LEASE_MS: intFrom(60000, 1000),
+  /** A dispatcher whose heartbeat is older than this is dead: its leased rows are taken over before the lease ends. */
+  DISPATCH_STALE_MS: intFrom(15000, 1000),
   DISPATCH_CONCURRENCY: intFrom(8, 1),
 
   // Google Sheets
@@ -50,6 +52,8 @@ const schema = z.object({
   GOOGLE_APPLICATION_CREDENTIALS: optionalString,
   GOOGLE_SERVICE_ACCOUNT_JSON: optionalString,
   SHEETS_WRITES_PER_MINUTE: intFrom(60, 1),
+  /** Window of the Sheets write budget; 60 s in production, compressed by tests (the limit above is per window). */
+  SHEETS_WRITE_WINDOW_MS: intFrom(60000, 100),
   WRITEBACK_FLUSH_MS: intFrom(3000, 50),
   WRITEBACK_FLUSH_ROWS: intFrom(200, 1),
 

@@ -105,11 +105,19 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   let dryRunVerdicts: DryRunVerdictWriter | undefined;
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
-    const budget = redisTier?.writeBudget ?? new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
+    const budget = redisTier?.writeBudget ?? new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: config.SHEETS_WRITE_WINDOW_MS, clock });
     const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget, metrics });
     sheetsClient = sheets;
     dryRunVerdicts = createDryRunVerdictWriter({ sheets, logger });
-    flusher = new WriteBackFlusher({ store: writeBackStore, sheetsFor: () => sheets, clock, logger, flushEveryMs: config.WRITEBACK_FLUSH_MS, flushRows: config.WRITEBACK_FLUSH_ROWS });
+    flusher = new WriteBackFlusher({
+      store: writeBackStore,
+      sheetsFor: () => sheets,
+      clock,
+      logger,
+      flushEveryMs: config.WRITEBACK_FLUSH_MS,
+      flushRows: config.WRITEBACK_FLUSH_ROWS,
+      lock: redisTier?.spreadsheetLock,
+    });
     const f = flusher;
     runsTab = createRunsTabRecorder({ ledger, sheetsFor: () => sheets, clock, logger, flush: (id) => f.drain(id) });
   } else {
@@ -132,6 +140,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         logger,
         pollMs: config.DISPATCH_POLL_MS,
         leaseMs: config.DISPATCH_LEASE_MS,
+        staleMs: config.DISPATCH_STALE_MS,
         concurrency: config.DISPATCH_CONCURRENCY,
         onRowFinished,
         onRunFinished,

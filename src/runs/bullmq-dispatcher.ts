@@ -9,8 +9,9 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Dispatcher } from './dispatcher';
+import { createInstanceHeartbeat } from './dispatcher-heartbeat';
 import type { PublishStep } from './publish-step';
-import type { RunLedger, RunRowRecord } from './run-ledger';
+import { leaseFree, type RunLedger, type RunRowRecord } from './run-ledger';
 
 export interface BullmqDispatcherOptions {
   ledger: RunLedger;
@@ -23,6 +24,8 @@ export interface BullmqDispatcherOptions {
   prefix: string;
   /** DISPATCH_LEASE_MS: a claimed row is reclaimable after this long; also bounds BullMQ's lock and stall check. */
   leaseMs: number;
+  /** DISPATCH_STALE_MS: a row's lease is taken over sooner when its owner's heartbeat is this old (a crash). */
+  staleMs?: number;
   /** DISPATCH_CONCURRENCY: jobs processed at once by this instance. */
   concurrency: number;
   /** How often this instance enqueues rows that have no job (a crash between commit and enqueue). */
@@ -62,8 +65,11 @@ interface RowJob {
 
 const SWEEP_BATCH = 2000;
 
-/** Claims one specific row if it is due and nobody holds a live lease; atomic on SQLite and PostgreSQL alike. */
-async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: number, leaseMs: number): Promise<RunRowRecord | null> {
+/**
+ * Claims one specific row if it is due and nobody holds a live lease (a lease whose owner's heartbeat is older than
+ * `staleBefore` is not live); atomic on SQLite and PostgreSQL alike.
+ */
+async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: number, leaseMs: number, staleBefore: number): Promise<RunRowRecord | null> {
   const row = await ledger.db
     .updateTable('run_rows')
     .set({ lease_owner: owner, lease_until: now + leaseMs })
@@ -71,7 +77,7 @@ async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: nu
     .where((eb) =>
       eb.and([
         eb.or([eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('state', '=', 'sending')]),
-        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]),
+        leaseFree(eb, now, staleBefore),
       ]),
     )
     .returningAll()
@@ -79,10 +85,13 @@ async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: nu
   return row && row.lease_owner === owner ? row : null;
 }
 
-/** When a row that is still to be sent may next be worked on, or null when it needs nothing more. */
-function nextDueOf(row: RunRowRecord | undefined, now: number): number | null {
+/**
+ * When a row that is still to be sent may next be worked on, or null when it needs nothing more. A running lease is
+ * looked at again after `leaseCheckMs` at the latest: its owner may have died, and then the claim takes the row.
+ */
+function nextDueOf(row: RunRowRecord | undefined, now: number, leaseCheckMs: number): number | null {
   if (!row || (row.state !== 'pending' && row.state !== 'sending')) return null;
-  const lease = row.lease_until !== null && Number(row.lease_until) >= now ? Number(row.lease_until) + 1 : 0;
+  const lease = row.lease_until !== null && Number(row.lease_until) >= now ? Math.min(Number(row.lease_until) + 1, now + leaseCheckMs) : 0;
   const due = row.state === 'pending' ? Number(row.next_attempt_at) : 0;
   return Math.max(due, lease, now);
 }
@@ -91,7 +100,11 @@ function nextDueOf(row: RunRowRecord | undefined, now: number): number | null {
 export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher & { sweep(): Promise<number>; stats(): BullmqDispatcherStats } {
   const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const log = o.logger.child({ component: 'bullmq-dispatcher' });
-  const lockMs = Math.max(2000, Math.min(30_000, o.leaseMs));
+  const heartbeat = createInstanceHeartbeat({ db: o.ledger.db, ownerId: owner, clock: o.clock, logger: log, leaseMs: o.leaseMs, staleMs: o.staleMs ?? 15_000 });
+  const { intervalMs: leaseCheckMs, staleMs } = heartbeat.timing;
+  // A dead instance's active jobs come back once their lock lapses; bounding it by the staleness bound means they come
+  // back about when the ledger lets others take the rows. Live workers renew their locks, so long calls keep them.
+  const lockMs = Math.max(2000, Math.min(30_000, o.leaseMs, staleMs));
   const sweepMs = o.sweepMs ?? Math.max(250, Math.min(2000, Math.floor(o.leaseMs / 2)));
   const bullPrefix = `${o.prefix}:bull`;
   const queue = new Queue<RowJob>(DISPATCH_QUEUE, {
@@ -135,20 +148,23 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
   async function processJob(job: Job<RowJob>, token?: string): Promise<void> {
     const { rowId } = job.data;
     stats.jobs++;
+    // Claiming before this instance's first heartbeat is recorded would let others take its rows.
+    if (!heartbeat.registered()) await heartbeat.ready();
     let row = await o.ledger.getRow(rowId);
     let now = o.clock.now();
-    let due = nextDueOf(row, now);
+    // The lease is left to the claim: it knows whether the owner is still alive.
+    let due = nextDueOf(row ? { ...row, lease_until: null } : row, now, leaseCheckMs);
     if (due === null || !row) return;
     const blocked = blockedUntil.get(row.tenant_id) ?? 0;
     if (row.state === 'pending' && blocked > now) due = waveFor(row.tenant_id, Math.max(due, blocked), now);
     if (due > now) return delayTo(job, token, due);
 
-    const claimed = await claimRow(o.ledger, rowId, owner, now, o.leaseMs);
+    const claimed = await claimRow(o.ledger, rowId, owner, now, o.leaseMs, heartbeat.staleBefore(now));
     if (!claimed) {
       // Another instance holds it, or it moved on: look again at what the ledger says.
       row = await o.ledger.getRow(rowId);
       now = o.clock.now();
-      due = nextDueOf(row, now);
+      due = nextDueOf(row, now, leaseCheckMs);
       if (due === null) return;
       return delayTo(job, token, Math.max(due, now + 1));
     }
@@ -166,7 +182,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     // Only this row waits: its job goes back to delayed, other tenants' and other rows' jobs keep flowing.
     const after = await o.ledger.getRow(rowId);
     now = o.clock.now();
-    const next = nextDueOf(after, now);
+    const next = nextDueOf(after, now, leaseCheckMs);
     if (next === null) return;
     const at = Math.max(next, result.retryAtMs);
     return delayTo(job, token, result.tenantBlockedUntil ? waveFor(claimed.tenant_id, at, now) : at);
@@ -177,7 +193,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     const now = o.clock.now();
     const rows = await o.ledger.db
       .selectFrom('run_rows')
-      .select(['id', 'state', 'next_attempt_at', 'lease_until'])
+      .select(['id', 'state', 'next_attempt_at'])
       .where('state', 'in', ['pending', 'sending'])
       .orderBy('next_attempt_at')
       .limit(SWEEP_BATCH)
@@ -185,7 +201,8 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
     if (rows.length === 0) return 0;
     await queue.addBulk(
       rows.map((r) => {
-        const at = r.state === 'pending' ? Number(r.next_attempt_at) : r.lease_until !== null ? Number(r.lease_until) + 1 : now;
+        // A sending row without a job lost its worker: the claim decides at once whether its owner is still alive.
+        const at = r.state === 'pending' ? Number(r.next_attempt_at) : now;
         return { name: 'row', data: { rowId: r.id }, opts: { jobId: jobIdOf(r.id), delay: Math.max(0, at - now) } };
       }),
     );
@@ -234,6 +251,7 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
       });
       worker.on('error', (err) => log.error({ err: { message: err?.message } }, 'dispatch worker error'));
       worker.on('failed', (job, err) => log.warn({ rowId: job?.data.rowId, err: { message: err?.message } }, 'dispatch job failed; the sweep will retry it'));
+      heartbeat.start();
       log.info({ owner }, 'bullmq dispatcher started');
       // Rows committed before a crash, or left sending by a dead instance, get their jobs back right away.
       void sweep();
@@ -247,6 +265,8 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
       // Waits for jobs in progress, so their calls finish and are recorded.
       await worker?.close();
       await queue.close();
+      // Only now: the leases of jobs that were in progress stayed protected until their results were recorded.
+      await heartbeat.stop();
       log.info('bullmq dispatcher stopped');
     },
     kick() {

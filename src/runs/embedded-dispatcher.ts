@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Dispatcher } from './dispatcher';
+import { createInstanceHeartbeat } from './dispatcher-heartbeat';
 import type { RunLedger } from './run-ledger';
 import type { PublishStep } from './publish-step';
 
@@ -16,8 +17,10 @@ export interface EmbeddedDispatcherOptions {
   logger: Logger;
   /** DISPATCH_POLL_MS */
   pollMs: number;
-  /** DISPATCH_LEASE_MS: a claimed row is reclaimable by others after this long (how a restart resumes). */
+  /** DISPATCH_LEASE_MS: a claimed row is reclaimable by others after this long, even if its owner still heartbeats. */
   leaseMs: number;
+  /** DISPATCH_STALE_MS: a row's lease is taken over sooner when its owner's heartbeat is this old (a crash). */
+  staleMs?: number;
   /** DISPATCH_CONCURRENCY */
   concurrency: number;
   /** Called after a row finished (the run may have ended). */
@@ -30,6 +33,7 @@ export interface EmbeddedDispatcherOptions {
 export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatcher & { idle(): boolean } {
   const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const log = o.logger.child({ component: 'dispatcher' });
+  const heartbeat = createInstanceHeartbeat({ db: o.ledger.db, ownerId: owner, clock: o.clock, logger: log, leaseMs: o.leaseMs, staleMs: o.staleMs ?? 15_000 });
   const blockedUntil = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   let rotation = 0;
@@ -66,17 +70,19 @@ export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatch
     }
     ticking = true;
     try {
-      let progress = true;
+      // Claiming before the first heartbeat is recorded would let other instances take this one's rows.
+      let progress = heartbeat.registered();
       while (running && progress && inFlight.size < o.concurrency) {
         progress = false;
         const now = o.clock.now();
-        const tenants = (await o.ledger.dueTenants(now)).filter((t) => (blockedUntil.get(t) ?? 0) <= now);
+        const tenants = (await o.ledger.dueTenants(now, heartbeat.staleBefore(now))).filter((t) => (blockedUntil.get(t) ?? 0) <= now);
         if (tenants.length === 0) break;
         rotation = (rotation + 1) % tenants.length;
         const order = [...tenants.slice(rotation), ...tenants.slice(0, rotation)];
         for (const tenant of order) {
           if (!running || inFlight.size >= o.concurrency) break;
-          const row = await o.ledger.claimNext(tenant, owner, o.clock.now(), o.leaseMs);
+          const at = o.clock.now();
+          const row = await o.ledger.claimNext(tenant, owner, at, o.leaseMs, heartbeat.staleBefore(at));
           if (!row) continue;
           progress = true;
           const p = runOne(row.run_id, row.id, tenant)
@@ -110,6 +116,8 @@ export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatch
       if (running) return;
       running = true;
       log.info({ owner }, 'dispatcher started');
+      heartbeat.start();
+      void heartbeat.ready().then(() => kick());
       schedule(0);
     },
     async stop() {
@@ -117,6 +125,8 @@ export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatch
       if (timer) clearTimeout(timer);
       while (ticking) await new Promise((r) => setTimeout(r, 5));
       await Promise.allSettled([...inFlight]);
+      // Only now: the leases of calls that were in flight stayed protected until their results were recorded.
+      await heartbeat.stop();
       log.info('dispatcher stopped');
     },
     kick,

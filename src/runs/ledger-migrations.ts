@@ -134,8 +134,26 @@ const m001: Migration = {
   },
 };
 
+/**
+ * Live dispatcher instances: each one heartbeats here, so a crashed instance's leases are taken over once its
+ * heartbeat goes stale instead of when each lease runs out.
+ */
+const m002: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('dispatcher_instances')
+      .addColumn('owner_id', 'text', (c) => c.primaryKey())
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropTable('dispatcher_instances').execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
-export const ledgerMigrations: Record<string, Migration> = { '001_initial': m001 };
+export const ledgerMigrations: Record<string, Migration> = { '001_initial': m001, '002_dispatcher_instances': m002 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };
 

@@ -125,6 +125,13 @@ export interface SheetAccessTable {
   updated_at: number;
 }
 
+/** A running dispatcher instance (owner id of its leases) and its last heartbeat. */
+export interface DispatcherInstancesTable {
+  owner_id: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
 /** The whole ledger database. */
 export interface LedgerDatabase {
   runs: RunsTable;
@@ -136,4 +143,5 @@ export interface LedgerDatabase {
   webhook_events: WebhookEventsTable;
   webhook_secrets: WebhookSecretsTable;
   sheet_access: SheetAccessTable;
+  dispatcher_instances: DispatcherInstancesTable;
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { RedisWriteBudget } from '../sheets/write-budget-redis';
+import { createRedisSpreadsheetLock, type SpreadsheetLock } from '../sheets/spreadsheet-lock';
 import { createBullmqDispatcher } from './bullmq-dispatcher';
 import type { Dispatcher } from './dispatcher';
 import type { PublishStep } from './publish-step';
@@ -19,6 +20,8 @@ export interface RedisTier {
   redis: Redis;
   pacer: TenantPacer;
   writeBudget: RedisWriteBudget;
+  /** One write-back flusher per spreadsheet across instances. */
+  spreadsheetLock: SpreadsheetLock;
   dispatcherFor(deps: { ledger: RunLedger; step: PublishStep; onRowFinished?: (runId: string) => void; onRunFinished?: (runId: string) => void }): Dispatcher;
   /** Closes the connection (after the dispatcher has stopped). */
   close(): Promise<void>;
@@ -39,11 +42,12 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
   }
   const prefix = config.REDIS_PREFIX;
   const pacer = createRedisPacer({ redis, prefix, limits: pacerLimitsFromConfig(config), clock });
-  const writeBudget = new RedisWriteBudget({ redis, prefix, limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock });
+  const writeBudget = new RedisWriteBudget({ redis, prefix, limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: config.SHEETS_WRITE_WINDOW_MS, clock });
   return {
     redis,
     pacer,
     writeBudget,
+    spreadsheetLock: createRedisSpreadsheetLock({ redis, prefix }),
     dispatcherFor: ({ ledger, step, onRowFinished, onRunFinished }) =>
       createBullmqDispatcher({
         ledger,
@@ -53,6 +57,7 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
         redis,
         prefix,
         leaseMs: config.DISPATCH_LEASE_MS,
+        staleMs: config.DISPATCH_STALE_MS,
         concurrency: config.DISPATCH_CONCURRENCY,
         onRowFinished,
         onRunFinished,

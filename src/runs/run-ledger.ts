@@ -3,7 +3,7 @@
  * before and after its call, and reading progress. Written in portable kysely so the same code runs on PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
 import type { SheetStatus, RunCounts, RowResult, RunState } from '../../appsscript/shared/contract';
@@ -60,6 +60,29 @@ export interface ResultChange {
 export const ACTIVE_RUN_STATES: readonly RunState[] = ['queued', 'running'];
 
 const INSERT_CHUNK = 400;
+
+/**
+ * The condition "this row's lease may be taken": no lease, an expired lease, or (when `staleBefore` is given) a lease
+ * whose owner's heartbeat is older than `staleBefore` or who is not registered at all (crashed, or stopped).
+ * One correlated NOT EXISTS, so it fits in a single conditional UPDATE on SQLite and PostgreSQL alike.
+ */
+export function leaseFree(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, now: number, staleBefore?: number) {
+  const free = [eb('run_rows.lease_until', 'is', null), eb('run_rows.lease_until', '<', now)];
+  if (staleBefore !== undefined) {
+    free.push(
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('dispatcher_instances')
+            .select('dispatcher_instances.owner_id')
+            .whereRef('dispatcher_instances.owner_id', '=', 'run_rows.lease_owner')
+            .where('dispatcher_instances.heartbeat_at', '>=', staleBefore),
+        ),
+      ),
+    );
+  }
+  return eb.or(free);
+}
 
 /** Unguessable run ids: 128 random bits. */
 export function newRunId(): string {
@@ -255,8 +278,8 @@ export class RunLedger {
     return { results, cursor };
   }
 
-  /** Tenants that have rows due now and not leased by a live owner. */
-  async dueTenants(now: number): Promise<string[]> {
+  /** Tenants that have rows due now and not leased by a live owner (see `claimNext` for `staleBefore`). */
+  async dueTenants(now: number, staleBefore?: number): Promise<string[]> {
     const rows = await this.db
       .selectFrom('run_rows')
       .select('tenant_id')
@@ -264,7 +287,7 @@ export class RunLedger {
       .where((eb) =>
         eb.and([
           eb.or([eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('state', '=', 'sending')]),
-          eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]),
+          leaseFree(eb, now, staleBefore),
         ]),
       )
       .execute();
@@ -273,9 +296,11 @@ export class RunLedger {
 
   /**
    * Claims the tenant's next due row with a lease. Rows left `sending` (a call whose outcome is not recorded) come
-   * first, so after a restart they are replayed before anything new is sent.
+   * first, so after a restart they are replayed before anything new is sent. With `staleBefore` (dispatchers pass
+   * their heartbeat's bound), a row whose lease still runs is taken too when its owner's heartbeat is older than
+   * that or its owner is not registered: a crashed instance's rows resume without waiting for the lease to end.
    */
-  async claimNext(tenant: string, owner: string, now: number, leaseMs: number): Promise<RunRowRecord | null> {
+  async claimNext(tenant: string, owner: string, now: number, leaseMs: number, staleBefore?: number): Promise<RunRowRecord | null> {
     return this.db.transaction().execute(async (trx) => {
       for (const state of ['sending', 'pending'] as const) {
         let q = trx
@@ -283,7 +308,7 @@ export class RunLedger {
           .select('id')
           .where('tenant_id', '=', tenant)
           .where('state', '=', state)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+          .where((eb) => leaseFree(eb, now, staleBefore));
         if (state === 'pending') q = q.where('next_attempt_at', '<=', now);
         const candidate = await q.orderBy('next_attempt_at').orderBy('ordinal').limit(1).executeTakeFirst();
         if (!candidate) continue;
@@ -292,7 +317,7 @@ export class RunLedger {
           .set({ lease_owner: owner, lease_until: now + leaseMs })
           .where('id', '=', candidate.id)
           .where('state', '=', state)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .where((eb) => leaseFree(eb, now, staleBefore))
           .executeTakeFirst();
         if (Number(claimed.numUpdatedRows) === 1) {
           return (await trx.selectFrom('run_rows').selectAll().where('id', '=', candidate.id).executeTakeFirst()) ?? null;

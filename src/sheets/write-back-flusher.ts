@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { OutputColumn, PendingWrite, WriteBackStore } from './write-back-store';
 import type { SheetColumns, SheetsClient, WriteRange } from './sheets-client';
 import { OUTPUT_COLUMNS, duplicateKeyMessage, planCellWrites, rowsByKey, withOutputColumns } from './write-back-plan';
+import type { SpreadsheetLock } from './spreadsheet-lock';
 
 export interface WriteBackFlusherOptions {
   store: WriteBackStore;
@@ -24,6 +25,8 @@ export interface WriteBackFlusherOptions {
   maxRounds?: number;
   /** How long writes to a spreadsheet pause after Google answered 403 (default 60 s). */
   forbiddenPauseMs?: number;
+  /** Keeps other instances' flushers off a spreadsheet while this one writes it (scale-out tier). */
+  lock?: SpreadsheetLock;
 }
 
 /** What one flush of one spreadsheet did. */
@@ -113,6 +116,20 @@ export class WriteBackFlusher {
   }
 
   private async flushSpreadsheet(spreadsheetId: string): Promise<FlushOutcome> {
+    if (!this.opts.lock) return this.flushSpreadsheetLocked(spreadsheetId);
+    const release = await this.opts.lock.tryLock(spreadsheetId);
+    if (!release) {
+      // Another instance is writing this spreadsheet; its flush (or our next one) takes these results.
+      return { spreadsheetId, written: 0, removed: 0, duplicates: 0, leftPending: 0, requests: { reads: 0, writes: 0 } };
+    }
+    try {
+      return await this.flushSpreadsheetLocked(spreadsheetId);
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  private async flushSpreadsheetLocked(spreadsheetId: string): Promise<FlushOutcome> {
     const outcome: FlushOutcome = { spreadsheetId, written: 0, removed: 0, duplicates: 0, leftPending: 0, requests: { reads: 0, writes: 0 } };
     this.newResults.delete(spreadsheetId);
     const pending = await this.opts.store.pendingWrites(spreadsheetId, this.opts.flushRows);

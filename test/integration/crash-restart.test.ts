@@ -1,8 +1,10 @@
 /**
  * Crash test: the real service runs as a child process and is killed with SIGKILL at random points of a 300-row
- * publish, then restarted on the same SQLite file; in the end every row has exactly one post in the sandbox.
+ * publish, then restarted on the same SQLite file; in the end every row has exactly one post in the sandbox. Leases
+ * are full-sized (30 s): the restarted process takes the dead one's rows over because its heartbeat stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import BetterSqlite3 from 'better-sqlite3';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
@@ -12,6 +14,26 @@ import type { RunStatusResponse } from '../../appsscript/shared/contract';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ROWS = 300;
+const LEASE_MS = 30_000;
+
+/** A row the killed process held under a lease that had not run out yet. */
+interface DeadLease {
+  rowId: string;
+  leaseUntil: number;
+  killedAt: number;
+}
+
+/** Reads the ledger file the child writes (WAL allows a reader alongside it). */
+function readLedger<T>(file: string, read: (db: BetterSqlite3.Database) => T): T {
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const hasCallInFlight = (file: string) => readLedger(file, (db) => db.prepare("SELECT 1 FROM run_rows WHERE state = 'sending' LIMIT 1").get() !== undefined);
 
 interface Child {
   proc: ChildProcess;
@@ -59,7 +81,8 @@ describe('crash and restart of the service process during a 300-row publish', ()
   let child: Child | undefined;
 
   beforeAll(async () => {
-    sandbox = await startPostatoSandbox({ settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, faults: { latencyMs: 15, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } }, tickIntervalMs: 0 });
+    // 60 ms calls at 30 creations per second: a kill nearly always catches calls in flight.
+    sandbox = await startPostatoSandbox({ settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, faults: { latencyMs: 60, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } }, tickIntervalMs: 0 });
   });
   afterAll(async () => {
     if (child) await kill(child);
@@ -68,7 +91,9 @@ describe('crash and restart of the service process during a 300-row publish', ()
 
   it('when the process is SIGKILLed at several random points and restarted, then it finishes with exactly one post per row', async () => {
     const secret = randomBytes(16).toString('hex');
-    const env = kitEnv(sandbox.url, tempDbFile(), secret, { LOG_LEVEL: 'error' });
+    const dbFile = tempDbFile();
+    // A full-sized lease: waiting for it would take 30 s per crash. A dead process's heartbeat goes stale in 1.5 s.
+    const env = kitEnv(sandbox.url, dbFile, secret, { LOG_LEVEL: 'error', DISPATCH_LEASE_MS: String(LEASE_MS), DISPATCH_STALE_MS: '1500' });
     const apiKey = fakeApiKey();
     child = await startService(env);
     const res = await request(child.url)
@@ -82,9 +107,15 @@ describe('crash and restart of the service process during a 300-row publish', ()
 
     // Three kills at random points spread over the run (by how many posts the sandbox holds).
     const points = [0, 1, 2].map((i) => Math.floor(ROWS * (0.1 + i * 0.28 + Math.random() * 0.2)));
+    const deadLeases: DeadLease[] = [];
     for (const point of points) {
-      await until(() => countPosts(sandbox) >= point, 60_000);
+      await until(() => countPosts(sandbox) >= point && hasCallInFlight(dbFile), 60_000);
       await kill(child);
+      const killedAt = Date.now();
+      const held = readLedger(dbFile, (db) =>
+        db.prepare("SELECT id, lease_until FROM run_rows WHERE state IN ('pending', 'sending') AND lease_until > ?").all(killedAt),
+      ) as { id: string; lease_until: number }[];
+      deadLeases.push(...held.map((r) => ({ rowId: r.id, leaseUntil: Number(r.lease_until), killedAt })));
       child = await startService(env);
     }
 
@@ -100,6 +131,15 @@ describe('crash and restart of the service process during a 300-row publish', ()
     expect(per.size).toBe(ROWS);
     for (const [key, n] of per) expect([key, n]).toEqual([key, 1]);
     expect(countPosts(sandbox)).toBe(ROWS);
+
+    // Each row the killed process held was worked on again before its lease would have let anyone take it.
+    expect(deadLeases.length).toBeGreaterThan(0);
+    for (const dead of deadLeases) {
+      const next = readLedger(dbFile, (db) =>
+        db.prepare('SELECT MIN(started_at) AS at FROM attempts WHERE row_id = ? AND started_at >= ?').get(dead.rowId, dead.killedAt),
+      ) as { at: number | null };
+      expect({ rowId: dead.rowId, resumedBeforeLeaseEnd: next.at !== null && Number(next.at) < dead.leaseUntil }).toEqual({ rowId: dead.rowId, resumedBeforeLeaseEnd: true });
+    }
 
     // SIGTERM stops cleanly.
     const exited = new Promise<number | null>((r) => child!.proc.once('exit', (code) => r(code)));
