@@ -123,6 +123,9 @@ export class WriteBackFlusher {
       return { spreadsheetId, written: 0, removed: 0, duplicates: 0, leftPending: 0, requests: { reads: 0, writes: 0 } };
     }
     try {
+      // Other instances wrote this spreadsheet since our last flush: what we remembered about its rows may be stale,
+      // and a repair from stale memory would undo their writes. Start from what this flush reads.
+      for (const key of this.known.keys()) if (key.startsWith(`${spreadsheetId}\u0000`)) this.known.delete(key);
       return await this.flushSpreadsheetLocked(spreadsheetId);
     } finally {
       await release().catch(() => undefined);
