@@ -3,16 +3,14 @@
  * publish, then restarted on the same SQLite file; in the end every row has exactly one post in the sandbox. Leases
  * are full-sized (30 s): the restarted process takes the dead one's rows over because its heartbeat stopped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startServiceProcess, stopServiceProcess, waitUntil, type ServiceProcess } from './service-process';
 import BetterSqlite3 from 'better-sqlite3';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import { ACCOUNTS, FAST_LIMITS, HEADER, WS, fakeApiKey, goodRows, kitEnv, postsPerKey, rowsOf, tempDbFile } from '../runs/publish-test-kit';
 import type { RunStatusResponse } from '../../appsscript/shared/contract';
 
-const ROOT = path.resolve(__dirname, '../..');
 const ROWS = 300;
 const LEASE_MS = 30_000;
 
@@ -35,57 +33,19 @@ function readLedger<T>(file: string, read: (db: BetterSqlite3.Database) => T): T
 
 const hasCallInFlight = (file: string) => readLedger(file, (db) => db.prepare("SELECT 1 FROM run_rows WHERE state = 'sending' LIMIT 1").get() !== undefined);
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-function startService(env: Record<string, string>): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/index.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('message', (m: { listening?: number }) => {
-      if (m.listening) resolve({ proc, url: `http://127.0.0.1:${m.listening}` });
-    });
-    proc.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL' && code !== 0) reject(new Error(`service exited ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
-}
-
-function kill(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
-    child.proc.once('exit', () => resolve());
-    child.proc.kill('SIGKILL');
-  });
-}
-
 const countPosts = (sandbox: PostatoSandbox) => sandbox.inspect().posts.length;
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
 
 describe('crash and restart of the service process during a 300-row publish', () => {
   let sandbox: PostatoSandbox;
-  let child: Child | undefined;
+  let child: ServiceProcess | undefined;
 
   beforeAll(async () => {
     // 60 ms calls at 30 creations per second: a kill nearly always catches calls in flight.
     sandbox = await startPostatoSandbox({ settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, faults: { latencyMs: 60, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } }, tickIntervalMs: 0 });
   });
   afterAll(async () => {
-    if (child) await kill(child);
+    if (child) await stopServiceProcess(child, 'SIGKILL');
     await sandbox.close();
   });
 
@@ -95,7 +55,7 @@ describe('crash and restart of the service process during a 300-row publish', ()
     // A full-sized lease: waiting for it would take 30 s per crash. A dead process's heartbeat goes stale in 1.5 s.
     const env = kitEnv(sandbox.url, dbFile, secret, { LOG_LEVEL: 'error', DISPATCH_LEASE_MS: String(LEASE_MS), DISPATCH_STALE_MS: '1500' });
     const apiKey = fakeApiKey();
-    child = await startService(env);
+    child = await startServiceProcess(env);
     const res = await request(child.url)
       .post('/v1/runs')
       .set('X-Shared-Secret', secret)
@@ -109,18 +69,18 @@ describe('crash and restart of the service process during a 300-row publish', ()
     const points = [0, 1, 2].map((i) => Math.floor(ROWS * (0.1 + i * 0.28 + Math.random() * 0.2)));
     const deadLeases: DeadLease[] = [];
     for (const point of points) {
-      await until(() => countPosts(sandbox) >= point && hasCallInFlight(dbFile), 60_000);
-      await kill(child);
+      await waitUntil(() => countPosts(sandbox) >= point && hasCallInFlight(dbFile), 60_000);
+      await stopServiceProcess(child, 'SIGKILL');
       const killedAt = Date.now();
       const held = readLedger(dbFile, (db) =>
         db.prepare("SELECT id, lease_until FROM run_rows WHERE state IN ('pending', 'sending') AND lease_until > ?").all(killedAt),
       ) as { id: string; lease_until: number }[];
       deadLeases.push(...held.map((r) => ({ rowId: r.id, leaseUntil: Number(r.lease_until), killedAt })));
-      child = await startService(env);
+      child = await startServiceProcess(env);
     }
 
     let status: RunStatusResponse | undefined;
-    await until(async () => {
+    await waitUntil(async () => {
       const s = await request(child!.url).get(`/v1/runs/${runId}`).set('X-Shared-Secret', secret).set('X-User-Id', 'manager');
       status = s.body as RunStatusResponse;
       return status.state !== 'running';

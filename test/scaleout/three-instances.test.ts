@@ -3,8 +3,7 @@
  * through one Postato sandbox; one instance is SIGKILLed mid-run. Every row must end with exactly one post, and no
  * tenant may exceed its creation limit in any rolling window.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { startServiceProcess, stopServiceProcess, waitUntil, type ServiceProcess } from '../integration/service-process';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
@@ -14,54 +13,15 @@ import type { RunStatusResponse } from '../../appsscript/shared/contract';
 
 jest.setTimeout(150_000);
 
-const ROOT = path.resolve(__dirname, '../..');
 const TENANTS = 3;
 const ROWS = 300;
 const LIMITS = { create: 60, write: 60, read: 6000, windowMs: 1000 };
 
-interface Instance {
-  proc: ChildProcess;
-  url: string;
-}
-
-function startInstance(env: Record<string, string>): Promise<Instance> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/index.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('message', (m: { listening?: number }) => {
-      if (m.listening) resolve({ proc, url: `http://127.0.0.1:${m.listening}` });
-    });
-    proc.on('exit', (code, signal) => {
-      if (signal === null && code !== 0) reject(new Error(`service exited ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
-}
-
-function stop(instance: Instance, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolve) => {
-    if (instance.proc.exitCode !== null || instance.proc.signalCode !== null) return resolve();
-    instance.proc.once('exit', () => resolve());
-    instance.proc.kill(signal);
-  });
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('three service instances on the scale-out tier', () => {
   let tier: TestTier;
   let sandbox: PostatoSandbox;
-  const instances: Instance[] = [];
+  const instances: ServiceProcess[] = [];
 
   beforeAll(async () => {
     tier = await openTestTier('scale-out');
@@ -71,7 +31,7 @@ describe('three service instances on the scale-out tier', () => {
     });
   });
   afterAll(async () => {
-    await Promise.all(instances.map((i) => stop(i, 'SIGKILL')));
+    await Promise.all(instances.map((i) => stopServiceProcess(i, 'SIGKILL')));
     await sandbox?.close();
     await tier?.cleanup();
   });
@@ -87,8 +47,8 @@ describe('three service instances on the scale-out tier', () => {
       DISPATCH_LEASE_MS: '2000',
     });
     // The first instance migrates the fresh database; the others start on the migrated schema.
-    instances.push(await startInstance(env));
-    instances.push(...(await Promise.all([startInstance(env), startInstance(env)])));
+    instances.push(await startServiceProcess(env));
+    instances.push(...(await Promise.all([startServiceProcess(env), startServiceProcess(env)])));
 
     const runIds = await Promise.all(
       Array.from({ length: TENANTS }, async (_, t) => {
@@ -104,12 +64,12 @@ describe('three service instances on the scale-out tier', () => {
     );
 
     // Kill one instance once about a third of the posts exist: it is then mid-call on some rows.
-    await until(() => sandbox.inspect().posts.length >= (TENANTS * ROWS) / 3, 60_000, 'a third of the posts');
+    await waitUntil(() => sandbox.inspect().posts.length >= (TENANTS * ROWS) / 3, 60_000, 'a third of the posts');
     const victim = instances.splice(1, 1)[0]!;
-    await stop(victim, 'SIGKILL');
+    await stopServiceProcess(victim, 'SIGKILL');
 
     const survivor = instances[0]!;
-    await until(
+    await waitUntil(
       async () => {
         const states = await Promise.all(
           runIds.map(async (id) => ((await request(survivor.url).get(`/v1/runs/${id}`).set('X-Shared-Secret', secret).set('X-User-Id', 'manager')).body as RunStatusResponse).state),

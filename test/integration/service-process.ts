@@ -1,0 +1,50 @@
+/**
+ * The real service as a child process (`src/index.ts` under tsx) for crash and multi-instance tests: it listens on a
+ * free port and reports it over IPC; tests stop it with SIGKILL or SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface ServiceProcess {
+  proc: ChildProcess;
+  url: string;
+}
+
+/** Starts the service with `env` on top of this process's environment; rejects if it exits before listening. */
+export function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/index.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('message', (m: { listening?: number }) => {
+      if (m.listening) resolve({ proc, url: `http://127.0.0.1:${m.listening}` });
+    });
+    proc.on('exit', (code, signal) => {
+      if (signal === null && code !== 0) reject(new Error(`service exited ${code}: ${stderr.slice(-2000)}`));
+    });
+  });
+}
+
+/** Sends `signal` and resolves once the process has exited (at once if it already has). */
+export function stopServiceProcess(service: ServiceProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (service.proc.exitCode !== null || service.proc.signalCode !== null) return resolve();
+    service.proc.once('exit', () => resolve());
+    service.proc.kill(signal);
+  });
+}
+
+/** Polls `cond` until it holds, or fails naming what it waited for. */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what = 'a condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
