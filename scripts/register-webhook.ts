@@ -10,6 +10,7 @@ import { systemClock } from '../src/clock';
 import { openLedgerDb } from '../src/runs/ledger-db';
 import { createLedgerWebhookSecretStore } from '../src/runs/ledger-ports';
 import { RunLedger } from '../src/runs/run-ledger';
+import { KeyVault } from '../src/runs/key-vault';
 import type { WebhookSecretStore } from '../src/webhooks/webhook-event-sink';
 import { registerPostatoWebhook, type RegisteredWebhook } from '../src/webhooks/webhook-registration';
 
@@ -20,7 +21,9 @@ export type OpenSecretStore = (config: Config) => Promise<{ store: WebhookSecret
 export const openLedgerSecretStore: OpenSecretStore = async (config) => {
   const db = await openLedgerDb(config.DATABASE_URL);
   const ledger = new RunLedger(db.db, systemClock);
-  return { store: createLedgerWebhookSecretStore(ledger, systemClock), close: () => db.close() };
+  // Sealed with the service's KEY_ENCRYPTION_KEY when there is one, so the secret is not readable from the database.
+  const vault = config.KEY_ENCRYPTION_KEY ? new KeyVault(config.KEY_ENCRYPTION_KEY) : undefined;
+  return { store: createLedgerWebhookSecretStore(ledger, systemClock, vault), close: () => db.close() };
 };
 
 /** Parses the command line, registers the webhook and stores its secret. Returns what was registered. */

@@ -195,7 +195,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       createRunsRouter({ config, clock, logger, knownPosts, startRun: startRunAndRecord, onDryRun: dryRunVerdicts?.write }),
       createRunReportRouter({ ledger, clock }),
       createRunControlRouter({ runs: { ...runs, cancel: cancelAndRecord }, writeBack: writeBackStore, onSync: () => void flusher?.drain().catch(() => undefined) }),
-      createPostatoWebhookRouter({ sink: createLedgerWebhookSink(ledger, clock), secrets: createLedgerWebhookSecretStore(ledger, clock), clock, logger }),
+      createPostatoWebhookRouter({ sink: createLedgerWebhookSink(ledger, clock), secrets: createLedgerWebhookSecretStore(ledger, clock, config.KEY_ENCRYPTION_KEY ? vault : undefined), clock, logger }),
       createAccountsRouter({ config }),
       ...(sheetsClient ? [createSheetsRouter({ sheetsFor: () => sheetsClient, serviceAccountEmail: sheetsClient.serviceAccountEmail })] : []),
     ],

@@ -2,6 +2,7 @@
  * The ledger behind the ports other parts depend on: known posts (dry run and publish), the write-back store
  * (sheets flusher), the webhook event sink and the webhook secret store.
  */
+import type { KeyVault } from './key-vault';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { SheetStatus } from '../../appsscript/shared/contract';
@@ -141,18 +142,32 @@ export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): Webhoo
   };
 }
 
-/** WebhookSecretStore over the webhook_secrets table. */
-export function createLedgerWebhookSecretStore(ledger: RunLedger, clock: Clock): WebhookSecretStore {
+/** How a KeyVault-sealed value begins (src/runs/key-vault.ts); webhook secrets from Postato never do. */
+const SEALED_PREFIX = 'v1:';
+
+/** WebhookSecretStore over the webhook_secrets table; `vault` seals secrets at rest (pass it only with a durable key). */
+export function createLedgerWebhookSecretStore(ledger: RunLedger, clock: Clock, vault?: KeyVault): WebhookSecretStore {
+  // With a durable KEY_ENCRYPTION_KEY the secret is sealed at rest; secrets stored unsealed (no key, or before one
+  // was configured) still read back as they are.
+  const open = (stored: string) => (vault && stored.startsWith(SEALED_PREFIX) ? vault.decrypt(stored) : stored);
   return {
     async secretsFor(workspaceId) {
       let q = ledger.db.selectFrom('webhook_secrets').select('secret').orderBy('created_at', 'desc');
       if (workspaceId !== undefined) q = q.where('workspace_id', '=', workspaceId);
-      return (await q.execute()).map((r) => r.secret);
+      const out: string[] = [];
+      for (const r of await q.execute()) {
+        try {
+          out.push(open(r.secret));
+        } catch {
+          // Sealed with another key: it cannot verify anything; the registration command stores a fresh one.
+        }
+      }
+      return out;
     },
     async saveSecret(workspaceId, secret, webhookId) {
       await ledger.db
         .insertInto('webhook_secrets')
-        .values({ id: randomBytes(12).toString('hex'), workspace_id: workspaceId, secret, webhook_id: webhookId ?? null, created_at: clock.now() })
+        .values({ id: randomBytes(12).toString('hex'), workspace_id: workspaceId, secret: vault ? vault.encrypt(secret) : secret, webhook_id: webhookId ?? null, created_at: clock.now() })
         .execute();
     },
   };

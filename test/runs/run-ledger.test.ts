@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { KeyVault } from '../../src/runs/key-vault';
 import { ManualClock } from '../../src/clock';
 import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';
 import { RunLedger, type NewRun } from '../../src/runs/run-ledger';
@@ -127,5 +129,18 @@ describe('RunLedger (SQLite file, WAL)', () => {
     await secrets.saveSecret('wks_1', 'whsec_a');
     expect(await secrets.secretsFor('wks_1')).toEqual(['whsec_a']);
     expect(await secrets.secretsFor('wks_2')).toEqual([]);
+  });
+
+  it('when a durable key is configured, then webhook secrets are sealed at rest and still verify', async () => {
+    const vault = new KeyVault(randomBytes(32).toString('base64'));
+    const secrets = createLedgerWebhookSecretStore(ledger, clock, vault);
+    await secrets.saveSecret('wks_1', 'whsec_sealed');
+    const stored = await db.db.selectFrom('webhook_secrets').select('secret').execute();
+    expect(stored.map((r) => r.secret).join()).not.toContain('whsec_sealed');
+    expect(await secrets.secretsFor('wks_1')).toEqual(['whsec_sealed']);
+    // A secret stored before the key was configured still reads back; one sealed with another key is left out.
+    await createLedgerWebhookSecretStore(ledger, clock).saveSecret('wks_1', 'whsec_plain');
+    await createLedgerWebhookSecretStore(ledger, clock, new KeyVault(randomBytes(32).toString('base64'))).saveSecret('wks_1', 'whsec_other');
+    expect((await secrets.secretsFor('wks_1')).sort()).toEqual(['whsec_plain', 'whsec_sealed']);
   });
 });
