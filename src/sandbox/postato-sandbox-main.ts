@@ -24,6 +24,16 @@ const envSchema = z.object({
     .pipe(sandboxSettingsPatchSchema),
 });
 
+/**
+ * The standalone sandbox is demo-ready: accounts are created the first time a post names them. Its account list would
+ * start empty and a dry run would then refuse every account, so unless the settings choose accounts (or the list),
+ * the list answers 404 like a Postato without that endpoint, and the dry run says the account check was skipped.
+ */
+export function withDemoDefaults(settings: SandboxSettingsPatch): SandboxSettingsPatch {
+  if (settings.accounts !== undefined || settings.accountsEndpoint !== undefined) return settings;
+  return { ...settings, accountsEndpoint: false };
+}
+
 /** Parses the sandbox's environment variables, or throws one error listing every bad one. */
 export function parseSandboxEnv(env: NodeJS.ProcessEnv): { port: number; host: string; settings: SandboxSettingsPatch } {
   const parsed = envSchema.safeParse(env);
@@ -36,8 +46,13 @@ export function parseSandboxEnv(env: NodeJS.ProcessEnv): { port: number; host: s
 
 async function main(): Promise<void> {
   const { port, host, settings } = parseSandboxEnv(process.env);
-  const sandbox = await startPostatoSandbox({ port, host, settings });
+  const effective = withDemoDefaults(settings);
+  const sandbox = await startPostatoSandbox({ port, host, settings: effective });
   console.log(`Postato sandbox listening on ${sandbox.url}`);
+  if (effective.accountsEndpoint === false && effective.accounts === undefined) {
+    console.log('Accounts are created the first time a post names them; the account list is off, so dry runs skip the account check.');
+    console.log('For a fixed list: SANDBOX_SETTINGS=\'{"accounts":[{"id":"acc_1","workspaceId":"wks_1","platform":"twitter","username":"brand","status":"connected"}]}\'');
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

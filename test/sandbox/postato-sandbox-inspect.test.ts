@@ -1,5 +1,5 @@
 // The sandbox-only endpoints (inspect, settings, reset) and the `npm run sandbox` environment parsing.
-import { parseSandboxEnv } from '../../src/sandbox/postato-sandbox-main';
+import { parseSandboxEnv, withDemoDefaults } from '../../src/sandbox/postato-sandbox-main';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import { call, newKey, tweet } from './postato-sandbox-test-helpers';
 
@@ -78,5 +78,15 @@ describe('parseSandboxEnv', () => {
   it('lists every bad variable in one error', () => {
     expect(() => parseSandboxEnv({ SANDBOX_PORT: 'abc', SANDBOX_SETTINGS: '{nope' })).toThrow(/SANDBOX_PORT[\s\S]*SANDBOX_SETTINGS: must be valid JSON/);
     expect(() => parseSandboxEnv({ SANDBOX_SETTINGS: '{"idempotencyMode":"sometimes"}' })).toThrow(/SANDBOX_SETTINGS.idempotencyMode/);
+  });
+});
+
+describe('withDemoDefaults (npm run sandbox)', () => {
+  it('turns the account list off while accounts are created on first use, and keeps any explicit choice', () => {
+    expect(withDemoDefaults({})).toEqual({ accountsEndpoint: false });
+    expect(withDemoDefaults({ idempotencyMode: 'strict' })).toEqual({ idempotencyMode: 'strict', accountsEndpoint: false });
+    const accounts = [{ id: 'acc_1', workspaceId: 'wks_1', platform: 'twitter', username: 'brand', status: 'connected' as const }];
+    expect(withDemoDefaults({ accounts })).toEqual({ accounts });
+    expect(withDemoDefaults({ accountsEndpoint: true })).toEqual({ accountsEndpoint: true });
   });
 });
