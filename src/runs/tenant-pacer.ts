@@ -43,14 +43,14 @@ export interface EffectiveLimit {
 }
 
 /**
- * L' = max(1, floor(L × (1 − safetyMargin))) sends per W + m, with m = max(50 ms, 2 % of W). The count margin absorbs
+ * L' = max(1, floor(L × (1 − safetyMargin))) sends per W + m, with m = max(50 ms, 1 % of W). The count margin absorbs
  * a Postato counter that is slightly stricter than documented; the time margin absorbs latency between our clock
  * reading and Postato's arrival stamp (a request sent late never makes two sends land closer than W).
  */
 export function effectiveLimit(limits: PacerLimits, kind: PaceKind): EffectiveLimit {
   const { limit, windowMs } = limits[kind];
   const max = Math.max(1, Math.floor(limit * (1 - limits.safetyMargin)));
-  const spanMs = windowMs + Math.max(50, Math.ceil(windowMs * 0.02));
+  const spanMs = windowMs + Math.max(50, Math.ceil(windowMs * 0.01));
   return { max, spanMs };
 }
 

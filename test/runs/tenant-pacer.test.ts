@@ -6,9 +6,9 @@ import { describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
 describePacerContract('memory', (clock) => createMemoryPacer({ limits: TEST_LIMITS, clock }));
 
 describe('effectiveLimit', () => {
-  test('when the limit is 120 per 60 s with a 2 % margin, then 117 sends may go per 61.2 s', () => {
+  test('when the limit is 120 per 60 s with a 2 % margin, then 117 sends may go per 60.6 s (1 % of W for time)', () => {
     const rule = effectiveLimit({ ...TEST_LIMITS, create: { limit: 120, windowMs: 60_000 } }, 'create');
-    expect(rule).toEqual({ max: 117, spanMs: 61_200 });
+    expect(rule).toEqual({ max: 117, spanMs: 60_600 });
   });
 
   test('when the window is short, then the time margin is still at least 50 ms and the limit at least 1', () => {
