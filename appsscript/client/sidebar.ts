@@ -374,6 +374,11 @@ async function init(): Promise<void> {
     callServer('rpcTakePendingAction').catch(() => null),
   ]);
   if (run) void follow(run);
+  else {
+    // No run going: show what the last one did, as the sidebar showed it when that run ended.
+    const last = await callServer('rpcLastRunReport').catch(() => null);
+    if (last) renderReport(last.report, last.sheetName);
+  }
   if (action) await runAction(action);
   document.body.setAttribute('data-ready', 'true');
 }

@@ -5,7 +5,7 @@
 import type { ServerRpc } from '../shared/server-rpc';
 import { gas } from './apps-script-env';
 import { buildMenu } from './menu';
-import { activeRun, cancelRun, dryRun, preparePublish, runStatus, startRun } from './run-actions';
+import { activeRun, cancelRun, dryRun, lastRunReport, preparePublish, runStatus, startRun } from './run-actions';
 import { emailReport } from './report-email';
 import { checkAccess } from './sheet-access';
 import { saveSettings, settingsView } from './settings';
@@ -23,6 +23,7 @@ export const rpc: ServerRpc = {
   rpcRunStatus: (runId, since) => runStatus(runId, since ?? null),
   rpcCancel: (runId) => cancelRun(runId),
   rpcActiveRun: () => activeRun(),
+  rpcLastRunReport: () => lastRunReport(),
   rpcSelectRow: (sheetName, rowNumber) => selectRow(sheetName, rowNumber),
   rpcInsertTemplate: () => insertTemplate(),
   rpcTakePendingAction: () => takePendingAction(),

@@ -3,15 +3,18 @@
  * unschedule, follow and cancel a run. The sheet's active run is remembered per user and spreadsheet, so a
  * reopened sidebar finds it again.
  */
-import type { DryRunResponse, PlanSettings, RunAccepted, RunMode, RunRequest, RunStatusResponse } from '../shared/contract';
+import type { DryRunResponse, PlanSettings, RunAccepted, RunMode, RunReport, RunRequest, RunStatusResponse } from '../shared/contract';
 import { formatDuration, plural } from '../shared/format';
-import type { ActiveRun, DryRunView, PublishPreview, RowScope, RunStarted } from '../shared/server-rpc';
+import type { ActiveRun, DryRunView, LastRunReport, PublishPreview, RowScope, RunStarted } from '../shared/server-rpc';
 import { AddonError, gas } from './apps-script-env';
 import { callService } from './service-client';
 import { requireRunSettings, type StoredSettings } from './settings';
 import { readSheet, selectedRowNumbers, type SheetSnapshot } from './sheet-reader';
 
 const ACTIVE_RUN_PREFIX = 'postato.activeRun.';
+const LAST_RUN_PREFIX = 'postato.lastRun.';
+/** How long a reopened sidebar still shows the last run's report. */
+const LAST_RUN_SHOWN_MS = 24 * 60 * 60 * 1000;
 const START_AT_PREFIX = 'postato.startAt.';
 const START_AT_TTL_SECONDS = 30 * 60;
 const TERMINAL_STATES = new Set(['done', 'cancelled', 'failed']);
@@ -143,7 +146,34 @@ export function activeRun(): ActiveRun | null {
 
 function forgetRun(runId: string): void {
   const id = gas().SpreadsheetApp.getActiveSpreadsheet().getId();
-  if (activeRun()?.runId === runId) gas().PropertiesService.getUserProperties().deleteProperty(activeRunKey(id));
+  const run = activeRun();
+  if (run?.runId !== runId) return;
+  const props = gas().PropertiesService.getUserProperties();
+  props.deleteProperty(activeRunKey(id));
+  // Kept so a sidebar reopened later can still show what the run did.
+  props.setProperty(LAST_RUN_PREFIX + id, JSON.stringify({ runId, sheetName: run.sheetName, endedAt: new Date().toISOString() }));
+}
+
+/** The report of the last run followed to its end on this spreadsheet, if that was within a day; else null. */
+export function lastRunReport(): LastRunReport | null {
+  const id = gas().SpreadsheetApp.getActiveSpreadsheet().getId();
+  const text = gas().PropertiesService.getUserProperties().getProperty(LAST_RUN_PREFIX + id);
+  if (!text) return null;
+  let last: { runId?: unknown; sheetName?: unknown; endedAt?: unknown };
+  try {
+    last = JSON.parse(text) as typeof last;
+  } catch {
+    return null;
+  }
+  if (typeof last.runId !== 'string' || typeof last.endedAt !== 'string') return null;
+  if (Date.now() - Date.parse(last.endedAt) > LAST_RUN_SHOWN_MS) return null;
+  try {
+    const report = callService<RunReport>({ method: 'get', path: `/v1/runs/${encodeURIComponent(last.runId)}/report` });
+    return { report, sheetName: typeof last.sheetName === 'string' ? last.sheetName : report.sheetName };
+  } catch {
+    // A report that can no longer be read (purged, service down) is simply not shown on open.
+    return null;
+  }
 }
 
 /** Progress of a run since a cursor; forgets the run once it has ended. */

@@ -2,7 +2,7 @@
  * The sidebar's view of the add-on's server functions: one interface, implemented by appsscript/server/index.ts
  * and called through the typed `callServer` bridge in the client. Arguments and results are JSON-safe.
  */
-import type { DryRunResponse, RunAccepted, RunMode, RunStatusResponse } from './contract';
+import type { DryRunResponse, RunAccepted, RunMode, RunReport, RunStatusResponse } from './contract';
 
 /** Settings as the sidebar shows them; the API key itself never leaves the server side. */
 export interface SettingsView {
@@ -57,6 +57,12 @@ export interface PublishPreview {
   sentence: string;
 }
 
+/** A finished run's report as a reopened sidebar shows it. */
+export interface LastRunReport {
+  report: RunReport;
+  sheetName: string;
+}
+
 /** A run the sidebar follows; stored per spreadsheet so a reopened sidebar finds it again. */
 export interface ActiveRun {
   runId: string;
@@ -100,6 +106,8 @@ export interface ServerRpc {
   rpcRunStatus(runId: string, since: string | null): RunStatusResponse;
   rpcCancel(runId: string): RunStatusResponse | null;
   rpcActiveRun(): ActiveRun | null;
+  /** The report of the last run this user's sidebar followed on this spreadsheet, if it ended in the last day. */
+  rpcLastRunReport(): LastRunReport | null;
   rpcSelectRow(sheetName: string, rowNumber: number): boolean;
   rpcInsertTemplate(): string;
   rpcTakePendingAction(): SidebarAction | null;

@@ -1,5 +1,5 @@
 import type { RunRequest } from '../../../appsscript/shared/contract';
-import { activeRun, cancelRun, dryRun, preparePublish, previewSentence, runStatus, startRun } from '../../../appsscript/server/run-actions';
+import { activeRun, cancelRun, dryRun, lastRunReport, preparePublish, previewSentence, runStatus, startRun } from '../../../appsscript/server/run-actions';
 import { saveSettings } from '../../../appsscript/server/settings';
 import { createFakes, fakeApiKey, installFakes, type AppsScriptFakes } from '../fakes/fake-services';
 import { sampleCells, scriptedService, statusAnswer, type ScriptedService } from '../fakes/sample-sheet';
@@ -72,6 +72,21 @@ describe('run actions', () => {
     runStatus('run_1', 'c-1');
     expect(service.requests.at(-1)!.path).toBe('/v1/runs/run_1?since=c-1');
     expect(activeRun()).toBeNull();
+  });
+
+  it('after the run ended, a reopened sidebar gets its report; nothing before any run, nothing when the report is gone', () => {
+    expect(lastRunReport()).toBeNull();
+    startRun('publish', {});
+    expect(lastRunReport()).toBeNull(); // still running: the sidebar follows it instead
+    service = scriptedService({ 'GET /v1/runs/run_1': () => ({ status: 200, body: statusAnswer('run_1', 'done') }) });
+    fakes.UrlFetchApp.handler = service.handler;
+    runStatus('run_1', null);
+    const last = lastRunReport();
+    expect(last).toMatchObject({ sheetName: 'Posts', report: { runId: 'run_1' } });
+    expect(service.requests.at(-1)!.path).toBe('/v1/runs/run_1/report');
+    service = scriptedService({ 'GET /v1/runs/run_1/report': () => ({ status: 404, body: { error: 'not_found', message: 'No run run_1 is visible to you.' } }) });
+    fakes.UrlFetchApp.handler = service.handler;
+    expect(lastRunReport()).toBeNull();
   });
 
   it('cancel forgets the run and returns its status', () => {
