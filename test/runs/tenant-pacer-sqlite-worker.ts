@@ -14,13 +14,17 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 async function main(): Promise<void> {
   const [file, startText, durationText] = process.argv.slice(2);
   const db = new Database(file as string, { timeout: 10_000 });
-  const pacer = createSqlitePacer({ db, limits: TEST_LIMITS, clock: systemClock });
+  // The pacer reads the clock once per decision, under the write lock: remember that reading, so the slot times
+  // reported are the decision times the rule applies to (a time read after the call returns could be later).
+  let decidedAt = 0;
+  const clock = { now: () => (decidedAt = systemClock.now()) };
+  const pacer = createSqlitePacer({ db, limits: TEST_LIMITS, clock });
   const got: number[] = [];
   await wait(Number(startText) - Date.now());
   const end = Date.now() + Number(durationText);
   while (Date.now() < end) {
     const r = await pacer.tryAcquire('shared', 'create');
-    if (r.ok) got.push(systemClock.now());
+    if (r.ok) got.push(decidedAt);
     else await wait(Math.min(r.retryAtMs - Date.now(), end - Date.now()));
   }
   db.close();
