@@ -79,6 +79,11 @@ export interface TenantResult {
   maxInWindow?: number;
 }
 
+/** A result with nothing counted yet, for one loop (`path`) over one tenant's rows. */
+export function newTenantResult(path: string, tenant: string, rows: number, limit: number, windowMs: number): TenantResult {
+  return { path, tenant, rows, limit, windowMs, elapsedMs: 0, created: 0, rateLimited: 0, duplicates: 0, unrecovered: 0, keyReused: 0 };
+}
+
 /** Prints the result table: one line per tenant and path, with the ratio to the physical minimum. */
 export function printResults(results: TenantResult[]): void {
   const header = ['path', 'tenant', 'N', 'L', 'W ms', 'min ms', 'elapsed ms', 'ratio', '429s', 'dupes', 'key_reused', 'unrecovered', 'max/window'];

@@ -16,7 +16,7 @@ import { PostatoError } from '../src/postato/postato-errors';
 import { idempotencyKeyFor, tenantIdFor } from '../src/runs/idempotency-key';
 import { createMemoryPacer, type PacerLimits, type TenantPacer } from '../src/runs/tenant-pacer';
 import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
-import { bodyFor, hashJitterMs, makeRows, makeTenants, printResults, rowKeyOfText, type BenchRow, type BenchTenant, type TenantResult } from './bench-rows';
+import { bodyFor, hashJitterMs, makeRows, makeTenants, printResults, rowKeyOfText, type BenchRow, type BenchTenant, type TenantResult, newTenantResult } from './bench-rows';
 import { runProductPath } from './product-path';
 import { runStaggeredGuideLoop } from './staggered-guide-loop';
 
@@ -38,19 +38,7 @@ async function runPacedTenant(o: { baseUrl: string; tenant: BenchTenant; rows: B
   const { tenant, pacer, opts } = o;
   const client = new PostatoClient({ baseUrl: o.baseUrl, apiKey: tenant.apiKey, timeoutMs: 5000, retry: { maxAttempts: 1 } });
   const tenantId = tenantIdFor(tenant.apiKey);
-  const result: TenantResult = {
-    path: 'paced',
-    tenant: tenant.name,
-    rows: o.rows.length,
-    limit: opts.limit,
-    windowMs: opts.windowMs,
-    elapsedMs: 0,
-    created: 0,
-    rateLimited: 0,
-    duplicates: 0,
-    unrecovered: 0,
-    keyReused: 0,
-  };
+  const result = newTenantResult('paced', tenant.name, o.rows.length, opts.limit, opts.windowMs);
   const queue = [...o.rows];
   const start = Date.now();
   let lastDone = start;

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { sleep } from '../src/clock';
 import { PostatoClient } from '../src/postato/postato-client';
 import { PostatoError } from '../src/postato/postato-errors';
-import { bodyFor, type BenchRow, type BenchTenant, type TenantResult } from './bench-rows';
+import { bodyFor, type BenchRow, type BenchTenant, type TenantResult, newTenantResult } from './bench-rows';
 
 /** Options of one tenant's guide loop. */
 export interface GuideLoopOptions {
@@ -33,19 +33,7 @@ export async function runStaggeredGuideLoop(opts: GuideLoopOptions): Promise<Ten
   const scale = opts.windowMs / GUIDE_WINDOW_MS;
   const pauseMs = GUIDE_SLEEP_MS * scale;
   const client = new PostatoClient({ baseUrl: opts.baseUrl, apiKey: opts.tenant.apiKey, timeoutMs: 5000, retry: { maxAttempts: 1 } });
-  const result: TenantResult = {
-    path: 'guide-loop',
-    tenant: opts.tenant.name,
-    rows: opts.rows.length,
-    limit: opts.limit,
-    windowMs: opts.windowMs,
-    elapsedMs: 0,
-    created: 0,
-    rateLimited: 0,
-    duplicates: 0,
-    unrecovered: 0,
-    keyReused: 0,
-  };
+  const result = newTenantResult('guide-loop', opts.tenant.name, opts.rows.length, opts.limit, opts.windowMs);
   const start = Date.now();
   let lastDone = start;
   for (const row of opts.rows) {
