@@ -32,7 +32,10 @@ export function makeTenants(count: number, label: string): BenchTenant[] {
 /** Rows scheduled 15 minutes apart, starting a day from now (always in the future for the sandbox). */
 export function makeRows(count: number, nowMs: number): BenchRow[] {
   const start = nowMs + 24 * 3600_000;
-  return Array.from({ length: count }, (_, i) => ({ rowKey: `row-${String(i + 1).padStart(5, '0')}`, baseAtMs: start + i * 15 * 60_000 }));
+  return Array.from({ length: count }, (_, i) => ({
+    rowKey: `row-${String(i + 1).padStart(5, '0')}`,
+    baseAtMs: start + i * 15 * 60_000,
+  }));
 }
 
 /** The create body of a row with a given jitter; the row key is in the text so posts can be traced back to rows. */
@@ -80,17 +83,63 @@ export interface TenantResult {
 }
 
 /** A result with nothing counted yet, for one loop (`path`) over one tenant's rows. */
-export function newTenantResult(path: string, tenant: string, rows: number, limit: number, windowMs: number): TenantResult {
-  return { path, tenant, rows, limit, windowMs, elapsedMs: 0, created: 0, rateLimited: 0, duplicates: 0, unrecovered: 0, keyReused: 0 };
+export function newTenantResult(
+  path: string,
+  tenant: string,
+  rows: number,
+  limit: number,
+  windowMs: number,
+): TenantResult {
+  return {
+    path,
+    tenant,
+    rows,
+    limit,
+    windowMs,
+    elapsedMs: 0,
+    created: 0,
+    rateLimited: 0,
+    duplicates: 0,
+    unrecovered: 0,
+    keyReused: 0,
+  };
 }
 
 /** Prints the result table: one line per tenant and path, with the ratio to the physical minimum. */
 export function printResults(results: TenantResult[]): void {
-  const header = ['path', 'tenant', 'N', 'L', 'W ms', 'min ms', 'elapsed ms', 'ratio', '429s', 'dupes', 'key_reused', 'unrecovered', 'max/window'];
+  const header = [
+    'path',
+    'tenant',
+    'N',
+    'L',
+    'W ms',
+    'min ms',
+    'elapsed ms',
+    'ratio',
+    '429s',
+    'dupes',
+    'key_reused',
+    'unrecovered',
+    'max/window',
+  ];
   const lines = results.map((r) => {
     const min = physicalMinimumMs(r.rows, r.limit, r.windowMs);
     const ratio = min > 0 ? (r.elapsedMs / min).toFixed(3) : 'n/a';
-    return [r.path, r.tenant, r.rows, r.limit, r.windowMs, min, Math.round(r.elapsedMs), ratio, r.rateLimited, r.duplicates, r.keyReused, r.unrecovered, r.maxInWindow ?? '?'].map(String);
+    return [
+      r.path,
+      r.tenant,
+      r.rows,
+      r.limit,
+      r.windowMs,
+      min,
+      Math.round(r.elapsedMs),
+      ratio,
+      r.rateLimited,
+      r.duplicates,
+      r.keyReused,
+      r.unrecovered,
+      r.maxInWindow ?? '?',
+    ].map(String);
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join('  ');

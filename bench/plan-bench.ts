@@ -10,15 +10,49 @@ import type { RunRequest } from '../appsscript/shared/contract';
 
 const TARGET_MS = 1000;
 const N = 10_000;
-const header = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options', 'Status', 'Post ID'];
+const header = [
+  'Key',
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Time zone',
+  'Title',
+  'Options',
+  'Status',
+  'Post ID',
+];
 const platforms = ['x', 'instagram', 'linkedin', 'youtube', 'tiktok'];
 const rows: RunRequest['rows'] = Array.from({ length: N }, (_, i) => {
   const platform = platforms[i % platforms.length]!;
-  const media = platform === 'x' || platform === 'linkedin' ? '' : platform === 'instagram' ? 'https://cdn.example.com/a.jpg' : 'https://cdn.example.com/v.mp4';
-  const when = i % 3 === 0 ? '' : `2025-0${7 + (i % 3)}-${String((i % 28) + 1).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`;
+  const media =
+    platform === 'x' || platform === 'linkedin'
+      ? ''
+      : platform === 'instagram'
+        ? 'https://cdn.example.com/a.jpg'
+        : 'https://cdn.example.com/v.mp4';
+  const when =
+    i % 3 === 0
+      ? ''
+      : `2025-0${7 + (i % 3)}-${String((i % 28) + 1).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`;
   return {
     rowNumber: i + 2,
-    values: [`key-${i}`, platform, `acc_${i % 40}`, '', `Post number ${i} with a link https://example.com/${i} and an emoji 🎉`, media, when, i % 7 === 0 ? 'Europe/London' : '', platform === 'youtube' ? `Video ${i}` : '', i % 11 === 0 ? '{"privacy":"public"}' : '', '', ''],
+    values: [
+      `key-${i}`,
+      platform,
+      `acc_${i % 40}`,
+      '',
+      `Post number ${i} with a link https://example.com/${i} and an emoji 🎉`,
+      media,
+      when,
+      i % 7 === 0 ? 'Europe/London' : '',
+      platform === 'youtube' ? `Video ${i}` : '',
+      i % 11 === 0 ? '{"privacy":"public"}' : '',
+      '',
+      '',
+    ],
   };
 });
 

@@ -9,8 +9,14 @@ import { startPostatoSandbox, type SandboxSettingsPatch } from '../src/sandbox/p
 const POSTS = Number(process.env.BENCH_POSTS ?? 300);
 const CONCURRENCY = 20;
 
-async function run(label: string, faults: SandboxSettingsPatch['faults']): Promise<{ ms: number; requests: number; posts: number }> {
-  const sb = await startPostatoSandbox({ settings: { limits: { create: 100_000, write: 100_000, read: 100_000, windowMs: 60_000 } }, tickIntervalMs: 0 });
+async function run(
+  label: string,
+  faults: SandboxSettingsPatch['faults'],
+): Promise<{ ms: number; requests: number; posts: number }> {
+  const sb = await startPostatoSandbox({
+    settings: { limits: { create: 100_000, write: 100_000, read: 100_000, windowMs: 60_000 } },
+    tickIntervalMs: 0,
+  });
   try {
     if (faults) sb.update({ faults });
     const client = new PostatoClient({
@@ -26,14 +32,27 @@ async function run(label: string, faults: SandboxSettingsPatch['faults']): Promi
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < POSTS) {
           const i = next++;
-          await client.createPost('wks_bench', { platform: 'twitter', accountId: 'acc_b', status: 'scheduled', postType: 'tweet', content: `bench ${i}`, scheduledAt }, `bench-${i}`);
+          await client.createPost(
+            'wks_bench',
+            {
+              platform: 'twitter',
+              accountId: 'acc_b',
+              status: 'scheduled',
+              postType: 'tweet',
+              content: `bench ${i}`,
+              scheduledAt,
+            },
+            `bench-${i}`,
+          );
         }
       }),
     );
     const ms = performance.now() - t0;
     const seen = sb.inspect();
     const requests = seen.tenants.reduce((n, t) => n + t.counters.create, 0);
-    console.log(`${label.padEnd(8)} ${POSTS} creates in ${ms.toFixed(0)} ms; ${seen.posts.length} posts stored; ${(requests / POSTS).toFixed(2)} create requests per post`);
+    console.log(
+      `${label.padEnd(8)} ${POSTS} creates in ${ms.toFixed(0)} ms; ${seen.posts.length} posts stored; ${(requests / POSTS).toFixed(2)} create requests per post`,
+    );
     return { ms, requests, posts: seen.posts.length };
   } finally {
     await sb.close();
@@ -44,7 +63,9 @@ async function main(): Promise<void> {
   await run('warm-up', undefined); // JIT and socket pool warm-up, so the first measured run is not penalised
   const clean = await run('clean', undefined);
   const faulty = await run('faults', { error5xxShare: 0.1, dropAfterStoreShare: 0.05, hangShare: 0.03, hangMs: 1500 });
-  console.log(`wall-time ratio faults/clean: ${(faulty.ms / clean.ms).toFixed(2)}; duplicates: ${faulty.posts - POSTS} (must be 0)`);
+  console.log(
+    `wall-time ratio faults/clean: ${(faulty.ms / clean.ms).toFixed(2)}; duplicates: ${faulty.posts - POSTS} (must be 0)`,
+  );
   if (faulty.posts !== POSTS || clean.posts !== POSTS) process.exitCode = 1;
 }
 

@@ -15,7 +15,25 @@ import type { PostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { buildService } from '../src/service';
 import type { BenchRow, BenchTenant, TenantResult } from './bench-rows';
 
-const HEADER = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options', 'Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'];
+const HEADER = [
+  'Key',
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Time zone',
+  'Title',
+  'Options',
+  'Status',
+  'Post ID',
+  'Error',
+  'Scheduled (UTC)',
+  'Link',
+  'Run',
+  'Updated',
+];
 
 /** Options of the product path. */
 export interface ProductPathOptions {
@@ -29,7 +47,13 @@ export interface ProductPathOptions {
 
 function sheetRows(tenant: BenchTenant, rows: BenchRow[]): RunRequest['rows'] {
   return rows.map((row, i) => {
-    const byCol: Record<string, string> = { Key: row.rowKey, Platform: 'x', Account: tenant.accountId, 'Post type': 'tweet', Content: `Benchmark post for ${row.rowKey}` };
+    const byCol: Record<string, string> = {
+      Key: row.rowKey,
+      Platform: 'x',
+      Account: tenant.accountId,
+      'Post type': 'tweet',
+      Content: `Benchmark post for ${row.rowKey}`,
+    };
     return { rowNumber: i + 2, values: HEADER.map((h) => byCol[h] ?? '') };
   });
 }
@@ -78,7 +102,11 @@ export async function runProductPath(o: ProductPathOptions): Promise<TenantResul
           rows: sheetRows(tenant, o.rows),
         };
         const start = Date.now();
-        const res = await fetch(`${base}/v1/runs`, { method: 'POST', headers: headers(tenant), body: JSON.stringify(body) });
+        const res = await fetch(`${base}/v1/runs`, {
+          method: 'POST',
+          headers: headers(tenant),
+          body: JSON.stringify(body),
+        });
         const text = await res.text();
         if (res.status !== 202) throw new Error(`POST /v1/runs answered ${res.status}: ${text.slice(0, 500)}`);
         const { runId } = JSON.parse(text) as RunAccepted;

@@ -16,7 +16,18 @@ import { PostatoError } from '../src/postato/postato-errors';
 import { idempotencyKeyFor, tenantIdFor } from '../src/runs/idempotency-key';
 import { createMemoryPacer, type PacerLimits, type TenantPacer } from '../src/runs/tenant-pacer';
 import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
-import { bodyFor, hashJitterMs, makeRows, makeTenants, printResults, rowKeyOfText, type BenchRow, type BenchTenant, type TenantResult, newTenantResult } from './bench-rows';
+import {
+  bodyFor,
+  hashJitterMs,
+  makeRows,
+  makeTenants,
+  printResults,
+  rowKeyOfText,
+  type BenchRow,
+  type BenchTenant,
+  type TenantResult,
+  newTenantResult,
+} from './bench-rows';
 import { runProductPath } from './product-path';
 import { runStaggeredGuideLoop } from './staggered-guide-loop';
 
@@ -34,9 +45,20 @@ interface BenchOptions {
 const MAX_ATTEMPTS = 6;
 
 /** The product's way for one tenant: paced workers, a key from the row and its exact body, replay on lost answers. */
-async function runPacedTenant(o: { baseUrl: string; tenant: BenchTenant; rows: BenchRow[]; pacer: TenantPacer; opts: BenchOptions }): Promise<TenantResult> {
+async function runPacedTenant(o: {
+  baseUrl: string;
+  tenant: BenchTenant;
+  rows: BenchRow[];
+  pacer: TenantPacer;
+  opts: BenchOptions;
+}): Promise<TenantResult> {
   const { tenant, pacer, opts } = o;
-  const client = new PostatoClient({ baseUrl: o.baseUrl, apiKey: tenant.apiKey, timeoutMs: 5000, retry: { maxAttempts: 1 } });
+  const client = new PostatoClient({
+    baseUrl: o.baseUrl,
+    apiKey: tenant.apiKey,
+    timeoutMs: 5000,
+    retry: { maxAttempts: 1 },
+  });
   const tenantId = tenantIdFor(tenant.apiKey);
   const result = newTenantResult('paced', tenant.name, o.rows.length, opts.limit, opts.windowMs);
   const queue = [...o.rows];
@@ -55,8 +77,13 @@ async function runPacedTenant(o: { baseUrl: string; tenant: BenchTenant; rows: B
     for (let row = queue.shift(); row; row = queue.shift()) {
       // The body is fixed before the first attempt (jitter from the row key), so every retry replays it exactly.
       const body = bodyFor(tenant, row, hashJitterMs(row.rowKey, 90_000));
-      const key = idempotencyKeyFor({ workspaceId: tenant.workspaceId, spreadsheetId: 'bench-sheet', rowKey: row.rowKey, body });
-      for (let attempt = 1; ; ) {
+      const key = idempotencyKeyFor({
+        workspaceId: tenant.workspaceId,
+        spreadsheetId: 'bench-sheet',
+        rowKey: row.rowKey,
+        body,
+      });
+      for (let attempt = 1; ;) {
         await waitForSlot();
         try {
           await client.createPost(tenant.workspaceId, body, key, { retry: { maxAttempts: 1 } });
@@ -146,7 +173,8 @@ async function main(): Promise<void> {
     path: raw.path === 'pacer' ? 'pacer' : 'service',
   };
   for (const [k, v] of Object.entries(opts)) {
-    if (typeof v === 'number' && (!Number.isFinite(v) || v < 0)) throw new Error(`--${k} must be a non-negative number; got ${String(v)}`);
+    if (typeof v === 'number' && (!Number.isFinite(v) || v < 0))
+      throw new Error(`--${k} must be a non-negative number; got ${String(v)}`);
   }
 
   const limits: PacerLimits = {
@@ -186,10 +214,21 @@ async function main(): Promise<void> {
     const pacer = createMemoryPacer({ limits, clock: systemClock });
     const [paced, guide] = await Promise.all([
       opts.path === 'service'
-        ? runProductPath({ sandbox, tenants: pacedTenants, rows, limit: opts.limit, windowMs: opts.windowMs, concurrency: opts.concurrency })
-        : Promise.all(pacedTenants.map((tenant) => runPacedTenant({ baseUrl: sandbox.url, tenant, rows, pacer, opts }))),
+        ? runProductPath({
+            sandbox,
+            tenants: pacedTenants,
+            rows,
+            limit: opts.limit,
+            windowMs: opts.windowMs,
+            concurrency: opts.concurrency,
+          })
+        : Promise.all(
+            pacedTenants.map((tenant) => runPacedTenant({ baseUrl: sandbox.url, tenant, rows, pacer, opts })),
+          ),
       Promise.all(
-        guideTenants.map((tenant) => runStaggeredGuideLoop({ baseUrl: sandbox.url, tenant, rows, limit: opts.limit, windowMs: opts.windowMs })),
+        guideTenants.map((tenant) =>
+          runStaggeredGuideLoop({ baseUrl: sandbox.url, tenant, rows, limit: opts.limit, windowMs: opts.windowMs }),
+        ),
       ),
     ]);
     await pacer.close();
@@ -198,7 +237,9 @@ async function main(): Promise<void> {
     all.push(...paced, ...guide);
 
     printResults(all);
-    console.log('ratio = elapsed / floor((N−1)/L)·W; target for service/paced: ≤ 1.03 with zero 429s and zero duplicates.');
+    console.log(
+      'ratio = elapsed / floor((N−1)/L)·W; target for service/paced: ≤ 1.03 with zero 429s and zero duplicates.',
+    );
   } finally {
     await sandbox.close();
   }

@@ -14,12 +14,33 @@ async function main(): Promise<void> {
   kit.fake.loadCsv('bench', 'Posts', postsCsv(rows));
   const store = new InMemoryWriteBackStore();
   const client = kit.client();
-  const flusher = new WriteBackFlusher({ store, sheetsFor: () => client, clock: systemClock, logger: silentLogger, flushEveryMs: 3000, flushRows: 200 });
+  const flusher = new WriteBackFlusher({
+    store,
+    sheetsFor: () => client,
+    clock: systemClock,
+    logger: silentLogger,
+    flushEveryMs: 3000,
+    flushRows: 200,
+  });
   // Results arrive in 5 waves, as a paced run would deliver them between flushes.
   for (let wave = 0; wave < 5; wave++) {
     for (let i = wave * 200 + 1; i <= (wave + 1) * 200; i++) {
       const key = `k${String(i).padStart(3, '0')}`;
-      store.put({ runId: 'r1', spreadsheetId: 'bench', sheetName: 'Posts', rowKey: key, values: { Status: 'SCHEDULED', 'Post ID': `pst_${i}`, Error: '', 'Scheduled (UTC)': '2030-01-01T10:00:00Z', Link: '', Run: 'r1', Updated: '2030-01-01T09:00:00Z' } });
+      store.put({
+        runId: 'r1',
+        spreadsheetId: 'bench',
+        sheetName: 'Posts',
+        rowKey: key,
+        values: {
+          Status: 'SCHEDULED',
+          'Post ID': `pst_${i}`,
+          Error: '',
+          'Scheduled (UTC)': '2030-01-01T10:00:00Z',
+          Link: '',
+          Run: 'r1',
+          Updated: '2030-01-01T09:00:00Z',
+        },
+      });
     }
     await flusher.flushNow('bench');
   }
@@ -30,8 +51,12 @@ async function main(): Promise<void> {
   console.log(`rows written:                 ${store.summary().written}/${rows}`);
   console.log(`Sheets API requests:          ${apiRequests} (${st.reads} reads, ${st.writes} writes)`);
   console.log(`requests per 1,000 rows:      ${((apiRequests / rows) * 1000).toFixed(1)} (target <= 25)`);
-  console.log(`one write per row would need: ${perRowWrites} requests per 1,000 rows (ratio ${(perRowWrites / apiRequests).toFixed(0)}x)`);
-  console.log(`writes per minute at 60/min budget: ${st.writes} writes need ${(st.writes / 60).toFixed(2)} min of budget vs ${(rows / 60).toFixed(1)} min`);
+  console.log(
+    `one write per row would need: ${perRowWrites} requests per 1,000 rows (ratio ${(perRowWrites / apiRequests).toFixed(0)}x)`,
+  );
+  console.log(
+    `writes per minute at 60/min budget: ${st.writes} writes need ${(st.writes / 60).toFixed(2)} min of budget vs ${(rows / 60).toFixed(1)} min`,
+  );
   await kit.fake.close();
 }
 

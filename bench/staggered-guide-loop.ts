@@ -32,7 +32,12 @@ export async function runStaggeredGuideLoop(opts: GuideLoopOptions): Promise<Ten
   const random = opts.random ?? Math.random;
   const scale = opts.windowMs / GUIDE_WINDOW_MS;
   const pauseMs = GUIDE_SLEEP_MS * scale;
-  const client = new PostatoClient({ baseUrl: opts.baseUrl, apiKey: opts.tenant.apiKey, timeoutMs: 5000, retry: { maxAttempts: 1 } });
+  const client = new PostatoClient({
+    baseUrl: opts.baseUrl,
+    apiKey: opts.tenant.apiKey,
+    timeoutMs: 5000,
+    retry: { maxAttempts: 1 },
+  });
   const result = newTenantResult('guide-loop', opts.tenant.name, opts.rows.length, opts.limit, opts.windowMs);
   const start = Date.now();
   let lastDone = start;

@@ -20,7 +20,25 @@ import type { BullmqDispatcherStats } from '../src/runs/bullmq-dispatcher';
 import { openTestTier, type TierName } from '../test/contract/tier-kit';
 import { makeRows, makeTenants, printResults, rowKeyOfText, type BenchTenant, type TenantResult } from './bench-rows';
 
-const HEADER = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options', 'Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'];
+const HEADER = [
+  'Key',
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Time zone',
+  'Title',
+  'Options',
+  'Status',
+  'Post ID',
+  'Error',
+  'Scheduled (UTC)',
+  'Link',
+  'Run',
+  'Updated',
+];
 
 interface BullmqStatsSource {
   stats(): BullmqDispatcherStats;
@@ -40,7 +58,13 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
   const tenants = makeTenants(o.tenants, name === 'embedded' ? 'E' : 'S');
   const sandbox = await startPostatoSandbox({
     settings: {
-      accounts: tenants.map((t) => ({ id: t.accountId, workspaceId: t.workspaceId, platform: 'twitter', username: t.name, status: 'connected' as const })),
+      accounts: tenants.map((t) => ({
+        id: t.accountId,
+        workspaceId: t.workspaceId,
+        platform: 'twitter',
+        username: t.name,
+        status: 'connected' as const,
+      })),
       limits: { create: o.limit, write: o.limit, read: 100_000, windowMs: o.windowMs },
     },
     tickIntervalMs: 0,
@@ -76,7 +100,12 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
       }),
     );
     const rows = makeRows(o.rows, Date.now());
-    const headers = (t: BenchTenant) => ({ 'content-type': 'application/json', 'X-Shared-Secret': secret, 'X-User-Id': `bench-${t.name}`, 'X-Postato-Api-Key': t.apiKey });
+    const headers = (t: BenchTenant) => ({
+      'content-type': 'application/json',
+      'X-Shared-Secret': secret,
+      'X-User-Id': `bench-${t.name}`,
+      'X-Postato-Api-Key': t.apiKey,
+    });
     const results = await Promise.all(
       tenants.map(async (tenant, i) => {
         const base = bases[i % bases.length]!;
@@ -90,17 +119,32 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
           header: HEADER,
           rows: rows.map((r, j) => ({
             rowNumber: j + 2,
-            values: HEADER.map((h) => ({ Key: r.rowKey, Platform: 'x', Account: tenant.accountId, 'Post type': 'tweet', Content: `Benchmark post for ${r.rowKey}` })[h] ?? ''),
+            values: HEADER.map(
+              (h) =>
+                ({
+                  Key: r.rowKey,
+                  Platform: 'x',
+                  Account: tenant.accountId,
+                  'Post type': 'tweet',
+                  Content: `Benchmark post for ${r.rowKey}`,
+                })[h] ?? '',
+            ),
           })),
         };
         const start = Date.now();
-        const res = await fetch(`${base}/v1/runs`, { method: 'POST', headers: headers(tenant), body: JSON.stringify(body) });
+        const res = await fetch(`${base}/v1/runs`, {
+          method: 'POST',
+          headers: headers(tenant),
+          body: JSON.stringify(body),
+        });
         const text = await res.text();
         if (res.status !== 202) throw new Error(`POST /v1/runs answered ${res.status}: ${text.slice(0, 300)}`);
         const { runId } = JSON.parse(text) as RunAccepted;
         let status: RunStatusResponse;
         for (;;) {
-          status = (await (await fetch(`${base}/v1/runs/${runId}`, { headers: headers(tenant) })).json()) as RunStatusResponse;
+          status = (await (
+            await fetch(`${base}/v1/runs/${runId}`, { headers: headers(tenant) })
+          ).json()) as RunStatusResponse;
           if (status.state !== 'queued' && status.state !== 'running') break;
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -127,7 +171,10 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
     );
     for (const [i, s] of services.entries()) {
       const d = s.dispatcher as Partial<BullmqStatsSource>;
-      if (d.stats) console.log(`${name} instance ${i + 1}: ${JSON.stringify(d.stats())} (jobs picked up, rows stepped, jobs re-delayed)`);
+      if (d.stats)
+        console.log(
+          `${name} instance ${i + 1}: ${JSON.stringify(d.stats())} (jobs picked up, rows stepped, jobs re-delayed)`,
+        );
     }
     return results;
   } finally {
@@ -148,8 +195,17 @@ async function main(): Promise<void> {
     .option('--concurrency <n>', 'DISPATCH_CONCURRENCY of each instance', '8')
     .parse();
   const raw = cmd.opts<Record<string, string>>();
-  const o: Options = { rows: Number(raw.rows), tenants: Number(raw.tenants), limit: Number(raw.limit), windowMs: Number(raw.windowMs), instances: Number(raw.instances), concurrency: Number(raw.concurrency) };
-  console.log(`tiers bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, scale-out with ${o.instances} instances`);
+  const o: Options = {
+    rows: Number(raw.rows),
+    tenants: Number(raw.tenants),
+    limit: Number(raw.limit),
+    windowMs: Number(raw.windowMs),
+    instances: Number(raw.instances),
+    concurrency: Number(raw.concurrency),
+  };
+  console.log(
+    `tiers bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, scale-out with ${o.instances} instances`,
+  );
   const results = [...(await runTier('embedded', o)), ...(await runTier('scale-out', o))];
   printResults(results);
 }

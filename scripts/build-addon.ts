@@ -41,7 +41,9 @@ export function normaliseServiceUrl(raw: string): { url: string; warnings: strin
   }
   const warnings =
     parsed.protocol === 'http:'
-      ? [`The service URL ${parsed.origin} uses http: fine for local tests, but Apps Script only fetches https URLs. Use https in production.`]
+      ? [
+          `The service URL ${parsed.origin} uses http: fine for local tests, but Apps Script only fetches https URLs. Use https in production.`,
+        ]
       : [];
   return { url: (parsed.origin + parsed.pathname).replace(/\/+$/, ''), warnings };
 }
@@ -99,7 +101,10 @@ export async function buildAddon(options: BuildAddonOptions = {}): Promise<Build
     .replace('/* INLINE_JS */', () => escapeInlineScript(client.outputFiles[0]!.text));
   writeFileSync(path.join(outDir, 'sidebar.html'), html);
 
-  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'appsscript', 'appsscript.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'appsscript', 'appsscript.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   manifest.urlFetchWhitelist = [`${url}/`];
   writeFileSync(path.join(outDir, 'appsscript.json'), JSON.stringify(manifest, null, 2) + '\n');
   return { outDir, serviceUrl: url, entryPoints: names, warnings };
@@ -109,7 +114,9 @@ if (require.main === module) {
   buildAddon({ serviceUrl: process.env.POSTATO_SHEETS_SERVICE_URL || undefined })
     .then((result) => {
       for (const w of result.warnings) console.warn(`warning: ${w}`);
-      console.log(`Built the add-on into ${path.relative(ROOT, result.outDir)} (${result.entryPoints.length} entry functions, service ${result.serviceUrl}).`);
+      console.log(
+        `Built the add-on into ${path.relative(ROOT, result.outDir)} (${result.entryPoints.length} entry functions, service ${result.serviceUrl}).`,
+      );
     })
     .catch((err: unknown) => {
       console.error(err instanceof Error ? err.message : err);

@@ -48,7 +48,9 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
   const sandbox = await startPostatoSandbox({ settings: opts.sandboxSettings });
   // A throwaway service account: the real JWT grant runs against the fake's token endpoint.
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const sheets = await startSheetsFake({ serviceAccountPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+  const sheets = await startSheetsFake({
+    serviceAccountPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
   const serviceAccountEmail = 'postato-sheets-demo@demo-project.iam.gserviceaccount.com';
   const serviceAccountJson = JSON.stringify({
     type: 'service_account',
@@ -58,7 +60,8 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
     token_uri: sheets.tokenUrl,
   });
   const secret = randomBytes(24).toString('hex');
-  const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(os.tmpdir(), `postato-sheets-demo-${randomBytes(6).toString('hex')}.db`)}`;
+  const databaseUrl =
+    opts.databaseUrl ?? `sqlite:${path.join(os.tmpdir(), `postato-sheets-demo-${randomBytes(6).toString('hex')}.db`)}`;
   const config = loadConfig({
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
@@ -96,7 +99,8 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
       await sheets.close();
       await sandbox.close();
       if (databaseUrl.startsWith('sqlite:') && !opts.databaseUrl) {
-        for (const suffix of ['', '-wal', '-shm']) fs.rmSync(databaseUrl.slice('sqlite:'.length) + suffix, { force: true });
+        for (const suffix of ['', '-wal', '-shm'])
+          fs.rmSync(databaseUrl.slice('sqlite:'.length) + suffix, { force: true });
       }
     },
   };

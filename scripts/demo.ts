@@ -14,11 +14,41 @@ const SHEET = 'Campaign';
 const ROOT = path.resolve(__dirname, '..');
 /** The accounts connected in the demo workspace; the sample campaign names them by username or id. */
 const DEMO_ACCOUNTS = [
-  { id: 'acc_01HDEMOXBRAND', workspaceId: 'wks_demo', platform: 'twitter', username: 'brand', status: 'connected' as const },
-  { id: 'acc_01HDEMOIGSTUDIO', workspaceId: 'wks_demo', platform: 'instagram', username: 'brand.studio', status: 'connected' as const },
-  { id: 'acc_01HLINKEDINPAGE', workspaceId: 'wks_demo', platform: 'linkedin', username: 'brand-company', status: 'connected' as const },
-  { id: 'acc_01HDEMOYTBRANDTV', workspaceId: 'wks_demo', platform: 'youtube', username: 'brandtv', status: 'connected' as const },
-  { id: 'acc_01HDEMOTIKTOK', workspaceId: 'wks_demo', platform: 'tiktok', username: 'brand', status: 'connected' as const },
+  {
+    id: 'acc_01HDEMOXBRAND',
+    workspaceId: 'wks_demo',
+    platform: 'twitter',
+    username: 'brand',
+    status: 'connected' as const,
+  },
+  {
+    id: 'acc_01HDEMOIGSTUDIO',
+    workspaceId: 'wks_demo',
+    platform: 'instagram',
+    username: 'brand.studio',
+    status: 'connected' as const,
+  },
+  {
+    id: 'acc_01HLINKEDINPAGE',
+    workspaceId: 'wks_demo',
+    platform: 'linkedin',
+    username: 'brand-company',
+    status: 'connected' as const,
+  },
+  {
+    id: 'acc_01HDEMOYTBRANDTV',
+    workspaceId: 'wks_demo',
+    platform: 'youtube',
+    username: 'brandtv',
+    status: 'connected' as const,
+  },
+  {
+    id: 'acc_01HDEMOTIKTOK',
+    workspaceId: 'wks_demo',
+    platform: 'tiktok',
+    username: 'brand',
+    status: 'connected' as const,
+  },
 ];
 const TOO_LONG = `Spring sale starts now! ${'Every piece of the collection is made from recycled fabric. '.repeat(5)}`;
 
@@ -42,7 +72,12 @@ function keepSampleInFuture(values: string[][]): string[][] {
   return values.map((r, i) => (i === 0 || col < 0 ? r : r.map((v, j) => (j === col ? shiftDates(v, days) : v))));
 }
 
-async function call<T>(stack: DemoStack, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function call<T>(
+  stack: DemoStack,
+  method: 'GET' | 'POST',
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(stack.url + route, {
     method,
     headers: { ...stack.headers, 'content-type': 'application/json' },
@@ -86,7 +121,9 @@ async function publishAndFollow(stack: DemoStack, settings: RunRequest['settings
   for (;;) {
     const status = await call<RunStatusResponse>(stack, 'GET', `/v1/runs/${runId}`);
     const c = status.body.counts;
-    process.stdout.write(`\r   run ${runId.slice(0, 12)}…  ${status.body.state.padEnd(9)} created ${c.created}/${c.total}  failed ${c.failed}  skipped ${c.skipped}   `);
+    process.stdout.write(
+      `\r   run ${runId.slice(0, 12)}…  ${status.body.state.padEnd(9)} created ${c.created}/${c.total}  failed ${c.failed}  skipped ${c.skipped}   `,
+    );
     if (['done', 'cancelled', 'failed'].includes(status.body.state)) {
       process.stdout.write('\n');
       await stack.service.flusher?.drain(SPREADSHEET_ID);
@@ -104,13 +141,17 @@ async function main(): Promise<void> {
 
   const stack = await startDemoStack({ databaseUrl: `sqlite:${dbFile}`, sandboxSettings: { accounts: DEMO_ACCOUNTS } });
   try {
-    console.log(`Postato sandbox  ${stack.sandbox.url}\nSheets fake      ${stack.sheets.url}\nService          ${stack.url}  (ledger ${path.relative(ROOT, dbFile)})`);
+    console.log(
+      `Postato sandbox  ${stack.sandbox.url}\nSheets fake      ${stack.sheets.url}\nService          ${stack.url}  (ledger ${path.relative(ROOT, dbFile)})`,
+    );
     const csv = readFileSync(path.join(ROOT, 'examples', 'sample-campaign.csv'), 'utf8');
     stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, csv, { timeZone: 'America/New_York' });
     // One row the dry run will reject: a tweet over X's 280-character limit.
     const values = keepSampleInFuture(stack.sheets.getValues(SPREADSHEET_ID, SHEET));
     const header = values[0]!;
-    const longRow = header.map((h) => ({ Key: 'launch-x-long', Platform: 'x', Account: '@brand', Content: TOO_LONG })[h as 'Key'] ?? '');
+    const longRow = header.map(
+      (h) => ({ Key: 'launch-x-long', Platform: 'x', Account: '@brand', Content: TOO_LONG })[h as 'Key'] ?? '',
+    );
     stack.sheets.setValues(SPREADSHEET_ID, SHEET, [...values, longRow]);
     printSheet(stack, 'The campaign sheet');
 
@@ -118,7 +159,9 @@ async function main(): Promise<void> {
     const dry = await call<DryRunResponse>(stack, 'POST', '/v1/runs', readSheet(stack, 'dry-run'));
     if (dry.status !== 200) throw new Error(`Dry run refused: ${JSON.stringify(dry.body)}`);
     const s = dry.body.summary;
-    console.log(`   ${s.total} rows: ${s.ready} ready, ${s.warning} with warnings, ${s.invalid} invalid; ${s.toSend} to send`);
+    console.log(
+      `   ${s.total} rows: ${s.ready} ready, ${s.warning} with warnings, ${s.invalid} invalid; ${s.toSend} to send`,
+    );
     console.log(`   earliest ${s.earliest ?? '-'}  latest ${s.latest ?? '-'}`);
     console.log(`   ${s.pacing}`);
     for (const c of s.counts) console.log(`   ${c.day}  ${c.platform.padEnd(10)} ${c.accountId.padEnd(20)} ${c.count}`);
@@ -133,7 +176,11 @@ async function main(): Promise<void> {
     console.log('\n▶ Fix the failed row in place, then Publish again: only that row goes out');
     const after = stack.sheets.getValues(SPREADSHEET_ID, SHEET);
     const contentCol = after[0]!.indexOf('Content');
-    const fixed = after.map((r) => (r[after[0]!.indexOf('Key')] === 'launch-x-long' ? r.map((v, i) => (i === contentCol ? 'Spring sale starts now! Recycled fabric, every piece.' : v)) : r));
+    const fixed = after.map((r) =>
+      r[after[0]!.indexOf('Key')] === 'launch-x-long'
+        ? r.map((v, i) => (i === contentCol ? 'Spring sale starts now! Recycled fabric, every piece.' : v))
+        : r,
+    );
     stack.sheets.setValues(SPREADSHEET_ID, SHEET, fixed);
     const second = await publishAndFollow(stack, dry.body.settings);
     printSheet(stack, 'After the second Publish');
@@ -141,7 +188,9 @@ async function main(): Promise<void> {
     const posts = stack.sandbox.inspect().posts;
     const keys = new Set(posts.map((p) => p.idempotencyKey));
     console.log(`\nPostato now holds ${posts.length} posts (${keys.size} distinct idempotency keys).`);
-    console.log(`First run created ${first.counts.created}, skipped ${first.counts.skipped}; the second created ${second.counts.created} and left ${second.counts.skipped} alone.`);
+    console.log(
+      `First run created ${first.counts.created}, skipped ${first.counts.skipped}; the second created ${second.counts.created} and left ${second.counts.skipped} alone.`,
+    );
   } finally {
     await stack.close();
   }

@@ -42,9 +42,17 @@ export async function runRegisterWebhook(
   const opts = program.opts<{ workspace: string; url?: string }>();
   const config = loadConfig(env);
   const apiKey = env.POSTATO_API_KEY?.trim();
-  if (!apiKey) throw new AppError('missing_api_key', 'Set POSTATO_API_KEY in the environment (not as a flag) to the key of the workspace.', { status: 400 });
+  if (!apiKey)
+    throw new AppError(
+      'missing_api_key',
+      'Set POSTATO_API_KEY in the environment (not as a flag) to the key of the workspace.',
+      { status: 400 },
+    );
   const publicUrl = opts.url ?? config.PUBLIC_URL;
-  if (!publicUrl) throw new AppError('missing_url', 'Pass --url <public https URL of this service> or set PUBLIC_URL.', { status: 400 });
+  if (!publicUrl)
+    throw new AppError('missing_url', 'Pass --url <public https URL of this service> or set PUBLIC_URL.', {
+      status: 400,
+    });
   // Open the store first: the secret is shown only once, so registering without a place to keep it would lose it.
   const { store, close } = await openStore(config);
   try {
@@ -63,10 +71,19 @@ export async function runRegisterWebhook(
 
 if (require.main === module) {
   runRegisterWebhook(process.argv.slice(2), process.env).then(
-    (r) => console.log(`Webhook ${r.webhookId ?? ''} registered for ${r.url} (${r.events.join(', ')}); its secret is stored.`),
+    (r) =>
+      console.log(
+        `Webhook ${r.webhookId ?? ''} registered for ${r.url} (${r.events.join(', ')}); its secret is stored.`,
+      ),
     (err: unknown) => {
-      if (err instanceof Error && err.name === 'CommanderError') process.exit((err as Error & { exitCode?: number }).exitCode ?? 2);
-      console.error(err instanceof AppError ? err.message : 'Registering the webhook failed: ' + (err instanceof Error ? err.message.replace(/smcp_[0-9a-fA-F]+/g, 'smcp_[REDACTED]') : String(err)));
+      if (err instanceof Error && err.name === 'CommanderError')
+        process.exit((err as Error & { exitCode?: number }).exitCode ?? 2);
+      console.error(
+        err instanceof AppError
+          ? err.message
+          : 'Registering the webhook failed: ' +
+              (err instanceof Error ? err.message.replace(/smcp_[0-9a-fA-F]+/g, 'smcp_[REDACTED]') : String(err)),
+      );
       process.exit(1);
     },
   );

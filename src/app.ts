@@ -47,7 +47,12 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', unlessWebhook(createAuthMiddleware(config, deps.auth)));
   app.use(
     '/v1',
-    unlessWebhook(rateLimitPerIdentity({ requestsPerWindow: config.REQUESTS_PER_MINUTE, windowSeconds: deps.rateLimitWindowSeconds })),
+    unlessWebhook(
+      rateLimitPerIdentity({
+        requestsPerWindow: config.REQUESTS_PER_MINUTE,
+        windowSeconds: deps.rateLimitWindowSeconds,
+      }),
+    ),
   );
   app.use('/v1', unlessWebhook(requireJsonBody()));
   app.use(express.json({ limit: config.BODY_LIMIT }));
@@ -62,5 +67,6 @@ export function createApp(deps: AppDeps): Express {
 
 /** Runs `handler` for every request except Postato's webhook deliveries. */
 function unlessWebhook(handler: RequestHandler): RequestHandler {
-  return (req, res, next) => (req.originalUrl.split('?')[0] === POSTATO_WEBHOOK_PATH ? next() : handler(req, res, next));
+  return (req, res, next) =>
+    req.originalUrl.split('?')[0] === POSTATO_WEBHOOK_PATH ? next() : handler(req, res, next);
 }

@@ -9,7 +9,11 @@ export class AppError extends Error {
   readonly retryable: boolean;
   readonly details?: unknown;
 
-  constructor(code: string, message: string, opts: { status?: number; retryable?: boolean; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { status?: number; retryable?: boolean; details?: unknown; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -63,7 +67,10 @@ export class PayloadTooLargeError extends AppError {
 
 /** The caller is sending too many requests (429). */
 export class TooManyRequestsError extends AppError {
-  constructor(message: string, readonly retryAfterSeconds?: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
     super('too_many_requests', message, { status: 429, retryable: true });
   }
 }

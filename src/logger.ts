@@ -30,14 +30,17 @@ export const POSTATO_KEY_PATTERN = /smcp_[0-9a-fA-F]{8,64}/g;
 
 /** Replaces anything that looks like a Postato API key or a bearer token in free text. */
 export function scrubSecrets(text: string): string {
-  return text.replace(POSTATO_KEY_PATTERN, 'smcp_[REDACTED]').replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[REDACTED]');
+  return text
+    .replace(POSTATO_KEY_PATTERN, 'smcp_[REDACTED]')
+    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[REDACTED]');
 }
 
 /** Scrubs every string inside a log object (bounded depth; cycles and non-plain objects are left alone). */
 function scrubDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: scrubSecrets(value.message), stack: value.stack && scrubSecrets(value.stack) };
+  if (value instanceof Error)
+    return { type: value.name, message: scrubSecrets(value.message), stack: value.stack && scrubSecrets(value.stack) };
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};

@@ -13,7 +13,12 @@ import { createRunControlRouter } from './http/run-control-routes';
 import { PostatoClient } from './postato/postato-client';
 import { openLedgerDb, type LedgerDb } from './runs/ledger-db';
 import { RunLedger } from './runs/run-ledger';
-import { createLedgerKnownPosts, createLedgerWebhookSecretStore, createLedgerWebhookSink, createLedgerWriteBackStore } from './runs/ledger-ports';
+import {
+  createLedgerKnownPosts,
+  createLedgerWebhookSecretStore,
+  createLedgerWebhookSink,
+  createLedgerWriteBackStore,
+} from './runs/ledger-ports';
 import { createPublishStep, type PostatoWriter } from './runs/publish-step';
 import { createEmbeddedDispatcher } from './runs/embedded-dispatcher';
 import type { Dispatcher } from './runs/dispatcher';
@@ -86,17 +91,38 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   // Scale-out tier: REDIS_URL moves the pacer, the Sheets write budget and the dispatcher into Redis (shared by instances).
   const redisTier = config.REDIS_URL ? await openRedisTier(config, clock, logger) : undefined;
   const pacer =
-    o.pacer ?? redisTier?.pacer ?? (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : createMemoryPacer({ limits, clock }));
+    o.pacer ??
+    redisTier?.pacer ??
+    (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : createMemoryPacer({ limits, clock }));
   const vault = o.vault ?? keyVaultFromConfig(config, logger);
   if (config.DISPATCH_LEASE_MS <= config.POSTATO_TIMEOUT_MS) {
-    logger.warn('DISPATCH_LEASE_MS should exceed POSTATO_TIMEOUT_MS, or a slow call may be replayed by another worker while still in flight.');
+    logger.warn(
+      'DISPATCH_LEASE_MS should exceed POSTATO_TIMEOUT_MS, or a slow call may be replayed by another worker while still in flight.',
+    );
   }
 
   const clientFor =
     o.clientFor ??
     ((apiKey: string): PostatoWriter =>
-      new PostatoClient({ baseUrl: config.POSTATO_API_URL, apiKey, timeoutMs: config.POSTATO_TIMEOUT_MS, retry: { maxAttempts: 1 }, logger, clock }));
-  const step = createPublishStep({ ledger, pacer, vault, clock, logger, clientFor, maxAttempts: config.POSTATO_MAX_ATTEMPTS, backoffBaseMs: o.backoffBaseMs, metrics });
+      new PostatoClient({
+        baseUrl: config.POSTATO_API_URL,
+        apiKey,
+        timeoutMs: config.POSTATO_TIMEOUT_MS,
+        retry: { maxAttempts: 1 },
+        logger,
+        clock,
+      }));
+  const step = createPublishStep({
+    ledger,
+    pacer,
+    vault,
+    clock,
+    logger,
+    clientFor,
+    maxAttempts: config.POSTATO_MAX_ATTEMPTS,
+    backoffBaseMs: o.backoffBaseMs,
+    metrics,
+  });
 
   const writeBackStore = createLedgerWriteBackStore(ledger, clock);
   let flusher: WriteBackFlusher | undefined;
@@ -105,8 +131,19 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   let dryRunVerdicts: DryRunVerdictWriter | undefined;
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
-    const budget = redisTier?.writeBudget ?? new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: config.SHEETS_WRITE_WINDOW_MS, clock });
-    const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget, metrics });
+    const budget =
+      redisTier?.writeBudget ??
+      new SlidingWindowWriteBudget({
+        limit: config.SHEETS_WRITES_PER_MINUTE,
+        windowMs: config.SHEETS_WRITE_WINDOW_MS,
+        clock,
+      });
+    const sheets = createSheetsClient({
+      rootUrl: config.SHEETS_API_URL,
+      credentials: { serviceAccount },
+      budget,
+      metrics,
+    });
     sheetsClient = sheets;
     dryRunVerdicts = createDryRunVerdictWriter({ sheets, logger });
     flusher = new WriteBackFlusher({
@@ -121,14 +158,19 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     const f = flusher;
     runsTab = createRunsTabRecorder({ ledger, sheetsFor: () => sheets, clock, logger, flush: (id) => f.drain(id) });
   } else {
-    logger.info('No Google service account is configured: write-back to Sheets is off; results stay in the ledger and in GET /v1/runs/:id.');
+    logger.info(
+      'No Google service account is configured: write-back to Sheets is off; results stay in the ledger and in GET /v1/runs/:id.',
+    );
   }
 
   // A finished row counts towards its spreadsheet's next flush (every WRITEBACK_FLUSH_ROWS results, or the timer).
   const onRowFinished = (runId: string) => {
     if (!flusher) return;
     const f = flusher;
-    void ledger.getRun(runId).then((run) => run && f.notifyResults(run.spreadsheet_id), () => undefined);
+    void ledger.getRun(runId).then(
+      (run) => run && f.notifyResults(run.spreadsheet_id),
+      () => undefined,
+    );
   };
   const onRunFinished = (runId: string) => runsTab?.record(runId);
   const dispatcher = redisTier
@@ -187,17 +229,39 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
             await redisTier.redis.ping();
           }
         : undefined,
-      postatoProbe: createPostatoProbe({ url: config.POSTATO_API_URL, clock, timeoutMs: Math.min(2000, config.POSTATO_TIMEOUT_MS) }),
+      postatoProbe: createPostatoProbe({
+        url: config.POSTATO_API_URL,
+        clock,
+        timeoutMs: Math.min(2000, config.POSTATO_TIMEOUT_MS),
+      }),
       metrics,
       beforeScrape: () => refreshLedgerGauges(metrics, ledger, clock.now()),
     }),
     routers: [
-      createRunsRouter({ config, clock, logger, knownPosts, startRun: startRunAndRecord, onDryRun: dryRunVerdicts?.write }),
+      createRunsRouter({
+        config,
+        clock,
+        logger,
+        knownPosts,
+        startRun: startRunAndRecord,
+        onDryRun: dryRunVerdicts?.write,
+      }),
       createRunReportRouter({ ledger, clock }),
-      createRunControlRouter({ runs: { ...runs, cancel: cancelAndRecord }, writeBack: writeBackStore, onSync: () => void flusher?.drain().catch(() => undefined) }),
-      createPostatoWebhookRouter({ sink: createLedgerWebhookSink(ledger, clock), secrets: createLedgerWebhookSecretStore(ledger, clock, config.KEY_ENCRYPTION_KEY ? vault : undefined), clock, logger }),
+      createRunControlRouter({
+        runs: { ...runs, cancel: cancelAndRecord },
+        writeBack: writeBackStore,
+        onSync: () => void flusher?.drain().catch(() => undefined),
+      }),
+      createPostatoWebhookRouter({
+        sink: createLedgerWebhookSink(ledger, clock),
+        secrets: createLedgerWebhookSecretStore(ledger, clock, config.KEY_ENCRYPTION_KEY ? vault : undefined),
+        clock,
+        logger,
+      }),
       createAccountsRouter({ config }),
-      ...(sheetsClient ? [createSheetsRouter({ sheetsFor: () => sheetsClient, serviceAccountEmail: sheetsClient.serviceAccountEmail })] : []),
+      ...(sheetsClient
+        ? [createSheetsRouter({ sheetsFor: () => sheetsClient, serviceAccountEmail: sheetsClient.serviceAccountEmail })]
+        : []),
     ],
   });
 

@@ -16,11 +16,18 @@ declare const google: { script: { run: ScriptRunner } };
 export function toError(error: unknown): Error {
   if (error instanceof Error) return error;
   const message = (error as { message?: unknown } | null)?.message;
-  return new Error(typeof message === 'string' && message !== '' ? message : 'The add-on stopped unexpectedly. Reload the sidebar and try again.');
+  return new Error(
+    typeof message === 'string' && message !== ''
+      ? message
+      : 'The add-on stopped unexpectedly. Reload the sidebar and try again.',
+  );
 }
 
 /** Calls a server function and resolves with its result. */
-export function callServer<K extends keyof ServerRpc>(name: K, ...args: Parameters<ServerRpc[K]>): Promise<ReturnType<ServerRpc[K]>> {
+export function callServer<K extends keyof ServerRpc>(
+  name: K,
+  ...args: Parameters<ServerRpc[K]>
+): Promise<ReturnType<ServerRpc[K]>> {
   return new Promise((resolve, reject) => {
     const runner = google.script.run
       .withSuccessHandler((value) => resolve(value as ReturnType<ServerRpc[K]>))

@@ -34,7 +34,9 @@ function notify(kind: 'error' | 'info' | 'busy' | null, text = ''): void {
 
 function setBusy(on: boolean): void {
   busy += on ? 1 : -1;
-  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#actions button, #settings button, #confirm button, #report button'))) {
+  for (const b of Array.from(
+    document.querySelectorAll<HTMLButtonElement>('#actions button, #settings button, #confirm button, #report button'),
+  )) {
     b.disabled = busy > 0;
   }
 }
@@ -66,7 +68,9 @@ function zone(): string | undefined {
 function formatWhen(iso: string | undefined): string {
   if (!iso) return '–';
   try {
-    return new Intl.DateTimeFormat('en-GB', { timeZone: zone(), dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+    return new Intl.DateTimeFormat('en-GB', { timeZone: zone(), dateStyle: 'medium', timeStyle: 'short' }).format(
+      new Date(iso),
+    );
   } catch {
     return iso;
   }
@@ -93,31 +97,70 @@ function renderSummary(view: DryRunView): void {
     if (view.headersAdded.length > 0) bits.push(`added the columns ${view.headersAdded.join(', ')}`);
     box.append(el('p', { class: 'secondary small' }, `The add-on ${bits.join(' and ')}.`));
   }
-  const stat = (label: string, n: number, cls = '') => el('div', { class: `stat ${cls}` }, el('b', {}, String(n)), label);
+  const stat = (label: string, n: number, cls = '') =>
+    el('div', { class: `stat ${cls}` }, el('b', {}, String(n)), label);
   box.append(
-    el('div', { class: 'stats', id: 'summary-stats' },
+    el(
+      'div',
+      { class: 'stats', id: 'summary-stats' },
       stat('ready', summary.ready),
       stat('warnings', summary.warning, summary.warning > 0 ? 'warn' : ''),
       stat('invalid', summary.invalid, summary.invalid > 0 ? 'bad' : ''),
-      stat('to send', summary.toSend)),
+      stat('to send', summary.toSend),
+    ),
   );
-  box.append(el('p', { id: 'summary-range' }, `Earliest: ${formatWhen(summary.earliest)}`, el('br'), `Latest: ${formatWhen(summary.latest)}`));
-  if (summary.alreadyPosted > 0) box.append(el('p', { class: 'secondary' }, `${plural(summary.alreadyPosted, 'row')} already posted: left alone.`));
+  box.append(
+    el(
+      'p',
+      { id: 'summary-range' },
+      `Earliest: ${formatWhen(summary.earliest)}`,
+      el('br'),
+      `Latest: ${formatWhen(summary.latest)}`,
+    ),
+  );
+  if (summary.alreadyPosted > 0)
+    box.append(el('p', { class: 'secondary' }, `${plural(summary.alreadyPosted, 'row')} already posted: left alone.`));
   const changed = changedRowsLine(summary);
   if (changed) box.append(el('p', { id: 'summary-changed' }, changed));
   if (summary.pacing) box.append(el('p', { class: 'secondary small' }, summary.pacing));
 
   if (summary.counts.length > 0) {
-    const table = el('table', { class: 'counts-table', id: 'summary-counts' },
-      el('thead', {}, el('tr', {}, el('th', {}, 'Platform'), el('th', {}, 'Account'), el('th', {}, 'Day'), el('th', { class: 'num' }, 'Posts'))));
+    const table = el(
+      'table',
+      { class: 'counts-table', id: 'summary-counts' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'Platform'),
+          el('th', {}, 'Account'),
+          el('th', {}, 'Day'),
+          el('th', { class: 'num' }, 'Posts'),
+        ),
+      ),
+    );
     const body = el('tbody');
     for (const c of summary.counts) {
-      body.append(el('tr', {}, el('td', { title: c.platform }, c.platform), el('td', { title: c.accountId }, c.accountId), el('td', {}, c.day), el('td', { class: 'num' }, String(c.count))));
+      body.append(
+        el(
+          'tr',
+          {},
+          el('td', { title: c.platform }, c.platform),
+          el('td', { title: c.accountId }, c.accountId),
+          el('td', {}, c.day),
+          el('td', { class: 'num' }, String(c.count)),
+        ),
+      );
     }
     table.append(body);
     box.append(table);
   }
-  if (!summary.accountsChecked) box.append(el('p', { class: 'secondary small' }, 'Postato’s account list did not answer, so accounts were not checked.'));
+  if (!summary.accountsChecked)
+    box.append(
+      el('p', { class: 'secondary small' }, 'Postato’s account list did not answer, so accounts were not checked.'),
+    );
 
   const problems = rows.filter((r) => r.status !== 'READY' || r.changed);
   if (problems.length > 0 || summary.collisions.length > 0 || summary.warnings.length > 0) {
@@ -125,12 +168,27 @@ function renderSummary(view: DryRunView): void {
     const list = el('ul', { class: 'problems', id: 'summary-problems' });
     for (const w of summary.warnings) list.append(el('li', {}, w));
     for (const c of summary.collisions) {
-      list.append(el('li', {}, rowLink(view.sheetName, c.rowNumber), ` at ${formatWhen(c.plannedAt)} is close to post ${c.existingPostId} at ${formatWhen(c.existingScheduledAt)} on ${c.accountId}.`));
+      list.append(
+        el(
+          'li',
+          {},
+          rowLink(view.sheetName, c.rowNumber),
+          ` at ${formatWhen(c.plannedAt)} is close to post ${c.existingPostId} at ${formatWhen(c.existingScheduledAt)} on ${c.accountId}.`,
+        ),
+      );
     }
     for (const r of problems) {
       // Each message already starts with the column it is about.
       const text = r.messages.map((m) => m.message).join(' ');
-      list.append(el('li', {}, el('span', { class: `tag ${rowTag(r)}` }, rowTag(r)), rowLink(view.sheetName, r.rowNumber), ` ${text}`));
+      list.append(
+        el(
+          'li',
+          {},
+          el('span', { class: `tag ${rowTag(r)}` }, rowTag(r)),
+          rowLink(view.sheetName, r.rowNumber),
+          ` ${text}`,
+        ),
+      );
     }
     box.append(list);
   }
@@ -160,7 +218,9 @@ async function doDryRun(): Promise<void> {
 
 async function doPublish(): Promise<void> {
   hideConfirm();
-  const preview = await guarded('Checking the sheet before publishing…', () => callServer('rpcPreparePublish', scope()));
+  const preview = await guarded('Checking the sheet before publishing…', () =>
+    callServer('rpcPreparePublish', scope()),
+  );
   if (!preview) return;
   renderSummary(preview.dryRun);
   if (preview.posts === 0) {
@@ -168,18 +228,35 @@ async function doPublish(): Promise<void> {
     return;
   }
   const invalid = preview.dryRun.response.summary.invalid;
-  confirmThen(`Publish ${preview.sentence}?`, invalid > 0 ? `${plural(invalid, 'invalid row')} will be skipped.` : '', 'Publish', () => void startRun('publish', scope()));
+  confirmThen(
+    `Publish ${preview.sentence}?`,
+    invalid > 0 ? `${plural(invalid, 'invalid row')} will be skipped.` : '',
+    'Publish',
+    () => void startRun('publish', scope()),
+  );
 }
 
-async function startRun(mode: 'publish' | 'reschedule' | 'unschedule', runScope: RowScope & { failedOnly?: boolean }): Promise<void> {
-  const verb = mode === 'publish' ? 'Starting the run…' : mode === 'reschedule' ? 'Checking which rows changed…' : 'Cancelling the selected posts…';
+async function startRun(
+  mode: 'publish' | 'reschedule' | 'unschedule',
+  runScope: RowScope & { failedOnly?: boolean },
+): Promise<void> {
+  const verb =
+    mode === 'publish'
+      ? 'Starting the run…'
+      : mode === 'reschedule'
+        ? 'Checking which rows changed…'
+        : 'Cancelling the selected posts…';
   const started = await guarded(verb, () => callServer('rpcStartRun', mode, runScope));
   if (!started) return;
   if (started.accepted.joined) notify('info', 'A run of this sheet was already going; following it.');
   void follow(started.run);
 }
 
-const TITLES: Record<string, string> = { publish: 'Publishing', reschedule: 'Rescheduling', unschedule: 'Unscheduling' };
+const TITLES: Record<string, string> = {
+  publish: 'Publishing',
+  reschedule: 'Rescheduling',
+  unschedule: 'Unscheduling',
+};
 
 function showProgress(status: RunStatusResponse, problems: Map<string, string>, sheetName: string): void {
   const pct = percentDone(status);
@@ -188,12 +265,21 @@ function showProgress(status: RunStatusResponse, problems: Map<string, string>, 
   bar.setAttribute('aria-valuenow', String(pct));
   $('progress-counts').textContent = `${pct}% · ${countsLine(status)}`;
   $('progress-state').textContent = stateLine(status);
-  if (status.sheetAccess && !status.sheetAccess.ok && status.sheetAccess.message) notify('error', status.sheetAccess.message);
+  if (status.sheetAccess && !status.sheetAccess.ok && status.sheetAccess.message)
+    notify('error', status.sheetAccess.message);
   const list = $('progress-problems');
   list.replaceChildren();
   for (const [key, text] of problems) {
     const rowNumber = Number(key.split('|')[0]);
-    list.append(el('li', {}, el('span', { class: 'tag FAILED' }, 'FAILED'), rowNumber > 0 ? rowLink(sheetName, rowNumber) : '', ` ${text}`));
+    list.append(
+      el(
+        'li',
+        {},
+        el('span', { class: 'tag FAILED' }, 'FAILED'),
+        rowNumber > 0 ? rowLink(sheetName, rowNumber) : '',
+        ` ${text}`,
+      ),
+    );
   }
 }
 
@@ -207,13 +293,31 @@ function renderReport(report: RunReport, sheetName: string): void {
   $('report-sentence').textContent = reportSentence(report);
   $('report-times').textContent = `Started ${formatWhen(report.startedAt)} · ended ${formatWhen(report.finishedAt)}`;
   // Rows that left the sheet have no row number: name them by key, with nothing to click.
-  fillList('report-failed-block', 'report-failed', report.failed.map((r) =>
-    el('li', {}, r.rowNumber === null ? el('b', {}, `Key ${r.key}`) : rowLink(report.sheetName || sheetName, r.rowNumber), ` ${r.message}`)));
+  fillList(
+    'report-failed-block',
+    'report-failed',
+    report.failed.map((r) =>
+      el(
+        'li',
+        {},
+        r.rowNumber === null ? el('b', {}, `Key ${r.key}`) : rowLink(report.sheetName || sheetName, r.rowNumber),
+        ` ${r.message}`,
+      ),
+    ),
+  );
   const more = moreFailedLine(report);
   $('report-more').textContent = more ?? '';
   $('report-more').hidden = more === null;
-  fillList('report-removed-block', 'report-removed', report.removed.map((r) => el('li', {}, r.message)));
-  fillList('report-warnings-block', 'report-warnings', report.warnings.map((w) => el('li', {}, w)));
+  fillList(
+    'report-removed-block',
+    'report-removed',
+    report.removed.map((r) => el('li', {}, r.message)),
+  );
+  fillList(
+    'report-warnings-block',
+    'report-warnings',
+    report.warnings.map((w) => el('li', {}, w)),
+  );
   $<HTMLButtonElement>('btn-email-report').onclick = async () => {
     const result = await guarded('Sending the report to your email…', () => callServer('rpcEmailReport', report.runId));
     if (result) notify(result.sent ? 'info' : 'error', result.message);
@@ -286,7 +390,8 @@ function fillSettings(view: SettingsView): void {
   tz.placeholder = `Spreadsheet’s: ${view.spreadsheetTimeZone}`;
   $<HTMLInputElement>('set-gap').value = view.minGapMinutes === null ? '' : String(view.minGapMinutes);
   $<HTMLInputElement>('set-jitter').value = view.jitterSeconds === null ? '' : String(view.jitterSeconds);
-  $('service-account').textContent = view.serviceAccountEmail ?? 'Press Check access to see which account writes the results.';
+  $('service-account').textContent =
+    view.serviceAccountEmail ?? 'Press Check access to see which account writes the results.';
 }
 
 function numberField(id: string): number | null {
@@ -336,7 +441,12 @@ async function runAction(action: SidebarAction): Promise<void> {
       return startRun('reschedule', scope());
     case 'unschedule':
       $<HTMLInputElement>('only-selected').checked = true;
-      confirmThen('Cancel the scheduled posts of the selected rows?', 'Posts already published are not affected.', 'Unschedule', () => void startRun('unschedule', { selectedOnly: true }));
+      confirmThen(
+        'Cancel the scheduled posts of the selected rows?',
+        'Posts already published are not affected.',
+        'Unschedule',
+        () => void startRun('unschedule', { selectedOnly: true }),
+      );
       return;
     case 'settings':
       openSettings();

@@ -43,7 +43,9 @@ export const triggers = {
   menuSettings: (): void => showSidebar('settings'),
   menuInsertTemplate: (): void => {
     const name = insertTemplate();
-    gas().SpreadsheetApp.getUi().alert(`Inserted the template sheet "${name}". Replace the example rows with your posts, then run a dry run.`);
+    gas()
+      .SpreadsheetApp.getUi()
+      .alert(`Inserted the template sheet "${name}". Replace the example rows with your posts, then run a dry run.`);
   },
 };
 

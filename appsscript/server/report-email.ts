@@ -22,7 +22,12 @@ export function spreadsheetLink(report: Pick<RunReport, 'spreadsheetId' | 'first
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function when(iso: string | undefined): string {
@@ -44,7 +49,8 @@ export function reportEmail(report: RunReport): { subject: string; body: string;
     if (more) text.push(more);
     text.push('');
   }
-  if (report.removed.length > 0) text.push('Rows removed from the sheet during the run:', ...report.removed.map((r) => `- ${r.message}`), '');
+  if (report.removed.length > 0)
+    text.push('Rows removed from the sheet during the run:', ...report.removed.map((r) => `- ${r.message}`), '');
   if (report.warnings.length > 0) text.push('Warnings:', ...report.warnings.map((w) => `- ${w}`), '');
   text.push(`${listed.length > 0 ? 'Open the first failed row' : 'Open the spreadsheet'}: ${link}`);
 
@@ -55,10 +61,16 @@ export function reportEmail(report: RunReport): { subject: string; body: string;
     if (more) html.push(`<p>${escapeHtml(more)}</p>`);
   }
   if (report.removed.length > 0) {
-    html.push('<h3>Rows removed from the sheet during the run</h3>', `<ul>${report.removed.map((r) => `<li>${escapeHtml(r.message)}</li>`).join('')}</ul>`);
+    html.push(
+      '<h3>Rows removed from the sheet during the run</h3>',
+      `<ul>${report.removed.map((r) => `<li>${escapeHtml(r.message)}</li>`).join('')}</ul>`,
+    );
   }
-  if (report.warnings.length > 0) html.push('<h3>Warnings</h3>', `<ul>${report.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`);
-  html.push(`<p><a href="${escapeHtml(link)}">${listed.length > 0 ? 'Open the first failed row' : 'Open the spreadsheet'}</a></p>`);
+  if (report.warnings.length > 0)
+    html.push('<h3>Warnings</h3>', `<ul>${report.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`);
+  html.push(
+    `<p><a href="${escapeHtml(link)}">${listed.length > 0 ? 'Open the first failed row' : 'Open the spreadsheet'}</a></p>`,
+  );
 
   return { subject: reportSubject(report), body: text.join('\n'), htmlBody: html.join('\n') };
 }
@@ -66,7 +78,9 @@ export function reportEmail(report: RunReport): { subject: string; body: string;
 /** Fetches the report of `runId` and emails it to the signed-in user; says why when it could not be sent. */
 export function emailReport(runId: string): EmailReportResult {
   if (typeof runId !== 'string' || runId.trim() === '') {
-    throw new AddonError('There is no run to report on yet. Publish, then press Email me this report when the run has ended.');
+    throw new AddonError(
+      'There is no run to report on yet. Publish, then press Email me this report when the run has ended.',
+    );
   }
   const to = (gas().Session.getActiveUser().getEmail() ?? '').trim();
   if (to === '') return { sent: false, to: null, message: NO_EMAIL_MESSAGE };

@@ -3,7 +3,15 @@
  * unschedule, follow and cancel a run. The sheet's active run is remembered per user and spreadsheet, so a
  * reopened sidebar finds it again.
  */
-import type { DryRunResponse, PlanSettings, RunAccepted, RunMode, RunReport, RunRequest, RunStatusResponse } from '../shared/contract';
+import type {
+  DryRunResponse,
+  PlanSettings,
+  RunAccepted,
+  RunMode,
+  RunReport,
+  RunRequest,
+  RunStatusResponse,
+} from '../shared/contract';
 import { formatDuration, plural } from '../shared/format';
 import type { ActiveRun, DryRunView, LastRunReport, PublishPreview, RowScope, RunStarted } from '../shared/server-rpc';
 import { AddonError, gas } from './apps-script-env';
@@ -29,13 +37,18 @@ function planSettings(s: StoredSettings, startAt?: string): PlanSettings {
 }
 
 /** The row keys a scope covers, or undefined for every row. Throws when the scope selects nothing. */
-export function keysForScope(snapshot: SheetSnapshot, scope: RowScope & { failedOnly?: boolean }): string[] | undefined {
+export function keysForScope(
+  snapshot: SheetSnapshot,
+  scope: RowScope & { failedOnly?: boolean },
+): string[] | undefined {
   let rows: number[] | undefined;
   if (scope.selectedOnly) {
     const sheet = gas().SpreadsheetApp.getActiveSpreadsheet().getActiveSheet();
     rows = selectedRowNumbers(sheet).filter((r) => snapshot.keyByRow.has(r));
     if (rows.length === 0) {
-      throw new AddonError('No post rows are selected. Select the rows (click their row numbers) and try again, or untick "Only selected rows".');
+      throw new AddonError(
+        'No post rows are selected. Select the rows (click their row numbers) and try again, or untick "Only selected rows".',
+      );
     }
   }
   if (scope.failedOnly) {
@@ -43,16 +56,26 @@ export function keysForScope(snapshot: SheetSnapshot, scope: RowScope & { failed
     rows = rows ? rows.filter((r) => failed.includes(r)) : failed;
     if (rows.length === 0) {
       throw new AddonError(
-        scope.selectedOnly ? 'None of the selected rows says FAILED in the Status column, so there is nothing to retry.' : 'No row says FAILED in the Status column, so there is nothing to retry.',
+        scope.selectedOnly
+          ? 'None of the selected rows says FAILED in the Status column, so there is nothing to retry.'
+          : 'No row says FAILED in the Status column, so there is nothing to retry.',
       );
     }
   }
   return rows?.map((r) => snapshot.keyByRow.get(r)!);
 }
 
-function buildRequest(mode: RunMode, snapshot: SheetSnapshot, settings: StoredSettings, onlyKeys: string[] | undefined, startAt?: string): RunRequest {
+function buildRequest(
+  mode: RunMode,
+  snapshot: SheetSnapshot,
+  settings: StoredSettings,
+  onlyKeys: string[] | undefined,
+  startAt?: string,
+): RunRequest {
   if (snapshot.rows.length === 0) {
-    throw new AddonError(`The sheet "${snapshot.sheetName}" has no post rows below the header. Add a row per post and try again.`);
+    throw new AddonError(
+      `The sheet "${snapshot.sheetName}" has no post rows below the header. Add a row per post and try again.`,
+    );
   }
   const request: RunRequest = {
     mode,
@@ -84,7 +107,12 @@ export function dryRun(scope: RowScope): DryRunView {
   const resolvedStart = (response as DryRunResponse & { settings?: PlanSettings }).settings?.startAt;
   const cache = gas().CacheService.getUserCache();
   if (resolvedStart) cache.put(START_AT_PREFIX + snapshot.spreadsheetId, resolvedStart, START_AT_TTL_SECONDS);
-  return { response, sheetName: snapshot.sheetName, keysFilled: snapshot.keysFilled, headersAdded: snapshot.headersAdded };
+  return {
+    response,
+    sheetName: snapshot.sheetName,
+    keysFilled: snapshot.keysFilled,
+    headersAdded: snapshot.headersAdded,
+  };
 }
 
 /** The confirmation sentence for a publish of the dry run's numbers. */
@@ -113,10 +141,17 @@ export function startRun(mode: Exclude<RunMode, 'dry-run'>, scope: RowScope & { 
   const settings = requireRunSettings();
   const snapshot = readSheet();
   if (mode === 'unschedule' && !scope.selectedOnly) {
-    throw new AddonError('Unschedule only acts on selected rows. Select the rows whose posts should be cancelled and try again.');
+    throw new AddonError(
+      'Unschedule only acts on selected rows. Select the rows whose posts should be cancelled and try again.',
+    );
   }
   const onlyKeys = keysForScope(snapshot, scope);
-  const startAt = mode === 'publish' ? gas().CacheService.getUserCache().get(START_AT_PREFIX + snapshot.spreadsheetId) ?? undefined : undefined;
+  const startAt =
+    mode === 'publish'
+      ? (gas()
+          .CacheService.getUserCache()
+          .get(START_AT_PREFIX + snapshot.spreadsheetId) ?? undefined)
+      : undefined;
   const accepted = callService<RunAccepted>({
     method: 'post',
     path: '/v1/runs',
@@ -124,9 +159,16 @@ export function startRun(mode: Exclude<RunMode, 'dry-run'>, scope: RowScope & { 
     body: buildRequest(mode, snapshot, settings, onlyKeys, startAt),
   });
   if (typeof accepted.runId !== 'string' || accepted.runId === '') {
-    throw new AddonError('The service accepted the run but did not say which run it is. Reload the sidebar to find it.');
+    throw new AddonError(
+      'The service accepted the run but did not say which run it is. Reload the sidebar to find it.',
+    );
   }
-  const run: ActiveRun = { runId: accepted.runId, mode, sheetName: snapshot.sheetName, startedAt: new Date().toISOString() };
+  const run: ActiveRun = {
+    runId: accepted.runId,
+    mode,
+    sheetName: snapshot.sheetName,
+    startedAt: new Date().toISOString(),
+  };
   gas().PropertiesService.getUserProperties().setProperty(activeRunKey(snapshot.spreadsheetId), JSON.stringify(run));
   return { accepted, run };
 }
@@ -151,13 +193,18 @@ function forgetRun(runId: string): void {
   const props = gas().PropertiesService.getUserProperties();
   props.deleteProperty(activeRunKey(id));
   // Kept so a sidebar reopened later can still show what the run did.
-  props.setProperty(LAST_RUN_PREFIX + id, JSON.stringify({ runId, sheetName: run.sheetName, endedAt: new Date().toISOString() }));
+  props.setProperty(
+    LAST_RUN_PREFIX + id,
+    JSON.stringify({ runId, sheetName: run.sheetName, endedAt: new Date().toISOString() }),
+  );
 }
 
 /** The report of the last run followed to its end on this spreadsheet, if that was within a day; else null. */
 export function lastRunReport(): LastRunReport | null {
   const id = gas().SpreadsheetApp.getActiveSpreadsheet().getId();
-  const text = gas().PropertiesService.getUserProperties().getProperty(LAST_RUN_PREFIX + id);
+  const text = gas()
+    .PropertiesService.getUserProperties()
+    .getProperty(LAST_RUN_PREFIX + id);
   if (!text) return null;
   let last: { runId?: unknown; sheetName?: unknown; endedAt?: unknown };
   try {
@@ -179,14 +226,21 @@ export function lastRunReport(): LastRunReport | null {
 /** Progress of a run since a cursor; forgets the run once it has ended. */
 export function runStatus(runId: string, since: string | null): RunStatusResponse {
   const query = since ? `?since=${encodeURIComponent(since)}` : '';
-  const status = callService<RunStatusResponse>({ method: 'get', path: `/v1/runs/${encodeURIComponent(runId)}${query}` });
+  const status = callService<RunStatusResponse>({
+    method: 'get',
+    path: `/v1/runs/${encodeURIComponent(runId)}${query}`,
+  });
   if (TERMINAL_STATES.has(status.state)) forgetRun(runId);
   return status;
 }
 
 /** Asks the service to send nothing more for a run; what was created stays created. */
 export function cancelRun(runId: string): RunStatusResponse | null {
-  const answer = callService<Partial<RunStatusResponse>>({ method: 'post', path: `/v1/runs/${encodeURIComponent(runId)}/cancel`, body: {} });
+  const answer = callService<Partial<RunStatusResponse>>({
+    method: 'post',
+    path: `/v1/runs/${encodeURIComponent(runId)}/cancel`,
+    body: {},
+  });
   forgetRun(runId);
   return typeof answer.runId === 'string' && answer.counts ? (answer as RunStatusResponse) : null;
 }

@@ -39,10 +39,14 @@ function authHeaders(): Record<string, string> {
 
 /** The sentence shown when the service answered with an error and no usable message. */
 export function defaultMessageFor(status: number): string {
-  if (status === 401) return 'The service did not accept your sign-in. Reload the spreadsheet and try again; if it keeps happening, ask your admin to check the add-on\'s OAuth client ID on the service.';
-  if (status === 403) return 'You are not allowed to use this Postato Sheets service. Ask your admin to add your account.';
-  if (status === 404) return 'The service does not know this request. The run may have ended or belong to someone else; reload the sidebar.';
-  if (status === 413) return 'This sheet is too large for one run. Split it into smaller sheets or limit the run to selected rows.';
+  if (status === 401)
+    return "The service did not accept your sign-in. Reload the spreadsheet and try again; if it keeps happening, ask your admin to check the add-on's OAuth client ID on the service.";
+  if (status === 403)
+    return 'You are not allowed to use this Postato Sheets service. Ask your admin to add your account.';
+  if (status === 404)
+    return 'The service does not know this request. The run may have ended or belong to someone else; reload the sidebar.';
+  if (status === 413)
+    return 'This sheet is too large for one run. Split it into smaller sheets or limit the run to selected rows.';
   if (status === 429) return 'The service is busy with your earlier requests. Wait a minute and try again.';
   if (status >= 500) return `The Postato Sheets service had a problem (HTTP ${status}). Try again in a minute.`;
   return `The service refused the request (HTTP ${status}). Check your settings and the sheet, then try again.`;
@@ -79,9 +83,12 @@ export function callService<T>(request: ServiceRequest): T {
   const status = response.getResponseCode();
   const body = parseJson(response.getContentText());
   if (status >= 200 && status < 300) {
-    if (body === undefined) throw new AddonError('The service sent an answer the add-on could not read. Try again in a minute.');
+    if (body === undefined)
+      throw new AddonError('The service sent an answer the add-on could not read. Try again in a minute.');
     return body as T;
   }
   const message = (body as Partial<ErrorBody> | undefined)?.message;
-  throw new AddonError(scrubSecrets(typeof message === 'string' && message.trim() !== '' ? message : defaultMessageFor(status)));
+  throw new AddonError(
+    scrubSecrets(typeof message === 'string' && message.trim() !== '' ? message : defaultMessageFor(status)),
+  );
 }

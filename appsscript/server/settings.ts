@@ -91,11 +91,15 @@ export function saveSettings(input: SettingsInput): SettingsView {
   }
   const apiKey = (input.apiKey ?? '').trim();
   if (apiKey !== '' && !API_KEY_PATTERN.test(apiKey)) {
-    throw new AddonError('That API key does not look right: a Postato key starts with "smcp_" followed by 64 characters 0-9 and a-f.');
+    throw new AddonError(
+      'That API key does not look right: a Postato key starts with "smcp_" followed by 64 characters 0-9 and a-f.',
+    );
   }
   const timeZone = (input.timeZone ?? '').trim();
   if (timeZone !== '' && !isValidTimeZone(timeZone)) {
-    throw new AddonError(`"${timeZone}" is not a time zone. Use a name like Europe/Berlin or America/Sao_Paulo, or leave it blank for the spreadsheet's zone.`);
+    throw new AddonError(
+      `"${timeZone}" is not a time zone. Use a name like Europe/Berlin or America/Sao_Paulo, or leave it blank for the spreadsheet's zone.`,
+    );
   }
   const minGap = checkWholeNumber(input.minGapMinutes, 'The gap between posts (minutes)', 1440);
   const jitter = checkWholeNumber(input.jitterSeconds, 'The jitter (seconds)', 3600);

@@ -25,6 +25,7 @@ export function checkAccess(): AccessCheck {
   });
   const message = answer.canEdit
     ? `${email} can edit this spreadsheet: results will be written into it.`
-    : answer.message ?? `Share this spreadsheet with ${email} as an editor (Share button, top right), then check again.`;
+    : (answer.message ??
+      `Share this spreadsheet with ${email} as an editor (Share button, top right), then check again.`);
   return { canEdit: answer.canEdit, message, serviceAccountEmail: email };
 }

@@ -53,7 +53,9 @@ export function toCellValue(cell: RawCell | undefined, timeZone: string): CellVa
 }
 
 function normalise(text: unknown): string {
-  return String(text ?? '').trim().toLowerCase();
+  return String(text ?? '')
+    .trim()
+    .toLowerCase();
 }
 
 /** Index of the header named `name` (case-insensitive), or -1. */
@@ -102,7 +104,9 @@ function assignKeys(values: RawCell[][], keyCol: number, postIdCol: number, inpu
 }
 
 /** Reads `sheet` once, fills keys and headers in place, and returns the snapshot to send. */
-export function readSheet(sheet: GasSheet = gas().SpreadsheetApp.getActiveSpreadsheet().getActiveSheet()): SheetSnapshot {
+export function readSheet(
+  sheet: GasSheet = gas().SpreadsheetApp.getActiveSpreadsheet().getActiveSheet(),
+): SheetSnapshot {
   const spreadsheet = gas().SpreadsheetApp.getActiveSpreadsheet();
   const timeZone = spreadsheet.getSpreadsheetTimeZone();
   const values = sheet.getDataRange().getValues();

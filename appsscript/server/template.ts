@@ -16,12 +16,18 @@ export const TEMPLATE_SHEET_NAME = 'Postato posts';
 export const TEMPLATE_HEADER: readonly string[] = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS];
 
 const EXAMPLES: ReadonlyArray<Partial<Record<(typeof INPUT_COLUMNS)[number], string>>> = [
-  { Platform: 'twitter', Account: 'acc_twitter_main', 'Post type': 'tweet', Content: 'Our spring collection is live! 🌱' },
+  {
+    Platform: 'twitter',
+    Account: 'acc_twitter_main',
+    'Post type': 'tweet',
+    Content: 'Our spring collection is live! 🌱',
+  },
   {
     Platform: 'twitter',
     Account: 'acc_twitter_main',
     'Post type': 'thread',
-    Content: 'How we plan a launch, in 3 steps 🧵\n---\n1. Write every post in one sheet.\n---\n2. Dry run, fix, publish.',
+    Content:
+      'How we plan a launch, in 3 steps 🧵\n---\n1. Write every post in one sheet.\n---\n2. Dry run, fix, publish.',
   },
   {
     Platform: 'linkedin',
@@ -59,7 +65,9 @@ export function accountChoices(): string[] | null {
       apiKey: settings.apiKey,
     });
     if (answer.available === false) return null;
-    const ids = (answer.items ?? []).map((a): unknown => a.id).filter((id): id is string => typeof id === 'string' && id !== '');
+    const ids = (answer.items ?? [])
+      .map((a): unknown => a.id)
+      .filter((id): id is string => typeof id === 'string' && id !== '');
     return ids.length > 0 ? ids : null;
   } catch {
     // The account list is optional: without it the template simply has no Account dropdown.
@@ -79,14 +87,24 @@ export function insertTemplate(accounts: string[] | null = accountChoices()): st
   const app = gas().SpreadsheetApp;
   const sheet = app.getActiveSpreadsheet().insertSheet(freeSheetName());
   const width = TEMPLATE_HEADER.length;
-  const examples: RawCell[][] = EXAMPLES.map((ex) => TEMPLATE_HEADER.map((col) => (ex as Record<string, string>)[col] ?? ''));
-  sheet.getRange(1, 1, 1, width).setValues([[...TEMPLATE_HEADER]]).setFontWeight('bold').setBackground('#f1f3f4');
+  const examples: RawCell[][] = EXAMPLES.map((ex) =>
+    TEMPLATE_HEADER.map((col) => (ex as Record<string, string>)[col] ?? ''),
+  );
+  sheet
+    .getRange(1, 1, 1, width)
+    .setValues([[...TEMPLATE_HEADER]])
+    .setFontWeight('bold')
+    .setBackground('#f1f3f4');
   sheet.getRange(2, 1, examples.length, width).setValues(examples);
   sheet.setFrozenRows(1);
 
   const dataRows = Math.max(sheet.getMaxRows() - 1, examples.length);
   const dropdown = (values: readonly string[]) =>
-    app.newDataValidation().requireValueInList([...values], true).setAllowInvalid(false).build();
+    app
+      .newDataValidation()
+      .requireValueInList([...values], true)
+      .setAllowInvalid(false)
+      .build();
   const col = (name: string) => TEMPLATE_HEADER.indexOf(name) + 1;
   sheet.getRange(2, col('Platform'), dataRows, 1).setDataValidation(dropdown(PLATFORMS));
   sheet.getRange(2, col('Post type'), dataRows, 1).setDataValidation(dropdown(ALL_POST_TYPES));

@@ -5,8 +5,18 @@
 import type { RunMode, RunReport, RunReportRow } from './contract';
 import { formatDuration, plural } from './format';
 
-const MODE_NAMES: Record<RunMode, string> = { 'dry-run': 'Dry run', publish: 'Publish', reschedule: 'Reschedule', unschedule: 'Unschedule' };
-const DONE_WORDS: Record<RunMode, string> = { 'dry-run': 'checked', publish: 'created', reschedule: 'rescheduled', unschedule: 'cancelled' };
+const MODE_NAMES: Record<RunMode, string> = {
+  'dry-run': 'Dry run',
+  publish: 'Publish',
+  reschedule: 'Reschedule',
+  unschedule: 'Unschedule',
+};
+const DONE_WORDS: Record<RunMode, string> = {
+  'dry-run': 'checked',
+  publish: 'created',
+  reschedule: 'rescheduled',
+  unschedule: 'cancelled',
+};
 
 /** "Publish of “Posts”". */
 export function reportTitle(report: Pick<RunReport, 'mode' | 'sheetName'>): string {

@@ -47,8 +47,14 @@ export function progressPrinter(io: CliIo, label: string): Progress {
 }
 
 /** Builds the commander program; every action opens the ledger from `config` and closes it when done. */
-export function buildOpsProgram(config: Config, io: CliIo = processIo, nowMs: () => number = () => Date.now()): Command {
-  const program = new Command('ops').description('Operate postato-sheets: inspect, resync and purge runs.').exitOverride();
+export function buildOpsProgram(
+  config: Config,
+  io: CliIo = processIo,
+  nowMs: () => number = () => Date.now(),
+): Command {
+  const program = new Command('ops')
+    .description('Operate postato-sheets: inspect, resync and purge runs.')
+    .exitOverride();
   program.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   async function withLedger<T>(fn: (ledger: RunLedger) => Promise<T>): Promise<T> {
@@ -73,7 +79,18 @@ export function buildOpsProgram(config: Config, io: CliIo = processIo, nowMs: ()
       if (opts.json) return io.out(JSON.stringify(list, null, 2));
       if (list.length === 0) return io.out('No runs.');
       io.out(['RUN', 'MODE', 'STATE', 'ROWS', 'STARTED', 'FINISHED', 'SHEET'].join('\t'));
-      for (const r of list) io.out([r.runId, r.mode, r.state, r.total, r.startedAt, r.finishedAt ?? '-', `${r.spreadsheetId}/${r.sheetName}`].join('\t'));
+      for (const r of list)
+        io.out(
+          [
+            r.runId,
+            r.mode,
+            r.state,
+            r.total,
+            r.startedAt,
+            r.finishedAt ?? '-',
+            `${r.spreadsheetId}/${r.sheetName}`,
+          ].join('\t'),
+        );
     });
 
   runs
@@ -88,12 +105,26 @@ export function buildOpsProgram(config: Config, io: CliIo = processIo, nowMs: ()
     .description("Write every result of a run into its sheet again (needs the service account's credentials).")
     .action(async (runId: string) => {
       const serviceAccount = loadServiceAccountKey(config);
-      if (!serviceAccount) throw new Error('Resync writes to Google Sheets: set GOOGLE_SERVICE_ACCOUNT_JSON or GOOGLE_APPLICATION_CREDENTIALS first.');
-      const budget = new SlidingWindowWriteBudget({ limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: 60_000, clock: systemClock });
+      if (!serviceAccount)
+        throw new Error(
+          'Resync writes to Google Sheets: set GOOGLE_SERVICE_ACCOUNT_JSON or GOOGLE_APPLICATION_CREDENTIALS first.',
+        );
+      const budget = new SlidingWindowWriteBudget({
+        limit: config.SHEETS_WRITES_PER_MINUTE,
+        windowMs: 60_000,
+        clock: systemClock,
+      });
       const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget });
       const result = await withLedger(async (ledger) => {
         const store = createLedgerWriteBackStore(ledger, systemClock);
-        const flusher = new WriteBackFlusher({ store, sheetsFor: () => sheets, clock: systemClock, logger: silentLogger, flushEveryMs: 60_000, flushRows: config.WRITEBACK_FLUSH_ROWS });
+        const flusher = new WriteBackFlusher({
+          store,
+          sheetsFor: () => sheets,
+          clock: systemClock,
+          logger: silentLogger,
+          flushEveryMs: 60_000,
+          flushRows: config.WRITEBACK_FLUSH_ROWS,
+        });
         return resyncRun(ledger, store, (id) => flusher.flushNow(id), runId, progressPrinter(io, 'resync: written'));
       });
       io.out(JSON.stringify(result));
@@ -106,7 +137,11 @@ export function buildOpsProgram(config: Config, io: CliIo = processIo, nowMs: ()
     .option('--batch-size <n>', 'runs deleted per transaction', positiveInt('--batch-size'), 200)
     .action(async (opts: { olderThanDays: number; batchSize: number }) => {
       const result = await withLedger((l) =>
-        purgeRuns(l, { olderThanDays: opts.olderThanDays, nowMs: nowMs(), batchSize: Math.max(1, opts.batchSize) }, progressPrinter(io, 'purge: deleted')),
+        purgeRuns(
+          l,
+          { olderThanDays: opts.olderThanDays, nowMs: nowMs(), batchSize: Math.max(1, opts.batchSize) },
+          progressPrinter(io, 'purge: deleted'),
+        ),
       );
       io.out(JSON.stringify(result));
     });
@@ -115,7 +150,11 @@ export function buildOpsProgram(config: Config, io: CliIo = processIo, nowMs: ()
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the process exit code. */
-export async function runOpsCli(argv: string[], env: Record<string, string | undefined> = process.env, io: CliIo = processIo): Promise<number> {
+export async function runOpsCli(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  io: CliIo = processIo,
+): Promise<number> {
   try {
     await buildOpsProgram(loadConfig(env), io).parseAsync(argv, { from: 'user' });
     return 0;

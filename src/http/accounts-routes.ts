@@ -48,7 +48,8 @@ export function createAccountsRouter(deps: AccountsRouterDeps): Router {
   const router = Router();
   const postatoFor =
     deps.postatoFor ??
-    ((apiKey: string): AccountLister => new PostatoClient({ baseUrl: deps.config.POSTATO_API_URL, apiKey, timeoutMs: deps.config.POSTATO_TIMEOUT_MS }));
+    ((apiKey: string): AccountLister =>
+      new PostatoClient({ baseUrl: deps.config.POSTATO_API_URL, apiKey, timeoutMs: deps.config.POSTATO_TIMEOUT_MS }));
 
   router.get('/v1/accounts', async (req, res) => {
     getIdentity(res);
@@ -63,10 +64,12 @@ export function createAccountsRouter(deps: AccountsRouterDeps): Router {
       accounts = await postatoFor(apiKey).listAccounts(parsed.data.workspaceId);
     } catch (err) {
       // A refused key is the user's to fix; other Postato failures keep their own status and sentence.
-      if (err instanceof PostatoError && (err.code === 'unauthorized' || err.httpStatus === 401)) throw new PostatoKeyRejectedError();
+      if (err instanceof PostatoError && (err.code === 'unauthorized' || err.httpStatus === 401))
+        throw new PostatoKeyRejectedError();
       throw err;
     }
-    const body: AccountsResponse = accounts === null ? { items: [], available: false } : { items: accounts.map(toWire), available: true };
+    const body: AccountsResponse =
+      accounts === null ? { items: [], available: false } : { items: accounts.map(toWire), available: true };
     res.json(body);
   });
   return router;

@@ -15,7 +15,10 @@ import { createGoogleIdTokenVerifier, type CertsProvider, type GoogleIdTokenVeri
 export const USER_ID_HEADER = 'x-user-id';
 
 /** The settings auth reads. */
-export type AuthConfig = Pick<Config, 'AUTH_SHARED_SECRET' | 'GOOGLE_OAUTH_CLIENT_IDS' | 'AUTH_ALLOWED' | 'ADMIN_EMAILS'>;
+export type AuthConfig = Pick<
+  Config,
+  'AUTH_SHARED_SECRET' | 'GOOGLE_OAUTH_CLIENT_IDS' | 'AUTH_ALLOWED' | 'ADMIN_EMAILS'
+>;
 
 /** Test seams: a custom token verifier, or just the certificates the default one checks against. */
 export interface AuthOptions {
@@ -29,7 +32,7 @@ const USER_ID_PATTERN = /^[A-Za-z0-9._:@+/=-]{1,128}$/;
 export function startupAuthCheck(config: AuthConfig): void {
   if (!config.AUTH_SHARED_SECRET && config.GOOGLE_OAUTH_CLIENT_IDS.length === 0) {
     throw new ConfigError([
-      'AUTH_SHARED_SECRET / GOOGLE_OAUTH_CLIENT_IDS: set at least one. GOOGLE_OAUTH_CLIENT_IDS (the add-on\'s OAuth client ids) ' +
+      "AUTH_SHARED_SECRET / GOOGLE_OAUTH_CLIENT_IDS: set at least one. GOOGLE_OAUTH_CLIENT_IDS (the add-on's OAuth client ids) " +
         'enables Google sign-in; AUTH_SHARED_SECRET enables the self-hosted shared secret. The service refuses to run unauthenticated.',
     ]);
   }
@@ -66,7 +69,8 @@ export function isAdminIdentity(subject: string, email: string | undefined, admi
 /** The middleware that authenticates every request it sees, or fails it with 401/403. */
 export function createAuthMiddleware(config: AuthConfig, opts: AuthOptions = {}): RequestHandler {
   const verify =
-    opts.verifyGoogleIdToken ?? createGoogleIdTokenVerifier({ clientIds: config.GOOGLE_OAUTH_CLIENT_IDS, certsProvider: opts.certsProvider });
+    opts.verifyGoogleIdToken ??
+    createGoogleIdTokenVerifier({ clientIds: config.GOOGLE_OAUTH_CLIENT_IDS, certsProvider: opts.certsProvider });
   return async (req, res, next) => {
     const identity = await authenticate(req, config, verify);
     setIdentity(res, identity);
@@ -89,7 +93,12 @@ async function authenticate(req: Request, config: AuthConfig, verify: GoogleIdTo
       );
     }
     const subject = `google:${claims.sub}`;
-    return { subject, email: claims.email, via: 'google', isAdmin: isAdminIdentity(subject, claims.email, config.ADMIN_EMAILS) };
+    return {
+      subject,
+      email: claims.email,
+      via: 'google',
+      isAdmin: isAdminIdentity(subject, claims.email, config.ADMIN_EMAILS),
+    };
   }
   throw new UnauthorizedError(
     'Sign-in is required: send a Google identity token (Authorization: Bearer …) or, on a self-hosted install, the X-Shared-Secret header.',

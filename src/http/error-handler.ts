@@ -9,14 +9,21 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof AppError) {
       const body: ErrorBody = { error: err.code, message: err.message };
       if (err.details !== undefined) body.details = err.details;
-      if (err.status >= 500) logger.error({ err: { code: err.code, message: err.message }, path: req.path }, 'request failed');
+      if (err.status >= 500)
+        logger.error({ err: { code: err.code, message: err.message }, path: req.path }, 'request failed');
       res.status(err.status).json(body);
       return;
     }
     // body-parser errors carry a status and a type; they are the caller's fault.
-    const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
+    const status =
+      typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (status === 413) {
-      res.status(413).json({ error: 'payload_too_large', message: 'The request body is too large. Send fewer rows per run.' } satisfies ErrorBody);
+      res
+        .status(413)
+        .json({
+          error: 'payload_too_large',
+          message: 'The request body is too large. Send fewer rows per run.',
+        } satisfies ErrorBody);
       return;
     }
     if (status === 400 && err?.type === 'entity.parse.failed') {
@@ -27,7 +34,15 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       res.status(status).json({ error: 'bad_request', message: 'The request could not be read.' } satisfies ErrorBody);
       return;
     }
-    logger.error({ err: { name: err?.name, message: String(err?.message ?? err) }, path: req.path }, 'unexpected error');
-    res.status(500).json({ error: 'internal', message: 'Something went wrong on our side. Try again in a minute.' } satisfies ErrorBody);
+    logger.error(
+      { err: { name: err?.name, message: String(err?.message ?? err) }, path: req.path },
+      'unexpected error',
+    );
+    res
+      .status(500)
+      .json({
+        error: 'internal',
+        message: 'Something went wrong on our side. Try again in a minute.',
+      } satisfies ErrorBody);
   };
 }

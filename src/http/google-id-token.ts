@@ -29,13 +29,18 @@ export function googleCertsProvider(client: OAuth2Client = new OAuth2Client()): 
 }
 
 /** Builds a verifier for tokens whose audience is one of `clientIds`. */
-export function createGoogleIdTokenVerifier(opts: { clientIds: readonly string[]; certsProvider?: CertsProvider }): GoogleIdTokenVerifier {
+export function createGoogleIdTokenVerifier(opts: {
+  clientIds: readonly string[];
+  certsProvider?: CertsProvider;
+}): GoogleIdTokenVerifier {
   const client = new OAuth2Client();
   const certsProvider = opts.certsProvider ?? googleCertsProvider(client);
   const audiences = [...opts.clientIds];
   return async (token) => {
     if (audiences.length === 0) {
-      throw new UnauthorizedError('Google sign-in is not enabled on this service: set GOOGLE_OAUTH_CLIENT_IDS, or use the shared secret.');
+      throw new UnauthorizedError(
+        'Google sign-in is not enabled on this service: set GOOGLE_OAUTH_CLIENT_IDS, or use the shared secret.',
+      );
     }
     let payload: Record<string, unknown> | undefined;
     try {
@@ -44,13 +49,19 @@ export function createGoogleIdTokenVerifier(opts: { clientIds: readonly string[]
       payload = ticket.getPayload() as Record<string, unknown> | undefined;
     } catch (err) {
       // google-auth-library's messages quote the whole token; keep only a coarse reason.
-      throw new UnauthorizedError(`The Google identity token was rejected (${classify(err)}). Reload the add-on to get a fresh token.`);
+      throw new UnauthorizedError(
+        `The Google identity token was rejected (${classify(err)}). Reload the add-on to get a fresh token.`,
+      );
     }
     if (!payload || typeof payload.sub !== 'string' || payload.sub === '') {
-      throw new UnauthorizedError('The Google identity token carries no subject. Reload the add-on to get a fresh token.');
+      throw new UnauthorizedError(
+        'The Google identity token carries no subject. Reload the add-on to get a fresh token.',
+      );
     }
     if (payload.email_verified !== true) {
-      throw new UnauthorizedError('The Google account has no verified email address. Verify it with Google, then try again.');
+      throw new UnauthorizedError(
+        'The Google account has no verified email address. Verify it with Google, then try again.',
+      );
     }
     return {
       sub: payload.sub,

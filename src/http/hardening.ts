@@ -24,7 +24,12 @@ export function securityHeaders(): RequestHandler {
 export function rejectCors(): RequestHandler {
   return (req, _res, next) => {
     if (req.method === 'OPTIONS') {
-      next(new ForbiddenError('Cross-origin requests are not accepted: call this service from the add-on.', 'cors_forbidden'));
+      next(
+        new ForbiddenError(
+          'Cross-origin requests are not accepted: call this service from the add-on.',
+          'cors_forbidden',
+        ),
+      );
       return;
     }
     next();
@@ -36,7 +41,11 @@ export function requireJsonBody(): RequestHandler {
   return (req, _res, next) => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && !req.is('application/json')) {
-      next(new AppError('unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).', { status: 415 }));
+      next(
+        new AppError('unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).', {
+          status: 415,
+        }),
+      );
       return;
     }
     next();

@@ -65,7 +65,9 @@ export function createOpsRouter(deps: OpsRouterDeps): Router {
     const failing = Object.entries(checks)
       .filter(([, c]) => !c.ok)
       .map(([name]) => name);
-    res.status(failing.length ? 503 : 200).json({ ok: failing.length === 0, checks, ...(failing.length ? { failing } : {}) });
+    res
+      .status(failing.length ? 503 : 200)
+      .json({ ok: failing.length === 0, checks, ...(failing.length ? { failing } : {}) });
   });
 
   router.get('/metrics', async (_req, res) => {

@@ -17,7 +17,10 @@ export function canAccessRun(identity: Identity, ownerSubject: string): boolean 
  */
 export function requireRunAccess<T extends { ownerSubject: string }>(identity: Identity, run: T | undefined): T {
   if (!run || !canAccessRun(identity, run.ownerSubject)) {
-    throw new NotFoundError('No run with this id is visible to you. Start a new run from the sidebar.', 'run_not_found');
+    throw new NotFoundError(
+      'No run with this id is visible to you. Start a new run from the sidebar.',
+      'run_not_found',
+    );
   }
   return run;
 }

@@ -11,10 +11,14 @@ const MAX_COLUMNS = 200;
 const MAX_CELL_CHARS = 50_000;
 
 const cell = z.union([z.string().max(MAX_CELL_CHARS), z.number(), z.boolean(), z.null()]);
-const zone = z.string().refine(isValidZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. America/New_York).` });
+const zone = z
+  .string()
+  .refine(isValidZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. America/New_York).` });
 
 const settingsSchema = z.strictObject({
-  startAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time with an offset, e.g. 2025-06-01T09:00:00Z.' }).optional(),
+  startAt: z.iso
+    .datetime({ offset: true, error: 'must be an ISO date-time with an offset, e.g. 2025-06-01T09:00:00Z.' })
+    .optional(),
   minGapMinutes: z.number().int().min(0).max(1440).optional(),
   jitterSeconds: z.number().int().min(0).max(3600).optional(),
   timeZone: zone.optional(),
@@ -44,7 +48,9 @@ void schemaMatchesContract;
 export function parseRunRequest(body: unknown, maxRows: number): RunRequest {
   const rows = (body as { rows?: unknown } | null)?.rows;
   if (Array.isArray(rows) && rows.length > maxRows) {
-    throw new PayloadTooLargeError(`This run has ${rows.length} rows; the limit is ${maxRows} rows per run. Select fewer rows or split the sheet, then run again.`);
+    throw new PayloadTooLargeError(
+      `This run has ${rows.length} rows; the limit is ${maxRows} rows per run. Select fewer rows or split the sheet, then run again.`,
+    );
   }
   const parsed = runRequestSchema.safeParse(body);
   if (!parsed.success) {
@@ -52,11 +58,20 @@ export function parseRunRequest(body: unknown, maxRows: number): RunRequest {
     const shown = problems.slice(0, 5).join('; ');
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
     // One full stop at the end, whether or not the last problem already ends with one.
-    throw new BadRequestError(`The run request is invalid: ${`${shown}${more}`.replace(/\.$/, '')}.`, { issues: problems.slice(0, 50) }, 'invalid_run_request');
+    throw new BadRequestError(
+      `The run request is invalid: ${`${shown}${more}`.replace(/\.$/, '')}.`,
+      { issues: problems.slice(0, 50) },
+      'invalid_run_request',
+    );
   }
   const seen = new Set<number>();
   for (const r of parsed.data.rows) {
-    if (seen.has(r.rowNumber)) throw new BadRequestError(`Row number ${r.rowNumber} appears twice in the request: send each sheet row once.`, undefined, 'invalid_run_request');
+    if (seen.has(r.rowNumber))
+      throw new BadRequestError(
+        `Row number ${r.rowNumber} appears twice in the request: send each sheet row once.`,
+        undefined,
+        'invalid_run_request',
+      );
     seen.add(r.rowNumber);
   }
   return parsed.data;
@@ -67,11 +82,19 @@ const API_KEY_FORMAT = /^smcp_[0-9a-f]{64}$/i;
 /** Checks the Postato API key header without ever echoing it. */
 export function parsePostatoApiKey(value: string | undefined): string {
   if (value === undefined || value.trim() === '') {
-    throw new BadRequestError('The Postato API key is missing: paste it in the add-on settings (it is sent in the X-Postato-Api-Key header).', undefined, 'postato_key_missing');
+    throw new BadRequestError(
+      'The Postato API key is missing: paste it in the add-on settings (it is sent in the X-Postato-Api-Key header).',
+      undefined,
+      'postato_key_missing',
+    );
   }
   const key = value.trim();
   if (!API_KEY_FORMAT.test(key)) {
-    throw new BadRequestError('The Postato API key is not in the expected format (smcp_ followed by 64 hexadecimal characters): copy it again from Postato.', undefined, 'postato_key_malformed');
+    throw new BadRequestError(
+      'The Postato API key is not in the expected format (smcp_ followed by 64 hexadecimal characters): copy it again from Postato.',
+      undefined,
+      'postato_key_malformed',
+    );
   }
   return key;
 }

@@ -23,7 +23,12 @@ export interface RunsRouterDeps {
   postatoReadFor?: (apiKey: string) => PostatoReadPort;
   knownPosts?: KnownPostsPort;
   /** publish/reschedule/unschedule; absent → 501 with a clear message. */
-  startRun?: (args: { identity: Identity; request: RunRequest; apiKey: string; planned: PlannedRun }) => Promise<RunAccepted>;
+  startRun?: (args: {
+    identity: Identity;
+    request: RunRequest;
+    apiKey: string;
+    planned: PlannedRun;
+  }) => Promise<RunAccepted>;
   /** Called after a dry run was answered (the service writes the verdicts into the sheet); never delays the answer. */
   onDryRun?: (request: RunRequest, planned: PlannedRun) => void;
 }
@@ -31,7 +36,8 @@ export interface RunsRouterDeps {
 /** Builds the router serving POST /v1/runs. */
 export function createRunsRouter(deps: RunsRouterDeps): Router {
   const router = Router();
-  const readFor = deps.postatoReadFor ?? defaultPostatoReadFor(deps.config.POSTATO_API_URL, deps.config.POSTATO_TIMEOUT_MS);
+  const readFor =
+    deps.postatoReadFor ?? defaultPostatoReadFor(deps.config.POSTATO_API_URL, deps.config.POSTATO_TIMEOUT_MS);
   const defaults = {
     minGapMinutes: deps.config.PLAN_MIN_GAP_MINUTES,
     jitterSeconds: deps.config.PLAN_JITTER_SECONDS,
@@ -44,11 +50,24 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
     const request = parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN);
     if (request.mode !== 'dry-run' && !deps.startRun) {
-      throw new AppError('not_implemented', `This service cannot ${request.mode} yet: only dry runs are available.`, { status: 501 });
+      throw new AppError('not_implemented', `This service cannot ${request.mode} yet: only dry runs are available.`, {
+        status: 501,
+      });
     }
-    const planned = await planRun(request, { clock: deps.clock, postato: readFor(apiKey), knownPosts: deps.knownPosts ?? null, defaults });
+    const planned = await planRun(request, {
+      clock: deps.clock,
+      postato: readFor(apiKey),
+      knownPosts: deps.knownPosts ?? null,
+      defaults,
+    });
     deps.logger.info(
-      { mode: request.mode, subject: identity.subject, spreadsheetId: request.spreadsheetId, rows: planned.summary.total, invalid: planned.summary.invalid },
+      {
+        mode: request.mode,
+        subject: identity.subject,
+        spreadsheetId: request.spreadsheetId,
+        rows: planned.summary.total,
+        invalid: planned.summary.invalid,
+      },
       'run planned',
     );
     if (request.mode === 'dry-run') {

@@ -21,12 +21,46 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    postsCreated: new Counter({ name: 'postato_posts_created_total', help: 'Posts created in Postato', labelNames: ['tenant'], registers: [registry] }),
-    postsFailed: new Counter({ name: 'postato_posts_failed_total', help: 'Rows that ended FAILED', labelNames: ['tenant'], registers: [registry] }),
-    postatoRateLimited: new Counter({ name: 'postato_rate_limited_total', help: '429 answers from Postato', labelNames: ['tenant'], registers: [registry] }),
-    postatoRetries: new Counter({ name: 'postato_retries_total', help: 'Postato calls retried', labelNames: ['tenant', 'reason'], registers: [registry] }),
-    rowsWaiting: new Gauge({ name: 'postato_rows_waiting', help: 'Rows waiting to be sent, per tenant', labelNames: ['tenant'], registers: [registry] }),
-    writeBackLagSeconds: new Gauge({ name: 'postato_writeback_lag_seconds', help: 'Age of the oldest result not yet written to its sheet', registers: [registry] }),
-    sheetsRequests: new Counter({ name: 'postato_sheets_requests_total', help: 'Google Sheets API requests', labelNames: ['kind', 'outcome'], registers: [registry] }),
+    postsCreated: new Counter({
+      name: 'postato_posts_created_total',
+      help: 'Posts created in Postato',
+      labelNames: ['tenant'],
+      registers: [registry],
+    }),
+    postsFailed: new Counter({
+      name: 'postato_posts_failed_total',
+      help: 'Rows that ended FAILED',
+      labelNames: ['tenant'],
+      registers: [registry],
+    }),
+    postatoRateLimited: new Counter({
+      name: 'postato_rate_limited_total',
+      help: '429 answers from Postato',
+      labelNames: ['tenant'],
+      registers: [registry],
+    }),
+    postatoRetries: new Counter({
+      name: 'postato_retries_total',
+      help: 'Postato calls retried',
+      labelNames: ['tenant', 'reason'],
+      registers: [registry],
+    }),
+    rowsWaiting: new Gauge({
+      name: 'postato_rows_waiting',
+      help: 'Rows waiting to be sent, per tenant',
+      labelNames: ['tenant'],
+      registers: [registry],
+    }),
+    writeBackLagSeconds: new Gauge({
+      name: 'postato_writeback_lag_seconds',
+      help: 'Age of the oldest result not yet written to its sheet',
+      registers: [registry],
+    }),
+    sheetsRequests: new Counter({
+      name: 'postato_sheets_requests_total',
+      help: 'Google Sheets API requests',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
   };
 }

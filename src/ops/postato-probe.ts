@@ -43,7 +43,10 @@ export function createPostatoProbe(o: PostatoProbeOptions): PostatoProbe {
       return { ok: true, status: res.status, checkedAt: o.clock.now() };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message ?? 'request failed');
+      const why =
+        e.name === 'TimeoutError'
+          ? `no answer within ${timeoutMs} ms`
+          : (e.cause?.code ?? e.message ?? 'request failed');
       return { ok: false, error: `Postato did not answer: ${why}`, checkedAt: o.clock.now() };
     }
   }

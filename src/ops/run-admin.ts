@@ -25,7 +25,9 @@ export type Progress = (done: number, total: number) => void;
 
 /** Newest runs first, optionally of one state. */
 export async function listRuns(ledger: RunLedger, o: { limit?: number; state?: string } = {}): Promise<RunListItem[]> {
-  let q = ledger.db.selectFrom('runs').select(['id', 'mode', 'state', 'spreadsheet_id', 'sheet_name', 'total', 'started_at', 'finished_at']);
+  let q = ledger.db
+    .selectFrom('runs')
+    .select(['id', 'mode', 'state', 'spreadsheet_id', 'sheet_name', 'total', 'started_at', 'finished_at']);
   if (o.state) q = q.where('state', '=', o.state);
   const rows = await q
     .orderBy('started_at', 'desc')
@@ -58,7 +60,9 @@ export async function showRun(ledger: RunLedger, runId: string, nowMs: number): 
 export async function resyncRun(
   ledger: RunLedger,
   store: WriteBackStore,
-  flush: (spreadsheetId: string) => Promise<Array<{ written: number; removed: number; duplicates: number; error?: string }>>,
+  flush: (
+    spreadsheetId: string,
+  ) => Promise<Array<{ written: number; removed: number; duplicates: number; error?: string }>>,
   runId: string,
   progress: Progress = () => undefined,
   maxFlushes = 200,
@@ -107,7 +111,8 @@ export async function purgeRuns(
   o: { olderThanDays: number; nowMs: number; batchSize?: number },
   progress: Progress = () => undefined,
 ): Promise<{ purged: number; keptUnresolved: number }> {
-  if (!Number.isFinite(o.olderThanDays) || o.olderThanDays < 0) throw new Error('--older-than-days must be a number of days, 0 or more.');
+  if (!Number.isFinite(o.olderThanDays) || o.olderThanDays < 0)
+    throw new Error('--older-than-days must be a number of days, 0 or more.');
   const cutoff = o.nowMs - o.olderThanDays * 86_400_000;
   const batchSize = o.batchSize ?? 200;
   const candidates = ledger.db
@@ -127,12 +132,27 @@ export async function purgeRuns(
         ),
       ),
     );
-  const total = Number((await ledger.db.selectFrom(candidates.as('c')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const total = Number(
+    (
+      await ledger.db
+        .selectFrom(candidates.as('c'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   const unresolved = await ledger.db
     .selectFrom('runs')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('finished_at', '<', cutoff)
-    .where((eb) => eb.exists(eb.selectFrom('attempts').select('attempts.id').whereRef('attempts.run_id', '=', 'runs.id').where('attempts.outcome', 'in', ['pending', 'unknown'])))
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('attempts')
+          .select('attempts.id')
+          .whereRef('attempts.run_id', '=', 'runs.id')
+          .where('attempts.outcome', 'in', ['pending', 'unknown']),
+      ),
+    )
     .executeTakeFirstOrThrow();
   let purged = 0;
   progress(0, total);

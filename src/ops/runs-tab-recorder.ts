@@ -48,7 +48,9 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
       if (recorded.size > 10_000) recorded.clear();
       recorded.add(runId);
       chain = chain.then(() =>
-        recordOne(runId).catch((err) => log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab')),
+        recordOne(runId).catch((err) =>
+          log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab'),
+        ),
       );
     },
     idle: () => chain,

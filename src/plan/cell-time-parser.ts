@@ -32,9 +32,22 @@ interface LocalParts {
 }
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$/i;
-const YMD = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([ap]\.?m\.?)?)?$/i;
-const DMY_OR_MDY = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$/i;
-const NAMED_FORMATS = ['LLL d, yyyy h:mm a', 'LLLL d, yyyy h:mm a', 'LLL d yyyy h:mm a', 'LLL d, yyyy H:mm', 'LLLL d, yyyy H:mm', 'd LLL yyyy H:mm', 'd LLLL yyyy H:mm', 'd LLL yyyy h:mm a', 'EEE, d LLL yyyy H:mm', 'EEE LLL d yyyy H:mm'];
+const YMD =
+  /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([ap]\.?m\.?)?)?$/i;
+const DMY_OR_MDY =
+  /^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$/i;
+const NAMED_FORMATS = [
+  'LLL d, yyyy h:mm a',
+  'LLLL d, yyyy h:mm a',
+  'LLL d yyyy h:mm a',
+  'LLL d, yyyy H:mm',
+  'LLLL d, yyyy H:mm',
+  'd LLL yyyy H:mm',
+  'd LLLL yyyy H:mm',
+  'd LLL yyyy h:mm a',
+  'EEE, d LLL yyyy H:mm',
+  'EEE LLL d yyyy H:mm',
+];
 let parsers: ReturnType<typeof DateTime.buildFormatParser>[] | undefined;
 /** The named formats compiled once (luxon otherwise rebuilds each format's regex on every call). */
 function namedParsers(): ReturnType<typeof DateTime.buildFormatParser>[] {
@@ -54,8 +67,15 @@ export function fromLocalParts(parts: LocalParts, zone: string, original: string
   const fast = uniqueInstant(parts, zone);
   if (fast !== undefined) return { kind: 'time', utcMs: fast, notes: [] };
   const dt = DateTime.fromObject(parts, { zone: zoneOf(zone) });
-  if (!dt.isValid) return { kind: 'error', message: `"${original}" is not a real date or time: check the day, month and hour.` };
-  if (dt.year !== parts.year || dt.month !== parts.month || dt.day !== parts.day || dt.hour !== parts.hour || dt.minute !== parts.minute) {
+  if (!dt.isValid)
+    return { kind: 'error', message: `"${original}" is not a real date or time: check the day, month and hour.` };
+  if (
+    dt.year !== parts.year ||
+    dt.month !== parts.month ||
+    dt.day !== parts.day ||
+    dt.hour !== parts.hour ||
+    dt.minute !== parts.minute
+  ) {
     return {
       kind: 'error',
       message: `"${original}" does not exist in ${zone}: the clocks jump forward that night (daylight saving time). Pick a time outside the gap.`,
@@ -68,7 +88,9 @@ export function fromLocalParts(parts: LocalParts, zone: string, original: string
     return {
       kind: 'time',
       utcMs: chosen.toMillis(),
-      notes: [`"${original}" happens twice in ${zone} (the clocks go back that night); took the first one, ${chosen.toFormat('HH:mm ZZ')} (${utc}). Write the time with an offset to choose the other.`],
+      notes: [
+        `"${original}" happens twice in ${zone} (the clocks go back that night); took the first one, ${chosen.toFormat('HH:mm ZZ')} (${utc}). Write the time with an offset to choose the other.`,
+      ],
     };
   }
   return { kind: 'time', utcMs: dt.toMillis(), notes: [] };
@@ -81,10 +103,20 @@ function fromSerial(serial: number, zone: string, original: string): ParsedTime 
   // Sheets serials are local wall-clock time; round to the second so 0.1-second float noise disappears.
   const wall = new Date(SERIAL_EPOCH_UTC_MS + Math.round((serial * DAY_MS) / 1000) * 1000);
   if (Number.isInteger(serial)) {
-    return { kind: 'error', message: `${wall.toISOString().slice(0, 10)} has no time of day: add one, e.g. ${wall.toISOString().slice(0, 10)} 09:30.` };
+    return {
+      kind: 'error',
+      message: `${wall.toISOString().slice(0, 10)} has no time of day: add one, e.g. ${wall.toISOString().slice(0, 10)} 09:30.`,
+    };
   }
   return fromLocalParts(
-    { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate(), hour: wall.getUTCHours(), minute: wall.getUTCMinutes(), second: wall.getUTCSeconds() },
+    {
+      year: wall.getUTCFullYear(),
+      month: wall.getUTCMonth() + 1,
+      day: wall.getUTCDate(),
+      hour: wall.getUTCHours(),
+      minute: wall.getUTCMinutes(),
+      second: wall.getUTCSeconds(),
+    },
     zone,
     original,
   );
@@ -94,7 +126,8 @@ function fromSerial(serial: number, zone: string, original: string): ParsedTime 
 export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
   if (value === null || value === undefined || value === false) return { kind: 'blank' };
   if (typeof value === 'number') return fromSerial(value, zone, String(value));
-  if (typeof value === 'boolean') return { kind: 'error', message: 'holds TRUE, not a date: write a date-time such as 2025-06-01 09:30.' };
+  if (typeof value === 'boolean')
+    return { kind: 'error', message: 'holds TRUE, not a date: write a date-time such as 2025-06-01 09:30.' };
   const text = collapseSpaces(value.trim());
   if (text === '') return { kind: 'blank' };
   if (text.toLowerCase() === 'now') return { kind: 'now' };
@@ -102,7 +135,8 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
 
   if (ISO_WITH_OFFSET.test(text)) {
     const dt = DateTime.fromISO(text.replace(' ', 'T').replace(/\s+/g, ''), { setZone: true });
-    if (!dt.isValid) return { kind: 'error', message: `"${text}" is not a real date or time: check the day, month and hour.` };
+    if (!dt.isValid)
+      return { kind: 'error', message: `"${text}" is not a real date or time: check the day, month and hour.` };
     return { kind: 'time', utcMs: dt.toMillis(), notes: [] };
   }
 
@@ -111,7 +145,18 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
     if (m[4] === undefined) return noTime(text);
     const hour = to24(Number(m[4]), m[7]);
     if (hour === null) return badTime(text);
-    return fromLocalParts({ year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour, minute: Number(m[5]), second: Number(m[6] ?? 0) }, zone, text);
+    return fromLocalParts(
+      {
+        year: Number(m[1]),
+        month: Number(m[2]),
+        day: Number(m[3]),
+        hour,
+        minute: Number(m[5]),
+        second: Number(m[6] ?? 0),
+      },
+      zone,
+      text,
+    );
   }
 
   m = DMY_OR_MDY.exec(text);
@@ -124,9 +169,15 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
     const dayFirst = m[2] !== '/' || a > 12;
     const hour = to24(Number(m[5]), m[8]);
     if (hour === null) return badTime(text);
-    const parsed = fromLocalParts({ year, month: dayFirst ? b : a, day: dayFirst ? a : b, hour, minute: Number(m[6]), second: Number(m[7] ?? 0) }, zone, text);
+    const parsed = fromLocalParts(
+      { year, month: dayFirst ? b : a, day: dayFirst ? a : b, hour, minute: Number(m[6]), second: Number(m[7] ?? 0) },
+      zone,
+      text,
+    );
     if (parsed.kind === 'time' && m[2] === '/' && a <= 12 && b <= 12 && a !== b) {
-      parsed.notes.push(`"${text}" was read as month/day (${DateTime.fromMillis(parsed.utcMs, { zone: zoneOf(zone) }).toFormat('d LLLL yyyy')}); write 2025-06-01 style dates to avoid any doubt.`);
+      parsed.notes.push(
+        `"${text}" was read as month/day (${DateTime.fromMillis(parsed.utcMs, { zone: zoneOf(zone) }).toFormat('d LLLL yyyy')}); write 2025-06-01 style dates to avoid any doubt.`,
+      );
     }
     return parsed;
   }
@@ -136,7 +187,11 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
   for (const parser of namedParsers()) {
     const dt = DateTime.fromFormatParser(text, parser, { zone: zoneOf(zone), locale: 'en-US' });
     if (dt.isValid) {
-      return fromLocalParts({ year: dt.year, month: dt.month, day: dt.day, hour: dt.hour, minute: dt.minute, second: dt.second }, zone, text);
+      return fromLocalParts(
+        { year: dt.year, month: dt.month, day: dt.day, hour: dt.hour, minute: dt.minute, second: dt.second },
+        zone,
+        text,
+      );
     }
   }
   return unreadable(text);
@@ -150,7 +205,10 @@ function unreadable(text: string): ParsedTime {
 }
 
 function noTime(text: string): ParsedTime {
-  return { kind: 'error', message: `"${text}" has no time of day: add one, e.g. "${text} 09:30", or leave the cell blank to auto-slot.` };
+  return {
+    kind: 'error',
+    message: `"${text}" has no time of day: add one, e.g. "${text} 09:30", or leave the cell blank to auto-slot.`,
+  };
 }
 
 function badTime(text: string): ParsedTime {

@@ -86,7 +86,9 @@ export function buildSummary(input: SummaryInput): DryRunSummary {
       }
     }
   }
-  const sortedCounts = all.sort((a, b) => cmp(a.platform, b.platform) || cmp(a.accountId, b.accountId) || cmp(a.day, b.day));
+  const sortedCounts = all.sort(
+    (a, b) => cmp(a.platform, b.platform) || cmp(a.accountId, b.accountId) || cmp(a.day, b.day),
+  );
   const summary: DryRunSummary = {
     total: input.rows.length,
     ready,

@@ -78,7 +78,16 @@ function civil(ms: number, offset: number): Wall | undefined {
   const minute = Math.floor(rest / MINUTE);
   rest -= minute * MINUTE;
   const second = Math.floor(rest / 1000);
-  return { year, month, day: doy - Math.floor((153 * mp + 2) / 5) + 1, hour, minute, second, millisecond: rest - second * 1000, offset };
+  return {
+    year,
+    month,
+    day: doy - Math.floor((153 * mp + 2) / 5) + 1,
+    hour,
+    minute,
+    second,
+    millisecond: rest - second * 1000,
+    offset,
+  };
 }
 
 /** The wall clock of `ms` in `zone`, or undefined when the fast path cannot promise luxon's exact answer. */
@@ -136,14 +145,17 @@ export function localStamp(ms: number, zone: string): string {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const daysIn = (year: number, month: number) =>
-  month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1]!;
 const between = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
 
 /**
  * The one instant whose wall clock in `zone` reads the given parts, when the offset is the same a day before and a
  * day after (so there is no DST gap or overlap to report). Undefined means "ask luxon", never "does not exist".
  */
-export function uniqueInstant(parts: { year: number; month: number; day: number; hour: number; minute: number; second: number }, zone: string): number | undefined {
+export function uniqueInstant(
+  parts: { year: number; month: number; day: number; hour: number; minute: number; second: number },
+  zone: string,
+): number | undefined {
   const { year, month, day, hour, minute, second } = parts;
   if (!between(year, 1000, 9999) || !between(month, 1, 12) || !between(day, 1, daysIn(year, month))) return undefined;
   if (!between(hour, 0, 23) || !between(minute, 0, 59) || !between(second, 0, 59)) return undefined;

@@ -29,15 +29,25 @@ export function splitMedia(cell: string): string[] {
 function ipv4Private(ip: string): boolean {
   const [a = 0, b = 0] = ip.split('.').map(Number);
   return (
-    a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a >= 224
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    a >= 224
   );
 }
 
 /** True for loopback, private, link-local, CGNAT and other non-public hosts (names and literal IPs). */
 export function isNonPublicHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) return true;
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal'))
+    return true;
   const family = isIP(host);
   if (family === 4) return ipv4Private(host);
   if (family === 6) {
@@ -53,7 +63,12 @@ export function isNonPublicHost(hostname: string): boolean {
 /** True for Google Drive / Docs share links, which open a viewer page rather than the file. */
 export function isDriveShareLink(url: URL): boolean {
   const host = url.hostname.toLowerCase();
-  return host === 'drive.google.com' || host === 'docs.google.com' || host === 'photos.app.goo.gl' || host === 'photos.google.com';
+  return (
+    host === 'drive.google.com' ||
+    host === 'docs.google.com' ||
+    host === 'photos.app.goo.gl' ||
+    host === 'photos.google.com'
+  );
 }
 
 /** Guesses what a URL points at from its extension. */
@@ -88,10 +103,18 @@ function parseMediaEntryUncached(entry: string): MediaEntry {
   } catch {
     return { ok: false, problem: `"${short(entry)}" is neither an https URL nor a Postato media id (med_…).` };
   }
-  if (url.protocol !== 'https:') return { ok: false, problem: `"${short(entry)}" must use https:// (Postato refuses other links).` };
-  if (url.username || url.password) return { ok: false, problem: `"${short(entry)}" carries a user name or password: use a public link without credentials.` };
+  if (url.protocol !== 'https:')
+    return { ok: false, problem: `"${short(entry)}" must use https:// (Postato refuses other links).` };
+  if (url.username || url.password)
+    return {
+      ok: false,
+      problem: `"${short(entry)}" carries a user name or password: use a public link without credentials.`,
+    };
   if (isNonPublicHost(url.hostname)) {
-    return { ok: false, problem: `"${short(entry)}" points at a private, loopback or link-local address that Postato cannot reach: use a public URL.` };
+    return {
+      ok: false,
+      problem: `"${short(entry)}" points at a private, loopback or link-local address that Postato cannot reach: use a public URL.`,
+    };
   }
   if (isDriveShareLink(url)) {
     return {

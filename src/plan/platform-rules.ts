@@ -22,7 +22,13 @@ export interface PlatformRule {
 /** The platforms the sheet accepts. */
 export const PLATFORM_RULES: Record<Platform, PlatformRule> = {
   twitter: { label: 'X', postTypes: ['tweet', 'thread'], textLimit: 280, textRequired: false },
-  instagram: { label: 'Instagram', postTypes: ['feed', 'reel', 'story', 'carousel'], textLimit: 2200, textRequired: false, dailyCap: 25 },
+  instagram: {
+    label: 'Instagram',
+    postTypes: ['feed', 'reel', 'story', 'carousel'],
+    textLimit: 2200,
+    textRequired: false,
+    dailyCap: 25,
+  },
   linkedin: { label: 'LinkedIn', postTypes: ['post', 'document'], textLimit: 3000, textRequired: true },
   tiktok: { label: 'TikTok', postTypes: ['video', 'photo'], textLimit: 2200, textRequired: false },
   youtube: { label: 'YouTube', postTypes: ['video', 'short'], textLimit: 5000, textRequired: false },
@@ -88,11 +94,13 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
   const docs = kinds.filter((k) => k === 'document').length;
   const problems: string[] = [];
   // A plain value, not a closure: this runs once per row.
-  const docsProblem = docs > 0 ? `${PLATFORM_RULES[platform].label} ${postType} posts cannot carry documents (PDF).` : null;
+  const docsProblem =
+    docs > 0 ? `${PLATFORM_RULES[platform].label} ${postType} posts cannot carry documents (PDF).` : null;
   switch (platform) {
     case 'twitter':
       if (docsProblem) problems.push(docsProblem);
-      if (videos + gifs > 0 && n > 1) problems.push('A tweet carries up to 4 images, or 1 video, or 1 GIF: remove the extra media.');
+      if (videos + gifs > 0 && n > 1)
+        problems.push('A tweet carries up to 4 images, or 1 video, or 1 GIF: remove the extra media.');
       else if (n > 4) problems.push(`A tweet carries at most 4 images; this one has ${n}.`);
       break;
     case 'instagram':
@@ -100,7 +108,9 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
       if (postType === 'carousel') {
         if (n < 2 || n > 10) problems.push(`An Instagram carousel needs 2 to 10 media items; this one has ${n}.`);
       } else if (n !== 1) {
-        problems.push(`An Instagram ${postType} needs exactly 1 ${postType === 'reel' ? 'video' : 'image or video'}; this one has ${n}.`);
+        problems.push(
+          `An Instagram ${postType} needs exactly 1 ${postType === 'reel' ? 'video' : 'image or video'}; this one has ${n}.`,
+        );
       } else if (postType === 'reel' && kinds[0] !== 'video' && kinds[0] !== 'unknown') {
         problems.push('An Instagram reel needs a video, not an image.');
       }
@@ -108,10 +118,12 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
     case 'linkedin':
       if (postType === 'document') {
         if (n !== 1) problems.push(`A LinkedIn document post needs exactly 1 PDF; this one has ${n} media items.`);
-        else if (kinds[0] !== 'document' && kinds[0] !== 'unknown') problems.push('A LinkedIn document post needs a PDF.');
+        else if (kinds[0] !== 'document' && kinds[0] !== 'unknown')
+          problems.push('A LinkedIn document post needs a PDF.');
       } else {
         if (docsProblem) problems.push(docsProblem);
-        if (videos > 0 && n > 1) problems.push('A LinkedIn post carries up to 9 images or 1 video: remove the extra media.');
+        if (videos > 0 && n > 1)
+          problems.push('A LinkedIn post carries up to 9 images or 1 video: remove the extra media.');
         else if (n > 9) problems.push(`A LinkedIn post carries at most 9 images; this one has ${n}.`);
       }
       break;
@@ -121,12 +133,14 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
         if (n < 2 || n > 35) problems.push(`A TikTok photo post needs 2 to 35 images; this one has ${n}.`);
         else if (videos > 0) problems.push('A TikTok photo post takes images only.');
       } else if (n !== 1) problems.push(`A TikTok video post needs exactly 1 video; this one has ${n} media items.`);
-      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push('A TikTok video post needs a video, not an image.');
+      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown')
+        problems.push('A TikTok video post needs a video, not an image.');
       break;
     case 'youtube':
       if (docsProblem) problems.push(docsProblem);
       if (n !== 1) problems.push(`A YouTube ${postType} needs exactly 1 video; this one has ${n} media items.`);
-      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push(`A YouTube ${postType} needs a video, not an image.`);
+      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown')
+        problems.push(`A YouTube ${postType} needs a video, not an image.`);
       break;
   }
   return problems;

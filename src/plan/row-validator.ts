@@ -6,7 +6,17 @@ import { z } from 'zod';
 import type { CellValue, RowMessage } from '../../appsscript/shared/contract';
 import type { MediaRef, Platform } from '../postato/types';
 import { cellRaw, cellText, type ColumnMap, type ColumnName, withoutAt } from './sheet-contract';
-import { checkMedia, defaultPostType, overTextLimit, MAX_THREAD_PARTS, type MediaKind, parsePlatform, PLATFORM_RULES, textLength, YOUTUBE_TITLE_LIMIT } from './platform-rules';
+import {
+  checkMedia,
+  defaultPostType,
+  overTextLimit,
+  MAX_THREAD_PARTS,
+  type MediaKind,
+  parsePlatform,
+  PLATFORM_RULES,
+  textLength,
+  YOUTUBE_TITLE_LIMIT,
+} from './platform-rules';
 import { parseMediaEntry, splitMedia } from './media-refs';
 import { isValidZone, parseScheduledAt, type ParsedTime } from './cell-time-parser';
 
@@ -37,18 +47,32 @@ export interface ValidatedRow {
 /** A line holding only `---` separates the parts of a thread. */
 export const THREAD_SEPARATOR = /\r?\n[ \t]*---[ \t]*(?:\r?\n|$)/;
 
-const optionsSchema = z.record(z.string(), z.unknown(), { error: 'must be a JSON object such as {"privacy":"public"}.' });
+const optionsSchema = z.record(z.string(), z.unknown(), {
+  error: 'must be a JSON object such as {"privacy":"public"}.',
+});
 
 /** zod schema of the cells every row needs; issues carry the column as their path. */
 const requiredCells = z.object({
   Platform: z
     .string()
     .min(1, 'is empty: write instagram, x, linkedin, tiktok or youtube.')
-    .refine((v) => parsePlatform(v) !== null, { error: (iss) => `"${String(iss.input)}" is not a platform we publish to: use instagram, x (twitter), linkedin, tiktok or youtube.` }),
-  Account: z.string().min(1, 'is empty: write the Postato account id (acc_…) or the account\'s @username.'),
+    .refine((v) => parsePlatform(v) !== null, {
+      error: (iss) =>
+        `"${String(iss.input)}" is not a platform we publish to: use instagram, x (twitter), linkedin, tiktok or youtube.`,
+    }),
+  Account: z.string().min(1, "is empty: write the Postato account id (acc_…) or the account's @username."),
 });
 
-const INPUT_COLUMNS_FOR_BLANK: ColumnName[] = ['Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Title', 'Options'];
+const INPUT_COLUMNS_FOR_BLANK: ColumnName[] = [
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Title',
+  'Options',
+];
 
 function err(column: string, message: string): RowMessage {
   return { level: 'error', column, message: `${column}: ${message}` };
@@ -82,7 +106,12 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
   if (row.blank) return row;
 
   if (row.key === null) {
-    messages.push(err('Key', 'is empty: this row needs a key before it can be published. Run Dry run from the add-on (it fills missing keys) or type a value used by no other row.'));
+    messages.push(
+      err(
+        'Key',
+        'is empty: this row needs a key before it can be published. Run Dry run from the add-on (it fills missing keys) or type a value used by no other row.',
+      ),
+    );
   }
 
   const required = requiredCells.safeParse({ Platform: cellText(values, map, 'Platform'), Account: row.account });
@@ -96,16 +125,27 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
   const zoneText = cellText(values, map, 'Time zone');
   if (zoneText) {
     if (isValidZone(zoneText)) row.zone = zoneText;
-    else messages.push(err('Time zone', `"${zoneText}" is not an IANA time zone: write e.g. America/New_York, Europe/London or Asia/Kathmandu, or leave it blank to use the sheet's zone.`));
+    else
+      messages.push(
+        err(
+          'Time zone',
+          `"${zoneText}" is not an IANA time zone: write e.g. America/New_York, Europe/London or Asia/Kathmandu, or leave it blank to use the sheet's zone.`,
+        ),
+      );
   }
   row.time = parseScheduledAt(cellRaw(values, map, 'Scheduled at'), row.zone);
   if (row.time.kind === 'error') messages.push(err('Scheduled at', row.time.message));
-  else if (row.time.kind === 'time') for (const note of row.time.notes) messages.push({ level: 'info', column: 'Scheduled at', message: `Scheduled at: ${note}` });
+  else if (row.time.kind === 'time')
+    for (const note of row.time.notes)
+      messages.push({ level: 'info', column: 'Scheduled at', message: `Scheduled at: ${note}` });
 
   // Content and thread parts.
   const content = String(cellRaw(values, map, 'Content') ?? '');
   // A regex split costs far more than a scan; a separator needs both a line break and ---.
-  row.parts = content.includes('\n') && content.includes('---') ? content.split(THREAD_SEPARATOR).map((p) => p.trim()) : [content.trim()];
+  row.parts =
+    content.includes('\n') && content.includes('---')
+      ? content.split(THREAD_SEPARATOR).map((p) => p.trim())
+      : [content.trim()];
   if (row.parts.length === 1 && row.parts[0] === '') row.parts = [];
 
   // Media.
@@ -124,7 +164,12 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
     try {
       json = JSON.parse(optionsText);
     } catch (e) {
-      messages.push(err('Options', `is not valid JSON (${(e as Error).message}): write an object such as {"privacy":"public"}, or leave it blank.`));
+      messages.push(
+        err(
+          'Options',
+          `is not valid JSON (${(e as Error).message}): write an object such as {"privacy":"public"}, or leave it blank.`,
+        ),
+      );
     }
     if (json !== undefined) {
       const parsed = optionsSchema.safeParse(json);
@@ -140,36 +185,71 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
 function checkPlatform(row: ValidatedRow, platform: Platform, postTypeText: string, title: string): void {
   const rule = PLATFORM_RULES[platform];
   const messages = row.messages;
-  const postType = postTypeText ? postTypeText.toLowerCase() : defaultPostType(platform, row.parts.length, row.media.length);
+  const postType = postTypeText
+    ? postTypeText.toLowerCase()
+    : defaultPostType(platform, row.parts.length, row.media.length);
   if (!rule.postTypes.includes(postType)) {
-    messages.push(err('Post type', `"${postTypeText}" is not a ${rule.label} post type: use ${rule.postTypes.join(', ')} (or leave it blank for ${defaultPostType(platform, row.parts.length, row.media.length)}).`));
+    messages.push(
+      err(
+        'Post type',
+        `"${postTypeText}" is not a ${rule.label} post type: use ${rule.postTypes.join(', ')} (or leave it blank for ${defaultPostType(platform, row.parts.length, row.media.length)}).`,
+      ),
+    );
     return;
   }
   row.postType = postType;
 
   if (row.parts.length > 1 && !(platform === 'twitter' && postType === 'thread')) {
-    if (platform === 'twitter') messages.push(err('Post type', `Content has ${row.parts.length} parts separated by --- lines: set Post type to thread, or remove the --- lines.`));
-    else messages.push(err('Content', `has lines holding only --- (thread separators), which only X threads use: remove them.`));
+    if (platform === 'twitter')
+      messages.push(
+        err(
+          'Post type',
+          `Content has ${row.parts.length} parts separated by --- lines: set Post type to thread, or remove the --- lines.`,
+        ),
+      );
+    else
+      messages.push(
+        err('Content', `has lines holding only --- (thread separators), which only X threads use: remove them.`),
+      );
     return;
   }
   if (postType === 'thread') {
-    if (row.parts.length > MAX_THREAD_PARTS) messages.push(err('Content', `this thread has ${row.parts.length} parts; X allows at most ${MAX_THREAD_PARTS}: split it into two rows.`));
-    if (row.parts.length < 2) messages.push(err('Content', 'a thread needs at least 2 parts separated by a line holding only ---.'));
+    if (row.parts.length > MAX_THREAD_PARTS)
+      messages.push(
+        err(
+          'Content',
+          `this thread has ${row.parts.length} parts; X allows at most ${MAX_THREAD_PARTS}: split it into two rows.`,
+        ),
+      );
+    if (row.parts.length < 2)
+      messages.push(err('Content', 'a thread needs at least 2 parts separated by a line holding only ---.'));
     row.parts.forEach((part, i) => {
-      if (part === '') messages.push(err('Content', `part ${i + 1} of the thread is empty: write it or remove its --- line.`));
+      if (part === '')
+        messages.push(err('Content', `part ${i + 1} of the thread is empty: write it or remove its --- line.`));
     });
   }
 
   const textRequired = rule.textRequired || (platform === 'twitter' && row.media.length === 0);
-  if (row.parts.length === 0 && textRequired) messages.push(err('Content', `is empty: a ${rule.label} ${postType} needs text${platform === 'twitter' ? ' or media' : ''}.`));
+  if (row.parts.length === 0 && textRequired)
+    messages.push(
+      err('Content', `is empty: a ${rule.label} ${postType} needs text${platform === 'twitter' ? ' or media' : ''}.`),
+    );
 
   row.parts.forEach((part, i) => {
     if (!overTextLimit(platform, part)) return;
     const length = textLength(platform, part);
     {
       const which = row.parts.length > 1 ? `part ${i + 1} is` : 'is';
-      const unit = platform === 'twitter' ? 'weighted characters as X counts them (links count 23, emoji and CJK count 2)' : 'characters';
-      messages.push(err('Content', `${which} ${length} ${unit}; ${rule.label} allows ${rule.textLimit}${platform === 'twitter' ? ' on standard accounts' : ''}: shorten it by ${length - rule.textLimit}.`));
+      const unit =
+        platform === 'twitter'
+          ? 'weighted characters as X counts them (links count 23, emoji and CJK count 2)'
+          : 'characters';
+      messages.push(
+        err(
+          'Content',
+          `${which} ${length} ${unit}; ${rule.label} allows ${rule.textLimit}${platform === 'twitter' ? ' on standard accounts' : ''}: shorten it by ${length - rule.textLimit}.`,
+        ),
+      );
     }
   });
 
@@ -181,9 +261,16 @@ function checkPlatform(row: ValidatedRow, platform: Platform, postTypeText: stri
     const fromOptions = typeof row.options?.title === 'string' ? row.options.title : '';
     const effective = title || fromOptions;
     if (!effective) messages.push(err('Title', 'is empty: YouTube needs a video title (up to 100 characters).'));
-    else if ([...effective].length > YOUTUBE_TITLE_LIMIT) messages.push(err('Title', `is ${[...effective].length} characters; YouTube allows ${YOUTUBE_TITLE_LIMIT}: shorten it.`));
+    else if ([...effective].length > YOUTUBE_TITLE_LIMIT)
+      messages.push(
+        err('Title', `is ${[...effective].length} characters; YouTube allows ${YOUTUBE_TITLE_LIMIT}: shorten it.`),
+      );
     else row.options = { ...(row.options ?? {}), title: effective };
   } else if (title) {
-    messages.push({ level: 'info', column: 'Title', message: `Title: only YouTube uses a title; it is ignored for ${rule.label}.` });
+    messages.push({
+      level: 'info',
+      column: 'Title',
+      message: `Title: only YouTube uses a title; it is ignored for ${rule.label}.`,
+    });
   }
 }

@@ -5,7 +5,18 @@
 import type { CellValue } from '../../appsscript/shared/contract';
 
 /** Columns the user fills in. */
-export const INPUT_COLUMNS = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options'] as const;
+export const INPUT_COLUMNS = [
+  'Key',
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Time zone',
+  'Title',
+  'Options',
+] as const;
 /** Columns the service writes, added at the right when missing. */
 export const OUTPUT_COLUMNS = ['Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'] as const;
 /** Columns a sheet must have for a run to make sense. */
@@ -23,7 +34,18 @@ export const COLUMN_ALIASES: Record<ColumnName, string[]> = {
   'Post type': ['post type', 'posttype', 'type', 'format'],
   Content: ['content', 'text', 'caption', 'body', 'copy', 'post text', 'description'],
   Media: ['media', 'media urls', 'media url', 'images', 'image', 'video', 'attachments'],
-  'Scheduled at': ['scheduled at', 'schedule', 'scheduled', 'scheduled time', 'publish at', 'post at', 'date', 'datetime', 'date time', 'when'],
+  'Scheduled at': [
+    'scheduled at',
+    'schedule',
+    'scheduled',
+    'scheduled time',
+    'publish at',
+    'post at',
+    'date',
+    'datetime',
+    'date time',
+    'when',
+  ],
   'Time zone': ['time zone', 'timezone', 'tz', 'zone'],
   Title: ['title', 'video title', 'youtube title'],
   Options: ['options', 'options json', 'json'],

@@ -98,7 +98,10 @@ export class PostatoClient {
   private readonly random: () => number;
 
   constructor(opts: PostatoClientOptions) {
-    if (!opts.apiKey) throw new PostatoError('unauthorized', 'No Postato API key was given.', { userMessage: 'Enter the Postato API key in Settings.' });
+    if (!opts.apiKey)
+      throw new PostatoError('unauthorized', 'No Postato API key was given.', {
+        userMessage: 'Enter the Postato API key in Settings.',
+      });
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.apiKey = opts.apiKey;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
@@ -118,7 +121,8 @@ export class PostatoClient {
   /** GET /v1/workspaces/{ws}/accounts; null when the endpoint answers 404 ("account check unavailable", §16). */
   async listAccounts(workspaceId: string, o?: CallOptions): Promise<Account[] | null> {
     try {
-      return (await this.send({ method: 'GET', path: `${ws(workspaceId)}/accounts`, schema: accountListSchema }, o)).data;
+      return (await this.send({ method: 'GET', path: `${ws(workspaceId)}/accounts`, schema: accountListSchema }, o))
+        .data;
     } catch (err) {
       if (err instanceof PostatoError && err.code === 'not_found') return null;
       throw err;
@@ -129,9 +133,16 @@ export class PostatoClient {
    * POST /v1/workspaces/{ws}/posts. The body is serialised once (canonical key order) and every retry sends those
    * bytes under the same key; `replayed` is true when Postato answered from its idempotency store.
    */
-  async createPost(workspaceId: string, body: CreatePostBody, idempotencyKey: string, o?: CallOptions): Promise<{ post: Post; replayed: boolean }> {
+  async createPost(
+    workspaceId: string,
+    body: CreatePostBody,
+    idempotencyKey: string,
+    o?: CallOptions,
+  ): Promise<{ post: Post; replayed: boolean }> {
     if (!idempotencyKey || !idempotencyKey.trim())
-      throw new PostatoError('invalid_request', 'createPost needs an Idempotency-Key', { userMessage: 'Internal error: the post had no idempotency key.' });
+      throw new PostatoError('invalid_request', 'createPost needs an Idempotency-Key', {
+        userMessage: 'Internal error: the post had no idempotency key.',
+      });
     const answer = await this.send(
       {
         method: 'POST',
@@ -147,20 +158,33 @@ export class PostatoClient {
 
   /** GET /v1/workspaces/{ws}/posts/{id}. */
   async getPost(workspaceId: string, postId: string, o?: CallOptions): Promise<Post> {
-    return (await this.send({ method: 'GET', path: `${ws(workspaceId)}/posts/${seg(postId)}`, schema: postSchema }, o)).data;
+    return (await this.send({ method: 'GET', path: `${ws(workspaceId)}/posts/${seg(postId)}`, schema: postSchema }, o))
+      .data;
   }
 
   /** GET /v1/workspaces/{ws}/posts: one page, newest first. */
   async listPosts(workspaceId: string, filter: PostFilter = {}, o?: CallOptions): Promise<PostPage> {
-    const query = { status: filter.status, platform: filter.platform, postType: filter.postType, accountId: filter.accountId, page: filter.page, pageSize: filter.pageSize };
-    return (await this.send({ method: 'GET', path: `${ws(workspaceId)}/posts`, query, schema: postPageSchema }, o)).data;
+    const query = {
+      status: filter.status,
+      platform: filter.platform,
+      postType: filter.postType,
+      accountId: filter.accountId,
+      page: filter.page,
+      pageSize: filter.pageSize,
+    };
+    return (await this.send({ method: 'GET', path: `${ws(workspaceId)}/posts`, query, schema: postPageSchema }, o))
+      .data;
   }
 
   /**
    * Walks every page of the post list (100 per page) and returns the posts, each once. Throws `too_many_pages`
    * rather than returning a silently truncated list when more than `maxPages` pages exist.
    */
-  async listAllPosts(workspaceId: string, filter: Omit<PostFilter, 'page'> = {}, o: CallOptions & { maxPages?: number } = {}): Promise<Post[]> {
+  async listAllPosts(
+    workspaceId: string,
+    filter: Omit<PostFilter, 'page'> = {},
+    o: CallOptions & { maxPages?: number } = {},
+  ): Promise<Post[]> {
     const maxPages = o.maxPages ?? DEFAULT_MAX_PAGES;
     const pageSize = filter.pageSize ?? 100;
     const seen = new Map<string, Post>();
@@ -172,14 +196,25 @@ export class PostatoClient {
       const res = await this.listPosts(workspaceId, { ...filter, page, pageSize }, o);
       // Posts created during the walk shift later pages (newest first), so one post may show up twice.
       for (const p of res.items) if (!seen.has(p.id)) seen.set(p.id, p);
-      const lastPage = res.totalPages !== undefined ? page >= res.totalPages : res.items.length < (res.pageSize ?? pageSize);
+      const lastPage =
+        res.totalPages !== undefined ? page >= res.totalPages : res.items.length < (res.pageSize ?? pageSize);
       if (lastPage || res.items.length === 0) return [...seen.values()];
     }
   }
 
   /** PATCH /v1/workspaces/{ws}/posts/{id} (only draft and scheduled posts; otherwise `not_editable`). */
   async updatePost(workspaceId: string, postId: string, patch: UpdatePostBody, o?: CallOptions): Promise<Post> {
-    return (await this.send({ method: 'PATCH', path: `${ws(workspaceId)}/posts/${seg(postId)}`, body: canonicalJson(patch), schema: postSchema }, o)).data;
+    return (
+      await this.send(
+        {
+          method: 'PATCH',
+          path: `${ws(workspaceId)}/posts/${seg(postId)}`,
+          body: canonicalJson(patch),
+          schema: postSchema,
+        },
+        o,
+      )
+    ).data;
   }
 
   /**
@@ -216,10 +251,25 @@ export class PostatoClient {
         const delay = nextDelayMs(err, attempt, this.clock.now() - started, policy, this.random);
         if (delay === undefined) {
           err.attempts = attempt;
-          if (err.retryable) this.logger.warn({ method: spec.method, path: spec.path, idempotencyKey, attempt, code: err.code, status: err.httpStatus }, 'postato call gave up');
+          if (err.retryable)
+            this.logger.warn(
+              { method: spec.method, path: spec.path, idempotencyKey, attempt, code: err.code, status: err.httpStatus },
+              'postato call gave up',
+            );
           throw err;
         }
-        this.logger.info({ method: spec.method, path: spec.path, idempotencyKey, attempt, code: err.code, status: err.httpStatus, delayMs: delay }, 'postato call will be retried');
+        this.logger.info(
+          {
+            method: spec.method,
+            path: spec.path,
+            idempotencyKey,
+            attempt,
+            code: err.code,
+            status: err.httpStatus,
+            delayMs: delay,
+          },
+          'postato call will be retried',
+        );
         await this.sleep(delay, o.signal);
       }
     }
@@ -229,7 +279,8 @@ export class PostatoClient {
   private async attempt<T>(spec: RequestSpec<T>, signal?: AbortSignal): Promise<Answer<T>> {
     signal?.throwIfAborted();
     const url = new URL(this.baseUrl + spec.path);
-    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(spec.query ?? {}))
+      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       Authorization: `Bearer ${this.apiKey}`,
       Accept: 'application/json',
@@ -253,13 +304,26 @@ export class PostatoClient {
       let res: Response;
       let text: string;
       try {
-        res = await fetch(url, { method: spec.method, headers, body: spec.body, signal: controller.signal, redirect: 'error' });
+        res = await fetch(url, {
+          method: spec.method,
+          headers,
+          body: spec.body,
+          signal: controller.signal,
+          redirect: 'error',
+        });
         status = res.status;
         text = await res.text();
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         if (timedOut)
-          throw errorFromException({ method: spec.method, path: spec.path, kind: 'timeout', timeoutMs: this.timeoutMs, mayHaveApplied: isWrite, apiKey: this.apiKey });
+          throw errorFromException({
+            method: spec.method,
+            path: spec.path,
+            kind: 'timeout',
+            timeoutMs: this.timeoutMs,
+            mayHaveApplied: isWrite,
+            apiKey: this.apiKey,
+          });
         throw errorFromException({
           method: spec.method,
           path: spec.path,
@@ -273,7 +337,14 @@ export class PostatoClient {
       this.logger.debug({ method: spec.method, path: spec.path, status, ms: this.clock.now() - t0 }, 'postato call');
       if (status < 200 || status >= 300) {
         const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now());
-        throw errorFromResponse({ method: spec.method, path: spec.path, status, bodyText: text, retryAfterMs, apiKey: this.apiKey });
+        throw errorFromResponse({
+          method: spec.method,
+          path: spec.path,
+          status,
+          bodyText: text,
+          retryAfterMs,
+          apiKey: this.apiKey,
+        });
       }
       if (!spec.schema) return { data: undefined as never, status, headers: res.headers };
       return { data: this.parse(spec, spec.schema, text, status), status, headers: res.headers };
@@ -296,12 +367,20 @@ export class PostatoClient {
       .slice(0, 5)
       .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
       .join('; ');
-    throw new PostatoError('unexpected_response', redactText(`Postato answered ${status} to ${spec.method} ${spec.path} with a body this client cannot read: ${issues}`, this.apiKey), {
-      httpStatus: status,
-      // A write that got a 2xx was applied, even if its answer is unreadable: the caller must not send new content.
-      outcomeUnknown: spec.method !== 'GET',
-      userMessage: 'Postato gave an answer this service does not understand; the post may have been created. Contact support.',
-    });
+    throw new PostatoError(
+      'unexpected_response',
+      redactText(
+        `Postato answered ${status} to ${spec.method} ${spec.path} with a body this client cannot read: ${issues}`,
+        this.apiKey,
+      ),
+      {
+        httpStatus: status,
+        // A write that got a 2xx was applied, even if its answer is unreadable: the caller must not send new content.
+        outcomeUnknown: spec.method !== 'GET',
+        userMessage:
+          'Postato gave an answer this service does not understand; the post may have been created. Contact support.',
+      },
+    );
   }
 }
 

@@ -33,7 +33,13 @@ export interface PlatformError {
 }
 
 /** Codes whose request may be repeated unchanged (subject to the retry policy). */
-const RETRYABLE: ReadonlySet<PostatoErrorCode> = new Set(['rate_limited', 'idempotency_key_in_use', 'upstream_unavailable', 'timeout', 'network']);
+const RETRYABLE: ReadonlySet<PostatoErrorCode> = new Set([
+  'rate_limited',
+  'idempotency_key_in_use',
+  'upstream_unavailable',
+  'timeout',
+  'network',
+]);
 
 /** The HTTP status this service answers with if a PostatoError reaches the error handler. */
 const OUR_STATUS: Record<PostatoErrorCode, number> = {
@@ -91,7 +97,11 @@ export class PostatoError extends AppError {
       status: OUR_STATUS[code],
       retryable: RETRYABLE.has(code),
       cause: init.cause,
-      details: compact({ postatoCode: init.postatoCode, fieldErrors: init.fieldErrors, platformErrors: init.platformErrors }),
+      details: compact({
+        postatoCode: init.postatoCode,
+        fieldErrors: init.fieldErrors,
+        platformErrors: init.platformErrors,
+      }),
     });
     this.httpStatus = init.httpStatus;
     this.retryAfterMs = init.retryAfterMs;
@@ -165,24 +175,44 @@ export function errorFromResponse(ctx: ResponseContext): PostatoError {
     new PostatoError(code, techMessage(code), { ...base, userMessage, ...extra });
   const s = ctx.status;
 
-  if (lc && FORBIDDEN_CODES.has(lc) && (s === 400 || s === 403)) return make('forbidden', forbiddenMessage(lc, env, serverMessage));
+  if (lc && FORBIDDEN_CODES.has(lc) && (s === 400 || s === 403))
+    return make('forbidden', forbiddenMessage(lc, env, serverMessage));
   if (s === 400) {
     const fieldErrors = fieldErrorsOf(env.details);
     const detail = formatFieldErrors(fieldErrors) || serverMessage || 'the request was malformed';
-    return make('invalid_request', `Postato rejected the request: ${detail}. Fix the row and publish again.`, { fieldErrors });
+    return make('invalid_request', `Postato rejected the request: ${detail}. Fix the row and publish again.`, {
+      fieldErrors,
+    });
   }
   if (s === 401)
-    return make('unauthorized', 'Postato did not accept the API key: check the Postato API key in Settings (it may have been revoked or mistyped).');
+    return make(
+      'unauthorized',
+      'Postato did not accept the API key: check the Postato API key in Settings (it may have been revoked or mistyped).',
+    );
   if (s === 403) return make('forbidden', forbiddenMessage(lc ?? 'permission_denied', env, serverMessage));
   if (s === 404)
-    return make('not_found', 'Postato has no such post or workspace, or the API key cannot see it: check the workspace in Settings.');
+    return make(
+      'not_found',
+      'Postato has no such post or workspace, or the API key cannot see it: check the workspace in Settings.',
+    );
   if (s === 409 && lc === 'idempotency_key_in_use')
-    return make('idempotency_key_in_use', 'An earlier attempt of this post is still being processed by Postato; it will be checked again shortly.', {
-      outcomeUnknown: true,
-    });
+    return make(
+      'idempotency_key_in_use',
+      'An earlier attempt of this post is still being processed by Postato; it will be checked again shortly.',
+      {
+        outcomeUnknown: true,
+      },
+    );
   if (s === 409 && lc === 'not_editable')
-    return make('not_editable', 'Postato can no longer change this post: only draft and scheduled posts can be edited or rescheduled.');
-  if (s === 409) return make('conflict', `Postato refused the change because of the post's current state${serverMessage ? `: ${serverMessage}` : ''}.`);
+    return make(
+      'not_editable',
+      'Postato can no longer change this post: only draft and scheduled posts can be edited or rescheduled.',
+    );
+  if (s === 409)
+    return make(
+      'conflict',
+      `Postato refused the change because of the post's current state${serverMessage ? `: ${serverMessage}` : ''}.`,
+    );
   if (s === 422 && lc === 'idempotency_key_reused')
     return make(
       'idempotency_key_reused',
@@ -205,9 +235,13 @@ export function errorFromResponse(ctx: ResponseContext): PostatoError {
       postatoCode: accountMissing ? 'account_not_found' : postatoCode,
     });
   }
-  if (s === 429) return make('rate_limited', 'Postato is rate limiting this account; the post will be sent when the limit resets.');
+  if (s === 429)
+    return make('rate_limited', 'Postato is rate limiting this account; the post will be sent when the limit resets.');
   if (s >= 500) return make('upstream_unavailable', 'Postato is temporarily unavailable; the post will be retried.');
-  return make('unexpected_response', `Postato gave an unexpected answer (HTTP ${s}); try again later or contact support.`);
+  return make(
+    'unexpected_response',
+    `Postato gave an unexpected answer (HTTP ${s}); try again later or contact support.`,
+  );
 }
 
 function forbiddenMessage(code: string, env: ErrorEnvelope, serverMessage?: string): string {
@@ -266,7 +300,14 @@ export function sanitizeCause(error: unknown, apiKey: string, depth = 0): Error 
 }
 
 /** Connection errors that prove the request never left this machine, so even a write was not applied. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** Whether a fetch failure certainly happened before the request was sent. */
 export function failedBeforeSending(error: unknown): boolean {

@@ -49,7 +49,10 @@ const postItemSchema = z.looseObject({
 
 /** A failed post's `error`: a string or an object with a message, depending on the page; kept as text. */
 const postErrorSchema = z
-  .union([z.string(), z.looseObject({ message: z.string().optional(), code: z.string().optional(), error: z.string().optional() })])
+  .union([
+    z.string(),
+    z.looseObject({ message: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
+  ])
   .transform((e) => (typeof e === 'string' ? e : (e.message ?? e.error ?? e.code ?? 'unknown error')));
 
 /** A post as returned by create, get, update and list. */
@@ -129,7 +132,11 @@ export const accountSchema = z
     displayName: z.string().nullish(),
     status: z.string().optional(),
   })
-  .transform((a) => ({ ...a, platform: a.platform === 'x' ? 'twitter' : a.platform, displayName: a.displayName ?? undefined }));
+  .transform((a) => ({
+    ...a,
+    platform: a.platform === 'x' ? 'twitter' : a.platform,
+    displayName: a.displayName ?? undefined,
+  }));
 
 /** A connected account. */
 export type Account = z.output<typeof accountSchema>;

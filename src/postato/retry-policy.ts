@@ -32,7 +32,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 });
 
 /** Full-jitter exponential backoff: a uniform delay in [0, min(maxDelay, base * 2^(attempt-1))). */
-export function backoffDelayMs(attempt: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random() * ceiling);
 }
@@ -82,7 +86,8 @@ export function nextDelayMs(
   if (!isRetryable(error, policy)) return undefined;
   if (attempt >= policy.maxAttempts) return undefined;
   const waitsForServer = error.code === 'rate_limited' || error.code === 'idempotency_key_in_use';
-  const delay = waitsForServer && error.retryAfterMs !== undefined ? error.retryAfterMs : backoffDelayMs(attempt, policy, random);
+  const delay =
+    waitsForServer && error.retryAfterMs !== undefined ? error.retryAfterMs : backoffDelayMs(attempt, policy, random);
   if (elapsedMs + delay > policy.maxTotalMs) return undefined;
   return delay;
 }

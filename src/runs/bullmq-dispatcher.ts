@@ -69,7 +69,14 @@ const SWEEP_BATCH = 2000;
  * Claims one specific row if it is due and nobody holds a live lease (a lease whose owner's heartbeat is older than
  * `staleBefore` is not live); atomic on SQLite and PostgreSQL alike.
  */
-async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: number, leaseMs: number, staleBefore: number): Promise<RunRowRecord | null> {
+async function claimRow(
+  ledger: RunLedger,
+  rowId: string,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  staleBefore: number,
+): Promise<RunRowRecord | null> {
   const row = await ledger.db
     .updateTable('run_rows')
     .set({ lease_owner: owner, lease_until: now + leaseMs })
@@ -91,16 +98,28 @@ async function claimRow(ledger: RunLedger, rowId: string, owner: string, now: nu
  */
 function nextDueOf(row: RunRowRecord | undefined, now: number, leaseCheckMs: number): number | null {
   if (!row || (row.state !== 'pending' && row.state !== 'sending')) return null;
-  const lease = row.lease_until !== null && Number(row.lease_until) >= now ? Math.min(Number(row.lease_until) + 1, now + leaseCheckMs) : 0;
+  const lease =
+    row.lease_until !== null && Number(row.lease_until) >= now
+      ? Math.min(Number(row.lease_until) + 1, now + leaseCheckMs)
+      : 0;
   const due = row.state === 'pending' ? Number(row.next_attempt_at) : 0;
   return Math.max(due, lease, now);
 }
 
 /** Creates the BullMQ dispatcher; `start()` opens the worker and the sweeper. */
-export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher & { sweep(): Promise<number>; stats(): BullmqDispatcherStats } {
+export function createBullmqDispatcher(
+  o: BullmqDispatcherOptions,
+): Dispatcher & { sweep(): Promise<number>; stats(): BullmqDispatcherStats } {
   const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const log = o.logger.child({ component: 'bullmq-dispatcher' });
-  const heartbeat = createInstanceHeartbeat({ db: o.ledger.db, ownerId: owner, clock: o.clock, logger: log, leaseMs: o.leaseMs, staleMs: o.staleMs ?? 15_000 });
+  const heartbeat = createInstanceHeartbeat({
+    db: o.ledger.db,
+    ownerId: owner,
+    clock: o.clock,
+    logger: log,
+    leaseMs: o.leaseMs,
+    staleMs: o.staleMs ?? 15_000,
+  });
   const { intervalMs: leaseCheckMs, staleMs } = heartbeat.timing;
   // A dead instance's active jobs come back once their lock lapses; bounding it by the staleness bound means they come
   // back about when the ledger lets others take the rows. Live workers renew their locks, so long calls keep them.
@@ -178,7 +197,11 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
       o.onRowFinished?.(claimed.run_id);
       return;
     }
-    if (result.tenantBlockedUntil) blockedUntil.set(claimed.tenant_id, Math.max(blockedUntil.get(claimed.tenant_id) ?? 0, result.tenantBlockedUntil));
+    if (result.tenantBlockedUntil)
+      blockedUntil.set(
+        claimed.tenant_id,
+        Math.max(blockedUntil.get(claimed.tenant_id) ?? 0, result.tenantBlockedUntil),
+      );
     // Only this row waits: its job goes back to delayed, other tenants' and other rows' jobs keep flowing.
     const after = await o.ledger.getRow(rowId);
     now = o.clock.now();
@@ -250,7 +273,12 @@ export function createBullmqDispatcher(o: BullmqDispatcherOptions): Dispatcher &
         maxStalledCount: 1000,
       });
       worker.on('error', (err) => log.error({ err: { message: err?.message } }, 'dispatch worker error'));
-      worker.on('failed', (job, err) => log.warn({ rowId: job?.data.rowId, err: { message: err?.message } }, 'dispatch job failed; the sweep will retry it'));
+      worker.on('failed', (job, err) =>
+        log.warn(
+          { rowId: job?.data.rowId, err: { message: err?.message } },
+          'dispatch job failed; the sweep will retry it',
+        ),
+      );
       heartbeat.start();
       log.info({ owner }, 'bullmq dispatcher started');
       // Rows committed before a crash, or left sending by a dead instance, get their jobs back right away.

@@ -87,7 +87,10 @@ export function createInstanceHeartbeat(o: InstanceHeartbeatOptions): InstanceHe
       if (!isRegistered) {
         isRegistered = true;
         resolveReady();
-        await o.db.deleteFrom('dispatcher_instances').where('heartbeat_at', '<', now - PRUNE_AFTER_MS).execute();
+        await o.db
+          .deleteFrom('dispatcher_instances')
+          .where('heartbeat_at', '<', now - PRUNE_AFTER_MS)
+          .execute();
       }
     } catch (err) {
       // A missed beat is retried on the next tick; only a run of misses longer than staleMs lets others take over.
@@ -121,7 +124,10 @@ export function createInstanceHeartbeat(o: InstanceHeartbeatOptions): InstanceHe
       try {
         await removeInstance(o.db, o.ownerId);
       } catch (err) {
-        o.logger.warn({ err: { message: (err as Error)?.message }, owner: o.ownerId }, 'could not remove dispatcher instance');
+        o.logger.warn(
+          { err: { message: (err as Error)?.message }, owner: o.ownerId },
+          'could not remove dispatcher instance',
+        );
       }
     },
     staleBefore: (now) => now - timing.staleMs,

@@ -27,12 +27,19 @@ export async function planRun(request: RunRequest, ctx: PlanContext): Promise<Pl
   const [accounts, scheduledPosts, knownPosts] = await Promise.all([
     ctx.postato ? ctx.postato.listAccounts(request.workspaceId) : Promise.resolve(null),
     ctx.postato ? ctx.postato.listScheduledPosts(request.workspaceId) : Promise.resolve(null),
-    ctx.knownPosts && keys.length > 0 ? ctx.knownPosts.knownPosts(request.spreadsheetId, keys) : Promise.resolve(new Map<string, KnownPost>()),
+    ctx.knownPosts && keys.length > 0
+      ? ctx.knownPosts.knownPosts(request.spreadsheetId, keys)
+      : Promise.resolve(new Map<string, KnownPost>()),
   ]);
   return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts });
 }
 
 /** The dry-run answer for the add-on. */
 export function toDryRunResponse(planned: PlannedRun): DryRunResponse {
-  return { mode: 'dry-run', rows: planned.rows.map((r) => r.verdict), summary: planned.summary, settings: planned.settings };
+  return {
+    mode: 'dry-run',
+    rows: planned.rows.map((r) => r.verdict),
+    summary: planned.summary,
+    settings: planned.settings,
+  };
 }

@@ -33,7 +33,14 @@ export interface EmbeddedDispatcherOptions {
 export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatcher & { idle(): boolean } {
   const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const log = o.logger.child({ component: 'dispatcher' });
-  const heartbeat = createInstanceHeartbeat({ db: o.ledger.db, ownerId: owner, clock: o.clock, logger: log, leaseMs: o.leaseMs, staleMs: o.staleMs ?? 15_000 });
+  const heartbeat = createInstanceHeartbeat({
+    db: o.ledger.db,
+    ownerId: owner,
+    clock: o.clock,
+    logger: log,
+    leaseMs: o.leaseMs,
+    staleMs: o.staleMs ?? 15_000,
+  });
   const blockedUntil = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   let rotation = 0;
@@ -75,7 +82,9 @@ export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatch
       while (running && progress && inFlight.size < o.concurrency) {
         progress = false;
         const now = o.clock.now();
-        const tenants = (await o.ledger.dueTenants(now, heartbeat.staleBefore(now))).filter((t) => (blockedUntil.get(t) ?? 0) <= now);
+        const tenants = (await o.ledger.dueTenants(now, heartbeat.staleBefore(now))).filter(
+          (t) => (blockedUntil.get(t) ?? 0) <= now,
+        );
         if (tenants.length === 0) break;
         rotation = (rotation + 1) % tenants.length;
         const order = [...tenants.slice(rotation), ...tenants.slice(0, rotation)];

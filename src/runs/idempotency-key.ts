@@ -8,7 +8,12 @@ import { canonicalJson } from '../canonical-json';
 export { canonicalJson };
 
 /** "ps1-" + 40 hex of sha256 over (workspace, spreadsheet, row key, canonical body): stable, new when the body changes. */
-export function idempotencyKeyFor(args: { workspaceId: string; spreadsheetId: string; rowKey: string; body: unknown }): string {
+export function idempotencyKeyFor(args: {
+  workspaceId: string;
+  spreadsheetId: string;
+  rowKey: string;
+  body: unknown;
+}): string {
   // A JSON array keeps the parts unambiguous: ("a:b","c") and ("a","b:c") hash differently.
   const material = JSON.stringify(['ps1', args.workspaceId, args.spreadsheetId, args.rowKey, canonicalJson(args.body)]);
   return `ps1-${createHash('sha256').update(material, 'utf8').digest('hex').slice(0, 40)}`;

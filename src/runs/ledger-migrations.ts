@@ -55,10 +55,18 @@ const m001: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('run_rows_by_run').on('run_rows').columns(['run_id', 'ordinal']).execute();
-    await db.schema.createIndex('run_rows_due').on('run_rows').columns(['state', 'tenant_id', 'next_attempt_at']).execute();
+    await db.schema
+      .createIndex('run_rows_due')
+      .on('run_rows')
+      .columns(['state', 'tenant_id', 'next_attempt_at'])
+      .execute();
     await db.schema.createIndex('run_rows_by_seq').on('run_rows').columns(['run_id', 'result_seq']).execute();
     await db.schema.createIndex('run_rows_by_post').on('run_rows').columns(['post_id']).execute();
-    await db.schema.createIndex('run_rows_unwritten').on('run_rows').columns(['spreadsheet_id', 'written_version', 'version']).execute();
+    await db.schema
+      .createIndex('run_rows_unwritten')
+      .on('run_rows')
+      .columns(['spreadsheet_id', 'written_version', 'version'])
+      .execute();
 
     await db.schema
       .createTable('attempts')
@@ -77,7 +85,11 @@ const m001: Migration = {
       .addColumn('error_code', 'text')
       .addColumn('error_message', 'text')
       .execute();
-    await db.schema.createIndex('attempts_by_sheet_row').on('attempts').columns(['spreadsheet_id', 'row_key', 'outcome']).execute();
+    await db.schema
+      .createIndex('attempts_by_sheet_row')
+      .on('attempts')
+      .columns(['spreadsheet_id', 'row_key', 'outcome'])
+      .execute();
     await db.schema.createIndex('attempts_by_row').on('attempts').columns(['row_id']).execute();
 
     await db.schema
@@ -107,7 +119,10 @@ const m001: Migration = {
       .addColumn('name', 'text', (c) => c.primaryKey())
       .addColumn('value', 'bigint', (c) => c.notNull())
       .execute();
-    await (db as Kysely<{ counters: { name: string; value: number } }>).insertInto('counters').values({ name: 'result_seq', value: 0 }).execute();
+    await (db as Kysely<{ counters: { name: string; value: number } }>)
+      .insertInto('counters')
+      .values({ name: 'result_seq', value: 0 })
+      .execute();
 
     await db.schema
       .createTable('webhook_events')
@@ -159,10 +174,17 @@ const provider: MigrationProvider = { getMigrations: async () => ledgerMigration
 
 /** Brings the database to the latest schema; throws with the failing migration's error. */
 export async function migrateLedger(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'ledger_migrations', migrationLockTableName: 'ledger_migrations_lock' });
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'ledger_migrations',
+    migrationLockTableName: 'ledger_migrations_lock',
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Ledger migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`Ledger migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }

@@ -57,30 +57,54 @@ export function createLedgerWriteBackStore(ledger: RunLedger, clock: Clock): Wri
         .limit(limit)
         .execute();
       return rows.map((r): PendingWrite => {
-        const values: Partial<Record<OutputColumn, string>> = { Run: r.run_id, Updated: new Date(Number(r.updated_at)).toISOString() };
+        const values: Partial<Record<OutputColumn, string>> = {
+          Run: r.run_id,
+          Updated: new Date(Number(r.updated_at)).toISOString(),
+        };
         if (r.sheet_status) values.Status = r.sheet_status;
         if (r.post_id) values['Post ID'] = r.post_id;
         if (r.error !== null) values.Error = r.error;
         if (r.scheduled_at) values['Scheduled (UTC)'] = r.scheduled_at;
         if (r.link) values.Link = r.link;
-        return { rowId: r.id, runId: r.run_id, spreadsheetId: r.spreadsheet_id, sheetName: r.sheet_name, sheetId: r.sheet_id, rowKey: r.row_key, values, version: r.version };
+        return {
+          rowId: r.id,
+          runId: r.run_id,
+          spreadsheetId: r.spreadsheet_id,
+          sheetName: r.sheet_name,
+          sheetId: r.sheet_id,
+          rowKey: r.row_key,
+          values,
+          version: r.version,
+        };
       });
     },
     async markWritten(written) {
       for (const w of written) {
-        await db.updateTable('run_rows').set({ written_version: w.version }).where('id', '=', w.rowId).where('written_version', '<', w.version).execute();
+        await db
+          .updateTable('run_rows')
+          .set({ written_version: w.version })
+          .where('id', '=', w.rowId)
+          .where('written_version', '<', w.version)
+          .execute();
       }
     },
     async markRemoved(removed) {
       for (const w of removed) {
-        await db.updateTable('run_rows').set({ written_version: w.version, removed: 1 }).where('id', '=', w.rowId).execute();
+        await db
+          .updateTable('run_rows')
+          .set({ written_version: w.version, removed: 1 })
+          .where('id', '=', w.rowId)
+          .execute();
       }
     },
     async markDuplicateKey(duplicates) {
       for (const d of duplicates) {
         await db
           .updateTable('run_rows')
-          .set({ written_version: d.version, error: `The key of this row appears on rows ${d.rowNumbers.join(', ')}. Give each row its own key.` })
+          .set({
+            written_version: d.version,
+            error: `The key of this row appears on rows ${d.rowNumbers.join(', ')}. Give each row its own key.`,
+          })
           .where('id', '=', d.rowId)
           .execute();
       }
@@ -89,20 +113,41 @@ export function createLedgerWriteBackStore(ledger: RunLedger, clock: Clock): Wri
       const now = clock.now();
       await db
         .insertInto('sheet_access')
-        .values({ spreadsheet_id: spreadsheetId, ok: access.ok ? 1 : 0, message: access.message ?? null, updated_at: now })
-        .onConflict((oc) => oc.column('spreadsheet_id').doUpdateSet({ ok: access.ok ? 1 : 0, message: access.message ?? null, updated_at: now }))
+        .values({
+          spreadsheet_id: spreadsheetId,
+          ok: access.ok ? 1 : 0,
+          message: access.message ?? null,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('spreadsheet_id')
+            .doUpdateSet({ ok: access.ok ? 1 : 0, message: access.message ?? null, updated_at: now }),
+        )
         .execute();
     },
     async requeueRun(runId) {
-      const res = await db.updateTable('run_rows').set({ written_version: 0, removed: 0 }).where('run_id', '=', runId).where('version', '>', 0).executeTakeFirst();
+      const res = await db
+        .updateTable('run_rows')
+        .set({ written_version: 0, removed: 0 })
+        .where('run_id', '=', runId)
+        .where('version', '>', 0)
+        .executeTakeFirst();
       return Number(res.numUpdatedRows);
     },
   };
 }
 
 /** Reads what the write-back last recorded about a spreadsheet's access, if anything. */
-export async function sheetAccessOf(ledger: RunLedger, spreadsheetId: string): Promise<{ ok: boolean; message?: string } | undefined> {
-  const r = await ledger.db.selectFrom('sheet_access').selectAll().where('spreadsheet_id', '=', spreadsheetId).executeTakeFirst();
+export async function sheetAccessOf(
+  ledger: RunLedger,
+  spreadsheetId: string,
+): Promise<{ ok: boolean; message?: string } | undefined> {
+  const r = await ledger.db
+    .selectFrom('sheet_access')
+    .selectAll()
+    .where('spreadsheet_id', '=', spreadsheetId)
+    .executeTakeFirst();
   return r ? { ok: r.ok === 1, ...(r.message ? { message: r.message } : {}) } : undefined;
 }
 
@@ -111,10 +156,20 @@ export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): Webhoo
   return {
     async applyDeliveryEvent(event: DeliveryEvent) {
       return ledger.db.transaction().execute(async (trx) => {
-        const seen = await trx.selectFrom('webhook_events').select('event_id').where('event_id', '=', event.eventId).executeTakeFirst();
+        const seen = await trx
+          .selectFrom('webhook_events')
+          .select('event_id')
+          .where('event_id', '=', event.eventId)
+          .executeTakeFirst();
         if (seen) return 'duplicate' as const;
         await trx.insertInto('webhook_events').values({ event_id: event.eventId, received_at: clock.now() }).execute();
-        const row = await trx.selectFrom('run_rows').selectAll().where('post_id', '=', event.postId).orderBy('result_seq', 'desc').limit(1).executeTakeFirst();
+        const row = await trx
+          .selectFrom('run_rows')
+          .selectAll()
+          .where('post_id', '=', event.postId)
+          .orderBy('result_seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
         if (!row) return 'unknown_post' as const;
         let status: SheetStatus | undefined;
         let error: string | undefined;
@@ -128,7 +183,13 @@ export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): Webhoo
         if (!status) return 'applied' as const;
         await ledger.setResult(
           row.id,
-          { state: row.state as never, keepLease: true, sheetStatus: status, ...(error !== undefined ? { error } : {}), ...(event.platformUrl ? { link: event.platformUrl } : {}) },
+          {
+            state: row.state as never,
+            keepLease: true,
+            sheetStatus: status,
+            ...(error !== undefined ? { error } : {}),
+            ...(event.platformUrl ? { link: event.platformUrl } : {}),
+          },
           trx,
         );
         await trx
@@ -167,7 +228,13 @@ export function createLedgerWebhookSecretStore(ledger: RunLedger, clock: Clock, 
     async saveSecret(workspaceId, secret, webhookId) {
       await ledger.db
         .insertInto('webhook_secrets')
-        .values({ id: randomBytes(12).toString('hex'), workspace_id: workspaceId, secret: vault ? vault.encrypt(secret) : secret, webhook_id: webhookId ?? null, created_at: clock.now() })
+        .values({
+          id: randomBytes(12).toString('hex'),
+          workspace_id: workspaceId,
+          secret: vault ? vault.encrypt(secret) : secret,
+          webhook_id: webhookId ?? null,
+          created_at: clock.now(),
+        })
         .execute();
     },
   };

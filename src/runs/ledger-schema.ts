@@ -9,7 +9,8 @@ export type RowState = 'pending' | 'sending' | 'created' | 'updated' | 'cancelle
 export type RowKind = 'create' | 'update' | 'cancel' | 'none';
 
 /** Outcome of one recorded Postato call. `pending` and `unknown` are unresolved: they must be replayed exactly. */
-export type AttemptOutcome = 'pending' | 'unknown' | 'ok' | 'failed' | 'rate_limited' | 'retryable' | 'in_use' | 'resolved';
+export type AttemptOutcome =
+  'pending' | 'unknown' | 'ok' | 'failed' | 'rate_limited' | 'retryable' | 'in_use' | 'resolved';
 
 export interface RunsTable {
   id: string;

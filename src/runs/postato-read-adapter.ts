@@ -16,12 +16,15 @@ export interface PostatoListClient {
 /** Thrown when Postato refuses the API key; maps to 401 and tells the user what to fix. */
 export class PostatoKeyRejectedError extends UnauthorizedError {
   constructor() {
-    super('Postato did not accept the API key: check the Postato API key in the add-on settings (it may be mistyped or revoked).');
+    super(
+      'Postato did not accept the API key: check the Postato API key in the add-on settings (it may be mistyped or revoked).',
+    );
   }
 }
 
 function rethrowIfUnauthorized(err: unknown): void {
-  if (err instanceof PostatoError && (err.code === 'unauthorized' || err.httpStatus === 401)) throw new PostatoKeyRejectedError();
+  if (err instanceof PostatoError && (err.code === 'unauthorized' || err.httpStatus === 401))
+    throw new PostatoKeyRejectedError();
 }
 
 /** Adapts a Postato client to PostatoReadPort. */

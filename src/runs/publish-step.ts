@@ -19,9 +19,19 @@ import type { Metrics } from '../ops/metrics';
 
 /** The Postato calls the step makes (PostatoClient satisfies it; one client per API key). */
 export interface PostatoWriter {
-  createPost(ws: string, body: CreatePostBody, idempotencyKey: string, o?: { retry?: { maxAttempts?: number } }): Promise<{ post: Post; replayed: boolean }>;
+  createPost(
+    ws: string,
+    body: CreatePostBody,
+    idempotencyKey: string,
+    o?: { retry?: { maxAttempts?: number } },
+  ): Promise<{ post: Post; replayed: boolean }>;
   getPost(ws: string, postId: string, o?: { retry?: { maxAttempts?: number } }): Promise<Post>;
-  updatePost(ws: string, postId: string, patch: UpdatePostBody, o?: { retry?: { maxAttempts?: number } }): Promise<Post>;
+  updatePost(
+    ws: string,
+    postId: string,
+    patch: UpdatePostBody,
+    o?: { retry?: { maxAttempts?: number } },
+  ): Promise<Post>;
   cancelPost(ws: string, postId: string, o?: { retry?: { maxAttempts?: number } }): Promise<void>;
 }
 
@@ -75,7 +85,8 @@ export function createPublishStep(deps: PublishStepDeps) {
   // Every line about a row carries its run, tenant (a hash of the API key, never the key) and row key.
   const rowLog = (row: RunRowRecord) => log.child({ runId: row.run_id, tenant: row.tenant_id, rowKey: row.row_key });
 
-  const backoff = (failures: number) => Math.round(random() * Math.min(cap, base * 2 ** Math.max(0, failures - 1))) + Math.round(base / 2);
+  const backoff = (failures: number) =>
+    Math.round(random() * Math.min(cap, base * 2 ** Math.max(0, failures - 1))) + Math.round(base / 2);
 
   async function fail(row: RunRowRecord, message: string): Promise<StepResult> {
     await deps.ledger.setResult(row.id, { state: 'failed', sheetStatus: 'FAILED', error: message });
@@ -102,7 +113,11 @@ export function createPublishStep(deps: PublishStepDeps) {
       deps.metrics?.postatoRateLimited.inc({ tenant: row.tenant_id });
       const until = now + Math.max(e.retryAfterMs ?? 1000, 100);
       await deps.pacer.pause(row.tenant_id, paceKind, until);
-      await deps.ledger.finishAttempt(attemptId, row, 'rate_limited', { httpStatus: 429, errorCode: e.code, definite: false });
+      await deps.ledger.finishAttempt(attemptId, row, 'rate_limited', {
+        httpStatus: 429,
+        errorCode: e.code,
+        definite: false,
+      });
       await deps.ledger.release(row.id, until, { state: 'pending' });
       return { kind: 'deferred', retryAtMs: until, tenantBlockedUntil: until };
     }
@@ -129,7 +144,12 @@ export function createPublishStep(deps: PublishStepDeps) {
       await deps.ledger.release(row.id, now + wait, { state: 'pending', failuresDelta: 1 });
       return { kind: 'deferred', retryAtMs: now + wait };
     }
-    await deps.ledger.finishAttempt(attemptId, row, 'failed', { httpStatus: e.httpStatus, errorCode: e.code, errorMessage: e.message, definite: true });
+    await deps.ledger.finishAttempt(attemptId, row, 'failed', {
+      httpStatus: e.httpStatus,
+      errorCode: e.code,
+      errorMessage: e.message,
+      definite: true,
+    });
     return fail(row, e.userMessage);
   }
 
@@ -144,7 +164,12 @@ export function createPublishStep(deps: PublishStepDeps) {
     const known = await deps.ledger.knownPost(row.spreadsheet_id, row.row_key);
     if (known) {
       // The ledger already holds a post for this sheet row (an earlier run or a lost answer resolved since): never create again.
-      await deps.ledger.setResult(row.id, { state: 'skipped', postId: known.post_id, sheetStatus: (known.status as SheetStatus | null) ?? 'SCHEDULED', error: '' });
+      await deps.ledger.setResult(row.id, {
+        state: 'skipped',
+        postId: known.post_id,
+        sheetStatus: (known.status as SheetStatus | null) ?? 'SCHEDULED',
+        error: '',
+      });
       return { kind: 'finished' };
     }
     const unresolved = await deps.ledger.unresolvedCreate(row.spreadsheet_id, row.row_key);
@@ -157,7 +182,12 @@ export function createPublishStep(deps: PublishStepDeps) {
     } else {
       if (!row.body_json) return fail(row, 'Internal error: this row has no post to send. Run the dry run again.');
       bodyText = canonicalJson(JSON.parse(row.body_json));
-      key = idempotencyKeyFor({ workspaceId: run.workspace_id, spreadsheetId: row.spreadsheet_id, rowKey: row.row_key, body: JSON.parse(bodyText) });
+      key = idempotencyKeyFor({
+        workspaceId: run.workspace_id,
+        spreadsheetId: row.spreadsheet_id,
+        rowKey: row.row_key,
+        body: JSON.parse(bodyText),
+      });
     }
     const wait = await paced(row, 'create');
     if (wait) return wait;
@@ -187,7 +217,9 @@ export function createPublishStep(deps: PublishStepDeps) {
           sheetStatus: statusOfPost(post),
           postId: post.id,
           scheduledAt: post.scheduledAt ?? null,
-          error: stale ? 'Created with the content of an earlier attempt whose answer was lost. Use Reschedule to apply your edits.' : '',
+          error: stale
+            ? 'Created with the content of an earlier attempt whose answer was lost. Use Reschedule to apply your edits.'
+            : '',
         },
         trx,
       );
@@ -198,9 +230,14 @@ export function createPublishStep(deps: PublishStepDeps) {
   }
 
   async function update(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
-    if (!row.post_id || !row.body_json) return fail(row, 'Internal error: this row has no post to update. Run the dry run again.');
+    if (!row.post_id || !row.body_json)
+      return fail(row, 'Internal error: this row has no post to update. Run the dry run again.');
     const target = JSON.parse(row.body_json) as CreatePostBody;
-    const patch: UpdatePostBody = { content: target.content, ...(target.media ? { media: target.media } : {}), ...(target.scheduledAt ? { scheduledAt: target.scheduledAt } : {}) };
+    const patch: UpdatePostBody = {
+      content: target.content,
+      ...(target.media ? { media: target.media } : {}),
+      ...(target.scheduledAt ? { scheduledAt: target.scheduledAt } : {}),
+    };
     let current: Post;
     try {
       current = await client.getPost(run.workspace_id, row.post_id, ONE_TRY);
@@ -208,7 +245,9 @@ export function createPublishStep(deps: PublishStepDeps) {
       const attemptId = await deps.ledger.beginAttempt(row, { kind: 'update', idempotencyKey: null, body: null });
       return onError(row, attemptId, 'update', err);
     }
-    const sameTime = (current.scheduledAt ? Date.parse(current.scheduledAt) : NaN) === (target.scheduledAt ? Date.parse(target.scheduledAt) : NaN);
+    const sameTime =
+      (current.scheduledAt ? Date.parse(current.scheduledAt) : NaN) ===
+      (target.scheduledAt ? Date.parse(target.scheduledAt) : NaN);
     const sameContent = contentItems(current.content, current.media) === contentItems(target.content, target.media);
     if (sameTime && sameContent) {
       // Postato already holds this content and time (or only options differ, which PATCH cannot change): remember the
@@ -223,7 +262,11 @@ export function createPublishStep(deps: PublishStepDeps) {
           scheduledAt: current.scheduledAt ?? null,
           status: statusOfPost(current),
         });
-        await deps.ledger.setResult(row.id, { state: 'skipped', sheetStatus: statusOfPost(current), postId: row.post_id, error: '' }, trx);
+        await deps.ledger.setResult(
+          row.id,
+          { state: 'skipped', sheetStatus: statusOfPost(current), postId: row.post_id, error: '' },
+          trx,
+        );
       });
       return { kind: 'finished' };
     }
@@ -248,7 +291,11 @@ export function createPublishStep(deps: PublishStepDeps) {
         scheduledAt: post.scheduledAt ?? null,
         status: statusOfPost(post),
       });
-      await deps.ledger.setResult(row.id, { state: 'updated', sheetStatus: statusOfPost(post), scheduledAt: post.scheduledAt ?? null, error: '' }, trx);
+      await deps.ledger.setResult(
+        row.id,
+        { state: 'updated', sheetStatus: statusOfPost(post), scheduledAt: post.scheduledAt ?? null, error: '' },
+        trx,
+      );
     });
     return { kind: 'finished' };
   }
@@ -271,7 +318,13 @@ export function createPublishStep(deps: PublishStepDeps) {
     }
     await deps.ledger.db.transaction().execute(async (trx) => {
       await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 200, definite: true }, trx);
-      await deps.ledger.rememberPost(trx, { spreadsheetId: row.spreadsheet_id, rowKey: row.row_key, postId: row.post_id!, workspaceId: run.workspace_id, status: 'CANCELLED' });
+      await deps.ledger.rememberPost(trx, {
+        spreadsheetId: row.spreadsheet_id,
+        rowKey: row.row_key,
+        postId: row.post_id!,
+        workspaceId: run.workspace_id,
+        status: 'CANCELLED',
+      });
       await deps.ledger.setResult(row.id, { state: 'cancelled', sheetStatus: 'CANCELLED', error: '' }, trx);
     });
     return { kind: 'finished' };
@@ -283,11 +336,17 @@ export function createPublishStep(deps: PublishStepDeps) {
     if (!run) return fail(row, 'Internal error: the run of this row is missing.');
     if (!ACTIVE_RUN_STATES.includes(run.state as RunState)) {
       // Cancelled while this row's call was in flight: send nothing more; an unknown outcome is resolved by a later run.
-      return fail(row, 'The run was cancelled while this row was being sent; it may have been created. Publish again to check.');
+      return fail(
+        row,
+        'The run was cancelled while this row was being sent; it may have been created. Publish again to check.',
+      );
     }
     const apiKey = apiKeyOf(run);
     if (!apiKey) {
-      return fail(row, 'The run lost its Postato API key (the service restarted without KEY_ENCRYPTION_KEY). Publish again to send this row.');
+      return fail(
+        row,
+        'The run lost its Postato API key (the service restarted without KEY_ENCRYPTION_KEY). Publish again to send this row.',
+      );
     }
     const client = deps.clientFor(apiKey);
     try {

@@ -22,7 +22,12 @@ export interface RedisTier {
   writeBudget: RedisWriteBudget;
   /** One write-back flusher per spreadsheet across instances. */
   spreadsheetLock: SpreadsheetLock;
-  dispatcherFor(deps: { ledger: RunLedger; step: PublishStep; onRowFinished?: (runId: string) => void; onRunFinished?: (runId: string) => void }): Dispatcher;
+  dispatcherFor(deps: {
+    ledger: RunLedger;
+    step: PublishStep;
+    onRowFinished?: (runId: string) => void;
+    onRunFinished?: (runId: string) => void;
+  }): Dispatcher;
   /** Closes the connection (after the dispatcher has stopped). */
   close(): Promise<void>;
 }
@@ -38,11 +43,20 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new Error(`Could not connect to Redis at REDIS_URL (${(err as Error)?.message ?? String(err)}). Check the URL and that Redis is running, or unset REDIS_URL to use the embedded tier.`, { cause: err });
+    throw new Error(
+      `Could not connect to Redis at REDIS_URL (${(err as Error)?.message ?? String(err)}). Check the URL and that Redis is running, or unset REDIS_URL to use the embedded tier.`,
+      { cause: err },
+    );
   }
   const prefix = config.REDIS_PREFIX;
   const pacer = createRedisPacer({ redis, prefix, limits: pacerLimitsFromConfig(config), clock });
-  const writeBudget = new RedisWriteBudget({ redis, prefix, limit: config.SHEETS_WRITES_PER_MINUTE, windowMs: config.SHEETS_WRITE_WINDOW_MS, clock });
+  const writeBudget = new RedisWriteBudget({
+    redis,
+    prefix,
+    limit: config.SHEETS_WRITES_PER_MINUTE,
+    windowMs: config.SHEETS_WRITE_WINDOW_MS,
+    clock,
+  });
   return {
     redis,
     pacer,

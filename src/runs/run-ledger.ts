@@ -136,7 +136,9 @@ export class RunLedger {
           // Joining is only honest when the running run covers every row this request wants sent.
           const wanted = input.rows.filter((r) => r.state === 'pending').map((r) => r.rowKey);
           const covered = new Set(
-            (await trx.selectFrom('run_rows').select('row_key').where('run_id', '=', active.id).execute()).map((r) => r.row_key),
+            (await trx.selectFrom('run_rows').select('row_key').where('run_id', '=', active.id).execute()).map(
+              (r) => r.row_key,
+            ),
           );
           const missing = wanted.filter((k) => !covered.has(k));
           if (missing.length === 0) return { runId: active.id, joined: true };
@@ -176,7 +178,11 @@ export class RunLedger {
           finished_at: hasWork ? null : now,
         })
         .execute();
-      if (hasWork) await trx.insertInto('active_sheets').values({ spreadsheet_id: input.spreadsheetId, run_id: runId, created_at: now }).execute();
+      if (hasWork)
+        await trx
+          .insertInto('active_sheets')
+          .values({ spreadsheet_id: input.spreadsheetId, run_id: runId, created_at: now })
+          .execute();
 
       const firstSeq = input.rows.length > 0 ? await this.allocateSeq(trx, input.rows.length) : 0;
       for (let i = 0; i < input.rows.length; i += INSERT_CHUNK) {
@@ -300,7 +306,13 @@ export class RunLedger {
    * their heartbeat's bound), a row whose lease still runs is taken too when its owner's heartbeat is older than
    * that or its owner is not registered: a crashed instance's rows resume without waiting for the lease to end.
    */
-  async claimNext(tenant: string, owner: string, now: number, leaseMs: number, staleBefore?: number): Promise<RunRowRecord | null> {
+  async claimNext(
+    tenant: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    staleBefore?: number,
+  ): Promise<RunRowRecord | null> {
     return this.db.transaction().execute(async (trx) => {
       for (const state of ['sending', 'pending'] as const) {
         let q = trx
@@ -320,7 +332,9 @@ export class RunLedger {
           .where((eb) => leaseFree(eb, now, staleBefore))
           .executeTakeFirst();
         if (Number(claimed.numUpdatedRows) === 1) {
-          return (await trx.selectFrom('run_rows').selectAll().where('id', '=', candidate.id).executeTakeFirst()) ?? null;
+          return (
+            (await trx.selectFrom('run_rows').selectAll().where('id', '=', candidate.id).executeTakeFirst()) ?? null
+          );
         }
       }
       return null;
@@ -359,7 +373,12 @@ export class RunLedger {
       const chunk = rowKeys.slice(i, i + INSERT_CHUNK);
       if (chunk.length === 0) continue;
       out.push(
-        ...(await this.db.selectFrom('posts_by_row').selectAll().where('spreadsheet_id', '=', spreadsheetId).where('row_key', 'in', chunk).execute()),
+        ...(await this.db
+          .selectFrom('posts_by_row')
+          .selectAll()
+          .where('spreadsheet_id', '=', spreadsheetId)
+          .where('row_key', 'in', chunk)
+          .execute()),
       );
     }
     return out;
@@ -380,7 +399,10 @@ export class RunLedger {
   }
 
   /** Records an attempt and marks its row sending, committed before the call is made. Returns the attempt id. */
-  async beginAttempt(row: RunRowRecord, attempt: { kind: RowKind; idempotencyKey: string | null; body: string | null }): Promise<string> {
+  async beginAttempt(
+    row: RunRowRecord,
+    attempt: { kind: RowKind; idempotencyKey: string | null; body: string | null },
+  ): Promise<string> {
     const id = `${row.id}:${this.clock.now()}:${randomBytes(4).toString('hex')}`;
     const now = this.clock.now();
     await this.db.transaction().execute(async (trx) => {
@@ -403,7 +425,11 @@ export class RunLedger {
           error_message: null,
         })
         .execute();
-      await trx.updateTable('run_rows').set({ state: 'sending', sent: 1, updated_at: now }).where('id', '=', row.id).execute();
+      await trx
+        .updateTable('run_rows')
+        .set({ state: 'sending', sent: 1, updated_at: now })
+        .where('id', '=', row.id)
+        .execute();
     });
     return id;
   }
@@ -419,7 +445,13 @@ export class RunLedger {
     const now = this.clock.now();
     await trx
       .updateTable('attempts')
-      .set({ outcome, finished_at: now, http_status: info.httpStatus ?? null, error_code: info.errorCode ?? null, error_message: info.errorMessage ?? null })
+      .set({
+        outcome,
+        finished_at: now,
+        http_status: info.httpStatus ?? null,
+        error_code: info.errorCode ?? null,
+        error_message: info.errorMessage ?? null,
+      })
       .where('id', '=', attemptId)
       .execute();
     if (info.definite) {
@@ -463,7 +495,15 @@ export class RunLedger {
   /** Remembers the post of a sheet row, so no later run creates it again. */
   async rememberPost(
     trx: Db,
-    p: { spreadsheetId: string; rowKey: string; postId: string; workspaceId: string; bodyHash?: string | null; scheduledAt?: string | null; status?: string | null },
+    p: {
+      spreadsheetId: string;
+      rowKey: string;
+      postId: string;
+      workspaceId: string;
+      bodyHash?: string | null;
+      scheduledAt?: string | null;
+      status?: string | null;
+    },
   ): Promise<void> {
     const now = this.clock.now();
     await trx
@@ -497,11 +537,28 @@ export class RunLedger {
       const run = await trx.selectFrom('runs').select(['state']).where('id', '=', runId).executeTakeFirst();
       if (!run || !ACTIVE_RUN_STATES.includes(run.state as RunState)) return false;
       const now = this.clock.now();
-      const pending = await trx.selectFrom('run_rows').select('id').where('run_id', '=', runId).where('state', '=', 'pending').execute();
+      const pending = await trx
+        .selectFrom('run_rows')
+        .select('id')
+        .where('run_id', '=', runId)
+        .where('state', '=', 'pending')
+        .execute();
       for (const r of pending) {
-        await this.setResult(r.id, { state: 'skipped', sheetStatus: 'SKIPPED', error: 'Not sent: the run was cancelled. Publish again to send this row.' }, trx);
+        await this.setResult(
+          r.id,
+          {
+            state: 'skipped',
+            sheetStatus: 'SKIPPED',
+            error: 'Not sent: the run was cancelled. Publish again to send this row.',
+          },
+          trx,
+        );
       }
-      await trx.updateTable('runs').set({ state: 'cancelled', finished_at: now, api_key_sealed: null }).where('id', '=', runId).execute();
+      await trx
+        .updateTable('runs')
+        .set({ state: 'cancelled', finished_at: now, api_key_sealed: null })
+        .where('id', '=', runId)
+        .execute();
       await trx.deleteFrom('active_sheets').where('run_id', '=', runId).execute();
       return true;
     });

@@ -26,7 +26,11 @@ function planWarnings(summaryJson: string | null): string[] {
 }
 
 /** Builds the report of a run from the ledger; undefined when no such run exists. `nowMs` dates a run still going. */
-export async function buildRunReport(ledger: RunLedger, runId: string, opts: { nowMs?: number } = {}): Promise<RunReport | undefined> {
+export async function buildRunReport(
+  ledger: RunLedger,
+  runId: string,
+  opts: { nowMs?: number } = {},
+): Promise<RunReport | undefined> {
   const run = await ledger.getRun(runId);
   if (!run) return undefined;
   return reportOf(ledger, run, opts.nowMs ?? Date.now());
@@ -40,7 +44,9 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
       .selectFrom('run_rows')
       .select(['row_key', 'row_number', 'error', 'sheet_status'])
       .where('run_id', '=', run.id)
-      .where((eb) => eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]))
+      .where((eb) =>
+        eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]),
+      )
       .orderBy('row_number')
       .orderBy('ordinal')
       .limit(REPORT_ROW_LIMIT)
@@ -49,7 +55,9 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
       .selectFrom('run_rows')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('run_id', '=', run.id)
-      .where((eb) => eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]))
+      .where((eb) =>
+        eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]),
+      )
       .executeTakeFirstOrThrow(),
     ledger.db
       .selectFrom('run_rows')
@@ -65,7 +73,11 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
   const failed: RunReportRow[] = failedRows.map((r) => ({
     key: r.row_key,
     rowNumber: r.row_number === null ? null : Number(r.row_number),
-    message: r.error || (r.sheet_status === 'INVALID' ? 'The row is invalid; run the dry run to see why.' : 'Failed without a reason recorded.'),
+    message:
+      r.error ||
+      (r.sheet_status === 'INVALID'
+        ? 'The row is invalid; run the dry run to see why.'
+        : 'Failed without a reason recorded.'),
   }));
   const removed: RunReportRow[] = removedRows.map((r) => ({
     key: r.row_key,
@@ -77,7 +89,10 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
 
   const warnings = planWarnings(run.summary_json);
   if (access && !access.ok) warnings.push(access.message ?? 'The service could not write results to this spreadsheet.');
-  if (removed.length > 0) warnings.push(`${removed.length} row(s) were deleted from the sheet (or lost their key) during the run; their results were not written.`);
+  if (removed.length > 0)
+    warnings.push(
+      `${removed.length} row(s) were deleted from the sheet (or lost their key) during the run; their results were not written.`,
+    );
 
   const started = Number(run.started_at);
   const finished = run.finished_at === null ? null : Number(run.finished_at);

@@ -6,7 +6,14 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Identity } from '../http/identity';
 import { requireRunAccess } from '../http/run-access';
-import type { RunAccepted, RunRequest, RunState, RunStatusResponse, SheetStatus, RunMode } from '../../appsscript/shared/contract';
+import type {
+  RunAccepted,
+  RunRequest,
+  RunState,
+  RunStatusResponse,
+  SheetStatus,
+  RunMode,
+} from '../../appsscript/shared/contract';
 import { cellText, mapHeader } from '../plan/sheet-contract';
 import type { PlanDefaults, PlannedRun, PlannedRow } from '../plan/sheet-planner';
 import { canonicalJson, tenantIdFor } from './idempotency-key';
@@ -65,13 +72,21 @@ export function createRunService(deps: RunServiceDeps) {
     for (const p of planned.rows) {
       if (!inScope(request, p.key)) continue;
       const base = { rowKey: p.key, rowNumber: p.rowNumber };
-      if (p.body) out.push({ ...base, kind: 'create', state: 'pending', bodyJson: canonicalJson(p.body), writeBack: false });
+      if (p.body)
+        out.push({ ...base, kind: 'create', state: 'pending', bodyJson: canonicalJson(p.body), writeBack: false });
       else if (p.postId) {
         // Already has a post. If the sheet lost its Post ID, the ledger's one is written back (restored), never re-created.
         const restored = !sheetPostId.get(p.key);
         out.push({ ...base, kind: 'none', state: 'skipped', postId: p.postId, sheetStatus: null, writeBack: restored });
       } else if (p.verdict.status === 'INVALID') {
-        out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'INVALID', error: errorText(p), writeBack: true });
+        out.push({
+          ...base,
+          kind: 'none',
+          state: 'skipped',
+          sheetStatus: 'INVALID',
+          error: errorText(p),
+          writeBack: true,
+        });
       } else {
         const why = p.verdict.messages.find((m) => m.level !== 'info')?.message ?? 'Nothing to send for this row.';
         out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'SKIPPED', error: why, writeBack: true });
@@ -84,13 +99,28 @@ export function createRunService(deps: RunServiceDeps) {
     // The planner gives each row with a post the body it asks for now (updateBody): the same body whose hash makes the
     // dry run say CHANGED, so Reschedule updates exactly those rows (and rows only the sheet knows, checked at Postato).
     const withPost = planned.rows.filter((p) => inScope(request, p.key) && p.postId);
-    const known = new Map((await deps.ledger.knownPostsFor(request.spreadsheetId, withPost.map((p) => p.key!))).map((k) => [k.row_key, k]));
+    const known = new Map(
+      (
+        await deps.ledger.knownPostsFor(
+          request.spreadsheetId,
+          withPost.map((p) => p.key!),
+        )
+      ).map((k) => [k.row_key, k]),
+    );
     const out: NewRunRow[] = [];
     for (const p of withPost) {
       const base = { rowKey: p.key!, rowNumber: p.rowNumber, postId: p.postId! };
       if (!p.updateBody) {
         // Invalid rows are reported; posts that can no longer change (published, cancelled, due) are left alone.
-        if (p.verdict.status === 'INVALID') out.push({ ...base, kind: 'none', state: 'skipped', sheetStatus: 'FAILED', error: `Not rescheduled: ${errorText(p)}`, writeBack: true });
+        if (p.verdict.status === 'INVALID')
+          out.push({
+            ...base,
+            kind: 'none',
+            state: 'skipped',
+            sheetStatus: 'FAILED',
+            error: `Not rescheduled: ${errorText(p)}`,
+            writeBack: true,
+          });
         continue;
       }
       const text = canonicalJson(p.updateBody);
@@ -104,7 +134,14 @@ export function createRunService(deps: RunServiceDeps) {
   function unscheduleRows(request: RunRequest, planned: PlannedRun): NewRunRow[] {
     return planned.rows
       .filter((p) => inScope(request, p.key) && p.postId)
-      .map((p) => ({ rowKey: p.key!, rowNumber: p.rowNumber, postId: p.postId!, kind: 'cancel' as const, state: 'pending' as const, writeBack: false }));
+      .map((p) => ({
+        rowKey: p.key!,
+        rowNumber: p.rowNumber,
+        postId: p.postId!,
+        kind: 'cancel' as const,
+        state: 'pending' as const,
+        writeBack: false,
+      }));
   }
 
   /** Commits a publish, reschedule or unschedule run and answers at once; the dispatcher does the sending. */
@@ -127,7 +164,16 @@ export function createRunService(deps: RunServiceDeps) {
       summaryJson: JSON.stringify(planned.summary),
       rows,
     });
-    log.info({ runId, joined, mode: request.mode, rows: rows.length, toSend: rows.filter((r) => r.state === 'pending').length }, 'run committed');
+    log.info(
+      {
+        runId,
+        joined,
+        mode: request.mode,
+        rows: rows.length,
+        toSend: rows.filter((r) => r.state === 'pending').length,
+      },
+      'run committed',
+    );
     deps.onRunCommitted?.(runId);
     return { runId, joined, summary: planned.summary };
   }
@@ -162,7 +208,9 @@ export function createRunService(deps: RunServiceDeps) {
     if (run.state === 'running' || run.state === 'queued') {
       // The pacer lets a full window's worth go at once, then one window per `limit` rows.
       const left = counts.pending;
-      res.etaSeconds = Math.ceil((Math.max(0, Math.ceil(left / deps.createLimit) - 1) * deps.windowMs) / 1000 + left * 0.05);
+      res.etaSeconds = Math.ceil(
+        (Math.max(0, Math.ceil(left / deps.createLimit) - 1) * deps.windowMs) / 1000 + left * 0.05,
+      );
     } else res.etaSeconds = 0;
     // Once the run has ended the sidebar shows its report; computing it here saves the add-on a second call.
     if (run.finished_at !== null) res.report = await reportOf(deps.ledger, run, deps.clock.now());

@@ -44,7 +44,12 @@ return 1
 const MIN_TTL_MS = 10 * 60_000;
 
 /** A pacer whose state lives in Redis under `prefix`; atomic across instances. */
-export function createRedisPacer(opts: { redis: Redis; prefix: string; limits: PacerLimits; clock: Clock }): TenantPacer {
+export function createRedisPacer(opts: {
+  redis: Redis;
+  prefix: string;
+  limits: PacerLimits;
+  clock: Clock;
+}): TenantPacer {
   const { redis, clock, prefix } = opts;
   const rules = { create: effectiveLimit(opts.limits, 'create'), write: effectiveLimit(opts.limits, 'write') };
   const logKey = (tenant: string, kind: PaceKind) => `${prefix}:pacer:{${tenant}}:${kind}:log`;

@@ -5,7 +5,14 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../clock';
-import { effectiveLimit, slidingLogDecision, type AcquireResult, type PacerLimits, type PaceKind, type TenantPacer } from './tenant-pacer';
+import {
+  effectiveLimit,
+  slidingLogDecision,
+  type AcquireResult,
+  type PacerLimits,
+  type PaceKind,
+  type TenantPacer,
+} from './tenant-pacer';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pacer_sends (
@@ -28,11 +35,15 @@ export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clo
   db.exec(SCHEMA);
   const rules = { create: effectiveLimit(opts.limits, 'create'), write: effectiveLimit(opts.limits, 'write') };
 
-  const trim = db.prepare<[string, string, number]>('DELETE FROM pacer_sends WHERE tenant = ? AND kind = ? AND sent_at <= ?');
+  const trim = db.prepare<[string, string, number]>(
+    'DELETE FROM pacer_sends WHERE tenant = ? AND kind = ? AND sent_at <= ?',
+  );
   const live = db.prepare<[string, string], { sent_at: number }>(
     'SELECT sent_at FROM pacer_sends WHERE tenant = ? AND kind = ? ORDER BY sent_at ASC',
   );
-  const insert = db.prepare<[string, string, number]>('INSERT INTO pacer_sends (tenant, kind, sent_at) VALUES (?, ?, ?)');
+  const insert = db.prepare<[string, string, number]>(
+    'INSERT INTO pacer_sends (tenant, kind, sent_at) VALUES (?, ?, ?)',
+  );
   const getPause = db.prepare<[string, string], { paused_until: number }>(
     'SELECT paused_until FROM pacer_pauses WHERE tenant = ? AND kind = ?',
   );
@@ -57,7 +68,9 @@ export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clo
 
   // The time is read inside the transaction, after the write lock is held: a time read before waiting for the lock
   // could be older than sends another process recorded meanwhile, and the log would then undercount the window.
-  const acquireTx = db.transaction((tenant: string, kind: PaceKind) => decide(tenant, kind, Math.floor(clock.now()), true));
+  const acquireTx = db.transaction((tenant: string, kind: PaceKind) =>
+    decide(tenant, kind, Math.floor(clock.now()), true),
+  );
   const peekTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, false));
 
   return {

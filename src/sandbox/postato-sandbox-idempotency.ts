@@ -12,7 +12,8 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value as Record<string, unknown>).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+    for (const k of Object.keys(value as Record<string, unknown>).sort())
+      out[k] = sortKeys((value as Record<string, unknown>)[k]);
     return out;
   }
   return value;
@@ -20,9 +21,7 @@ function sortKeys(value: unknown): unknown {
 
 /** What the store says about a key for an incoming request. */
 export type IdempotencyLookup =
-  | { kind: 'new' }
-  | { kind: 'in_flight' }
-  | { kind: 'replay'; status: number; body: unknown; sameBody: boolean };
+  { kind: 'new' } | { kind: 'in_flight' } | { kind: 'replay'; status: number; body: unknown; sameBody: boolean };
 
 interface IdempotencyRecord {
   canonicalBody: string;
@@ -52,7 +51,12 @@ export class SandboxIdempotencyStore {
       this.records.delete(id);
       return { kind: 'new' };
     }
-    return { kind: 'replay', status: record.status ?? 201, body: record.body, sameBody: record.canonicalBody === canonicalBody };
+    return {
+      kind: 'replay',
+      status: record.status ?? 201,
+      body: record.body,
+      sameBody: record.canonicalBody === canonicalBody,
+    };
   }
 
   /** Marks a key in flight; a second request with it gets 409 until `complete` or `abort`. */

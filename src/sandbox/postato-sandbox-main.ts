@@ -35,13 +35,21 @@ export function withDemoDefaults(settings: SandboxSettingsPatch): SandboxSetting
 }
 
 /** Parses the sandbox's environment variables, or throws one error listing every bad one. */
-export function parseSandboxEnv(env: NodeJS.ProcessEnv): { port: number; host: string; settings: SandboxSettingsPatch } {
+export function parseSandboxEnv(env: NodeJS.ProcessEnv): {
+  port: number;
+  host: string;
+  settings: SandboxSettingsPatch;
+} {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || 'env'}: ${i.message}`);
     throw new Error(`Invalid sandbox environment:\n${lines.join('\n')}`);
   }
-  return { port: parsed.data.SANDBOX_PORT, host: parsed.data.SANDBOX_HOST, settings: parsed.data.SANDBOX_SETTINGS as SandboxSettingsPatch };
+  return {
+    port: parsed.data.SANDBOX_PORT,
+    host: parsed.data.SANDBOX_HOST,
+    settings: parsed.data.SANDBOX_SETTINGS as SandboxSettingsPatch,
+  };
 }
 
 async function main(): Promise<void> {
@@ -50,8 +58,12 @@ async function main(): Promise<void> {
   const sandbox = await startPostatoSandbox({ port, host, settings: effective });
   console.log(`Postato sandbox listening on ${sandbox.url}`);
   if (effective.accountsEndpoint === false && effective.accounts === undefined) {
-    console.log('Accounts are created the first time a post names them; the account list is off, so dry runs skip the account check.');
-    console.log('For a fixed list: SANDBOX_SETTINGS=\'{"accounts":[{"id":"acc_1","workspaceId":"wks_1","platform":"twitter","username":"brand","status":"connected"}]}\'');
+    console.log(
+      'Accounts are created the first time a post names them; the account list is off, so dry runs skip the account check.',
+    );
+    console.log(
+      'For a fixed list: SANDBOX_SETTINGS=\'{"accounts":[{"id":"acc_1","workspaceId":"wks_1","platform":"twitter","username":"brand","status":"connected"}]}\'',
+    );
   }
   let stopping = false;
   const stop = (signal: string) => {

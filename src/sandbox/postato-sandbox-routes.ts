@@ -92,16 +92,29 @@ function rateClass(method: string, isCreate: boolean): RateClass {
 }
 
 /** Forced 429s, then the rolling-window limit; returns false when the request was answered 429. */
-function admit(ctx: SandboxContext, res: ServerResponse, caller: Caller, cls: RateClass, headers: Record<string, string>): boolean {
+function admit(
+  ctx: SandboxContext,
+  res: ServerResponse,
+  caller: Caller,
+  cls: RateClass,
+  headers: Record<string, string>,
+): boolean {
   const s = ctx.settings();
   const now = ctx.clock.now();
   const counters = ctx.store.countersOf(caller.tenantId);
   const forced = s.faults.forced429;
   if (forced && now < forced.untilMs) {
     counters.rateLimited += 1;
-    sendError(res, 429, 'rate_limited', 'Too many requests (forced 429 period); wait for Retry-After and try again.', {}, {
-      'Retry-After': String(forced.retryAfterSeconds),
-    });
+    sendError(
+      res,
+      429,
+      'rate_limited',
+      'Too many requests (forced 429 period); wait for Retry-After and try again.',
+      {},
+      {
+        'Retry-After': String(forced.retryAfterSeconds),
+      },
+    );
     return false;
   }
   const decision = ctx.limiter.hit(caller.tenantId, cls, s.limits[cls], s.limits.windowMs, now);
@@ -122,7 +135,11 @@ function admit(ctx: SandboxContext, res: ServerResponse, caller: Caller, cls: Ra
   return true;
 }
 
-function invalid(call: Call, details: FieldDetails, message = 'The request body failed validation; see details.'): void {
+function invalid(
+  call: Call,
+  details: FieldDetails,
+  message = 'The request body failed validation; see details.',
+): void {
   call.ctx.store.countersOf(call.caller.tenantId).validationFailed += 1;
   sendError(call.res, 400, 'INVALID_REQUEST', message, { details }, call.headers);
 }
@@ -148,7 +165,11 @@ function accountsOf(ctx: SandboxContext, tenantId: string, workspaceId: string):
   if (accounts === 'auto') return ctx.store.autoAccountsOf(tenantId, workspaceId);
   return accounts
     .filter((a) => a.workspaceId === workspaceId)
-    .map((a) => ({ ...a, platform: a.platform === 'x' ? 'twitter' : a.platform, displayName: a.displayName ?? a.username }));
+    .map((a) => ({
+      ...a,
+      platform: a.platform === 'x' ? 'twitter' : a.platform,
+      displayName: a.displayName ?? a.username,
+    }));
 }
 
 /** Finds the post's account, or says why it cannot be used; `create` adds it in demo mode. */
@@ -165,23 +186,47 @@ function resolveAccount(
   if (!existing) {
     if (auto) {
       const username = `sandbox_${accountId.replace(/[^A-Za-z0-9_]/g, '').slice(-12) || 'user'}`;
-      return { ok: true, create: { id: accountId, workspaceId, platform, username, displayName: `Sandbox ${platform} ${accountId}`, status: 'connected' } };
+      return {
+        ok: true,
+        create: {
+          id: accountId,
+          workspaceId,
+          platform,
+          username,
+          displayName: `Sandbox ${platform} ${accountId}`,
+          status: 'connected',
+        },
+      };
     }
     return {
       ok: false,
-      error: { field: 'accountId', code: 'account_not_found', platform, message: `account ${accountId} is not connected to workspace ${workspaceId}` },
+      error: {
+        field: 'accountId',
+        code: 'account_not_found',
+        platform,
+        message: `account ${accountId} is not connected to workspace ${workspaceId}`,
+      },
     };
   }
   if (existing.platform !== platform) {
     return {
       ok: false,
-      error: { field: 'accountId', code: 'account_platform_mismatch', platform, message: `account ${accountId} is a ${existing.platform} account, not ${platform}` },
+      error: {
+        field: 'accountId',
+        code: 'account_platform_mismatch',
+        platform,
+        message: `account ${accountId} is a ${existing.platform} account, not ${platform}`,
+      },
     };
   }
   return { ok: true };
 }
 
-function buildItems(ctx: SandboxContext, content: SandboxContentItem[], status: SandboxPost['status']): SandboxPost['items'] {
+function buildItems(
+  ctx: SandboxContext,
+  content: SandboxContentItem[],
+  status: SandboxPost['status'],
+): SandboxPost['items'] {
   return content.map((c, index) => ({ id: ctx.newId('itm'), index, text: c.text, status }));
 }
 
@@ -190,14 +235,28 @@ async function createPost(call: Call): Promise<void> {
   const s = ctx.settings();
   const fault = chooseFault(ctx.random(), s.faults);
   if (fault === 'error5xx') {
-    sendError(res, 503, 'service_unavailable', 'Postato is temporarily unavailable (simulated); retry with backoff.', {}, call.headers);
+    sendError(
+      res,
+      503,
+      'service_unavailable',
+      'Postato is temporarily unavailable (simulated); retry with backoff.',
+      {},
+      call.headers,
+    );
     return;
   }
   const keyHeader = call.req.headers['idempotency-key'];
   const key = typeof keyHeader === 'string' && keyHeader.trim() !== '' ? keyHeader.trim() : undefined;
   if (!key && s.idempotencyMode === 'strict') {
     ctx.store.countersOf(caller.tenantId).validationFailed += 1;
-    sendError(res, 400, 'idempotency_key_required', 'Send an Idempotency-Key header with every create.', {}, call.headers);
+    sendError(
+      res,
+      400,
+      'idempotency_key_required',
+      'Send an Idempotency-Key header with every create.',
+      {},
+      call.headers,
+    );
     return;
   }
   const parsed = parseBody(call);
@@ -206,16 +265,30 @@ async function createPost(call: Call): Promise<void> {
   if (key) {
     const found = ctx.idempotency.lookup(caller.tenantId, key, canonical, ctx.clock.now(), s.idempotencyRetentionMs);
     if (found.kind === 'in_flight') {
-      sendError(res, 409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still in flight; retry later with the same key.', {}, {
-        ...call.headers,
-        'Retry-After': '1',
-      });
+      sendError(
+        res,
+        409,
+        'idempotency_key_in_use',
+        'A request with this Idempotency-Key is still in flight; retry later with the same key.',
+        {},
+        {
+          ...call.headers,
+          'Retry-After': '1',
+        },
+      );
       return;
     }
     if (found.kind === 'replay') {
       if (!found.sameBody && s.idempotencyMode === 'strict') {
         ctx.store.countersOf(caller.tenantId).validationFailed += 1;
-        sendError(res, 422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different body; use a new key for new content.', {}, call.headers);
+        sendError(
+          res,
+          422,
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different body; use a new key for new content.',
+          {},
+          call.headers,
+        );
         return;
       }
       ctx.store.countersOf(caller.tenantId).replayed += 1;
@@ -260,8 +333,19 @@ async function createPost(call: Call): Promise<void> {
     updatedAt: iso,
     items: buildItems(ctx, input.content, status),
   };
-  const dueAt = status === 'queued' ? now + s.deliveryStepMs : status === 'scheduled' ? Date.parse(input.scheduledAt as string) : null;
-  const stored = ctx.store.addPost({ post, tenantId: caller.tenantId, workspaceId: call.workspaceId, idempotencyKey: key, dueAt });
+  const dueAt =
+    status === 'queued'
+      ? now + s.deliveryStepMs
+      : status === 'scheduled'
+        ? Date.parse(input.scheduledAt as string)
+        : null;
+  const stored = ctx.store.addPost({
+    post,
+    tenantId: caller.tenantId,
+    workspaceId: call.workspaceId,
+    idempotencyKey: key,
+    dueAt,
+  });
   const body = structuredClone(post);
   if (key) ctx.idempotency.complete(caller.tenantId, key, 201, body, post.id, now);
   if (status !== 'draft') ctx.emit(stored, status === 'scheduled' ? 'post.scheduled' : 'post.queued');
@@ -303,7 +387,13 @@ function listPosts(call: Call): void {
   sendJson(
     call.res,
     200,
-    { items: all.slice(start, start + q.pageSize), page: q.page, pageSize: q.pageSize, total: all.length, totalPages: Math.ceil(all.length / q.pageSize) },
+    {
+      items: all.slice(start, start + q.pageSize),
+      page: q.page,
+      pageSize: q.pageSize,
+      total: all.length,
+      totalPages: Math.ceil(all.length / q.pageSize),
+    },
     call.headers,
   );
 }
@@ -320,7 +410,14 @@ function updatePost(call: Call, postId: string): void {
   if (!found) return notFound(call, `Post ${postId}`);
   const post = found.post;
   if (!EDITABLE.has(post.status)) {
-    sendError(call.res, 409, 'not_editable', `Post ${postId} is ${post.status}; only draft and scheduled posts can be changed.`, {}, call.headers);
+    sendError(
+      call.res,
+      409,
+      'not_editable',
+      `Post ${postId} is ${post.status}; only draft and scheduled posts can be changed.`,
+      {},
+      call.headers,
+    );
     return;
   }
   const parsed = parseBody(call);
@@ -331,7 +428,10 @@ function updatePost(call: Call, postId: string): void {
   const patch = checked.value;
   let content = patch.content ?? post.content;
   if (patch.media !== undefined && patch.content === undefined) {
-    if (content.length !== 1) return invalid(call, { media: ['top-level media needs single-item content; send content items with their own media'] });
+    if (content.length !== 1)
+      return invalid(call, {
+        media: ['top-level media needs single-item content; send content items with their own media'],
+      });
     content = [{ text: content[0]?.text ?? '', media: patch.media }];
   }
   const target = patch.status === 'publish' ? 'queued' : (patch.status ?? post.status);
@@ -342,7 +442,12 @@ function updatePost(call: Call, postId: string): void {
     if (!s.ok) return invalid(call, { scheduledAt: [s.message] });
   }
   if (target !== 'draft' && ctx.settings().validateAt === 'create') {
-    const errors = checkPlatformRules({ platform: post.platform, postType: post.postType, content, options: post.options });
+    const errors = checkPlatformRules({
+      platform: post.platform,
+      postType: post.postType,
+      content,
+      options: post.options,
+    });
     if (errors.length) return unprocessable(call, errors);
   }
   const changedStatus = target !== post.status;
@@ -354,7 +459,12 @@ function updatePost(call: Call, postId: string): void {
   post.scheduledAt = scheduledAt;
   setStatus(post, target as SandboxPost['status'], now);
   // Editing a scheduled post re-enqueues it at its (maybe new) time.
-  found.dueAt = target === 'queued' ? now + ctx.settings().deliveryStepMs : target === 'scheduled' ? Date.parse(scheduledAt as string) : null;
+  found.dueAt =
+    target === 'queued'
+      ? now + ctx.settings().deliveryStepMs
+      : target === 'scheduled'
+        ? Date.parse(scheduledAt as string)
+        : null;
   if (changedStatus && target === 'scheduled') ctx.emit(found, 'post.scheduled');
   if (changedStatus && target === 'queued') ctx.emit(found, 'post.queued');
   sendJson(call.res, 200, post, call.headers);
@@ -364,7 +474,14 @@ function cancelPost(call: Call, postId: string): void {
   const found = call.ctx.store.findPost(call.caller.tenantId, call.workspaceId, postId);
   if (!found) return notFound(call, `Post ${postId}`);
   if (!CANCELLABLE.has(found.post.status)) {
-    sendError(call.res, 404, 'not_found', `Post ${postId} is ${found.post.status} and can no longer be cancelled.`, {}, call.headers);
+    sendError(
+      call.res,
+      404,
+      'not_found',
+      `Post ${postId} is ${found.post.status} and can no longer be cancelled.`,
+      {},
+      call.headers,
+    );
     return;
   }
   setStatus(found.post, 'cancelled', call.ctx.clock.now());
@@ -413,9 +530,15 @@ function registerWebhook(call: Call): void {
   sendJson(call.res, 201, { id: hook.id, url: hook.url, events: hook.events, secret: hook.secret }, call.headers);
 }
 
-function listWorkspaces(ctx: SandboxContext, res: ServerResponse, caller: Caller, headers: Record<string, string>): void {
+function listWorkspaces(
+  ctx: SandboxContext,
+  res: ServerResponse,
+  caller: Caller,
+  headers: Record<string, string>,
+): void {
   const seen = ctx.store.workspaces.get(caller.tenantId);
-  const ids = caller.workspaceIds === 'any' ? (seen && seen.size ? [...seen.keys()] : ['wks_demo']) : caller.workspaceIds;
+  const ids =
+    caller.workspaceIds === 'any' ? (seen && seen.size ? [...seen.keys()] : ['wks_demo']) : caller.workspaceIds;
   const items = ids.map((id) => {
     const accounts = accountsOf(ctx, caller.tenantId, id);
     const created = new Date(seen?.get(id) ?? ctx.clock.now()).toISOString();
@@ -434,7 +557,12 @@ function listWorkspaces(ctx: SandboxContext, res: ServerResponse, caller: Caller
 }
 
 /** Handles one /v1 request (the caller has checked the path starts with /v1/). */
-export async function handleApiRequest(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleApiRequest(
+  ctx: SandboxContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
   // parts: ['v1', 'workspaces', ws?, resource?, id?]
@@ -461,17 +589,30 @@ export async function handleApiRequest(ctx: SandboxContext, req: IncomingMessage
     webhooks: ['POST'],
   };
   if (!allowed[route].includes(method)) {
-    return sendError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${allowed[route].join(' or ')}.`, {}, {
-      Allow: allowed[route].join(', '),
-    });
+    return sendError(
+      res,
+      405,
+      'method_not_allowed',
+      `${method} is not allowed on ${url.pathname}; use ${allowed[route].join(' or ')}.`,
+      {},
+      {
+        Allow: allowed[route].join(', '),
+      },
+    );
   }
   const caller = authenticate(ctx, req, res);
   if (!caller) return;
   if (ws && caller.workspaceIds !== 'any' && !caller.workspaceIds.includes(ws)) {
-    sendError(res, 403, 'permission_denied', `This API key may not use workspace ${ws}; grant the agent access to it in Postato.`, {
-      required: `workspace:${ws}`,
-      granted: caller.workspaceIds.map((w) => `workspace:${w}`),
-    });
+    sendError(
+      res,
+      403,
+      'permission_denied',
+      `This API key may not use workspace ${ws}; grant the agent access to it in Postato.`,
+      {
+        required: `workspace:${ws}`,
+        granted: caller.workspaceIds.map((w) => `workspace:${w}`),
+      },
+    );
     return;
   }
   const isCreate = route === 'posts' && method === 'POST';

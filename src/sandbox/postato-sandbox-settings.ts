@@ -117,9 +117,7 @@ export const sandboxSettingsPatchSchema = z
         forced429: z.object({ untilMs: z.number(), retryAfterSeconds: positive }).nullable(),
       })
       .partial(),
-    webhooks: z.array(
-      z.object({ url: z.url(), secret: z.string().min(1), workspaceId: z.string().min(1).optional() }),
-    ),
+    webhooks: z.array(z.object({ url: z.url(), secret: z.string().min(1), workspaceId: z.string().min(1).optional() })),
     webhookMaxAttempts: positive,
     webhookRetryBaseMs: nonNegative,
     seed: z.number().int(),
@@ -151,7 +149,11 @@ export function redactSandboxSettings(settings: SandboxSettings): unknown {
     keys:
       settings.keys === 'any'
         ? 'any'
-        : settings.keys.map((k) => ({ apiKey: `${k.apiKey.slice(0, 12)}…`, tenantId: k.tenantId, workspaceIds: k.workspaceIds })),
+        : settings.keys.map((k) => ({
+            apiKey: `${k.apiKey.slice(0, 12)}…`,
+            tenantId: k.tenantId,
+            workspaceIds: k.workspaceIds,
+          })),
     webhooks: settings.webhooks.map((w) => ({ url: w.url, workspaceId: w.workspaceId, secret: '[redacted]' })),
   };
 }

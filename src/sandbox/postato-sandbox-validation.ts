@@ -118,17 +118,24 @@ function issuesToDetails(issues: z.core.$ZodIssue[]): FieldDetails {
 }
 
 /** Checks a `scheduledAt`: ISO 8601 with a zone, in the future; returns it in UTC with `Z`, or an error message. */
-export function checkScheduledAt(value: string, now: number): { ok: true; utc: string } | { ok: false; message: string } {
+export function checkScheduledAt(
+  value: string,
+  now: number,
+): { ok: true; utc: string } | { ok: false; message: string } {
   if (!/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value)) {
     return { ok: false, message: 'must be ISO 8601 with a zone designator (Z or +hh:mm), e.g. 2030-01-31T14:00:00Z' };
   }
   const parsed = DateTime.fromISO(value, { setZone: true });
-  if (!parsed.isValid) return { ok: false, message: `is not a valid ISO 8601 time: ${parsed.invalidExplanation ?? value}` };
+  if (!parsed.isValid)
+    return { ok: false, message: `is not a valid ISO 8601 time: ${parsed.invalidExplanation ?? value}` };
   if (parsed.toMillis() <= now) return { ok: false, message: 'must be in the future' };
   return { ok: true, utc: parsed.toUTC().toISO() as string };
 }
 
-function normaliseContent(content: string | SandboxContentItem[], media: SandboxMediaRef[] | undefined): SandboxContentItem[] {
+function normaliseContent(
+  content: string | SandboxContentItem[],
+  media: SandboxMediaRef[] | undefined,
+): SandboxContentItem[] {
   if (typeof content === 'string') return [media && media.length ? { text: content, media } : { text: content }];
   return content.map((c) => (c.media ? { text: c.text, media: c.media } : { text: c.text }));
 }
@@ -186,13 +193,20 @@ export function checkUpdateBody(body: unknown, now: number): Checked<ValidUpdate
   if (b.media && b.content !== undefined && typeof b.content !== 'string') {
     return { ok: false, details: { media: ['top-level media is only allowed with string content'] } };
   }
-  if (b.content !== undefined) value.content = normaliseContent(b.content as string | SandboxContentItem[], b.media as SandboxMediaRef[]);
+  if (b.content !== undefined)
+    value.content = normaliseContent(b.content as string | SandboxContentItem[], b.media as SandboxMediaRef[]);
   if (b.media !== undefined) value.media = b.media as SandboxMediaRef[];
   if (b.status !== undefined) value.status = b.status;
   return { ok: true, value };
 }
 
-const TEXT_LIMITS: Record<string, number> = { twitter: 280, instagram: 2200, linkedin: 3000, tiktok: 2200, youtube: 5000 };
+const TEXT_LIMITS: Record<string, number> = {
+  twitter: 280,
+  instagram: 2200,
+  linkedin: 3000,
+  tiktok: 2200,
+  youtube: 5000,
+};
 
 /** Characters as the docs count them: Unicode code points. */
 function length(text: string): number {
@@ -212,10 +226,12 @@ export function checkPlatformRules(post: {
   const limit = TEXT_LIMITS[platform] ?? Infinity;
   content.forEach((item, i) => {
     const n = length(item.text);
-    if (n > limit) add(`content[${i}].text`, 'text_too_long', `is ${n} characters; ${platform} allows at most ${limit}`);
+    if (n > limit)
+      add(`content[${i}].text`, 'text_too_long', `is ${n} characters; ${platform} allows at most ${limit}`);
   });
   const isThread = platform === 'twitter' && postType === 'thread';
-  if (isThread && content.length > 25) add('content', 'thread_too_long', `has ${content.length} tweets; a thread allows at most 25`);
+  if (isThread && content.length > 25)
+    add('content', 'thread_too_long', `has ${content.length} tweets; a thread allows at most 25`);
   if (!isThread && content.length > 1) {
     add('content', 'too_many_items', `has ${content.length} items; only a twitter thread may have more than one`);
   }
@@ -235,7 +251,11 @@ export function checkPlatformRules(post: {
         const m = item.media ?? [];
         const single = m.filter((x) => x.type === 'video' || x.type === 'gif').length;
         if (m.length > 4 || (single > 0 && m.length > 1)) {
-          add(`content[${i}].media`, 'media_count', `a tweet takes up to 4 images, or 1 video, or 1 GIF; got ${m.length} media`);
+          add(
+            `content[${i}].media`,
+            'media_count',
+            `a tweet takes up to 4 images, or 1 video, or 1 GIF; got ${m.length} media`,
+          );
         }
       });
       break;
@@ -245,7 +265,8 @@ export function checkPlatformRules(post: {
       break;
     case 'instagram:reel':
       count('media', 1, 1, 'video');
-      if (media.length === 1 && media[0]?.type !== undefined && media[0].type !== 'video') add('media', 'media_type', 'a reel needs a video');
+      if (media.length === 1 && media[0]?.type !== undefined && media[0].type !== 'video')
+        add('media', 'media_type', 'a reel needs a video');
       break;
     case 'instagram:carousel':
       count('media', 2, 10, 'items');
@@ -272,8 +293,10 @@ export function checkPlatformRules(post: {
   }
   if (platform === 'youtube') {
     const title = post.options?.title;
-    if (typeof title !== 'string' || title.trim() === '') add('options.title', 'title_required', 'youtube needs options.title');
-    else if (length(title) > 100) add('options.title', 'title_too_long', `is ${length(title)} characters; youtube allows at most 100`);
+    if (typeof title !== 'string' || title.trim() === '')
+      add('options.title', 'title_required', 'youtube needs options.title');
+    else if (length(title) > 100)
+      add('options.title', 'title_too_long', `is ${length(title)} characters; youtube allows at most 100`);
   }
   return errors;
 }

@@ -83,7 +83,12 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
 
   const emit = (stored: StoredPost, type: WebhookEventType): void => {
     const p = stored.post;
-    const data: Record<string, unknown> = { postId: p.id, status: p.status, platform: p.platform, accountId: p.accountId };
+    const data: Record<string, unknown> = {
+      postId: p.id,
+      status: p.status,
+      platform: p.platform,
+      accountId: p.accountId,
+    };
     if (p.platformPostId) data.platformPostId = p.platformPostId;
     if (p.platformUrl) data.platformUrl = p.platformUrl;
     if (p.error) data.error = p.error;
@@ -196,7 +201,8 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
         const parsed = sandboxSettingsPatchSchema.safeParse(body.value ?? {});
         if (!parsed.success) {
           const details: Record<string, string[]> = {};
-          for (const issue of parsed.error.issues) (details[issue.path.join('.') || '_body'] ??= []).push(issue.message);
+          for (const issue of parsed.error.issues)
+            (details[issue.path.join('.') || '_body'] ??= []).push(issue.message);
           return sendError(res, 400, 'INVALID_REQUEST', 'The settings patch is invalid; see details.', { details });
         }
         update(parsed.data as SandboxSettingsPatch);
@@ -205,7 +211,9 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
       case 'POST /__sandbox/clock/advance': {
         const ms = (body.value as { ms?: unknown } | undefined)?.ms;
         if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-          return sendError(res, 400, 'INVALID_REQUEST', 'Send {"ms": <non-negative number>}.', { details: { ms: ['must be a non-negative number'] } });
+          return sendError(res, 400, 'INVALID_REQUEST', 'Send {"ms": <non-negative number>}.', {
+            details: { ms: ['must be a non-negative number'] },
+          });
         }
         advance(ms);
         await tick();
@@ -222,7 +230,9 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
       ? handleSandboxRoute(req, res, url)
       : url.pathname === '/v1' || url.pathname.startsWith('/v1/')
         ? handleApiRequest(ctx, req, res, url)
-        : Promise.resolve(sendError(res, 404, 'not_found', `No route ${req.method} ${url.pathname}; the API lives under /v1.`));
+        : Promise.resolve(
+            sendError(res, 404, 'not_found', `No route ${req.method} ${url.pathname}; the API lives under /v1.`),
+          );
     work.catch(() => {
       if (closing.signal.aborted) res.socket?.destroy();
       else sendError(res, 500, 'internal_error', 'The sandbox failed to handle this request.');
@@ -240,7 +250,8 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
   const { port } = server.address() as AddressInfo;
 
   const interval = opts.tickIntervalMs ?? 100;
-  const timer = interval > 0 ? setInterval(() => (ticking ? undefined : void tick().catch(() => undefined)), interval) : null;
+  const timer =
+    interval > 0 ? setInterval(() => (ticking ? undefined : void tick().catch(() => undefined)), interval) : null;
   timer?.unref();
 
   return {

@@ -176,7 +176,11 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
   }
 
   /** values.get semantics: trailing empty cells of a row and trailing empty rows are left out. */
-  function readRange(ss: FakeSpreadsheet, range: string, render: string): { range: string; majorDimension: 'ROWS'; values?: string[][] } {
+  function readRange(
+    ss: FakeSpreadsheet,
+    range: string,
+    render: string,
+  ): { range: string; majorDimension: 'ROWS'; values?: string[][] } {
     let r: FakeA1Range;
     try {
       r = parseFakeA1(range);
@@ -207,7 +211,12 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     return out;
   }
 
-  function writeRange(ss: FakeSpreadsheet, range: string, values: unknown, inputOption: string): { updatedRange: string; updatedRows: number; updatedColumns: number; updatedCells: number } {
+  function writeRange(
+    ss: FakeSpreadsheet,
+    range: string,
+    values: unknown,
+    inputOption: string,
+  ): { updatedRange: string; updatedRows: number; updatedColumns: number; updatedCells: number } {
     let r: FakeA1Range;
     try {
       r = parseFakeA1(range);
@@ -215,20 +224,30 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
       throw new HttpError(400, (e as Error).message, 'INVALID_ARGUMENT');
     }
     const sheet = sheetOf(ss, r.sheet);
-    if (!Array.isArray(values)) throw new HttpError(400, 'Invalid values: expected a list of rows.', 'INVALID_ARGUMENT');
+    if (!Array.isArray(values))
+      throw new HttpError(400, 'Invalid values: expected a list of rows.', 'INVALID_ARGUMENT');
     let cells = 0;
     let maxCols = 0;
     values.forEach((rowVals, i) => {
-      if (!Array.isArray(rowVals)) throw new HttpError(400, 'Invalid values: expected a list of rows.', 'INVALID_ARGUMENT');
+      if (!Array.isArray(rowVals))
+        throw new HttpError(400, 'Invalid values: expected a list of rows.', 'INVALID_ARGUMENT');
       const rowIndex = r.startRow + i;
       if (r.endRow !== undefined && rowIndex > r.endRow) {
-        throw new HttpError(400, `Requested writing within range [${range}], but tried writing to row [${rowIndex + 1}]`, 'INVALID_ARGUMENT');
+        throw new HttpError(
+          400,
+          `Requested writing within range [${range}], but tried writing to row [${rowIndex + 1}]`,
+          'INVALID_ARGUMENT',
+        );
       }
       maxCols = Math.max(maxCols, rowVals.length);
       rowVals.forEach((v: unknown, j: number) => {
         const colIndex = r.startCol + j;
         if (r.endCol !== undefined && colIndex > r.endCol) {
-          throw new HttpError(400, `Requested writing within range [${range}], but tried writing to column [${fakeColumnLetters(colIndex)}]`, 'INVALID_ARGUMENT');
+          throw new HttpError(
+            400,
+            `Requested writing within range [${range}], but tried writing to column [${fakeColumnLetters(colIndex)}]`,
+            'INVALID_ARGUMENT',
+          );
         }
         if (v === null || v === undefined) return; // null leaves the cell as it is, as in the real API
         const text = typeof v === 'string' ? v : String(v);
@@ -242,7 +261,12 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     });
     const lastRow = r.startRow + Math.max(values.length, 1) - 1;
     const lastCol = r.startCol + Math.max(maxCols, 1) - 1;
-    return { updatedRange: a1Of(sheet, r, lastRow, lastCol), updatedRows: values.length, updatedColumns: maxCols, updatedCells: cells };
+    return {
+      updatedRange: a1Of(sheet, r, lastRow, lastCol),
+      updatedRows: values.length,
+      updatedColumns: maxCols,
+      updatedCells: cells,
+    };
   }
 
   function checkQuota(caller: string, kind: 'read' | 'write'): void {
@@ -267,7 +291,8 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     if ((faults.applyTo ?? 'writes') === 'writes' && kind !== 'write') return;
     const x = random();
     if (x < faults.share429) throw new HttpError(429, 'Quota exceeded (injected by the fake).', 'RESOURCE_EXHAUSTED');
-    if (x < faults.share429 + faults.share5xx) throw new HttpError(503, 'The service is currently unavailable.', 'UNAVAILABLE');
+    if (x < faults.share429 + faults.share5xx)
+      throw new HttpError(503, 'The service is currently unavailable.', 'UNAVAILABLE');
   }
 
   function authenticate(req: http.IncomingMessage): string {
@@ -275,7 +300,11 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     const m = /^Bearer\s+(.+)$/i.exec(h);
     const caller = m ? tokens.get(m[1]!) : undefined;
     if (!caller) {
-      throw new HttpError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.', 'UNAUTHENTICATED');
+      throw new HttpError(
+        401,
+        'Request had invalid authentication credentials. Expected OAuth 2 access token.',
+        'UNAUTHENTICATED',
+      );
     }
     return caller;
   }
@@ -293,10 +322,14 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     } catch {
       throw new HttpError(400, 'invalid_grant: malformed assertion', 'INVALID_ARGUMENT');
     }
-    if (!payload.iss || !payload.scope) throw new HttpError(400, 'invalid_grant: assertion lacks iss or scope', 'INVALID_ARGUMENT');
-    if (payload.aud !== GOOGLE_TOKEN_AUD && payload.aud !== tokenUrl) throw new HttpError(400, 'invalid_grant: wrong audience', 'INVALID_ARGUMENT');
+    if (!payload.iss || !payload.scope)
+      throw new HttpError(400, 'invalid_grant: assertion lacks iss or scope', 'INVALID_ARGUMENT');
+    if (payload.aud !== GOOGLE_TOKEN_AUD && payload.aud !== tokenUrl)
+      throw new HttpError(400, 'invalid_grant: wrong audience', 'INVALID_ARGUMENT');
     if (options.serviceAccountPublicKey) {
-      const ok = createVerify('RSA-SHA256').update(`${parts[0]}.${parts[1]}`).verify(options.serviceAccountPublicKey, base64UrlDecode(parts[2]!));
+      const ok = createVerify('RSA-SHA256')
+        .update(`${parts[0]}.${parts[1]}`)
+        .verify(options.serviceAccountPublicKey, base64UrlDecode(parts[2]!));
       if (!ok) throw new HttpError(400, 'invalid_grant: Invalid JWT Signature.', 'INVALID_ARGUMENT');
     }
     const accessToken = `ya29.fake-${randomBytes(16).toString('hex')}`;
@@ -310,7 +343,12 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     }
   }
 
-  function route(method: string, url: URL, body: string, caller: () => string): { kind: SheetsFakeRequest['kind']; run: () => unknown } {
+  function route(
+    method: string,
+    url: URL,
+    body: string,
+    caller: () => string,
+  ): { kind: SheetsFakeRequest['kind']; run: () => unknown } {
     const p = decodeURIComponent(url.pathname);
     if (method === 'POST' && p === '/token') return { kind: 'token', run: () => handleToken(body) };
     let m = /^\/v4\/spreadsheets\/([^/:]+)$/.exec(p);
@@ -346,7 +384,10 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
           const ss = spreadsheet(id);
           checkShared(ss, caller());
           const render = url.searchParams.get('valueRenderOption') ?? 'FORMATTED_VALUE';
-          return { spreadsheetId: id, valueRanges: url.searchParams.getAll('ranges').map((r) => readRange(ss, r, render)) };
+          return {
+            spreadsheetId: id,
+            valueRanges: url.searchParams.getAll('ranges').map((r) => readRange(ss, r, render)),
+          };
         },
       };
     }
@@ -450,10 +491,15 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
           }
           const replies = (parsed.requests ?? []).map((r) => {
             const title = r.addSheet?.properties?.title;
-            if (!r.addSheet) throw new HttpError(400, 'The fake supports only addSheet requests in batchUpdate.', 'INVALID_ARGUMENT');
+            if (!r.addSheet)
+              throw new HttpError(400, 'The fake supports only addSheet requests in batchUpdate.', 'INVALID_ARGUMENT');
             if (!title) throw new HttpError(400, 'addSheet needs properties.title.', 'INVALID_ARGUMENT');
             if (ss.sheets.some((x) => x.title === title)) {
-              throw new HttpError(400, `Invalid requests[0].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`, 'INVALID_ARGUMENT');
+              throw new HttpError(
+                400,
+                `Invalid requests[0].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`,
+                'INVALID_ARGUMENT',
+              );
             }
             const sheetId = Math.max(0, ...ss.sheets.map((x) => x.sheetId)) + 1;
             ss.sheets.push({ sheetId, title, rows: [] });
@@ -476,7 +522,12 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         },
       };
     }
-    return { kind: 'other', run: () => { throw new HttpError(404, `The fake does not serve ${method} ${p}.`, 'NOT_FOUND'); } };
+    return {
+      kind: 'other',
+      run: () => {
+        throw new HttpError(404, `The fake does not serve ${method} ${p}.`, 'NOT_FOUND');
+      },
+    };
   }
 
   const server = http.createServer((req, res) => {
@@ -487,7 +538,14 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
       const body = Buffer.concat(chunks).toString('utf8');
       const method = req.method ?? 'GET';
       let callerName = 'anonymous';
-      const entry: SheetsFakeRequest = { method, path: url.pathname, kind: 'other', caller: callerName, at: clock.now(), status: 200 };
+      const entry: SheetsFakeRequest = {
+        method,
+        path: url.pathname,
+        kind: 'other',
+        caller: callerName,
+        at: clock.now(),
+        status: 200,
+      };
       let status = 200;
       let payload: unknown;
       try {
@@ -510,7 +568,9 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
           payload = { error: { code: e.code, message: e.message, status: e.statusText } };
         } else {
           status = 500;
-          payload = { error: { code: 500, message: `Internal error in the fake: ${(e as Error).message}`, status: 'INTERNAL' } };
+          payload = {
+            error: { code: 500, message: `Internal error in the fake: ${(e as Error).message}`, status: 'INTERNAL' },
+          };
         }
       }
       entry.status = status;
@@ -555,7 +615,11 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     requestLog,
     loadCsv(spreadsheetId, sheetName, csvText, opts = {}) {
       const rows = parseCsv(csvText, { relax_column_count: true, skip_empty_lines: false }) as string[][];
-      const ss = spreadsheets.get(spreadsheetId) ?? { spreadsheetId, timeZone: opts.timeZone ?? 'America/New_York', sheets: [] };
+      const ss = spreadsheets.get(spreadsheetId) ?? {
+        spreadsheetId,
+        timeZone: opts.timeZone ?? 'America/New_York',
+        sheets: [],
+      };
       if (opts.timeZone) ss.timeZone = opts.timeZone;
       const existing = ss.sheets.find((s) => s.title === sheetName);
       if (existing) existing.rows = rows;

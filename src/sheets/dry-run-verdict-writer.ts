@@ -41,10 +41,17 @@ export function createDryRunVerdictWriter(deps: { sheets: SheetsClient; logger: 
       if (cells.length === 0) return;
       const job = writeDryRunVerdicts(deps.sheets, request.spreadsheetId, request.sheetName, cells)
         .then((out) => {
-          if (out.missingKeys.length > 0) deps.logger.info({ spreadsheetId: request.spreadsheetId, missing: out.missingKeys.length }, 'dry-run verdicts: some keys are no longer in the sheet');
+          if (out.missingKeys.length > 0)
+            deps.logger.info(
+              { spreadsheetId: request.spreadsheetId, missing: out.missingKeys.length },
+              'dry-run verdicts: some keys are no longer in the sheet',
+            );
         })
         .catch((err: unknown) => {
-          deps.logger.warn({ spreadsheetId: request.spreadsheetId, err: { message: (err as Error)?.message } }, 'dry-run verdicts could not be written to the sheet');
+          deps.logger.warn(
+            { spreadsheetId: request.spreadsheetId, err: { message: (err as Error)?.message } },
+            'dry-run verdicts could not be written to the sheet',
+          );
         })
         .finally(() => pending.delete(job));
       pending.add(job);

@@ -29,7 +29,9 @@ export const RUNS_TAB_HEADER = [
 
 /** The tab row of a report. The link is a full sheet URL (RAW input keeps it as text, which Sheets shows as a link). */
 export function runsTabRow(report: RunReport): string[] {
-  const link = report.firstFailedLink ? `https://docs.google.com/spreadsheets/d/${report.spreadsheetId}/edit${report.firstFailedLink}` : '';
+  const link = report.firstFailedLink
+    ? `https://docs.google.com/spreadsheets/d/${report.spreadsheetId}/edit${report.firstFailedLink}`
+    : '';
   return [
     report.runId,
     report.mode,

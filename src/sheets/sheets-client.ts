@@ -7,8 +7,19 @@ import { google, type sheets_v4 } from 'googleapis';
 import { backOff } from 'exponential-backoff';
 import { AppError } from '../errors';
 import { columnRange, headerRowRange } from './a1-notation';
-import { createServiceAccountAuth, createUserAuth, nativeFetch, type ServiceAccountAuth, type ServiceAccountKey } from './sheets-credentials';
-import { SheetsKeyColumnMissingError, SheetsUnauthenticatedError, gaxiosStatus, translateSheetsError } from './sheets-errors';
+import {
+  createServiceAccountAuth,
+  createUserAuth,
+  nativeFetch,
+  type ServiceAccountAuth,
+  type ServiceAccountKey,
+} from './sheets-credentials';
+import {
+  SheetsKeyColumnMissingError,
+  SheetsUnauthenticatedError,
+  gaxiosStatus,
+  translateSheetsError,
+} from './sheets-errors';
 import { unlimitedWriteBudget, type WriteBudget } from './write-budget';
 import type { Metrics } from '../ops/metrics';
 
@@ -95,7 +106,12 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const budget = opts.budget ?? unlimitedWriteBudget;
   // gaxios' own retries are off: this client decides what is retried, and counts every write attempt.
-  const common = { rootUrl: opts.rootUrl, retry: false, timeout: opts.timeoutMs ?? 30_000, fetchImplementation: nativeFetch };
+  const common = {
+    rootUrl: opts.rootUrl,
+    retry: false,
+    timeout: opts.timeoutMs ?? 30_000,
+    fetchImplementation: nativeFetch,
+  };
 
   const sa = opts.credentials.serviceAccount;
   const saAuth = sa ? ('auth' in sa ? sa.auth : createServiceAccountAuth(sa)) : undefined;
@@ -105,7 +121,10 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     ? google.sheets({ version: 'v4', auth: createUserAuth(opts.credentials.userAccessToken), ...common })
     : undefined;
   if (!saApi && !userApi) {
-    throw new AppError('sheets_not_configured', 'No Google credentials for Sheets: set GOOGLE_SERVICE_ACCOUNT_JSON or GOOGLE_APPLICATION_CREDENTIALS.');
+    throw new AppError(
+      'sheets_not_configured',
+      'No Google credentials for Sheets: set GOOGLE_SERVICE_ACCOUNT_JSON or GOOGLE_APPLICATION_CREDENTIALS.',
+    );
   }
   // Last known header per sheet, so a flush needs one batchGet: the header comes back alongside and confirms it.
   const headerCache = new Map<string, string[]>();
@@ -161,10 +180,23 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     });
   }
 
-  async function batchGet(spreadsheetId: string, ranges: string[], what: string): Promise<sheets_v4.Schema$ValueRange[]> {
+  async function batchGet(
+    spreadsheetId: string,
+    ranges: string[],
+    what: string,
+  ): Promise<sheets_v4.Schema$ValueRange[]> {
     const res = await withRetries(() =>
       counted('read', () =>
-        once((api) => api.spreadsheets.values.batchGet({ spreadsheetId, ranges, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }), what),
+        once(
+          (api) =>
+            api.spreadsheets.values.batchGet({
+              spreadsheetId,
+              ranges,
+              valueRenderOption: 'FORMATTED_VALUE',
+              majorDimension: 'ROWS',
+            }),
+          what,
+        ),
       ),
     );
     return res.data.valueRanges ?? [];
@@ -177,7 +209,10 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
       const cached = headerCache.get(cacheKey);
       if (!cached) {
         const [head] = await batchGet(spreadsheetId, [headerRowRange(sheetName)], what);
-        headerCache.set(cacheKey, (head?.values?.[0] ?? []).map((v) => String(v ?? '')));
+        headerCache.set(
+          cacheKey,
+          (head?.values?.[0] ?? []).map((v) => String(v ?? '')),
+        );
         continue;
       }
       const keyColumn = findColumn(cached, 'Key');
@@ -186,7 +221,11 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
         throw new SheetsKeyColumnMissingError(sheetName);
       }
       const wanted = columnNames.map((n) => ({ name: n, index: findColumn(cached, n) })).filter((c) => c.index >= 0);
-      const ranges = [headerRowRange(sheetName), columnRange(sheetName, keyColumn), ...wanted.map((c) => columnRange(sheetName, c.index))];
+      const ranges = [
+        headerRowRange(sheetName),
+        columnRange(sheetName, keyColumn),
+        ...wanted.map((c) => columnRange(sheetName, c.index)),
+      ];
       const [head, keyRange, ...rest] = await batchGet(spreadsheetId, ranges, what);
       const header = (head?.values?.[0] ?? []).map((v) => String(v ?? ''));
       if (header.length !== cached.length || header.some((h, i) => h !== cached[i])) {
@@ -208,13 +247,20 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     async getMetadata(spreadsheetId) {
       const res = await withRetries(() =>
         once(
-          (api) => api.spreadsheets.get({ spreadsheetId, fields: 'properties.timeZone,sheets.properties.sheetId,sheets.properties.title' }),
+          (api) =>
+            api.spreadsheets.get({
+              spreadsheetId,
+              fields: 'properties.timeZone,sheets.properties.sheetId,sheets.properties.title',
+            }),
           'The spreadsheet',
         ),
       );
       return {
         timeZone: res.data.properties?.timeZone ?? 'Etc/UTC',
-        sheets: (res.data.sheets ?? []).map((s) => ({ sheetId: s.properties?.sheetId ?? 0, title: s.properties?.title ?? '' })),
+        sheets: (res.data.sheets ?? []).map((s) => ({
+          sheetId: s.properties?.sheetId ?? 0,
+          title: s.properties?.title ?? '',
+        })),
       };
     },
 
@@ -231,7 +277,10 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
               (api) =>
                 api.spreadsheets.values.batchUpdate({
                   spreadsheetId,
-                  requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })) },
+                  requestBody: {
+                    valueInputOption: 'RAW',
+                    data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })),
+                  },
                 }),
               'The spreadsheet',
             ),
@@ -247,20 +296,21 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
       const range = `'${sheetName.replace(/'/g, "''")}'!A1`;
       // values.append is not idempotent: a retry after a lost answer or a 5xx could add the row twice, so only 429
       // (which proves nothing was written) is retried here; the caller decides about the rest.
-      const res = await withRetries(() =>
-        budgeted(() =>
-          once(
-            (api) =>
-              api.spreadsheets.values.append({
-                spreadsheetId,
-                range,
-                valueInputOption: 'RAW',
-                insertDataOption: 'INSERT_ROWS',
-                requestBody: { majorDimension: 'ROWS', values: rows },
-              }),
-            'The spreadsheet',
+      const res = await withRetries(
+        () =>
+          budgeted(() =>
+            once(
+              (api) =>
+                api.spreadsheets.values.append({
+                  spreadsheetId,
+                  range,
+                  valueInputOption: 'RAW',
+                  insertDataOption: 'INSERT_ROWS',
+                  requestBody: { majorDimension: 'ROWS', values: rows },
+                }),
+              'The spreadsheet',
+            ),
           ),
-        ),
         (e) => e.code === 'sheets_rate_limited',
       );
       return { updatedRange: res.data.updates?.updatedRange ?? '' };
@@ -269,7 +319,14 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     async addSheet(spreadsheetId, title) {
       const res = await withRetries(() =>
         budgeted(() =>
-          once((api) => api.spreadsheets.batchUpdate({ spreadsheetId, requestBody: { requests: [{ addSheet: { properties: { title } } }] } }), 'The spreadsheet'),
+          once(
+            (api) =>
+              api.spreadsheets.batchUpdate({
+                spreadsheetId,
+                requestBody: { requests: [{ addSheet: { properties: { title } } }] },
+              }),
+            'The spreadsheet',
+          ),
         ),
       );
       return { sheetId: res.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0 };
@@ -277,10 +334,15 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
 
     async checkAccess(spreadsheetId) {
       try {
-        await withRetries(() => once((api) => api.spreadsheets.get({ spreadsheetId, fields: 'spreadsheetId' }), 'The spreadsheet'));
+        await withRetries(() =>
+          once((api) => api.spreadsheets.get({ spreadsheetId, fields: 'spreadsheetId' }), 'The spreadsheet'),
+        );
         return { canEdit: true };
       } catch (err) {
-        if (err instanceof AppError && ['sheets_forbidden', 'sheets_not_found', 'sheets_unauthenticated'].includes(err.code)) {
+        if (
+          err instanceof AppError &&
+          ['sheets_forbidden', 'sheets_not_found', 'sheets_unauthenticated'].includes(err.code)
+        ) {
           return { canEdit: false, message: err.message };
         }
         throw err;
@@ -292,9 +354,13 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
 /** The header kept changing between reads, so no layout could be trusted. */
 class SheetsUnavailableLayout extends AppError {
   constructor(sheetName: string) {
-    super('sheets_layout_unstable', `The columns of "${sheetName}" kept moving while the service read them; it will try again shortly.`, {
-      status: 503,
-      retryable: true,
-    });
+    super(
+      'sheets_layout_unstable',
+      `The columns of "${sheetName}" kept moving while the service read them; it will try again shortly.`,
+      {
+        status: 503,
+        retryable: true,
+      },
+    );
   }
 }

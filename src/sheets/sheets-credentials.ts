@@ -25,7 +25,10 @@ export type ServiceAccountAuth = InstanceType<typeof google.auth.JWT>;
 export type UserAuth = InstanceType<typeof google.auth.OAuth2>;
 
 function invalid(source: string, why: string): AppError {
-  return new AppError('sheets_credentials_invalid', `${source} ${why}. Provide a Google service-account key (JSON with client_email and private_key).`);
+  return new AppError(
+    'sheets_credentials_invalid',
+    `${source} ${why}. Provide a Google service-account key (JSON with client_email and private_key).`,
+  );
 }
 
 /** Parses and checks a service-account key given as JSON text; the message names the source, never the content. */
@@ -37,8 +40,10 @@ export function parseServiceAccountKey(jsonText: string, source = 'GOOGLE_SERVIC
     throw invalid(source, 'is not valid JSON');
   }
   const k = raw as Partial<ServiceAccountKey> | null;
-  if (!k || typeof k.client_email !== 'string' || !k.client_email.includes('@')) throw invalid(source, 'has no client_email');
-  if (typeof k.private_key !== 'string' || !k.private_key.includes('PRIVATE KEY')) throw invalid(source, 'has no private_key');
+  if (!k || typeof k.client_email !== 'string' || !k.client_email.includes('@'))
+    throw invalid(source, 'has no client_email');
+  if (typeof k.private_key !== 'string' || !k.private_key.includes('PRIVATE KEY'))
+    throw invalid(source, 'has no private_key');
   return {
     client_email: k.client_email,
     private_key: k.private_key,
@@ -51,7 +56,10 @@ export function parseServiceAccountKey(jsonText: string, source = 'GOOGLE_SERVIC
  * Finds the service account from the configuration: GOOGLE_SERVICE_ACCOUNT_JSON (the JSON text) wins over
  * GOOGLE_APPLICATION_CREDENTIALS (a file path). Returns null when neither is set.
  */
-export function loadServiceAccountKey(config: { GOOGLE_SERVICE_ACCOUNT_JSON?: string; GOOGLE_APPLICATION_CREDENTIALS?: string }): ServiceAccountKey | null {
+export function loadServiceAccountKey(config: {
+  GOOGLE_SERVICE_ACCOUNT_JSON?: string;
+  GOOGLE_APPLICATION_CREDENTIALS?: string;
+}): ServiceAccountKey | null {
   if (config.GOOGLE_SERVICE_ACCOUNT_JSON) return parseServiceAccountKey(config.GOOGLE_SERVICE_ACCOUNT_JSON);
   if (config.GOOGLE_APPLICATION_CREDENTIALS) {
     let text: string;

@@ -20,45 +20,65 @@ export class SheetsForbiddenError extends AppError {
 /** The spreadsheet or sheet tab does not exist (404). */
 export class SheetsNotFoundError extends AppError {
   constructor(what: string) {
-    super('sheets_not_found', `${what} was not found. Check that the spreadsheet still exists and that the tab was not renamed.`, { status: 404 });
+    super(
+      'sheets_not_found',
+      `${what} was not found. Check that the spreadsheet still exists and that the tab was not renamed.`,
+      { status: 404 },
+    );
   }
 }
 
 /** Google's per-minute quota was hit (429); retryable. */
 export class SheetsRateLimitedError extends AppError {
   constructor() {
-    super('sheets_rate_limited', 'Google Sheets is limiting requests right now; the results stay queued and are written shortly.', {
-      status: 429,
-      retryable: true,
-    });
+    super(
+      'sheets_rate_limited',
+      'Google Sheets is limiting requests right now; the results stay queued and are written shortly.',
+      {
+        status: 429,
+        retryable: true,
+      },
+    );
   }
 }
 
 /** Google Sheets failed or could not be reached (5xx, network); retryable. */
 export class SheetsUnavailableError extends AppError {
   constructor(detail: string) {
-    super('sheets_unavailable', `Google Sheets is not answering (${detail}); the results stay queued and are written later.`, {
-      status: 503,
-      retryable: true,
-    });
+    super(
+      'sheets_unavailable',
+      `Google Sheets is not answering (${detail}); the results stay queued and are written later.`,
+      {
+        status: 503,
+        retryable: true,
+      },
+    );
   }
 }
 
 /** The credentials were refused (401): an expired user token with no service account to fall back on. */
 export class SheetsUnauthenticatedError extends AppError {
   constructor() {
-    super('sheets_unauthenticated', 'Google refused the credentials for Sheets. Open the sidebar again to renew access, or configure a service account.', {
-      status: 401,
-    });
+    super(
+      'sheets_unauthenticated',
+      'Google refused the credentials for Sheets. Open the sidebar again to renew access, or configure a service account.',
+      {
+        status: 401,
+      },
+    );
   }
 }
 
 /** The sheet's header row has no Key column, so rows cannot be found safely. */
 export class SheetsKeyColumnMissingError extends AppError {
   constructor(sheetName: string) {
-    super('sheets_key_column_missing', `The sheet "${sheetName}" has no "Key" column in row 1. Add a column named Key (the add-on fills it) and try again.`, {
-      status: 400,
-    });
+    super(
+      'sheets_key_column_missing',
+      `The sheet "${sheetName}" has no "Key" column in row 1. Add a column named Key (the add-on fills it) and try again.`,
+      {
+        status: 400,
+      },
+    );
   }
 }
 
@@ -87,7 +107,8 @@ export function translateSheetsError(err: unknown, ctx: { serviceAccountEmail?: 
   const e = err as GaxiosLike | null;
   const status = gaxiosStatus(err);
   const data = e?.response?.data;
-  const googleMessage = typeof data === 'object' && data && typeof data.error === 'object' ? (data.error.message ?? '') : '';
+  const googleMessage =
+    typeof data === 'object' && data && typeof data.error === 'object' ? (data.error.message ?? '') : '';
   if (status === 401) return new SheetsUnauthenticatedError();
   if (status === 403) return new SheetsForbiddenError(ctx.serviceAccountEmail);
   if (status === 404) return new SheetsNotFoundError(ctx.what);
@@ -96,7 +117,10 @@ export function translateSheetsError(err: unknown, ctx: { serviceAccountEmail?: 
   // Google answers a range naming a missing tab with 400 "Unable to parse range".
   if (status === 400 && googleMessage.startsWith('Unable to parse range')) return new SheetsNotFoundError(ctx.what);
   if (status === 400) return new SheetsBadRequestError(googleMessage.slice(0, 300) || 'bad request');
-  if (status !== undefined) return new AppError('sheets_error', `Google Sheets answered HTTP ${status}: ${googleMessage.slice(0, 300)}`, { status: 502 });
+  if (status !== undefined)
+    return new AppError('sheets_error', `Google Sheets answered HTTP ${status}: ${googleMessage.slice(0, 300)}`, {
+      status: 502,
+    });
   // No HTTP status: a network failure or timeout (error codes like ECONNRESET are safe to repeat).
   const code = typeof e?.code === 'string' ? e.code : 'network error';
   return new SheetsUnavailableError(code);

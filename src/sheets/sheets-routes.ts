@@ -5,10 +5,20 @@ import { BadRequestError } from '../errors';
 import { getIdentity } from '../http/identity';
 import type { SheetsClient } from './sheets-client';
 
-const checkAccessBody = z.object({ spreadsheetId: z.string().trim().min(10).max(200).regex(/^[A-Za-z0-9_-]+$/) });
+const checkAccessBody = z.object({
+  spreadsheetId: z
+    .string()
+    .trim()
+    .min(10)
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
 
 /** GET /v1/sheets/service-account and POST /v1/sheets/check-access, for signed-in callers only. */
-export function createSheetsRouter(deps: { sheetsFor: (spreadsheetId: string) => SheetsClient; serviceAccountEmail: string }): Router {
+export function createSheetsRouter(deps: {
+  sheetsFor: (spreadsheetId: string) => SheetsClient;
+  serviceAccountEmail: string;
+}): Router {
   const router = Router();
 
   router.get('/v1/sheets/service-account', (_req, res) => {
@@ -20,7 +30,10 @@ export function createSheetsRouter(deps: { sheetsFor: (spreadsheetId: string) =>
     getIdentity(res);
     const parsed = checkAccessBody.safeParse(req.body);
     if (!parsed.success) {
-      throw new BadRequestError('Send { "spreadsheetId": "<the id from the sheet URL>" }.', z.flattenError(parsed.error).fieldErrors);
+      throw new BadRequestError(
+        'Send { "spreadsheetId": "<the id from the sheet URL>" }.',
+        z.flattenError(parsed.error).fieldErrors,
+      );
     }
     res.json(await deps.sheetsFor(parsed.data.spreadsheetId).checkAccess(parsed.data.spreadsheetId));
   });

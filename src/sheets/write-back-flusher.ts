@@ -99,7 +99,9 @@ export class WriteBackFlusher {
       const outcomes = await this.flushNow(spreadsheetId);
       all.push(...outcomes);
       const progress = outcomes.some((o) => o.written + o.removed + o.duplicates > 0);
-      const pending = outcomes.some((o) => o.leftPending > 0 || o.written + o.removed + o.duplicates >= this.opts.flushRows);
+      const pending = outcomes.some(
+        (o) => o.leftPending > 0 || o.written + o.removed + o.duplicates >= this.opts.flushRows,
+      );
       if (!pending || !progress) break;
     }
     return all;
@@ -120,7 +122,14 @@ export class WriteBackFlusher {
     const release = await this.opts.lock.tryLock(spreadsheetId);
     if (!release) {
       // Another instance is writing this spreadsheet; its flush (or our next one) takes these results.
-      return { spreadsheetId, written: 0, removed: 0, duplicates: 0, leftPending: 0, requests: { reads: 0, writes: 0 } };
+      return {
+        spreadsheetId,
+        written: 0,
+        removed: 0,
+        duplicates: 0,
+        leftPending: 0,
+        requests: { reads: 0, writes: 0 },
+      };
     }
     try {
       // Other instances wrote this spreadsheet since our last flush: what we remembered about its rows may be stale,
@@ -133,7 +142,14 @@ export class WriteBackFlusher {
   }
 
   private async flushSpreadsheetLocked(spreadsheetId: string): Promise<FlushOutcome> {
-    const outcome: FlushOutcome = { spreadsheetId, written: 0, removed: 0, duplicates: 0, leftPending: 0, requests: { reads: 0, writes: 0 } };
+    const outcome: FlushOutcome = {
+      spreadsheetId,
+      written: 0,
+      removed: 0,
+      duplicates: 0,
+      leftPending: 0,
+      requests: { reads: 0, writes: 0 },
+    };
     this.newResults.delete(spreadsheetId);
     const pending = await this.opts.store.pendingWrites(spreadsheetId, this.opts.flushRows);
     if (pending.length === 0) return outcome;
@@ -170,7 +186,10 @@ export class WriteBackFlusher {
   private async onError(spreadsheetId: string, sheetName: string, err: unknown): Promise<void> {
     const code = err instanceof AppError ? err.code : 'unexpected';
     const message = err instanceof AppError ? err.message : 'An unexpected error stopped the write-back.';
-    this.opts.logger.warn({ spreadsheetId, sheetName, code, message }, 'write-back flush failed; results stay in the ledger');
+    this.opts.logger.warn(
+      { spreadsheetId, sheetName, code, message },
+      'write-back flush failed; results stay in the ledger',
+    );
     if (code === 'sheets_forbidden' || code === 'sheets_key_column_missing' || code === 'sheets_not_found') {
       // Writing again at once would fail the same way; results wait in the ledger until the user fixes it.
       this.pausedUntil.set(spreadsheetId, this.opts.clock.now() + (this.opts.forbiddenPauseMs ?? 60_000));
@@ -183,7 +202,13 @@ export class WriteBackFlusher {
    * One sheet: read keys and output columns, write the changed cells, read again; when rows moved in between,
    * write again what each key's row must show (its results, or what it held before) until a read confirms it.
    */
-  private async flushSheet(client: SheetsClient, spreadsheetId: string, sheetName: string, items: PendingWrite[], outcome: FlushOutcome): Promise<void> {
+  private async flushSheet(
+    client: SheetsClient,
+    spreadsheetId: string,
+    sheetName: string,
+    items: PendingWrite[],
+    outcome: FlushOutcome,
+  ): Promise<void> {
     const maxRounds = this.opts.maxRounds ?? 4;
     const read = async (): Promise<SheetColumns> => {
       outcome.requests.reads++;
@@ -254,7 +279,10 @@ export class WriteBackFlusher {
       }
       current = await read();
     }
-    this.opts.logger.warn({ spreadsheetId, sheetName, rounds: maxRounds }, 'rows kept moving during the write-back; retrying at the next flush');
+    this.opts.logger.warn(
+      { spreadsheetId, sheetName, rounds: maxRounds },
+      'rows kept moving during the write-back; retrying at the next flush',
+    );
     outcome.leftPending += items.length;
   }
 
@@ -274,7 +302,8 @@ export class WriteBackFlusher {
       const key = p.rowKey.trim();
       const at = rows.get(key) ?? [];
       if (at.length === 0) removed.push({ rowId: p.rowId, version: p.version });
-      else if (at.length > 1 && duplicateKeys.has(key)) duplicates.push({ rowId: p.rowId, version: p.version, rowNumbers: at });
+      else if (at.length > 1 && duplicateKeys.has(key))
+        duplicates.push({ rowId: p.rowId, version: p.version, rowNumbers: at });
       else if (at.length === 1 && targets.has(key)) written.push({ rowId: p.rowId, version: p.version });
       else outcome.leftPending++; // the key (re)appeared or became unique mid-flush: the next flush decides
     }

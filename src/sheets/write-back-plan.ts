@@ -26,7 +26,11 @@ export function rowsByKey(keys: string[]): Map<string, number[]> {
 }
 
 /** The header after appending the columns it lacks, and the header cells to write for them. */
-export function withOutputColumns(header: string[], sheetName: string, needed: Iterable<string>): { header: string[]; writes: WriteRange[] } {
+export function withOutputColumns(
+  header: string[],
+  sheetName: string,
+  needed: Iterable<string>,
+): { header: string[]; writes: WriteRange[] } {
   const out = [...header];
   const writes: WriteRange[] = [];
   for (const name of needed) {

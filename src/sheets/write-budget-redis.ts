@@ -58,7 +58,16 @@ export class RedisWriteBudget implements WriteBudget {
     const now = Math.floor(this.opts.clock.now());
     const member = `${now}:${randomBytes(6).toString('hex')}`;
     const ttl = this.maxInFlightMs + this.opts.windowMs * 2;
-    const out = (await this.opts.redis.eval(TAKE_LUA, 1, this.key, now, this.opts.limit, now + this.maxInFlightMs + this.opts.windowMs, member, ttl)) as [number, number | null];
+    const out = (await this.opts.redis.eval(
+      TAKE_LUA,
+      1,
+      this.key,
+      now,
+      this.opts.limit,
+      now + this.maxInFlightMs + this.opts.windowMs,
+      member,
+      ttl,
+    )) as [number, number | null];
     if (Number(out[0]) !== 1) return { ok: false, retryAtMs: Math.max(now + 1, Number(out[1] ?? now + 50)) };
     let released = false;
     const slot: WriteSlot = {

@@ -64,7 +64,8 @@ export function createPostatoWebhookRouter(deps: PostatoWebhookRouterDeps): Rout
   const router = Router();
   router.post(POSTATO_WEBHOOK_PATH, express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const workspace = typeof req.query.workspace === 'string' && req.query.workspace !== '' ? req.query.workspace : undefined;
+    const workspace =
+      typeof req.query.workspace === 'string' && req.query.workspace !== '' ? req.query.workspace : undefined;
     const secrets = await deps.secrets.secretsFor(workspace);
     const verdict = verifyWebhookSignature({
       header: req.get('x-webhook-signature'),
@@ -109,7 +110,11 @@ function parseEnvelope(rawBody: Buffer): PostatoWebhookEnvelope {
   }
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) {
-    throw new BadRequestError('The webhook body is not a Postato event envelope.', z.flattenError(parsed.error).fieldErrors, 'bad_event');
+    throw new BadRequestError(
+      'The webhook body is not a Postato event envelope.',
+      z.flattenError(parsed.error).fieldErrors,
+      'bad_event',
+    );
   }
   return parsed.data;
 }

@@ -10,7 +10,11 @@ import { POSTATO_WEBHOOK_PATH } from './postato-webhook-router';
 /** The events the service subscribes to (the delivery ones change rows; the others keep the log complete). */
 export const WEBHOOK_EVENTS = ['post.published', 'post.failed', 'post.scheduled', 'post.queued'] as const;
 
-const registrationResponse = z.object({ id: z.string().min(1).optional(), secret: z.string().min(8), events: z.array(z.string()).optional() });
+const registrationResponse = z.object({
+  id: z.string().min(1).optional(),
+  secret: z.string().min(8),
+  events: z.array(z.string()).optional(),
+});
 
 export interface RegisterWebhookArgs {
   /** Postato base URL (POSTATO_API_URL). */
@@ -38,10 +42,14 @@ export function webhookUrlFor(publicUrl: string, workspaceId: string): string {
   try {
     base = new URL(publicUrl);
   } catch {
-    throw new BadRequestError(`The public URL "${publicUrl}" is not a URL. Pass the https:// address where Postato can reach this service.`);
+    throw new BadRequestError(
+      `The public URL "${publicUrl}" is not a URL. Pass the https:// address where Postato can reach this service.`,
+    );
   }
   if (base.protocol !== 'https:' && base.hostname !== '127.0.0.1' && base.hostname !== 'localhost') {
-    throw new BadRequestError('Postato delivers webhooks to https:// URLs only. Pass the https:// address of this service.');
+    throw new BadRequestError(
+      'Postato delivers webhooks to https:// URLs only. Pass the https:// address of this service.',
+    );
   }
   const url = new URL(POSTATO_WEBHOOK_PATH.replace(/^\//, ''), base.href.endsWith('/') ? base.href : `${base.href}/`);
   url.searchParams.set('workspace', workspaceId);
@@ -55,21 +63,32 @@ export async function registerPostatoWebhook(args: RegisterWebhookArgs): Promise
   }
   const url = webhookUrlFor(args.publicUrl, args.workspaceId);
   const events = [...(args.events ?? WEBHOOK_EVENTS)];
-  const endpoint = new URL(`v1/workspaces/${encodeURIComponent(args.workspaceId)}/webhooks`, args.apiUrl.endsWith('/') ? args.apiUrl : `${args.apiUrl}/`);
+  const endpoint = new URL(
+    `v1/workspaces/${encodeURIComponent(args.workspaceId)}/webhooks`,
+    args.apiUrl.endsWith('/') ? args.apiUrl : `${args.apiUrl}/`,
+  );
   const doFetch = args.fetchImpl ?? fetch;
   let res: Response;
   try {
     res = await doFetch(endpoint, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${args.apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: {
+        Authorization: `Bearer ${args.apiKey}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+      },
       body: JSON.stringify({ url, events }),
       signal: AbortSignal.timeout(args.timeoutMs ?? 15_000),
     });
   } catch {
-    throw new AppError('postato_unreachable', `Postato could not be reached at ${endpoint.origin}. Check POSTATO_API_URL and the network.`, {
-      status: 502,
-      retryable: true,
-    });
+    throw new AppError(
+      'postato_unreachable',
+      `Postato could not be reached at ${endpoint.origin}. Check POSTATO_API_URL and the network.`,
+      {
+        status: 502,
+        retryable: true,
+      },
+    );
   }
   const text = await res.text();
   if (!res.ok) {
@@ -87,7 +106,11 @@ export async function registerPostatoWebhook(args: RegisterWebhookArgs): Promise
   try {
     parsed = registrationResponse.parse(JSON.parse(text));
   } catch {
-    throw new AppError('webhook_registration_failed', 'Postato answered the webhook registration without a secret; nothing was stored.', { status: 502 });
+    throw new AppError(
+      'webhook_registration_failed',
+      'Postato answered the webhook registration without a secret; nothing was stored.',
+      { status: 502 },
+    );
   }
   await args.store.saveSecret(args.workspaceId, parsed.secret, parsed.id);
   return { webhookId: parsed.id, url, events: parsed.events ?? events };

@@ -13,8 +13,21 @@ const apiKey = 'smcp_' + randomBytes(32).toString('hex');
 const otherKey = 'smcp_' + randomBytes(32).toString('hex');
 const accounts = [
   { id: 'acc_x_main', workspaceId: WS, platform: 'x', username: 'brand', status: 'connected' as const },
-  { id: 'acc_ig', workspaceId: WS, platform: 'instagram', username: 'brand.studio', displayName: 'Brand Studio', status: 'token_expired' as const },
-  { id: 'acc_elsewhere', workspaceId: 'wks_other', platform: 'linkedin', username: 'other', status: 'connected' as const },
+  {
+    id: 'acc_ig',
+    workspaceId: WS,
+    platform: 'instagram',
+    username: 'brand.studio',
+    displayName: 'Brand Studio',
+    status: 'token_expired' as const,
+  },
+  {
+    id: 'acc_elsewhere',
+    workspaceId: 'wks_other',
+    platform: 'linkedin',
+    username: 'other',
+    status: 'connected' as const,
+  },
 ];
 
 describe('GET /v1/accounts', () => {
@@ -26,7 +39,13 @@ describe('GET /v1/accounts', () => {
       settings: { accounts, keys: [{ apiKey, tenantId: 'ten_accounts', workspaceIds: [WS, 'wks_other'] }] },
       tickIntervalMs: 0,
     });
-    const config = loadConfig({ NODE_ENV: 'test', AUTH_SHARED_SECRET: SECRET, POSTATO_API_URL: sandbox.url, POSTATO_TIMEOUT_MS: '2000', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      AUTH_SHARED_SECRET: SECRET,
+      POSTATO_API_URL: sandbox.url,
+      POSTATO_TIMEOUT_MS: '2000',
+      LOG_LEVEL: 'silent',
+    });
     app = createApp({ config, logger: silentLogger, routers: [createAccountsRouter({ config })] });
   });
   afterEach(() => sandbox.update({ accountsEndpoint: true }));
@@ -47,7 +66,13 @@ describe('GET /v1/accounts', () => {
       available: true,
       items: [
         { id: 'acc_x_main', platform: 'twitter', username: 'brand', displayName: 'brand', status: 'connected' },
-        { id: 'acc_ig', platform: 'instagram', username: 'brand.studio', displayName: 'Brand Studio', status: 'token_expired' },
+        {
+          id: 'acc_ig',
+          platform: 'instagram',
+          username: 'brand.studio',
+          displayName: 'Brand Studio',
+          status: 'token_expired',
+        },
       ],
     });
   });

@@ -17,7 +17,13 @@ const CSV = [
 describe('CHANGED rows through the service', () => {
   let stack: DemoStack;
   beforeAll(async () => {
-    stack = await startDemoStack({ sandboxSettings: { accounts: [{ id: 'acc_ch', workspaceId: WORKSPACE, platform: 'twitter', username: 'brand', status: 'connected' }] } });
+    stack = await startDemoStack({
+      sandboxSettings: {
+        accounts: [
+          { id: 'acc_ch', workspaceId: WORKSPACE, platform: 'twitter', username: 'brand', status: 'connected' },
+        ],
+      },
+    });
   });
   afterAll(() => stack.close());
 
@@ -31,7 +37,16 @@ describe('CHANGED rows through the service', () => {
   };
   const sheetRequest = (mode: string) => {
     const [header, ...rows] = stack.sheets.getValues(SHEET_ID, TAB);
-    return { mode, spreadsheetId: SHEET_ID, sheetName: TAB, sheetId: 0, spreadsheetTimeZone: 'America/New_York', workspaceId: WORKSPACE, header, rows: rows.map((values, i) => ({ rowNumber: i + 2, values })) };
+    return {
+      mode,
+      spreadsheetId: SHEET_ID,
+      sheetName: TAB,
+      sheetId: 0,
+      spreadsheetTimeZone: 'America/New_York',
+      workspaceId: WORKSPACE,
+      header,
+      rows: rows.map((values, i) => ({ rowNumber: i + 2, values })),
+    };
   };
   const rowOf = (key: string): Record<string, string> => {
     const [header = [], ...rows] = stack.sheets.getValues(SHEET_ID, TAB);
@@ -81,7 +96,9 @@ describe('CHANGED rows through the service', () => {
     const edited = await dryRun();
     const one = edited.rows.find((r) => r.key === 'one')!;
     expect(one.changed).toBe(true);
-    expect(one.messages.map((m) => m.message)).toContain('Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.');
+    expect(one.messages.map((m) => m.message)).toContain(
+      'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.',
+    );
     expect(edited.rows.find((r) => r.key === 'two')!.changed).toBeUndefined();
     expect(edited.summary.changed).toBe(1);
     expect(rowOf('one').Status).toBe('CHANGED');

@@ -16,21 +16,82 @@ const accounts = [
   { id: 'acc_main', workspaceId: WS, platform: 'twitter', username: 'main', status: 'connected' as const },
   { id: 'acc_ig', workspaceId: WS, platform: 'instagram', username: 'gram', status: 'connected' as const },
   { id: 'acc_yt', workspaceId: WS, platform: 'youtube', username: 'tube', status: 'connected' as const },
-  ...Array.from({ length: 50 }, (_, i) => ({ id: `acc_t${i}`, workspaceId: WS, platform: 'twitter', username: `t${i}`, status: 'connected' as const })),
+  ...Array.from({ length: 50 }, (_, i) => ({
+    id: `acc_t${i}`,
+    workspaceId: WS,
+    platform: 'twitter',
+    username: `t${i}`,
+    status: 'connected' as const,
+  })),
 ];
 
 /** The row kinds of the 500-row sheet: what each holds, the status it must get, and a phrase its messages must contain. */
 const KINDS: Array<{ spec: (i: number) => RowSpec; status: string; says?: string }> = [
   { spec: (i) => ({ Platform: 'x', Account: '@main', Content: `Auto-slotted post ${i}` }), status: 'READY' },
-  { spec: (i) => ({ Platform: 'X', Account: `acc_t${(i / 10) % 50 | 0}`, Content: `Timed post ${i}`, 'Scheduled at': '2025-06-05 10:00' }), status: 'READY' },
-  { spec: (i) => ({ Platform: 'instagram', Account: 'acc_ig', Content: `No media ${i}` }), status: 'INVALID', says: 'Media: An Instagram feed needs exactly 1' },
-  { spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Past ${i}`, 'Scheduled at': '2025-06-01 09:00' }), status: 'INVALID', says: 'in the past' },
-  { spec: () => ({ Platform: 'x', Account: 'acc_main', Content: 'y'.repeat(300) }), status: 'INVALID', says: '300 weighted characters' },
-  { spec: (i) => ({ Platform: 'youtube', Account: 'acc_yt', Content: `Video ${i}`, Media: 'https://cdn.example.com/v.mp4' }), status: 'INVALID', says: 'Title: is empty' },
-  { spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Insecure ${i}`, Media: 'http://cdn.example.com/a.jpg' }), status: 'INVALID', says: 'must use https' },
-  { spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Dup key ${i}`, Key: `key-${i - 1}` }), status: 'INVALID', says: 'is also used by row' },
-  { spec: (i) => ({ Platform: 'x', Account: '@ghost', Content: `Ghost ${i}` }), status: 'INVALID', says: 'is not an X account of this Postato workspace' },
-  { spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Far ${i}`, 'Scheduled at': `2026-08-${String((i % 28) + 1).padStart(2, '0')} ${10 + ((i / 10) % 10 | 0)}:00` }), status: 'WARNING', says: 'more than a year away' },
+  {
+    spec: (i) => ({
+      Platform: 'X',
+      Account: `acc_t${((i / 10) % 50) | 0}`,
+      Content: `Timed post ${i}`,
+      'Scheduled at': '2025-06-05 10:00',
+    }),
+    status: 'READY',
+  },
+  {
+    spec: (i) => ({ Platform: 'instagram', Account: 'acc_ig', Content: `No media ${i}` }),
+    status: 'INVALID',
+    says: 'Media: An Instagram feed needs exactly 1',
+  },
+  {
+    spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Past ${i}`, 'Scheduled at': '2025-06-01 09:00' }),
+    status: 'INVALID',
+    says: 'in the past',
+  },
+  {
+    spec: () => ({ Platform: 'x', Account: 'acc_main', Content: 'y'.repeat(300) }),
+    status: 'INVALID',
+    says: '300 weighted characters',
+  },
+  {
+    spec: (i) => ({
+      Platform: 'youtube',
+      Account: 'acc_yt',
+      Content: `Video ${i}`,
+      Media: 'https://cdn.example.com/v.mp4',
+    }),
+    status: 'INVALID',
+    says: 'Title: is empty',
+  },
+  {
+    spec: (i) => ({
+      Platform: 'x',
+      Account: 'acc_main',
+      Content: `Insecure ${i}`,
+      Media: 'http://cdn.example.com/a.jpg',
+    }),
+    status: 'INVALID',
+    says: 'must use https',
+  },
+  {
+    spec: (i) => ({ Platform: 'x', Account: 'acc_main', Content: `Dup key ${i}`, Key: `key-${i - 1}` }),
+    status: 'INVALID',
+    says: 'is also used by row',
+  },
+  {
+    spec: (i) => ({ Platform: 'x', Account: '@ghost', Content: `Ghost ${i}` }),
+    status: 'INVALID',
+    says: 'is not an X account of this Postato workspace',
+  },
+  {
+    spec: (i) => ({
+      Platform: 'x',
+      Account: 'acc_main',
+      Content: `Far ${i}`,
+      'Scheduled at': `2026-08-${String((i % 28) + 1).padStart(2, '0')} ${10 + (((i / 10) % 10) | 0)}:00`,
+    }),
+    status: 'WARNING',
+    says: 'more than a year away',
+  },
 ];
 
 function sheet(n: number): { rows: RunRequest['rows']; expected: Array<{ status: string; says?: string }> } {
@@ -64,9 +125,19 @@ describe('POST /v1/runs (dry run)', () => {
 
   beforeAll(async () => {
     sandbox = await startPostatoSandbox({ settings: { accounts }, clock, tickIntervalMs: 0 });
-    const config = loadConfig({ NODE_ENV: 'test', AUTH_SHARED_SECRET: SECRET, POSTATO_API_URL: sandbox.url, POSTATO_TIMEOUT_MS: '2000', MAX_ROWS_PER_RUN: '600', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      AUTH_SHARED_SECRET: SECRET,
+      POSTATO_API_URL: sandbox.url,
+      POSTATO_TIMEOUT_MS: '2000',
+      MAX_ROWS_PER_RUN: '600',
+      LOG_LEVEL: 'silent',
+    });
     const deps: RunsRouterDeps = { config, clock, logger: silentLogger };
-    const publishing = createRunsRouter({ ...deps, startRun: async (args) => (started.push(args), { runId: 'run_1', joined: false, summary: args.planned.summary }) });
+    const publishing = createRunsRouter({
+      ...deps,
+      startRun: async (args) => (started.push(args), { runId: 'run_1', joined: false, summary: args.planned.summary }),
+    });
     app = createApp({ config, logger: silentLogger, routers: [publishing] });
   });
   afterAll(() => sandbox.close());
@@ -86,13 +157,29 @@ describe('POST /v1/runs (dry run)', () => {
     out.rows.forEach((verdict, i) => {
       const want = expected[i]!;
       const text = verdict.messages.map((m) => m.message).join(' | ');
-      expect({ row: verdict.rowNumber, status: verdict.status, text }).toEqual({ row: i + 2, status: want.status, text: want.says ? expect.stringContaining(want.says) : expect.any(String) });
+      expect({ row: verdict.rowNumber, status: verdict.status, text }).toEqual({
+        row: i + 2,
+        status: want.status,
+        text: want.says ? expect.stringContaining(want.says) : expect.any(String),
+      });
       if (verdict.status !== 'INVALID') expect(verdict.plannedAt).toMatch(/Z$/);
     });
-    expect(out.summary).toMatchObject({ total: 500, ready: 100, warning: 50, invalid: 350, toSend: 150, accountsChecked: true, collisionsChecked: true, estimatedPublishSeconds: 62 });
+    expect(out.summary).toMatchObject({
+      total: 500,
+      ready: 100,
+      warning: 50,
+      invalid: 350,
+      toSend: 150,
+      accountsChecked: true,
+      collisionsChecked: true,
+      estimatedPublishSeconds: 62,
+    });
     expect(out.settings).toMatchObject({ minGapMinutes: 15, jitterSeconds: 90, timeZone: 'America/New_York' });
     // auto-slotted rows of one account are at least 15 minutes apart
-    const auto = out.rows.filter((r) => r.timeSource === 'auto' && r.accountId === 'acc_main' && r.status !== 'INVALID').map((r) => Date.parse(r.plannedAt!)).sort((a, b) => a - b);
+    const auto = out.rows
+      .filter((r) => r.timeSource === 'auto' && r.accountId === 'acc_main' && r.status !== 'INVALID')
+      .map((r) => Date.parse(r.plannedAt!))
+      .sort((a, b) => a - b);
     expect(auto).toHaveLength(50);
     for (let i = 1; i < auto.length; i++) expect(auto[i]! - auto[i - 1]!).toBeGreaterThanOrEqual(15 * 60_000);
     expect(JSON.stringify(res.body)).not.toContain(apiKey);
@@ -140,9 +227,22 @@ describe('POST /v1/runs (dry run)', () => {
   });
 
   it('answers 501 for publish when no run service is wired', async () => {
-    const config = loadConfig({ NODE_ENV: 'test', AUTH_SHARED_SECRET: SECRET, POSTATO_API_URL: sandbox.url, LOG_LEVEL: 'silent' });
-    const bare = createApp({ config, logger: silentLogger, routers: [createRunsRouter({ config, clock, logger: silentLogger })] });
-    const res = await request(bare).post('/v1/runs').set('X-Shared-Secret', SECRET).set('X-Postato-Api-Key', apiKey).send(body(sheet(1).rows, { mode: 'unschedule' }));
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      AUTH_SHARED_SECRET: SECRET,
+      POSTATO_API_URL: sandbox.url,
+      LOG_LEVEL: 'silent',
+    });
+    const bare = createApp({
+      config,
+      logger: silentLogger,
+      routers: [createRunsRouter({ config, clock, logger: silentLogger })],
+    });
+    const res = await request(bare)
+      .post('/v1/runs')
+      .set('X-Shared-Secret', SECRET)
+      .set('X-Postato-Api-Key', apiKey)
+      .send(body(sheet(1).rows, { mode: 'unschedule' }));
     expect(res.status).toBe(501);
     expect(res.body.message).toContain('only dry runs');
   });

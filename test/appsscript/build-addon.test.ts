@@ -55,7 +55,10 @@ describe('build:addon', () => {
 
   it('runs every entry function of the bundle in node:vm against the fakes', () => {
     const service = scriptedService();
-    const fakes = createFakes({ cells: sampleCells().map((row) => row.map((c) => (c instanceof Date ? '2030-01-15 09:30' : c))), handler: service.handler });
+    const fakes = createFakes({
+      cells: sampleCells().map((row) => row.map((c) => (c instanceof Date ? '2030-01-15 09:30' : c))),
+      handler: service.handler,
+    });
     const context = vm.createContext({ ...fakes, console });
     vm.runInContext(readFileSync(path.join(outDir, 'Code.js'), 'utf8'), context, { filename: 'Code.js' });
     const call = (name: string, ...args: unknown[]): unknown => {
@@ -76,14 +79,20 @@ describe('build:addon', () => {
     };
     // Settings first, so the run actions have what they need; the template entries last, as they switch sheets.
     const last = ['rpcInsertTemplate', 'menuInsertTemplate'];
-    const order = ['rpcSaveSettings', ...result.entryPoints.filter((n) => n !== 'rpcSaveSettings' && !last.includes(n)), ...last];
+    const order = [
+      'rpcSaveSettings',
+      ...result.entryPoints.filter((n) => n !== 'rpcSaveSettings' && !last.includes(n)),
+      ...last,
+    ];
     const answers = new Map<string, unknown>();
     for (const name of order) answers.set(name, call(name, ...(args[name] ?? [])));
     expect(answers.get('rpcDryRun')).toMatchObject({ sheetName: 'Posts', response: { mode: 'dry-run' } });
     expect(answers.get('rpcStartRun')).toMatchObject({ run: { runId: 'run_1' } });
     expect(answers.get('rpcInsertTemplate')).toBe('Postato posts');
     expect(answers.get('rpcEmailReport')).toMatchObject({ sent: true, to: 'manager@example.com' });
-    expect(fakes.MailApp.sent.map((m) => m.subject)).toEqual(['Postato: Publish of “Posts” – 2 posts created, 1 row failed, 1 skipped']);
+    expect(fakes.MailApp.sent.map((m) => m.subject)).toEqual([
+      'Postato: Publish of “Posts” – 2 posts created, 1 row failed, 1 skipped',
+    ]);
     expect(service.requests.at(0)!.headers.authorization).toBe('Bearer eyJ.fake-identity-token.sig');
     expect(fakes.UrlFetchApp.calls[0]!.url.startsWith('https://sheets.example.com/v1/')).toBe(true);
     expect(fakes.SpreadsheetApp.ui.menus.length).toBeGreaterThanOrEqual(2);

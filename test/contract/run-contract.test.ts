@@ -9,7 +9,17 @@ import { PostatoClient } from '../../src/postato/postato-client';
 import { canonicalJson, idempotencyKeyFor } from '../../src/runs/idempotency-key';
 import { silentLogger } from '../../src/logger';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
-import { ACCOUNTS, FAST_LIMITS, WS, fakeApiKey, goodRows, postsPerKey, startKit, type Kit, type KitRow } from '../runs/publish-test-kit';
+import {
+  ACCOUNTS,
+  FAST_LIMITS,
+  WS,
+  fakeApiKey,
+  goodRows,
+  postsPerKey,
+  startKit,
+  type Kit,
+  type KitRow,
+} from '../runs/publish-test-kit';
 import { Redis } from 'ioredis';
 import type { RunReport } from '../../appsscript/shared/contract';
 import { REDIS_TEST_URL, TIERS, openTestTier, type TestTier } from './tier-kit';
@@ -45,11 +55,17 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
   });
 
   it('when the fixed sheet is published again, then only the fixed row is sent and nothing is created twice', async () => {
-    const run1 = await kit.run('publish', [...goodRows(4, 'r'), { key: 'rbad', content: 'z'.repeat(400) }], { spreadsheetId: 'sheet-r' });
+    const run1 = await kit.run('publish', [...goodRows(4, 'r'), { key: 'rbad', content: 'z'.repeat(400) }], {
+      spreadsheetId: 'sheet-r',
+    });
     await kit.waitDone(run1.body.runId);
     const ids = await kit.results(run1.body.runId);
     const before = kit.sandbox.inspect().posts.length;
-    const second: KitRow[] = [...goodRows(3, 'r').map((r) => ({ ...r, postId: ids.get(r.key)!.postId! })), { key: 'r3' }, { key: 'rbad', content: 'Post for rbad, now short' }];
+    const second: KitRow[] = [
+      ...goodRows(3, 'r').map((r) => ({ ...r, postId: ids.get(r.key)!.postId! })),
+      { key: 'r3' },
+      { key: 'rbad', content: 'Post for rbad, now short' },
+    ];
     const run2 = await kit.run('publish', second, { spreadsheetId: 'sheet-r' });
     const done = await kit.waitDone(run2.body.runId);
     expect(done.counts).toMatchObject({ created: 1, skipped: 4, failed: 0 });
@@ -72,11 +88,16 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
     expect(res.status).toBe(202);
     const done = await kit.waitDone(res.body.runId);
     expect(done.counts).toMatchObject({ total: 2, created: 2, failed: 0 });
-    const changed = kit.sandbox.inspect().posts.filter((p) => snapshot.has(p.id) && snapshot.get(p.id) !== p.updatedAt).map((p) => p.id);
+    const changed = kit.sandbox
+      .inspect()
+      .posts.filter((p) => snapshot.has(p.id) && snapshot.get(p.id) !== p.updatedAt)
+      .map((p) => p.id);
     expect(changed.sort()).toEqual([ids.get('s1')!.postId, ids.get('s4')!.postId].sort());
     const s1 = kit.sandbox.inspect().posts.find((p) => p.id === ids.get('s1')!.postId)!;
     expect(s1.scheduledAt!.startsWith('2030-02-01T14:0')).toBe(true);
-    expect(kit.sandbox.inspect().posts.find((p) => p.id === ids.get('s4')!.postId)!.content[0]!.text).toBe('Post for s4 with new words');
+    expect(kit.sandbox.inspect().posts.find((p) => p.id === ids.get('s4')!.postId)!.content[0]!.text).toBe(
+      'Post for s4 with new words',
+    );
 
     const un = await kit.run('unschedule', withIds, { spreadsheetId: 'sheet-s', onlyKeys: ['s0', 's2'] });
     const undone = await kit.waitDone(un.body.runId);
@@ -92,8 +113,12 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
   it('when a run is cancelled, then nothing more is sent and what was created stays created', async () => {
     const res = await kit.run('publish', goodRows(150, 'c'), { spreadsheetId: 'sheet-c' });
     // Cancel once the first posts exist (not after a fixed sleep, which a loaded machine may outlast or undershoot).
-    for (let i = 0; i < 500 && (await kit.status(res.body.runId)).counts.created === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    const cancel = await request(kit.service.app).post(`/v1/runs/${res.body.runId}/cancel`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'manager');
+    for (let i = 0; i < 500 && (await kit.status(res.body.runId)).counts.created === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const cancel = await request(kit.service.app)
+      .post(`/v1/runs/${res.body.runId}/cancel`)
+      .set('X-Shared-Secret', kit.secret)
+      .set('X-User-Id', 'manager');
     expect(cancel.status).toBe(200);
     const done = await kit.waitDone(res.body.runId);
     expect(done.state).toBe('cancelled');
@@ -107,12 +132,16 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
     expect(created.length).toBeLessThan(150);
     expect(after.counts.skipped).toBe(150 - after.counts.created - after.counts.failed);
     const results = await kit.results(res.body.runId);
-    expect([...results.values()].filter((r) => r.status === 'SKIPPED').every((r) => /cancelled/.test(r.error ?? ''))).toBe(true);
+    expect(
+      [...results.values()].filter((r) => r.status === 'SKIPPED').every((r) => /cancelled/.test(r.error ?? '')),
+    ).toBe(true);
   });
 
   it('when three tenants publish at once, then each stays within its own limit and is (almost) never rate limited', async () => {
     const keys = [fakeApiKey(), fakeApiKey(), fakeApiKey()];
-    const runs = await Promise.all(keys.map((apiKey, i) => kit.run('publish', goodRows(70, `t${i}x`), { apiKey, spreadsheetId: `sheet-t${i}` })));
+    const runs = await Promise.all(
+      keys.map((apiKey, i) => kit.run('publish', goodRows(70, `t${i}x`), { apiKey, spreadsheetId: `sheet-t${i}` })),
+    );
     const done = await Promise.all(runs.map((r) => kit.waitDone(r.body.runId, 60_000)));
     for (const d of done) expect(d.counts).toMatchObject({ created: 70, failed: 0 });
     const byKey = postsPerKey(kit.sandbox);
@@ -134,7 +163,13 @@ describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
   beforeAll(async () => {
     tier = await openTestTier(tierName);
     sandbox = await startPostatoSandbox({
-      settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, idempotencyMode: 'strict', seed: 11, faults: { latencyMs: 0, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } },
+      settings: {
+        accounts: ACCOUNTS,
+        limits: FAST_LIMITS,
+        idempotencyMode: 'strict',
+        seed: 11,
+        faults: { latencyMs: 0, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null },
+      },
       tickIntervalMs: 0,
     });
   });
@@ -154,12 +189,18 @@ describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
       expect(done.counts.pending).toBe(0);
       expect(done.counts.created + done.counts.failed).toBe(80);
       for (const [key, n] of postsPerKey(sandbox)) expect([key, n]).toEqual([key, 1]);
-      const attempts = await kit.service.ledger.db.selectFrom('attempts').select(['outcome', 'error_code']).where('run_id', '=', res.body.runId).execute();
+      const attempts = await kit.service.ledger.db
+        .selectFrom('attempts')
+        .select(['outcome', 'error_code'])
+        .where('run_id', '=', res.body.runId)
+        .execute();
       expect(attempts.some((a) => a.error_code === 'upstream_unavailable')).toBe(true);
       expect(attempts.some((a) => a.outcome === 'rate_limited')).toBe(true);
       expect(attempts.some((a) => a.error_code === 'idempotency_key_reused')).toBe(false);
     } finally {
-      sandbox.update({ faults: { error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } });
+      sandbox.update({
+        faults: { error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null },
+      });
       await kit.close();
     }
   });
@@ -178,10 +219,19 @@ describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
     for (let i = 0; i < 3; i++) {
       const row = (await ledger.getRow(`${runId}:${i}`))!;
       const body = canonicalJson(JSON.parse(row.body_json!));
-      const key = idempotencyKeyFor({ workspaceId: WS, spreadsheetId: 'sheet-z', rowKey: row.row_key, body: JSON.parse(body) });
+      const key = idempotencyKeyFor({
+        workspaceId: WS,
+        spreadsheetId: 'sheet-z',
+        rowKey: row.row_key,
+        body: JSON.parse(body),
+      });
       await ledger.beginAttempt(row, { kind: 'create', idempotencyKey: key, body });
       // A lease of the dead instance that still runs for a minute: no heartbeat vouches for its owner, so it is taken over.
-      await ledger.db.updateTable('run_rows').set({ lease_owner: 'dead-instance', lease_until: Date.now() + 60_000 }).where('id', '=', row.id).execute();
+      await ledger.db
+        .updateTable('run_rows')
+        .set({ lease_owner: 'dead-instance', lease_until: Date.now() + 60_000 })
+        .where('id', '=', row.id)
+        .execute();
       // Rows 0 and 1 reached Postato (the answer was lost); row 2's call never left.
       if (i < 2) {
         const { post } = await client.createPost(WS, JSON.parse(body), key);
@@ -203,7 +253,12 @@ describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
       expect(results.get('z1')?.postId).toBe(lostAnswers[1]);
       const replayedAfter = sandbox.inspect().tenants.reduce((n, t) => n + t.counters.replayed, 0);
       expect(replayedAfter - replayedBefore).toBeGreaterThanOrEqual(2);
-      const unresolved = await live.service.ledger.db.selectFrom('attempts').select('id').where('run_id', '=', runId).where('outcome', 'in', ['pending', 'unknown']).execute();
+      const unresolved = await live.service.ledger.db
+        .selectFrom('attempts')
+        .select('id')
+        .where('run_id', '=', runId)
+        .where('outcome', 'in', ['pending', 'unknown'])
+        .execute();
       expect(unresolved).toHaveLength(0);
     } finally {
       await live.close();
@@ -226,7 +281,10 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
   });
 
   const report = async (runId: string): Promise<RunReport> => {
-    const res = await request(wb.kit.service.app).get(`/v1/runs/${runId}/report`).set('X-Shared-Secret', wb.kit.secret).set('X-User-Id', 'manager');
+    const res = await request(wb.kit.service.app)
+      .get(`/v1/runs/${runId}/report`)
+      .set('X-Shared-Secret', wb.kit.secret)
+      .set('X-User-Id', 'manager');
     expect(res.status).toBe(200);
     return res.body as RunReport;
   };
@@ -244,7 +302,13 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
     for (const { key } of goodRows(8, 'w')) {
       const r = results.get(key)!;
       expect(r.postId).toMatch(/^pst_/);
-      expect(sheet.get(key)).toMatchObject({ Status: 'SCHEDULED', 'Post ID': r.postId, 'Scheduled (UTC)': r.scheduledAtUtc, Run: runId, Error: '' });
+      expect(sheet.get(key)).toMatchObject({
+        Status: 'SCHEDULED',
+        'Post ID': r.postId,
+        'Scheduled (UTC)': r.scheduledAtUtc,
+        Run: runId,
+        Error: '',
+      });
       expect(sheet.get(key)!['Scheduled (UTC)']).toMatch(/Z$/);
     }
     expect(new Set([...sheet.values()].map((v) => v['Post ID']).filter(Boolean)).size).toBe(8);
@@ -294,7 +358,15 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
     expect(sheet.size).toBe(23);
     expect(sheet.has(deletedKey!)).toBe(false);
     for (const [key, cells] of sheet) {
-      expect([key, cells]).toEqual([key, expect.objectContaining({ Status: 'SCHEDULED', 'Post ID': results.get(key)!.postId, 'Scheduled (UTC)': results.get(key)!.scheduledAtUtc, Run: runId })]);
+      expect([key, cells]).toEqual([
+        key,
+        expect.objectContaining({
+          Status: 'SCHEDULED',
+          'Post ID': results.get(key)!.postId,
+          'Scheduled (UTC)': results.get(key)!.scheduledAtUtc,
+          Run: runId,
+        }),
+      ]);
     }
     // The deleted row was posted (only its sheet row went away); its post ID was written nowhere.
     const deletedPostId = results.get(deletedKey!)!.postId!;
@@ -302,7 +374,12 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
     expect([...sheet.values()].some((c) => c['Post ID'] === deletedPostId)).toBe(false);
     const rep = await report(runId);
     expect(rep.removed.map((r) => r.key)).toEqual([deletedKey]);
-    const ledgerRow = await wb.kit.service.ledger.db.selectFrom('run_rows').select(['removed']).where('run_id', '=', runId).where('row_key', '=', deletedKey!).executeTakeFirstOrThrow();
+    const ledgerRow = await wb.kit.service.ledger.db
+      .selectFrom('run_rows')
+      .select(['removed'])
+      .where('run_id', '=', runId)
+      .where('row_key', '=', deletedKey!)
+      .executeTakeFirstOrThrow();
     expect(Number(ledgerRow.removed)).toBe(1);
   });
 
@@ -331,7 +408,6 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
       }
     }
   });
-
 });
 
 /** Only the scale-out tier runs several instances on one ledger: their flushers share one budget and one sheet. */
@@ -378,7 +454,12 @@ describe('write-back across instances on the scale-out tier', () => {
       // One flusher at a time per spreadsheet (a Redis lock): neither instance undoes the other's writes.
       const results = await wb.kit.results(res.body.runId);
       const sheet = wb.rowsByKey('sheet-w4');
-      for (const { key } of rows) expect(sheet.get(key)).toMatchObject({ Status: 'SCHEDULED', 'Post ID': results.get(key)!.postId, Run: res.body.runId });
+      for (const { key } of rows)
+        expect(sheet.get(key)).toMatchObject({
+          Status: 'SCHEDULED',
+          'Post ID': results.get(key)!.postId,
+          Run: res.body.runId,
+        });
     } finally {
       await second.close();
     }

@@ -24,7 +24,9 @@ async function adminQuery(sql: string): Promise<void> {
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`The scale-out tests need PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres (${String(err)}). Run .ci/run or start it.`);
+    throw new Error(
+      `The scale-out tests need PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres (${String(err)}). Run .ci/run or start it.`,
+    );
   }
   try {
     await client.query(sql);
@@ -68,7 +70,8 @@ export const testRedisPrefix = (): string => `postato-test-${randomBytes(6).toSt
 
 /** Prepares a tier: its DATABASE_URL (and REDIS_URL, REDIS_PREFIX for scale-out). */
 export async function openTestTier(name: TierName): Promise<TestTier> {
-  if (name === 'embedded') return { name, env: { DATABASE_URL: `sqlite:${tempDbFile()}` }, cleanup: async () => undefined };
+  if (name === 'embedded')
+    return { name, env: { DATABASE_URL: `sqlite:${tempDbFile()}` }, cleanup: async () => undefined };
   const db = await createPgTestDb();
   const prefix = testRedisPrefix();
   return {

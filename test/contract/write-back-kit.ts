@@ -53,7 +53,9 @@ export async function startWriteBackKit(tier: TestTier, o: { flushRows: number }
     fake,
     loadSheet(spreadsheetId, rows) {
       const cells = [HEADER, ...rowsOf(rows).map((r) => r.values.map(String))];
-      const csv = cells.map((row) => row.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') + '\n';
+      const csv =
+        cells.map((row) => row.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') +
+        '\n';
       fake.loadCsv(spreadsheetId, SHEET_NAME, csv);
     },
     rowsByKey(spreadsheetId) {

@@ -64,7 +64,12 @@ port.on('message', (message: { type: string; id: number; name: string; args: unk
   }
   if (message.type === 'mail') {
     // What the add-on handed to MailApp.sendEmail (the report email test reads it).
-    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: JSON.parse(JSON.stringify(fakes.MailApp.sent)) });
+    port.postMessage({
+      type: 'rpc-result',
+      id: message.id,
+      ok: true,
+      value: JSON.parse(JSON.stringify(fakes.MailApp.sent)),
+    });
     return;
   }
   if (message.type === 'selection') {
@@ -75,7 +80,12 @@ port.on('message', (message: { type: string; id: number; name: string; args: unk
   try {
     Object.assign(context, { __args: message.args });
     const value: unknown = vm.runInContext(`${message.name}.apply(null, __args)`, context);
-    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
+    port.postMessage({
+      type: 'rpc-result',
+      id: message.id,
+      ok: true,
+      value: value === undefined ? null : JSON.parse(JSON.stringify(value)),
+    });
   } catch (error) {
     port.postMessage({ type: 'rpc-result', id: message.id, ok: false, message: (error as Error).message });
   }

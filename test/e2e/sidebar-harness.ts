@@ -103,23 +103,36 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
   let nextId = 1;
   const ready = new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
-    worker.on('message', (message: { type: string; id?: number; request?: { op: string } & Record<string, unknown>; ok?: boolean; value?: unknown; message?: string }) => {
-      if (message.type === 'ready') resolve();
-      else if (message.type === 'rpc-result') {
-        pending.get(message.id!)?.(message as { ok: boolean });
-        pending.delete(message.id!);
-      } else if (message.type === 'sync') {
-        void answerBridge(message.request!, options.cells)
-          .then((value) => ({ ok: true, value }), (error: Error) => ({ ok: false, message: error.message }))
-          .then((answer) => {
-            const encoded = Buffer.from(JSON.stringify(answer), 'utf8');
-            bytes.set(encoded);
-            Atomics.store(flag, 1, encoded.length);
-            Atomics.store(flag, 0, 1);
-            Atomics.notify(flag, 0);
-          });
-      }
-    });
+    worker.on(
+      'message',
+      (message: {
+        type: string;
+        id?: number;
+        request?: { op: string } & Record<string, unknown>;
+        ok?: boolean;
+        value?: unknown;
+        message?: string;
+      }) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'rpc-result') {
+          pending.get(message.id!)?.(message as { ok: boolean });
+          pending.delete(message.id!);
+        } else if (message.type === 'sync') {
+          void answerBridge(message.request!, options.cells)
+            .then(
+              (value) => ({ ok: true, value }),
+              (error: Error) => ({ ok: false, message: error.message }),
+            )
+            .then((answer) => {
+              const encoded = Buffer.from(JSON.stringify(answer), 'utf8');
+              bytes.set(encoded);
+              Atomics.store(flag, 1, encoded.length);
+              Atomics.store(flag, 0, 1);
+              Atomics.notify(flag, 0);
+            });
+        }
+      },
+    );
   });
   await ready;
 
@@ -142,7 +155,9 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const args = JSON.parse(Buffer.concat(chunks).toString('utf8') || '[]') as unknown[];
-        void callWorker('rpc', match[1]!, args).then((answer) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+        void callWorker('rpc', match[1]!, args).then((answer) =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)),
+        );
       });
       return;
     }

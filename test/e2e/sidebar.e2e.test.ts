@@ -21,7 +21,13 @@ const SHEET = 'Posts';
 const WORKSPACE = 'wks_e2e';
 const ACCOUNTS = [
   { id: 'acc_tw', workspaceId: WORKSPACE, platform: 'twitter', username: 'brand', status: 'connected' as const },
-  { id: 'acc_li', workspaceId: WORKSPACE, platform: 'linkedin', username: 'brand-company', status: 'connected' as const },
+  {
+    id: 'acc_li',
+    workspaceId: WORKSPACE,
+    platform: 'linkedin',
+    username: 'brand-company',
+    status: 'connected' as const,
+  },
 ];
 const CSV = [
   'Key,Platform,Account,Post type,Content',
@@ -46,7 +52,9 @@ describe('sidebar in a browser, against the real service', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`No chromium at ${CHROMIUM}: the browser test needs Debian's chromium (apt-get install -y chromium) or CHROMIUM_PATH set to a chromium binary.`);
+      throw new Error(
+        `No chromium at ${CHROMIUM}: the browser test needs Debian's chromium (apt-get install -y chromium) or CHROMIUM_PATH set to a chromium binary.`,
+      );
     }
     mkdirSync(SHOTS, { recursive: true });
     stack = await startDemoStack({ sandboxSettings: { accounts: ACCOUNTS } });
@@ -64,7 +72,16 @@ describe('sidebar in a browser, against the real service', () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 300, height: 900 } });
     await page.goto(harness.url);
@@ -103,7 +120,9 @@ describe('sidebar in a browser, against the real service', () => {
   it('publish asks for confirmation, follows the run to 100 %, and the service writes every row’s result into the sheet', async () => {
     await page.click('#btn-publish');
     await page.waitForSelector('#confirm:not([hidden])');
-    expect(await page.textContent('#confirm-text')).toMatch(/^Publish 3 posts to 2 accounts over \d+ days?; about .+\?$/);
+    expect(await page.textContent('#confirm-text')).toMatch(
+      /^Publish 3 posts to 2 accounts over \d+ days?; about .+\?$/,
+    );
     expect(await page.textContent('#confirm-note')).toBe('1 invalid row will be skipped.');
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-confirm.png'), fullPage: true });
 
@@ -137,7 +156,9 @@ describe('sidebar in a browser, against the real service', () => {
 
   it('when the run ends, the sidebar shows its report with the invalid row and its reason, and can email it', async () => {
     await page.waitForSelector('#report:not([hidden])');
-    expect(await page.textContent('#report-sentence')).toMatch(/^Publish of “Posts” finished in .+: 3 posts created, 1 skipped\.$/);
+    expect(await page.textContent('#report-sentence')).toMatch(
+      /^Publish of “Posts” finished in .+: 3 posts created, 1 skipped\.$/,
+    );
     const failed = page.locator('#report-failed li');
     expect(await failed.count()).toBe(1);
     expect(await failed.first().textContent()).toMatch(/^Row 5 Content: is empty/);
@@ -164,7 +185,9 @@ describe('sidebar in a browser, against the real service', () => {
     await page.click('#more summary');
     await page.click('#btn-retry');
     await page.waitForSelector('#notice.error');
-    expect(await page.textContent('#notice')).toBe('No row says FAILED in the Status column, so there is nothing to retry.');
+    expect(await page.textContent('#notice')).toBe(
+      'No row says FAILED in the Status column, so there is nothing to retry.',
+    );
   });
 
   it('Check access asks the service which account writes, and the service checks the sheet through the Sheets API', async () => {
@@ -172,12 +195,15 @@ describe('sidebar in a browser, against the real service', () => {
     await page.click('#btn-check-access');
     await page.waitForFunction(() => (document.getElementById('access-result')?.textContent ?? '') !== '');
     expect(await page.textContent('#service-account')).toBe(stack.serviceAccountEmail);
-    expect(await page.textContent('#access-result')).toBe(`${stack.serviceAccountEmail} can edit this spreadsheet: results will be written into it.`);
+    expect(await page.textContent('#access-result')).toBe(
+      `${stack.serviceAccountEmail} can edit this spreadsheet: results will be written into it.`,
+    );
   });
 
   it('Insert template sheet fills the Account dropdown from the workspace accounts the service lists', async () => {
     await page.click('#btn-close-settings');
-    if (!(await page.locator('#more').evaluate((d) => (d as HTMLDetailsElement).open))) await page.click('#more summary');
+    if (!(await page.locator('#more').evaluate((d) => (d as HTMLDetailsElement).open)))
+      await page.click('#more summary');
     await page.click('#btn-template');
     await page.waitForSelector('#notice.info');
     expect(await page.textContent('#notice')).toMatch(/^Inserted “Postato posts”/);

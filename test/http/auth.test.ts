@@ -86,25 +86,35 @@ describe('shared secret', () => {
 
 describe('Google identity token', () => {
   it('when the token is valid, then the caller is google:<sub> with its email', async () => {
-    const res = await request(app).get('/v1/whoami').set(bearer(issuer.token({ sub: '42', email: 'Ana@Example.com' })));
+    const res = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ sub: '42', email: 'Ana@Example.com' })));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ subject: 'google:42', email: 'ana@example.com', via: 'google', isAdmin: false });
   });
   it('when the audience is any configured client id, then it is accepted; the plain issuer form is accepted too', async () => {
-    const res = await request(app).get('/v1/whoami').set(bearer(issuer.token({ aud: CLIENT_B, iss: 'accounts.google.com' })));
+    const res = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ aud: CLIENT_B, iss: 'accounts.google.com' })));
     expect(res.status).toBe(200);
   });
   it('when the email is in ADMIN_EMAILS, then the caller is an admin', async () => {
-    const res = await request(app).get('/v1/whoami').set(bearer(issuer.token({ email: 'admin@example.com' })));
+    const res = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ email: 'admin@example.com' })));
     expect(res.body.isAdmin).toBe(true);
   });
   it('when the audience is another client, then 401 "wrong audience"', async () => {
-    const res = await request(app).get('/v1/whoami').set(bearer(issuer.token({ aud: 'someone-else.apps.googleusercontent.com' })));
+    const res = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ aud: 'someone-else.apps.googleusercontent.com' })));
     expect(res.status).toBe(401);
     expect(res.body.message).toMatch(/wrong audience/);
   });
   it('when the token expired (beyond the library\'s clock skew), then 401 "expired"', async () => {
-    const res = await request(app).get('/v1/whoami').set(bearer(issuer.token({ iat: now() - 7200, exp: now() - 3600 })));
+    const res = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ iat: now() - 7200, exp: now() - 3600 })));
     expect(res.status).toBe(401);
     expect(res.body.message).toMatch(/expired/);
   });
@@ -117,26 +127,56 @@ describe('Google identity token', () => {
   });
   it('when the payload is altered after signing, then 401', async () => {
     const [h, , s] = issuer.token().split('.');
-    const evil = Buffer.from(JSON.stringify({ iss: 'https://accounts.google.com', aud: CLIENT_A, sub: 'admin', email: 'admin@example.com', email_verified: true, iat: now(), exp: now() + 60 })).toString('base64url');
-    expect((await request(app).get('/v1/whoami').set(bearer(`${h}.${evil}.${s}`))).status).toBe(401);
+    const evil = Buffer.from(
+      JSON.stringify({
+        iss: 'https://accounts.google.com',
+        aud: CLIENT_A,
+        sub: 'admin',
+        email: 'admin@example.com',
+        email_verified: true,
+        iat: now(),
+        exp: now() + 60,
+      }),
+    ).toString('base64url');
+    expect(
+      (
+        await request(app)
+          .get('/v1/whoami')
+          .set(bearer(`${h}.${evil}.${s}`))
+      ).status,
+    ).toBe(401);
   });
   it('when the key id is unknown or the issuer is not Google, then 401', async () => {
-    expect((await request(app).get('/v1/whoami').set(bearer(issuer.token({}, { kid: 'nope' })))).status).toBe(401);
-    const res = await request(app).get('/v1/whoami').set(bearer(issuer.token({ iss: 'https://evil.example' })));
+    expect(
+      (
+        await request(app)
+          .get('/v1/whoami')
+          .set(bearer(issuer.token({}, { kid: 'nope' })))
+      ).status,
+    ).toBe(401);
+    const res = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ iss: 'https://evil.example' })));
     expect(res.status).toBe(401);
     expect(res.body.message).toMatch(/wrong issuer/);
   });
   it('when email_verified is not true, then 401', async () => {
     for (const email_verified of [false, 'true', undefined]) {
-      const res = await request(app).get('/v1/whoami').set(bearer(issuer.token({ email_verified })));
+      const res = await request(app)
+        .get('/v1/whoami')
+        .set(bearer(issuer.token({ email_verified })));
       expect(res.status).toBe(401);
     }
   });
   it('when the email is outside AUTH_ALLOWED, then 403 not_allowed; a listed email of another domain passes', async () => {
-    const outsider = await request(app).get('/v1/whoami').set(bearer(issuer.token({ email: 'eve@evil.example' })));
+    const outsider = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ email: 'eve@evil.example' })));
     expect(outsider.status).toBe(403);
     expect(outsider.body.error).toBe('not_allowed');
-    const boss = await request(app).get('/v1/whoami').set(bearer(issuer.token({ email: 'boss@other.org' })));
+    const boss = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ email: 'boss@other.org' })));
     expect(boss.status).toBe(200);
   });
   it('when the token is garbage or the header is not Bearer, then 401 (never 500)', async () => {

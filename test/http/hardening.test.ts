@@ -3,7 +3,9 @@ import { buildTestApp, testConfig, testSecret } from './test-app';
 
 const secret = testSecret();
 const auth = (user = 'u1') => ({ 'X-Shared-Secret': secret, 'X-User-Id': user });
-const app = buildTestApp(testConfig({ AUTH_SHARED_SECRET: secret, BODY_LIMIT: '2kb', MAX_ROWS_PER_RUN: '3', REQUESTS_PER_MINUTE: '1000' }));
+const app = buildTestApp(
+  testConfig({ AUTH_SHARED_SECRET: secret, BODY_LIMIT: '2kb', MAX_ROWS_PER_RUN: '3', REQUESTS_PER_MINUTE: '1000' }),
+);
 
 describe('security headers and CORS', () => {
   it('when any response is sent, then helmet headers are set and no CORS header is, even for a cross-origin caller', async () => {
@@ -27,12 +29,19 @@ describe('security headers and CORS', () => {
 
 describe('bodies', () => {
   it('when the body is larger than BODY_LIMIT, then 413 with a clear message', async () => {
-    const res = await request(app).post('/v1/echo').set(auth()).send({ text: 'x'.repeat(5000) });
+    const res = await request(app)
+      .post('/v1/echo')
+      .set(auth())
+      .send({ text: 'x'.repeat(5000) });
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: 'payload_too_large', message: expect.stringMatching(/too large/) });
   });
   it('when the body is not valid JSON, then 400 bad_json without parser internals', async () => {
-    const res = await request(app).post('/v1/echo').set(auth()).set('Content-Type', 'application/json').send('{"rows": [1,');
+    const res = await request(app)
+      .post('/v1/echo')
+      .set(auth())
+      .set('Content-Type', 'application/json')
+      .send('{"rows": [1,');
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('bad_json');
     expect(res.text).not.toMatch(/SyntaxError|at JSON|position|node_modules/);
@@ -47,7 +56,10 @@ describe('bodies', () => {
     const res = await request(app).post('/v1/runs').set(auth()).send({ rows });
     expect(res.status).toBe(413);
     expect(res.body.message).toMatch(/4 rows.*limit is 3/);
-    const ok = await request(app).post('/v1/runs').set(auth()).send({ rows: rows.slice(0, 3) });
+    const ok = await request(app)
+      .post('/v1/runs')
+      .set(auth())
+      .send({ rows: rows.slice(0, 3) });
     expect(ok.status).toBe(200);
   });
   it('when the body is a JSON scalar, then 400 (strict JSON objects and arrays only)', async () => {
@@ -81,7 +93,8 @@ describe('per-identity rate limit', () => {
   });
   it('when requests are refused by auth, then they are not charged to anybody', async () => {
     const limited = buildTestApp(testConfig({ AUTH_SHARED_SECRET: secret, REQUESTS_PER_MINUTE: '1' }));
-    for (let i = 0; i < 3; i++) await request(limited).get('/v1/whoami').set({ 'X-Shared-Secret': 'wrong-secret-value', 'X-User-Id': 'v' });
+    for (let i = 0; i < 3; i++)
+      await request(limited).get('/v1/whoami').set({ 'X-Shared-Secret': 'wrong-secret-value', 'X-User-Id': 'v' });
     expect((await request(limited).get('/v1/whoami').set(auth('v'))).status).toBe(200);
   });
 });

@@ -14,7 +14,7 @@ describe('run isolation', () => {
     expect(canAccessRun(stranger, run.ownerSubject)).toBe(false);
     expect(canAccessRun({ ...owner, subject: 'secret:google:1' }, run.ownerSubject)).toBe(false);
   });
-  it('another tenant\'s run and a missing run fail with the same 404, so ids cannot be probed', () => {
+  it("another tenant's run and a missing run fail with the same 404, so ids cannot be probed", () => {
     const denied = (() => {
       try {
         requireRunAccess(stranger, run);

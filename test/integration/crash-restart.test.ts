@@ -8,7 +8,18 @@ import BetterSqlite3 from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
-import { ACCOUNTS, FAST_LIMITS, HEADER, WS, fakeApiKey, goodRows, kitEnv, postsPerKey, rowsOf, tempDbFile } from '../runs/publish-test-kit';
+import {
+  ACCOUNTS,
+  FAST_LIMITS,
+  HEADER,
+  WS,
+  fakeApiKey,
+  goodRows,
+  kitEnv,
+  postsPerKey,
+  rowsOf,
+  tempDbFile,
+} from '../runs/publish-test-kit';
 import type { RunStatusResponse } from '../../appsscript/shared/contract';
 
 const ROWS = 300;
@@ -31,10 +42,10 @@ function readLedger<T>(file: string, read: (db: BetterSqlite3.Database) => T): T
   }
 }
 
-const hasCallInFlight = (file: string) => readLedger(file, (db) => db.prepare("SELECT 1 FROM run_rows WHERE state = 'sending' LIMIT 1").get() !== undefined);
+const hasCallInFlight = (file: string) =>
+  readLedger(file, (db) => db.prepare("SELECT 1 FROM run_rows WHERE state = 'sending' LIMIT 1").get() !== undefined);
 
 const countPosts = (sandbox: PostatoSandbox) => sandbox.inspect().posts.length;
-
 
 describe('crash and restart of the service process during a 300-row publish', () => {
   let sandbox: PostatoSandbox;
@@ -42,7 +53,14 @@ describe('crash and restart of the service process during a 300-row publish', ()
 
   beforeAll(async () => {
     // 60 ms calls at 30 creations per second: a kill nearly always catches calls in flight.
-    sandbox = await startPostatoSandbox({ settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, faults: { latencyMs: 60, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } }, tickIntervalMs: 0 });
+    sandbox = await startPostatoSandbox({
+      settings: {
+        accounts: ACCOUNTS,
+        limits: FAST_LIMITS,
+        faults: { latencyMs: 60, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null },
+      },
+      tickIntervalMs: 0,
+    });
   });
   afterAll(async () => {
     if (child) await stopServiceProcess(child, 'SIGKILL');
@@ -53,7 +71,11 @@ describe('crash and restart of the service process during a 300-row publish', ()
     const secret = randomBytes(16).toString('hex');
     const dbFile = tempDbFile();
     // A full-sized lease: waiting for it would take 30 s per crash. A dead process's heartbeat goes stale in 1.5 s.
-    const env = kitEnv(sandbox.url, dbFile, secret, { LOG_LEVEL: 'error', DISPATCH_LEASE_MS: String(LEASE_MS), DISPATCH_STALE_MS: '1500' });
+    const env = kitEnv(sandbox.url, dbFile, secret, {
+      LOG_LEVEL: 'error',
+      DISPATCH_LEASE_MS: String(LEASE_MS),
+      DISPATCH_STALE_MS: '1500',
+    });
     const apiKey = fakeApiKey();
     child = await startServiceProcess(env);
     const res = await request(child.url)
@@ -61,7 +83,16 @@ describe('crash and restart of the service process during a 300-row publish', ()
       .set('X-Shared-Secret', secret)
       .set('X-User-Id', 'manager')
       .set('X-Postato-Api-Key', apiKey)
-      .send({ mode: 'publish', spreadsheetId: 'sheet-crash', sheetName: 'Posts', sheetId: 0, spreadsheetTimeZone: 'America/New_York', workspaceId: WS, header: HEADER, rows: rowsOf(goodRows(ROWS, 'x')) });
+      .send({
+        mode: 'publish',
+        spreadsheetId: 'sheet-crash',
+        sheetName: 'Posts',
+        sheetId: 0,
+        spreadsheetTimeZone: 'America/New_York',
+        workspaceId: WS,
+        header: HEADER,
+        rows: rowsOf(goodRows(ROWS, 'x')),
+      });
     expect(res.status).toBe(202);
     const runId = res.body.runId as string;
 
@@ -73,7 +104,9 @@ describe('crash and restart of the service process during a 300-row publish', ()
       await stopServiceProcess(child, 'SIGKILL');
       const killedAt = Date.now();
       const held = readLedger(dbFile, (db) =>
-        db.prepare("SELECT id, lease_until FROM run_rows WHERE state IN ('pending', 'sending') AND lease_until > ?").all(killedAt),
+        db
+          .prepare("SELECT id, lease_until FROM run_rows WHERE state IN ('pending', 'sending') AND lease_until > ?")
+          .all(killedAt),
       ) as { id: string; lease_until: number }[];
       deadLeases.push(...held.map((r) => ({ rowId: r.id, leaseUntil: Number(r.lease_until), killedAt })));
       child = await startServiceProcess(env);
@@ -81,7 +114,10 @@ describe('crash and restart of the service process during a 300-row publish', ()
 
     let status: RunStatusResponse | undefined;
     await waitUntil(async () => {
-      const s = await request(child!.url).get(`/v1/runs/${runId}`).set('X-Shared-Secret', secret).set('X-User-Id', 'manager');
+      const s = await request(child!.url)
+        .get(`/v1/runs/${runId}`)
+        .set('X-Shared-Secret', secret)
+        .set('X-User-Id', 'manager');
       status = s.body as RunStatusResponse;
       return status.state !== 'running';
     }, 90_000);
@@ -96,9 +132,14 @@ describe('crash and restart of the service process during a 300-row publish', ()
     expect(deadLeases.length).toBeGreaterThan(0);
     for (const dead of deadLeases) {
       const next = readLedger(dbFile, (db) =>
-        db.prepare('SELECT MIN(started_at) AS at FROM attempts WHERE row_id = ? AND started_at >= ?').get(dead.rowId, dead.killedAt),
+        db
+          .prepare('SELECT MIN(started_at) AS at FROM attempts WHERE row_id = ? AND started_at >= ?')
+          .get(dead.rowId, dead.killedAt),
       ) as { at: number | null };
-      expect({ rowId: dead.rowId, resumedBeforeLeaseEnd: next.at !== null && Number(next.at) < dead.leaseUntil }).toEqual({ rowId: dead.rowId, resumedBeforeLeaseEnd: true });
+      expect({
+        rowId: dead.rowId,
+        resumedBeforeLeaseEnd: next.at !== null && Number(next.at) < dead.leaseUntil,
+      }).toEqual({ rowId: dead.rowId, resumedBeforeLeaseEnd: true });
     }
 
     // SIGTERM stops cleanly.

@@ -41,7 +41,11 @@ export function stopServiceProcess(service: ServiceProcess, signal: NodeJS.Signa
 }
 
 /** Polls `cond` until it holds, or fails naming what it waited for. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what = 'a condition'): Promise<void> {
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what = 'a condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -37,17 +37,43 @@ describe('ops CLI', () => {
       tenantId: 'tnt_test',
       apiKeySealed: null,
       summaryJson: JSON.stringify({ warnings: ['Row 3 has no time zone; the sheet zone was used.'] }),
-      rows: keys.map((k, i) => ({ rowKey: k, rowNumber: i + 2, kind: 'create' as const, state: 'pending' as const, bodyJson: '{}', writeBack: false })),
+      rows: keys.map((k, i) => ({
+        rowKey: k,
+        rowNumber: i + 2,
+        kind: 'create' as const,
+        state: 'pending' as const,
+        bodyJson: '{}',
+        writeBack: false,
+      })),
     });
     ids[name] = runId;
     if (!finish) return;
-    const rows = await ledger.db.selectFrom('run_rows').selectAll().where('run_id', '=', runId).orderBy('ordinal').execute();
+    const rows = await ledger.db
+      .selectFrom('run_rows')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('ordinal')
+      .execute();
     for (const [i, r] of rows.entries()) {
-      if (i === rows.length - 1) await ledger.setResult(r.id, { state: 'failed', sheetStatus: 'FAILED', error: 'Content is too long for X: shorten it to 280 characters.' });
+      if (i === rows.length - 1)
+        await ledger.setResult(r.id, {
+          state: 'failed',
+          sheetStatus: 'FAILED',
+          error: 'Content is too long for X: shorten it to 280 characters.',
+        });
       else {
         await ledger.db.transaction().execute(async (trx) => {
-          await ledger.rememberPost(trx, { spreadsheetId, rowKey: r.row_key, postId: `post_${r.row_key}`, workspaceId: 'wks_1' });
-          await ledger.setResult(r.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: `post_${r.row_key}` }, trx);
+          await ledger.rememberPost(trx, {
+            spreadsheetId,
+            rowKey: r.row_key,
+            postId: `post_${r.row_key}`,
+            workspaceId: 'wks_1',
+          });
+          await ledger.setResult(
+            r.id,
+            { state: 'created', sheetStatus: 'SCHEDULED', postId: `post_${r.row_key}` },
+            trx,
+          );
         });
       }
     }
@@ -154,10 +180,14 @@ describe('ops CLI', () => {
 
   test('the ops script is wired: spawning the CLI lists runs', async () => {
     const root = path.resolve(__dirname, '../..');
-    const { stdout } = await promisify(execFile)(path.join(root, 'node_modules/.bin/tsx'), ['src/cli/ops-cli.ts', 'runs', 'list', '--json'], {
-      cwd: root,
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: `sqlite:${dbFile}` },
-    });
+    const { stdout } = await promisify(execFile)(
+      path.join(root, 'node_modules/.bin/tsx'),
+      ['src/cli/ops-cli.ts', 'runs', 'list', '--json'],
+      {
+        cwd: root,
+        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: `sqlite:${dbFile}` },
+      },
+    );
     expect((JSON.parse(stdout) as Array<{ runId: string }>).map((r) => r.runId)).toContain(ids.recent);
   }, 30_000);
 });

@@ -42,7 +42,10 @@ describe('ops routes', () => {
       metrics,
       checkTimeoutMs: 300,
     });
-    return { app: createApp({ config: testConfig({ AUTH_SHARED_SECRET: 'a'.repeat(20) }), logger: silentLogger, opsRouter }), metrics };
+    return {
+      app: createApp({ config: testConfig({ AUTH_SHARED_SECRET: 'a'.repeat(20) }), logger: silentLogger, opsRouter }),
+      metrics,
+    };
   }
 
   test('when every dependency answers, /readyz is 200 and lists each check, without authentication', async () => {

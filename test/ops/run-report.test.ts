@@ -27,7 +27,8 @@ describe('run report, runs tab and metrics after a publish', () => {
         WRITEBACK_FLUSH_MS: '60000',
       },
     });
-    const csv = [HEADER, ...rowsOf(ROWS).map((r) => r.values.map(String))].map((cells) => cells.join(',')).join('\n') + '\n';
+    const csv =
+      [HEADER, ...rowsOf(ROWS).map((r) => r.values.map(String))].map((cells) => cells.join(',')).join('\n') + '\n';
     fake.loadCsv('sheet-kit', 'Posts', csv);
     // The manager deletes row k1 (sheet row 3) while the run is going: its result must not be written at a guess.
     fake.mutate('sheet-kit', 'Posts').deleteRow(3);
@@ -64,13 +65,18 @@ describe('run report, runs tab and metrics after a publish', () => {
   });
 
   test('the report lists the failed row with its reason and the row removed from the sheet', async () => {
-    const res = await request(kit.service.app).get(`/v1/runs/${runId}/report`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'manager');
+    const res = await request(kit.service.app)
+      .get(`/v1/runs/${runId}/report`)
+      .set('X-Shared-Secret', kit.secret)
+      .set('X-User-Id', 'manager');
     expect(res.status).toBe(200);
     const report = res.body as RunReport;
     expect(report.mode).toBe('publish');
     expect(report.state).toBe('done');
     expect(report.failedTotal).toBe(1);
-    expect(report.failed).toEqual([{ key: 'k3', rowNumber: 5, message: expect.stringMatching(/acc_unknown|account/i) }]);
+    expect(report.failed).toEqual([
+      { key: 'k3', rowNumber: 5, message: expect.stringMatching(/acc_unknown|account/i) },
+    ]);
     expect(report.firstFailedLink).toBe('#gid=0&range=A5');
     expect(report.removed.map((r) => r.key)).toEqual(['k1']);
     expect(report.removed[0]!.message).toMatch(/gone from the sheet/);
@@ -80,8 +86,14 @@ describe('run report, runs tab and metrics after a publish', () => {
   });
 
   test('another user gets the same 404 as for a run that does not exist', async () => {
-    const other = await request(kit.service.app).get(`/v1/runs/${runId}/report`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'intruder');
-    const missing = await request(kit.service.app).get('/v1/runs/run_nope/report').set('X-Shared-Secret', kit.secret).set('X-User-Id', 'manager');
+    const other = await request(kit.service.app)
+      .get(`/v1/runs/${runId}/report`)
+      .set('X-Shared-Secret', kit.secret)
+      .set('X-User-Id', 'intruder');
+    const missing = await request(kit.service.app)
+      .get('/v1/runs/run_nope/report')
+      .set('X-Shared-Secret', kit.secret)
+      .set('X-User-Id', 'manager');
     expect(other.status).toBe(404);
     expect(missing.status).toBe(404);
     expect(other.body).toEqual(missing.body);

@@ -1,8 +1,10 @@
 import { parseScheduledAt, type ParsedTime } from '../../src/plan/cell-time-parser';
 
-const utc = (p: ParsedTime) => (p.kind === 'time' ? new Date(p.utcMs).toISOString() : `${p.kind}: ${p.kind === 'error' ? p.message : ''}`);
+const utc = (p: ParsedTime) =>
+  p.kind === 'time' ? new Date(p.utcMs).toISOString() : `${p.kind}: ${p.kind === 'error' ? p.message : ''}`;
 /** Sheets serial of a UTC wall-clock date (serial 0 = 1899-12-30). */
-const serial = (y: number, mo: number, d: number, h: number, mi: number) => (Date.UTC(y, mo - 1, d, h, mi) - Date.UTC(1899, 11, 30)) / 86_400_000;
+const serial = (y: number, mo: number, d: number, h: number, mi: number) =>
+  (Date.UTC(y, mo - 1, d, h, mi) - Date.UTC(1899, 11, 30)) / 86_400_000;
 
 describe('parseScheduledAt', () => {
   it('reads ISO text without offset in the given zone, and with an offset as written', () => {
@@ -58,8 +60,17 @@ describe('parseScheduledAt', () => {
     expect(parseScheduledAt('', 'UTC')).toEqual({ kind: 'blank' });
     expect(parseScheduledAt(null, 'UTC')).toEqual({ kind: 'blank' });
     expect(parseScheduledAt('NOW', 'UTC')).toEqual({ kind: 'now' });
-    expect(parseScheduledAt('2025-06-01', 'UTC')).toEqual({ kind: 'error', message: expect.stringContaining('no time of day') });
-    expect(parseScheduledAt('next tuesday', 'UTC')).toEqual({ kind: 'error', message: expect.stringContaining('not a date-time we can read') });
-    expect(parseScheduledAt('2025-02-30 10:00', 'UTC')).toEqual({ kind: 'error', message: expect.stringContaining('not a real date') });
+    expect(parseScheduledAt('2025-06-01', 'UTC')).toEqual({
+      kind: 'error',
+      message: expect.stringContaining('no time of day'),
+    });
+    expect(parseScheduledAt('next tuesday', 'UTC')).toEqual({
+      kind: 'error',
+      message: expect.stringContaining('not a date-time we can read'),
+    });
+    expect(parseScheduledAt('2025-02-30 10:00', 'UTC')).toEqual({
+      kind: 'error',
+      message: expect.stringContaining('not a real date'),
+    });
   });
 });

@@ -7,12 +7,19 @@ function publishedAs(specs: RowSpec[], status = 'SCHEDULED'): Map<string, KnownP
   const known = new Map<string, KnownPost>();
   plan(specs).rows.forEach((r, i) => {
     if (!r.body) throw new Error(`row ${r.rowNumber} would not be sent`);
-    known.set(r.key!, { rowKey: r.key!, postId: `pst_${i}`, scheduledAt: r.body.scheduledAt!, bodyHash: postBodyHash(r.body), status });
+    known.set(r.key!, {
+      rowKey: r.key!,
+      postId: `pst_${i}`,
+      scheduledAt: r.body.scheduledAt!,
+      bodyHash: postBodyHash(r.body),
+      status,
+    });
   });
   return known;
 }
 
-const withPostIds = (specs: RowSpec[], known: Map<string, KnownPost>): RowSpec[] => specs.map((s) => ({ ...s, 'Post ID': known.get(s.Key as string)!.postId }));
+const withPostIds = (specs: RowSpec[], known: Map<string, KnownPost>): RowSpec[] =>
+  specs.map((s) => ({ ...s, 'Post ID': known.get(s.Key as string)!.postId }));
 const AT = '2025-06-03 09:00';
 
 describe('planSheet marks rows CHANGED', () => {
@@ -36,7 +43,9 @@ describe('planSheet marks rows CHANGED', () => {
     const row = run.rows[0]!;
     expect(row.verdict.changed).toBe(true);
     expect(row.verdict.status).toBe('READY');
-    expect(row.verdict.messages.map((m) => m.message)).toContain('Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.');
+    expect(row.verdict.messages.map((m) => m.message)).toContain(
+      'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.',
+    );
     expect(row.updateBody).toMatchObject({ content: 'A better text', scheduledAt: known.get('k1')!.scheduledAt });
     expect(row.body).toBeUndefined();
     expect(run.rows[1]!.verdict.changed).toBeUndefined();
@@ -80,7 +89,9 @@ describe('planSheet marks rows CHANGED', () => {
     expect(row.verdict.changed).toBeUndefined();
     expect(row.updateBody).toBeUndefined();
     expect(row.verdict.status).toBe('WARNING');
-    expect(row.verdict.messages.map((m) => m.message).join(' ')).toMatch(/PUBLISHED in Postato and can no longer change: .*new row/);
+    expect(row.verdict.messages.map((m) => m.message).join(' ')).toMatch(
+      /PUBLISHED in Postato and can no longer change: .*new row/,
+    );
   });
 
   it('when a time is edited into the past, then the row is INVALID with a clear error, not CHANGED', () => {
@@ -90,6 +101,8 @@ describe('planSheet marks rows CHANGED', () => {
     const run = plan(edited, { knownPosts: known, now: NOW });
     expect(run.rows[1]!.verdict.status).toBe('INVALID');
     expect(run.rows[1]!.verdict.changed).toBeUndefined();
-    expect(run.rows[1]!.verdict.messages.map((m) => m.message).join(' ')).toMatch(/in the past: pick a future time to reschedule/);
+    expect(run.rows[1]!.verdict.messages.map((m) => m.message).join(' ')).toMatch(
+      /in the past: pick a future time to reschedule/,
+    );
   });
 });

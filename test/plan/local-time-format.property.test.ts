@@ -6,12 +6,34 @@ import { collapseSpaces, withoutAt } from '../../src/plan/sheet-contract';
 import { parseMediaEntry, splitMedia } from '../../src/plan/media-refs';
 
 // Zones with DST both ways, half-hour and 45-minute offsets, no DST, and a zone name that is not valid.
-const ZONES = ['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Asia/Kolkata', 'America/Sao_Paulo', 'Pacific/Apia', 'UTC', 'Etc/UTC', 'Mars/Base'];
+const ZONES = [
+  'America/New_York',
+  'Europe/London',
+  'Australia/Lord_Howe',
+  'Asia/Kathmandu',
+  'Asia/Kolkata',
+  'America/Sao_Paulo',
+  'Pacific/Apia',
+  'UTC',
+  'Etc/UTC',
+  'Mars/Base',
+];
 const zoneArb = fc.constantFrom(...ZONES);
 // 1850–2120: covers local-mean-time offsets (seconds in the offset) and the far future.
 const msArb = fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2120, 0, 1) });
 // Instants near real DST transitions, where a fast path is most likely to go wrong.
-const nearTransitionArb = fc.tuple(fc.constantFrom(Date.UTC(2025, 2, 9, 7), Date.UTC(2025, 10, 2, 6), Date.UTC(2025, 2, 30, 1), Date.UTC(2025, 9, 26, 1), Date.UTC(2025, 3, 6, 2)), fc.integer({ min: -2 * 86_400_000, max: 2 * 86_400_000 })).map(([t, d]) => t + d);
+const nearTransitionArb = fc
+  .tuple(
+    fc.constantFrom(
+      Date.UTC(2025, 2, 9, 7),
+      Date.UTC(2025, 10, 2, 6),
+      Date.UTC(2025, 2, 30, 1),
+      Date.UTC(2025, 9, 26, 1),
+      Date.UTC(2025, 3, 6, 2),
+    ),
+    fc.integer({ min: -2 * 86_400_000, max: 2 * 86_400_000 }),
+  )
+  .map(([t, d]) => t + d);
 const luxonAt = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone: zoneOf(zone) });
 
 describe('fast wall-clock formatting', () => {
@@ -57,16 +79,31 @@ describe('fast local-time reading', () => {
         expect(dt.isValid).toBe(true);
         expect(dt.getPossibleOffsets()).toHaveLength(1);
         expect(fast).toBe(dt.toMillis());
-        expect([dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second]).toEqual([parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second]);
+        expect([dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second]).toEqual([
+          parts.year,
+          parts.month,
+          parts.day,
+          parts.hour,
+          parts.minute,
+          parts.second,
+        ]);
       }),
       { numRuns: 3000 },
     );
   });
 
   it('still refuses a DST gap and notes a DST overlap (the fast path steps aside near transitions)', () => {
-    expect(uniqueInstant({ year: 2025, month: 3, day: 9, hour: 2, minute: 30, second: 0 }, 'America/New_York')).toBeUndefined();
-    expect(fromLocalParts({ year: 2025, month: 3, day: 9, hour: 2, minute: 30, second: 0 }, 'America/New_York', 'x').kind).toBe('error');
-    const overlap = fromLocalParts({ year: 2025, month: 11, day: 2, hour: 1, minute: 30, second: 0 }, 'America/New_York', 'x');
+    expect(
+      uniqueInstant({ year: 2025, month: 3, day: 9, hour: 2, minute: 30, second: 0 }, 'America/New_York'),
+    ).toBeUndefined();
+    expect(
+      fromLocalParts({ year: 2025, month: 3, day: 9, hour: 2, minute: 30, second: 0 }, 'America/New_York', 'x').kind,
+    ).toBe('error');
+    const overlap = fromLocalParts(
+      { year: 2025, month: 11, day: 2, hour: 1, minute: 30, second: 0 },
+      'America/New_York',
+      'x',
+    );
     expect(overlap).toMatchObject({ kind: 'time', utcMs: Date.UTC(2025, 10, 2, 5, 30) });
     expect(overlap.kind === 'time' && overlap.notes.length).toBe(1);
   });
@@ -78,7 +115,9 @@ describe('fast local-time reading', () => {
 });
 
 describe('cheap text helpers', () => {
-  const textArb = fc.string({ unit: fc.constantFrom('a', 'B', ' ', '  ', '\t', '\n', '\u00a0', '\u2003', '@', 'é', '🎉', ',', '\r', '-') });
+  const textArb = fc.string({
+    unit: fc.constantFrom('a', 'B', ' ', '  ', '\t', '\n', '\u00a0', '\u2003', '@', 'é', '🎉', ',', '\r', '-'),
+  });
 
   it('collapseSpaces and withoutAt equal the regex replaces they stand for', () => {
     fc.assert(
@@ -93,7 +132,12 @@ describe('cheap text helpers', () => {
   it('splitMedia gives what the regex split gives, single entries included', () => {
     fc.assert(
       fc.property(textArb, (cell) => {
-        expect(splitMedia(cell)).toEqual(cell.split(/[,\n\r]+/).map((s) => s.trim()).filter(Boolean));
+        expect(splitMedia(cell)).toEqual(
+          cell
+            .split(/[,\n\r]+/)
+            .map((s) => s.trim())
+            .filter(Boolean),
+        );
       }),
       { numRuns: 2000 },
     );

@@ -3,7 +3,25 @@ import type { CellValue, RunRequest } from '../../appsscript/shared/contract';
 import { planSheet, type PlanSheetInput, type PlannedRun } from '../../src/plan/sheet-planner';
 import type { KnownPost, PostatoAccount, ScheduledPostSummary } from '../../src/runs/dry-run-ports';
 
-export const HEADER = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options', 'Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'];
+export const HEADER = [
+  'Key',
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Time zone',
+  'Title',
+  'Options',
+  'Status',
+  'Post ID',
+  'Error',
+  'Scheduled (UTC)',
+  'Link',
+  'Run',
+  'Updated',
+];
 
 /** 2025-06-02T12:00:00Z, a Monday, well away from any DST change in the zones under test. */
 export const NOW = Date.UTC(2025, 5, 2, 12, 0, 0);

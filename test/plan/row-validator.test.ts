@@ -3,9 +3,18 @@ import { validateRow } from '../../src/plan/row-validator';
 import { HEADER, type RowSpec } from './plan-fixtures';
 
 const map = mapHeader(HEADER);
-const validate = (spec: RowSpec) => validateRow(2, HEADER.map((h) => spec[h] ?? ''), map, 'America/New_York');
+const validate = (spec: RowSpec) =>
+  validateRow(
+    2,
+    HEADER.map((h) => spec[h] ?? ''),
+    map,
+    'America/New_York',
+  );
 const errors = (spec: RowSpec) => validate(spec).messages.filter((m) => m.level === 'error');
-const errorText = (spec: RowSpec) => errors(spec).map((m) => m.message).join(' | ');
+const errorText = (spec: RowSpec) =>
+  errors(spec)
+    .map((m) => m.message)
+    .join(' | ');
 const base: RowSpec = { Key: 'k1', Platform: 'x', Account: 'acc_1', Content: 'Hello' };
 
 describe('mapHeader', () => {
@@ -63,7 +72,9 @@ describe('validateRow', () => {
     expect(errors({ ...ig, Media: imgs(10) })).toEqual([]);
     expect(errorText({ ...ig, Media: '' })).toContain('exactly 1');
     expect(errorText({ ...base, Media: imgs(5) })).toContain('at most 4');
-    expect(errorText({ ...base, Media: 'https://cdn.example.com/a.mp4\nhttps://cdn.example.com/b.jpg' })).toContain('1 video');
+    expect(errorText({ ...base, Media: 'https://cdn.example.com/a.mp4\nhttps://cdn.example.com/b.jpg' })).toContain(
+      '1 video',
+    );
   });
 
   it('requires a YouTube title of at most 100 characters and puts it in options', () => {
@@ -75,18 +86,37 @@ describe('validateRow', () => {
 
   it('refuses non-https, private, loopback and link-local media, and Drive share links', () => {
     expect(errorText({ ...base, Media: 'http://cdn.example.com/a.jpg' })).toContain('must use https');
-    for (const host of ['127.0.0.1', 'localhost', '10.1.2.3', '192.168.0.4', '172.20.0.1', '169.254.169.254', '[::1]', '[fe80::1]', '[fd00::2]']) {
+    for (const host of [
+      '127.0.0.1',
+      'localhost',
+      '10.1.2.3',
+      '192.168.0.4',
+      '172.20.0.1',
+      '169.254.169.254',
+      '[::1]',
+      '[fe80::1]',
+      '[fd00::2]',
+    ]) {
       expect(errorText({ ...base, Media: `https://${host}/a.jpg` })).toContain('private, loopback or link-local');
     }
-    expect(errorText({ ...base, Media: 'https://drive.google.com/file/d/abc/view?usp=sharing' })).toContain('Google Drive');
-    expect(validate({ ...base, Media: 'med_01ABC, https://cdn.example.com/a.png' }).media).toEqual([{ id: 'med_01ABC' }, { url: 'https://cdn.example.com/a.png', type: 'image' }]);
+    expect(errorText({ ...base, Media: 'https://drive.google.com/file/d/abc/view?usp=sharing' })).toContain(
+      'Google Drive',
+    );
+    expect(validate({ ...base, Media: 'med_01ABC, https://cdn.example.com/a.png' }).media).toEqual([
+      { id: 'med_01ABC' },
+      { url: 'https://cdn.example.com/a.png', type: 'image' },
+    ]);
   });
 
   it('reports bad Options JSON with the parse problem, and a bad Time zone by column', () => {
     expect(errorText({ ...base, Options: '{"a":' })).toMatch(/Options: is not valid JSON \(.+\)/);
     expect(errorText({ ...base, Options: '[1,2]' })).toContain('Options: must be a JSON object');
-    expect(validate({ ...base, Options: '{"reply_settings":"following"}' }).options).toEqual({ reply_settings: 'following' });
-    expect(errorText({ ...base, 'Time zone': 'Mars/Olympus' })).toContain('Time zone: "Mars/Olympus" is not an IANA time zone');
+    expect(validate({ ...base, Options: '{"reply_settings":"following"}' }).options).toEqual({
+      reply_settings: 'following',
+    });
+    expect(errorText({ ...base, 'Time zone': 'Mars/Olympus' })).toContain(
+      'Time zone: "Mars/Olympus" is not an IANA time zone',
+    );
     expect(validate({ ...base, 'Time zone': 'Asia/Kathmandu' }).zone).toBe('Asia/Kathmandu');
   });
 

@@ -17,12 +17,17 @@ describe('planSheet', () => {
     const delta = ms(run.rows[0]!.verdict.plannedAt) - Date.parse('2025-06-03T14:00:00Z');
     expect(delta).toBeGreaterThanOrEqual(0);
     expect(delta).toBeLessThanOrEqual(90_000);
-    const none = plan([tweet('a', { 'Scheduled at': '2025-06-03 10:00' })], { extra: { settings: { jitterSeconds: 0 } } });
+    const none = plan([tweet('a', { 'Scheduled at': '2025-06-03 10:00' })], {
+      extra: { settings: { jitterSeconds: 0 } },
+    });
     expect(none.rows[0]!.verdict.plannedAt).toBe('2025-06-03T14:00:00Z');
   });
 
   it('moves a same-account row that is closer than the gap, and reports the move', () => {
-    const run = plan([tweet('a', { 'Scheduled at': '2025-06-03 10:00' }), tweet('b', { 'Scheduled at': '2025-06-03 10:05' })], { extra: { settings: { jitterSeconds: 0 } } });
+    const run = plan(
+      [tweet('a', { 'Scheduled at': '2025-06-03 10:00' }), tweet('b', { 'Scheduled at': '2025-06-03 10:05' })],
+      { extra: { settings: { jitterSeconds: 0 } } },
+    );
     expect(run.rows[1]!.verdict.plannedAt).toBe('2025-06-03T14:15:00Z');
     expect(run.rows[1]!.verdict.status).toBe('WARNING');
     expect(messagesOf(run, 1)).toContain('moved 10 min later');
@@ -31,7 +36,9 @@ describe('planSheet', () => {
   });
 
   it('never puts two posts of different accounts in the same second', () => {
-    const rows: RowSpec[] = ['acc_1', 'acc_2', 'acc_3'].map((acc, i) => tweet(`k${i}`, { Account: acc, 'Scheduled at': '2025-06-03 10:00' }));
+    const rows: RowSpec[] = ['acc_1', 'acc_2', 'acc_3'].map((acc, i) =>
+      tweet(`k${i}`, { Account: acc, 'Scheduled at': '2025-06-03 10:00' }),
+    );
     const run = plan(rows, { extra: { settings: { jitterSeconds: 0 } } });
     const seconds = run.rows.map((r) => r.verdict.plannedAt);
     expect(new Set(seconds).size).toBe(3);
@@ -39,7 +46,9 @@ describe('planSheet', () => {
   });
 
   it('auto-slots blank times per account from the start time, respecting the gap', () => {
-    const run = plan([tweet('a'), tweet('b'), tweet('c', { Account: 'acc_other' })], { extra: { settings: { jitterSeconds: 0 } } });
+    const run = plan([tweet('a'), tweet('b'), tweet('c', { Account: 'acc_other' })], {
+      extra: { settings: { jitterSeconds: 0 } },
+    });
     const start = defaultStartMs(NOW);
     expect(start).toBe(Date.parse('2025-06-02T12:15:00Z'));
     expect(run.settings.startAt).toBe(at(start));
@@ -50,7 +59,9 @@ describe('planSheet', () => {
   });
 
   it('auto-slots into the holes left by explicit times, without moving them', () => {
-    const run = plan([tweet('fixed', { 'Scheduled at': '2025-06-02 08:20' }), tweet('auto')], { extra: { settings: { jitterSeconds: 0, startAt: '2025-06-02T12:15:00Z' } } });
+    const run = plan([tweet('fixed', { 'Scheduled at': '2025-06-02 08:20' }), tweet('auto')], {
+      extra: { settings: { jitterSeconds: 0, startAt: '2025-06-02T12:15:00Z' } },
+    });
     expect(run.rows[0]!.verdict.plannedAt).toBe('2025-06-02T12:20:00Z');
     expect(run.rows[1]!.verdict.plannedAt).toBe('2025-06-02T12:35:00Z');
   });
@@ -58,13 +69,21 @@ describe('planSheet', () => {
   it('holds the gap after a posted row even when the sheet names its account by username', () => {
     const accounts = [{ id: 'acc_x', platform: 'twitter', username: 'brand', status: 'connected' }];
     const posted = tweet('a', { Account: '@brand', 'Post ID': 'pst_1', 'Scheduled (UTC)': '2025-06-02T12:15:00Z' });
-    const run = plan([posted, tweet('b', { Account: '@brand' })], { accounts, extra: { settings: { jitterSeconds: 0, startAt: '2025-06-02T12:15:00Z' } } });
+    const run = plan([posted, tweet('b', { Account: '@brand' })], {
+      accounts,
+      extra: { settings: { jitterSeconds: 0, startAt: '2025-06-02T12:15:00Z' } },
+    });
     expect(run.rows[1]!.verdict.accountId).toBe('acc_x');
     expect(run.rows[1]!.verdict.plannedAt).toBe('2025-06-02T12:30:00Z');
   });
 
   it('keeps the times of rows that already have a Post ID and plans nobody else differently after an edit', () => {
-    const rows = [tweet('a'), tweet('b'), tweet('c', { 'Scheduled at': '2025-06-03 10:00' }), tweet('d', { Account: 'acc_2' })];
+    const rows = [
+      tweet('a'),
+      tweet('b'),
+      tweet('c', { 'Scheduled at': '2025-06-03 10:00' }),
+      tweet('d', { Account: 'acc_2' }),
+    ];
     const first = plan(rows);
     const posted = first.rows[1]!;
     const after = [...rows];
@@ -78,14 +97,26 @@ describe('planSheet', () => {
     expect(second.summary.toSend).toBe(3);
   });
 
-  it('uses the ledger\'s known posts like the sheet\'s Post ID', () => {
-    const run = plan([tweet('a', { 'Scheduled at': '2025-06-03 10:00' })], { knownPosts: new Map([['a', { rowKey: 'a', postId: 'pst_9', scheduledAt: '2025-06-03T14:00:30Z' }]]) });
-    expect(run.rows[0]).toMatchObject({ postId: 'pst_9', verdict: { plannedAt: '2025-06-03T14:00:30Z', timeSource: 'existing' } });
+  it("uses the ledger's known posts like the sheet's Post ID", () => {
+    const run = plan([tweet('a', { 'Scheduled at': '2025-06-03 10:00' })], {
+      knownPosts: new Map([['a', { rowKey: 'a', postId: 'pst_9', scheduledAt: '2025-06-03T14:00:30Z' }]]),
+    });
+    expect(run.rows[0]).toMatchObject({
+      postId: 'pst_9',
+      verdict: { plannedAt: '2025-06-03T14:00:30Z', timeSource: 'existing' },
+    });
     expect(run.rows[0]!.body).toBeUndefined();
   });
 
   it('warns about Instagram rows over 25 per account per day, naming them', () => {
-    const rows = Array.from({ length: 27 }, (_, i) => ({ Key: `ig${i}`, Platform: 'instagram', Account: 'acc_ig', Content: `Post ${i}`, Media: 'https://cdn.example.com/a.jpg', 'Scheduled at': `2025-06-03 ${String(Math.floor(i / 3) + 1).padStart(2, '0')}:${String((i % 3) * 20).padStart(2, '0')}` }));
+    const rows = Array.from({ length: 27 }, (_, i) => ({
+      Key: `ig${i}`,
+      Platform: 'instagram',
+      Account: 'acc_ig',
+      Content: `Post ${i}`,
+      Media: 'https://cdn.example.com/a.jpg',
+      'Scheduled at': `2025-06-03 ${String(Math.floor(i / 3) + 1).padStart(2, '0')}:${String((i % 3) * 20).padStart(2, '0')}`,
+    }));
     const run = plan(rows, { extra: { settings: { jitterSeconds: 0 } } });
     const over = run.rows.filter((r) => r.verdict.messages.some((m) => m.message.includes('about 25 posts')));
     expect(over.map((r) => r.rowNumber)).toEqual([27, 28]);
@@ -104,13 +135,21 @@ describe('planSheet', () => {
   });
 
   it('warns when the same content goes to one account within a day', () => {
-    const run = plan([tweet('a', { Content: 'Same words' }), tweet('b', { Content: 'same   words' }), tweet('c', { Content: 'Same words', Account: 'acc_2' })]);
+    const run = plan([
+      tweet('a', { Content: 'Same words' }),
+      tweet('b', { Content: 'same   words' }),
+      tweet('c', { Content: 'Same words', Account: 'acc_2' }),
+    ]);
     expect(run.rows.map((r) => r.verdict.status)).toEqual(['READY', 'WARNING', 'READY']);
     expect(messagesOf(run, 1)).toContain('same text');
   });
 
   it('refuses past times, warns beyond a year, and reads "now" as publish immediately', () => {
-    const run = plan([tweet('p', { 'Scheduled at': '2025-06-01 10:00' }), tweet('f', { 'Scheduled at': '2026-07-01 10:00' }), tweet('n', { 'Scheduled at': 'now' })]);
+    const run = plan([
+      tweet('p', { 'Scheduled at': '2025-06-01 10:00' }),
+      tweet('f', { 'Scheduled at': '2026-07-01 10:00' }),
+      tweet('n', { 'Scheduled at': 'now' }),
+    ]);
     expect(run.rows[0]!.verdict.status).toBe('INVALID');
     expect(messagesOf(run, 0)).toContain('in the past');
     expect(run.rows[1]!.verdict.status).toBe('WARNING');
@@ -120,16 +159,36 @@ describe('planSheet', () => {
   });
 
   it('reads each row in its own zone, else the settings zone, else the spreadsheet zone', () => {
-    const run = plan([
-      tweet('a', { 'Scheduled at': '2025-06-03 10:00', 'Time zone': 'Asia/Kathmandu', Account: 'a1' }),
-      tweet('b', { 'Scheduled at': '2025-06-03 10:00', Account: 'a2' }),
-    ], { extra: { settings: { jitterSeconds: 0, timeZone: 'America/Sao_Paulo' } } });
-    expect(run.rows[0]!.verdict).toMatchObject({ plannedAt: '2025-06-03T04:15:00Z', plannedLocal: '2025-06-03T10:00:00+05:45', timeZone: 'Asia/Kathmandu' });
-    expect(run.rows[1]!.verdict).toMatchObject({ plannedAt: '2025-06-03T13:00:00Z', plannedLocal: '2025-06-03T10:00:00-03:00' });
+    const run = plan(
+      [
+        tweet('a', { 'Scheduled at': '2025-06-03 10:00', 'Time zone': 'Asia/Kathmandu', Account: 'a1' }),
+        tweet('b', { 'Scheduled at': '2025-06-03 10:00', Account: 'a2' }),
+      ],
+      { extra: { settings: { jitterSeconds: 0, timeZone: 'America/Sao_Paulo' } } },
+    );
+    expect(run.rows[0]!.verdict).toMatchObject({
+      plannedAt: '2025-06-03T04:15:00Z',
+      plannedLocal: '2025-06-03T10:00:00+05:45',
+      timeZone: 'Asia/Kathmandu',
+    });
+    expect(run.rows[1]!.verdict).toMatchObject({
+      plannedAt: '2025-06-03T13:00:00Z',
+      plannedLocal: '2025-06-03T10:00:00-03:00',
+    });
   });
 
   it('builds the exact create body: thread items, media, options, UTC scheduledAt', () => {
-    const run = plan([tweet('t', { Content: 'one\n---\ntwo', Media: 'https://cdn.example.com/a.jpg', Options: '{"reply_settings":"following"}', 'Scheduled at': '2025-06-03T10:00:00Z' })], { extra: { settings: { jitterSeconds: 0 } } });
+    const run = plan(
+      [
+        tweet('t', {
+          Content: 'one\n---\ntwo',
+          Media: 'https://cdn.example.com/a.jpg',
+          Options: '{"reply_settings":"following"}',
+          'Scheduled at': '2025-06-03T10:00:00Z',
+        }),
+      ],
+      { extra: { settings: { jitterSeconds: 0 } } },
+    );
     expect(run.rows[0]!.body).toEqual({
       platform: 'twitter',
       accountId: 'acc_x1',
@@ -146,7 +205,10 @@ describe('planSheet', () => {
       { id: 'acc_x1', platform: 'twitter', username: 'brand', status: 'connected' },
       { id: 'acc_x2', platform: 'twitter', username: 'old', status: 'token_expired' },
     ];
-    const run = plan([tweet('a', { Account: '@Brand' }), tweet('b', { Account: 'acc_x2' }), tweet('c', { Account: 'nobody' })], { accounts });
+    const run = plan(
+      [tweet('a', { Account: '@Brand' }), tweet('b', { Account: 'acc_x2' }), tweet('c', { Account: 'nobody' })],
+      { accounts },
+    );
     expect(run.rows[0]!.body!.accountId).toBe('acc_x1');
     expect(messagesOf(run, 1)).toContain('token expired');
     expect(messagesOf(run, 2)).toContain('use one of @brand, @old');
@@ -161,8 +223,24 @@ describe('planSheet', () => {
       { id: 'pst_other', accountId: 'acc_x1', platform: 'twitter', scheduledAt: '2025-06-03T14:05:00Z' },
       { id: 'pst_mine', accountId: 'acc_x1', platform: 'twitter', scheduledAt: '2025-06-03T16:00:00Z' },
     ];
-    const run = plan([tweet('a', { 'Scheduled at': '2025-06-03 10:00' }), tweet('b', { 'Scheduled at': '2025-06-03 12:00' }), tweet('c', { 'Post ID': 'pst_mine', 'Scheduled at': '2025-06-03 12:00' })], { scheduledPosts, extra: { settings: { jitterSeconds: 0 } } });
-    expect(run.summary.collisions).toEqual([{ rowNumber: 2, key: 'a', accountId: 'acc_x1', plannedAt: '2025-06-03T14:00:00Z', existingPostId: 'pst_other', existingScheduledAt: '2025-06-03T14:05:00Z' }]);
+    const run = plan(
+      [
+        tweet('a', { 'Scheduled at': '2025-06-03 10:00' }),
+        tweet('b', { 'Scheduled at': '2025-06-03 12:00' }),
+        tweet('c', { 'Post ID': 'pst_mine', 'Scheduled at': '2025-06-03 12:00' }),
+      ],
+      { scheduledPosts, extra: { settings: { jitterSeconds: 0 } } },
+    );
+    expect(run.summary.collisions).toEqual([
+      {
+        rowNumber: 2,
+        key: 'a',
+        accountId: 'acc_x1',
+        plannedAt: '2025-06-03T14:00:00Z',
+        existingPostId: 'pst_other',
+        existingScheduledAt: '2025-06-03T14:05:00Z',
+      },
+    ]);
     expect(run.summary.collisionsChecked).toBe(true);
   });
 

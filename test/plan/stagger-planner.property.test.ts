@@ -14,13 +14,20 @@ describe('planStagger properties', () => {
   it('keeps every same-account gap at or above the minimum, and no two posts in one second', () => {
     fc.assert(
       fc.property(fc.array(itemArb, { maxLength: 60 }), (specs) => {
-        const items: StaggerItem[] = specs.map((s, i) => ({ id: i, sortKey: `k${i}`, accountId: s.account, jitterMs: s.jitter * 1000, ...(s.offsetMin === undefined ? {} : { desiredMs: s.offsetMin * 60_000 }) }));
+        const items: StaggerItem[] = specs.map((s, i) => ({
+          id: i,
+          sortKey: `k${i}`,
+          accountId: s.account,
+          jitterMs: s.jitter * 1000,
+          ...(s.offsetMin === undefined ? {} : { desiredMs: s.offsetMin * 60_000 }),
+        }));
         const placed = planStagger({ items, fixed: [], startMs: 0, gapMs: GAP });
         const byAccount = new Map<string, number[]>();
         const seconds = new Set<number>();
         for (const item of items) {
           const p = placed.get(item.id)!;
-          if (item.desiredMs !== undefined) expect(p.ms).toBeGreaterThanOrEqual(Math.floor((item.desiredMs + item.jitterMs) / 1000) * 1000);
+          if (item.desiredMs !== undefined)
+            expect(p.ms).toBeGreaterThanOrEqual(Math.floor((item.desiredMs + item.jitterMs) / 1000) * 1000);
           expect(seconds.has(p.ms)).toBe(false);
           seconds.add(p.ms);
           byAccount.set(item.accountId, [...(byAccount.get(item.accountId) ?? []), p.ms]);
@@ -45,7 +52,15 @@ describe('planSheet properties', () => {
   it('is deterministic and reports every row it moved; unreported rows keep their asked-for time', () => {
     fc.assert(
       fc.property(fc.array(rowArb, { maxLength: 40 }), (specs) => {
-        const rows: RowSpec[] = specs.map((s, i) => tweet(`k${i}`, { Account: s.account, Content: `text ${i}`, ...(s.hour === undefined ? {} : { 'Scheduled at': `2025-06-04 ${s.hour}:${String(s.minute).padStart(2, '0')}` }) }));
+        const rows: RowSpec[] = specs.map((s, i) =>
+          tweet(`k${i}`, {
+            Account: s.account,
+            Content: `text ${i}`,
+            ...(s.hour === undefined
+              ? {}
+              : { 'Scheduled at': `2025-06-04 ${s.hour}:${String(s.minute).padStart(2, '0')}` }),
+          }),
+        );
         const a = plan(rows, { extra: { settings: { jitterSeconds: 0 } } });
         expect(JSON.stringify(plan(rows, { extra: { settings: { jitterSeconds: 0 } } }))).toBe(JSON.stringify(a));
         const byAccount = new Map<string, { ms: number; moved: boolean }[]>();
@@ -53,12 +68,14 @@ describe('planSheet properties', () => {
           const moved = r.verdict.messages.some((m) => m.message.includes('moved'));
           const ms = Date.parse(r.verdict.plannedAt!);
           const asked = specs[i]!.hour;
-          if (asked !== undefined && !moved) expect(ms - (Date.UTC(2025, 5, 4, asked + 4, specs[i]!.minute))).toBeLessThan(60_000);
+          if (asked !== undefined && !moved)
+            expect(ms - Date.UTC(2025, 5, 4, asked + 4, specs[i]!.minute)).toBeLessThan(60_000);
           byAccount.set(r.verdict.accountId!, [...(byAccount.get(r.verdict.accountId!) ?? []), { ms, moved }]);
         });
         for (const list of byAccount.values()) {
           list.sort((x, y) => x.ms - y.ms);
-          for (let i = 1; i < list.length; i++) expect(list[i]!.ms - list[i - 1]!.ms >= GAP || list[i]!.moved).toBe(true);
+          for (let i = 1; i < list.length; i++)
+            expect(list[i]!.ms - list[i - 1]!.ms >= GAP || list[i]!.moved).toBe(true);
         }
       }),
       { numRuns: 60 },

@@ -21,15 +21,25 @@ afterEach(async () => {
 });
 
 async function start(settings: SandboxSettingsPatch = {}) {
-  sandbox = await startPostatoSandbox({ settings: { limits: { create: 10_000, write: 10_000, read: 10_000, windowMs: 60_000 }, ...settings }, tickIntervalMs: 0 });
+  sandbox = await startPostatoSandbox({
+    settings: { limits: { create: 10_000, write: 10_000, read: 10_000, windowMs: 60_000 }, ...settings },
+    tickIntervalMs: 0,
+  });
   return sandbox;
 }
 
 function clientFor(sb: PostatoSandbox, over: Partial<PostatoClientOptions> = {}) {
-  return new PostatoClient({ baseUrl: sb.url, apiKey: over.apiKey ?? newKey(), timeoutMs: 2000, retry: { baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 20_000 }, ...over });
+  return new PostatoClient({
+    baseUrl: sb.url,
+    apiKey: over.apiKey ?? newKey(),
+    timeoutMs: 2000,
+    retry: { baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 20_000 },
+    ...over,
+  });
 }
 
-const future = (sb: PostatoSandbox, ms = 86_400_000) => new Date(sb.clock.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const future = (sb: PostatoSandbox, ms = 86_400_000) =>
+  new Date(sb.clock.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const tweet = (sb: PostatoSandbox, text: string, extra: Partial<CreatePostBody> = {}): CreatePostBody => ({
   platform: 'twitter',
   accountId: 'acc_main',
@@ -76,7 +86,9 @@ describe('PostatoClient against the sandbox: endpoints and error mapping', () =>
     expect(post.status).toBe('scheduled');
     expect((await c.getPost(WS, post.id)).id).toBe(post.id);
     const later = future(sb, 2 * 86_400_000);
-    expect(Date.parse((await c.updatePost(WS, post.id, { scheduledAt: later })).scheduledAt ?? '')).toBe(Date.parse(later));
+    expect(Date.parse((await c.updatePost(WS, post.id, { scheduledAt: later })).scheduledAt ?? '')).toBe(
+      Date.parse(later),
+    );
     const page = await c.listPosts(WS, { status: 'scheduled' });
     expect(page.items.map((p) => p.id)).toContain(post.id);
     await c.cancelPost(WS, post.id);
@@ -109,13 +121,17 @@ describe('PostatoClient against the sandbox: endpoints and error mapping', () =>
   });
 
   it('maps an unknown account to validation_failed with postatoCode account_not_found', async () => {
-    const sb = await start({ accounts: [{ id: 'acc_known', workspaceId: WS, platform: 'twitter', username: 'known', status: 'connected' }] });
+    const sb = await start({
+      accounts: [{ id: 'acc_known', workspaceId: WS, platform: 'twitter', username: 'known', status: 'connected' }],
+    });
     const e = await caught(clientFor(sb).createPost(WS, tweet(sb, 'hi', { accountId: 'acc_missing' }), 'k-acc'));
     expect([e.code, e.postatoCode]).toEqual(['validation_failed', 'account_not_found']);
   });
 
   it('lists accounts, and returns null when the accounts endpoint answers 404', async () => {
-    const sb = await start({ accounts: [{ id: 'acc_known', workspaceId: WS, platform: 'twitter', username: 'known', status: 'connected' }] });
+    const sb = await start({
+      accounts: [{ id: 'acc_known', workspaceId: WS, platform: 'twitter', username: 'known', status: 'connected' }],
+    });
     const c = clientFor(sb);
     expect((await c.listAccounts(WS))?.map((a) => a.id)).toEqual(['acc_known']);
     sb.update({ accountsEndpoint: false });
@@ -155,7 +171,11 @@ describe('PostatoClient against the sandbox: endpoints and error mapping', () =>
   it('walks all pages of the post list', async () => {
     const sb = await start();
     const c = clientFor(sb);
-    await pool(Array.from({ length: 230 }, (_, i) => i), 10, (i) => c.createPost(WS, tweet(sb, `page post ${i}`), `pg-${i}`));
+    await pool(
+      Array.from({ length: 230 }, (_, i) => i),
+      10,
+      (i) => c.createPost(WS, tweet(sb, `page post ${i}`), `pg-${i}`),
+    );
     const all = await c.listAllPosts(WS, { status: 'scheduled' });
     expect(new Set(all.map((p) => p.id)).size).toBe(230);
     expect((await caught(c.listAllPosts(WS, { status: 'scheduled' }, { maxPages: 2 }))).code).toBe('too_many_pages');
@@ -181,15 +201,28 @@ describe.each(['lenient', 'strict'] as const)('fault drill in %s idempotency mod
     });
     const key = newKey();
     const lines: string[] = [];
-    const logger = createLogger({ level: 'debug', destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }) });
-    const c = clientFor(sb, { apiKey: key, logger, timeoutMs: 300, retry: { maxAttempts: 40, baseDelayMs: 10, maxDelayMs: 100, maxTotalMs: 25_000 } });
+    const logger = createLogger({
+      level: 'debug',
+      destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }),
+    });
+    const c = clientFor(sb, {
+      apiKey: key,
+      logger,
+      timeoutMs: 300,
+      retry: { maxAttempts: 40, baseDelayMs: 10, maxDelayMs: 100, maxTotalMs: 25_000 },
+    });
     const scheduledAt = future(sb);
-    const jobs = Array.from({ length: 200 }, (_, i) => ({ key: `drill-${mode}-${i}`, body: tweet(sb, `drill post ${i}`, { scheduledAt }) }));
+    const jobs = Array.from({ length: 200 }, (_, i) => ({
+      key: `drill-${mode}-${i}`,
+      body: tweet(sb, `drill post ${i}`, { scheduledAt }),
+    }));
     const results = await pool(jobs, 20, (j) =>
       c.createPost(WS, j.body, j.key).catch((e: unknown) => {
         // Say which key gave up, after how many attempts and through which answers, to make a failure readable.
         const trail = lines.filter((l) => l.includes(`"${j.key}"`)).join('');
-        throw new Error(`${j.key} failed after ${(e as PostatoError).attempts} attempts: ${(e as Error).message}\n${trail}`);
+        throw new Error(
+          `${j.key} failed after ${(e as PostatoError).attempts} attempts: ${(e as Error).message}\n${trail}`,
+        );
       }),
     );
 
@@ -207,7 +240,8 @@ describe.each(['lenient', 'strict'] as const)('fault drill in %s idempotency mod
     expect(t.counters.replayed).toBeGreaterThan(0);
     expect(t.counters.rateLimited).toBeGreaterThan(0);
     const retried = lines.filter((l) => l.includes('will be retried')).join('');
-    for (const code of ['upstream_unavailable', 'network', 'timeout', 'idempotency_key_in_use', 'rate_limited']) expect(retried).toContain(`"code":"${code}"`);
+    for (const code of ['upstream_unavailable', 'network', 'timeout', 'idempotency_key_in_use', 'rate_limited'])
+      expect(retried).toContain(`"code":"${code}"`);
     expect(lines.join('\n')).not.toContain(key.slice(5));
   }, 40_000);
 });

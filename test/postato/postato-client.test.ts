@@ -10,8 +10,24 @@ import type { CreatePostBody } from '../../src/postato/types';
 import { startScriptedServer, type ScriptedAnswer, type ScriptedServer } from './scripted-server';
 
 const apiKey = () => 'smcp_' + randomBytes(32).toString('hex');
-const body: CreatePostBody = { platform: 'twitter', accountId: 'acc_1', status: 'scheduled', postType: 'tweet', content: 'hello', scheduledAt: '2030-01-01T10:00:00Z' };
-const post = (id = 'pst_1', extra: Record<string, unknown> = {}) => ({ id, status: 'scheduled', platform: 'twitter', accountId: 'acc_1', postType: 'tweet', content: [{ text: 'hello' }], createdAt: '2025-01-01T00:00:00Z', ...extra });
+const body: CreatePostBody = {
+  platform: 'twitter',
+  accountId: 'acc_1',
+  status: 'scheduled',
+  postType: 'tweet',
+  content: 'hello',
+  scheduledAt: '2030-01-01T10:00:00Z',
+};
+const post = (id = 'pst_1', extra: Record<string, unknown> = {}) => ({
+  id,
+  status: 'scheduled',
+  platform: 'twitter',
+  accountId: 'acc_1',
+  postType: 'tweet',
+  content: [{ text: 'hello' }],
+  createdAt: '2025-01-01T00:00:00Z',
+  ...extra,
+});
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {
@@ -40,7 +56,9 @@ function client(url: string, over: Partial<PostatoClientOptions> = {}) {
 }
 
 async function script(answers: ScriptedAnswer[] | ((n: number) => ScriptedAnswer)) {
-  server = await startScriptedServer((_req, n) => (typeof answers === 'function' ? answers(n) : (answers[n] ?? { status: 500 })));
+  server = await startScriptedServer((_req, n) =>
+    typeof answers === 'function' ? answers(n) : (answers[n] ?? { status: 500 }),
+  );
   return server;
 }
 
@@ -78,13 +96,33 @@ describe('PostatoClient requests', () => {
   });
 
   it('accepts both status vocabularies, x as twitter, externalId as platformPostId, and extra fields', async () => {
-    const s = await script([{ status: 200, body: post('pst_2', { status: 'processing', platform: 'x', externalId: '123', externalUrl: 'https://x.com/1', surprise: { a: 1 } }) }]);
+    const s = await script([
+      {
+        status: 200,
+        body: post('pst_2', {
+          status: 'processing',
+          platform: 'x',
+          externalId: '123',
+          externalUrl: 'https://x.com/1',
+          surprise: { a: 1 },
+        }),
+      },
+    ]);
     const p = await client(s.url).c.getPost('wks_1', 'pst_2');
-    expect(p).toMatchObject({ id: 'pst_2', status: 'processing', platform: 'twitter', platformPostId: '123', platformUrl: 'https://x.com/1' });
+    expect(p).toMatchObject({
+      id: 'pst_2',
+      status: 'processing',
+      platform: 'twitter',
+      platformPostId: '123',
+      platformUrl: 'https://x.com/1',
+    });
   });
 
   it('rejects a 2xx body without the fields it needs as unexpected_response (outcome unknown for a write)', async () => {
-    const s = await script([{ status: 201, body: { status: 'queued' } }, { status: 200, body: 'not json' }]);
+    const s = await script([
+      { status: 201, body: { status: 'queued' } },
+      { status: 200, body: 'not json' },
+    ]);
     const { c } = client(s.url);
     const e = await caught(c.createPost('wks_1', body, 'k'));
     expect([e.code, e.outcomeUnknown]).toEqual(['unexpected_response', true]);
@@ -117,8 +155,12 @@ describe('PostatoClient requests', () => {
     const { c } = client(s.url);
     const page = await c.listPosts('wks_1', { status: 'scheduled', platform: 'twitter', page: 2, pageSize: 10 });
     expect(page.items).toHaveLength(1);
-    expect(new URL(s.requests[0]!.url, 'http://x').searchParams.toString()).toBe('status=scheduled&platform=twitter&page=2&pageSize=10');
-    expect((await c.updatePost('wks_1', 'pst_1', { scheduledAt: '2030-02-01T00:00:00Z' })).scheduledAt).toBe('2030-02-01T00:00:00Z');
+    expect(new URL(s.requests[0]!.url, 'http://x').searchParams.toString()).toBe(
+      'status=scheduled&platform=twitter&page=2&pageSize=10',
+    );
+    expect((await c.updatePost('wks_1', 'pst_1', { scheduledAt: '2030-02-01T00:00:00Z' })).scheduledAt).toBe(
+      '2030-02-01T00:00:00Z',
+    );
     expect([s.requests[1]!.method, s.requests[1]!.body]).toEqual(['PATCH', '{"scheduledAt":"2030-02-01T00:00:00Z"}']);
     await c.cancelPost('wks_1', 'pst_1');
     expect([s.requests[2]!.method, s.requests[2]!.url]).toEqual(['DELETE', '/v1/workspaces/wks_1/posts/pst_1']);
@@ -127,7 +169,10 @@ describe('PostatoClient requests', () => {
 
 describe('PostatoClient retries', () => {
   it('waits Retry-After given in seconds, then retries a 429 with the same key and byte-identical body', async () => {
-    const s = await script([{ status: 429, body: { error: 'rate_limited' }, headers: { 'Retry-After': '2' } }, { status: 201, body: post() }]);
+    const s = await script([
+      { status: 429, body: { error: 'rate_limited' }, headers: { 'Retry-After': '2' } },
+      { status: 201, body: post() },
+    ]);
     const { c, waits } = client(s.url);
     await c.createPost('wks_1', body, 'idem-7');
     expect(waits).toEqual([2000]);
@@ -138,7 +183,10 @@ describe('PostatoClient retries', () => {
 
   it('waits Retry-After given as an HTTP date, measured on the injected clock', async () => {
     const start = Date.UTC(2025, 0, 1);
-    const s = await script([{ status: 429, headers: { 'Retry-After': new Date(start + 3000).toUTCString() } }, { status: 201, body: post() }]);
+    const s = await script([
+      { status: 429, headers: { 'Retry-After': new Date(start + 3000).toUTCString() } },
+      { status: 201, body: post() },
+    ]);
     const { c, waits, clock } = client(s.url);
     expect(clock.now()).toBe(start);
     await c.createPost('wks_1', body, 'k');
@@ -146,7 +194,10 @@ describe('PostatoClient retries', () => {
   });
 
   it('retries 409 idempotency_key_in_use after its Retry-After with the same key and bytes', async () => {
-    const s = await script([{ status: 409, body: { error: 'idempotency_key_in_use' }, headers: { 'Retry-After': '1' } }, { status: 201, body: post(), headers: { 'Idempotent-Replayed': 'true' } }]);
+    const s = await script([
+      { status: 409, body: { error: 'idempotency_key_in_use' }, headers: { 'Retry-After': '1' } },
+      { status: 201, body: post(), headers: { 'Idempotent-Replayed': 'true' } },
+    ]);
     const { c, waits } = client(s.url);
     const res = await c.createPost('wks_1', body, 'idem-9');
     expect([res.replayed, waits]).toEqual([true, [1000]]);
@@ -197,7 +248,10 @@ describe('PostatoClient retries', () => {
 
   it('stops when the next wait would pass maxTotalMs, whatever maxAttempts allows', async () => {
     const s = await script(() => ({ status: 503 }));
-    const { c, waits } = client(s.url, { random: () => 0.999, retry: { maxAttempts: 100, baseDelayMs: 100, maxDelayMs: 400, maxTotalMs: 1000 } });
+    const { c, waits } = client(s.url, {
+      random: () => 0.999,
+      retry: { maxAttempts: 100, baseDelayMs: 100, maxDelayMs: 400, maxTotalMs: 1000 },
+    });
     await caught(c.getPost('wks_1', 'pst_1'));
     // 99 + 199 + 399 = 697; the next 399 would end at 1096 > 1000.
     expect(waits).toEqual([99, 199, 399]);
@@ -239,7 +293,9 @@ describe('PostatoClient retries', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const refused = await caught(client(`http://127.0.0.1:${port}`, { retry: { maxAttempts: 1 } }).c.createPost('wks_1', body, 'k'));
+    const refused = await caught(
+      client(`http://127.0.0.1:${port}`, { retry: { maxAttempts: 1 } }).c.createPost('wks_1', body, 'k'),
+    );
     expect([refused.code, refused.outcomeUnknown]).toEqual(['network', false]);
   });
 
@@ -250,7 +306,11 @@ describe('PostatoClient retries', () => {
   });
 
   it('treats a cancel whose answer was lost as done when the retry finds the post cancelled', async () => {
-    const s = await script([{ drop: true }, { status: 404, body: { error: 'not_found' } }, { status: 200, body: post('pst_1', { status: 'cancelled' }) }]);
+    const s = await script([
+      { drop: true },
+      { status: 404, body: { error: 'not_found' } },
+      { status: 200, body: post('pst_1', { status: 'cancelled' }) },
+    ]);
     await client(s.url).c.cancelPost('wks_1', 'pst_1');
     expect(s.requests.map((r) => r.method)).toEqual(['DELETE', 'DELETE', 'GET']);
   });
@@ -267,7 +327,10 @@ describe('PostatoClient retries', () => {
 });
 
 describe('listAllPosts', () => {
-  const pageOf = (ids: string[], page: number, totalPages?: number) => ({ status: 200, body: { items: ids.map((id) => post(id)), page, pageSize: 100, ...(totalPages ? { totalPages } : {}) } });
+  const pageOf = (ids: string[], page: number, totalPages?: number) => ({
+    status: 200,
+    body: { items: ids.map((id) => post(id)), page, pageSize: 100, ...(totalPages ? { totalPages } : {}) },
+  });
 
   it('walks every page with pageSize 100 and returns each post once', async () => {
     const s = await script([pageOf(['a', 'b'], 1, 3), pageOf(['b', 'c'], 2, 3), pageOf(['d'], 3, 3)]);
@@ -298,14 +361,24 @@ describe('API key secrecy', () => {
     const odd = 'smcp_' + 'Zq'.repeat(32);
     for (const key of [apiKey(), odd]) {
       const lines: string[] = [];
-      const logger = createLogger({ level: 'trace', destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }) });
+      const logger = createLogger({
+        level: 'trace',
+        destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }),
+      });
       const echo = (auth: string) => `you sent ${auth} (${auth.slice(7)})`;
       const s = await startScriptedServer((req, n) => {
         const auth = String(req.headers.authorization);
         const answers: ScriptedAnswer[] = [
           { status: 401, body: { error: 'unauthorized', message: echo(auth) } },
           { status: 400, body: { error: 'INVALID_REQUEST', message: echo(auth), details: { key: [echo(auth)] } } },
-          { status: 422, body: { error: 'VALIDATION_FAILED', message: echo(auth), errors: [{ field: 'x', message: echo(auth), code: auth }] } },
+          {
+            status: 422,
+            body: {
+              error: 'VALIDATION_FAILED',
+              message: echo(auth),
+              errors: [{ field: 'x', message: echo(auth), code: auth }],
+            },
+          },
           { status: 403, body: { error: 'policy_violation', reason: echo(auth), required: auth } },
           { status: 500, body: { error: 'boom', message: echo(auth) } },
           { status: 201, body: { error: echo(auth) } },
@@ -318,10 +391,27 @@ describe('API key secrecy', () => {
       const { c } = client(s.url, { apiKey: key, logger, timeoutMs: 100, retry: { maxAttempts: 1 } });
       const errors: PostatoError[] = [];
       for (let i = 0; i < 8; i++) errors.push(await caught(c.createPost('wks_1', body, 'k')));
-      expect(errors.map((e) => e.code)).toEqual(['unauthorized', 'invalid_request', 'validation_failed', 'forbidden', 'upstream_unavailable', 'unexpected_response', 'network', 'timeout']);
+      expect(errors.map((e) => e.code)).toEqual([
+        'unauthorized',
+        'invalid_request',
+        'validation_failed',
+        'forbidden',
+        'upstream_unavailable',
+        'unexpected_response',
+        'network',
+        'timeout',
+      ]);
       expect(String(s.requests[0]!.headers.authorization)).toContain(key);
       const dump = (e: unknown, depth = 0): string =>
-        e instanceof Error ? [e.message, e.stack, JSON.stringify(e), (e as PostatoError).userMessage, depth < 5 ? dump(e.cause, depth + 1) : ''].join('\n') : String(e);
+        e instanceof Error
+          ? [
+              e.message,
+              e.stack,
+              JSON.stringify(e),
+              (e as PostatoError).userMessage,
+              depth < 5 ? dump(e.cause, depth + 1) : '',
+            ].join('\n')
+          : String(e);
       const text = errors.map((e) => dump(e)).join('\n') + lines.join('\n');
       expect(text).not.toContain(key);
       expect(text).not.toContain(key.slice(5));

@@ -3,11 +3,22 @@ import { errorFromException, errorFromResponse, failedBeforeSending } from '../.
 
 const apiKey = 'smcp_' + randomBytes(32).toString('hex');
 const answer = (status: number, body: unknown, retryAfterMs?: number) =>
-  errorFromResponse({ method: 'POST', path: '/v1/workspaces/wks_1/posts', status, bodyText: typeof body === 'string' ? body : JSON.stringify(body), retryAfterMs, apiKey });
+  errorFromResponse({
+    method: 'POST',
+    path: '/v1/workspaces/wks_1/posts',
+    status,
+    bodyText: typeof body === 'string' ? body : JSON.stringify(body),
+    retryAfterMs,
+    apiKey,
+  });
 
 describe('errorFromResponse', () => {
   it('maps 400 INVALID_REQUEST to invalid_request with the field details', () => {
-    const e = answer(400, { error: 'INVALID_REQUEST', message: 'bad', details: { scheduledAt: ['must have a zone'], platform: ['unknown'] } });
+    const e = answer(400, {
+      error: 'INVALID_REQUEST',
+      message: 'bad',
+      details: { scheduledAt: ['must have a zone'], platform: ['unknown'] },
+    });
     expect(e.code).toBe('invalid_request');
     expect(e.fieldErrors).toEqual({ scheduledAt: ['must have a zone'], platform: ['unknown'] });
     expect(e.userMessage).toContain('scheduledAt: must have a zone');
@@ -16,13 +27,21 @@ describe('errorFromResponse', () => {
   });
 
   it('maps workspace_required (400 or 403), plan_inactive, policy_violation and permission_denied to forbidden, keeping the Postato code', () => {
-    for (const [status, code] of [[400, 'workspace_required'], [403, 'workspace_required'], [403, 'plan_inactive'], [403, 'policy_violation'], [403, 'permission_denied']] as const) {
+    for (const [status, code] of [
+      [400, 'workspace_required'],
+      [403, 'workspace_required'],
+      [403, 'plan_inactive'],
+      [403, 'policy_violation'],
+      [403, 'permission_denied'],
+    ] as const) {
       const e = answer(status, { error: code, message: 'no' });
       expect(e.code).toBe('forbidden');
       expect(e.postatoCode).toBe(code);
     }
     expect(answer(403, { error: 'workspace_required' }).userMessage).toMatch(/workspace in Settings/);
-    expect(answer(403, { error: 'policy_violation', facet: 'content', reason: 'agents need approval' }).userMessage).toContain('agents need approval');
+    expect(
+      answer(403, { error: 'policy_violation', facet: 'content', reason: 'agents need approval' }).userMessage,
+    ).toContain('agents need approval');
   });
 
   it('maps 401 to unauthorized and tells the user to check the key in Settings', () => {
@@ -43,15 +62,35 @@ describe('errorFromResponse', () => {
   });
 
   it('maps 422 VALIDATION_FAILED to validation_failed with the per-field platform errors', () => {
-    const e = answer(422, { error: 'VALIDATION_FAILED', errors: [{ field: 'content', message: 'Content is 312 characters; X allows 280.', platform: 'twitter', code: 'text_too_long' }] });
+    const e = answer(422, {
+      error: 'VALIDATION_FAILED',
+      errors: [
+        {
+          field: 'content',
+          message: 'Content is 312 characters; X allows 280.',
+          platform: 'twitter',
+          code: 'text_too_long',
+        },
+      ],
+    });
     expect(e.code).toBe('validation_failed');
-    expect(e.platformErrors).toEqual([{ field: 'content', message: 'Content is 312 characters; X allows 280.', platform: 'twitter', code: 'text_too_long' }]);
+    expect(e.platformErrors).toEqual([
+      {
+        field: 'content',
+        message: 'Content is 312 characters; X allows 280.',
+        platform: 'twitter',
+        code: 'text_too_long',
+      },
+    ]);
     expect(e.userMessage).toBe('Postato rejected the post: Content is 312 characters; X allows 280.');
     expect(e.postatoCode).toBe('VALIDATION_FAILED');
   });
 
   it('keeps a 422 account_not_found as validation_failed with postatoCode account_not_found', () => {
-    const e = answer(422, { error: 'VALIDATION_FAILED', errors: [{ field: 'accountId', message: 'unknown account', code: 'account_not_found' }] });
+    const e = answer(422, {
+      error: 'VALIDATION_FAILED',
+      errors: [{ field: 'accountId', message: 'unknown account', code: 'account_not_found' }],
+    });
     expect(e.code).toBe('validation_failed');
     expect(e.postatoCode).toBe('account_not_found');
     expect(e.userMessage).toMatch(/account ID/);
@@ -70,7 +109,11 @@ describe('errorFromResponse', () => {
   });
 
   it('never carries the API key, even when Postato echoes it back', () => {
-    const e = answer(400, { error: 'INVALID_REQUEST', message: `key ${apiKey} is odd`, details: { [apiKey]: [`Bearer ${apiKey}`] } });
+    const e = answer(400, {
+      error: 'INVALID_REQUEST',
+      message: `key ${apiKey} is odd`,
+      details: { [apiKey]: [`Bearer ${apiKey}`] },
+    });
     const everything = JSON.stringify({ m: e.message, u: e.userMessage, d: e.details, f: e.fieldErrors, s: e.stack });
     expect(everything).not.toContain(apiKey);
     expect(everything).not.toContain(apiKey.slice(5));
@@ -79,10 +122,26 @@ describe('errorFromResponse', () => {
 
 describe('errorFromException', () => {
   it('makes timeouts and dropped connections of a write outcome-unknown, with a key-free cause', () => {
-    const t = errorFromException({ method: 'POST', path: '/p', kind: 'timeout', timeoutMs: 50, mayHaveApplied: true, apiKey });
+    const t = errorFromException({
+      method: 'POST',
+      path: '/p',
+      kind: 'timeout',
+      timeoutMs: 50,
+      mayHaveApplied: true,
+      apiKey,
+    });
     expect([t.code, t.outcomeUnknown, t.retryable]).toEqual(['timeout', true, true]);
-    const boom = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`socket closed, auth=Bearer ${apiKey}`), { code: 'UND_ERR_SOCKET' }) });
-    const n = errorFromException({ method: 'POST', path: '/p', kind: 'network', error: boom, mayHaveApplied: true, apiKey });
+    const boom = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error(`socket closed, auth=Bearer ${apiKey}`), { code: 'UND_ERR_SOCKET' }),
+    });
+    const n = errorFromException({
+      method: 'POST',
+      path: '/p',
+      kind: 'network',
+      error: boom,
+      mayHaveApplied: true,
+      apiKey,
+    });
     expect([n.code, n.outcomeUnknown]).toEqual(['network', true]);
     const chain: string[] = [];
     for (let c: unknown = n; c instanceof Error; c = c.cause) chain.push(c.message, String(c.stack));
@@ -91,7 +150,11 @@ describe('errorFromException', () => {
   });
 
   it('recognises errors that prove the request was never sent', () => {
-    expect(failedBeforeSending(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))).toBe(true);
-    expect(failedBeforeSending(Object.assign(new TypeError('fetch failed'), { cause: { code: 'UND_ERR_SOCKET' } }))).toBe(false);
+    expect(failedBeforeSending(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))).toBe(
+      true,
+    );
+    expect(
+      failedBeforeSending(Object.assign(new TypeError('fetch failed'), { cause: { code: 'UND_ERR_SOCKET' } })),
+    ).toBe(false);
   });
 });

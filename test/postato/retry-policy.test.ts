@@ -1,9 +1,22 @@
 import fc from 'fast-check';
 import { PostatoError, type PostatoErrorCode } from '../../src/postato/postato-errors';
-import { DEFAULT_RETRY_POLICY, backoffDelayMs, nextDelayMs, parseRetryAfter, type RetryPolicy } from '../../src/postato/retry-policy';
+import {
+  DEFAULT_RETRY_POLICY,
+  backoffDelayMs,
+  nextDelayMs,
+  parseRetryAfter,
+  type RetryPolicy,
+} from '../../src/postato/retry-policy';
 
-const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, maxTotalMs: 10_000, retryRateLimited: true };
-const err = (code: PostatoErrorCode, retryAfterMs?: number) => new PostatoError(code, code, { userMessage: code, retryAfterMs });
+const policy: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 100,
+  maxDelayMs: 1000,
+  maxTotalMs: 10_000,
+  retryRateLimited: true,
+};
+const err = (code: PostatoErrorCode, retryAfterMs?: number) =>
+  new PostatoError(code, code, { userMessage: code, retryAfterMs });
 
 describe('parseRetryAfter', () => {
   const now = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -50,14 +63,25 @@ describe('backoffDelayMs (full jitter)', () => {
 
 describe('nextDelayMs', () => {
   it('never retries a 4xx other than 429 and 409-in-use', () => {
-    for (const code of ['invalid_request', 'validation_failed', 'unauthorized', 'forbidden', 'not_found', 'not_editable', 'conflict', 'idempotency_key_reused', 'unexpected_response'] as const)
+    for (const code of [
+      'invalid_request',
+      'validation_failed',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'not_editable',
+      'conflict',
+      'idempotency_key_reused',
+      'unexpected_response',
+    ] as const)
       expect(nextDelayMs(err(code), 1, 0, policy)).toBeUndefined();
   });
 
   it('waits Retry-After for 429 and 409-in-use, and backs off with jitter for 5xx, timeouts and network errors', () => {
     expect(nextDelayMs(err('rate_limited', 3000), 1, 0, policy)).toBe(3000);
     expect(nextDelayMs(err('idempotency_key_in_use', 1000), 1, 0, policy)).toBe(1000);
-    for (const code of ['upstream_unavailable', 'timeout', 'network'] as const) expect(nextDelayMs(err(code, 5000), 2, 0, policy, () => 0.5)).toBe(100);
+    for (const code of ['upstream_unavailable', 'timeout', 'network'] as const)
+      expect(nextDelayMs(err(code, 5000), 2, 0, policy, () => 0.5)).toBe(100);
   });
 
   it('does not retry a 429 when the caller paces itself', () => {

@@ -15,9 +15,7 @@ export interface RecordedRequest {
 
 /** What to do with one request: answer, or destroy the socket without answering, or never answer. */
 export type ScriptedAnswer =
-  | { status: number; body?: unknown; headers?: Record<string, string> }
-  | { drop: true }
-  | { hang: true };
+  { status: number; body?: unknown; headers?: Record<string, string> } | { drop: true } | { hang: true };
 
 /** A running scripted server. */
 export interface ScriptedServer {
@@ -27,13 +25,20 @@ export interface ScriptedServer {
 }
 
 /** Starts a server that answers the n-th request with `answer(req, n)` (n from 0). */
-export async function startScriptedServer(answer: (req: RecordedRequest, n: number) => ScriptedAnswer): Promise<ScriptedServer> {
+export async function startScriptedServer(
+  answer: (req: RecordedRequest, n: number) => ScriptedAnswer,
+): Promise<ScriptedServer> {
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       const n = requests.length;
       requests.push(rec);
       const a = answer(rec, n);

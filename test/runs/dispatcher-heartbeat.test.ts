@@ -2,7 +2,12 @@ import { ManualClock } from '../../src/clock';
 import { silentLogger } from '../../src/logger';
 import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';
 import { RunLedger, type NewRun } from '../../src/runs/run-ledger';
-import { beatInstance, createInstanceHeartbeat, heartbeatTimingOf, removeInstance } from '../../src/runs/dispatcher-heartbeat';
+import {
+  beatInstance,
+  createInstanceHeartbeat,
+  heartbeatTimingOf,
+  removeInstance,
+} from '../../src/runs/dispatcher-heartbeat';
 import { createPgTestDb } from '../contract/tier-kit';
 import { tempDbFile } from './publish-test-kit';
 
@@ -18,7 +23,14 @@ const run = (n: number): NewRun => ({
   workspaceId: 'wks_1',
   tenantId: 'tnt_a',
   apiKeySealed: 'sealed',
-  rows: Array.from({ length: n }, (_, i) => ({ rowKey: `k${i}`, rowNumber: i + 2, kind: 'create' as const, state: 'pending' as const, bodyJson: `{"content":"${i}"}`, writeBack: false })),
+  rows: Array.from({ length: n }, (_, i) => ({
+    rowKey: `k${i}`,
+    rowNumber: i + 2,
+    kind: 'create' as const,
+    state: 'pending' as const,
+    bodyJson: `{"content":"${i}"}`,
+    writeBack: false,
+  })),
 });
 
 describe('heartbeatTimingOf', () => {
@@ -53,7 +65,8 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
   });
   beforeEach(async () => {
     // One database per dialect for the whole file: each test starts from an empty ledger.
-    for (const table of ['dispatcher_instances', 'active_sheets', 'attempts', 'run_rows', 'runs'] as const) await db.db.deleteFrom(table).execute();
+    for (const table of ['dispatcher_instances', 'active_sheets', 'attempts', 'run_rows', 'runs'] as const)
+      await db.db.deleteFrom(table).execute();
   });
 
   const claim = (owner: string, n = clock.now()) => ledger.claimNext('tnt_a', owner, n, LEASE, n - STALE);
@@ -83,14 +96,21 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
     const b = await claim('B');
     expect(b).toMatchObject({ id: a!.id, state: 'sending', lease_owner: 'B', lease_until: clock.now() + LEASE });
     // The replay uses the attempt A recorded: same key, same body.
-    expect((await ledger.unresolvedCreate('sheet-hb', 'k0'))).toMatchObject({ idempotency_key: 'ps1-a', body: a!.body_json });
+    expect(await ledger.unresolvedCreate('sheet-hb', 'k0')).toMatchObject({
+      idempotency_key: 'ps1-a',
+      body: a!.body_json,
+    });
     expect(Number(a!.lease_until)).toBeGreaterThan(clock.now());
   });
 
   it('when the lease owner is not registered at all, then a dispatcher takes the row at once; a caller without a bound waits for the lease', async () => {
     const { runId } = await ledger.createRun(run(1));
     const rowId = `${runId}:0`;
-    await db.db.updateTable('run_rows').set({ state: 'sending', lease_owner: 'gone', lease_until: clock.now() + LEASE }).where('id', '=', rowId).execute();
+    await db.db
+      .updateTable('run_rows')
+      .set({ state: 'sending', lease_owner: 'gone', lease_until: clock.now() + LEASE })
+      .where('id', '=', rowId)
+      .execute();
     expect(await ledger.claimNext('tnt_a', 'B', clock.now(), LEASE)).toBeNull();
     expect(await ledger.dueTenants(clock.now())).toEqual([]);
     expect((await claim('B'))?.id).toBe(rowId);
@@ -106,25 +126,52 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
   });
 
   it('when a heartbeat runs, then it registers at start, refreshes on its timer and removes itself on stop', async () => {
-    const hb = createInstanceHeartbeat({ db: db.db, ownerId: 'H', clock, logger: silentLogger, leaseMs: 400, staleMs: 1000 });
+    const hb = createInstanceHeartbeat({
+      db: db.db,
+      ownerId: 'H',
+      clock,
+      logger: silentLogger,
+      leaseMs: 400,
+      staleMs: 1000,
+    });
     expect(hb.timing).toEqual({ intervalMs: 100, staleMs: 1000 });
     expect(hb.registered()).toBe(false);
     hb.start();
     await hb.ready();
     expect(hb.registered()).toBe(true);
-    const first = await db.db.selectFrom('dispatcher_instances').selectAll().where('owner_id', '=', 'H').executeTakeFirstOrThrow();
+    const first = await db.db
+      .selectFrom('dispatcher_instances')
+      .selectAll()
+      .where('owner_id', '=', 'H')
+      .executeTakeFirstOrThrow();
     expect(Number(first.heartbeat_at)).toBe(clock.now());
     const before = clock.now();
     clock.advance(777);
     // The timer beats again by itself with the clock's new time.
     for (let i = 0; i < 100; i++) {
-      const row = await db.db.selectFrom('dispatcher_instances').select('heartbeat_at').where('owner_id', '=', 'H').executeTakeFirst();
+      const row = await db.db
+        .selectFrom('dispatcher_instances')
+        .select('heartbeat_at')
+        .where('owner_id', '=', 'H')
+        .executeTakeFirst();
       if (Number(row?.heartbeat_at) === before + 777) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(Number((await db.db.selectFrom('dispatcher_instances').select('heartbeat_at').where('owner_id', '=', 'H').executeTakeFirst())?.heartbeat_at)).toBe(before + 777);
+    expect(
+      Number(
+        (
+          await db.db
+            .selectFrom('dispatcher_instances')
+            .select('heartbeat_at')
+            .where('owner_id', '=', 'H')
+            .executeTakeFirst()
+        )?.heartbeat_at,
+      ),
+    ).toBe(before + 777);
     expect(hb.staleBefore(clock.now())).toBe(clock.now() - 1000);
     await hb.stop();
-    expect(await db.db.selectFrom('dispatcher_instances').selectAll().where('owner_id', '=', 'H').executeTakeFirst()).toBeUndefined();
+    expect(
+      await db.db.selectFrom('dispatcher_instances').selectAll().where('owner_id', '=', 'H').executeTakeFirst(),
+    ).toBeUndefined();
   });
 });

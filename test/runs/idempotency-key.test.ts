@@ -16,7 +16,9 @@ const where = { workspaceId: 'wks_1', spreadsheetId: 'sheet-1', rowKey: 'row-abc
 
 describe('canonicalJson', () => {
   test('when keys are sorted recursively, then output has no whitespace and arrays keep their order', () => {
-    expect(canonicalJson({ b: { d: 1, c: [2, { z: 1, y: 2 }] }, a: 'x' })).toBe('{"a":"x","b":{"c":[2,{"y":2,"z":1}],"d":1}}');
+    expect(canonicalJson({ b: { d: 1, c: [2, { z: 1, y: 2 }] }, a: 'x' })).toBe(
+      '{"a":"x","b":{"c":[2,{"y":2,"z":1}],"d":1}}',
+    );
   });
 
   test('when keys look like integers, then they are still sorted as strings', () => {

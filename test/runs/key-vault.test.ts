@@ -42,20 +42,23 @@ describe('KeyVault', () => {
     ['ciphertext', 3],
     ['auth tag', 2],
     ['iv', 1],
-  ])('when one bit of the %s is flipped, then decrypt throws sealed_secret_unreadable without echoing the input', (_name, part) => {
-    const vault = new KeyVault(material());
-    const sealed = vault.encrypt(fakeApiKey());
-    const parts = sealed.split(':');
-    const bytes = Buffer.from(parts[part] as string, 'base64url');
-    bytes[0] = (bytes[0] as number) ^ 1;
-    parts[part] = bytes.toString('base64url');
-    const tampered = parts.join(':');
-    const err = catchError(() => vault.decrypt(tampered));
-    expect(err.code).toBe('sealed_secret_unreadable');
-    expect(err.message).not.toContain(tampered);
-    expect(err.message).not.toContain(parts[3] as string);
-    expect(err.message).toMatch(/Start the run again/);
-  });
+  ])(
+    'when one bit of the %s is flipped, then decrypt throws sealed_secret_unreadable without echoing the input',
+    (_name, part) => {
+      const vault = new KeyVault(material());
+      const sealed = vault.encrypt(fakeApiKey());
+      const parts = sealed.split(':');
+      const bytes = Buffer.from(parts[part] as string, 'base64url');
+      bytes[0] = (bytes[0] as number) ^ 1;
+      parts[part] = bytes.toString('base64url');
+      const tampered = parts.join(':');
+      const err = catchError(() => vault.decrypt(tampered));
+      expect(err.code).toBe('sealed_secret_unreadable');
+      expect(err.message).not.toContain(tampered);
+      expect(err.message).not.toContain(parts[3] as string);
+      expect(err.message).toMatch(/Start the run again/);
+    },
+  );
 
   test('when the sealed text is not in the v1 format, then decrypt throws the same clear error', () => {
     const vault = new KeyVault(material());

@@ -7,7 +7,14 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
       sandbox: {
         idempotencyMode: 'strict',
         seed: 7,
-        faults: { latencyMs: 0, error5xxShare: 0.1, dropAfterStoreShare: 0.05, hangShare: 0.03, hangMs: 1500, forced429: null },
+        faults: {
+          latencyMs: 0,
+          error5xxShare: 0.1,
+          dropAfterStoreShare: 0.05,
+          hangShare: 0.03,
+          hangMs: 1500,
+          forced429: null,
+        },
       },
     });
   });
@@ -33,7 +40,11 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
       }
     }
     // Faults really happened, and no call ever reused a key with another body.
-    const attempts = await kit.service.ledger.db.selectFrom('attempts').select(['outcome', 'error_code']).where('run_id', '=', res.body.runId).execute();
+    const attempts = await kit.service.ledger.db
+      .selectFrom('attempts')
+      .select(['outcome', 'error_code'])
+      .where('run_id', '=', res.body.runId)
+      .execute();
     expect(attempts.some((a) => a.error_code === 'upstream_unavailable')).toBe(true);
     expect(attempts.some((a) => a.outcome === 'rate_limited' || a.error_code === 'rate_limited')).toBe(true);
     expect(attempts.some((a) => a.error_code === 'idempotency_key_reused')).toBe(false);
@@ -45,7 +56,9 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
     kit.sandbox.update({ faults: { error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, forced429: null } });
     const before = new Map(kit.sandbox.inspect().tenants.map((t) => [t.tenantId, t.counters.rateLimited]));
     const keys = [fakeApiKey(), fakeApiKey(), fakeApiKey()];
-    const runs = await Promise.all(keys.map((apiKey, i) => kit.run('publish', goodRows(70, `t${i}x`), { apiKey, spreadsheetId: `sheet-t${i}` })));
+    const runs = await Promise.all(
+      keys.map((apiKey, i) => kit.run('publish', goodRows(70, `t${i}x`), { apiKey, spreadsheetId: `sheet-t${i}` })),
+    );
     const done = await Promise.all(runs.map((r) => kit.waitDone(r.body.runId, 60_000)));
     for (const d of done) expect(d.counts).toMatchObject({ created: 70, failed: 0 });
     const tenants = kit.sandbox.inspect().tenants.filter((t) => !before.has(t.tenantId));
@@ -60,7 +73,10 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
   });
 
   it('when a create answer was lost and the row is then edited, then the next publish replays the lost attempt first and never posts twice', async () => {
-    const strict = await startKit({ sandbox: { idempotencyMode: 'strict', faults: { dropAfterStoreShare: 1 } }, env: { POSTATO_MAX_ATTEMPTS: '1' } });
+    const strict = await startKit({
+      sandbox: { idempotencyMode: 'strict', faults: { dropAfterStoreShare: 1 } },
+      env: { POSTATO_MAX_ATTEMPTS: '1' },
+    });
     try {
       const apiKey = fakeApiKey();
       const run1 = await strict.run('publish', [{ key: 'lost' }], { apiKey, spreadsheetId: 'sheet-lost' });
@@ -68,7 +84,10 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
       expect(done1.counts.failed).toBe(1);
       expect(postsPerKey(strict.sandbox).get('lost')).toBe(1); // stored, answer dropped
       strict.sandbox.update({ faults: { dropAfterStoreShare: 0 } });
-      const run2 = await strict.run('publish', [{ key: 'lost', content: 'Post for lost, edited' }], { apiKey, spreadsheetId: 'sheet-lost' });
+      const run2 = await strict.run('publish', [{ key: 'lost', content: 'Post for lost, edited' }], {
+        apiKey,
+        spreadsheetId: 'sheet-lost',
+      });
       const done2 = await strict.waitDone(run2.body.runId);
       expect(done2.counts).toMatchObject({ created: 1, failed: 0 });
       expect(strict.sandbox.inspect().posts).toHaveLength(1);

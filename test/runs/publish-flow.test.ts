@@ -9,7 +9,11 @@ describe('publish through the ledger and the embedded dispatcher (sandbox over r
   afterAll(() => kit.close());
 
   it('when 40 good rows and 2 invalid ones are published, then each good row gets exactly one post and the invalid ones their error', async () => {
-    const rows = [...goodRows(40, 'a'), { key: 'bad1', content: 'y'.repeat(400) }, { key: 'bad2', account: 'acc_ghost' }];
+    const rows = [
+      ...goodRows(40, 'a'),
+      { key: 'bad1', content: 'y'.repeat(400) },
+      { key: 'bad2', account: 'acc_ghost' },
+    ];
     const res = await kit.run('publish', rows, { spreadsheetId: 'sheet-a' });
     expect(res.status).toBe(202);
     expect(res.body.joined).toBe(false);
@@ -67,7 +71,10 @@ describe('publish through the ledger and the embedded dispatcher (sandbox over r
   it('when another user asks for a run, then it gets 404, and the status cursor only returns newer results', async () => {
     const res = await kit.run('publish', goodRows(3, 'v'), { spreadsheetId: 'sheet-v' });
     await kit.waitDone(res.body.runId);
-    const other = await request(kit.service.app).get(`/v1/runs/${res.body.runId}`).set('X-Shared-Secret', kit.secret).set('X-User-Id', 'intruder');
+    const other = await request(kit.service.app)
+      .get(`/v1/runs/${res.body.runId}`)
+      .set('X-Shared-Secret', kit.secret)
+      .set('X-User-Id', 'intruder');
     expect(other.status).toBe(404);
     const all = await kit.status(res.body.runId);
     expect(all.results).toHaveLength(3);

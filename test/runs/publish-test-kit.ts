@@ -14,8 +14,32 @@ import { startPostatoSandbox, type PostatoSandbox, type SandboxSettingsPatch } f
 import type { RunMode, RunRequest, RunStatusResponse, RowResult } from '../../appsscript/shared/contract';
 
 export const WS = 'wks_01KIT';
-export const HEADER = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Time zone', 'Title', 'Options', 'Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'];
-export const ACCOUNTS = Array.from({ length: 8 }, (_, i) => ({ id: `acc_x${i}`, workspaceId: WS, platform: 'twitter', username: `x${i}`, status: 'connected' as const }));
+export const HEADER = [
+  'Key',
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Time zone',
+  'Title',
+  'Options',
+  'Status',
+  'Post ID',
+  'Error',
+  'Scheduled (UTC)',
+  'Link',
+  'Run',
+  'Updated',
+];
+export const ACCOUNTS = Array.from({ length: 8 }, (_, i) => ({
+  id: `acc_x${i}`,
+  workspaceId: WS,
+  platform: 'twitter',
+  username: `x${i}`,
+  status: 'connected' as const,
+}));
 
 /** A fresh fake Postato key. */
 export const fakeApiKey = (): string => 'smcp_' + randomBytes(32).toString('hex');
@@ -45,7 +69,8 @@ export function rowsOf(specs: KitRow[]): RunRequest['rows'] {
 }
 
 /** `n` good rows with keys k0..k(n-1). */
-export const goodRows = (n: number, prefix = 'k'): KitRow[] => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}` }));
+export const goodRows = (n: number, prefix = 'k'): KitRow[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}` }));
 
 export interface Kit {
   sandbox: PostatoSandbox;
@@ -53,7 +78,11 @@ export interface Kit {
   config: Config;
   dbFile: string;
   secret: string;
-  run(mode: RunMode, rows: KitRow[], o?: { apiKey?: string; user?: string; spreadsheetId?: string; onlyKeys?: string[] }): request.Test;
+  run(
+    mode: RunMode,
+    rows: KitRow[],
+    o?: { apiKey?: string; user?: string; spreadsheetId?: string; onlyKeys?: string[] },
+  ): request.Test;
   status(runId: string, since?: string, user?: string): Promise<RunStatusResponse>;
   waitDone(runId: string, timeoutMs?: number, user?: string): Promise<RunStatusResponse>;
   /** Every result of a run, by row key (the latest of each). */
@@ -73,7 +102,12 @@ export interface KitOptions {
 /** Compressed limits shared by the sandbox and the service: 30 creations per 1 s window. */
 export const FAST_LIMITS = { create: 30, write: 30, read: 600, windowMs: 1000 };
 
-export function kitEnv(sandboxUrl: string, dbFile: string, secret: string, env: Record<string, string> = {}): Record<string, string> {
+export function kitEnv(
+  sandboxUrl: string,
+  dbFile: string,
+  secret: string,
+  env: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -100,7 +134,12 @@ export function tempDbFile(): string {
 
 /** Starts a sandbox (unless given) and the service on a temp SQLite file. */
 export async function startKit(o: KitOptions = {}): Promise<Kit> {
-  const sandbox = o.existingSandbox ?? (await startPostatoSandbox({ settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, ...o.sandbox }, tickIntervalMs: 0 }));
+  const sandbox =
+    o.existingSandbox ??
+    (await startPostatoSandbox({
+      settings: { accounts: ACCOUNTS, limits: FAST_LIMITS, ...o.sandbox },
+      tickIntervalMs: 0,
+    }));
   const dbFile = o.dbFile ?? tempDbFile();
   const secret = randomBytes(16).toString('hex');
   const config = loadConfig(kitEnv(sandbox.url, dbFile, secret, o.env));
@@ -145,7 +184,8 @@ export async function startKit(o: KitOptions = {}): Promise<Kit> {
       for (;;) {
         const s = await kit.status(runId, undefined, user);
         if (s.state !== 'running' && s.state !== 'queued') return s;
-        if (Date.now() > until) throw new Error(`run ${runId} not done after ${timeoutMs} ms: ${JSON.stringify(s.counts)}`);
+        if (Date.now() > until)
+          throw new Error(`run ${runId} not done after ${timeoutMs} ms: ${JSON.stringify(s.counts)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -3,7 +3,12 @@ import { KeyVault } from '../../src/runs/key-vault';
 import { ManualClock } from '../../src/clock';
 import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';
 import { RunLedger, type NewRun } from '../../src/runs/run-ledger';
-import { createLedgerKnownPosts, createLedgerWebhookSink, createLedgerWebhookSecretStore, createLedgerWriteBackStore } from '../../src/runs/ledger-ports';
+import {
+  createLedgerKnownPosts,
+  createLedgerWebhookSink,
+  createLedgerWebhookSecretStore,
+  createLedgerWriteBackStore,
+} from '../../src/runs/ledger-ports';
 import { tempDbFile } from './publish-test-kit';
 
 const run = (over: Partial<NewRun> = {}, n = 3): NewRun => ({
@@ -15,7 +20,14 @@ const run = (over: Partial<NewRun> = {}, n = 3): NewRun => ({
   workspaceId: 'wks_1',
   tenantId: 'tnt_a',
   apiKeySealed: 'sealed',
-  rows: Array.from({ length: n }, (_, i) => ({ rowKey: `k${i}`, rowNumber: i + 2, kind: 'create' as const, state: 'pending' as const, bodyJson: `{"content":"${i}"}`, writeBack: false })),
+  rows: Array.from({ length: n }, (_, i) => ({
+    rowKey: `k${i}`,
+    rowNumber: i + 2,
+    kind: 'create' as const,
+    state: 'pending' as const,
+    bodyJson: `{"content":"${i}"}`,
+    writeBack: false,
+  })),
   ...over,
 });
 
@@ -68,7 +80,9 @@ describe('RunLedger (SQLite file, WAL)', () => {
     // The same user asking for a row the running run does not hold is refused, not silently joined.
     const extra = run({}, 4);
     await expect(ledger.createRun(extra)).rejects.toThrow(/does not include row k3/);
-    await expect(ledger.createRun(run({ ownerSubject: 'u2' }))).rejects.toThrow(/already has a publish run in progress/);
+    await expect(ledger.createRun(run({ ownerSubject: 'u2' }))).rejects.toThrow(
+      /already has a publish run in progress/,
+    );
     await ledger.cancelRun(first.runId);
     const again = await ledger.createRun(run({ ownerSubject: 'u2' }));
     expect(again.joined).toBe(false);
@@ -77,11 +91,26 @@ describe('RunLedger (SQLite file, WAL)', () => {
   it('when results change, then the write-back store sees each version once and a newer version stays pending', async () => {
     const store = createLedgerWriteBackStore(ledger, clock);
     const { runId } = await ledger.createRun(run());
-    const [row] = await db.db.selectFrom('run_rows').selectAll().where('run_id', '=', runId).orderBy('ordinal').execute();
-    await ledger.setResult(row!.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: 'pst_1', scheduledAt: '2030-01-01T10:00:00.000Z' });
+    const [row] = await db.db
+      .selectFrom('run_rows')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('ordinal')
+      .execute();
+    await ledger.setResult(row!.id, {
+      state: 'created',
+      sheetStatus: 'SCHEDULED',
+      postId: 'pst_1',
+      scheduledAt: '2030-01-01T10:00:00.000Z',
+    });
     expect(await store.spreadsheetsWithPendingWrites()).toEqual(['sheet-1']);
     const [w] = await store.pendingWrites('sheet-1', 10);
-    expect(w!.values).toMatchObject({ Status: 'SCHEDULED', 'Post ID': 'pst_1', 'Scheduled (UTC)': '2030-01-01T10:00:00.000Z', Run: runId });
+    expect(w!.values).toMatchObject({
+      Status: 'SCHEDULED',
+      'Post ID': 'pst_1',
+      'Scheduled (UTC)': '2030-01-01T10:00:00.000Z',
+      Run: runId,
+    });
     await ledger.setResult(row!.id, { state: 'created', sheetStatus: 'PUBLISHED' });
     await store.markWritten([{ rowId: w!.rowId, version: w!.version }]);
     const [w2] = await store.pendingWrites('sheet-1', 10);
@@ -95,13 +124,33 @@ describe('RunLedger (SQLite file, WAL)', () => {
   it('when webhook events arrive, then the row says PUBLISHED or DELIVERY FAILED once, and duplicates and unknown posts are ignored', async () => {
     const sink = createLedgerWebhookSink(ledger, clock);
     const { runId } = await ledger.createRun(run());
-    const rows = await db.db.selectFrom('run_rows').selectAll().where('run_id', '=', runId).orderBy('ordinal').execute();
+    const rows = await db.db
+      .selectFrom('run_rows')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('ordinal')
+      .execute();
     await ledger.setResult(rows[0]!.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: 'pst_1' });
     await ledger.setResult(rows[1]!.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: 'pst_2' });
-    const ev = { eventId: 'evt_1', type: 'post.published', postId: 'pst_1', status: 'published', platformUrl: 'https://x.com/p/1', createdAt: 'now' };
+    const ev = {
+      eventId: 'evt_1',
+      type: 'post.published',
+      postId: 'pst_1',
+      status: 'published',
+      platformUrl: 'https://x.com/p/1',
+      createdAt: 'now',
+    };
     expect(await sink.applyDeliveryEvent(ev)).toBe('applied');
     expect(await sink.applyDeliveryEvent(ev)).toBe('duplicate');
-    expect(await sink.applyDeliveryEvent({ ...ev, eventId: 'evt_2', postId: 'pst_2', status: 'failed', error: 'token expired' })).toBe('applied');
+    expect(
+      await sink.applyDeliveryEvent({
+        ...ev,
+        eventId: 'evt_2',
+        postId: 'pst_2',
+        status: 'failed',
+        error: 'token expired',
+      }),
+    ).toBe('applied');
     expect(await sink.applyDeliveryEvent({ ...ev, eventId: 'evt_3', postId: 'pst_nope' })).toBe('unknown_post');
     const { results } = await ledger.resultsSince(runId, 0, 10);
     const byKey = new Map(results.map((r) => [r.key, r]));
@@ -112,16 +161,38 @@ describe('RunLedger (SQLite file, WAL)', () => {
   it('when a delivery event arrives while a worker holds the row, then the lease stays with that worker', async () => {
     const sink = createLedgerWebhookSink(ledger, clock);
     const { runId } = await ledger.createRun(run());
-    const rows = await db.db.selectFrom('run_rows').selectAll().where('run_id', '=', runId).orderBy('ordinal').execute();
+    const rows = await db.db
+      .selectFrom('run_rows')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('ordinal')
+      .execute();
     await ledger.setResult(rows[0]!.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: 'pst_1' });
-    await db.db.updateTable('run_rows').set({ state: 'sending', lease_owner: 'worker-a', lease_until: clock.now() + 60_000 }).where('id', '=', rows[0]!.id).execute();
-    await sink.applyDeliveryEvent({ eventId: 'evt_l', type: 'post.published', postId: 'pst_1', status: 'published', createdAt: 'now' });
+    await db.db
+      .updateTable('run_rows')
+      .set({ state: 'sending', lease_owner: 'worker-a', lease_until: clock.now() + 60_000 })
+      .where('id', '=', rows[0]!.id)
+      .execute();
+    await sink.applyDeliveryEvent({
+      eventId: 'evt_l',
+      type: 'post.published',
+      postId: 'pst_1',
+      status: 'published',
+      createdAt: 'now',
+    });
     const after = await ledger.getRow(rows[0]!.id);
     expect(after).toMatchObject({ state: 'sending', lease_owner: 'worker-a', sheet_status: 'PUBLISHED' });
   });
 
   it('when a post is remembered, then known posts and webhook secrets read back', async () => {
-    await ledger.rememberPost(db.db, { spreadsheetId: 'sheet-1', rowKey: 'k9', postId: 'pst_9', workspaceId: 'wks_1', bodyHash: 'h', scheduledAt: '2030-01-01T00:00:00Z' });
+    await ledger.rememberPost(db.db, {
+      spreadsheetId: 'sheet-1',
+      rowKey: 'k9',
+      postId: 'pst_9',
+      workspaceId: 'wks_1',
+      bodyHash: 'h',
+      scheduledAt: '2030-01-01T00:00:00Z',
+    });
     const known = await createLedgerKnownPosts(ledger).knownPosts('sheet-1', ['k9', 'k8']);
     expect([...known.keys()]).toEqual(['k9']);
     expect(known.get('k9')).toMatchObject({ postId: 'pst_9', bodyHash: 'h' });
@@ -140,7 +211,10 @@ describe('RunLedger (SQLite file, WAL)', () => {
     expect(await secrets.secretsFor('wks_1')).toEqual(['whsec_sealed']);
     // A secret stored before the key was configured still reads back; one sealed with another key is left out.
     await createLedgerWebhookSecretStore(ledger, clock).saveSecret('wks_1', 'whsec_plain');
-    await createLedgerWebhookSecretStore(ledger, clock, new KeyVault(randomBytes(32).toString('base64'))).saveSecret('wks_1', 'whsec_other');
+    await createLedgerWebhookSecretStore(ledger, clock, new KeyVault(randomBytes(32).toString('base64'))).saveSecret(
+      'wks_1',
+      'whsec_other',
+    );
     expect((await secrets.secretsFor('wks_1')).sort()).toEqual(['whsec_plain', 'whsec_sealed']);
   });
 });

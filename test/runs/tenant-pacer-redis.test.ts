@@ -19,7 +19,9 @@ beforeAll(async () => {
   try {
     await Promise.all([a.connect(), b.connect()]);
   } catch (err) {
-    throw new Error(`These tests need Redis on 127.0.0.1:6379 and could not reach it (${String(err)}). Start redis-server.`);
+    throw new Error(
+      `These tests need Redis on 127.0.0.1:6379 and could not reach it (${String(err)}). Start redis-server.`,
+    );
   }
 });
 

@@ -36,7 +36,7 @@ describe('sqlite pacer across processes', () => {
     ];
     const sent: number[] = [];
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 600; i++) {
       clock.advance(Math.floor(rand() * 30));
       const pacer = pacers[rand() < 0.5 ? 0 : 1] as TenantPacer;

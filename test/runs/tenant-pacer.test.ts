@@ -1,6 +1,11 @@
 /** The in-memory pacer against the shared contract, plus the limit arithmetic and the config mapping. */
 import { loadConfig } from '../../src/config';
-import { createMemoryPacer, effectiveLimit, pacerLimitsFromConfig, slidingLogDecision } from '../../src/runs/tenant-pacer';
+import {
+  createMemoryPacer,
+  effectiveLimit,
+  pacerLimitsFromConfig,
+  slidingLogDecision,
+} from '../../src/runs/tenant-pacer';
 import { describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
 
 describePacerContract('memory', (clock) => createMemoryPacer({ limits: TEST_LIMITS, clock }));

@@ -31,11 +31,21 @@ describe('Postato sandbox in demo mode (no settings)', () => {
 
   it('when an unknown account id is used, then it is created for the post platform and listed', async () => {
     const key = newKey();
-    const created = await call(sb.url, 'POST', '/v1/workspaces/wks_a/posts', { key, idem: 'k1', body: tweet({ accountId: 'acc_new' }) });
+    const created = await call(sb.url, 'POST', '/v1/workspaces/wks_a/posts', {
+      key,
+      idem: 'k1',
+      body: tweet({ accountId: 'acc_new' }),
+    });
     expect(created.status).toBe(201);
     const accounts = await call(sb.url, 'GET', '/v1/workspaces/wks_a/accounts', { key });
     expect(accounts.json.items).toEqual([
-      expect.objectContaining({ id: 'acc_new', platform: 'twitter', status: 'connected', username: expect.any(String), displayName: expect.any(String) }),
+      expect.objectContaining({
+        id: 'acc_new',
+        platform: 'twitter',
+        status: 'connected',
+        username: expect.any(String),
+        displayName: expect.any(String),
+      }),
     ]);
     const wrongPlatform = await call(sb.url, 'POST', '/v1/workspaces/wks_a/posts', {
       key,
@@ -45,19 +55,36 @@ describe('Postato sandbox in demo mode (no settings)', () => {
     expect(wrongPlatform.status).toBe(422);
     expect(wrongPlatform.json.errors[0].code).toBe('account_platform_mismatch');
     const ws = await call(sb.url, 'GET', '/v1/workspaces', { key });
-    expect(ws.json.items[0]).toMatchObject({ id: 'wks_a', connectedAccountCount: 1, connectedPlatforms: ['twitter'], recentPostCount: 1 });
+    expect(ws.json.items[0]).toMatchObject({
+      id: 'wks_a',
+      connectedAccountCount: 1,
+      connectedPlatforms: ['twitter'],
+      recentPostCount: 1,
+    });
   });
 
   it('when two tenants use the same workspace id, then neither sees the other one’s posts', async () => {
     const a = newKey();
     const b = newKey();
-    const created = await call(sb.url, 'POST', '/v1/workspaces/wks_shared/posts', { key: a, idem: 'same', body: tweet() });
+    const created = await call(sb.url, 'POST', '/v1/workspaces/wks_shared/posts', {
+      key: a,
+      idem: 'same',
+      body: tweet(),
+    });
     expect(created.status).toBe(201);
-    expect((await call(sb.url, 'GET', `/v1/workspaces/wks_shared/posts/${created.json.id}`, { key: b })).status).toBe(404);
+    expect((await call(sb.url, 'GET', `/v1/workspaces/wks_shared/posts/${created.json.id}`, { key: b })).status).toBe(
+      404,
+    );
     expect((await call(sb.url, 'GET', '/v1/workspaces/wks_shared/posts', { key: b })).json.total).toBe(0);
-    expect((await call(sb.url, 'DELETE', `/v1/workspaces/wks_shared/posts/${created.json.id}`, { key: b })).status).toBe(404);
+    expect(
+      (await call(sb.url, 'DELETE', `/v1/workspaces/wks_shared/posts/${created.json.id}`, { key: b })).status,
+    ).toBe(404);
     // Idempotency keys are tenant-scoped too: the same key for tenant b creates b's own post.
-    const other = await call(sb.url, 'POST', '/v1/workspaces/wks_shared/posts', { key: b, idem: 'same', body: tweet() });
+    const other = await call(sb.url, 'POST', '/v1/workspaces/wks_shared/posts', {
+      key: b,
+      idem: 'same',
+      body: tweet(),
+    });
     expect(other.status).toBe(201);
     expect(other.headers.get('idempotent-replayed')).toBeNull();
     expect(other.json.id).not.toBe(created.json.id);
@@ -89,7 +116,14 @@ describe('Postato sandbox with strict keys and accounts', () => {
         ],
         accounts: [
           { id: 'acc_tw', workspaceId: 'wks_a1', platform: 'twitter', username: 'acme', status: 'connected' },
-          { id: 'acc_li', workspaceId: 'wks_a1', platform: 'linkedin', username: 'acme-li', displayName: 'Acme', status: 'token_expired' },
+          {
+            id: 'acc_li',
+            workspaceId: 'wks_a1',
+            platform: 'linkedin',
+            username: 'acme-li',
+            displayName: 'Acme',
+            status: 'token_expired',
+          },
         ],
       },
     });
@@ -115,7 +149,11 @@ describe('Postato sandbox with strict keys and accounts', () => {
   });
 
   it('when an account is not in the fixed list, then 422 account_not_found', async () => {
-    const r = await call(sb.url, 'POST', '/v1/workspaces/wks_a1/posts', { key: keyA, idem: 'x1', body: tweet({ accountId: 'acc_nope' }) });
+    const r = await call(sb.url, 'POST', '/v1/workspaces/wks_a1/posts', {
+      key: keyA,
+      idem: 'x1',
+      body: tweet({ accountId: 'acc_nope' }),
+    });
     expect(r.status).toBe(422);
     expect(r.json.error).toBe('VALIDATION_FAILED');
     expect(r.json.errors[0]).toMatchObject({ code: 'account_not_found', field: 'accountId', platform: 'twitter' });
@@ -125,11 +163,19 @@ describe('Postato sandbox with strict keys and accounts', () => {
   });
 
   it('when two keys map to one tenant, then they share posts in a workspace both may use', async () => {
-    const created = await call(sb.url, 'POST', '/v1/workspaces/wks_a1/posts', { key: keyA, idem: 'shared-1', body: tweet() });
+    const created = await call(sb.url, 'POST', '/v1/workspaces/wks_a1/posts', {
+      key: keyA,
+      idem: 'shared-1',
+      body: tweet(),
+    });
     expect(created.status).toBe(201);
     const seen = await call(sb.url, 'GET', `/v1/workspaces/wks_a1/posts/${created.json.id}`, { key: keyA2 });
     expect(seen.status).toBe(200);
-    const replay = await call(sb.url, 'POST', '/v1/workspaces/wks_a1/posts', { key: keyA2, idem: 'shared-1', body: tweet() });
+    const replay = await call(sb.url, 'POST', '/v1/workspaces/wks_a1/posts', {
+      key: keyA2,
+      idem: 'shared-1',
+      body: tweet(),
+    });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
   });
 

@@ -83,7 +83,12 @@ describe('Postato sandbox faults', () => {
       const k = newKey();
       const out: string[] = [];
       for (let i = 0; i < 20; i++) {
-        out.push(await call(s.url, 'POST', WS, { key: k, idem: `p${i}`, body: tweet() }).then((r) => String(r.status), () => 'dropped'));
+        out.push(
+          await call(s.url, 'POST', WS, { key: k, idem: `p${i}`, body: tweet() }).then(
+            (r) => String(r.status),
+            () => 'dropped',
+          ),
+        );
       }
       return out;
     };

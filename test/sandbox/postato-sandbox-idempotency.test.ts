@@ -28,7 +28,13 @@ describe('Postato sandbox idempotency', () => {
     expect(first.headers.get('idempotent-replayed')).toBeNull();
     clock.advance(5000);
     await sb.tick(); // the post moves on; the replay still shows the original response
-    const reordered = JSON.stringify({ content: 'hello world', postType: 'tweet', status: 'publish', accountId: 'acc_tw', platform: 'twitter' });
+    const reordered = JSON.stringify({
+      content: 'hello world',
+      postType: 'tweet',
+      status: 'publish',
+      accountId: 'acc_tw',
+      platform: 'twitter',
+    });
     const second = await call(sb.url, 'POST', WS, { key, idem: 'idem-1', body: reordered });
     expect(second.status).toBe(201);
     expect(second.headers.get('idempotent-replayed')).toBe('true');

@@ -29,20 +29,28 @@ describe('Postato sandbox inspection endpoints', () => {
         maxCreatesInAnyWindow: 3,
       },
     ]);
-    expect(r.json.posts).toEqual([expect.objectContaining({ workspaceId: 'wks_1', idempotencyKey: 'i1', tenantId: r.json.tenants[0].tenantId })]);
+    expect(r.json.posts).toEqual([
+      expect.objectContaining({ workspaceId: 'wks_1', idempotencyKey: 'i1', tenantId: r.json.tenants[0].tenantId }),
+    ]);
     expect(JSON.stringify(r.json)).not.toContain(key.slice(5));
   });
 
   it('POST /__sandbox/settings applies a partial patch, rejects bad ones, and never shows keys or secrets', async () => {
     const apiKey = newKey();
     const ok = await call(sb.url, 'POST', '/__sandbox/settings', {
-      body: { limits: { create: 5 }, keys: [{ apiKey, tenantId: 't1', workspaceIds: ['w'] }], webhooks: [{ url: 'http://127.0.0.1:9/h', secret: 'topsecret' }] },
+      body: {
+        limits: { create: 5 },
+        keys: [{ apiKey, tenantId: 't1', workspaceIds: ['w'] }],
+        webhooks: [{ url: 'http://127.0.0.1:9/h', secret: 'topsecret' }],
+      },
     });
     expect(ok.status).toBe(200);
     expect(sb.settings.limits).toEqual({ create: 5, write: 120, read: 600, windowMs: 60_000 });
     expect(JSON.stringify(ok.json)).not.toContain(apiKey);
     expect(JSON.stringify(ok.json)).not.toContain('topsecret');
-    const bad = await call(sb.url, 'POST', '/__sandbox/settings', { body: { limits: { create: 0 }, bogus: 1, faults: { error5xxShare: 2 } } });
+    const bad = await call(sb.url, 'POST', '/__sandbox/settings', {
+      body: { limits: { create: 0 }, bogus: 1, faults: { error5xxShare: 2 } },
+    });
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.json.details).sort()).toEqual(['_body', 'faults.error5xxShare', 'limits.create']);
     expect(sb.settings.limits.create).toBe(5);
@@ -71,21 +79,38 @@ describe('parseSandboxEnv', () => {
   });
 
   it('reads SANDBOX_PORT, SANDBOX_HOST and a SANDBOX_SETTINGS JSON patch', () => {
-    const env = parseSandboxEnv({ SANDBOX_PORT: '0', SANDBOX_HOST: '0.0.0.0', SANDBOX_SETTINGS: '{"idempotencyMode":"strict","limits":{"windowMs":1000}}' });
-    expect(env).toEqual({ port: 0, host: '0.0.0.0', settings: { idempotencyMode: 'strict', limits: { windowMs: 1000 } } });
+    const env = parseSandboxEnv({
+      SANDBOX_PORT: '0',
+      SANDBOX_HOST: '0.0.0.0',
+      SANDBOX_SETTINGS: '{"idempotencyMode":"strict","limits":{"windowMs":1000}}',
+    });
+    expect(env).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      settings: { idempotencyMode: 'strict', limits: { windowMs: 1000 } },
+    });
   });
 
   it('lists every bad variable in one error', () => {
-    expect(() => parseSandboxEnv({ SANDBOX_PORT: 'abc', SANDBOX_SETTINGS: '{nope' })).toThrow(/SANDBOX_PORT[\s\S]*SANDBOX_SETTINGS: must be valid JSON/);
-    expect(() => parseSandboxEnv({ SANDBOX_SETTINGS: '{"idempotencyMode":"sometimes"}' })).toThrow(/SANDBOX_SETTINGS.idempotencyMode/);
+    expect(() => parseSandboxEnv({ SANDBOX_PORT: 'abc', SANDBOX_SETTINGS: '{nope' })).toThrow(
+      /SANDBOX_PORT[\s\S]*SANDBOX_SETTINGS: must be valid JSON/,
+    );
+    expect(() => parseSandboxEnv({ SANDBOX_SETTINGS: '{"idempotencyMode":"sometimes"}' })).toThrow(
+      /SANDBOX_SETTINGS.idempotencyMode/,
+    );
   });
 });
 
 describe('withDemoDefaults (npm run sandbox)', () => {
   it('turns the account list off while accounts are created on first use, and keeps any explicit choice', () => {
     expect(withDemoDefaults({})).toEqual({ accountsEndpoint: false });
-    expect(withDemoDefaults({ idempotencyMode: 'strict' })).toEqual({ idempotencyMode: 'strict', accountsEndpoint: false });
-    const accounts = [{ id: 'acc_1', workspaceId: 'wks_1', platform: 'twitter', username: 'brand', status: 'connected' as const }];
+    expect(withDemoDefaults({ idempotencyMode: 'strict' })).toEqual({
+      idempotencyMode: 'strict',
+      accountsEndpoint: false,
+    });
+    const accounts = [
+      { id: 'acc_1', workspaceId: 'wks_1', platform: 'twitter', username: 'brand', status: 'connected' as const },
+    ];
     expect(withDemoDefaults({ accounts })).toEqual({ accounts });
     expect(withDemoDefaults({ accountsEndpoint: true })).toEqual({ accountsEndpoint: true });
   });

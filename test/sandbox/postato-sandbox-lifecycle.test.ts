@@ -17,7 +17,10 @@ function verify(r: Received, secret: string): boolean {
   return timingSafeEqual(expected, Buffer.from(m[2] as string, 'hex'));
 }
 
-const events = (rs: Received[]) => rs.map((r) => JSON.parse(r.rawBody) as { id: string; type: string; createdAt: string; data: Record<string, unknown> });
+const events = (rs: Received[]) =>
+  rs.map(
+    (r) => JSON.parse(r.rawBody) as { id: string; type: string; createdAt: string; data: Record<string, unknown> },
+  );
 
 describe('Postato sandbox lifecycle and webhooks', () => {
   let sb: PostatoSandbox;
@@ -38,13 +41,23 @@ describe('Postato sandbox lifecycle and webhooks', () => {
     sb = await startPostatoSandbox({
       clock,
       tickIntervalMs: 0,
-      settings: { deliveryStepMs: 1000, webhooks: [{ url: receiver.url, secret }], webhookRetryBaseMs: 500, webhookMaxAttempts: 3, ...settings },
+      settings: {
+        deliveryStepMs: 1000,
+        webhooks: [{ url: receiver.url, secret }],
+        webhookRetryBaseMs: 500,
+        webhookMaxAttempts: 3,
+        ...settings,
+      },
     });
   }
 
   it('when a scheduled post comes due, then it goes queued → publishing → published, with signed events in order', async () => {
     await start();
-    const c = await call(sb.url, 'POST', WS, { key, idem: 'l1', body: tweet({ status: 'scheduled', scheduledAt: '2030-05-01T10:05:00Z' }) });
+    const c = await call(sb.url, 'POST', WS, {
+      key,
+      idem: 'l1',
+      body: tweet({ status: 'scheduled', scheduledAt: '2030-05-01T10:05:00Z' }),
+    });
     await sb.tick();
     const get = async () => (await call(sb.url, 'GET', `${WS}/${c.json.id}`, { key })).json;
     clock.set(Date.parse('2030-05-01T10:04:59Z'));
@@ -73,7 +86,14 @@ describe('Postato sandbox lifecycle and webhooks', () => {
     expect(evs[2]).toMatchObject({
       id: expect.stringMatching(/^evt_[0-9A-Z]{26}$/),
       createdAt: '2030-05-01T10:05:02.000Z',
-      data: { postId: c.json.id, status: 'published', platform: 'twitter', accountId: 'acc_tw', platformPostId: done.platformPostId, platformUrl: done.platformUrl },
+      data: {
+        postId: c.json.id,
+        status: 'published',
+        platform: 'twitter',
+        accountId: 'acc_tw',
+        platformPostId: done.platformPostId,
+        platformUrl: done.platformUrl,
+      },
     });
     const t = Number(/t=(\d+)/.exec(String(receiver.received[2]?.headers['x-webhook-signature']))?.[1]);
     expect(t).toBe(Math.floor(Date.parse('2030-05-01T10:05:02Z') / 1000));
@@ -97,7 +117,10 @@ describe('Postato sandbox lifecycle and webhooks', () => {
     expect(post.status).toBe('failed');
     expect(post.error).toMatch(/^platform_error/);
     const last = events(receiver.received).pop();
-    expect(last).toMatchObject({ type: 'post.failed', data: { postId: c.json.id, status: 'failed', error: post.error } });
+    expect(last).toMatchObject({
+      type: 'post.failed',
+      data: { postId: c.json.id, status: 'failed', error: post.error },
+    });
   });
 
   it('when the account token expired (strict accounts), then delivery fails naming it', async () => {
@@ -114,7 +137,11 @@ describe('Postato sandbox lifecycle and webhooks', () => {
   it('when the receiver fails, then the delivery is retried with backoff and given up after the max attempts', async () => {
     await start([500, 503]);
     await call(sb.url, 'POST', WS, { key, idem: 'l5', body: tweet({ status: 'draft' }) });
-    await call(sb.url, 'POST', WS, { key, idem: 'l6', body: tweet({ status: 'scheduled', scheduledAt: '2030-05-02T00:00:00Z' }) });
+    await call(sb.url, 'POST', WS, {
+      key,
+      idem: 'l6',
+      body: tweet({ status: 'scheduled', scheduledAt: '2030-05-02T00:00:00Z' }),
+    });
     await sb.tick();
     expect(receiver.received).toHaveLength(1); // 500
     clock.advance(499);
@@ -140,7 +167,11 @@ describe('Postato sandbox lifecycle and webhooks', () => {
     await receiver.close();
     receiver = await startReceiver();
     sb.update({ webhooks: [{ url: 'http://127.0.0.1:1/nothing', secret }] });
-    await call(sb.url, 'POST', WS, { key, idem: 'l7', body: tweet({ status: 'scheduled', scheduledAt: '2030-05-02T00:00:00Z' }) });
+    await call(sb.url, 'POST', WS, {
+      key,
+      idem: 'l7',
+      body: tweet({ status: 'scheduled', scheduledAt: '2030-05-02T00:00:00Z' }),
+    });
     for (let i = 0; i < 5; i++) {
       await sb.tick();
       clock.advance(10_000);
@@ -151,10 +182,21 @@ describe('Postato sandbox lifecycle and webhooks', () => {
   it('when a webhook is registered over the API, then it gets only its events, signed with the returned secret', async () => {
     await start();
     sb.update({ webhooks: [] });
-    const reg = await call(sb.url, 'POST', '/v1/workspaces/wks_1/webhooks', { key, body: { url: receiver.url, events: ['post.published'] } });
+    const reg = await call(sb.url, 'POST', '/v1/workspaces/wks_1/webhooks', {
+      key,
+      body: { url: receiver.url, events: ['post.published'] },
+    });
     expect(reg.status).toBe(201);
-    expect(reg.json).toMatchObject({ id: expect.stringMatching(/^whk_/), url: receiver.url, events: ['post.published'], secret: expect.stringMatching(/^whsec_/) });
-    const bad = await call(sb.url, 'POST', '/v1/workspaces/wks_1/webhooks', { key, body: { url: 'not a url', events: ['post.nope'] } });
+    expect(reg.json).toMatchObject({
+      id: expect.stringMatching(/^whk_/),
+      url: receiver.url,
+      events: ['post.published'],
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    const bad = await call(sb.url, 'POST', '/v1/workspaces/wks_1/webhooks', {
+      key,
+      body: { url: 'not a url', events: ['post.nope'] },
+    });
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.json.details).sort()).toEqual(['events.0', 'url']);
     // Another tenant's post in the same workspace id does not reach this tenant's webhook.
@@ -179,7 +221,10 @@ describe('Postato sandbox lifecycle and webhooks', () => {
 describe('Postato sandbox on the system clock', () => {
   it('when left alone, then the automatic ticker publishes posts and delivers webhooks in real time', async () => {
     const receiver = await startReceiver();
-    const sb = await startPostatoSandbox({ tickIntervalMs: 20, settings: { deliveryStepMs: 30, webhooks: [{ url: receiver.url, secret: 's' }] } });
+    const sb = await startPostatoSandbox({
+      tickIntervalMs: 20,
+      settings: { deliveryStepMs: 30, webhooks: [{ url: receiver.url, secret: 's' }] },
+    });
     try {
       const key = newKey();
       const c = await call(sb.url, 'POST', WS, { key, idem: 'real', body: tweet() });

@@ -46,7 +46,14 @@ describe('Postato sandbox posts', () => {
 
   it('when content is a string with top-level media, then content becomes one item with that media', async () => {
     const media = [{ url: 'https://cdn.example.com/a.jpg', type: 'image' }];
-    const r = await create({ platform: 'instagram', accountId: 'acc_ig', status: 'draft', postType: 'feed', content: 'pic', media });
+    const r = await create({
+      platform: 'instagram',
+      accountId: 'acc_ig',
+      status: 'draft',
+      postType: 'feed',
+      content: 'pic',
+      media,
+    });
     expect(r.status).toBe(201);
     expect(r.json.content).toEqual([{ text: 'pic', media }]);
     expect(r.json.media).toEqual(media);
@@ -54,14 +61,26 @@ describe('Postato sandbox posts', () => {
 
   it('when one Instagram item has two or more media, then it is promoted to a carousel', async () => {
     const media = [{ id: 'med_1' }, { id: 'med_2' }];
-    const r = await create({ platform: 'instagram', accountId: 'acc_ig', status: 'draft', postType: 'feed', content: [{ text: 'c', media }] });
+    const r = await create({
+      platform: 'instagram',
+      accountId: 'acc_ig',
+      status: 'draft',
+      postType: 'feed',
+      content: [{ text: 'c', media }],
+    });
     expect(r.json.postType).toBe('carousel');
   });
 
   it('when posts are listed, then newest come first, filters apply, cancelled only when asked, pages are numbered', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await create(tweet({ status: 'draft', content: `t${i}` }))).json.id);
-    const li = await create({ platform: 'linkedin', accountId: 'acc_li', status: 'draft', postType: 'post', content: 'li' });
+    const li = await create({
+      platform: 'linkedin',
+      accountId: 'acc_li',
+      status: 'draft',
+      postType: 'post',
+      content: 'li',
+    });
     expect((await call(sb.url, 'DELETE', `${WS}/${ids[0]}`, { key })).json).toEqual({ success: true });
 
     const all = await call(sb.url, 'GET', WS, { key });
@@ -98,7 +117,11 @@ describe('Postato sandbox posts', () => {
       body: { content: [{ text: 'edited' }], scheduledAt: '2030-03-10T14:00:00+00:00' },
     });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ status: 'scheduled', scheduledAt: '2030-03-10T14:00:00.000Z', content: [{ text: 'edited' }] });
+    expect(r.json).toMatchObject({
+      status: 'scheduled',
+      scheduledAt: '2030-03-10T14:00:00.000Z',
+      content: [{ text: 'edited' }],
+    });
     expect(r.json.items).toEqual([expect.objectContaining({ text: 'edited', status: 'scheduled' })]);
     clock.set(Date.parse('2030-03-10T13:30:00Z'));
     await sb.tick();
@@ -110,7 +133,10 @@ describe('Postato sandbox posts', () => {
 
   it('when a draft is patched to publish or scheduled, and a scheduled one back to draft, then the status follows', async () => {
     const d = await create(tweet({ status: 'draft' }));
-    const toSched = await call(sb.url, 'PATCH', `${WS}/${d.json.id}`, { key, body: { status: 'scheduled', scheduledAt: '2030-03-11T00:00:00Z' } });
+    const toSched = await call(sb.url, 'PATCH', `${WS}/${d.json.id}`, {
+      key,
+      body: { status: 'scheduled', scheduledAt: '2030-03-11T00:00:00Z' },
+    });
     expect(toSched.json.status).toBe('scheduled');
     const toDraft = await call(sb.url, 'PATCH', `${WS}/${d.json.id}`, { key, body: { status: 'draft' } });
     expect(toDraft.json.status).toBe('draft');
@@ -149,7 +175,11 @@ describe('Postato sandbox posts', () => {
     await sb.tick();
     expect((await call(sb.url, 'GET', path, { key })).json.status).toBe('cancelled');
     // Its idempotency key stays used: the same key replays the original post.
-    const replay = await call(sb.url, 'POST', WS, { key, idem: `k-${n}`, body: tweet({ status: 'scheduled', scheduledAt: '2030-03-10T13:00:00Z' }) });
+    const replay = await call(sb.url, 'POST', WS, {
+      key,
+      idem: `k-${n}`,
+      body: tweet({ status: 'scheduled', scheduledAt: '2030-03-10T13:00:00Z' }),
+    });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.json.id).toBe(c.json.id);
   });

@@ -14,7 +14,11 @@ describe('Postato sandbox rate limits', () => {
   beforeEach(async () => {
     clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
     key = newKey();
-    sb = await startPostatoSandbox({ clock, tickIntervalMs: 0, settings: { limits: { create: 3, write: 2, read: 4, windowMs: 10_000 } } });
+    sb = await startPostatoSandbox({
+      clock,
+      tickIntervalMs: 0,
+      settings: { limits: { create: 3, write: 2, read: 4, windowMs: 10_000 } },
+    });
   });
   afterEach(() => sb.close());
 

@@ -42,7 +42,14 @@ export async function call(
 
 /** A valid tweet create body, with overrides. */
 export function tweet(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return { platform: 'twitter', accountId: 'acc_tw', status: 'publish', postType: 'tweet', content: 'hello world', ...over };
+  return {
+    platform: 'twitter',
+    accountId: 'acc_tw',
+    status: 'publish',
+    postType: 'tweet',
+    content: 'hello world',
+    ...over,
+  };
 }
 
 /** One request the receiver got. */
@@ -52,7 +59,9 @@ export interface Received {
 }
 
 /** A webhook receiver; `statuses` are answered in order, then 200. */
-export async function startReceiver(statuses: number[] = []): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+export async function startReceiver(
+  statuses: number[] = [],
+): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const queue = [...statuses];
   const server = http.createServer((req, res) => {

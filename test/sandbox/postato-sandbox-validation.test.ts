@@ -63,27 +63,105 @@ describe('Postato sandbox validation', () => {
 
   it.each([
     ['a tweet over 280 characters', tweet({ content: 'x'.repeat(281) }), 'content[0].text', 'text_too_long'],
-    ['a thread over 25 tweets', tweet({ postType: 'thread', content: Array.from({ length: 26 }, () => ({ text: 't' })) }), 'content', 'thread_too_long'],
-    ['a tweet with 5 images', tweet({ content: [{ text: 't', media: [1, 2, 3, 4, 5].map(img) }] }), 'content[0].media', 'media_count'],
-    ['an Instagram caption over 2,200', { platform: 'instagram', accountId: 'acc_ig', status: 'publish', postType: 'feed', content: 'x'.repeat(2201), media: [img(1)] }, 'content[0].text', 'text_too_long'],
-    ['an Instagram feed post without media', { platform: 'instagram', accountId: 'acc_ig', status: 'publish', postType: 'feed', content: 'hi' }, 'media', 'media_count'],
-    ['an Instagram carousel of 11', { platform: 'instagram', accountId: 'acc_ig', status: 'publish', postType: 'carousel', content: [{ text: 'c', media: Array.from({ length: 11 }, (_, i) => img(i)) }] }, 'media', 'media_count'],
-    ['a LinkedIn post over 3,000', { platform: 'linkedin', accountId: 'acc_li', status: 'publish', postType: 'post', content: 'x'.repeat(3001) }, 'content[0].text', 'text_too_long'],
-    ['a TikTok photo post with one image', { platform: 'tiktok', accountId: 'acc_tt', status: 'publish', postType: 'photo', content: 'p', media: [img(1)] }, 'media', 'media_count'],
-    ['a YouTube video without a title', { platform: 'youtube', accountId: 'acc_yt', status: 'publish', postType: 'video', content: 'd', media: [vid] }, 'options.title', 'title_required'],
-    ['a YouTube title over 100', { platform: 'youtube', accountId: 'acc_yt', status: 'publish', postType: 'video', content: 'd', media: [vid], options: { title: 't'.repeat(101) } }, 'options.title', 'title_too_long'],
+    [
+      'a thread over 25 tweets',
+      tweet({ postType: 'thread', content: Array.from({ length: 26 }, () => ({ text: 't' })) }),
+      'content',
+      'thread_too_long',
+    ],
+    [
+      'a tweet with 5 images',
+      tweet({ content: [{ text: 't', media: [1, 2, 3, 4, 5].map(img) }] }),
+      'content[0].media',
+      'media_count',
+    ],
+    [
+      'an Instagram caption over 2,200',
+      {
+        platform: 'instagram',
+        accountId: 'acc_ig',
+        status: 'publish',
+        postType: 'feed',
+        content: 'x'.repeat(2201),
+        media: [img(1)],
+      },
+      'content[0].text',
+      'text_too_long',
+    ],
+    [
+      'an Instagram feed post without media',
+      { platform: 'instagram', accountId: 'acc_ig', status: 'publish', postType: 'feed', content: 'hi' },
+      'media',
+      'media_count',
+    ],
+    [
+      'an Instagram carousel of 11',
+      {
+        platform: 'instagram',
+        accountId: 'acc_ig',
+        status: 'publish',
+        postType: 'carousel',
+        content: [{ text: 'c', media: Array.from({ length: 11 }, (_, i) => img(i)) }],
+      },
+      'media',
+      'media_count',
+    ],
+    [
+      'a LinkedIn post over 3,000',
+      { platform: 'linkedin', accountId: 'acc_li', status: 'publish', postType: 'post', content: 'x'.repeat(3001) },
+      'content[0].text',
+      'text_too_long',
+    ],
+    [
+      'a TikTok photo post with one image',
+      { platform: 'tiktok', accountId: 'acc_tt', status: 'publish', postType: 'photo', content: 'p', media: [img(1)] },
+      'media',
+      'media_count',
+    ],
+    [
+      'a YouTube video without a title',
+      { platform: 'youtube', accountId: 'acc_yt', status: 'publish', postType: 'video', content: 'd', media: [vid] },
+      'options.title',
+      'title_required',
+    ],
+    [
+      'a YouTube title over 100',
+      {
+        platform: 'youtube',
+        accountId: 'acc_yt',
+        status: 'publish',
+        postType: 'video',
+        content: 'd',
+        media: [vid],
+        options: { title: 't'.repeat(101) },
+      },
+      'options.title',
+      'title_too_long',
+    ],
   ])('when %s is created, then 422 VALIDATION_FAILED names the rule', async (_name, body, field, code) => {
     const r = await create(body);
     expect(r.status).toBe(422);
     expect(r.json.error).toBe('VALIDATION_FAILED');
-    expect(r.json.errors).toContainEqual(expect.objectContaining({ field, code, platform: (body as { platform: string }).platform }));
+    expect(r.json.errors).toContainEqual(
+      expect.objectContaining({ field, code, platform: (body as { platform: string }).platform }),
+    );
     expect(r.json.message).toEqual(expect.any(String));
   });
 
   it('when posts are at the limits, then they are accepted', async () => {
     expect((await create(tweet({ content: '😀'.repeat(280) }))).status).toBe(201);
-    expect((await create(tweet({ postType: 'thread', content: Array.from({ length: 25 }, () => ({ text: 't' })) }))).status).toBe(201);
-    const yt = { platform: 'youtube', accountId: 'acc_yt', status: 'draft', postType: 'short', content: 'd', media: [vid], options: { title: 't'.repeat(100) } };
+    expect(
+      (await create(tweet({ postType: 'thread', content: Array.from({ length: 25 }, () => ({ text: 't' })) }))).status,
+    ).toBe(201);
+    const yt = {
+      platform: 'youtube',
+      accountId: 'acc_yt',
+      status: 'draft',
+      postType: 'short',
+      content: 'd',
+      media: [vid],
+      options: { title: 't'.repeat(100) },
+    };
     expect((await create(yt)).status).toBe(201);
   });
 

@@ -11,9 +11,27 @@ function jwt(payload: object, privateKey: string): string {
 
 describe('parseFakeA1', () => {
   it('reads cells, whole columns and rows, open ends and quoted names', () => {
-    expect(parseFakeA1("'It''s Q3'!B2:D")).toEqual({ sheet: "It's Q3", startRow: 1, startCol: 1, endRow: undefined, endCol: 3 });
-    expect(parseFakeA1('Posts!C:C')).toEqual({ sheet: 'Posts', startRow: 0, startCol: 2, endRow: undefined, endCol: 2 });
-    expect(parseFakeA1('Posts!1:1')).toEqual({ sheet: 'Posts', startRow: 0, startCol: 0, endRow: 0, endCol: undefined });
+    expect(parseFakeA1("'It''s Q3'!B2:D")).toEqual({
+      sheet: "It's Q3",
+      startRow: 1,
+      startCol: 1,
+      endRow: undefined,
+      endCol: 3,
+    });
+    expect(parseFakeA1('Posts!C:C')).toEqual({
+      sheet: 'Posts',
+      startRow: 0,
+      startCol: 2,
+      endRow: undefined,
+      endCol: 2,
+    });
+    expect(parseFakeA1('Posts!1:1')).toEqual({
+      sheet: 'Posts',
+      startRow: 0,
+      startCol: 0,
+      endRow: 0,
+      endCol: undefined,
+    });
     expect(parseFakeA1('AA10')).toEqual({ sheet: undefined, startRow: 9, startCol: 26, endRow: 9, endCol: 26 });
     expect(parseFakeA1('Posts')).toEqual({ sheet: 'Posts', startRow: 0, startCol: 0 });
     expect(() => parseFakeA1('Posts!$$')).toThrow(/Unable to parse range/);
@@ -33,12 +51,20 @@ describe('startSheetsFake', () => {
   afterEach(() => fake.close());
 
   async function token(privateKey = priv): Promise<Response> {
-    const assertion = jwt({ iss: 'sa@example.iam.gserviceaccount.com', scope: 's', aud: 'https://oauth2.googleapis.com/token' }, privateKey);
-    return fetch(`${fake.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }) });
+    const assertion = jwt(
+      { iss: 'sa@example.iam.gserviceaccount.com', scope: 's', aud: 'https://oauth2.googleapis.com/token' },
+      privateKey,
+    );
+    return fetch(`${fake.url}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+    });
   }
 
   it('issues a token only for an assertion signed by the configured key', async () => {
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     expect((await token(other)).status).toBe(400);
     const ok = await token();
     expect(ok.status).toBe(200);
@@ -46,12 +72,17 @@ describe('startSheetsFake', () => {
   });
 
   it("answers 401, 404 and a per-caller 429 in Google's error shape", async () => {
-    const get = (auth?: string, id = 'ss-fake-1') => fetch(`${fake.url}/v4/spreadsheets/${id}/values:batchGet?ranges=Posts!A:A`, { headers: auth ? { authorization: auth } : {} });
+    const get = (auth?: string, id = 'ss-fake-1') =>
+      fetch(`${fake.url}/v4/spreadsheets/${id}/values:batchGet?ranges=Posts!A:A`, {
+        headers: auth ? { authorization: auth } : {},
+      });
     expect((await get()).status).toBe(401);
     const t = `Bearer ${((await (await token()).json()) as { access_token: string }).access_token}`;
     const nf = await get(t, 'missing');
     expect(nf.status).toBe(404);
-    expect(await nf.json()).toEqual({ error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } });
+    expect(await nf.json()).toEqual({
+      error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' },
+    });
     const ok = await get(t);
     expect(await ok.json()).toMatchObject({ valueRanges: [{ values: [['Key'], ['k1'], ['k2']] }] });
     await get(t);
@@ -64,9 +95,16 @@ describe('startSheetsFake', () => {
   });
 
   it('stores RAW text as typed, never evaluates USER_ENTERED formulas, and applies row mutations', async () => {
-    const auth = { authorization: `Bearer ${fake.issueUserToken('me@example.com')}`, 'content-type': 'application/json' };
+    const auth = {
+      authorization: `Bearer ${fake.issueUserToken('me@example.com')}`,
+      'content-type': 'application/json',
+    };
     const write = (opt: string, v: string) =>
-      fetch(`${fake.url}/v4/spreadsheets/ss-fake-1/values:batchUpdate`, { method: 'POST', headers: auth, body: JSON.stringify({ valueInputOption: opt, data: [{ range: 'Posts!B2', values: [[v]] }] }) });
+      fetch(`${fake.url}/v4/spreadsheets/ss-fake-1/values:batchUpdate`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ valueInputOption: opt, data: [{ range: 'Posts!B2', values: [[v]] }] }),
+      });
     expect((await write('RAW', '=1+1')).status).toBe(200);
     expect(fake.formulaCells('ss-fake-1', 'Posts')).toEqual([]);
     await write('USER_ENTERED', '=1+1');

@@ -3,7 +3,12 @@
  * through one Postato sandbox; one instance is SIGKILLed mid-run. Every row must end with exactly one post, and no
  * tenant may exceed its creation limit in any rolling window.
  */
-import { startServiceProcess, stopServiceProcess, waitUntil, type ServiceProcess } from '../integration/service-process';
+import {
+  startServiceProcess,
+  stopServiceProcess,
+  waitUntil,
+  type ServiceProcess,
+} from '../integration/service-process';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
@@ -17,7 +22,6 @@ const TENANTS = 3;
 const ROWS = 300;
 const LIMITS = { create: 60, write: 60, read: 6000, windowMs: 1000 };
 
-
 describe('three service instances on the scale-out tier', () => {
   let tier: TestTier;
   let sandbox: PostatoSandbox;
@@ -26,7 +30,11 @@ describe('three service instances on the scale-out tier', () => {
   beforeAll(async () => {
     tier = await openTestTier('scale-out');
     sandbox = await startPostatoSandbox({
-      settings: { accounts: ACCOUNTS, limits: LIMITS, faults: { latencyMs: 10, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null } },
+      settings: {
+        accounts: ACCOUNTS,
+        limits: LIMITS,
+        faults: { latencyMs: 10, error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, hangMs: 0, forced429: null },
+      },
       tickIntervalMs: 0,
     });
   });
@@ -57,7 +65,16 @@ describe('three service instances on the scale-out tier', () => {
           .set('X-Shared-Secret', secret)
           .set('X-User-Id', 'manager')
           .set('X-Postato-Api-Key', fakeApiKey())
-          .send({ mode: 'publish', spreadsheetId: `sheet-${t}`, sheetName: 'Posts', sheetId: 0, spreadsheetTimeZone: 'America/New_York', workspaceId: WS, header: HEADER, rows: rowsOf(goodRows(ROWS, `t${t}r`)) });
+          .send({
+            mode: 'publish',
+            spreadsheetId: `sheet-${t}`,
+            sheetName: 'Posts',
+            sheetId: 0,
+            spreadsheetTimeZone: 'America/New_York',
+            workspaceId: WS,
+            header: HEADER,
+            rows: rowsOf(goodRows(ROWS, `t${t}r`)),
+          });
         expect(res.status).toBe(202);
         return res.body.runId as string;
       }),
@@ -72,7 +89,17 @@ describe('three service instances on the scale-out tier', () => {
     await waitUntil(
       async () => {
         const states = await Promise.all(
-          runIds.map(async (id) => ((await request(survivor.url).get(`/v1/runs/${id}`).set('X-Shared-Secret', secret).set('X-User-Id', 'manager')).body as RunStatusResponse).state),
+          runIds.map(
+            async (id) =>
+              (
+                (
+                  await request(survivor.url)
+                    .get(`/v1/runs/${id}`)
+                    .set('X-Shared-Secret', secret)
+                    .set('X-User-Id', 'manager')
+                ).body as RunStatusResponse
+              ).state,
+          ),
         );
         return states.every((s) => s !== 'running' && s !== 'queued');
       },
@@ -80,7 +107,9 @@ describe('three service instances on the scale-out tier', () => {
       'every run to finish',
     );
     for (const id of runIds) {
-      const s = (await request(survivor.url).get(`/v1/runs/${id}`).set('X-Shared-Secret', secret).set('X-User-Id', 'manager')).body as RunStatusResponse;
+      const s = (
+        await request(survivor.url).get(`/v1/runs/${id}`).set('X-Shared-Secret', secret).set('X-User-Id', 'manager')
+      ).body as RunStatusResponse;
       expect(s.state).toBe('done');
       expect(s.counts).toMatchObject({ total: ROWS, created: ROWS, failed: 0, pending: 0 });
     }
@@ -97,10 +126,15 @@ describe('three service instances on the scale-out tier', () => {
     }
 
     // The survivors shut down cleanly on SIGTERM.
-    const codes = await Promise.all(instances.map((i) => new Promise<number | null>((r) => {
-      i.proc.once('exit', (code) => r(code));
-      i.proc.kill('SIGTERM');
-    })));
+    const codes = await Promise.all(
+      instances.map(
+        (i) =>
+          new Promise<number | null>((r) => {
+            i.proc.once('exit', (code) => r(code));
+            i.proc.kill('SIGTERM');
+          }),
+      ),
+    );
     expect(codes).toEqual([0, 0]);
     instances.length = 0;
   });

@@ -13,7 +13,11 @@ export interface SecretLeak {
 }
 
 /** The first occurrence of each secret (whole, base64, or any 24-character piece) in each of `texts`. */
-export function findSecretLeaks(texts: readonly (string | Buffer)[], secrets: readonly string[], minPiece = 24): SecretLeak[] {
+export function findSecretLeaks(
+  texts: readonly (string | Buffer)[],
+  secrets: readonly string[],
+  minPiece = 24,
+): SecretLeak[] {
   const leaks: SecretLeak[] = [];
   texts.forEach((raw, textIndex) => {
     const text = Buffer.isBuffer(raw) ? raw.toString('latin1') : raw;
@@ -22,7 +26,8 @@ export function findSecretLeaks(texts: readonly (string | Buffer)[], secrets: re
       // Plain text and base64 (a key "hidden" in base64 is not encrypted); pieces catch truncated copies.
       for (const form of [secret, Buffer.from(secret).toString('base64')]) {
         pieces.add(form);
-        for (let i = 0; i + minPiece <= form.length; i += Math.max(1, Math.floor(minPiece / 2))) pieces.add(form.slice(i, i + minPiece));
+        for (let i = 0; i + minPiece <= form.length; i += Math.max(1, Math.floor(minPiece / 2)))
+          pieces.add(form.slice(i, i + minPiece));
       }
       for (const piece of pieces) {
         const at = text.indexOf(piece);

@@ -19,15 +19,42 @@ const MAX_ROWS = 10;
 /** The longest cell the request schema accepts (50,000 characters). */
 const MAX_CELL = 50_000;
 
-const SANDBOX_PLATFORM: Record<string, string> = { x: 'twitter', instagram: 'instagram', linkedin: 'linkedin', tiktok: 'tiktok', youtube: 'youtube' };
+const SANDBOX_PLATFORM: Record<string, string> = {
+  x: 'twitter',
+  instagram: 'instagram',
+  linkedin: 'linkedin',
+  tiktok: 'tiktok',
+  youtube: 'youtube',
+};
 /** One connected account per platform in each fuzz workspace, named by id or by @username in the sheet. */
 function accountsFor(workspaceId: string): SandboxAccount[] {
-  return Object.entries(SANDBOX_PLATFORM).map(([short, platform]) => ({ id: `acc_fz_${short}`, workspaceId, platform, username: `fz${short}`, status: 'connected' }));
+  return Object.entries(SANDBOX_PLATFORM).map(([short, platform]) => ({
+    id: `acc_fz_${short}`,
+    workspaceId,
+    platform,
+    username: `fz${short}`,
+    status: 'connected',
+  }));
 }
 
-const formula = fc.constantFrom('=HYPERLINK("https://evil.example/","click")', '=1+1', '=IMPORTXML("https://x.example","//a")', '+SUM(1,2)', '@cmd', '-2+3');
+const formula = fc.constantFrom(
+  '=HYPERLINK("https://evil.example/","click")',
+  '=1+1',
+  '=IMPORTXML("https://x.example","//a")',
+  '+SUM(1,2)',
+  '@cmd',
+  '-2+3',
+);
 const unicode = fc.string({ unit: 'grapheme', maxLength: 60 });
-const junk = fc.oneof(fc.string({ maxLength: 30 }), unicode, formula, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+const junk = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  unicode,
+  formula,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+);
 
 const keyCell = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('k-1', 'k-2', 'k-3', 'k-4', 'k-5', 'k-6', 'k-7', 'ключ-1', '🔑-2') },
@@ -39,37 +66,96 @@ const platformCell = fc.oneof(
   { weight: 1, arbitrary: fc.oneof(fc.constantFrom('facebook', '', 'pinterest'), junk) },
 );
 const accountCell = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('acc_fz_x', 'acc_fz_instagram', 'acc_fz_linkedin', 'acc_fz_tiktok', 'acc_fz_youtube', '@fzx', '@fzlinkedin', '@fzyoutube') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'acc_fz_x',
+      'acc_fz_instagram',
+      'acc_fz_linkedin',
+      'acc_fz_tiktok',
+      'acc_fz_youtube',
+      '@fzx',
+      '@fzlinkedin',
+      '@fzyoutube',
+    ),
+  },
   { weight: 1, arbitrary: fc.oneof(fc.constantFrom('', 'acc_unknown', '@nobody'), junk) },
 );
 const contentCell = fc.oneof(
   { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 200 }) },
   { weight: 2, arbitrary: unicode.filter((s) => s.trim() !== '') },
   { weight: 1, arbitrary: formula },
-  { weight: 1, arbitrary: fc.constantFrom('Part one\n---\nPart two\n---\nPart three', 'Launch day 🚀 #sale https://shop.example.com/x', '') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'Part one\n---\nPart two\n---\nPart three',
+      'Launch day 🚀 #sale https://shop.example.com/x',
+      '',
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 200, max: MAX_CELL }).map((n) => 'é'.repeat(n)) },
   { weight: 1, arbitrary: junk },
 );
 const mediaCell = fc.oneof(
   { weight: 4, arbitrary: fc.constant('') },
-  { weight: 1, arbitrary: fc.constantFrom('https://cdn.example.com/a.jpg', 'https://cdn.example.com/a.jpg, https://cdn.example.com/b.png', 'med_01HFUZZ', 'http://127.0.0.1/x.png', 'https://drive.google.com/file/d/abc/view', 'not a url') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'https://cdn.example.com/a.jpg',
+      'https://cdn.example.com/a.jpg, https://cdn.example.com/b.png',
+      'med_01HFUZZ',
+      'http://127.0.0.1/x.png',
+      'https://drive.google.com/file/d/abc/view',
+      'not a url',
+    ),
+  },
   { weight: 1, arbitrary: junk },
 );
 const timeCell = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('', 'now') },
   {
     weight: 3,
-    arbitrary: fc.constantFrom('2031-02-01 10:00', '6/1/2031 9:30 PM', '01.06.2031 09:30', 'June 1, 2031 9:30 AM', '2031-06-01T09:30:00Z', '2031-06-01T09:30:00+05:30', '2031-03-09 02:30', '2031-11-02 01:30'),
+    arbitrary: fc.constantFrom(
+      '2031-02-01 10:00',
+      '6/1/2031 9:30 PM',
+      '01.06.2031 09:30',
+      'June 1, 2031 9:30 AM',
+      '2031-06-01T09:30:00Z',
+      '2031-06-01T09:30:00+05:30',
+      '2031-03-09 02:30',
+      '2031-11-02 01:30',
+    ),
   },
-  { weight: 1, arbitrary: fc.oneof(fc.constantFrom('2020-01-01 10:00', 'tomorrow', '13/13/2031 25:61', '2099-01-01 00:00'), fc.integer({ min: -10, max: 90_000 }), fc.double(), junk) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.constantFrom('2020-01-01 10:00', 'tomorrow', '13/13/2031 25:61', '2099-01-01 00:00'),
+      fc.integer({ min: -10, max: 90_000 }),
+      fc.double(),
+      junk,
+    ),
+  },
 );
 const zoneCell = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'Pacific/Chatham', 'UTC') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom('', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'Pacific/Chatham', 'UTC'),
+  },
   { weight: 1, arbitrary: fc.oneof(fc.constantFrom('Not/AZone', 'EST5EDT', '+05:00'), junk) },
 );
 const optionsCell = fc.oneof(
   { weight: 3, arbitrary: fc.constant('') },
-  { weight: 1, arbitrary: fc.constantFrom('{"privacy":"public"}', '{"title":"=HYPERLINK(\\"x\\")"}', '{bad', '[]', 'null', '{"poll":{"options":["a"],"duration_minutes":1}}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{"privacy":"public"}',
+      '{"title":"=HYPERLINK(\\"x\\")"}',
+      '{bad',
+      '[]',
+      'null',
+      '{"poll":{"options":["a"],"duration_minutes":1}}',
+    ),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)) },
   { weight: 1, arbitrary: junk },
 );
@@ -77,7 +163,11 @@ const cellFor: Record<string, fc.Arbitrary<CellValue>> = {
   Key: keyCell,
   Platform: platformCell,
   Account: accountCell,
-  'Post type': fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 2, arbitrary: fc.constantFrom(...ALL_POST_TYPES) }, { weight: 1, arbitrary: junk }),
+  'Post type': fc.oneof(
+    { weight: 3, arbitrary: fc.constant('') },
+    { weight: 2, arbitrary: fc.constantFrom(...ALL_POST_TYPES) },
+    { weight: 1, arbitrary: junk },
+  ),
   Content: contentCell,
   Media: mediaCell,
   'Scheduled at': timeCell,
@@ -91,8 +181,20 @@ const coherentRow: fc.Arbitrary<Record<string, CellValue>> = fc
   .record({
     platform: fc.constantFrom('x', 'linkedin', 'instagram', 'tiktok', 'youtube'),
     byUsername: fc.boolean(),
-    content: fc.oneof(fc.string({ minLength: 1, maxLength: 100 }), unicode, formula, fc.constant('Part one\n---\nPart two')),
-    time: fc.constantFrom('', 'now', '2031-02-01 10:00', '6/1/2031 9:30 PM', '2031-06-01T09:30:00+05:30', 'June 1, 2031 9:30 AM'),
+    content: fc.oneof(
+      fc.string({ minLength: 1, maxLength: 100 }),
+      unicode,
+      formula,
+      fc.constant('Part one\n---\nPart two'),
+    ),
+    time: fc.constantFrom(
+      '',
+      'now',
+      '2031-02-01 10:00',
+      '6/1/2031 9:30 PM',
+      '2031-06-01T09:30:00+05:30',
+      'June 1, 2031 9:30 AM',
+    ),
     title: fc.oneof(fc.string({ minLength: 1, maxLength: 80 }), formula),
   })
   .map(({ platform, byUsername, content, time, title }) => ({
@@ -100,7 +202,12 @@ const coherentRow: fc.Arbitrary<Record<string, CellValue>> = fc
     Account: byUsername ? `@fz${platform}` : `acc_fz_${platform}`,
     'Post type': '',
     Content: content.trim() === '' || (platform !== 'x' && content.includes('---')) ? 'Plain text' : content,
-    Media: platform === 'instagram' ? 'https://cdn.example.com/a.jpg' : platform === 'tiktok' || platform === 'youtube' ? 'https://cdn.example.com/v.mp4' : '',
+    Media:
+      platform === 'instagram'
+        ? 'https://cdn.example.com/a.jpg'
+        : platform === 'tiktok' || platform === 'youtube'
+          ? 'https://cdn.example.com/v.mp4'
+          : '',
     'Scheduled at': time,
     'Time zone': '',
     Title: platform === 'youtube' ? title : '',
@@ -115,7 +222,10 @@ const rowFor = (header: string[]): fc.Arbitrary<CellValue[]> =>
       key: keyCell,
       noise: fc.tuple(...header.map((h) => (cellFor[h] ?? fc.constant<CellValue>('')) as fc.Arbitrary<CellValue>)),
       rate: fc.constantFrom(0, 0, 0, 0.15, 0.4, 1),
-      draws: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: header.length, maxLength: header.length }),
+      draws: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), {
+        minLength: header.length,
+        maxLength: header.length,
+      }),
     })
     .map(({ base, key, noise, rate, draws }) =>
       header.map((h, i) => (draws[i]! < rate ? noise[i]! : h === 'Key' ? key : h in base ? base[h]! : '')),
@@ -130,8 +240,12 @@ const headerArb = fc
     fc.integer({ min: 0, max: 4 }).map((n) => n > 0),
   )
   .chain(([inputs, outputs, extra, ensureRequired]) => {
-    const cols = ensureRequired ? [...new Set([...inputs, 'Key', 'Platform', 'Account', 'Content', 'Media', 'Title'])] : inputs;
-    return fc.shuffledSubarray([...cols, ...extra], { minLength: cols.length + extra.length }).map((order) => [...order, ...outputs]);
+    const cols = ensureRequired
+      ? [...new Set([...inputs, 'Key', 'Platform', 'Account', 'Content', 'Media', 'Title'])]
+      : inputs;
+    return fc
+      .shuffledSubarray([...cols, ...extra], { minLength: cols.length + extra.length })
+      .map((order) => [...order, ...outputs]);
   });
 
 const sheetArb = headerArb.chain((header) =>
@@ -139,7 +253,10 @@ const sheetArb = headerArb.chain((header) =>
     header: fc.constant(header),
     rows: fc.array(rowFor(header), { minLength: 1, maxLength: MAX_ROWS }),
     timeZone: fc.constantFrom('America/New_York', 'Europe/London', 'Asia/Tokyo'),
-    settings: fc.option(fc.record({ minGapMinutes: fc.integer({ min: 0, max: 30 }), jitterSeconds: fc.integer({ min: 0, max: 120 }) }), { nil: undefined }),
+    settings: fc.option(
+      fc.record({ minGapMinutes: fc.integer({ min: 0, max: 30 }), jitterSeconds: fc.integer({ min: 0, max: 120 }) }),
+      { nil: undefined },
+    ),
   }),
 );
 
@@ -151,7 +268,13 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
 
   beforeAll(async () => {
     stack = await startDemoStack({
-      env: { POSTATO_CREATE_LIMIT: String(CREATE_LIMIT), POSTATO_WINDOW_MS: String(WINDOW_MS), MAX_ROWS_PER_RUN: String(MAX_ROWS), REQUESTS_PER_MINUTE: '100000', SHEETS_WRITES_PER_MINUTE: '100000' },
+      env: {
+        POSTATO_CREATE_LIMIT: String(CREATE_LIMIT),
+        POSTATO_WINDOW_MS: String(WINDOW_MS),
+        MAX_ROWS_PER_RUN: String(MAX_ROWS),
+        REQUESTS_PER_MINUTE: '100000',
+        SHEETS_WRITES_PER_MINUTE: '100000',
+      },
       sandboxSettings: { limits: { create: CREATE_LIMIT, write: CREATE_LIMIT, windowMs: WINDOW_MS } },
     });
     // Sheets quotas are not what this test is about: lift them so the write-back never waits for a window.
@@ -161,7 +284,11 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
     await stack?.close();
   });
 
-  const call = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  const call = async <T>(
+    method: 'GET' | 'POST',
+    route: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
     const res = await fetch(stack.url + route, {
       method,
       headers: { ...stack.headers, 'content-type': 'application/json' },
@@ -227,13 +354,20 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
         // Every non-blank row with a key was committed and has a result.
         const map = mapHeader(header);
         const resultKeys = new Set(results.map((r) => r.key));
-        const keyed = rows.filter((r) => cellText(r, map, 'Key') !== '' && ['Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Title', 'Options'].some((col) => cellText(r, map, col as never) !== ''));
+        const keyed = rows.filter(
+          (r) =>
+            cellText(r, map, 'Key') !== '' &&
+            ['Platform', 'Account', 'Post type', 'Content', 'Media', 'Scheduled at', 'Title', 'Options'].some(
+              (col) => cellText(r, map, col as never) !== '',
+            ),
+        );
         for (const r of keyed) expect(resultKeys).toContain(cellText(r, map, 'Key'));
 
         // One post per row key: every post in this workspace belongs to exactly one key, and no key has two.
         const posts = stack.sandbox.inspect().posts.filter((p) => p.workspaceId === workspaceId);
         const postIdsByKey = new Map<string, Set<string>>();
-        for (const r of results) if (r.postId) (postIdsByKey.get(r.key) ?? postIdsByKey.set(r.key, new Set()).get(r.key)!).add(r.postId);
+        for (const r of results)
+          if (r.postId) (postIdsByKey.get(r.key) ?? postIdsByKey.set(r.key, new Set()).get(r.key)!).add(r.postId);
         for (const [key, ids] of postIdsByKey) expect({ key, posts: ids.size }).toEqual({ key, posts: 1 });
         const referenced = [...postIdsByKey.values()].flatMap((s) => [...s]);
         expect(new Set(referenced).size).toBe(referenced.length);
@@ -244,8 +378,13 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
         await stack.service.flusher!.drain(spreadsheetId);
         expect(stack.sheets.formulaCells(spreadsheetId, SHEET)).toEqual([]);
         const after = stack.sheets.getValues(spreadsheetId, SHEET);
-        const outputIdx = new Set(Object.entries(map.index).filter(([name]) => (OUTPUT_COLUMNS as readonly string[]).includes(name)).map(([, i]) => i));
-        const inputsOf = (values: string[][]) => values.map((r) => header.map((_, i) => (outputIdx.has(i) ? '' : (r[i] ?? ''))));
+        const outputIdx = new Set(
+          Object.entries(map.index)
+            .filter(([name]) => (OUTPUT_COLUMNS as readonly string[]).includes(name))
+            .map(([, i]) => i),
+        );
+        const inputsOf = (values: string[][]) =>
+          values.map((r) => header.map((_, i) => (outputIdx.has(i) ? '' : (r[i] ?? ''))));
         expect(inputsOf(after)).toEqual(inputsOf(sheetValues));
 
         // Publishing the sheet again as it now reads (what the add-on sends) creates nothing new.
@@ -261,7 +400,10 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
         expect(second.status.counts.created).toBe(0);
         expect(stack.sandbox.inspect().posts.filter((p) => p.workspaceId === workspaceId)).toHaveLength(posts.length);
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 40), interruptAfterTimeLimit: Number(process.env.FUZZ_TIME_MS ?? 50_000) },
+      {
+        numRuns: Number(process.env.FUZZ_RUNS ?? 40),
+        interruptAfterTimeLimit: Number(process.env.FUZZ_TIME_MS ?? 50_000),
+      },
     );
   });
 });

@@ -52,13 +52,48 @@ const runBody = () => ({
 describe('secret hygiene', () => {
   it('when requests carry a Postato key, a shared secret and an identity token, then none appears in any log line or body', async () => {
     const apiKey = 'smcp_' + randomBytes(32).toString('hex');
-    const { app, lines, sharedSecret } = harness(() => ({ listAccounts: async () => null, listScheduledPosts: async () => null }));
+    const { app, lines, sharedSecret } = harness(() => ({
+      listAccounts: async () => null,
+      listScheduledPosts: async () => null,
+    }));
     const token = issuer.token();
     const bodies: string[] = [];
-    bodies.push((await request(app).post('/v1/runs').set('X-Shared-Secret', sharedSecret).set('X-Postato-Api-Key', apiKey).send(runBody())).text);
-    bodies.push((await request(app).post('/v1/runs').set('Authorization', `Bearer ${token}`).set('X-Postato-Api-Key', apiKey).send(runBody())).text);
-    bodies.push((await request(app).post('/v1/runs').set('X-Shared-Secret', sharedSecret).set('X-Postato-Api-Key', apiKey.slice(0, 30)).send(runBody())).text);
-    bodies.push((await request(app).post('/v1/runs').set('X-Shared-Secret', sharedSecret + 'x').set('X-Postato-Api-Key', apiKey).send(runBody())).text);
+    bodies.push(
+      (
+        await request(app)
+          .post('/v1/runs')
+          .set('X-Shared-Secret', sharedSecret)
+          .set('X-Postato-Api-Key', apiKey)
+          .send(runBody())
+      ).text,
+    );
+    bodies.push(
+      (
+        await request(app)
+          .post('/v1/runs')
+          .set('Authorization', `Bearer ${token}`)
+          .set('X-Postato-Api-Key', apiKey)
+          .send(runBody())
+      ).text,
+    );
+    bodies.push(
+      (
+        await request(app)
+          .post('/v1/runs')
+          .set('X-Shared-Secret', sharedSecret)
+          .set('X-Postato-Api-Key', apiKey.slice(0, 30))
+          .send(runBody())
+      ).text,
+    );
+    bodies.push(
+      (
+        await request(app)
+          .post('/v1/runs')
+          .set('X-Shared-Secret', sharedSecret + 'x')
+          .set('X-Postato-Api-Key', apiKey)
+          .send(runBody())
+      ).text,
+    );
     expect(lines.length).toBeGreaterThan(0);
     expect(findSecretLeaks([...lines, ...bodies], [apiKey, sharedSecret, token])).toEqual([]);
   });
@@ -71,7 +106,11 @@ describe('secret hygiene', () => {
       },
       listScheduledPosts: async () => null,
     }));
-    const res = await request(app).post('/v1/runs').set('X-Shared-Secret', sharedSecret).set('X-Postato-Api-Key', apiKey).send(runBody());
+    const res = await request(app)
+      .post('/v1/runs')
+      .set('X-Shared-Secret', sharedSecret)
+      .set('X-Postato-Api-Key', apiKey)
+      .send(runBody());
     expect(res.status).toBe(500);
     expect(res.body.error).toBe('internal');
     expect(lines.join('')).toMatch(/unexpected error/);

@@ -29,7 +29,9 @@ describe('run isolation and key hygiene through the service', () => {
   beforeAll(async () => {
     sandbox = await startPostatoSandbox({
       tickIntervalMs: 0,
-      settings: { accounts: [{ id: 'acc_1', workspaceId: 'wks_1', platform: 'twitter', username: 'sec', status: 'connected' }] },
+      settings: {
+        accounts: [{ id: 'acc_1', workspaceId: 'wks_1', platform: 'twitter', username: 'sec', status: 'connected' }],
+      },
     });
     const config = loadConfig({
       NODE_ENV: 'test',
@@ -51,19 +53,35 @@ describe('run isolation and key hygiene through the service', () => {
   });
 
   it('only the owner and admins see a run; everyone else gets the 404 of a missing run; the key leaks nowhere', async () => {
-    const rows = [1, 2, 3].map((i) => ({ rowNumber: i + 1, values: [`k${i}`, 'twitter', 'acc_1', 'tweet', `hello ${i}`, '', '', '', '', ''] }));
+    const rows = [1, 2, 3].map((i) => ({
+      rowNumber: i + 1,
+      values: [`k${i}`, 'twitter', 'acc_1', 'tweet', `hello ${i}`, '', '', '', '', ''],
+    }));
     const started = await request(service.app)
       .post('/v1/runs')
       .set(as('alice'))
       .set('X-Postato-Api-Key', apiKey)
-      .send({ mode: 'publish', spreadsheetId: 'ss_sec', sheetName: 'Posts', sheetId: 0, spreadsheetTimeZone: 'America/New_York', workspaceId: 'wks_1', header: [...INPUT_COLUMNS, ...OUTPUT_COLUMNS], rows });
+      .send({
+        mode: 'publish',
+        spreadsheetId: 'ss_sec',
+        sheetName: 'Posts',
+        sheetId: 0,
+        spreadsheetTimeZone: 'America/New_York',
+        workspaceId: 'wks_1',
+        header: [...INPUT_COLUMNS, ...OUTPUT_COLUMNS],
+        rows,
+      });
     bodies.push(started.text);
     expect(started.status).toBe(202);
     const runId = started.body.runId as string;
     expect(runId.length).toBeGreaterThanOrEqual(20);
 
     const missing = await request(service.app).get('/v1/runs/run_doesnotexist').set(as('bob'));
-    for (const [method, url] of [['get', `/v1/runs/${runId}`], ['post', `/v1/runs/${runId}/cancel`], ['post', `/v1/runs/${runId}/sync`]] as const) {
+    for (const [method, url] of [
+      ['get', `/v1/runs/${runId}`],
+      ['post', `/v1/runs/${runId}/cancel`],
+      ['post', `/v1/runs/${runId}/sync`],
+    ] as const) {
       const res = await request(service.app)[method](url).set(as('bob'));
       bodies.push(res.text);
       expect(res.status).toBe(404);

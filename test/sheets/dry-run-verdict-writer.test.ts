@@ -17,7 +17,11 @@ const CSV = [
 describe('dry-run verdicts in the sheet', () => {
   let stack: DemoStack;
   beforeAll(async () => {
-    stack = await startDemoStack({ sandboxSettings: { accounts: [{ id: 'acc_tw', workspaceId: 'wks_v', platform: 'twitter', username: 'brand', status: 'connected' }] } });
+    stack = await startDemoStack({
+      sandboxSettings: {
+        accounts: [{ id: 'acc_tw', workspaceId: 'wks_v', platform: 'twitter', username: 'brand', status: 'connected' }],
+      },
+    });
   });
   afterAll(() => stack.close());
 
@@ -66,12 +70,30 @@ describe('verdictCells', () => {
       rows: [
         row('new'),
         row('kept', { postId: 'pst_1' }),
-        row('edited', { postId: 'pst_2' }, { changed: true, messages: [{ level: 'info', message: 'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.' }] }),
+        row(
+          'edited',
+          { postId: 'pst_2' },
+          {
+            changed: true,
+            messages: [
+              {
+                level: 'info',
+                message:
+                  'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.',
+              },
+            ],
+          },
+        ),
       ],
     } as PlannedRun);
     expect(cells).toEqual([
       { key: 'new', status: 'READY', error: '' },
-      { key: 'edited', status: 'CHANGED', error: 'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.' },
+      {
+        key: 'edited',
+        status: 'CHANGED',
+        error:
+          'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.',
+      },
     ]);
   });
 });

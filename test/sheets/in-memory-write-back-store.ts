@@ -15,13 +15,28 @@ export class InMemoryWriteBackStore implements WriteBackStore {
   private readonly seq = new Map<string, number>();
 
   /** Records a new result of a row (a new version); it becomes pending. */
-  put(r: { runId: string; spreadsheetId: string; sheetName: string; rowKey: string; values: Partial<Record<OutputColumn, string>> }): void {
+  put(r: {
+    runId: string;
+    spreadsheetId: string;
+    sheetName: string;
+    rowKey: string;
+    values: Partial<Record<OutputColumn, string>>;
+  }): void {
     const rowId = `${r.runId}:${r.rowKey}`;
     const prev = this.entries.get(rowId);
     const version = (prev?.latest.version ?? 0) + 1;
     this.seq.set(rowId, this.order++);
     this.entries.set(rowId, {
-      latest: { rowId, runId: r.runId, spreadsheetId: r.spreadsheetId, sheetName: r.sheetName, sheetId: 0, rowKey: r.rowKey, values: r.values, version },
+      latest: {
+        rowId,
+        runId: r.runId,
+        spreadsheetId: r.spreadsheetId,
+        sheetName: r.sheetName,
+        sheetId: 0,
+        rowKey: r.rowKey,
+        values: r.values,
+        version,
+      },
       writtenVersion: prev?.writtenVersion ?? 0,
       removed: false,
     });
@@ -79,7 +94,8 @@ export class InMemoryWriteBackStore implements WriteBackStore {
     const all = [...this.entries.values()];
     return {
       pending: all.filter((e) => this.isPending(e)).length,
-      written: all.filter((e) => !e.removed && e.duplicateRows === undefined && e.writtenVersion === e.latest.version).length,
+      written: all.filter((e) => !e.removed && e.duplicateRows === undefined && e.writtenVersion === e.latest.version)
+        .length,
       removed: all.filter((e) => e.removed).map((e) => e.latest.rowKey),
       duplicates: all.filter((e) => e.duplicateRows).map((e) => e.latest.rowKey),
     };

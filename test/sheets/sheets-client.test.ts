@@ -10,7 +10,9 @@ describe('createSheetsClient', () => {
   let kit: SheetsKit;
   beforeEach(async () => {
     kit = await startSheetsKit();
-    kit.fake.loadCsv('ss-client-1', "Q3 'launch'", 'Content,key,Status\nhello,a1,\nbye,a2,\n', { timeZone: 'Europe/Lisbon' });
+    kit.fake.loadCsv('ss-client-1', "Q3 'launch'", 'Content,key,Status\nhello,a1,\nbye,a2,\n', {
+      timeZone: 'Europe/Lisbon',
+    });
   });
   afterEach(() => kit.fake.close());
 
@@ -31,7 +33,9 @@ describe('createSheetsClient', () => {
 
   it('says to add a Key column when the header has none', async () => {
     kit.fake.loadCsv('ss-client-2', 'Posts', 'Content,Status\nx,\n');
-    await expect(kit.client().readHeaderAndKeys('ss-client-2', 'Posts')).rejects.toMatchObject({ code: 'sheets_key_column_missing' });
+    await expect(kit.client().readHeaderAndKeys('ss-client-2', 'Posts')).rejects.toMatchObject({
+      code: 'sheets_key_column_missing',
+    });
   });
 
   it('answers 403 with the account to share with, 404 for an unknown spreadsheet, and leaks no token', async () => {
@@ -48,14 +52,17 @@ describe('createSheetsClient', () => {
   it('retries 429 and 5xx on writes until they succeed', async () => {
     kit.fake.update({ faults: { share429: 0.35, share5xx: 0.35, seed: 9 } });
     const c = kit.client();
-    for (let i = 0; i < 5; i++) await c.batchWrite('ss-client-1', [{ range: `'Q3 ''launch'''!C2`, values: [[`v${i}`]] }]);
+    for (let i = 0; i < 5; i++)
+      await c.batchWrite('ss-client-1', [{ range: `'Q3 ''launch'''!C2`, values: [[`v${i}`]] }]);
     expect(kit.fake.getValues('ss-client-1', "Q3 'launch'")[1]![2]).toBe('v4');
     expect(kit.fake.stats().rejected429 + kit.fake.stats().rejected5xx).toBeGreaterThan(0);
   });
 
   it("uses the user's forwarded token until it is refused, then the service account", async () => {
     const userToken = kit.fake.issueUserToken('manager@example.com');
-    const c = kit.client({ credentials: { userAccessToken: userToken, serviceAccount: withTokenUri(kit.sa, kit.fake.tokenUrl) } });
+    const c = kit.client({
+      credentials: { userAccessToken: userToken, serviceAccount: withTokenUri(kit.sa, kit.fake.tokenUrl) },
+    });
     await c.getMetadata('ss-client-1');
     kit.fake.revokeToken(userToken);
     await c.getMetadata('ss-client-1');
@@ -69,7 +76,9 @@ describe('createSheetsClient', () => {
 
   it('rejects a service-account JSON that is not one, without echoing it', () => {
     expect(() => parseServiceAccountKey('{"private_key":"secret-stuff"}')).toThrow(/has no client_email/);
-    expect(() => parseServiceAccountKey('not json secret-stuff')).toThrow(/^GOOGLE_SERVICE_ACCOUNT_JSON is not valid JSON/);
+    expect(() => parseServiceAccountKey('not json secret-stuff')).toThrow(
+      /^GOOGLE_SERVICE_ACCOUNT_JSON is not valid JSON/,
+    );
     expect(() => createSheetsClient({ credentials: {} })).toThrow(/GOOGLE_SERVICE_ACCOUNT_JSON/);
   });
 

@@ -38,9 +38,14 @@ describe('createSheetsRouter', () => {
 
   it('checks access per spreadsheet and validates the body', async () => {
     const a = app(true);
-    expect((await request(a).post('/v1/sheets/check-access').send({ spreadsheetId: 'ss-routes-0001' })).body).toEqual({ canEdit: true });
+    expect((await request(a).post('/v1/sheets/check-access').send({ spreadsheetId: 'ss-routes-0001' })).body).toEqual({
+      canEdit: true,
+    });
     const denied = await request(a).post('/v1/sheets/check-access').send({ spreadsheetId: 'ss-routes-0002' });
-    expect(denied.body).toEqual({ canEdit: false, message: `Share the sheet with ${kit.sa.email} as an editor, then try again.` });
+    expect(denied.body).toEqual({
+      canEdit: false,
+      message: `Share the sheet with ${kit.sa.email} as an editor, then try again.`,
+    });
     const bad = await request(a).post('/v1/sheets/check-access').send({ spreadsheetId: 'x/../y' });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('bad_request');

@@ -35,13 +35,33 @@ describe('WriteBackFlusher', () => {
   });
 
   function flusher(extra: Partial<ConstructorParameters<typeof WriteBackFlusher>[0]> = {}): WriteBackFlusher {
-    return new WriteBackFlusher({ store, sheetsFor: () => client, clock: systemClock, logger: silentLogger, flushEveryMs: 20, flushRows: 200, ...extra });
+    return new WriteBackFlusher({
+      store,
+      sheetsFor: () => client,
+      clock: systemClock,
+      logger: silentLogger,
+      flushEveryMs: 20,
+      flushRows: 200,
+      ...extra,
+    });
   }
 
   it('writes each result into the row with its key, adds missing output columns, and stores formula-looking text as text', async () => {
     kit.fake.loadCsv(SS, TAB, postsCsv(5));
-    store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k002', values: { Status: 'FAILED', Error: '=HYPERLINK("http://evil.example","click")', Run: 'r1' } });
-    store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k004', values: { Status: 'SCHEDULED', 'Post ID': 'pst_1', Error: '', Link: '+1 555', Run: 'r1', Updated: '@now' } });
+    store.put({
+      runId: 'r1',
+      spreadsheetId: SS,
+      sheetName: TAB,
+      rowKey: 'k002',
+      values: { Status: 'FAILED', Error: '=HYPERLINK("http://evil.example","click")', Run: 'r1' },
+    });
+    store.put({
+      runId: 'r1',
+      spreadsheetId: SS,
+      sheetName: TAB,
+      rowKey: 'k004',
+      values: { Status: 'SCHEDULED', 'Post ID': 'pst_1', Error: '', Link: '+1 555', Run: 'r1', Updated: '@now' },
+    });
     const outcomes = await flusher().flushNow(SS);
 
     const v = kit.fake.getValues(SS, TAB);
@@ -68,7 +88,13 @@ describe('WriteBackFlusher', () => {
 
   it('puts an error on both rows of a duplicated key and nothing else', async () => {
     kit.fake.loadCsv(SS, TAB, 'Key,Content,Status,Error\nk1,a,,\nk2,b,,\nk1,c,,\n');
-    store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k1', values: { Status: 'SCHEDULED', Error: '' } });
+    store.put({
+      runId: 'r1',
+      spreadsheetId: SS,
+      sheetName: TAB,
+      rowKey: 'k1',
+      values: { Status: 'SCHEDULED', Error: '' },
+    });
     store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k2', values: { Status: 'SCHEDULED' } });
     await flusher().flushNow(SS);
     const v = kit.fake.getValues(SS, TAB);
@@ -85,7 +111,7 @@ describe('WriteBackFlusher', () => {
     const deleted = new Set<string>();
     let inserted = 0;
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const m = kit.fake.mutate(SS, TAB);
     // A user edit lands before every second API call: between a read and a write, or between a write and its check.
     kit.fake.beforeEachCall((n) => {
@@ -114,7 +140,13 @@ describe('WriteBackFlusher', () => {
     const f = flusher({ flushRows: 60 });
     for (let i = 1; i <= 300; i++) {
       const key = `k${String(i).padStart(3, '0')}`;
-      store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: key, values: { Status: `DONE ${key}`, Run: 'r1' } });
+      store.put({
+        runId: 'r1',
+        spreadsheetId: SS,
+        sheetName: TAB,
+        rowKey: key,
+        values: { Status: `DONE ${key}`, Run: 'r1' },
+      });
       if (i % 50 === 0) await f.flushNow(SS);
     }
     await f.drain(SS);
@@ -164,7 +196,11 @@ describe('WriteBackFlusher', () => {
     store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k001', values: { Status: 'SCHEDULED' } });
     const [o] = await f.flushNow(SS);
     expect(o!.leftPending).toBe(1);
-    expect(store.access.at(-1)).toEqual({ spreadsheetId: SS, ok: false, message: `Share the sheet with ${kit.sa.email} as an editor, then try again.` });
+    expect(store.access.at(-1)).toEqual({
+      spreadsheetId: SS,
+      ok: false,
+      message: `Share the sheet with ${kit.sa.email} as an editor, then try again.`,
+    });
     expect(store.summary().pending).toBe(1);
 
     kit.fake.shareWith(SS, null);

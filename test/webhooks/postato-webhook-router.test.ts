@@ -19,7 +19,11 @@ function setup() {
   void secrets.saveSecret('wks_1', wsSecret, 'wh_1');
   void secrets.saveSecret('wks_2', otherSecret, 'wh_2');
   const config = loadConfig({ NODE_ENV: 'test', AUTH_SHARED_SECRET: randomBytes(24).toString('hex') });
-  const app = createApp({ config, logger: silentLogger, routers: [createPostatoWebhookRouter({ sink, secrets, clock, logger: silentLogger })] });
+  const app = createApp({
+    config,
+    logger: silentLogger,
+    routers: [createPostatoWebhookRouter({ sink, secrets, clock, logger: silentLogger })],
+  });
   const nowS = () => Math.floor(clock.now() / 1000);
   const deliver = (body: string, opts: { secret?: string; header?: string; path?: string } = {}) =>
     request(app)
@@ -35,7 +39,15 @@ const event = (over: Record<string, unknown> = {}, data: Record<string, unknown>
     id: `evt_${randomBytes(6).toString('hex')}`,
     type: 'post.published',
     createdAt: new Date(T0).toISOString(),
-    data: { postId: 'pst_known', status: 'published', platform: 'twitter', accountId: 'acc_1', platformPostId: '99', platformUrl: 'https://x.com/a/status/99', ...data },
+    data: {
+      postId: 'pst_known',
+      status: 'published',
+      platform: 'twitter',
+      accountId: 'acc_1',
+      platformPostId: '99',
+      platformUrl: 'https://x.com/a/status/99',
+      ...data,
+    },
     ...over,
   });
 
@@ -46,12 +58,22 @@ describe('POST /v1/webhooks/postato', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: true, result: 'applied' });
     expect(sink.applied).toHaveLength(1);
-    expect(sink.applied[0]).toMatchObject({ type: 'post.published', postId: 'pst_known', status: 'published', platformUrl: 'https://x.com/a/status/99' });
+    expect(sink.applied[0]).toMatchObject({
+      type: 'post.published',
+      postId: 'pst_known',
+      status: 'published',
+      platformUrl: 'https://x.com/a/status/99',
+    });
   });
 
   it('when post.failed arrives, then the sink gets the reason', async () => {
     const { deliver, sink } = setup();
-    const res = await deliver(event({ type: 'post.failed' }, { status: 'failed', error: 'Caption longer than 2200 characters', platformUrl: undefined }));
+    const res = await deliver(
+      event(
+        { type: 'post.failed' },
+        { status: 'failed', error: 'Caption longer than 2200 characters', platformUrl: undefined },
+      ),
+    );
     expect(res.status).toBe(200);
     expect(sink.applied[0]).toMatchObject({ type: 'post.failed', error: 'Caption longer than 2200 characters' });
   });
@@ -130,8 +152,12 @@ describe('POST /v1/webhooks/postato', () => {
 
   it('when ?workspace= names a workspace, then only its secrets count; without it every stored secret is tried', async () => {
     const { deliver, otherSecret } = setup();
-    expect((await deliver(event(), { secret: otherSecret, path: `${POSTATO_WEBHOOK_PATH}?workspace=wks_1` })).status).toBe(400);
-    expect((await deliver(event(), { secret: otherSecret, path: `${POSTATO_WEBHOOK_PATH}?workspace=wks_2` })).status).toBe(200);
+    expect(
+      (await deliver(event(), { secret: otherSecret, path: `${POSTATO_WEBHOOK_PATH}?workspace=wks_1` })).status,
+    ).toBe(400);
+    expect(
+      (await deliver(event(), { secret: otherSecret, path: `${POSTATO_WEBHOOK_PATH}?workspace=wks_2` })).status,
+    ).toBe(200);
     expect((await deliver(event(), { secret: otherSecret })).status).toBe(200);
   });
 

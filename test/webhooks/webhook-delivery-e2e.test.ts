@@ -26,7 +26,7 @@ const STEP_MS = 60_000;
 function seedWithOneFailureOfTwo(): number {
   for (let seed = 1; ; seed++) {
     const r = seededRandom(seed);
-    if ((r.next() < 0.5) !== (r.next() < 0.5)) return seed;
+    if (r.next() < 0.5 !== r.next() < 0.5) return seed;
   }
 }
 
@@ -57,7 +57,12 @@ async function startCapture(): Promise<{ url: string; received: Captured[]; clos
   };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, tick?: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  tick?: () => Promise<void>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
@@ -80,19 +85,33 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
         webhookRetryBaseMs: 50,
         accounts: [
           { id: 'acc_webhook_x', workspaceId: WORKSPACE, platform: 'twitter', username: 'brand', status: 'connected' },
-          { id: 'acc_webhook_li', workspaceId: WORKSPACE, platform: 'linkedin', username: 'brand-company', status: 'connected' },
+          {
+            id: 'acc_webhook_li',
+            workspaceId: WORKSPACE,
+            platform: 'linkedin',
+            username: 'brand-company',
+            status: 'connected',
+          },
         ],
       },
       env: { REQUESTS_PER_MINUTE: '100000' },
     });
-    stack.sandbox.update({ webhooks: [{ url: capture.url, secret: 'whsec_capture_' + randomBytes(8).toString('hex'), workspaceId: WORKSPACE }] });
+    stack.sandbox.update({
+      webhooks: [
+        { url: capture.url, secret: 'whsec_capture_' + randomBytes(8).toString('hex'), workspaceId: WORKSPACE },
+      ],
+    });
   });
   afterAll(async () => {
     await stack?.close();
     await capture?.close();
   });
 
-  const call = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  const call = async <T>(
+    method: 'GET' | 'POST',
+    route: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
     const res = await fetch(stack.url + route, {
       method,
       headers: { ...stack.headers, 'content-type': 'application/json' },
@@ -111,11 +130,23 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
   it('when Postato delivers one post and fails the other, then the sheet shows PUBLISHED with its Link and DELIVERY FAILED with the reason, and replays change nothing', async () => {
     const { ledger } = stack.service;
     const secrets = createLedgerWebhookSecretStore(ledger, systemClock);
-    const registered = await registerPostatoWebhook({ apiUrl: stack.sandbox.url, apiKey: stack.apiKey, workspaceId: WORKSPACE, publicUrl: stack.url, store: secrets });
+    const registered = await registerPostatoWebhook({
+      apiUrl: stack.sandbox.url,
+      apiKey: stack.apiKey,
+      workspaceId: WORKSPACE,
+      publicUrl: stack.url,
+      store: secrets,
+    });
     expect(registered.url).toBe(webhookUrlFor(stack.url, WORKSPACE));
     // A second registration of the same URL (e.g. a secret rotation): Postato now sends every event twice, each copy
     // signed with its own secret, the at-least-once delivery the service must absorb.
-    await registerPostatoWebhook({ apiUrl: stack.sandbox.url, apiKey: stack.apiKey, workspaceId: WORKSPACE, publicUrl: stack.url, store: secrets });
+    await registerPostatoWebhook({
+      apiUrl: stack.sandbox.url,
+      apiKey: stack.apiKey,
+      workspaceId: WORKSPACE,
+      publicUrl: stack.url,
+      store: secrets,
+    });
     const registeredSecrets = await secrets.secretsFor(WORKSPACE);
     expect(registeredSecrets).toHaveLength(2);
     const secret = registeredSecrets[0];
@@ -126,8 +157,20 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     stack.sheets.loadCsv(SPREADSHEET, SHEET, header.join(','), { timeZone: 'America/New_York' });
     stack.sheets.setValues(SPREADSHEET, SHEET, [
       header,
-      make({ Key: 'r-one', Platform: 'x', Account: 'acc_webhook_x', Content: 'First post, published by webhook', 'Scheduled at': 'now' }),
-      make({ Key: 'r-two', Platform: 'linkedin', Account: 'acc_webhook_li', Content: 'Second post, published by webhook', 'Scheduled at': 'now' }),
+      make({
+        Key: 'r-one',
+        Platform: 'x',
+        Account: 'acc_webhook_x',
+        Content: 'First post, published by webhook',
+        'Scheduled at': 'now',
+      }),
+      make({
+        Key: 'r-two',
+        Platform: 'linkedin',
+        Account: 'acc_webhook_li',
+        Content: 'Second post, published by webhook',
+        'Scheduled at': 'now',
+      }),
     ]);
     const [hdr = [], ...rows] = sheet();
     const accepted = await call<RunAccepted>('POST', '/v1/runs', {
@@ -158,7 +201,11 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
       async () => {
         const w = stack.sandbox.inspect().webhooks;
         const events = await ledger.db.selectFrom('webhook_events').select('event_id').execute();
-        return w.pending === 0 && events.length >= 2 && capture.received.filter((c) => /"post\.(published|failed)"/.test(c.body)).length === 2;
+        return (
+          w.pending === 0 &&
+          events.length >= 2 &&
+          capture.received.filter((c) => /"post\.(published|failed)"/.test(c.body)).length === 2
+        );
       },
       () => stack.sandbox.tick(),
     );
@@ -189,7 +236,11 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     const deliveryEvents = capture.received.map((c) => c.body).filter((b) => /"post\.(published|failed)"/.test(b));
     const hookUrl = webhookUrlFor(stack.url, WORKSPACE);
     const send = (body: string, signature: string) =>
-      fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-signature': signature }, body });
+      fetch(hookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-webhook-signature': signature },
+        body,
+      });
     const now = () => Math.floor(Date.now() / 1000);
     for (const body of deliveryEvents) {
       const same = await send(body, webhookSignatureHeader(secret!, body, now()));
@@ -209,13 +260,19 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     // Each delivery event reached the service twice from the sandbox (two registrations) and four more times from
     // the replays above, yet the ledger recorded it once.
     const events = await ledger.db.selectFrom('webhook_events').select('event_id').execute();
-    expect(events.map((e) => e.event_id).sort()).toEqual(deliveryEvents.map((b) => (JSON.parse(b) as { id: string }).id).sort());
+    expect(events.map((e) => e.event_id).sort()).toEqual(
+      deliveryEvents.map((b) => (JSON.parse(b) as { id: string }).id).sort(),
+    );
     expect(stack.sandbox.inspect().webhooks).toMatchObject({ gaveUp: 0, pending: 0 });
 
     await stack.service.flusher!.drain(SPREADSHEET);
     expect(sheet()).toEqual(before);
     expect(stack.sandbox.inspect().posts.filter((p) => p.workspaceId === WORKSPACE)).toHaveLength(2);
-    const rowsInLedger = await ledger.db.selectFrom('run_rows').select(['row_key', 'post_id']).where('spreadsheet_id', '=', SPREADSHEET).execute();
+    const rowsInLedger = await ledger.db
+      .selectFrom('run_rows')
+      .select(['row_key', 'post_id'])
+      .where('spreadsheet_id', '=', SPREADSHEET)
+      .execute();
     expect(rowsInLedger.map((r) => r.row_key).sort()).toEqual(['r-one', 'r-two']);
     expect(stack.sheets.formulaCells(SPREADSHEET, SHEET)).toEqual([]);
   });

@@ -18,7 +18,10 @@ describe('webhook registration against the Postato sandbox', () => {
   let sandbox: PostatoSandbox;
   let server: Server | undefined;
   beforeAll(async () => {
-    sandbox = await startPostatoSandbox({ tickIntervalMs: 0, settings: { deliveryStepMs: 10, deliveryFailShare: 0, webhookRetryBaseMs: 10 } });
+    sandbox = await startPostatoSandbox({
+      tickIntervalMs: 0,
+      settings: { deliveryStepMs: 10, deliveryFailShare: 0, webhookRetryBaseMs: 10 },
+    });
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
@@ -27,7 +30,13 @@ describe('webhook registration against the Postato sandbox', () => {
 
   it('when registered, then the secret Postato returns is stored for the workspace and the URL names the workspace', async () => {
     const store = new InMemoryWebhookSecretStore();
-    const result = await registerPostatoWebhook({ apiUrl: sandbox.url, apiKey: fakeKey(), workspaceId: 'wks_reg', publicUrl: 'https://sheets.example.com/base', store });
+    const result = await registerPostatoWebhook({
+      apiUrl: sandbox.url,
+      apiKey: fakeKey(),
+      workspaceId: 'wks_reg',
+      publicUrl: 'https://sheets.example.com/base',
+      store,
+    });
     expect(result.url).toBe('https://sheets.example.com/base/v1/webhooks/postato?workspace=wks_reg');
     expect(result.webhookId).toBeTruthy();
     expect(result.events).toEqual(expect.arrayContaining(['post.published', 'post.failed']));
@@ -36,11 +45,15 @@ describe('webhook registration against the Postato sandbox', () => {
     expect(secrets[0]).toMatch(/^whsec_/);
   });
 
-  it('when registered against a running service, then Postato\'s signed post.published reaches the sink end to end', async () => {
+  it("when registered against a running service, then Postato's signed post.published reaches the sink end to end", async () => {
     const store = new InMemoryWebhookSecretStore();
     const sink = new InMemoryWebhookSink(new Set());
     const config = loadConfig({ NODE_ENV: 'test', AUTH_SHARED_SECRET: randomBytes(24).toString('hex') });
-    const app = createApp({ config, logger: silentLogger, routers: [createPostatoWebhookRouter({ sink, secrets: store, clock: systemClock, logger: silentLogger })] });
+    const app = createApp({
+      config,
+      logger: silentLogger,
+      routers: [createPostatoWebhookRouter({ sink, secrets: store, clock: systemClock, logger: silentLogger })],
+    });
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server!.once('listening', resolve));
     const publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -49,8 +62,18 @@ describe('webhook registration against the Postato sandbox', () => {
 
     const created = await fetch(`${sandbox.url}/v1/workspaces/wks_e2e/posts`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Idempotency-Key': randomBytes(8).toString('hex') },
-      body: JSON.stringify({ platform: 'twitter', accountId: 'acc_1', status: 'publish', postType: 'tweet', content: 'hello' }),
+      headers: {
+        Authorization: `Bearer ${apiKey}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': randomBytes(8).toString('hex'),
+      },
+      body: JSON.stringify({
+        platform: 'twitter',
+        accountId: 'acc_1',
+        status: 'publish',
+        postType: 'tweet',
+        content: 'hello',
+      }),
     });
     expect(created.status).toBe(201);
     const post = (await created.json()) as { id: string };
@@ -71,7 +94,13 @@ describe('webhook registration against the Postato sandbox', () => {
     try {
       const store = new InMemoryWebhookSecretStore();
       const bad = fakeKey();
-      const err = await registerPostatoWebhook({ apiUrl: sandbox.url, apiKey: bad, workspaceId: 'wks_1', publicUrl: 'https://s.example.com', store }).catch((e: unknown) => e);
+      const err = await registerPostatoWebhook({
+        apiUrl: sandbox.url,
+        apiKey: bad,
+        workspaceId: 'wks_1',
+        publicUrl: 'https://s.example.com',
+        store,
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AppError);
       expect((err as AppError).message).toMatch(/POSTATO_API_KEY/);
       expect(JSON.stringify({ m: (err as AppError).message, s: (err as AppError).stack })).not.toContain(bad.slice(5));
@@ -96,9 +125,13 @@ describe('webhook registration against the Postato sandbox', () => {
     expect(await store.secretsFor('wks_cli')).toHaveLength(1);
     expect(closed).toBe(true);
 
-    await expect(runRegisterWebhook(['--workspace', 'wks_cli', '--url', 'https://s.example.com'], { POSTATO_API_URL: sandbox.url }, open)).rejects.toThrow(
-      /POSTATO_API_KEY/,
-    );
+    await expect(
+      runRegisterWebhook(
+        ['--workspace', 'wks_cli', '--url', 'https://s.example.com'],
+        { POSTATO_API_URL: sandbox.url },
+        open,
+      ),
+    ).rejects.toThrow(/POSTATO_API_KEY/);
   });
 
   it('when no secret store can be opened, then the command fails before registering anything', async () => {
@@ -106,7 +139,13 @@ describe('webhook registration against the Postato sandbox', () => {
     const open = async () => {
       throw new AppError('secret_store_unavailable', 'no store');
     };
-    await expect(runRegisterWebhook(['--workspace', 'wks_x', '--url', 'https://s.example.com'], { POSTATO_API_URL: sandbox.url, POSTATO_API_KEY: fakeKey() }, open)).rejects.toThrow(/no store/);
+    await expect(
+      runRegisterWebhook(
+        ['--workspace', 'wks_x', '--url', 'https://s.example.com'],
+        { POSTATO_API_URL: sandbox.url, POSTATO_API_KEY: fakeKey() },
+        open,
+      ),
+    ).rejects.toThrow(/no store/);
     expect(JSON.stringify(sandbox.inspect().tenants)).toBe(before);
   });
 });

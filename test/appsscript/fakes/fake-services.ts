@@ -72,7 +72,9 @@ export type FetchHandler = (url: string, params: GasFetchParams) => FakeHttpAnsw
 
 export class FakeUrlFetchApp implements GasUrlFetchApp {
   readonly calls: FetchCall[] = [];
-  constructor(public handler: FetchHandler = () => ({ status: 404, body: { error: 'not_found', message: 'No such endpoint.' } })) {}
+  constructor(
+    public handler: FetchHandler = () => ({ status: 404, body: { error: 'not_found', message: 'No such endpoint.' } }),
+  ) {}
   fetch(url: string, params: GasFetchParams): GasHttpResponse {
     this.calls.push({ url, params });
     const answer = this.handler(url, params);
@@ -160,7 +162,9 @@ export interface AppsScriptFakes extends AppsScriptServices {
 }
 
 /** Creates fakes around one spreadsheet whose active sheet holds `cells` (or lives in `store`). */
-export function createFakes(opts: { cells?: RawCell[][]; store?: CellStore; sheetName?: string; timeZone?: string; handler?: FetchHandler } = {}): AppsScriptFakes {
+export function createFakes(
+  opts: { cells?: RawCell[][]; store?: CellStore; sheetName?: string; timeZone?: string; handler?: FetchHandler } = {},
+): AppsScriptFakes {
   const spreadsheet = new FakeSpreadsheet(undefined, opts.timeZone ?? 'Europe/Lisbon');
   spreadsheet.addSheet(opts.sheetName ?? 'Posts', opts.store ?? opts.cells ?? []);
   return {
@@ -177,7 +181,17 @@ export function createFakes(opts: { cells?: RawCell[][]; store?: CellStore; shee
   };
 }
 
-const SERVICE_NAMES = ['SpreadsheetApp', 'PropertiesService', 'UrlFetchApp', 'ScriptApp', 'Session', 'Utilities', 'HtmlService', 'CacheService', 'MailApp'] as const;
+const SERVICE_NAMES = [
+  'SpreadsheetApp',
+  'PropertiesService',
+  'UrlFetchApp',
+  'ScriptApp',
+  'Session',
+  'Utilities',
+  'HtmlService',
+  'CacheService',
+  'MailApp',
+] as const;
 
 /** Puts the fakes on `target` (globalThis by default) as Apps Script globals; returns a function that removes them. */
 export function installFakes(fakes: AppsScriptServices, target: object = globalThis): () => void {

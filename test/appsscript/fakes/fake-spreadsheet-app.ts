@@ -91,7 +91,12 @@ export class FakeRange implements GasRange {
     return this;
   }
   setDataValidation(rule: GasDataValidation | null): GasRange {
-    this.sheet.validations.push({ column: this.column, row: this.row, numRows: this.numRows, values: rule?.values ?? null });
+    this.sheet.validations.push({
+      column: this.column,
+      row: this.row,
+      numRows: this.numRows,
+      values: rule?.values ?? null,
+    });
     return this;
   }
   setFontWeight(weight: 'bold' | 'normal'): GasRange {

@@ -1,5 +1,11 @@
 /** A small campaign sheet and a scripted service for the add-on's unit tests. */
-import type { DryRunResponse, RowVerdict, RunReport, RunRequest, RunStatusResponse } from '../../../appsscript/shared/contract';
+import type {
+  DryRunResponse,
+  RowVerdict,
+  RunReport,
+  RunRequest,
+  RunStatusResponse,
+} from '../../../appsscript/shared/contract';
 import type { RawCell } from '../../../appsscript/server/apps-script-types';
 import type { FakeHttpAnswer, FetchHandler } from './fake-services';
 
@@ -83,11 +89,22 @@ export function reportAnswer(runId: string): RunReport {
     durationSeconds: 12.4,
     counts: { total: 5, pending: 0, sent: 4, created: 2, failed: 1, skipped: 1 },
     failed: [
-      { key: 'r-ig', rowNumber: 5, message: 'Postato refused the post: Instagram captions are at most 2,200 characters.' },
+      {
+        key: 'r-ig',
+        rowNumber: 5,
+        message: 'Postato refused the post: Instagram captions are at most 2,200 characters.',
+      },
       { key: 'r-empty', rowNumber: 7, message: 'Content: is empty. Write the post text.' },
     ],
     failedTotal: 2,
-    removed: [{ key: 'r-gone', rowNumber: null, message: 'The row with key r-gone was gone from the sheet when its result (post pst_1) was written; the result is kept in the service.' }],
+    removed: [
+      {
+        key: 'r-gone',
+        rowNumber: null,
+        message:
+          'The row with key r-gone was gone from the sheet when its result (post pst_1) was written; the result is kept in the service.',
+      },
+    ],
     warnings: ['Row 3: the same text for acc_tw within a day.'],
     firstFailedLink: '#gid=0&range=A5',
   };
@@ -100,7 +117,9 @@ export interface ScriptedService {
 }
 
 /** A scripted service: POST /v1/runs (dry run or accepted), GET/cancel a run, the sheets endpoints. */
-export function scriptedService(overrides: Partial<Record<string, (body: unknown) => FakeHttpAnswer>> = {}): ScriptedService {
+export function scriptedService(
+  overrides: Partial<Record<string, (body: unknown) => FakeHttpAnswer>> = {},
+): ScriptedService {
   const requests: ScriptedService['requests'] = [];
   const handler: FetchHandler = (url, params) => {
     const path = new URL(url).pathname + new URL(url).search;
@@ -111,13 +130,20 @@ export function scriptedService(overrides: Partial<Record<string, (body: unknown
     if (override) return override(body);
     if (route === 'POST /v1/runs') {
       const req = body as RunRequest;
-      return req.mode === 'dry-run' ? { status: 200, body: dryRunAnswerFor(req) } : { status: 202, body: { runId: 'run_1', joined: false } };
+      return req.mode === 'dry-run'
+        ? { status: 200, body: dryRunAnswerFor(req) }
+        : { status: 202, body: { runId: 'run_1', joined: false } };
     }
     if (route === 'GET /v1/runs/run_1') return { status: 200, body: statusAnswer('run_1', 'running') };
     if (route === 'GET /v1/runs/run_1/report') return { status: 200, body: reportAnswer('run_1') };
     if (route === 'POST /v1/runs/run_1/cancel') return { status: 200, body: statusAnswer('run_1', 'cancelled') };
-    if (route === 'GET /v1/sheets/service-account') return { status: 200, body: { email: 'writer@project.iam.gserviceaccount.com' } };
-    if (route === 'POST /v1/sheets/check-access') return { status: 200, body: { canEdit: false, message: 'Share the sheet with writer@project.iam.gserviceaccount.com as an editor.' } };
+    if (route === 'GET /v1/sheets/service-account')
+      return { status: 200, body: { email: 'writer@project.iam.gserviceaccount.com' } };
+    if (route === 'POST /v1/sheets/check-access')
+      return {
+        status: 200,
+        body: { canEdit: false, message: 'Share the sheet with writer@project.iam.gserviceaccount.com as an editor.' },
+      };
     return { status: 404, body: { error: 'not_found', message: 'No such endpoint.' } };
   };
   return { handler, requests };

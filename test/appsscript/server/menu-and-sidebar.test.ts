@@ -17,7 +17,14 @@ describe('menu, sidebar and entry points', () => {
     const menu = fakes.SpreadsheetApp.ui.menus[0]!;
     expect(menu.added).toBe(true);
     expect(menu.items.filter(Boolean).map((i) => i![0])).toEqual([
-      'Open sidebar', 'Dry run', 'Publish', 'Retry failed rows', 'Reschedule changed rows', 'Unschedule selected rows', 'Insert template sheet', 'Settings',
+      'Open sidebar',
+      'Dry run',
+      'Publish',
+      'Retry failed rows',
+      'Reschedule changed rows',
+      'Unschedule selected rows',
+      'Insert template sheet',
+      'Settings',
     ]);
   });
 

@@ -1,5 +1,14 @@
 import type { RunRequest } from '../../../appsscript/shared/contract';
-import { activeRun, cancelRun, dryRun, lastRunReport, preparePublish, previewSentence, runStatus, startRun } from '../../../appsscript/server/run-actions';
+import {
+  activeRun,
+  cancelRun,
+  dryRun,
+  lastRunReport,
+  preparePublish,
+  previewSentence,
+  runStatus,
+  startRun,
+} from '../../../appsscript/server/run-actions';
 import { saveSettings } from '../../../appsscript/server/settings';
 import { createFakes, fakeApiKey, installFakes, type AppsScriptFakes } from '../fakes/fake-services';
 import { sampleCells, scriptedService, statusAnswer, type ScriptedService } from '../fakes/sample-sheet';
@@ -23,7 +32,13 @@ describe('run actions', () => {
   it('dry run sends the whole sheet with workspace, zone and settings, and the key in its header only', () => {
     const view = dryRun({});
     const body = lastBody();
-    expect(body).toMatchObject({ mode: 'dry-run', workspaceId: 'ws_1', sheetName: 'Posts', spreadsheetTimeZone: 'Europe/Lisbon', settings: { minGapMinutes: 10 } });
+    expect(body).toMatchObject({
+      mode: 'dry-run',
+      workspaceId: 'ws_1',
+      sheetName: 'Posts',
+      spreadsheetTimeZone: 'Europe/Lisbon',
+      settings: { minGapMinutes: 10 },
+    });
     expect(body.rows).toHaveLength(3);
     expect(body.onlyKeys).toBeUndefined();
     expect(JSON.stringify(body)).not.toContain(apiKey);
@@ -52,7 +67,15 @@ describe('run actions', () => {
     service = scriptedService({
       'POST /v1/runs': (body) =>
         (body as RunRequest).mode === 'dry-run'
-          ? { status: 200, body: { mode: 'dry-run', rows: [], summary: { toSend: 0 }, settings: { startAt: '2030-01-15T10:00:00Z' } } }
+          ? {
+              status: 200,
+              body: {
+                mode: 'dry-run',
+                rows: [],
+                summary: { toSend: 0 },
+                settings: { startAt: '2030-01-15T10:00:00Z' },
+              },
+            }
           : { status: 202, body: { runId: 'run_1', joined: false } },
     });
     fakes.UrlFetchApp.handler = service.handler;
@@ -84,7 +107,12 @@ describe('run actions', () => {
     const last = lastRunReport();
     expect(last).toMatchObject({ sheetName: 'Posts', report: { runId: 'run_1' } });
     expect(service.requests.at(-1)!.path).toBe('/v1/runs/run_1/report');
-    service = scriptedService({ 'GET /v1/runs/run_1/report': () => ({ status: 404, body: { error: 'not_found', message: 'No run run_1 is visible to you.' } }) });
+    service = scriptedService({
+      'GET /v1/runs/run_1/report': () => ({
+        status: 404,
+        body: { error: 'not_found', message: 'No run run_1 is visible to you.' },
+      }),
+    });
     fakes.UrlFetchApp.handler = service.handler;
     expect(lastRunReport()).toBeNull();
   });
@@ -99,7 +127,9 @@ describe('run actions', () => {
     startRun('publish', { failedOnly: true });
     expect(lastBody()).toMatchObject({ mode: 'publish', onlyKeys: ['r-failed'] });
     fakes.spreadsheet.selectRows([2, 3]);
-    expect(() => startRun('publish', { failedOnly: true, selectedOnly: true })).toThrow(/None of the selected rows says FAILED/);
+    expect(() => startRun('publish', { failedOnly: true, selectedOnly: true })).toThrow(
+      /None of the selected rows says FAILED/,
+    );
   });
 
   it('unschedule acts only on selected rows', () => {

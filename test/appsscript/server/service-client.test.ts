@@ -16,8 +16,16 @@ describe('service client', () => {
     expect(callService({ method: 'post', path: '/v1/runs', body: { a: 1 }, apiKey: key })).toEqual({ ok: 1 });
     const call = fakes.UrlFetchApp.calls[0]!;
     expect(call.url).toBe('http://127.0.0.1:8080/v1/runs');
-    expect(call.params).toMatchObject({ method: 'post', muteHttpExceptions: true, contentType: 'application/json', payload: '{"a":1}' });
-    expect(call.params.headers).toMatchObject({ authorization: 'Bearer eyJ.fake-identity-token.sig', 'x-postato-api-key': key });
+    expect(call.params).toMatchObject({
+      method: 'post',
+      muteHttpExceptions: true,
+      contentType: 'application/json',
+      payload: '{"a":1}',
+    });
+    expect(call.params.headers).toMatchObject({
+      authorization: 'Bearer eyJ.fake-identity-token.sig',
+      'x-postato-api-key': key,
+    });
   });
 
   it('uses the shared secret and the temporary user key on self-hosted installs', () => {
@@ -32,13 +40,20 @@ describe('service client', () => {
 
   it('shows the service error message, with anything key-shaped removed', () => {
     const key = fakeApiKey();
-    fakes.UrlFetchApp.handler = () => ({ status: 400, body: { error: 'bad_request', message: `Row 3: Content is empty (key ${key}).` } });
-    expect(() => callService({ method: 'post', path: '/v1/runs', body: {} })).toThrow('Row 3: Content is empty (key smcp_…).');
+    fakes.UrlFetchApp.handler = () => ({
+      status: 400,
+      body: { error: 'bad_request', message: `Row 3: Content is empty (key ${key}).` },
+    });
+    expect(() => callService({ method: 'post', path: '/v1/runs', body: {} })).toThrow(
+      'Row 3: Content is empty (key smcp_…).',
+    );
   });
 
   it('turns unreadable errors, network failures and a missing token into sentences', () => {
     fakes.UrlFetchApp.handler = () => ({ status: 502, text: '<html>Bad gateway</html>' });
-    expect(() => callService({ method: 'get', path: '/x' })).toThrow(/had a problem \(HTTP 502\)\. Try again in a minute/);
+    expect(() => callService({ method: 'get', path: '/x' })).toThrow(
+      /had a problem \(HTTP 502\)\. Try again in a minute/,
+    );
     fakes.UrlFetchApp.handler = () => {
       throw new Error('Exception: DNS error: http://127.0.0.1:8080/x');
     };

@@ -12,11 +12,25 @@ describe('settings', () => {
 
   it('stores the API key in user properties and only shows its last four characters', () => {
     const key = fakeApiKey();
-    const view = saveSettings({ workspaceId: 'ws_1', apiKey: key, timeZone: 'America/Sao_Paulo', minGapMinutes: 20, jitterSeconds: 30 });
+    const view = saveSettings({
+      workspaceId: 'ws_1',
+      apiKey: key,
+      timeZone: 'America/Sao_Paulo',
+      minGapMinutes: 20,
+      jitterSeconds: 30,
+    });
     expect(fakes.PropertiesService.user.getProperty('postato.apiKey')).toBe(key);
     expect(fakes.PropertiesService.document.map.size).toBe(0);
     expect(JSON.stringify(view)).not.toContain(key);
-    expect(view).toMatchObject({ workspaceId: 'ws_1', apiKeySet: true, apiKeyHint: `…${key.slice(-4)}`, timeZone: 'America/Sao_Paulo', minGapMinutes: 20, jitterSeconds: 30, spreadsheetTimeZone: 'Europe/Lisbon' });
+    expect(view).toMatchObject({
+      workspaceId: 'ws_1',
+      apiKeySet: true,
+      apiKeyHint: `…${key.slice(-4)}`,
+      timeZone: 'America/Sao_Paulo',
+      minGapMinutes: 20,
+      jitterSeconds: 30,
+      spreadsheetTimeZone: 'Europe/Lisbon',
+    });
   });
 
   it('keeps the stored key when the form leaves the key blank', () => {

@@ -33,7 +33,9 @@ describe('template sheet', () => {
   it('adds an Account dropdown when the service lists the workspace accounts', () => {
     saveSettings({ workspaceId: 'ws_1', apiKey: fakeApiKey() });
     fakes.UrlFetchApp.handler = (url) =>
-      url.includes('/v1/accounts?workspaceId=ws_1') ? { status: 200, body: { items: [{ id: 'acc_a' }, { id: 'acc_b' }] } } : { status: 404, body: {} };
+      url.includes('/v1/accounts?workspaceId=ws_1')
+        ? { status: 200, body: { items: [{ id: 'acc_a' }, { id: 'acc_b' }] } }
+        : { status: 404, body: {} };
     const sheet = inserted(insertTemplate());
     expect(sheet.validations.find((v) => v.column === col('Account'))?.values).toEqual(['acc_a', 'acc_b']);
   });
@@ -60,7 +62,10 @@ describe('template sheet', () => {
     expect(accountChoices()).toBeNull();
     expect(fakes.UrlFetchApp.calls).toHaveLength(0);
     saveSettings({ workspaceId: 'ws_1', apiKey: fakeApiKey() });
-    fakes.UrlFetchApp.handler = () => ({ status: 200, body: { items: [], available: false } satisfies AccountsResponse });
+    fakes.UrlFetchApp.handler = () => ({
+      status: 200,
+      body: { items: [], available: false } satisfies AccountsResponse,
+    });
     expect(accountChoices()).toBeNull();
     expect(fakes.UrlFetchApp.calls).toHaveLength(1);
   });
