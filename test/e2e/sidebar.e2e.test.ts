@@ -1,20 +1,20 @@
 /**
- * Browser test of the add-on against the real stack: headless Debian chromium (playwright-core) opens the built
- * sidebar.html, whose google.script.run is shimmed to the built server bundle running on the Apps Script fakes. Its
- * UrlFetchApp reaches the real service (scripts/demo-stack.ts), which plans with the Postato sandbox and writes
+ * Browser test of the add-on against the real stack: headless Chromium (playwright-core; chromium-executable.ts says
+ * which one) opens the built sidebar.html, whose google.script.run is shimmed to the built server bundle running on
+ * the Apps Script fakes. Its UrlFetchApp reaches the real service (scripts/demo-stack.ts), which plans with the Postato sandbox and writes
  * results back through the Sheets API into the Sheets fake, the same cells the fake SpreadsheetApp reads.
  * Screenshots go to test-output/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildAddon } from '../../scripts/build-addon';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
+import { chromiumExecutable } from './chromium-executable';
 import { sheetsFakeCells } from './sheets-fake-cells';
 import { startSidebarHarness, type SidebarHarness } from './sidebar-harness';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-output');
 const SPREADSHEET_ID = 'e2e-spreadsheet-0001';
 const SHEET = 'Posts';
@@ -51,11 +51,7 @@ describe('sidebar in a browser, against the real service', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `No chromium at ${CHROMIUM}: the browser test needs Debian's chromium (apt-get install -y chromium) or CHROMIUM_PATH set to a chromium binary.`,
-      );
-    }
+    const executable = await chromiumExecutable();
     mkdirSync(SHOTS, { recursive: true });
     stack = await startDemoStack({ sandboxSettings: { accounts: ACCOUNTS } });
     stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, CSV, { timeZone: 'Europe/Lisbon' });
@@ -71,7 +67,7 @@ describe('sidebar in a browser, against the real service', () => {
       scriptProperties: { SHARED_SECRET: stack.headers['x-shared-secret']! },
     });
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: executable.path,
       args: [
         '--headless=new',
         '--no-sandbox',

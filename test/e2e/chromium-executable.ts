@@ -1,0 +1,29 @@
+/**
+ * Finds the Chromium the browser test drives: CHROMIUM_PATH when set, else a system chromium, else the one inside the
+ * `@sparticuz/chromium` devDependency (so `npm ci` alone brings a browser; it unpacks into the temp folder on first use).
+ */
+import { existsSync } from 'node:fs';
+import sparticuzChromium from '@sparticuz/chromium';
+
+/** Where Debian and Ubuntu install chromium. */
+const SYSTEM_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+/** The path of a Chromium binary, and where it came from (for the failure message). */
+export interface ChromiumExecutable {
+  path: string;
+  source: 'CHROMIUM_PATH' | 'system' | '@sparticuz/chromium';
+}
+
+/** Resolves the browser; a CHROMIUM_PATH that points at nothing is an error rather than a silent fallback. */
+export async function chromiumExecutable(env: NodeJS.ProcessEnv = process.env): Promise<ChromiumExecutable> {
+  const fromEnv = env.CHROMIUM_PATH?.trim();
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) {
+      throw new Error(`CHROMIUM_PATH is set to ${fromEnv}, but there is no file there. Fix it or unset it.`);
+    }
+    return { path: fromEnv, source: 'CHROMIUM_PATH' };
+  }
+  const system = SYSTEM_CHROMIUM.find((p) => existsSync(p));
+  if (system) return { path: system, source: 'system' };
+  return { path: await sparticuzChromium.executablePath(), source: '@sparticuz/chromium' };
+}
