@@ -1,6 +1,40 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Imports point along the flow sheet → plan → runs → postato / sheets. Each entry names the src/ folders a folder must
+ * not import from; app.ts, service.ts and index.ts (the composition root) and the cli may import anything.
+ */
+const forbiddenFolders = {
+  plan: ['runs', 'sheets', 'postato', 'http', 'ops', 'webhooks'],
+  postato: ['plan', 'runs', 'sheets', 'http', 'ops', 'webhooks'],
+  webhooks: ['runs', 'http', 'ops'],
+  sheets: ['runs', 'http', 'ops'],
+  runs: ['http', 'ops'],
+  ops: ['http'],
+};
+
+const layerRules = Object.entries(forbiddenFolders).map(([folder, forbidden]) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: forbidden.flatMap((f) => [`../${f}`, `../${f}/*`]),
+            message: `src/${folder} must not import from ${forbidden.join(', ')}: imports follow the flow (see eslint.config.mjs).`,
+          },
+          {
+            group: ['../sandbox', '../sandbox/*'],
+            message: 'Product code never imports the sandbox or the fakes.',
+          },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'appsscript/build/**', 'coverage/**', 'data/**'] },
   js.configs.recommended,
@@ -9,6 +43,16 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+    },
+  },
+  ...layerRules,
+  {
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../sandbox', '../sandbox/*'], message: 'Product code never imports the sandbox.' }] },
+      ],
     },
   },
   {

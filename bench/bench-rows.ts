@@ -3,7 +3,7 @@
  * physical minimum time the limit allows, and the result table they print.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { CreatePostBody } from '../src/postato/types';
+import type { CreatePostBody } from '../src/post-body';
 
 /** One planned row: its stable key and its base schedule time (before any jitter). */
 export interface BenchRow {

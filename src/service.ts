@@ -34,14 +34,14 @@ import { SlidingWindowWriteBudget } from './sheets/write-budget';
 import { openRedisTier } from './runs/redis-tier';
 import type { WriteBackStore } from './sheets/write-back-store';
 import { sql } from 'kysely';
-import { createMetrics, type Metrics } from './ops/metrics';
+import { createMetrics, type Metrics } from './metrics';
 import { createPostatoProbe } from './ops/postato-probe';
 import { refreshLedgerGauges } from './ops/ledger-metrics';
 import { createRunsTabRecorder, type RunsTabRecorder } from './ops/runs-tab-recorder';
 import { createOpsRouter } from './http/ops-routes';
 import { createRunReportRouter } from './http/run-report-routes';
 import { createAccountsRouter } from './http/accounts-routes';
-import { createSheetsRouter } from './sheets/sheets-routes';
+import { createSheetsRouter } from './http/sheets-routes';
 import type { SheetsClient } from './sheets/sheets-client';
 
 /** Seams for tests and benchmarks. */

@@ -8,7 +8,8 @@ import type { Config } from '../config';
 import { ConfigError } from '../config';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import { SHARED_SECRET_HEADER } from '../../appsscript/shared/contract';
-import { setIdentity, type Identity } from './identity';
+import { setIdentity } from './identity';
+import type { Identity } from '../runs/identity';
 import { createGoogleIdTokenVerifier, type CertsProvider, type GoogleIdTokenVerifier } from './google-id-token';
 
 /** Header with the per-user key of a shared-secret install (Session.getTemporaryActiveUserKey()). */

@@ -1,14 +1,7 @@
 /** Who is calling: set by the auth middleware on res.locals, read by routes to scope runs to their owner. */
 import type { Response } from 'express';
 import { UnauthorizedError } from '../errors';
-
-export interface Identity {
-  /** Stable id of the caller: a Google `sub`, or `secret:<user id>` for shared-secret installs. */
-  subject: string;
-  email?: string;
-  via: 'google' | 'secret';
-  isAdmin: boolean;
-}
+import type { Identity } from '../runs/identity';
 
 export function setIdentity(res: Response, identity: Identity): void {
   res.locals.identity = identity;

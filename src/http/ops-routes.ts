@@ -3,7 +3,7 @@
  * Postato reachable) and GET /metrics (Prometheus text). Neither reveals a tenant, a key or a sheet.
  */
 import { Router } from 'express';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics } from '../metrics';
 import type { PostatoProbe } from '../ops/postato-probe';
 
 /** One readiness check: resolves when healthy, rejects with a reason otherwise. */

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { Clock } from '../clock';
 import { getIdentity } from './identity';
-import { requireRunAccess } from './run-access';
+import { requireRunAccess } from '../runs/run-access';
 import type { RunLedger } from '../runs/run-ledger';
 import { reportOf } from '../runs/run-report';
 

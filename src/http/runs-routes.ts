@@ -8,10 +8,11 @@ import type { Config } from '../config';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { AppError } from '../errors';
-import { getIdentity, type Identity } from './identity';
+import { getIdentity } from './identity';
+import type { Identity } from '../runs/identity';
 import { parsePostatoApiKey, parseRunRequest } from './run-request-schema';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
-import type { KnownPostsPort, PostatoReadPort } from '../runs/dry-run-ports';
+import type { KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
 
 /** What the runs router needs. */

@@ -3,7 +3,7 @@
  * the API key) and the write-back lag, the age of the oldest result not yet written to its sheet.
  */
 import type { RunLedger } from '../runs/run-ledger';
-import type { Metrics } from './metrics';
+import type { Metrics } from '../metrics';
 
 /** Sets rowsWaiting and writeBackLagSeconds from the ledger; called before each /metrics scrape. */
 export async function refreshLedgerGauges(metrics: Metrics, ledger: RunLedger, nowMs: number): Promise<void> {

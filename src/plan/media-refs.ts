@@ -3,7 +3,7 @@
  * could not fetch or that would point it at a private network, and recognises Google Drive share links.
  */
 import { isIP } from 'node:net';
-import type { MediaRef } from '../postato/types';
+import type { MediaRef } from '../post-body';
 import type { MediaKind } from './platform-rules';
 
 /** One parsed media entry, or the reason it was refused. */

@@ -3,7 +3,7 @@
  * media counts, and daily caps. A table, so another platform joins by adding a row.
  */
 import { parseTweet } from 'twitter-text';
-import type { Platform } from '../postato/types';
+import type { Platform } from '../post-body';
 
 /** What a media reference is, as far as the sheet tells us (`unknown` for Postato media ids). */
 export type MediaKind = 'image' | 'video' | 'gif' | 'document' | 'unknown';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { CellValue, RowMessage } from '../../appsscript/shared/contract';
-import type { MediaRef, Platform } from '../postato/types';
+import type { MediaRef, Platform } from '../post-body';
 import { cellRaw, cellText, type ColumnMap, type ColumnName, withoutAt } from './sheet-contract';
 import {
   checkMedia,

@@ -10,8 +10,8 @@ import type {
   RowVerdict,
   RunRequest,
 } from '../../appsscript/shared/contract';
-import type { CreatePostBody } from '../postato/types';
-import type { KnownPost, PostatoAccount, ScheduledPostSummary } from '../runs/dry-run-ports';
+import type { CreatePostBody } from '../post-body';
+import type { KnownPost, PostatoAccount, ScheduledPostSummary } from './dry-run-ports';
 import { BadRequestError } from '../errors';
 import { collapseSpaces, mapHeader, withoutAt } from './sheet-contract';
 import { validateRow, type ValidatedRow } from './row-validator';

@@ -22,7 +22,7 @@ import {
 } from './postato-schemas';
 import { redactText } from './redact';
 import { DEFAULT_RETRY_POLICY, nextDelayMs, parseRetryAfter, type RetryPolicy } from './retry-policy';
-import type { CreatePostBody, UpdatePostBody } from './types';
+import type { CreatePostBody, UpdatePostBody } from '../post-body';
 import { canonicalJson } from '../canonical-json';
 
 export type { RetryPolicy } from './retry-policy';

@@ -6,7 +6,7 @@ import type { DryRunResponse, RunRequest } from '../../appsscript/shared/contrac
 import type { Clock } from '../clock';
 import { planSheet, type PlanDefaults, type PlannedRun } from '../plan/sheet-planner';
 import { cellText, mapHeader } from '../plan/sheet-contract';
-import type { KnownPost, KnownPostsPort, PostatoReadPort } from './dry-run-ports';
+import type { KnownPost, KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 
 export type { PlannedRow, PlannedRun } from '../plan/sheet-planner';
 export type { ResolvedPlanSettings } from '../../appsscript/shared/contract';

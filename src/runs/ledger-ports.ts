@@ -6,7 +6,7 @@ import type { KeyVault } from './key-vault';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { SheetStatus } from '../../appsscript/shared/contract';
-import type { KnownPost, KnownPostsPort } from './dry-run-ports';
+import type { KnownPost, KnownPostsPort } from '../plan/dry-run-ports';
 import type { OutputColumn, PendingWrite, WriteBackStore } from '../sheets/write-back-store';
 import type { DeliveryEvent, WebhookEventSink, WebhookSecretStore } from '../webhooks/webhook-event-sink';
 import type { RunLedger } from './run-ledger';

@@ -5,7 +5,7 @@
 import { PostatoClient, type Account, type Post } from '../postato/postato-client';
 import { PostatoError } from '../postato/postato-errors';
 import { UnauthorizedError } from '../errors';
-import type { PostatoAccount, PostatoReadPort, ScheduledPostSummary } from './dry-run-ports';
+import type { PostatoAccount, PostatoReadPort, ScheduledPostSummary } from '../plan/dry-run-ports';
 
 /** The two reads this adapter needs; PostatoClient has them. */
 export interface PostatoListClient {

@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import type { SheetStatus } from '../../appsscript/shared/contract';
 import { PostatoError } from '../postato/postato-errors';
 import type { Post } from '../postato/postato-client';
-import type { CreatePostBody, UpdatePostBody } from '../postato/types';
+import type { CreatePostBody, UpdatePostBody } from '../post-body';
 import { canonicalJson, idempotencyKeyFor } from './idempotency-key';
 import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
@@ -15,7 +15,7 @@ import type { PaceKind, TenantPacer } from './tenant-pacer';
 import type { RowKind } from './ledger-schema';
 import { ACTIVE_RUN_STATES, type RunLedger, type RunRecord, type RunRowRecord } from './run-ledger';
 import type { RunState } from '../../appsscript/shared/contract';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics } from '../metrics';
 
 /** The Postato calls the step makes (PostatoClient satisfies it; one client per API key). */
 export interface PostatoWriter {

@@ -4,8 +4,8 @@
  */
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { Identity } from '../http/identity';
-import { requireRunAccess } from '../http/run-access';
+import type { Identity } from './identity';
+import { requireRunAccess } from './run-access';
 import type {
   RunAccepted,
   RunRequest,

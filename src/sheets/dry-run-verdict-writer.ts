@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../logger';
 import type { RunRequest } from '../../appsscript/shared/contract';
-import type { PlannedRun } from '../runs/dry-run-service';
+import type { PlannedRun } from '../plan/sheet-planner';
 import type { SheetsClient } from './sheets-client';
 import { writeDryRunVerdicts, type DryRunVerdictCell } from './dry-run-write';
 

@@ -21,7 +21,7 @@ import {
   translateSheetsError,
 } from './sheets-errors';
 import { unlimitedWriteBudget, type WriteBudget } from './write-budget';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics } from '../metrics';
 
 /** Spreadsheet facts the service needs. */
 export interface SpreadsheetMetadata {

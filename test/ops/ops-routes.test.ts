@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { createApp } from '../../src/app';
 import { ManualClock } from '../../src/clock';
 import { silentLogger } from '../../src/logger';
-import { createMetrics } from '../../src/ops/metrics';
+import { createMetrics } from '../../src/metrics';
 import { createPostatoProbe } from '../../src/ops/postato-probe';
 import { createOpsRouter } from '../../src/http/ops-routes';
 import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';

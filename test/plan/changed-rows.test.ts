@@ -1,4 +1,4 @@
-import type { KnownPost } from '../../src/runs/dry-run-ports';
+import type { KnownPost } from '../../src/plan/dry-run-ports';
 import { postBodyHash } from '../../src/plan/post-body-hash';
 import { NOW, plan, tweet, type RowSpec } from './plan-fixtures';
 

@@ -1,7 +1,7 @@
 /** Builders for planner tests: a sheet with the contract's header and rows given as column → value objects. */
 import type { CellValue, RunRequest } from '../../appsscript/shared/contract';
 import { planSheet, type PlanSheetInput, type PlannedRun } from '../../src/plan/sheet-planner';
-import type { KnownPost, PostatoAccount, ScheduledPostSummary } from '../../src/runs/dry-run-ports';
+import type { KnownPost, PostatoAccount, ScheduledPostSummary } from '../../src/plan/dry-run-ports';
 
 export const HEADER = [
   'Key',

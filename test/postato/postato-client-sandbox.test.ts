@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
 import { PostatoClient, type PostatoClientOptions } from '../../src/postato/postato-client';
 import { PostatoError } from '../../src/postato/postato-errors';
-import type { CreatePostBody } from '../../src/postato/types';
+import type { CreatePostBody } from '../../src/post-body';
 import { startPostatoSandbox, type PostatoSandbox, type SandboxSettingsPatch } from '../../src/sandbox/postato-sandbox';
 
 const newKey = () => 'smcp_' + randomBytes(32).toString('hex');

@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock';
 import { createLogger } from '../../src/logger';
 import { PostatoClient, canonicalJson, type PostatoClientOptions } from '../../src/postato/postato-client';
 import { PostatoError } from '../../src/postato/postato-errors';
-import type { CreatePostBody } from '../../src/postato/types';
+import type { CreatePostBody } from '../../src/post-body';
 import { startScriptedServer, type ScriptedAnswer, type ScriptedServer } from './scripted-server';
 
 const apiKey = () => 'smcp_' + randomBytes(32).toString('hex');

@@ -10,7 +10,7 @@ import { systemClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { createRunsRouter } from '../../src/http/runs-routes';
 import { createLogger } from '../../src/logger';
-import type { PostatoReadPort } from '../../src/runs/dry-run-ports';
+import type { PostatoReadPort } from '../../src/plan/dry-run-ports';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import { createFakeGoogleIssuer } from '../http/google-token-fixtures';
 import { findSecretLeaks } from './leak-scan';

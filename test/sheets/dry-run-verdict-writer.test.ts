@@ -1,7 +1,7 @@
 /** Dry-run verdicts reach the sheet: through the real service, googleapis and the Sheets fake. */
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
 import { verdictCells } from '../../src/sheets/dry-run-verdict-writer';
-import type { PlannedRow, PlannedRun } from '../../src/runs/dry-run-service';
+import type { PlannedRow, PlannedRun } from '../../src/plan/sheet-planner';
 import type { RowVerdict } from '../../appsscript/shared/contract';
 
 const SHEET_ID = 'verdicts-sheet';

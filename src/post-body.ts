@@ -1,6 +1,6 @@
 /**
- * Request types of the Postato REST API (see ../shared/postato-api.md §3.2 and §16), as this service sends them.
- * Response types are derived from the zod schemas in postato-schemas.ts.
+ * The post body model: a post as the pure planner builds it and the Postato client sends it (Postato API §3.2 and
+ * §16). Types only, no I/O, so plan/ and postato/ both depend on it. Response types live in postato/postato-schemas.ts.
  */
 
 /** Platforms Postato accepts; `x` is normalised to `twitter` before anything is sent. */

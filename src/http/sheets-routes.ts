@@ -2,8 +2,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { BadRequestError } from '../errors';
-import { getIdentity } from '../http/identity';
-import type { SheetsClient } from './sheets-client';
+import { getIdentity } from './identity';
+import type { SheetsClient } from '../sheets/sheets-client';
 
 const checkAccessBody = z.object({
   spreadsheetId: z

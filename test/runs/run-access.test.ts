@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../src/errors';
-import type { Identity } from '../../src/http/identity';
-import { canAccessRun, newUnguessableId, requireRunAccess } from '../../src/http/run-access';
+import type { Identity } from '../../src/runs/identity';
+import { canAccessRun, newUnguessableId, requireRunAccess } from '../../src/runs/run-access';
 
 const owner: Identity = { subject: 'google:1', email: 'a@example.com', via: 'google', isAdmin: false };
 const stranger: Identity = { subject: 'google:2', email: 'b@example.com', via: 'google', isAdmin: false };

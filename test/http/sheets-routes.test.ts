@@ -4,8 +4,8 @@ import request from 'supertest';
 import { createErrorHandler } from '../../src/http/error-handler';
 import { silentLogger } from '../../src/logger';
 import { setIdentity } from '../../src/http/identity';
-import { createSheetsRouter } from '../../src/sheets/sheets-routes';
-import { startSheetsKit, type SheetsKit } from './sheets-test-kit';
+import { createSheetsRouter } from '../../src/http/sheets-routes';
+import { startSheetsKit, type SheetsKit } from '../sheets/sheets-test-kit';
 
 describe('createSheetsRouter', () => {
   let kit: SheetsKit;
