@@ -97,6 +97,15 @@ function renderSummary(view: DryRunView): void {
     if (view.headersAdded.length > 0) bits.push(`added the columns ${view.headersAdded.join(', ')}`);
     box.append(el('p', { class: 'secondary small' }, `The add-on ${bits.join(' and ')}.`));
   }
+  if (view.keysLeftAlone.length > 0) {
+    box.append(
+      el(
+        'p',
+        { class: 'error', id: 'summary-left-alone' },
+        `Rows ${view.keysLeftAlone.join(', ')} moved or changed while their keys were being filled (a sort or an edit), so they got no key and were not checked. Run the dry run again.`,
+      ),
+    );
+  }
   const stat = (label: string, n: number, cls = '') =>
     el('div', { class: `stat ${cls}` }, el('b', {}, String(n)), label);
   box.append(

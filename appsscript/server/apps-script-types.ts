@@ -144,6 +144,18 @@ export interface GasHtmlService {
   createHtmlOutputFromFile(filename: string): GasHtmlOutput;
 }
 
+/** A lock of LockService; the document lock keeps two executions of the add-on on one document apart. */
+export interface GasLock {
+  /** Waits up to `timeoutInMillis` for the lock; false when another execution kept it. */
+  tryLock(timeoutInMillis: number): boolean;
+  releaseLock(): void;
+  hasLock(): boolean;
+}
+
+export interface GasLockService {
+  getDocumentLock(): GasLock | null;
+}
+
 export interface GasCache {
   get(key: string): string | null;
   put(key: string, value: string, expirationInSeconds?: number): void;
@@ -165,4 +177,5 @@ export interface AppsScriptServices {
   HtmlService: GasHtmlService;
   CacheService: GasCacheService;
   MailApp: GasMailApp;
+  LockService: GasLockService;
 }

@@ -111,6 +111,7 @@ export function dryRun(scope: RowScope): DryRunView {
     response,
     sheetName: snapshot.sheetName,
     keysFilled: snapshot.keysFilled,
+    keysLeftAlone: snapshot.keysLeftAlone,
     headersAdded: snapshot.headersAdded,
   };
 }
@@ -136,10 +137,20 @@ function activeRunKey(spreadsheetId: string): string {
   return ACTIVE_RUN_PREFIX + spreadsheetId;
 }
 
+/** A run must not start while rows it would act on have no key because they moved under the add-on's hands. */
+function refuseWhenKeysLeftAlone(snapshot: SheetSnapshot): void {
+  const rows = snapshot.keysLeftAlone;
+  if (rows.length === 0) return;
+  throw new AddonError(
+    `${rows.length === 1 ? 'Row' : 'Rows'} ${rows.join(', ')} moved or changed while the add-on was filling row keys (a sort or an edit), so ${rows.length === 1 ? 'it was' : 'they were'} left without a key and nothing was sent. Try again.`,
+  );
+}
+
 /** Starts publish, reschedule or unschedule on the active sheet and remembers the run. */
 export function startRun(mode: Exclude<RunMode, 'dry-run'>, scope: RowScope & { failedOnly?: boolean }): RunStarted {
   const settings = requireRunSettings();
   const snapshot = readSheet();
+  refuseWhenKeysLeftAlone(snapshot);
   if (mode === 'unschedule' && !scope.selectedOnly) {
     throw new AddonError(
       'Unschedule only acts on selected rows. Select the rows whose posts should be cancelled and try again.',

@@ -1,11 +1,13 @@
 /**
- * Reads the active sheet once (one getValues), fills a stable key into rows that have none, adds missing output
- * column headers, and turns the values into the wire form the service expects (dates as Sheets serial numbers).
+ * Reads a sheet once (one getValues), finds the Key and output columns by their headers (with the service's
+ * aliases), has key-writer fill keys into rows without one and add missing header cells, and turns the values into
+ * the wire form the service expects (dates as Sheets serial numbers).
  */
 import type { CellValue, SheetRowInput } from '../shared/contract';
-import { OUTPUT_COLUMNS } from '../shared/sheet-columns';
+import { OUTPUT_COLUMNS, columnNamed, type ColumnName } from '../shared/sheet-columns';
 import type { GasSheet, RawCell } from './apps-script-types';
 import { AddonError, gas } from './apps-script-env';
+import { cellText, writeKeys, type KeyFill } from './key-writer';
 
 /** What one read of the sheet yields, ready for a run request. */
 export interface SheetSnapshot {
@@ -20,6 +22,8 @@ export interface SheetSnapshot {
   /** The Status cell of each sent row, upper-cased. */
   statusByRow: Map<number, string>;
   keysFilled: number;
+  /** Rows that needed a key but moved or changed before it could be written: left alone and not sent. */
+  keysLeftAlone: number[];
   headersAdded: string[];
 }
 
@@ -52,20 +56,18 @@ export function toCellValue(cell: RawCell | undefined, timeZone: string): CellVa
   return cell;
 }
 
-function normalise(text: unknown): string {
-  return String(text ?? '')
-    .trim()
-    .toLowerCase();
-}
-
-/** Index of the header named `name` (case-insensitive), or -1. */
-export function columnIndex(header: readonly unknown[], name: string): number {
-  const wanted = normalise(name);
-  return header.findIndex((h) => normalise(h) === wanted);
-}
-
 function isBlank(cell: RawCell | undefined): boolean {
-  return cell === null || cell === undefined || (typeof cell === 'string' && cell.trim() === '');
+  return cellText(cell) === '';
+}
+
+/** Where each contract column is in a header row; blank and unknown headers name no column. */
+export function findColumns(header: readonly RawCell[]): Partial<Record<ColumnName, number>> {
+  const found: Partial<Record<ColumnName, number>> = {};
+  header.forEach((cell, i) => {
+    const column = columnNamed(cell);
+    if (column && found[column] === undefined) found[column] = i;
+  });
+  return found;
 }
 
 /** A short random row key, e.g. "r-3f9a1c2b7d". */
@@ -74,83 +76,84 @@ export function newRowKey(): string {
 }
 
 /**
- * Gives every non-blank row a key: blanks get a new one; when several rows share a key (a copied row), the row
- * that has a Post ID (or else the first) keeps it and the others get new keys, so a copy becomes a new post.
+ * Plans a key for every post row: a blank Key cell gets a new one; when several rows share a key (a copied row), the
+ * row that has a Post ID (or else the first) keeps it and the others get new keys, so a copy becomes a new post.
  */
-function assignKeys(values: RawCell[][], keyCol: number, postIdCol: number, inputCols: number[]): number[] {
-  const changedRows: number[] = [];
+function planKeys(
+  values: RawCell[][],
+  keyCol: number,
+  postIdCol: number,
+  isPost: (row: RawCell[]) => boolean,
+): KeyFill[] {
+  const fills: KeyFill[] = [];
   const byKey = new Map<string, number[]>();
   for (let i = 1; i < values.length; i++) {
     const row = values[i]!;
-    if (inputCols.every((c) => isBlank(row[c]))) continue;
-    const key = String(row[keyCol] ?? '').trim();
-    if (key === '') {
-      row[keyCol] = newRowKey();
-      changedRows.push(i);
-    } else {
-      byKey.set(key, [...(byKey.get(key) ?? []), i]);
-    }
+    if (!isPost(row)) continue;
+    const key = cellText(row[keyCol]);
+    if (key === '') fills.push({ index: i, expected: '', key: newRowKey() });
+    else byKey.set(key, [...(byKey.get(key) ?? []), i]);
   }
-  for (const rows of byKey.values()) {
+  for (const [key, rows] of byKey) {
     if (rows.length < 2) continue;
     const keeper = rows.find((i) => postIdCol >= 0 && !isBlank(values[i]![postIdCol])) ?? rows[0]!;
-    for (const i of rows) {
-      if (i === keeper) continue;
-      values[i]![keyCol] = newRowKey();
-      changedRows.push(i);
-    }
+    for (const i of rows) if (i !== keeper) fills.push({ index: i, expected: key, key: newRowKey() });
   }
-  return changedRows;
+  return fills;
 }
 
-/** Reads `sheet` once, fills keys and headers in place, and returns the snapshot to send. */
+/** Reads `sheet` once, fills keys and headers (see key-writer), and returns the snapshot to send. */
 export function readSheet(
   sheet: GasSheet = gas().SpreadsheetApp.getActiveSpreadsheet().getActiveSheet(),
 ): SheetSnapshot {
   const spreadsheet = gas().SpreadsheetApp.getActiveSpreadsheet();
   const timeZone = spreadsheet.getSpreadsheetTimeZone();
   const values = sheet.getDataRange().getValues();
-  const header = (values[0] ?? []).map((h) => String(h ?? '').trim());
-  if (columnIndex(header, 'Platform') < 0 || columnIndex(header, 'Content') < 0) {
+  const width = values[0]?.length ?? 0;
+  const columns = findColumns(values[0] ?? []);
+  if (columns.Platform === undefined || columns.Content === undefined) {
     throw new AddonError(
       `The sheet "${sheet.getName()}" has no Postato header row (it needs at least Platform, Account and Content in row 1). Use Postato › Insert template sheet to start from a template.`,
     );
   }
-  const headersAdded: string[] = [];
-  // Trailing empty header cells are reused before the header grows.
-  while (header.length > 0 && header[header.length - 1] === '') header.pop();
-  for (const name of ['Key', ...OUTPUT_COLUMNS]) {
-    if (columnIndex(header, name) < 0) {
-      header.push(name);
-      headersAdded.push(name);
-    }
-  }
-  const outputCols = new Set(OUTPUT_COLUMNS.map((n) => columnIndex(header, n)));
-  const keyCol = columnIndex(header, 'Key');
-  const inputCols = header.map((_, i) => i).filter((i) => i !== keyCol && !outputCols.has(i));
+  // Missing columns go to the right of the last used column: a column without a header may hold someone's notes,
+  // so it is never taken over.
+  const headersAdded = (['Key', ...OUTPUT_COLUMNS] as ColumnName[]).filter((name) => columns[name] === undefined);
+  headersAdded.forEach((name, j) => (columns[name] = width + j));
+  const header: CellValue[] = [...(values[0] ?? []).map((h) => String(h ?? '').trim()), ...headersAdded];
   for (const row of values) while (row.length < header.length) row.push('');
 
-  if (headersAdded.length > 0) {
-    sheet.getRange(1, 1, 1, header.length).setValues([header]);
-  }
-  const changedRows = assignKeys(values, keyCol, columnIndex(header, 'Post ID'), inputCols);
-  if (changedRows.length > 0) {
-    // One write of the whole key column keeps this to a single call however many keys were filled.
-    const keyColumn = values.slice(1).map((row) => [row[keyCol] ?? '']);
-    sheet.getRange(2, keyCol + 1, keyColumn.length, 1).setValues(keyColumn);
-  }
+  const keyCol = columns.Key!;
+  const outputCols = new Set(OUTPUT_COLUMNS.map((n) => columns[n]!));
+  // A row is a post when a named input column holds something; notes in a headerless column do not make a post.
+  const inputCols = header
+    .map((h, i) => i)
+    .filter((i) => i !== keyCol && !outputCols.has(i) && cellText(header[i] as RawCell) !== '');
+  const contentCols = header.map((_, i) => i).filter((i) => i !== keyCol && !outputCols.has(i));
+  const isPost = (row: RawCell[]) => inputCols.some((c) => !isBlank(row[c]));
 
-  const statusCol = columnIndex(header, 'Status');
+  const fills = planKeys(values, keyCol, columns['Post ID']!, isPost);
+  const written = writeKeys(sheet, {
+    values: values.map((r) => r.slice(0, width)),
+    headersToAdd: headersAdded,
+    keyCol,
+    contentCols,
+    fills,
+  });
+  for (const [i, key] of written.keys) values[i]![keyCol] = key;
+  const leftAlone = new Set(written.leftAlone);
+
+  const statusCol = columns.Status!;
   const rows: SheetRowInput[] = [];
   const keyByRow = new Map<number, string>();
   const statusByRow = new Map<number, string>();
   for (let i = 1; i < values.length; i++) {
     const row = values[i]!;
-    if (inputCols.every((c) => isBlank(row[c]))) continue;
+    if (!isPost(row) || leftAlone.has(i)) continue;
     const rowNumber = i + 1;
     rows.push({ rowNumber, values: header.map((_, c) => toCellValue(row[c], timeZone)) });
-    keyByRow.set(rowNumber, String(row[keyCol]));
-    statusByRow.set(rowNumber, normalise(row[statusCol]).toUpperCase());
+    keyByRow.set(rowNumber, cellText(row[keyCol]));
+    statusByRow.set(rowNumber, cellText(row[statusCol]).toUpperCase());
   }
   return {
     spreadsheetId: spreadsheet.getId(),
@@ -161,7 +164,8 @@ export function readSheet(
     rows,
     keyByRow,
     statusByRow,
-    keysFilled: changedRows.length,
+    keysFilled: written.keys.size,
+    keysLeftAlone: written.leftAlone.map((i) => i + 1),
     headersAdded,
   };
 }

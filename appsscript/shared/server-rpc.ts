@@ -43,6 +43,8 @@ export interface DryRunView {
   sheetName: string;
   /** Keys the add-on filled into rows that had none. */
   keysFilled: number;
+  /** Rows that moved or changed while their keys were being filled: left without a key and not checked this time. */
+  keysLeftAlone: number[];
   /** Output column headers the add-on added. */
   headersAdded: string[];
 }

@@ -20,6 +20,64 @@ export const INPUT_COLUMNS = [
 /** Output columns the service writes; the add-on adds any that are missing at the right of the header. */
 export const OUTPUT_COLUMNS = ['Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'] as const;
 
+export type ColumnName = (typeof INPUT_COLUMNS)[number] | (typeof OUTPUT_COLUMNS)[number];
+
+/**
+ * Accepted spellings per column (already normalised); the contract name itself is always accepted. The add-on and
+ * the service both match headers with these, so the add-on never reads or writes as Key a column the service would
+ * not read as Key.
+ */
+export const COLUMN_ALIASES: Record<ColumnName, string[]> = {
+  Key: ['key', 'row key', 'row id', 'id'],
+  Platform: ['platform', 'network', 'channel', 'social network'],
+  Account: ['account', 'account id', 'handle', 'username', 'profile'],
+  'Post type': ['post type', 'posttype', 'type', 'format'],
+  Content: ['content', 'text', 'caption', 'body', 'copy', 'post text', 'description'],
+  Media: ['media', 'media urls', 'media url', 'images', 'image', 'video', 'attachments'],
+  'Scheduled at': [
+    'scheduled at',
+    'schedule',
+    'scheduled',
+    'scheduled time',
+    'publish at',
+    'post at',
+    'date',
+    'datetime',
+    'date time',
+    'when',
+  ],
+  'Time zone': ['time zone', 'timezone', 'tz', 'zone'],
+  Title: ['title', 'video title', 'youtube title'],
+  Options: ['options', 'options json', 'json'],
+  Status: ['status'],
+  'Post ID': ['post id', 'postid', 'postato id', 'postato post id'],
+  Error: ['error', 'errors', 'last error'],
+  'Scheduled (UTC)': ['scheduled (utc)', 'scheduled utc', 'utc'],
+  Link: ['link', 'post link', 'post url', 'permalink', 'url'],
+  Run: ['run', 'run id'],
+  Updated: ['updated', 'updated at', 'last updated'],
+};
+
+/** Lower-cases, trims, and turns `_`, `-` and runs of whitespace into single spaces. */
+export function normaliseHeader(value: unknown): string {
+  return String(value ?? '')
+    .toLowerCase()
+    .replace(/[_\-\s]+/g, ' ')
+    .trim();
+}
+
+const ALIAS_TO_COLUMN = new Map<string, ColumnName>();
+for (const [column, aliases] of Object.entries(COLUMN_ALIASES) as [ColumnName, string[]][]) {
+  ALIAS_TO_COLUMN.set(normaliseHeader(column), column);
+  for (const alias of aliases) ALIAS_TO_COLUMN.set(alias, column);
+}
+
+/** The contract column a header cell names, or undefined (blank and unknown headers name none). */
+export function columnNamed(headerCell: unknown): ColumnName | undefined {
+  const name = normaliseHeader(headerCell);
+  return name === '' ? undefined : ALIAS_TO_COLUMN.get(name);
+}
+
 /** Post types per platform (Postato docs, platforms table); the first one is the platform's default. */
 export const POST_TYPES_BY_PLATFORM: Readonly<Record<string, readonly string[]>> = {
   instagram: ['feed', 'reel', 'story', 'carousel'],

@@ -3,74 +3,24 @@
  * matched to column indexes. Header names are compared case-insensitively after collapsing spaces and punctuation.
  */
 import type { CellValue } from '../../appsscript/shared/contract';
+import {
+  COLUMN_ALIASES,
+  INPUT_COLUMNS,
+  OUTPUT_COLUMNS,
+  columnNamed,
+  normaliseHeader,
+  type ColumnName,
+} from '../../appsscript/shared/sheet-columns';
 
-/** Columns the user fills in. */
-export const INPUT_COLUMNS = [
-  'Key',
-  'Platform',
-  'Account',
-  'Post type',
-  'Content',
-  'Media',
-  'Scheduled at',
-  'Time zone',
-  'Title',
-  'Options',
-] as const;
-/** Columns the service writes, added at the right when missing. */
-export const OUTPUT_COLUMNS = ['Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'] as const;
+// The column names and aliases live in the shared module, so the add-on finds Key and the output columns exactly as
+// the service reads them.
+export { COLUMN_ALIASES, INPUT_COLUMNS, OUTPUT_COLUMNS, normaliseHeader, type ColumnName };
+
 /** Columns a sheet must have for a run to make sense. */
 export const REQUIRED_COLUMNS = ['Platform', 'Account', 'Content'] as const;
 
 export type InputColumn = (typeof INPUT_COLUMNS)[number];
 export type OutputColumn = (typeof OUTPUT_COLUMNS)[number];
-export type ColumnName = InputColumn | OutputColumn;
-
-/** Accepted spellings per column (already normalised); the contract name itself is always accepted. */
-export const COLUMN_ALIASES: Record<ColumnName, string[]> = {
-  Key: ['key', 'row key', 'row id', 'id'],
-  Platform: ['platform', 'network', 'channel', 'social network'],
-  Account: ['account', 'account id', 'handle', 'username', 'profile'],
-  'Post type': ['post type', 'posttype', 'type', 'format'],
-  Content: ['content', 'text', 'caption', 'body', 'copy', 'post text', 'description'],
-  Media: ['media', 'media urls', 'media url', 'images', 'image', 'video', 'attachments'],
-  'Scheduled at': [
-    'scheduled at',
-    'schedule',
-    'scheduled',
-    'scheduled time',
-    'publish at',
-    'post at',
-    'date',
-    'datetime',
-    'date time',
-    'when',
-  ],
-  'Time zone': ['time zone', 'timezone', 'tz', 'zone'],
-  Title: ['title', 'video title', 'youtube title'],
-  Options: ['options', 'options json', 'json'],
-  Status: ['status'],
-  'Post ID': ['post id', 'postid', 'postato id', 'postato post id'],
-  Error: ['error', 'errors', 'last error'],
-  'Scheduled (UTC)': ['scheduled (utc)', 'scheduled utc', 'utc'],
-  Link: ['link', 'post link', 'post url', 'permalink', 'url'],
-  Run: ['run', 'run id'],
-  Updated: ['updated', 'updated at', 'last updated'],
-};
-
-/** Lower-cases, trims, and turns `_`, `-` and runs of whitespace into single spaces. */
-export function normaliseHeader(value: CellValue): string {
-  return String(value ?? '')
-    .toLowerCase()
-    .replace(/[_\-\s]+/g, ' ')
-    .trim();
-}
-
-const ALIAS_TO_COLUMN = new Map<string, ColumnName>();
-for (const [column, aliases] of Object.entries(COLUMN_ALIASES) as [ColumnName, string[]][]) {
-  ALIAS_TO_COLUMN.set(normaliseHeader(column), column);
-  for (const alias of aliases) ALIAS_TO_COLUMN.set(alias, column);
-}
 
 /** The result of matching a header row: where each known column is, and what was not understood. */
 export interface ColumnMap {
@@ -90,9 +40,8 @@ export function mapHeader(header: CellValue[]): ColumnMap {
   const unknown: string[] = [];
   const duplicates: ColumnName[] = [];
   header.forEach((cell, i) => {
-    const name = normaliseHeader(cell);
-    if (name === '') return;
-    const column = ALIAS_TO_COLUMN.get(name);
+    if (normaliseHeader(cell) === '') return;
+    const column = columnNamed(cell);
     if (!column) {
       unknown.push(String(cell).trim());
       return;

@@ -1,6 +1,6 @@
 /**
- * Typed fakes of PropertiesService, UrlFetchApp, ScriptApp, Session, Utilities, HtmlService, CacheService and MailApp, and
- * installFakes(), which puts a full set on a global object the way Apps Script provides them.
+ * Typed fakes of PropertiesService, UrlFetchApp, ScriptApp, Session, Utilities, HtmlService, CacheService, MailApp and
+ * LockService, and installFakes(), which puts a full set on a global object the way Apps Script provides them.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -11,6 +11,8 @@ import type {
   GasHtmlOutput,
   GasHtmlService,
   GasHttpResponse,
+  GasLock,
+  GasLockService,
   GasMailApp,
   GasMailMessage,
   GasProperties,
@@ -113,6 +115,14 @@ export class FakeMailApp implements GasMailApp {
   }
 }
 
+/** LockService: the document lock belongs to the fake spreadsheet, so its writes can tell whether it was held. */
+export class FakeLockService implements GasLockService {
+  constructor(private readonly spreadsheet: FakeSpreadsheet) {}
+  getDocumentLock(): GasLock {
+    return this.spreadsheet.documentLock;
+  }
+}
+
 export class FakeUtilities implements GasUtilities {
   getUuid(): string {
     return randomUUID();
@@ -158,6 +168,7 @@ export interface AppsScriptFakes extends AppsScriptServices {
   HtmlService: FakeHtmlService;
   CacheService: FakeCacheService;
   MailApp: FakeMailApp;
+  LockService: FakeLockService;
   spreadsheet: FakeSpreadsheet;
 }
 
@@ -177,6 +188,7 @@ export function createFakes(
     HtmlService: new FakeHtmlService(),
     CacheService: new FakeCacheService(),
     MailApp: new FakeMailApp(),
+    LockService: new FakeLockService(spreadsheet),
     spreadsheet,
   };
 }
@@ -191,6 +203,7 @@ const SERVICE_NAMES = [
   'HtmlService',
   'CacheService',
   'MailApp',
+  'LockService',
 ] as const;
 
 /** Puts the fakes on `target` (globalThis by default) as Apps Script globals; returns a function that removes them. */

@@ -4,6 +4,7 @@
  */
 import type {
   GasDataValidation,
+  GasLock,
   GasDataValidationBuilder,
   GasHtmlOutput,
   GasMenu,
@@ -40,6 +41,34 @@ export class MemoryCellStore implements CellStore {
   }
 }
 
+/** The document lock of LockService: one execution at a time; `heldElsewhere` imitates another editor's action. */
+export class FakeLock implements GasLock {
+  held = false;
+  heldElsewhere = false;
+  acquisitions = 0;
+  tryLock(): boolean {
+    if (this.heldElsewhere) return false;
+    this.held = true;
+    this.acquisitions++;
+    return true;
+  }
+  releaseLock(): void {
+    this.held = false;
+  }
+  hasLock(): boolean {
+    return this.held;
+  }
+}
+
+/** One setValues as the fake saw it: where, how large, and whether the document lock was held. */
+export interface RecordedWrite {
+  row: number;
+  column: number;
+  numRows: number;
+  numColumns: number;
+  underLock: boolean;
+}
+
 /** Counters of the calls that cost time in real Apps Script. */
 export interface CallCounts {
   getValues: number;
@@ -61,15 +90,27 @@ export class FakeRange implements GasRange {
   getValues(): RawCell[][] {
     this.sheet.calls.getValues++;
     const cells = this.sheet.store.read();
-    return Array.from({ length: this.numRows }, (_, i) =>
+    const values = Array.from({ length: this.numRows }, (_, i) =>
       Array.from({ length: this.numColumns }, (_, j) => cells[this.row - 1 + i]?.[this.column - 1 + j] ?? ''),
     );
+    // A test's stand-in for a colleague who sorts or edits the sheet right after the add-on read it.
+    const after = this.sheet.afterGetValues;
+    this.sheet.afterGetValues = null;
+    after?.();
+    return values;
   }
   setValues(values: RawCell[][]): GasRange {
     this.sheet.calls.setValues++;
     if (values.length !== this.numRows || values.some((r) => r.length !== this.numColumns)) {
       throw new Error(`Exception: The number of rows or columns in the data does not match the range.`);
     }
+    this.sheet.writes.push({
+      row: this.row,
+      column: this.column,
+      numRows: this.numRows,
+      numColumns: this.numColumns,
+      underLock: this.sheet.spreadsheet.documentLock.held,
+    });
     this.sheet.store.write(this.row, this.column, values);
     return this;
   }
@@ -114,6 +155,9 @@ export class FakeSheet implements GasSheet {
   readonly validations: Array<{ column: number; row: number; numRows: number; values: string[] | null }> = [];
   readonly formats: string[] = [];
   readonly columnWidths = new Map<number, number>();
+  readonly writes: RecordedWrite[] = [];
+  /** Runs once, right after the next getValues returned (then clears itself). */
+  afterGetValues: (() => void) | null = null;
   frozenRows = 0;
   maxRows = 1000;
 
@@ -127,6 +171,23 @@ export class FakeSheet implements GasSheet {
   /** Test helper: the cells as stored, without counting a call. */
   cells(): RawCell[][] {
     return this.store.read();
+  }
+  /** Test helper: sorts the rows below the header by one column's text, as Data › Sort range does. */
+  sortBy(columnIndex: number, descending = false): void {
+    const [header = [], ...rows] = this.store.read();
+    const width = Math.max(header.length, ...rows.map((r) => r.length));
+    rows.sort(
+      (a, b) => String(a[columnIndex] ?? '').localeCompare(String(b[columnIndex] ?? '')) * (descending ? -1 : 1),
+    );
+    this.store.write(
+      2,
+      1,
+      rows.map((r) => Array.from({ length: width }, (_, j) => r[j] ?? '')),
+    );
+  }
+  /** Test helper: sets one cell (1-based), as a user typing would. */
+  edit(row: number, column: number, value: RawCell): void {
+    this.store.write(row, column, [[value]]);
   }
   getName(): string {
     return this.name;
@@ -170,6 +231,7 @@ export class FakeSheet implements GasSheet {
 
 export class FakeSpreadsheet implements GasSpreadsheet {
   readonly sheets: FakeSheet[] = [];
+  readonly documentLock = new FakeLock();
   activeSheet!: FakeSheet;
   selection: FakeRange[] = [];
 

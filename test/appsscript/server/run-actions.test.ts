@@ -145,6 +145,13 @@ describe('run actions', () => {
     expect(lastBody().onlyKeys).toBeUndefined();
   });
 
+  it('publish sends nothing when a row moved while its key was being filled, and says which', () => {
+    fakes.spreadsheet.activeSheet.afterGetValues = () => fakes.spreadsheet.activeSheet.edit(2, 5, 'Hello, edited');
+    expect(() => startRun('publish', {})).toThrow(/Row 2 moved or changed while the add-on was filling row keys/);
+    expect(service.requests).toHaveLength(0);
+    expect(fakes.spreadsheet.activeSheet.cells()[1]![0]).toBe('');
+  });
+
   it('refuses to run before the settings are filled in', () => {
     fakes.PropertiesService.user.map.clear();
     expect(() => dryRun({})).toThrow(/Open Postato › Settings/);
