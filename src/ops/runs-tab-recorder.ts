@@ -9,6 +9,7 @@ import type { RunLedger } from '../runs/run-ledger';
 import { buildRunReport } from '../runs/run-report';
 import type { SheetsClient } from '../sheets/sheets-client';
 import { appendRunToTab } from '../sheets/runs-tab-writer';
+import { hasGoogleSheet } from '../plan/campaign-source';
 
 export interface RunsTabRecorderDeps {
   ledger: RunLedger;
@@ -34,7 +35,7 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
 
   async function recordOne(runId: string): Promise<void> {
     const run = await deps.ledger.getRun(runId);
-    if (!run) return;
+    if (!run || !hasGoogleSheet(run.spreadsheet_id)) return; // a CSV campaign has no sheet to hold the tab
     await deps.flush?.(run.spreadsheet_id);
     const report = await buildRunReport(deps.ledger, runId, { nowMs: deps.clock.now() });
     if (!report) return;

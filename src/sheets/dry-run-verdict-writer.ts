@@ -8,6 +8,7 @@ import type { RunRequest } from '../../appsscript/shared/contract';
 import type { PlannedRun } from '../plan/sheet-planner';
 import type { SheetsClient } from './sheets-client';
 import { writeDryRunVerdicts, type DryRunVerdictCell } from './dry-run-write';
+import { hasGoogleSheet } from '../plan/campaign-source';
 
 export interface DryRunVerdictWriter {
   /** Starts writing the verdicts of one dry run in the background. */
@@ -37,6 +38,7 @@ export function createDryRunVerdictWriter(deps: { sheets: SheetsClient; logger: 
   const pending = new Set<Promise<void>>();
   return {
     write(request, planned) {
+      if (!hasGoogleSheet(request.spreadsheetId)) return; // a CSV campaign: the verdicts are only in the answer
       const cells = verdictCells(planned);
       if (cells.length === 0) return;
       const job = writeDryRunVerdicts(deps.sheets, request.spreadsheetId, request.sheetName, cells)

@@ -10,6 +10,7 @@ import type { OutputColumn, PendingWrite, WriteBackStore } from './write-back-st
 import type { SheetColumns, SheetsClient, WriteRange } from './sheets-client';
 import { OUTPUT_COLUMNS, duplicateKeyMessage, planCellWrites, rowsByKey, withOutputColumns } from './write-back-plan';
 import type { SpreadsheetLock } from './spreadsheet-lock';
+import { hasGoogleSheet } from '../plan/campaign-source';
 
 export interface WriteBackFlusherOptions {
   store: WriteBackStore;
@@ -37,6 +38,8 @@ export interface FlushOutcome {
   duplicates: number;
   /** Results left pending (an error, a pause after 403, or rows that kept moving). */
   leftPending: number;
+  /** Results of a campaign without a sheet (CSV), settled without any Sheets request. */
+  noSheet?: number;
   requests: { reads: number; writes: number };
   error?: string;
 }
@@ -98,10 +101,9 @@ export class WriteBackFlusher {
     for (let i = 0; i < maxFlushes; i++) {
       const outcomes = await this.flushNow(spreadsheetId);
       all.push(...outcomes);
-      const progress = outcomes.some((o) => o.written + o.removed + o.duplicates > 0);
-      const pending = outcomes.some(
-        (o) => o.leftPending > 0 || o.written + o.removed + o.duplicates >= this.opts.flushRows,
-      );
+      const done = (o: FlushOutcome) => o.written + o.removed + o.duplicates + (o.noSheet ?? 0);
+      const progress = outcomes.some((o) => done(o) > 0);
+      const pending = outcomes.some((o) => o.leftPending > 0 || done(o) >= this.opts.flushRows);
       if (!pending || !progress) break;
     }
     return all;
@@ -153,6 +155,12 @@ export class WriteBackFlusher {
     this.newResults.delete(spreadsheetId);
     const pending = await this.opts.store.pendingWrites(spreadsheetId, this.opts.flushRows);
     if (pending.length === 0) return outcome;
+    if (!hasGoogleSheet(spreadsheetId)) {
+      // A CSV campaign has no sheet: its results are read through GET /v1/runs/:id, so there is nothing to write.
+      await this.opts.store.markWritten(pending);
+      outcome.noSheet = pending.length;
+      return outcome;
+    }
     const paused = this.pausedUntil.get(spreadsheetId);
     if (paused !== undefined && this.opts.clock.now() < paused) {
       outcome.leftPending = pending.length;
