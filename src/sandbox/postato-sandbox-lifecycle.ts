@@ -1,10 +1,12 @@
 /**
  * Post lifecycle of the Postato sandbox on its clock: scheduled → (at scheduledAt) queued → publishing → published
- * or failed. Each step happens `deliveryStepMs` after the previous one, so one big clock jump runs them all.
+ * or failed, and pending_approval → rejected when an approval policy's expiry passes. Each step happens
+ * `deliveryStepMs` after the previous one, so one big clock jump runs them all.
  */
 import { randomInt } from 'node:crypto';
+import { applyDecision } from './postato-sandbox-approvals';
 import type { SandboxRandom } from './postato-sandbox-faults';
-import type { SandboxPost, SandboxPostStatus, StoredPost } from './postato-sandbox-store';
+import { setStatus, type StoredPost } from './postato-sandbox-store';
 import { checkPlatformRules } from './postato-sandbox-validation';
 import type { WebhookEventType } from './postato-sandbox-webhooks';
 
@@ -18,14 +20,7 @@ export interface LifecycleDeps {
   accountStatus(stored: StoredPost): 'connected' | 'token_expired' | 'suspended' | undefined;
   /** Username shown in the platform URL. */
   accountUsername(stored: StoredPost): string;
-  emit(stored: StoredPost, type: WebhookEventType): void;
-}
-
-/** Sets a post's status (and its items') and `updatedAt`. */
-export function setStatus(post: SandboxPost, status: SandboxPostStatus, atMs: number): void {
-  post.status = status;
-  post.updatedAt = new Date(atMs).toISOString();
-  for (const item of post.items) item.status = status;
+  emit(stored: StoredPost, type: WebhookEventType, extra?: Record<string, unknown>): void;
 }
 
 function digits(n: number): string {
@@ -71,6 +66,9 @@ function step(stored: StoredPost, deps: LifecycleDeps): boolean {
   if (at === null) return false;
   const post = stored.post;
   switch (post.status) {
+    case 'pending_approval':
+      applyDecision(stored, 'expired', null, null, { now: at, stepMs: deps.stepMs, emit: deps.emit });
+      return true;
     case 'scheduled':
       setStatus(post, 'queued', at);
       stored.dueAt = at + deps.stepMs;

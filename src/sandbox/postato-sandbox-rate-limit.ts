@@ -3,8 +3,8 @@
  * It also remembers the most creations it ever saw inside one window, so tests can prove a client stayed under.
  */
 
-/** The three limit classes: POST posts; PATCH+DELETE; GET. */
-export type RateClass = 'create' | 'write' | 'read';
+/** The limit classes: POST posts; PATCH+DELETE; GET; media upload-url and confirm POSTs. */
+export type RateClass = 'create' | 'write' | 'read' | 'media';
 
 /** Outcome of one request against the limiter, with the headers to send either way. */
 export interface RateDecision {

@@ -1,64 +1,50 @@
 /**
  * The /v1 routes of the Postato sandbox: auth, workspace permission, forced 429s and rate limits first, then
- * workspaces, accounts, posts (create / list / get / update / cancel) and webhook registration, as postato-api.md §16
- * decides. Faults (5xx, drop after store, hang) apply to creates only; added latency applies to every /v1 route.
+ * workspaces, accounts, posts (create / list / get / update / cancel), approvals, media and webhook registration, as
+ * postato-api.md §16 decides. Faults (5xx, drop after store, hang) apply to creates only; added latency applies to
+ * every /v1 route.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { Clock } from '../clock';
-import { chooseFault, type SandboxRandom } from './postato-sandbox-faults';
-import { parseJson, readRawBody, sendError, sendJson } from './postato-sandbox-http';
-import { canonicalJson, type SandboxIdempotencyStore } from './postato-sandbox-idempotency';
-import { setStatus } from './postato-sandbox-lifecycle';
-import type { RateClass, SandboxRateLimiter } from './postato-sandbox-rate-limit';
-import type { SandboxSettings } from './postato-sandbox-settings';
-import type { SandboxPost, SandboxStore, StoredAccount, StoredPost } from './postato-sandbox-store';
+import {
+  decideOverRest,
+  getApproval,
+  listApprovals,
+  matchPolicy,
+  requestApproval,
+  type ApprovalAction,
+} from './postato-sandbox-approvals';
+import {
+  invalid,
+  issuesToFieldDetails,
+  notFound,
+  parseBody,
+  unprocessable,
+  type Call,
+  type Caller,
+  type SandboxContext,
+} from './postato-sandbox-call';
+import { chooseFault } from './postato-sandbox-faults';
+import { readRawBody, sendError, sendJson } from './postato-sandbox-http';
+import { canonicalJson } from './postato-sandbox-idempotency';
+import type { RateClass } from './postato-sandbox-rate-limit';
+import { setStatus, type SandboxPost, type StoredAccount } from './postato-sandbox-store';
 import {
   checkCreateBody,
   checkPlatformRules,
   checkScheduledAt,
   checkUpdateBody,
-  type FieldDetails,
   type PlatformRuleError,
   type SandboxContentItem,
 } from './postato-sandbox-validation';
-import { WEBHOOK_EVENTS, type WebhookEventType } from './postato-sandbox-webhooks';
-
-/** What the routes need from the sandbox. */
-export interface SandboxContext {
-  settings(): SandboxSettings;
-  clock: Clock;
-  store: SandboxStore;
-  idempotency: SandboxIdempotencyStore;
-  limiter: SandboxRateLimiter;
-  random(): SandboxRandom;
-  emit(stored: StoredPost, type: WebhookEventType): void;
-  newId(prefix: string): string;
-  /** Waits real time; rejects when the sandbox closes. */
-  wait(ms: number): Promise<void>;
-}
-
-interface Caller {
-  tenantId: string;
-  workspaceIds: string[] | 'any';
-}
-
-interface Call {
-  ctx: SandboxContext;
-  req: IncomingMessage;
-  res: ServerResponse;
-  caller: Caller;
-  workspaceId: string;
-  rawBody: string;
-  query: URLSearchParams;
-  /** RateLimit headers to add to the answer. */
-  headers: Record<string, string>;
-}
+import { WEBHOOK_EVENTS } from './postato-sandbox-webhooks';
 
 const KEY_PATTERN = /^smcp_[0-9a-fA-F]{64}$/;
 const EDITABLE: ReadonlySet<string> = new Set(['draft', 'scheduled']);
-const CANCELLABLE: ReadonlySet<string> = new Set(['draft', 'scheduled', 'queued']);
+const CANCELLABLE: ReadonlySet<string> = new Set(['draft', 'scheduled', 'queued', 'pending_approval']);
+const AGENT_PERMISSIONS = ['posts.publish'];
+const USER_PERMISSIONS = ['posts.publish', 'posts.approve'];
 
 /** Resolves the caller from `Authorization: Bearer smcp_…`, or answers 401. */
 function authenticate(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse): Caller | null {
@@ -75,20 +61,38 @@ function authenticate(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
   }
   const keys = ctx.settings().keys;
   if (keys === 'any') {
-    // Demo mode: the key is its own tenant; a hash keeps the key itself out of ids and inspection output.
-    return { tenantId: `tnt_${createHash('sha256').update(key).digest('hex').slice(0, 16)}`, workspaceIds: 'any' };
+    // Demo mode: the key is its own tenant; a hash keeps the key itself out of ids and inspection output. Demo
+    // agents may also approve, so a demo or test can decide approvals over REST without configuring keys.
+    const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    return {
+      tenantId: `tnt_${hash}`,
+      workspaceIds: 'any',
+      kind: 'agent',
+      actorId: `agt_${hash}`,
+      permissions: new Set(USER_PERMISSIONS),
+    };
   }
   const known = keys.find((k) => k.apiKey === key);
   if (!known) {
     sendError(res, 401, 'unauthorized', 'The API key is not known (revoked or mistyped); create a new key in Postato.');
     return null;
   }
-  return { tenantId: known.tenantId, workspaceIds: known.workspaceIds };
+  const kind = known.kind ?? 'agent';
+  return {
+    tenantId: known.tenantId,
+    workspaceIds: known.workspaceIds,
+    kind,
+    actorId:
+      known.actorId ??
+      `${kind === 'agent' ? 'agt' : 'usr'}_${createHash('sha256').update(key).digest('hex').slice(0, 16)}`,
+    permissions: new Set(known.permissions ?? (kind === 'agent' ? AGENT_PERMISSIONS : USER_PERMISSIONS)),
+  };
 }
 
-function rateClass(method: string, isCreate: boolean): RateClass {
+function rateClass(method: string, isCreate: boolean, isMediaPost: boolean): RateClass {
   if (isCreate) return 'create';
-  return method === 'GET' ? 'read' : 'write';
+  if (method === 'GET') return 'read';
+  return isMediaPost ? 'media' : 'write';
 }
 
 /** Forced 429s, then the rolling-window limit; returns false when the request was answered 429. */
@@ -133,31 +137,6 @@ function admit(
   counters[cls] += 1;
   Object.assign(headers, decision.headers);
   return true;
-}
-
-function invalid(
-  call: Call,
-  details: FieldDetails,
-  message = 'The request body failed validation; see details.',
-): void {
-  call.ctx.store.countersOf(call.caller.tenantId).validationFailed += 1;
-  sendError(call.res, 400, 'INVALID_REQUEST', message, { details }, call.headers);
-}
-
-function unprocessable(call: Call, errors: PlatformRuleError[]): void {
-  call.ctx.store.countersOf(call.caller.tenantId).validationFailed += 1;
-  const message = `The post breaks ${errors.length} platform rule(s): ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`;
-  sendError(call.res, 422, 'VALIDATION_FAILED', message, { errors }, call.headers);
-}
-
-function notFound(call: Call, what: string): void {
-  sendError(call.res, 404, 'not_found', `${what} was not found in workspace ${call.workspaceId}.`, {}, call.headers);
-}
-
-function parseBody(call: Call): { ok: true; value: unknown } | { ok: false } {
-  const parsed = parseJson(call.rawBody);
-  if (!parsed.ok) invalid(call, { _body: ['is not valid JSON'] }, 'The request body is not valid JSON.');
-  return parsed;
 }
 
 function accountsOf(ctx: SandboxContext, tenantId: string, workspaceId: string): StoredAccount[] {
@@ -346,9 +325,11 @@ async function createPost(call: Call): Promise<void> {
     idempotencyKey: key,
     dueAt,
   });
+  const gate = status === 'draft' ? null : matchPolicy(s, caller, call.workspaceId, post.platform);
+  if (gate) requestApproval(stored, gate, ctx.newId('apr'), { now, emit: ctx.emit });
+  else if (status !== 'draft') ctx.emit(stored, status === 'scheduled' ? 'post.scheduled' : 'post.queued');
   const body = structuredClone(post);
   if (key) ctx.idempotency.complete(caller.tenantId, key, 201, body, post.id, now);
-  if (status !== 'draft') ctx.emit(stored, status === 'scheduled' ? 'post.scheduled' : 'post.queued');
   if (fault === 'dropAfterStore') {
     // The post exists and the key is stored, but the client never hears so: the "unknown outcome" case.
     res.socket?.destroy();
@@ -357,7 +338,17 @@ async function createPost(call: Call): Promise<void> {
   sendJson(res, 201, body, call.headers);
 }
 
-const POST_STATUSES = ['draft', 'scheduled', 'queued', 'publishing', 'published', 'failed', 'cancelled'] as const;
+const POST_STATUSES = [
+  'draft',
+  'pending_approval',
+  'scheduled',
+  'queued',
+  'publishing',
+  'published',
+  'failed',
+  'rejected',
+  'cancelled',
+] as const;
 const listQuerySchema = z.object({
   status: z.enum(POST_STATUSES).optional(),
   platform: z.enum(['instagram', 'twitter', 'x', 'linkedin', 'tiktok', 'youtube']).optional(),
@@ -370,9 +361,11 @@ const listQuerySchema = z.object({
 function listPosts(call: Call): void {
   const parsed = listQuerySchema.safeParse(Object.fromEntries(call.query));
   if (!parsed.success) {
-    const details: FieldDetails = {};
-    for (const issue of parsed.error.issues) (details[issue.path.join('.') || '_query'] ??= []).push(issue.message);
-    return invalid(call, details, 'The query parameters are invalid; see details.');
+    return invalid(
+      call,
+      issuesToFieldDetails(parsed.error.issues, '_query'),
+      'The query parameters are invalid; see details.',
+    );
   }
   const q = parsed.data;
   const platform = q.platform === 'x' ? 'twitter' : q.platform;
@@ -457,6 +450,15 @@ function updatePost(call: Call, postId: string): void {
     post.items = buildItems(ctx, content, post.status);
   }
   post.scheduledAt = scheduledAt;
+  // A draft leaving for delivery passes the approval gate, as a create would.
+  const gate =
+    post.status === 'draft' && target !== 'draft'
+      ? matchPolicy(ctx.settings(), call.caller, call.workspaceId, post.platform)
+      : null;
+  if (gate) {
+    requestApproval(found, gate, ctx.newId('apr'), { now, emit: ctx.emit });
+    return sendJson(call.res, 200, post, call.headers);
+  }
   setStatus(post, target as SandboxPost['status'], now);
   // Editing a scheduled post re-enqueues it at its (maybe new) time.
   found.dueAt =
@@ -513,11 +515,7 @@ function registerWebhook(call: Call): void {
   const parsed = parseBody(call);
   if (!parsed.ok) return;
   const checked = webhookSchema.safeParse(parsed.value);
-  if (!checked.success) {
-    const details: FieldDetails = {};
-    for (const issue of checked.error.issues) (details[issue.path.join('.') || '_body'] ??= []).push(issue.message);
-    return invalid(call, details);
-  }
+  if (!checked.success) return invalid(call, issuesToFieldDetails(checked.error.issues));
   const hook = {
     id: call.ctx.newId('whk'),
     tenantId: call.caller.tenantId,
@@ -556,6 +554,41 @@ function listWorkspaces(
   sendJson(res, 200, { items }, headers);
 }
 
+type Route = 'workspaces' | 'accounts' | 'posts' | 'post' | 'webhooks' | 'approvals' | 'approval' | 'decision';
+
+const ALLOWED: Record<Route, string[]> = {
+  workspaces: ['GET'],
+  accounts: ['GET'],
+  posts: ['GET', 'POST'],
+  post: ['GET', 'PATCH', 'DELETE'],
+  webhooks: ['POST'],
+  approvals: ['GET'],
+  approval: ['GET'],
+  decision: ['POST'],
+};
+
+const ACTIONS: ReadonlySet<string> = new Set<ApprovalAction>(['approve', 'reject', 'request-changes']);
+
+/** Maps path parts ['v1', 'workspaces', ws?, resource?, id?, action?] to a route, or null. */
+function matchRoute(parts: string[]): Route | null {
+  if (parts[1] !== 'workspaces') return null;
+  if (parts.length === 2) return 'workspaces';
+  const [, , ws, resource, id, action] = parts;
+  if (!ws || !resource) return null;
+  if (parts.length === 4) {
+    if (resource === 'accounts' || resource === 'posts' || resource === 'webhooks' || resource === 'approvals')
+      return resource;
+    return null;
+  }
+  if (parts.length === 5 && id) {
+    if (resource === 'posts') return 'post';
+    if (resource === 'approvals') return 'approval';
+    return null;
+  }
+  if (parts.length === 6 && id && resource === 'approvals' && action && ACTIONS.has(action)) return 'decision';
+  return null;
+}
+
 /** Handles one /v1 request (the caller has checked the path starts with /v1/). */
 export async function handleApiRequest(
   ctx: SandboxContext,
@@ -565,39 +598,22 @@ export async function handleApiRequest(
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
-  // parts: ['v1', 'workspaces', ws?, resource?, id?]
   const rawBody = await readRawBody(req);
   const latency = ctx.settings().faults.latencyMs;
   if (latency > 0) await ctx.wait(latency);
-  const isWorkspaces = parts[1] === 'workspaces';
   const ws = parts[2];
-  const resource = parts[3];
-  const postId = parts[4];
-  type Route = 'workspaces' | 'accounts' | 'posts' | 'post' | 'webhooks';
-  let route: Route | null = null;
-  if (isWorkspaces && parts.length === 2) route = 'workspaces';
-  else if (isWorkspaces && ws && parts.length === 4 && resource === 'accounts') route = 'accounts';
-  else if (isWorkspaces && ws && parts.length === 4 && resource === 'posts') route = 'posts';
-  else if (isWorkspaces && ws && parts.length === 5 && resource === 'posts' && postId) route = 'post';
-  else if (isWorkspaces && ws && parts.length === 4 && resource === 'webhooks') route = 'webhooks';
+  const id = parts[4] as string;
+  const route = matchRoute(parts);
   if (!route) return sendError(res, 404, 'not_found', `No route ${method} ${url.pathname}.`);
-  const allowed: Record<Route, string[]> = {
-    workspaces: ['GET'],
-    accounts: ['GET'],
-    posts: ['GET', 'POST'],
-    post: ['GET', 'PATCH', 'DELETE'],
-    webhooks: ['POST'],
-  };
-  if (!allowed[route].includes(method)) {
+  const allowed = ALLOWED[route];
+  if (!allowed.includes(method)) {
     return sendError(
       res,
       405,
       'method_not_allowed',
-      `${method} is not allowed on ${url.pathname}; use ${allowed[route].join(' or ')}.`,
+      `${method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}.`,
       {},
-      {
-        Allow: allowed[route].join(', '),
-      },
+      { Allow: allowed.join(', ') },
     );
   }
   const caller = authenticate(ctx, req, res);
@@ -617,14 +633,26 @@ export async function handleApiRequest(
   }
   const isCreate = route === 'posts' && method === 'POST';
   const headers: Record<string, string> = {};
-  if (!admit(ctx, res, caller, rateClass(method, isCreate), headers)) return;
+  if (!admit(ctx, res, caller, rateClass(method, isCreate, false), headers)) return;
   if (route === 'workspaces') return listWorkspaces(ctx, res, caller, headers);
   ctx.store.touchWorkspace(caller.tenantId, ws as string, ctx.clock.now());
   const call: Call = { ctx, req, res, caller, workspaceId: ws as string, rawBody, query: url.searchParams, headers };
-  if (route === 'accounts') return listAccounts(call);
-  if (route === 'webhooks') return registerWebhook(call);
-  if (route === 'posts') return method === 'POST' ? createPost(call) : listPosts(call);
-  if (method === 'GET') return getPost(call, postId as string);
-  if (method === 'PATCH') return updatePost(call, postId as string);
-  return cancelPost(call, postId as string);
+  switch (route) {
+    case 'accounts':
+      return listAccounts(call);
+    case 'webhooks':
+      return registerWebhook(call);
+    case 'posts':
+      return method === 'POST' ? createPost(call) : listPosts(call);
+    case 'approvals':
+      return listApprovals(call);
+    case 'approval':
+      return getApproval(call, id);
+    case 'decision':
+      return decideOverRest(call, id, parts[5] as ApprovalAction);
+    case 'post':
+      if (method === 'GET') return getPost(call, id);
+      if (method === 'PATCH') return updatePost(call, id);
+      return cancelPost(call, id);
+  }
 }

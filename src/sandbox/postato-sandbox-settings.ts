@@ -14,10 +14,46 @@ export interface SandboxAccount {
   status: 'connected' | 'token_expired' | 'suspended';
 }
 
+/** One API key the strict key list knows. */
+export interface SandboxKey {
+  apiKey: string;
+  tenantId: string;
+  workspaceIds: string[];
+  /** 'agent' (default): a key made under Agents; 'user': a human's key. Approval policies can target either. */
+  kind?: 'agent' | 'user';
+  /** Default: agents ['posts.publish'], users ['posts.publish', 'posts.approve']; 'approvals.bypass' skips policies. */
+  permissions?: string[];
+  /** Agent or user id (the `reviewerId` of its decisions); default derived from the key's hash. */
+  actorId?: string;
+}
+
+/** A workspace approval policy: creations it matches come back `pending_approval`. */
+export interface SandboxApprovalPolicy {
+  id?: string;
+  /** Absent: every workspace. */
+  workspaceId?: string;
+  /** Whose posts need approval: everyone's (default), only agents' (API keys of kind agent), or only users'. */
+  authors?: 'all' | 'agents' | 'users';
+  /** Absent: every platform (`x` counts as `twitter`). */
+  platforms?: string[];
+  /** Sandbox-clock ms after which an undecided approval expires (the post ends `rejected`); absent: never. */
+  expiresAfterMs?: number;
+}
+
+/** Media upload behaviour. */
+export interface SandboxMediaSettings {
+  /** Validity of an upload URL (sandbox clock). */
+  uploadUrlTtlMs: number;
+  /** Largest file accepted at upload-url and PUT. */
+  maxSizeBytes: number;
+  /** true: a post may use media whose bytes arrived but that was never confirmed (MCP "confirmed on use"). */
+  confirmOnUse: boolean;
+}
+
 /** Everything that changes how the sandbox behaves; see the field comments for the defaults. */
 export interface SandboxSettings {
-  /** 'any' = demo mode: every well-formed key is its own tenant and may use any workspace. */
-  keys: 'any' | Array<{ apiKey: string; tenantId: string; workspaceIds: string[] }>;
+  /** 'any' = demo mode: every well-formed key is its own tenant (an agent holding posts.publish and posts.approve). */
+  keys: 'any' | SandboxKey[];
   /** 'auto' creates an account the first time its id is used; a list makes unknown accounts a 422. */
   accounts: 'auto' | SandboxAccount[];
   /** false → GET .../accounts answers 404, as the real API may. */
@@ -25,7 +61,7 @@ export interface SandboxSettings {
   idempotencyMode: 'lenient' | 'strict';
   idempotencyRetentionMs: number;
   /** Requests per rolling window, per tenant and class (create; PATCH+DELETE; GET). */
-  limits: { create: number; write: number; read: number; windowMs: number };
+  limits: { create: number; write: number; read: number; media: number; windowMs: number };
   validateAt: 'create' | 'delivery';
   /** Share (0–1) of deliveries that end `failed`. */
   deliveryFailShare: number;
@@ -38,7 +74,20 @@ export interface SandboxSettings {
     hangShare: number;
     hangMs: number;
     forced429: { untilMs: number; retryAfterSeconds: number } | null;
+    /** Media PUTs answered 503 with nothing stored: the next N of them, and a share of the rest. */
+    mediaPutFailNext: number;
+    mediaPutFailShare: number;
+    /** Confirms answered 503 with nothing changed: the next N, and a share of the rest. */
+    mediaConfirmFailNext: number;
+    mediaConfirmFailShare: number;
+    /** true: every PUT is refused as if its upload URL had expired (the media then ends `failed`). */
+    mediaUploadUrlsExpired: boolean;
+    /** Real-time ms added to every media PUT. */
+    mediaPutLatencyMs: number;
   };
+  /** Posts matching one of these need a reviewer's decision before delivery. */
+  approvalPolicies: SandboxApprovalPolicy[];
+  media: SandboxMediaSettings;
   webhooks: Array<{ url: string; secret: string; workspaceId?: string }>;
   webhookMaxAttempts: number;
   webhookRetryBaseMs: number;
@@ -54,7 +103,7 @@ export function defaultSandboxSettings(): SandboxSettings {
     accountsEndpoint: true,
     idempotencyMode: 'lenient',
     idempotencyRetentionMs: 24 * 60 * 60 * 1000,
-    limits: { create: 120, write: 120, read: 600, windowMs: 60_000 },
+    limits: { create: 120, write: 120, read: 600, media: 120, windowMs: 60_000 },
     validateAt: 'create',
     deliveryFailShare: 0,
     deliveryStepMs: 1000,
@@ -65,7 +114,15 @@ export function defaultSandboxSettings(): SandboxSettings {
       hangShare: 0,
       hangMs: 5000,
       forced429: null,
+      mediaPutFailNext: 0,
+      mediaPutFailShare: 0,
+      mediaConfirmFailNext: 0,
+      mediaConfirmFailShare: 0,
+      mediaUploadUrlsExpired: false,
+      mediaPutLatencyMs: 0,
     },
+    approvalPolicies: [],
+    media: { uploadUrlTtlMs: 15 * 60 * 1000, maxSizeBytes: 1024 * 1024 * 1024, confirmOnUse: false },
     webhooks: [],
     webhookMaxAttempts: 5,
     webhookRetryBaseMs: 1000,
@@ -96,6 +153,9 @@ export const sandboxSettingsPatchSchema = z
           apiKey: z.string().regex(/^smcp_[0-9a-f]{64}$/, 'must be smcp_ followed by 64 lowercase hex characters'),
           tenantId: z.string().min(1),
           workspaceIds: z.array(z.string().min(1)),
+          kind: z.enum(['agent', 'user']).optional(),
+          permissions: z.array(z.string().min(1)).optional(),
+          actorId: z.string().min(1).optional(),
         }),
       ),
     ]),
@@ -103,7 +163,9 @@ export const sandboxSettingsPatchSchema = z
     accountsEndpoint: z.boolean(),
     idempotencyMode: z.enum(['lenient', 'strict']),
     idempotencyRetentionMs: nonNegative,
-    limits: z.object({ create: positive, write: positive, read: positive, windowMs: positive }).partial(),
+    limits: z
+      .object({ create: positive, write: positive, read: positive, media: positive, windowMs: positive })
+      .partial(),
     validateAt: z.enum(['create', 'delivery']),
     deliveryFailShare: share,
     deliveryStepMs: nonNegative,
@@ -115,8 +177,29 @@ export const sandboxSettingsPatchSchema = z
         hangShare: share,
         hangMs: nonNegative,
         forced429: z.object({ untilMs: z.number(), retryAfterSeconds: positive }).nullable(),
+        mediaPutFailNext: nonNegative,
+        mediaPutFailShare: share,
+        mediaConfirmFailNext: nonNegative,
+        mediaConfirmFailShare: share,
+        mediaUploadUrlsExpired: z.boolean(),
+        mediaPutLatencyMs: nonNegative,
       })
       .partial(),
+    approvalPolicies: z.array(
+      z
+        .object({
+          id: z.string().min(1).optional(),
+          workspaceId: z.string().min(1).optional(),
+          authors: z.enum(['all', 'agents', 'users']).optional(),
+          platforms: z
+            .array(z.enum(['instagram', 'twitter', 'x', 'linkedin', 'tiktok', 'youtube']))
+            .min(1)
+            .optional(),
+          expiresAfterMs: positive.optional(),
+        })
+        .strict(),
+    ),
+    media: z.object({ uploadUrlTtlMs: positive, maxSizeBytes: positive, confirmOnUse: z.boolean() }).partial().strict(),
     webhooks: z.array(z.object({ url: z.url(), secret: z.string().min(1), workspaceId: z.string().min(1).optional() })),
     webhookMaxAttempts: positive,
     webhookRetryBaseMs: nonNegative,
@@ -125,13 +208,14 @@ export const sandboxSettingsPatchSchema = z
   .partial()
   .strict();
 
-/** A patch as accepted by `update()`: `limits` and `faults` may be given in part. */
-export type SandboxSettingsPatch = Partial<Omit<SandboxSettings, 'limits' | 'faults'>> & {
+/** A patch as accepted by `update()`: `limits`, `faults` and `media` may be given in part. */
+export type SandboxSettingsPatch = Partial<Omit<SandboxSettings, 'limits' | 'faults' | 'media'>> & {
   limits?: Partial<SandboxSettings['limits']>;
   faults?: Partial<SandboxSettings['faults']>;
+  media?: Partial<SandboxSettings['media']>;
 };
 
-/** Returns new settings with `patch` applied; `limits` and `faults` are merged field by field. */
+/** Returns new settings with `patch` applied; `limits`, `faults` and `media` are merged field by field. */
 export function mergeSandboxSettings(base: SandboxSettings, patch: SandboxSettingsPatch): SandboxSettings {
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as SandboxSettingsPatch;
   return {
@@ -139,6 +223,7 @@ export function mergeSandboxSettings(base: SandboxSettings, patch: SandboxSettin
     ...defined,
     limits: { ...base.limits, ...(defined.limits ?? {}) },
     faults: { ...base.faults, ...(defined.faults ?? {}) },
+    media: { ...base.media, ...(defined.media ?? {}) },
   } as SandboxSettings;
 }
 
@@ -153,6 +238,9 @@ export function redactSandboxSettings(settings: SandboxSettings): unknown {
             apiKey: `${k.apiKey.slice(0, 12)}…`,
             tenantId: k.tenantId,
             workspaceIds: k.workspaceIds,
+            ...(k.kind ? { kind: k.kind } : {}),
+            ...(k.permissions ? { permissions: k.permissions } : {}),
+            ...(k.actorId ? { actorId: k.actorId } : {}),
           })),
     webhooks: settings.webhooks.map((w) => ({ url: w.url, workspaceId: w.workspaceId, secret: '[redacted]' })),
   };

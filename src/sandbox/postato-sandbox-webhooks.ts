@@ -7,7 +7,14 @@ import http from 'node:http';
 import https from 'node:https';
 
 /** Events the sandbox emits. */
-export const WEBHOOK_EVENTS = ['post.scheduled', 'post.queued', 'post.published', 'post.failed'] as const;
+export const WEBHOOK_EVENTS = [
+  'post.scheduled',
+  'post.queued',
+  'post.published',
+  'post.failed',
+  'approval.requested',
+  'approval.decided',
+] as const;
 
 /** One of the emitted event types. */
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];

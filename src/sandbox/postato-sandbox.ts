@@ -11,7 +11,9 @@ import { parseJson, readRawBody, sendError, sendJson } from './postato-sandbox-h
 import { SandboxIdempotencyStore } from './postato-sandbox-idempotency';
 import { runDueLifecycle, type LifecycleDeps } from './postato-sandbox-lifecycle';
 import { SandboxRateLimiter } from './postato-sandbox-rate-limit';
-import { handleApiRequest, type SandboxContext } from './postato-sandbox-routes';
+import { applyDecision, DECISION_OF, type ApprovalAction } from './postato-sandbox-approvals';
+import type { SandboxContext } from './postato-sandbox-call';
+import { handleApiRequest } from './postato-sandbox-routes';
 import {
   defaultSandboxSettings,
   mergeSandboxSettings,
@@ -34,6 +36,17 @@ export interface SandboxInspection {
   webhooks: WebhookStats;
 }
 
+/** A reviewer's decision made through the sandbox (as the Postato dashboard would). */
+export interface SandboxApprovalDecision {
+  /** The post waiting for approval, or its approval id. */
+  postId?: string;
+  approvalId?: string;
+  decision: ApprovalAction;
+  /** Default `usr_sandbox_reviewer`. */
+  reviewerId?: string;
+  comment?: string;
+}
+
 /** A running sandbox. */
 export interface PostatoSandbox {
   /** Base URL, e.g. http://127.0.0.1:41234 (routes live under /v1). */
@@ -50,6 +63,8 @@ export interface PostatoSandbox {
   tick(): Promise<void>;
   /** Every post with its idempotency key, per-tenant counters and webhook stats. */
   inspect(): SandboxInspection;
+  /** Approves, rejects or requests changes on a post waiting for approval; throws when it cannot be decided. */
+  decideApproval(decision: SandboxApprovalDecision): Record<string, unknown>;
   /** Forgets posts, keys, counters, accounts and registered webhooks; settings stay. */
   reset(): void;
   close(): Promise<void>;
@@ -81,7 +96,7 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
   const ulid = monotonicFactory();
   const newId = (prefix: string) => `${prefix}_${ulid(clock.now())}`;
 
-  const emit = (stored: StoredPost, type: WebhookEventType): void => {
+  const emit = (stored: StoredPost, type: WebhookEventType, extra: Record<string, unknown> = {}): void => {
     const p = stored.post;
     const data: Record<string, unknown> = {
       postId: p.id,
@@ -92,6 +107,7 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     if (p.platformPostId) data.platformPostId = p.platformPostId;
     if (p.platformUrl) data.platformUrl = p.platformUrl;
     if (p.error) data.error = p.error;
+    Object.assign(data, extra);
     const now = clock.now();
     const rawBody = JSON.stringify({ id: newId('evt'), type, createdAt: new Date(now).toISOString(), data });
     for (const w of settings.webhooks) {
@@ -181,6 +197,37 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     random = seededRandom(settings.seed);
   };
 
+  const decide = (
+    d: SandboxApprovalDecision,
+  ):
+    { ok: true; approval: Record<string, unknown> } | { ok: false; status: number; error: string; message: string } => {
+    const stored = [...store.posts.values()].find(
+      (p) =>
+        (d.postId !== undefined && p.post.id === d.postId) ||
+        (d.approvalId !== undefined && p.post.approval?.id === d.approvalId),
+    );
+    if (!stored || !Object.hasOwn(DECISION_OF, d.decision)) {
+      return {
+        ok: false,
+        status: 404,
+        error: 'not_found',
+        message: 'No post or approval with that id (or no such decision).',
+      };
+    }
+    const now = clock.now();
+    return applyDecision(stored, DECISION_OF[d.decision], d.reviewerId ?? 'usr_sandbox_reviewer', d.comment ?? null, {
+      now,
+      stepMs: settings.deliveryStepMs,
+      emit,
+    });
+  };
+
+  const decideApproval = (d: SandboxApprovalDecision): Record<string, unknown> => {
+    const result = decide(d);
+    if (!result.ok) throw new Error(`${result.error}: ${result.message}`);
+    return result.approval;
+  };
+
   const update = (patch: SandboxSettingsPatch): void => {
     settings = mergeSandboxSettings(settings, patch);
     if (patch.seed !== undefined) random = seededRandom(settings.seed);
@@ -194,6 +241,21 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     switch (route) {
       case 'GET /__sandbox/inspect':
         return sendJson(res, 200, inspect());
+      case 'POST /__sandbox/approvals/decide': {
+        const d = (body.value ?? {}) as SandboxApprovalDecision;
+        if ((typeof d.postId !== 'string' && typeof d.approvalId !== 'string') || typeof d.decision !== 'string') {
+          return sendError(
+            res,
+            400,
+            'INVALID_REQUEST',
+            'Send {"postId" or "approvalId", "decision": "approve" | "reject" | "request-changes", "reviewerId"?, "comment"?}.',
+          );
+        }
+        const result = decide(d);
+        if (!result.ok) return sendError(res, result.status, result.error, result.message);
+        await tick();
+        return sendJson(res, 200, result.approval);
+      }
       case 'POST /__sandbox/reset':
         reset();
         return sendJson(res, 200, { success: true });
@@ -264,6 +326,7 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     advance,
     tick,
     inspect,
+    decideApproval,
     reset,
     async close() {
       if (timer) clearInterval(timer);

@@ -25,7 +25,7 @@ describe('Postato sandbox inspection endpoints', () => {
     expect(r.json.tenants).toEqual([
       {
         tenantId: expect.stringMatching(/^tnt_/),
-        counters: { create: 3, write: 0, read: 1, rateLimited: 0, replayed: 1, validationFailed: 1 },
+        counters: { create: 3, write: 0, read: 1, media: 0, rateLimited: 0, replayed: 1, validationFailed: 1 },
         maxCreatesInAnyWindow: 3,
       },
     ]);
@@ -45,7 +45,7 @@ describe('Postato sandbox inspection endpoints', () => {
       },
     });
     expect(ok.status).toBe(200);
-    expect(sb.settings.limits).toEqual({ create: 5, write: 120, read: 600, windowMs: 60_000 });
+    expect(sb.settings.limits).toEqual({ create: 5, write: 120, read: 600, media: 120, windowMs: 60_000 });
     expect(JSON.stringify(ok.json)).not.toContain(apiKey);
     expect(JSON.stringify(ok.json)).not.toContain('topsecret');
     const bad = await call(sb.url, 'POST', '/__sandbox/settings', {
