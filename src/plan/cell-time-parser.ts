@@ -7,6 +7,7 @@ import { DateTime } from 'luxon';
 import { uniqueInstant, zoneOf } from './local-time-format';
 import type { CellValue } from '../../appsscript/shared/contract';
 import { collapseSpaces } from './sheet-contract';
+import { timeCellMessages } from './plan-messages';
 
 /** What a Scheduled at cell means. */
 export type ParsedTime =
@@ -67,8 +68,7 @@ export function fromLocalParts(parts: LocalParts, zone: string, original: string
   const fast = uniqueInstant(parts, zone);
   if (fast !== undefined) return { kind: 'time', utcMs: fast, notes: [] };
   const dt = DateTime.fromObject(parts, { zone: zoneOf(zone) });
-  if (!dt.isValid)
-    return { kind: 'error', message: `"${original}" is not a real date or time: check the day, month and hour.` };
+  if (!dt.isValid) return { kind: 'error', message: timeCellMessages.notRealTime(original) };
   if (
     dt.year !== parts.year ||
     dt.month !== parts.month ||
@@ -76,10 +76,7 @@ export function fromLocalParts(parts: LocalParts, zone: string, original: string
     dt.hour !== parts.hour ||
     dt.minute !== parts.minute
   ) {
-    return {
-      kind: 'error',
-      message: `"${original}" does not exist in ${zone}: the clocks jump forward that night (daylight saving time). Pick a time outside the gap.`,
-    };
+    return { kind: 'error', message: timeCellMessages.inDstGap(original, zone) };
   }
   const candidates = dt.getPossibleOffsets();
   if (candidates.length > 1) {
@@ -88,9 +85,7 @@ export function fromLocalParts(parts: LocalParts, zone: string, original: string
     return {
       kind: 'time',
       utcMs: chosen.toMillis(),
-      notes: [
-        `"${original}" happens twice in ${zone} (the clocks go back that night); took the first one, ${chosen.toFormat('HH:mm ZZ')} (${utc}). Write the time with an offset to choose the other.`,
-      ],
+      notes: [timeCellMessages.inDstOverlap(original, zone, chosen.toFormat('HH:mm ZZ'), utc)],
     };
   }
   return { kind: 'time', utcMs: dt.toMillis(), notes: [] };
@@ -98,15 +93,12 @@ export function fromLocalParts(parts: LocalParts, zone: string, original: string
 
 function fromSerial(serial: number, zone: string, original: string): ParsedTime {
   if (!Number.isFinite(serial) || serial < 1 || serial > 2_958_465) {
-    return { kind: 'error', message: `${original} is not a date: use a date-time such as 2025-06-01 09:30.` };
+    return { kind: 'error', message: timeCellMessages.serialNotDate(original) };
   }
   // Sheets serials are local wall-clock time; round to the second so 0.1-second float noise disappears.
   const wall = new Date(SERIAL_EPOCH_UTC_MS + Math.round((serial * DAY_MS) / 1000) * 1000);
   if (Number.isInteger(serial)) {
-    return {
-      kind: 'error',
-      message: `${wall.toISOString().slice(0, 10)} has no time of day: add one, e.g. ${wall.toISOString().slice(0, 10)} 09:30.`,
-    };
+    return { kind: 'error', message: timeCellMessages.serialNoTime(wall.toISOString().slice(0, 10)) };
   }
   return fromLocalParts(
     {
@@ -126,8 +118,7 @@ function fromSerial(serial: number, zone: string, original: string): ParsedTime 
 export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
   if (value === null || value === undefined || value === false) return { kind: 'blank' };
   if (typeof value === 'number') return fromSerial(value, zone, String(value));
-  if (typeof value === 'boolean')
-    return { kind: 'error', message: 'holds TRUE, not a date: write a date-time such as 2025-06-01 09:30.' };
+  if (typeof value === 'boolean') return { kind: 'error', message: timeCellMessages.boolean };
   const text = collapseSpaces(value.trim());
   if (text === '') return { kind: 'blank' };
   if (text.toLowerCase() === 'now') return { kind: 'now' };
@@ -135,8 +126,7 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
 
   if (ISO_WITH_OFFSET.test(text)) {
     const dt = DateTime.fromISO(text.replace(' ', 'T').replace(/\s+/g, ''), { setZone: true });
-    if (!dt.isValid)
-      return { kind: 'error', message: `"${text}" is not a real date or time: check the day, month and hour.` };
+    if (!dt.isValid) return { kind: 'error', message: timeCellMessages.notRealTime(text) };
     return { kind: 'time', utcMs: dt.toMillis(), notes: [] };
   }
 
@@ -165,7 +155,8 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
     const a = Number(m[1]);
     const b = Number(m[3]);
     const year = m[4]!.length === 2 ? 2000 + Number(m[4]) : Number(m[4]);
-    // Slashes read month/day (the US default) unless the first number cannot be a month; dots and dashes read day.month.
+    // Slashes read month/day (the US default) unless the first number cannot be a month;
+    // dots and dashes read day.month.
     const dayFirst = m[2] !== '/' || a > 12;
     const hour = to24(Number(m[5]), m[8]);
     if (hour === null) return badTime(text);
@@ -175,9 +166,8 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
       text,
     );
     if (parsed.kind === 'time' && m[2] === '/' && a <= 12 && b <= 12 && a !== b) {
-      parsed.notes.push(
-        `"${text}" was read as month/day (${DateTime.fromMillis(parsed.utcMs, { zone: zoneOf(zone) }).toFormat('d LLLL yyyy')}); write 2025-06-01 style dates to avoid any doubt.`,
-      );
+      const readAs = DateTime.fromMillis(parsed.utcMs, { zone: zoneOf(zone) }).toFormat('d LLLL yyyy');
+      parsed.notes.push(timeCellMessages.readAsMonthDay(text, readAs));
     }
     return parsed;
   }
@@ -198,19 +188,13 @@ export function parseScheduledAt(value: CellValue, zone: string): ParsedTime {
 }
 
 function unreadable(text: string): ParsedTime {
-  return {
-    kind: 'error',
-    message: `"${text}" is not a date-time we can read: write e.g. 2025-06-01 09:30, 6/1/2025 9:30 AM, 2025-06-01T09:30:00-03:00, or leave it blank to auto-slot.`,
-  };
+  return { kind: 'error', message: timeCellMessages.unreadable(text) };
 }
 
 function noTime(text: string): ParsedTime {
-  return {
-    kind: 'error',
-    message: `"${text}" has no time of day: add one, e.g. "${text} 09:30", or leave the cell blank to auto-slot.`,
-  };
+  return { kind: 'error', message: timeCellMessages.noTime(text) };
 }
 
 function badTime(text: string): ParsedTime {
-  return { kind: 'error', message: `"${text}" has an impossible hour for AM/PM (use 1–12, or a 24-hour time).` };
+  return { kind: 'error', message: timeCellMessages.badAmPmHour(text) };
 }

@@ -1,5 +1,8 @@
-/** Builds the dry-run summary: counts, earliest and latest times, per-account-per-day counts, and the pacing estimate. */
+/**
+ * Builds the dry-run summary: counts, earliest and latest times, per-account-per-day counts, and the pacing estimate.
+ */
 import { localDate } from './local-time-format';
+import { pacingMessages } from './plan-messages';
 import type { Collision, CountByPlatformAccountDay, DryRunSummary, RowVerdict } from '../../appsscript/shared/contract';
 
 /** What the summary needs to know about one row. */
@@ -40,14 +43,14 @@ export function estimatePublishSeconds(n: number, limit: number, windowMs: numbe
 
 /** One sentence on how creation is spread under Postato's limit. */
 export function describePacing(n: number, limit: number, windowMs: number): string {
-  if (n === 0) return 'Nothing to create.';
+  if (n === 0) return pacingMessages.nothing;
   const seconds = estimatePublishSeconds(n, limit, windowMs);
   const duration = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
-  const rule = `Postato allows ${limit} creations per ${windowMs / 1000} s per tenant`;
+  const rule = pacingMessages.rule(limit, windowMs / 1000);
   const posts = `${n} post${n > 1 ? 's' : ''}`;
-  if (n <= limit) return `${posts} go out at once (${rule}): Publish takes about ${duration}.`;
+  if (n <= limit) return pacingMessages.atOnce(posts, rule, duration);
   const batches = Math.ceil(n / limit);
-  return `${posts} go out in ${batches} batches of up to ${limit}, one per ${windowMs / 1000} s window (${rule}): Publish takes about ${duration}.`;
+  return pacingMessages.inBatches(posts, batches, limit, windowMs / 1000, rule, duration);
 }
 
 /** Assembles the DryRunSummary. */

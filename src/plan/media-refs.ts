@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import type { MediaRef } from '../post-body';
 import type { MediaKind } from './platform-rules';
+import { mediaEntryMessages } from './plan-messages';
 
 /** One parsed media entry, or the reason it was refused. */
 export type MediaEntry = { ok: true; ref: MediaRef; kind: MediaKind } | { ok: false; problem: string };
@@ -101,26 +102,15 @@ function parseMediaEntryUncached(entry: string): MediaEntry {
   try {
     url = new URL(entry);
   } catch {
-    return { ok: false, problem: `"${short(entry)}" is neither an https URL nor a Postato media id (med_…).` };
+    return { ok: false, problem: mediaEntryMessages.notUrlOrId(short(entry)) };
   }
-  if (url.protocol !== 'https:')
-    return { ok: false, problem: `"${short(entry)}" must use https:// (Postato refuses other links).` };
-  if (url.username || url.password)
-    return {
-      ok: false,
-      problem: `"${short(entry)}" carries a user name or password: use a public link without credentials.`,
-    };
+  if (url.protocol !== 'https:') return { ok: false, problem: mediaEntryMessages.notHttps(short(entry)) };
+  if (url.username || url.password) return { ok: false, problem: mediaEntryMessages.credentials(short(entry)) };
   if (isNonPublicHost(url.hostname)) {
-    return {
-      ok: false,
-      problem: `"${short(entry)}" points at a private, loopback or link-local address that Postato cannot reach: use a public URL.`,
-    };
+    return { ok: false, problem: mediaEntryMessages.nonPublicHost(short(entry)) };
   }
   if (isDriveShareLink(url)) {
-    return {
-      ok: false,
-      problem: `"${short(entry)}" is a Google Drive/Photos share link, which opens a viewer page, not the file itself: upload the file to Postato (use its med_… id) or use a direct public link to the file.`,
-    };
+    return { ok: false, problem: mediaEntryMessages.driveShareLink(short(entry)) };
   }
   const kind = mediaKindOf(url);
   const type = kind === 'video' ? 'video' : kind === 'document' ? 'document' : 'image';

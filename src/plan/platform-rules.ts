@@ -4,6 +4,7 @@
  */
 import { parseTweet } from 'twitter-text';
 import type { Platform } from '../post-body';
+import { mediaRuleMessages as M } from './plan-messages';
 
 /** What a media reference is, as far as the sheet tells us (`unknown` for Postato media ids). */
 export type MediaKind = 'image' | 'video' | 'gif' | 'document' | 'unknown';
@@ -70,7 +71,9 @@ export function defaultPostType(platform: Platform, parts: number, mediaCount: n
   }
 }
 
-/** Length of a text as the platform counts it: X weighs URLs, emoji and CJK (twitter-text); others count code points. */
+/**
+ * Length of a text as the platform counts it: X weighs URLs, emoji and CJK (twitter-text); others count code points.
+ */
 export function textLength(platform: Platform, text: string): number {
   if (platform === 'twitter') return parseTweet(text).weightedLength;
   return [...text].length;
@@ -94,53 +97,45 @@ export function checkMedia(platform: Platform, postType: string, kinds: MediaKin
   const docs = kinds.filter((k) => k === 'document').length;
   const problems: string[] = [];
   // A plain value, not a closure: this runs once per row.
-  const docsProblem =
-    docs > 0 ? `${PLATFORM_RULES[platform].label} ${postType} posts cannot carry documents (PDF).` : null;
+  const docsProblem = docs > 0 ? M.noDocuments(PLATFORM_RULES[platform].label, postType) : null;
   switch (platform) {
     case 'twitter':
       if (docsProblem) problems.push(docsProblem);
-      if (videos + gifs > 0 && n > 1)
-        problems.push('A tweet carries up to 4 images, or 1 video, or 1 GIF: remove the extra media.');
-      else if (n > 4) problems.push(`A tweet carries at most 4 images; this one has ${n}.`);
+      if (videos + gifs > 0 && n > 1) problems.push(M.tweetMixed);
+      else if (n > 4) problems.push(M.tweetTooMany(n));
       break;
     case 'instagram':
       if (docsProblem) problems.push(docsProblem);
       if (postType === 'carousel') {
-        if (n < 2 || n > 10) problems.push(`An Instagram carousel needs 2 to 10 media items; this one has ${n}.`);
+        if (n < 2 || n > 10) problems.push(M.carouselCount(n));
       } else if (n !== 1) {
-        problems.push(
-          `An Instagram ${postType} needs exactly 1 ${postType === 'reel' ? 'video' : 'image or video'}; this one has ${n}.`,
-        );
+        problems.push(M.instagramSingle(postType, n));
       } else if (postType === 'reel' && kinds[0] !== 'video' && kinds[0] !== 'unknown') {
-        problems.push('An Instagram reel needs a video, not an image.');
+        problems.push(M.reelNeedsVideo);
       }
       break;
     case 'linkedin':
       if (postType === 'document') {
-        if (n !== 1) problems.push(`A LinkedIn document post needs exactly 1 PDF; this one has ${n} media items.`);
-        else if (kinds[0] !== 'document' && kinds[0] !== 'unknown')
-          problems.push('A LinkedIn document post needs a PDF.');
+        if (n !== 1) problems.push(M.linkedinDocumentCount(n));
+        else if (kinds[0] !== 'document' && kinds[0] !== 'unknown') problems.push(M.linkedinDocumentPdf);
       } else {
         if (docsProblem) problems.push(docsProblem);
-        if (videos > 0 && n > 1)
-          problems.push('A LinkedIn post carries up to 9 images or 1 video: remove the extra media.');
-        else if (n > 9) problems.push(`A LinkedIn post carries at most 9 images; this one has ${n}.`);
+        if (videos > 0 && n > 1) problems.push(M.linkedinMixed);
+        else if (n > 9) problems.push(M.linkedinTooMany(n));
       }
       break;
     case 'tiktok':
       if (docsProblem) problems.push(docsProblem);
       if (postType === 'photo') {
-        if (n < 2 || n > 35) problems.push(`A TikTok photo post needs 2 to 35 images; this one has ${n}.`);
-        else if (videos > 0) problems.push('A TikTok photo post takes images only.');
-      } else if (n !== 1) problems.push(`A TikTok video post needs exactly 1 video; this one has ${n} media items.`);
-      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown')
-        problems.push('A TikTok video post needs a video, not an image.');
+        if (n < 2 || n > 35) problems.push(M.tiktokPhotoCount(n));
+        else if (videos > 0) problems.push(M.tiktokPhotoImagesOnly);
+      } else if (n !== 1) problems.push(M.tiktokVideoCount(n));
+      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push(M.tiktokVideoNeedsVideo);
       break;
     case 'youtube':
       if (docsProblem) problems.push(docsProblem);
-      if (n !== 1) problems.push(`A YouTube ${postType} needs exactly 1 video; this one has ${n} media items.`);
-      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown')
-        problems.push(`A YouTube ${postType} needs a video, not an image.`);
+      if (n !== 1) problems.push(M.youtubeCount(postType, n));
+      else if (kinds[0] !== 'video' && kinds[0] !== 'unknown') problems.push(M.youtubeNeedsVideo(postType));
       break;
   }
   return problems;

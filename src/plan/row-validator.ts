@@ -19,6 +19,7 @@ import {
 } from './platform-rules';
 import { parseMediaEntry, splitMedia } from './media-refs';
 import { isValidZone, parseScheduledAt, type ParsedTime } from './cell-time-parser';
+import { cellMessages } from './plan-messages';
 
 /** A row after validation, with everything the planner needs. */
 export interface ValidatedRow {
@@ -48,19 +49,16 @@ export interface ValidatedRow {
 export const THREAD_SEPARATOR = /\r?\n[ \t]*---[ \t]*(?:\r?\n|$)/;
 
 const optionsSchema = z.record(z.string(), z.unknown(), {
-  error: 'must be a JSON object such as {"privacy":"public"}.',
+  error: cellMessages.optionsNotObject,
 });
 
 /** zod schema of the cells every row needs; issues carry the column as their path. */
 const requiredCells = z.object({
   Platform: z
     .string()
-    .min(1, 'is empty: write instagram, x, linkedin, tiktok or youtube.')
-    .refine((v) => parsePlatform(v) !== null, {
-      error: (iss) =>
-        `"${String(iss.input)}" is not a platform we publish to: use instagram, x (twitter), linkedin, tiktok or youtube.`,
-    }),
-  Account: z.string().min(1, "is empty: write the Postato account id (acc_…) or the account's @username."),
+    .min(1, cellMessages.platformEmpty)
+    .refine((v) => parsePlatform(v) !== null, { error: (iss) => cellMessages.platformUnknown(String(iss.input)) }),
+  Account: z.string().min(1, cellMessages.accountEmpty),
 });
 
 const INPUT_COLUMNS_FOR_BLANK: ColumnName[] = [
@@ -106,12 +104,7 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
   if (row.blank) return row;
 
   if (row.key === null) {
-    messages.push(
-      err(
-        'Key',
-        'is empty: this row needs a key before it can be published. Run Dry run from the add-on (it fills missing keys) or type a value used by no other row.',
-      ),
-    );
+    messages.push(err('Key', cellMessages.keyEmpty));
   }
 
   const required = requiredCells.safeParse({ Platform: cellText(values, map, 'Platform'), Account: row.account });
@@ -125,13 +118,7 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
   const zoneText = cellText(values, map, 'Time zone');
   if (zoneText) {
     if (isValidZone(zoneText)) row.zone = zoneText;
-    else
-      messages.push(
-        err(
-          'Time zone',
-          `"${zoneText}" is not an IANA time zone: write e.g. America/New_York, Europe/London or Asia/Kathmandu, or leave it blank to use the sheet's zone.`,
-        ),
-      );
+    else messages.push(err('Time zone', cellMessages.zoneUnknown(zoneText)));
   }
   row.time = parseScheduledAt(cellRaw(values, map, 'Scheduled at'), row.zone);
   if (row.time.kind === 'error') messages.push(err('Scheduled at', row.time.message));
@@ -164,17 +151,12 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
     try {
       json = JSON.parse(optionsText);
     } catch (e) {
-      messages.push(
-        err(
-          'Options',
-          `is not valid JSON (${(e as Error).message}): write an object such as {"privacy":"public"}, or leave it blank.`,
-        ),
-      );
+      messages.push(err('Options', cellMessages.optionsNotJson((e as Error).message)));
     }
     if (json !== undefined) {
       const parsed = optionsSchema.safeParse(json);
       if (parsed.success) row.options = parsed.data;
-      else messages.push(err('Options', parsed.error.issues[0]?.message ?? 'must be a JSON object.'));
+      else messages.push(err('Options', parsed.error.issues[0]?.message ?? cellMessages.optionsNotObjectShort));
     }
   }
 
@@ -189,68 +171,40 @@ function checkPlatform(row: ValidatedRow, platform: Platform, postTypeText: stri
     ? postTypeText.toLowerCase()
     : defaultPostType(platform, row.parts.length, row.media.length);
   if (!rule.postTypes.includes(postType)) {
-    messages.push(
-      err(
-        'Post type',
-        `"${postTypeText}" is not a ${rule.label} post type: use ${rule.postTypes.join(', ')} (or leave it blank for ${defaultPostType(platform, row.parts.length, row.media.length)}).`,
-      ),
-    );
+    const fallback = defaultPostType(platform, row.parts.length, row.media.length);
+    messages.push(err('Post type', cellMessages.postTypeUnknown(postTypeText, rule.label, rule.postTypes, fallback)));
     return;
   }
   row.postType = postType;
 
   if (row.parts.length > 1 && !(platform === 'twitter' && postType === 'thread')) {
-    if (platform === 'twitter')
-      messages.push(
-        err(
-          'Post type',
-          `Content has ${row.parts.length} parts separated by --- lines: set Post type to thread, or remove the --- lines.`,
-        ),
-      );
-    else
-      messages.push(
-        err('Content', `has lines holding only --- (thread separators), which only X threads use: remove them.`),
-      );
+    if (platform === 'twitter') messages.push(err('Post type', cellMessages.partsWithoutThread(row.parts.length)));
+    else messages.push(err('Content', cellMessages.separatorOutsideX));
     return;
   }
   if (postType === 'thread') {
     if (row.parts.length > MAX_THREAD_PARTS)
-      messages.push(
-        err(
-          'Content',
-          `this thread has ${row.parts.length} parts; X allows at most ${MAX_THREAD_PARTS}: split it into two rows.`,
-        ),
-      );
-    if (row.parts.length < 2)
-      messages.push(err('Content', 'a thread needs at least 2 parts separated by a line holding only ---.'));
+      messages.push(err('Content', cellMessages.threadTooLong(row.parts.length, MAX_THREAD_PARTS)));
+    if (row.parts.length < 2) messages.push(err('Content', cellMessages.threadTooShort));
     row.parts.forEach((part, i) => {
-      if (part === '')
-        messages.push(err('Content', `part ${i + 1} of the thread is empty: write it or remove its --- line.`));
+      if (part === '') messages.push(err('Content', cellMessages.threadPartEmpty(i + 1)));
     });
   }
 
   const textRequired = rule.textRequired || (platform === 'twitter' && row.media.length === 0);
   if (row.parts.length === 0 && textRequired)
-    messages.push(
-      err('Content', `is empty: a ${rule.label} ${postType} needs text${platform === 'twitter' ? ' or media' : ''}.`),
-    );
+    messages.push(err('Content', cellMessages.contentEmpty(rule.label, postType, platform === 'twitter')));
 
   row.parts.forEach((part, i) => {
     if (!overTextLimit(platform, part)) return;
-    const length = textLength(platform, part);
-    {
-      const which = row.parts.length > 1 ? `part ${i + 1} is` : 'is';
-      const unit =
-        platform === 'twitter'
-          ? 'weighted characters as X counts them (links count 23, emoji and CJK count 2)'
-          : 'characters';
-      messages.push(
-        err(
-          'Content',
-          `${which} ${length} ${unit}; ${rule.label} allows ${rule.textLimit}${platform === 'twitter' ? ' on standard accounts' : ''}: shorten it by ${length - rule.textLimit}.`,
-        ),
-      );
-    }
+    const message = cellMessages.contentTooLong({
+      ...(row.parts.length > 1 ? { part: i + 1 } : {}),
+      length: textLength(platform, part),
+      x: platform === 'twitter',
+      label: rule.label,
+      limit: rule.textLimit,
+    });
+    messages.push(err('Content', message));
   });
 
   if (row.media.length > 0 || row.messages.every((m) => m.column !== 'Media')) {
@@ -260,17 +214,15 @@ function checkPlatform(row: ValidatedRow, platform: Platform, postTypeText: stri
   if (platform === 'youtube') {
     const fromOptions = typeof row.options?.title === 'string' ? row.options.title : '';
     const effective = title || fromOptions;
-    if (!effective) messages.push(err('Title', 'is empty: YouTube needs a video title (up to 100 characters).'));
+    if (!effective) messages.push(err('Title', cellMessages.titleEmpty));
     else if ([...effective].length > YOUTUBE_TITLE_LIMIT)
-      messages.push(
-        err('Title', `is ${[...effective].length} characters; YouTube allows ${YOUTUBE_TITLE_LIMIT}: shorten it.`),
-      );
+      messages.push(err('Title', cellMessages.titleTooLong([...effective].length, YOUTUBE_TITLE_LIMIT)));
     else row.options = { ...(row.options ?? {}), title: effective };
   } else if (title) {
     messages.push({
       level: 'info',
       column: 'Title',
-      message: `Title: only YouTube uses a title; it is ignored for ${rule.label}.`,
+      message: cellMessages.titleIgnored(rule.label),
     });
   }
 }

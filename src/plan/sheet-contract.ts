@@ -56,7 +56,10 @@ export function mapHeader(header: CellValue[]): ColumnMap {
 /** Text that needs collapsing: a run of two whitespace characters, or one that is not a plain space. */
 const UNCOLLAPSED = /\s\s|[^\S ]/;
 
-/** Collapses each whitespace run to one space, like `text.replace(/\s+/g, ' ')`; the global replace is costly, so text already collapsed is returned as is. */
+/**
+ * Collapses each whitespace run to one space, like `text.replace(/\s+/g, ' ')`; the global replace is costly, so text
+ * already collapsed is returned as is.
+ */
 export function collapseSpaces(text: string): string {
   return UNCOLLAPSED.test(text) ? text.replace(/\s+/g, ' ') : text;
 }

@@ -4,6 +4,7 @@
  * needs from outside (now, accounts, scheduled posts, known posts) is passed in, so the same input gives the same plan.
  */
 import type {
+  CellValue,
   DryRunSummary,
   ResolvedPlanSettings,
   RowMessage,
@@ -13,7 +14,8 @@ import type {
 import type { CreatePostBody } from '../post-body';
 import type { KnownPost, PostatoAccount, ScheduledPostSummary } from './dry-run-ports';
 import { BadRequestError } from '../errors';
-import { collapseSpaces, mapHeader, withoutAt } from './sheet-contract';
+import { collapseSpaces, mapHeader, withoutAt, type ColumnMap } from './sheet-contract';
+import { planMessages, settingsMessages } from './plan-messages';
 import { validateRow, type ValidatedRow } from './row-validator';
 import { PLATFORM_RULES } from './platform-rules';
 import { jitterSecondsFor } from './stable-jitter';
@@ -21,11 +23,6 @@ import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner
 import { buildSummary, type SummaryRow } from './dry-run-report';
 import { localDate, localIso, localStamp, utcIso } from './local-time-format';
 import { postBodyHash } from './post-body-hash';
-
-/** "an X", "an Instagram", "a LinkedIn": the article as the platform's name is spoken. */
-function withArticle(label: string): string {
-  return `${/^[AEIOX]/i.test(label) ? 'an' : 'a'} ${label}`;
-}
 
 /** One row of a plan, as the dry run shows it and as Publish sends it. */
 export interface PlannedRow {
@@ -87,7 +84,7 @@ export function resolveSettings(input: PlanSheetInput, notes: string[]): Resolve
   if (s.startAt) {
     const given = Date.parse(s.startAt);
     if (given >= input.nowMs + MINUTE) startMs = given;
-    else notes.push(`The start time ${s.startAt} has passed; auto-slotted rows start at ${iso(startMs)} instead.`);
+    else notes.push(settingsMessages.startPassed(s.startAt, iso(startMs)));
   }
   return {
     startAt: iso(startMs),
@@ -97,6 +94,7 @@ export function resolveSettings(input: PlanSheetInput, notes: string[]): Resolve
   };
 }
 
+/** A row while it is being planned: the phases below fill it in, in order. */
 interface Working {
   v: ValidatedRow;
   accountId?: string;
@@ -105,8 +103,14 @@ interface Working {
   known?: KnownPost;
   plannedMs?: number;
   timeSource?: RowVerdict['timeSource'];
-  /** Row cannot be sent whatever happens (error found before planning). */
+  /** True once the stagger planner placed the row (a new post Publish would send). */
   planned: boolean;
+}
+
+/** Run-level notes the summary shows, in the order the phases add them. */
+interface PlanNotes {
+  warnings: string[];
+  info: string[];
 }
 
 const warn = (column: string | undefined, message: string): RowMessage => ({
@@ -125,47 +129,75 @@ const iso = utcIso;
 /** Validates and plans a sheet. Throws BadRequestError when required columns are missing. */
 export function planSheet(input: PlanSheetInput): PlannedRun {
   const { request, nowMs } = input;
-  const warnings: string[] = [];
-  const info: string[] = [];
-  const settings = resolveSettings(input, warnings);
-  const gapMs = settings.minGapMinutes * MINUTE;
+  const notes: PlanNotes = { warnings: [], info: [] };
+  const settings = resolveSettings(input, notes.warnings);
+  const map = readHeader(request.header, notes.info);
+  const rows = validateRows(request.rows, map, settings.timeZone);
+  const sheetPostIds = resolveKeys(rows, input.knownPosts);
+  const accountsChecked = resolveAccounts(rows, input.accounts, notes.warnings);
+  checkTimes(rows, nowMs, settings.minGapMinutes);
+  placePosts(rows, { spreadsheetId: request.spreadsheetId, nowMs, settings });
+  checkCaps(rows, notes.warnings);
+  checkRepeatedContent(rows);
+  const collisions = checkCollisions(rows, input.scheduledPosts, sheetPostIds, settings.minGapMinutes, notes.warnings);
+  checkPacing(rows, nowMs, input.defaults, notes.warnings);
+  const updates = planUpdates(rows, {
+    nowMs,
+    gapMs: settings.minGapMinutes * MINUTE,
+    spreadsheetId: request.spreadsheetId,
+    jitterSeconds: settings.jitterSeconds,
+  });
+  return buildPlan(rows, updates, {
+    onlyKeys: request.onlyKeys,
+    settings,
+    notes,
+    collisions: collisions ?? [],
+    accountsChecked,
+    collisionsChecked: collisions !== null,
+    defaults: input.defaults,
+  });
+}
 
-  const map = mapHeader(request.header);
+/** Phase 0: maps the header row; missing required columns stop the plan, ignored and repeated ones become notes. */
+function readHeader(header: CellValue[], info: string[]): ColumnMap {
+  const map = mapHeader(header);
   if (map.missing.length > 0) {
     throw new BadRequestError(
-      `The header row has no ${map.missing.join(', ')} column${map.missing.length > 1 ? 's' : ''}: add ${map.missing.length > 1 ? 'them' : 'it'} (names are matched case-insensitively).`,
+      settingsMessages.missingColumns(map.missing),
       { missing: map.missing },
       'missing_columns',
     );
   }
-  if (map.unknown.length > 0) info.push(`Columns ignored (not part of the sheet contract): ${map.unknown.join(', ')}.`);
-  if (map.duplicates.length > 0)
-    info.push(`Columns that appear twice (only the first is read): ${map.duplicates.join(', ')}.`);
+  if (map.unknown.length > 0) info.push(settingsMessages.unknownColumns(map.unknown));
+  if (map.duplicates.length > 0) info.push(settingsMessages.duplicateColumns(map.duplicates));
+  return map;
+}
 
-  // 1. Each row on its own.
+/** Phase 1: each row on its own (the validator); blank rows are dropped. */
+function validateRows(input: PlanSheetInput['request']['rows'], map: ColumnMap, zone: string): Working[] {
   const rows: Working[] = [];
-  for (const input_ of request.rows) {
-    const v = validateRow(input_.rowNumber, input_.values, map, settings.timeZone);
+  for (const row of input) {
+    const v = validateRow(row.rowNumber, row.values, map, zone);
     if (!v.blank) rows.push({ v, planned: false });
   }
+  return rows;
+}
 
-  // 2. Keys: first use wins; known posts from the sheet or the ledger.
+/**
+ * Phase 2: keys, first use wins; each row's post from the sheet's Post ID or the ledger, whose time it keeps.
+ * Sets postId, known, plannedMs and timeSource of rows with a post. Returns the post ids this sheet already holds.
+ */
+function resolveKeys(rows: Working[], knownPosts: Map<string, KnownPost>): Set<string> {
   const firstByKey = new Map<string, Working>();
   const sheetPostIds = new Set<string>();
   for (const w of rows) {
     const key = w.v.key;
     if (key !== null) {
       const first = firstByKey.get(key);
-      if (first)
-        w.v.messages.push(
-          error(
-            'Key',
-            `"${key}" is also used by row ${first.v.rowNumber}: give this row a key no other row uses (clear it and the add-on fills a new one).`,
-          ),
-        );
+      if (first) w.v.messages.push(error('Key', planMessages.keyReused(key, first.v.rowNumber)));
       else firstByKey.set(key, w);
     }
-    const known = key !== null && firstByKey.get(key) === w ? input.knownPosts.get(key) : undefined;
+    const known = key !== null && firstByKey.get(key) === w ? knownPosts.get(key) : undefined;
     w.postId = w.v.postId ?? known?.postId;
     if (known && known.postId === w.postId) w.known = known;
     if (w.postId) sheetPostIds.add(w.postId);
@@ -177,17 +209,19 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
       w.timeSource = 'existing';
     }
   }
+  return sheetPostIds;
+}
 
-  // 3. Accounts.
-  const accountsChecked = input.accounts !== null;
-  if (!accountsChecked)
-    warnings.push(
-      "Postato's account list did not answer: accounts were not checked. They are checked again when Publish sends each post.",
-    );
+/**
+ * Phase 3: resolves each row's Account to a Postato account id (sets accountId) and flags unknown, mismatched and
+ * disconnected accounts. Returns whether the accounts could be checked at all (`accounts` null: Postato did not say).
+ */
+function resolveAccounts(rows: Working[], accounts: PostatoAccount[] | null, warnings: string[]): boolean {
+  if (accounts === null) warnings.push(planMessages.accountsUnchecked);
   // Indexed once (first match wins, as a linear find would) so each row looks its account up in constant time.
   const accountById = new Map<string, PostatoAccount>();
   const accountByName = new Map<string, PostatoAccount>();
-  for (const a of input.accounts ?? []) {
+  for (const a of accounts ?? []) {
     if (!accountById.has(a.id)) accountById.set(a.id, a);
     const name = `${a.platform}\u0000${withoutAt(a.username).toLowerCase()}`;
     if (!accountByName.has(name)) accountByName.set(name, a);
@@ -195,7 +229,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
   for (const w of rows) {
     const { platform } = w.v;
     if (!platform || !w.v.account) continue;
-    if (!input.accounts) {
+    if (!accounts) {
       w.accountId = w.v.account;
       continue;
     }
@@ -208,74 +242,53 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     }
     const label = PLATFORM_RULES[platform].label;
     if (!acc) {
-      const names = input.accounts.filter((a) => a.platform === platform).map((a) => `@${a.username}`);
-      w.v.messages.push(
-        error(
-          'Account',
-          `"${w.v.account}" is not ${withArticle(label)} account of this Postato workspace: ${names.length ? `use one of ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}` : `connect ${withArticle(label)} account in Postato first`}.`,
-        ),
-      );
+      const names = accounts.filter((a) => a.platform === platform).map((a) => `@${a.username}`);
+      w.v.messages.push(error('Account', planMessages.accountUnknown(w.v.account, label, names)));
       w.accountId = w.v.account;
     } else if (acc.platform !== platform) {
-      w.v.messages.push(
-        error(
-          'Account',
-          `${acc.id} (@${acc.username}) is a ${acc.platform} account, not ${label}: fix the Platform or the Account.`,
-        ),
-      );
+      w.v.messages.push(error('Account', planMessages.accountWrongPlatform(acc.id, acc.username, acc.platform, label)));
       w.accountId = acc.id;
     } else if (acc.status !== 'connected') {
-      w.v.messages.push(
-        error(
-          'Account',
-          `@${acc.username} is ${acc.status.replace(/_/g, ' ')} in Postato: reconnect it there, then run the dry run again.`,
-        ),
-      );
+      w.v.messages.push(error('Account', planMessages.accountNotConnected(acc.username, acc.status)));
       w.accountId = acc.id;
     } else w.accountId = acc.id;
   }
+  return accounts !== null;
+}
 
-  // 4. Times: past, far future, now.
+/**
+ * Phase 4: times of new posts on their own: past (error), more than a year away (warning), and "now" (placed at
+ * `nowMs`, sets plannedMs and timeSource; two "now" rows of one account are flagged).
+ */
+function checkTimes(rows: Working[], nowMs: number, gapMinutes: number): void {
   const nowRows = new Map<string, Working>();
   for (const w of rows) {
     if (w.postId) continue;
     const t = w.v.time;
     if (t.kind === 'time') {
-      if (t.utcMs < nowMs)
-        w.v.messages.push(
-          error(
-            'Scheduled at',
-            `${local(t.utcMs, w.v.zone)} is in the past: pick a future time, or leave the cell blank to auto-slot.`,
-          ),
-        );
+      if (t.utcMs < nowMs) w.v.messages.push(error('Scheduled at', planMessages.timeInPast(local(t.utcMs, w.v.zone))));
       else if (t.utcMs > nowMs + YEAR)
-        w.v.messages.push(
-          warn(
-            'Scheduled at',
-            `Scheduled at: ${local(t.utcMs, w.v.zone)} is more than a year away; Postato accepts it but check the year.`,
-          ),
-        );
+        w.v.messages.push(warn('Scheduled at', planMessages.timeFarAway(local(t.utcMs, w.v.zone))));
     } else if (t.kind === 'now' && w.accountId) {
       w.plannedMs = nowMs;
       w.timeSource = 'now';
-      w.v.messages.push({
-        level: 'info',
-        column: 'Scheduled at',
-        message: 'Scheduled at: "now" publishes as soon as Publish sends the post.',
-      });
+      w.v.messages.push({ level: 'info', column: 'Scheduled at', message: planMessages.nowPublishes });
       const earlier = nowRows.get(w.accountId);
-      if (earlier)
-        w.v.messages.push(
-          warn(
-            'Scheduled at',
-            `Scheduled at: row ${earlier.v.rowNumber} also publishes this account "now": the two go out together, without the ${settings.minGapMinutes}-minute gap.`,
-          ),
-        );
+      if (earlier) w.v.messages.push(warn('Scheduled at', planMessages.nowTwice(earlier.v.rowNumber, gapMinutes)));
       else nowRows.set(w.accountId, w);
     }
   }
+}
 
-  // 5. Place posts in time.
+/**
+ * Phase 5: places every new post in time (the stagger planner): a sheet time plus its jitter, or the next free
+ * auto-slot, keeping the gap per account around posts that already have a time. Sets plannedMs, planned and
+ * timeSource, and tells the user when a post moved.
+ */
+function placePosts(
+  rows: Working[],
+  o: { spreadsheetId: string; nowMs: number; settings: ResolvedPlanSettings },
+): void {
   const items: StaggerItem[] = [];
   const fixed: FixedSlot[] = [];
   rows.forEach((w, id) => {
@@ -287,8 +300,8 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     }
     if (w.v.key === null) return;
     const t = w.v.time;
-    if (t.kind === 'error' || (t.kind === 'time' && t.utcMs < nowMs)) return;
-    const jitterMs = jitterSecondsFor(request.spreadsheetId, w.v.key, settings.jitterSeconds) * 1000;
+    if (t.kind === 'error' || (t.kind === 'time' && t.utcMs < o.nowMs)) return;
+    const jitterMs = jitterSecondsFor(o.spreadsheetId, w.v.key, o.settings.jitterSeconds) * 1000;
     items.push({
       id,
       sortKey: w.v.key,
@@ -297,7 +310,8 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
       ...(t.kind === 'time' ? { desiredMs: t.utcMs } : {}),
     });
   });
-  const placements = planStagger({ items, fixed, startMs: Date.parse(settings.startAt), gapMs });
+  const gapMs = o.settings.minGapMinutes * MINUTE;
+  const placements = planStagger({ items, fixed, startMs: Date.parse(o.settings.startAt), gapMs });
   for (const item of items) {
     const w = rows[item.id]!;
     const p = placements.get(item.id)!;
@@ -307,73 +321,78 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     if (p.moved) {
       const by = p.pushedBy !== undefined ? rows[p.pushedBy] : undefined;
       const minutes = Math.round((p.ms - item.desiredMs! - item.jitterMs) / MINUTE);
-      w.v.messages.push(
-        warn(
-          'Scheduled at',
-          `Scheduled at: moved ${minutes >= 1 ? `${minutes} min` : 'less than a minute'} later, to ${local(p.ms, w.v.zone)}, to keep ${settings.minGapMinutes} minutes after ${by ? `row ${by.v.rowNumber}` : 'another post'} of the same account.`,
-        ),
+      const message = planMessages.movedLater(
+        minutes,
+        local(p.ms, w.v.zone),
+        o.settings.minGapMinutes,
+        by?.v.rowNumber,
       );
+      w.v.messages.push(warn('Scheduled at', message));
     } else if (p.bumpedSeconds > 0) {
       w.v.messages.push({
         level: 'info',
         column: 'Scheduled at',
-        message: `Scheduled at: shifted ${p.bumpedSeconds} s so no two posts leave in the same second.`,
+        message: planMessages.shiftedSeconds(p.bumpedSeconds),
       });
     }
   }
+}
 
-  // 6. Daily caps, same content within a day.
-  checkCaps(rows, warnings);
-  checkRepeatedContent(rows);
-
-  // 7. Collisions with posts already scheduled in Postato (not those this sheet created).
-  const collisions: DryRunSummary['collisions'] = [];
-  const collisionsChecked = input.scheduledPosts !== null;
-  if (!collisionsChecked)
-    warnings.push(
-      "Postato's list of scheduled posts did not answer: collisions with posts made outside this sheet were not checked.",
-    );
-  else {
-    const byAccount = new Map<string, { ms: number; post: ScheduledPostSummary }[]>();
-    for (const post of input.scheduledPosts!) {
-      if (sheetPostIds.has(post.id)) continue;
-      const ms = Date.parse(post.scheduledAt);
-      if (!Number.isFinite(ms)) continue;
-      let list = byAccount.get(post.accountId);
-      if (!list) byAccount.set(post.accountId, (list = []));
-      list.push({ ms, post });
-    }
-    for (const list of byAccount.values()) list.sort((a, b) => a.ms - b.ms || (a.post.id < b.post.id ? -1 : 1));
-    const window = Math.max(gapMs, 1000);
-    for (const w of rows) {
-      if (!w.planned || w.plannedMs === undefined || !w.accountId) continue;
-      for (const { ms, post } of byAccount.get(w.accountId) ?? []) {
-        if (Math.abs(ms - w.plannedMs) >= window) continue;
-        collisions.push({
-          rowNumber: w.v.rowNumber,
-          key: w.v.key,
-          accountId: w.accountId,
-          plannedAt: iso(w.plannedMs),
-          existingPostId: post.id,
-          existingScheduledAt: iso(ms),
-        });
-        if (!hasError(w))
-          w.v.messages.push(
-            warn(
-              'Scheduled at',
-              `Scheduled at: post ${post.id}, already scheduled in Postato for this account at ${local(ms, w.v.zone)}, is less than ${settings.minGapMinutes} minutes away: move one of them.`,
-            ),
-          );
-      }
-    }
-    if (collisions.length > 0)
-      warnings.push(
-        `${collisions.length} planned post${collisions.length > 1 ? 's are' : ' is'} within ${settings.minGapMinutes} minutes of a post already scheduled in Postato for the same account (rows ${[...new Set(collisions.map((c) => c.rowNumber))].slice(0, 20).join(', ')}).`,
-      );
+/**
+ * Phase 7: collisions of placed posts with posts already scheduled in Postato (not those this sheet created).
+ * Returns the collisions, or null when Postato's list of scheduled posts did not answer.
+ */
+function checkCollisions(
+  rows: Working[],
+  scheduledPosts: ScheduledPostSummary[] | null,
+  sheetPostIds: Set<string>,
+  gapMinutes: number,
+  warnings: string[],
+): DryRunSummary['collisions'] | null {
+  if (scheduledPosts === null) {
+    warnings.push(planMessages.collisionsUnchecked);
+    return null;
   }
+  const collisions: DryRunSummary['collisions'] = [];
+  const byAccount = new Map<string, { ms: number; post: ScheduledPostSummary }[]>();
+  for (const post of scheduledPosts) {
+    if (sheetPostIds.has(post.id)) continue;
+    const ms = Date.parse(post.scheduledAt);
+    if (!Number.isFinite(ms)) continue;
+    let list = byAccount.get(post.accountId);
+    if (!list) byAccount.set(post.accountId, (list = []));
+    list.push({ ms, post });
+  }
+  for (const list of byAccount.values()) list.sort((a, b) => a.ms - b.ms || (a.post.id < b.post.id ? -1 : 1));
+  const window = Math.max(gapMinutes * MINUTE, 1000);
+  for (const w of rows) {
+    if (!w.planned || w.plannedMs === undefined || !w.accountId) continue;
+    for (const { ms, post } of byAccount.get(w.accountId) ?? []) {
+      if (Math.abs(ms - w.plannedMs) >= window) continue;
+      collisions.push({
+        rowNumber: w.v.rowNumber,
+        key: w.v.key,
+        accountId: w.accountId,
+        plannedAt: iso(w.plannedMs),
+        existingPostId: post.id,
+        existingScheduledAt: iso(ms),
+      });
+      if (!hasError(w))
+        w.v.messages.push(
+          warn('Scheduled at', planMessages.collidesWithPost(post.id, local(ms, w.v.zone), gapMinutes)),
+        );
+    }
+  }
+  if (collisions.length > 0) {
+    const rowNumbers = [...new Set(collisions.map((c) => c.rowNumber))];
+    warnings.push(planMessages.collisionsSummary(collisions.length, gapMinutes, rowNumbers));
+  }
+  return collisions;
+}
 
-  // 8. Pacing: will Publish create each post before its time?
-  const intervalMs = input.defaults.windowMs / input.defaults.createLimit;
+/** Phase 8: pacing. Flags rows so soon that Publish, paced at the create limit, may create them after their time. */
+function checkPacing(rows: Working[], nowMs: number, defaults: PlanDefaults, warnings: string[]): void {
+  const intervalMs = defaults.windowMs / defaults.createLimit;
   const sendable = rows.filter((w) => !hasError(w) && !w.postId && w.v.key !== null && w.plannedMs !== undefined);
   const inOrder = [...sendable].sort((a, b) => a.plannedMs! - b.plannedMs! || a.v.rowNumber - b.v.rowNumber);
   const late: number[] = [];
@@ -382,34 +401,46 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     const createdBy = nowMs + (i + 1) * intervalMs + MINUTE;
     if (w.plannedMs! < createdBy) {
       late.push(w.v.rowNumber);
-      w.v.messages.push(
-        warn(
-          'Scheduled at',
-          `Scheduled at: ${local(w.plannedMs!, w.v.zone)} is too soon: Publish may not create this post before then (creation is paced). Move it later or leave it blank to auto-slot.`,
-        ),
-      );
+      w.v.messages.push(warn('Scheduled at', planMessages.tooSoonForPacing(local(w.plannedMs!, w.v.zone))));
     }
   });
-  if (late.length > 0)
-    warnings.push(
-      `Rows ${late.slice(0, 20).join(', ')}${late.length > 20 ? ', …' : ''} are scheduled so soon that pacing may create them after their time.`,
-    );
+  if (late.length > 0) warnings.push(planMessages.lateRowsSummary(late));
+}
 
-  // 9. Rows with a post: what they ask for now, and whether that differs from what was sent (CHANGED).
-  const updates = new Map<Working, { body: CreatePostBody; changed: boolean }>();
+/** What a row that already has a post asks for now, and whether that differs from what was sent (CHANGED). */
+type UpdateTarget = { body: CreatePostBody; changed: boolean };
+
+/** Phase 9: the update target of every valid row with a post. */
+function planUpdates(
+  rows: Working[],
+  o: { nowMs: number; gapMs: number; spreadsheetId: string; jitterSeconds: number },
+): Map<Working, UpdateTarget> {
+  const updates = new Map<Working, UpdateTarget>();
   for (const w of rows) {
     if (!w.postId || hasError(w) || w.v.key === null || !w.accountId) continue;
-    const u = updateTarget(w, rows, {
-      nowMs,
-      gapMs,
-      spreadsheetId: request.spreadsheetId,
-      jitterSeconds: settings.jitterSeconds,
-    });
+    const u = updateTarget(w, rows, o);
     if (u) updates.set(w, u);
   }
+  return updates;
+}
 
-  // 10. Verdicts and bodies.
-  const only = request.onlyKeys ? new Set(request.onlyKeys) : null;
+/**
+ * Phase 10: verdicts, create and update bodies, and the summary, for the rows the run acts on (`onlyKeys`, or all).
+ */
+function buildPlan(
+  rows: Working[],
+  updates: Map<Working, UpdateTarget>,
+  o: {
+    onlyKeys: string[] | undefined;
+    settings: ResolvedPlanSettings;
+    notes: PlanNotes;
+    collisions: DryRunSummary['collisions'];
+    accountsChecked: boolean;
+    collisionsChecked: boolean;
+    defaults: PlanDefaults;
+  },
+): PlannedRun {
+  const only = o.onlyKeys ? new Set(o.onlyKeys) : null;
   const planned: PlannedRow[] = [];
   const summaryRows: SummaryRow[] = [];
   for (const w of rows) {
@@ -436,17 +467,17 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
   }
   const summary = buildSummary({
     rows: summaryRows,
-    warnings,
-    info,
-    collisions,
-    accountsChecked,
-    collisionsChecked,
-    createLimit: input.defaults.createLimit,
-    windowMs: input.defaults.windowMs,
+    warnings: o.notes.warnings,
+    info: o.notes.info,
+    collisions: o.collisions,
+    accountsChecked: o.accountsChecked,
+    collisionsChecked: o.collisionsChecked,
+    createLimit: o.defaults.createLimit,
+    windowMs: o.defaults.windowMs,
   });
   const changed = planned.filter((r) => r.verdict.changed).length;
   if (changed > 0) summary.changed = changed;
-  return { rows: planned, summary, settings };
+  return { rows: planned, summary, settings: o.settings };
 }
 
 function local(ms: number, zone: string): string {
@@ -476,9 +507,6 @@ function toVerdict(w: Working): RowVerdict {
 /** Sheet statuses of posts Postato can no longer edit (PATCH answers not_editable). */
 const FINAL_STATUSES = new Set(['PUBLISHED', 'CANCELLED', 'DELIVERY FAILED', 'FAILED', 'QUEUED']);
 
-const CHANGED_MESSAGE =
-  'Content or time differs from the post in Postato: press Reschedule changed rows to update it, or undo the edit.';
-
 /**
  * The body a row with a post asks for now, and whether it is CHANGED. Its time is the kept one unless the user edited
  * Scheduled at: a sheet time counts as edited when the kept time is not where planning that cell would have put it
@@ -505,40 +533,33 @@ function updateTarget(
   if (!w.known?.bodyHash || postBodyHash(body) === w.known.bodyHash) return { body, changed: false };
   const status = (w.known.status ?? w.v.sheetStatus ?? '').toUpperCase();
   if (FINAL_STATUSES.has(status)) {
-    w.v.messages.push(
-      warn(
-        undefined,
-        `This row was edited, but its post is ${status} in Postato and can no longer change: to post the new version, move it to a new row (or clear its Key and Post ID so the add-on fills a new key).`,
-      ),
-    );
+    w.v.messages.push(warn(undefined, planMessages.editedButFinal(status)));
     return undefined;
   }
   if (atMs !== null && atMs < o.nowMs) {
     const edited = atMs !== w.plannedMs;
     w.v.messages.push(
       edited
-        ? error(
-            'Scheduled at',
-            `${local(atMs, w.v.zone)} is in the past: pick a future time to reschedule this post, or undo the edit.`,
-          )
-        : warn(
-            undefined,
-            'This row was edited, but its post was due already, so it can no longer change: to post the new version, move it to a new row.',
-          ),
+        ? error('Scheduled at', planMessages.rescheduleInPast(local(atMs, w.v.zone)))
+        : warn(undefined, planMessages.editedButDue),
     );
     return undefined;
   }
-  w.v.messages.push({ level: 'info', message: CHANGED_MESSAGE });
+  w.v.messages.push({ level: 'info', message: planMessages.changed });
   return { body, changed: true };
 }
 
-/** Whether the Scheduled at cell (placed at `placedMs`) no longer explains the post's kept time; `pushMs` = gap + jitter. */
+/**
+ * Whether the Scheduled at cell (placed at `placedMs`) no longer explains the post's kept time; `pushMs` is the gap
+ * plus the jitter.
+ */
 function timeEdited(w: Working, placedMs: number, rows: Working[], pushMs: number): boolean {
   const kept = w.plannedMs!;
   const late = kept - placedMs;
   if (late >= 0 && late < MINUTE) return false;
   if (late < 0 || pushMs <= 0) return true;
-  // Planning pushes a post one gap (plus its jitter) after the same account's previous post; such a neighbour explains it.
+  // Planning pushes a post one gap (plus its jitter) after the same account's previous post: such a neighbour
+  // explains it.
   return !rows.some(
     (o) =>
       o !== w &&
@@ -573,6 +594,7 @@ function bodyAt(w: Working, atMs: number | null): CreatePostBody {
   return body;
 }
 
+/** Phase 6a: daily caps per platform, account and local day (posts over the cap are warned, the run notes them). */
 function checkCaps(rows: Working[], warnings: string[]): void {
   const groups = new Map<string, Working[]>();
   for (const w of rows) {
@@ -594,19 +616,14 @@ function checkCaps(rows: Working[], warnings: string[]): void {
     list.sort((a, b) => a.plannedMs! - b.plannedMs! || a.v.rowNumber - b.v.rowNumber);
     const over = list.slice(cap);
     over.forEach((w, i) =>
-      w.v.messages.push(
-        warn(
-          'Scheduled at',
-          `Scheduled at: ${rule.label} allows about ${cap} posts per account per day; this is post ${cap + i + 1} for ${accountId} on ${day}: move it to another day.`,
-        ),
-      ),
+      w.v.messages.push(warn('Scheduled at', planMessages.overDailyCap(rule.label, cap, cap + i + 1, accountId, day))),
     );
-    warnings.push(
-      `${rule.label} daily cap: ${accountId} has ${list.length} posts on ${day} (cap ${cap}); rows over the cap: ${over.map((w) => w.v.rowNumber).join(', ')}.`,
-    );
+    const overRows = over.map((w) => w.v.rowNumber);
+    warnings.push(planMessages.dailyCapSummary(rule.label, accountId, list.length, day, cap, overRows));
   }
 }
 
+/** Phase 6b: the same text to the same account less than a day apart (platforms reject or hide duplicates). */
 function checkRepeatedContent(rows: Working[]): void {
   const groups = new Map<string, Working[]>();
   for (const w of rows) {
@@ -623,12 +640,7 @@ function checkRepeatedContent(rows: Working[]): void {
       const prev = list[i - 1]!;
       const w = list[i]!;
       if (w.plannedMs! - prev.plannedMs! < DAY && !w.postId) {
-        w.v.messages.push(
-          warn(
-            'Content',
-            `Content: the same text goes to this account in row ${prev.v.rowNumber} less than a day earlier; platforms often reject or hide duplicates: change the text or the day.`,
-          ),
-        );
+        w.v.messages.push(warn('Content', planMessages.repeatedContent(prev.v.rowNumber)));
       }
     }
   }
