@@ -14,6 +14,7 @@ import { parsePostatoApiKey, parseRunRequest } from './run-request-schema';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
 import type { KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
+import { tenantIdFor } from '../runs/idempotency-key';
 
 /** What the runs router needs. */
 export interface RunsRouterDeps {
@@ -59,6 +60,8 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
       clock: deps.clock,
       postato: readFor(apiKey),
       knownPosts: deps.knownPosts ?? null,
+      // Known posts are the caller's tenant's only: a spreadsheet id and row keys are no proof of anything.
+      tenantId: tenantIdFor(apiKey),
       defaults,
     });
     deps.logger.info(

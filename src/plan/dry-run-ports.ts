@@ -27,6 +27,15 @@ export interface PostatoReadPort {
   listScheduledPosts(workspaceId: string): Promise<ScheduledPostSummary[] | null>;
 }
 
+/**
+ * Whose data a row is: the Postato tenant behind the API key (`tnt_…` hash) and the workspace. Every lookup by
+ * spreadsheet id and row key also filters by this, since both are known to anyone who can view a sheet.
+ */
+export interface TenantScope {
+  tenantId: string;
+  workspaceId: string;
+}
+
 /** A post the ledger already holds for a row of this sheet. */
 export interface KnownPost {
   rowKey: string;
@@ -40,6 +49,6 @@ export interface KnownPost {
 }
 
 export interface KnownPostsPort {
-  /** Posts the ledger knows for these row keys of the spreadsheet. */
-  knownPosts(spreadsheetId: string, rowKeys: string[]): Promise<Map<string, KnownPost>>;
+  /** Posts the ledger knows for these row keys of the tenant's spreadsheet (never another tenant's). */
+  knownPosts(scope: TenantScope, spreadsheetId: string, rowKeys: string[]): Promise<Map<string, KnownPost>>;
 }

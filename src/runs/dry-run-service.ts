@@ -16,6 +16,8 @@ export interface PlanContext {
   clock: Clock;
   postato?: PostatoReadPort | null;
   knownPosts?: KnownPostsPort | null;
+  /** The tenant (hash of the caller's API key) whose known posts the plan may see; required with `knownPosts`. */
+  tenantId?: string;
   defaults: PlanDefaults;
 }
 
@@ -24,11 +26,16 @@ export async function planRun(request: RunRequest, ctx: PlanContext): Promise<Pl
   const nowMs = ctx.clock.now();
   const map = mapHeader(request.header);
   const keys = [...new Set(request.rows.map((r) => cellText(r.values, map, 'Key')).filter((k) => k !== ''))];
+  if (ctx.knownPosts && !ctx.tenantId) throw new Error('planRun needs the tenant to look up known posts.');
   const [accounts, scheduledPosts, knownPosts] = await Promise.all([
     ctx.postato ? ctx.postato.listAccounts(request.workspaceId) : Promise.resolve(null),
     ctx.postato ? ctx.postato.listScheduledPosts(request.workspaceId) : Promise.resolve(null),
     ctx.knownPosts && keys.length > 0
-      ? ctx.knownPosts.knownPosts(request.spreadsheetId, keys)
+      ? ctx.knownPosts.knownPosts(
+          { tenantId: ctx.tenantId!, workspaceId: request.workspaceId },
+          request.spreadsheetId,
+          keys,
+        )
       : Promise.resolve(new Map<string, KnownPost>()),
   ]);
   return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts });

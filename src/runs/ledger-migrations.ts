@@ -2,7 +2,7 @@
  * The ledger's migrations, provided in code to kysely's Migrator so the same steps run on SQLite and PostgreSQL.
  * Only portable types are used: text, integer (bigint for millisecond times), no JSON or SQLite-only SQL.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const m001: Migration = {
   async up(db: Kysely<unknown>) {
@@ -167,8 +167,107 @@ const m002: Migration = {
   },
 };
 
+/**
+ * Tenant scope: everything that is looked up by spreadsheet and row key (known posts, in-doubt attempts, the active
+ * run of a sheet, webhook event ids) is also keyed by the tenant (hash of the Postato API key) and the workspace, so
+ * two tenants naming the same spreadsheet id and row keys never see, replay, lock or join each other's rows.
+ * Tables whose primary key changes are rebuilt (SQLite cannot alter a primary key); rows keep their data, and the
+ * new scope columns are filled from the run each row belongs to.
+ */
+const m003: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('run_rows')
+      .addColumn('workspace_id', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await sql`update run_rows set workspace_id = (select runs.workspace_id from runs where runs.id = run_rows.run_id)`.execute(
+      db,
+    );
+
+    await db.schema
+      .alterTable('attempts')
+      .addColumn('tenant_id', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await db.schema
+      .alterTable('attempts')
+      .addColumn('workspace_id', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await sql`update attempts set
+        tenant_id = (select runs.tenant_id from runs where runs.id = attempts.run_id),
+        workspace_id = (select runs.workspace_id from runs where runs.id = attempts.run_id)`.execute(db);
+    await db.schema.dropIndex('attempts_by_sheet_row').execute();
+    await db.schema
+      .createIndex('attempts_by_tenant_row')
+      .on('attempts')
+      .columns(['tenant_id', 'workspace_id', 'spreadsheet_id', 'row_key', 'outcome'])
+      .execute();
+
+    await db.schema
+      .createTable('posts_by_row_scoped')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('spreadsheet_id', 'text', (c) => c.notNull())
+      .addColumn('row_key', 'text', (c) => c.notNull())
+      .addColumn('post_id', 'text', (c) => c.notNull())
+      .addColumn('body_hash', 'text')
+      .addColumn('scheduled_at', 'text')
+      .addColumn('status', 'text')
+      .addColumn('link', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('posts_by_row_scoped_pk', ['tenant_id', 'workspace_id', 'spreadsheet_id', 'row_key'])
+      .execute();
+    // A known post belongs to the tenant of the latest run row that holds its post id (every post came from a run).
+    await sql`insert into posts_by_row_scoped
+        (tenant_id, workspace_id, spreadsheet_id, row_key, post_id, body_hash, scheduled_at, status, link, updated_at)
+      select coalesce((select r.tenant_id from run_rows r
+                        where r.post_id = p.post_id and r.spreadsheet_id = p.spreadsheet_id
+                        order by r.result_seq desc limit 1), ''),
+             p.workspace_id, p.spreadsheet_id, p.row_key, p.post_id, p.body_hash, p.scheduled_at, p.status, p.link,
+             p.updated_at
+        from posts_by_row p`.execute(db);
+    await db.schema.dropTable('posts_by_row').execute();
+    await db.schema.alterTable('posts_by_row_scoped').renameTo('posts_by_row').execute();
+    await db.schema.createIndex('posts_by_row_by_post').on('posts_by_row').columns(['post_id']).execute();
+
+    await db.schema
+      .createTable('active_sheets_scoped')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('spreadsheet_id', 'text', (c) => c.notNull())
+      .addColumn('run_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('active_sheets_scoped_pk', ['tenant_id', 'workspace_id', 'spreadsheet_id'])
+      .execute();
+    await sql`insert into active_sheets_scoped (tenant_id, workspace_id, spreadsheet_id, run_id, created_at)
+      select runs.tenant_id, runs.workspace_id, a.spreadsheet_id, a.run_id, a.created_at
+        from active_sheets a inner join runs on runs.id = a.run_id`.execute(db);
+    await db.schema.dropTable('active_sheets').execute();
+    await db.schema.alterTable('active_sheets_scoped').renameTo('active_sheets').execute();
+    await db.schema.createIndex('active_sheets_by_run').on('active_sheets').columns(['run_id']).execute();
+
+    // Event ids are remembered per workspace whose secret signed them, so a foreign-signed copy cannot use one up.
+    await db.schema
+      .createTable('webhook_events_scoped')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('webhook_events_scoped_pk', ['workspace_id', 'event_id'])
+      .execute();
+    await sql`insert into webhook_events_scoped (workspace_id, event_id, received_at)
+      select '', event_id, received_at from webhook_events`.execute(db);
+    await db.schema.dropTable('webhook_events').execute();
+    await db.schema.alterTable('webhook_events_scoped').renameTo('webhook_events').execute();
+
+    await db.schema.createIndex('run_rows_by_scope_post').on('run_rows').columns(['workspace_id', 'post_id']).execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
-export const ledgerMigrations: Record<string, Migration> = { '001_initial': m001, '002_dispatcher_instances': m002 };
+export const ledgerMigrations: Record<string, Migration> = {
+  '001_initial': m001,
+  '002_dispatcher_instances': m002,
+  '003_tenant_scope': m003,
+};
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };
 

@@ -8,15 +8,20 @@ import type { Clock } from '../clock';
 import type { SheetStatus } from '../../appsscript/shared/contract';
 import type { KnownPost, KnownPostsPort } from '../plan/dry-run-ports';
 import type { OutputColumn, PendingWrite, WriteBackStore } from '../sheets/write-back-store';
-import type { DeliveryEvent, WebhookEventSink, WebhookSecretStore } from '../webhooks/webhook-event-sink';
+import type {
+  DeliveryEvent,
+  WebhookEventSink,
+  WebhookSecretStore,
+  WorkspaceSecret,
+} from '../webhooks/webhook-event-sink';
 import type { RunLedger } from './run-ledger';
 
 /** KnownPostsPort over posts_by_row: the dry run and publish both see posts the ledger knows. */
 export function createLedgerKnownPosts(ledger: RunLedger): KnownPostsPort {
   return {
-    async knownPosts(spreadsheetId, rowKeys) {
+    async knownPosts(scope, spreadsheetId, rowKeys) {
       const map = new Map<string, KnownPost>();
-      for (const p of await ledger.knownPostsFor(spreadsheetId, rowKeys)) {
+      for (const p of await ledger.knownPostsFor(scope, spreadsheetId, rowKeys)) {
         map.set(p.row_key, {
           rowKey: p.row_key,
           postId: p.post_id,
@@ -151,7 +156,10 @@ export async function sheetAccessOf(
   return r ? { ok: r.ok === 1, ...(r.message ? { message: r.message } : {}) } : undefined;
 }
 
-/** WebhookEventSink over the ledger: published → PUBLISHED with Link, failed → DELIVERY FAILED with the reason. */
+/**
+ * WebhookEventSink over the ledger: published → PUBLISHED with Link, failed → DELIVERY FAILED with the reason. Only
+ * rows of the workspace whose secret signed the event are looked at.
+ */
 export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): WebhookEventSink {
   return {
     async applyDeliveryEvent(event: DeliveryEvent) {
@@ -159,13 +167,18 @@ export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): Webhoo
         const seen = await trx
           .selectFrom('webhook_events')
           .select('event_id')
+          .where('workspace_id', '=', event.workspaceId)
           .where('event_id', '=', event.eventId)
           .executeTakeFirst();
         if (seen) return 'duplicate' as const;
-        await trx.insertInto('webhook_events').values({ event_id: event.eventId, received_at: clock.now() }).execute();
+        await trx
+          .insertInto('webhook_events')
+          .values({ workspace_id: event.workspaceId, event_id: event.eventId, received_at: clock.now() })
+          .execute();
         const row = await trx
           .selectFrom('run_rows')
           .selectAll()
+          .where('workspace_id', '=', event.workspaceId)
           .where('post_id', '=', event.postId)
           .orderBy('result_seq', 'desc')
           .limit(1)
@@ -195,6 +208,7 @@ export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): Webhoo
         await trx
           .updateTable('posts_by_row')
           .set({ status, ...(event.platformUrl ? { link: event.platformUrl } : {}), updated_at: clock.now() })
+          .where('workspace_id', '=', event.workspaceId)
           .where('post_id', '=', event.postId)
           .execute();
         return 'applied' as const;
@@ -213,12 +227,12 @@ export function createLedgerWebhookSecretStore(ledger: RunLedger, clock: Clock, 
   const open = (stored: string) => (vault && stored.startsWith(SEALED_PREFIX) ? vault.decrypt(stored) : stored);
   return {
     async secretsFor(workspaceId) {
-      let q = ledger.db.selectFrom('webhook_secrets').select('secret').orderBy('created_at', 'desc');
+      let q = ledger.db.selectFrom('webhook_secrets').select(['workspace_id', 'secret']).orderBy('created_at', 'desc');
       if (workspaceId !== undefined) q = q.where('workspace_id', '=', workspaceId);
-      const out: string[] = [];
+      const out: WorkspaceSecret[] = [];
       for (const r of await q.execute()) {
         try {
-          out.push(open(r.secret));
+          out.push({ workspaceId: r.workspace_id, secret: open(r.secret) });
         } catch {
           // Sealed with another key: it cannot verify anything; the registration command stores a fresh one.
         }

@@ -38,6 +38,7 @@ export interface RunRowsTable {
   ordinal: number;
   spreadsheet_id: string;
   tenant_id: string;
+  workspace_id: string;
   row_key: string;
   row_number: number | null;
   kind: string;
@@ -70,6 +71,8 @@ export interface AttemptsTable {
   id: string;
   row_id: string;
   run_id: string;
+  tenant_id: string;
+  workspace_id: string;
   spreadsheet_id: string;
   row_key: string;
   kind: string;
@@ -83,11 +86,13 @@ export interface AttemptsTable {
   error_message: string | null;
 }
 
+/** The post of a sheet row, per tenant: what keeps a row from being created twice. */
 export interface PostsByRowTable {
+  tenant_id: string;
+  workspace_id: string;
   spreadsheet_id: string;
   row_key: string;
   post_id: string;
-  workspace_id: string;
   body_hash: string | null;
   scheduled_at: string | null;
   status: string | null;
@@ -95,7 +100,10 @@ export interface PostsByRowTable {
   updated_at: number;
 }
 
+/** The active run of a tenant's spreadsheet (a lock per tenant, workspace and spreadsheet). */
 export interface ActiveSheetsTable {
+  tenant_id: string;
+  workspace_id: string;
   spreadsheet_id: string;
   run_id: string;
   created_at: number;
@@ -107,6 +115,8 @@ export interface CountersTable {
 }
 
 export interface WebhookEventsTable {
+  /** The workspace whose secret signed the delivery. */
+  workspace_id: string;
   event_id: string;
   received_at: number;
 }

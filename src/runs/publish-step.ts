@@ -13,7 +13,7 @@ import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
 import type { PaceKind, TenantPacer } from './tenant-pacer';
 import type { RowKind } from './ledger-schema';
-import { ACTIVE_RUN_STATES, type RunLedger, type RunRecord, type RunRowRecord } from './run-ledger';
+import { ACTIVE_RUN_STATES, scopeOfRow, type RunLedger, type RunRecord, type RunRowRecord } from './run-ledger';
 import type { RunState } from '../../appsscript/shared/contract';
 import type { Metrics } from '../metrics';
 
@@ -161,7 +161,7 @@ export function createPublishStep(deps: PublishStepDeps) {
   }
 
   async function create(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
-    const known = await deps.ledger.knownPost(row.spreadsheet_id, row.row_key);
+    const known = await deps.ledger.knownPost(scopeOfRow(row), row.spreadsheet_id, row.row_key);
     if (known) {
       // The ledger already holds a post for this sheet row (an earlier run or a lost answer resolved since): never create again.
       await deps.ledger.setResult(row.id, {
@@ -172,7 +172,7 @@ export function createPublishStep(deps: PublishStepDeps) {
       });
       return { kind: 'finished' };
     }
-    const unresolved = await deps.ledger.unresolvedCreate(row.spreadsheet_id, row.row_key);
+    const unresolved = await deps.ledger.unresolvedCreate(scopeOfRow(row), row.spreadsheet_id, row.row_key);
     let bodyText: string;
     let key: string;
     if (unresolved?.body && unresolved.idempotency_key) {
@@ -202,6 +202,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     await deps.ledger.db.transaction().execute(async (trx) => {
       await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 201, definite: true }, trx);
       await deps.ledger.rememberPost(trx, {
+        tenantId: row.tenant_id,
         spreadsheetId: row.spreadsheet_id,
         rowKey: row.row_key,
         postId: post.id,
@@ -254,6 +255,7 @@ export function createPublishStep(deps: PublishStepDeps) {
       // sheet's body so the next dry run stops saying CHANGED, and put the post's status back in the row.
       await deps.ledger.db.transaction().execute(async (trx) => {
         await deps.ledger.rememberPost(trx, {
+          tenantId: row.tenant_id,
           spreadsheetId: row.spreadsheet_id,
           rowKey: row.row_key,
           postId: row.post_id!,
@@ -283,6 +285,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     await deps.ledger.db.transaction().execute(async (trx) => {
       await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 200, definite: true }, trx);
       await deps.ledger.rememberPost(trx, {
+        tenantId: row.tenant_id,
         spreadsheetId: row.spreadsheet_id,
         rowKey: row.row_key,
         postId: post.id,
@@ -319,6 +322,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     await deps.ledger.db.transaction().execute(async (trx) => {
       await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 200, definite: true }, trx);
       await deps.ledger.rememberPost(trx, {
+        tenantId: row.tenant_id,
         spreadsheetId: row.spreadsheet_id,
         rowKey: row.row_key,
         postId: row.post_id!,

@@ -8,6 +8,7 @@ import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
 import type { SheetStatus, RunCounts, RowResult, RunState } from '../../appsscript/shared/contract';
 import type { AttemptOutcome, LedgerDatabase, RowKind, RowState, RunRowsTable, RunsTable } from './ledger-schema';
+import type { TenantScope } from '../plan/dry-run-ports';
 
 type Db = Kysely<LedgerDatabase> | Transaction<LedgerDatabase>;
 
@@ -84,6 +85,11 @@ export function leaseFree(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, now
   return eb.or(free);
 }
 
+/** The tenant scope a run row belongs to. */
+export function scopeOfRow(row: Pick<RunRowsTable, 'tenant_id' | 'workspace_id'>): TenantScope {
+  return { tenantId: row.tenant_id, workspaceId: row.workspace_id };
+}
+
 /** Unguessable run ids: 128 random bits. */
 export function newRunId(): string {
   return 'run_' + randomBytes(16).toString('base64url');
@@ -108,8 +114,9 @@ export class RunLedger {
   }
 
   /**
-   * Commits a run and all its rows in one transaction. A second active run of the same spreadsheet is refused,
-   * unless it is the same caller asking for the same mode: then the request joins the running one.
+   * Commits a run and all its rows in one transaction. A second active run of the same spreadsheet by the same tenant
+   * is refused, unless it is the same caller asking for the same mode: then the request joins the running one. Runs
+   * of other tenants naming the same spreadsheet id are not looked at: they neither lock nor can be joined.
    */
   async createRun(input: NewRun): Promise<{ runId: string; joined: boolean }> {
     try {
@@ -129,6 +136,8 @@ export class RunLedger {
         .selectFrom('active_sheets')
         .innerJoin('runs', 'runs.id', 'active_sheets.run_id')
         .select(['runs.id', 'runs.state', 'runs.mode', 'runs.owner_subject'])
+        .where('active_sheets.tenant_id', '=', input.tenantId)
+        .where('active_sheets.workspace_id', '=', input.workspaceId)
         .where('active_sheets.spreadsheet_id', '=', input.spreadsheetId)
         .executeTakeFirst();
       if (active && ACTIVE_RUN_STATES.includes(active.state as RunState)) {
@@ -154,7 +163,7 @@ export class RunLedger {
           active.owner_subject === input.ownerSubject ? { runId: active.id } : undefined,
         );
       }
-      if (active) await trx.deleteFrom('active_sheets').where('spreadsheet_id', '=', input.spreadsheetId).execute();
+      if (active) await trx.deleteFrom('active_sheets').where('run_id', '=', active.id).execute();
 
       const runId = newRunId();
       const hasWork = input.rows.some((r) => r.state === 'pending');
@@ -181,7 +190,13 @@ export class RunLedger {
       if (hasWork)
         await trx
           .insertInto('active_sheets')
-          .values({ spreadsheet_id: input.spreadsheetId, run_id: runId, created_at: now })
+          .values({
+            tenant_id: input.tenantId,
+            workspace_id: input.workspaceId,
+            spreadsheet_id: input.spreadsheetId,
+            run_id: runId,
+            created_at: now,
+          })
           .execute();
 
       const firstSeq = input.rows.length > 0 ? await this.allocateSeq(trx, input.rows.length) : 0;
@@ -194,6 +209,7 @@ export class RunLedger {
             ordinal,
             spreadsheet_id: input.spreadsheetId,
             tenant_id: input.tenantId,
+            workspace_id: input.workspaceId,
             row_key: r.rowKey,
             row_number: r.rowNumber,
             kind: r.kind,
@@ -356,18 +372,20 @@ export class RunLedger {
       .execute();
   }
 
-  /** The post the ledger knows for a row key of a spreadsheet (from any run). */
-  async knownPost(spreadsheetId: string, rowKey: string) {
+  /** The post the ledger knows for a row key of a tenant's spreadsheet (from any of its runs). */
+  async knownPost(scope: TenantScope, spreadsheetId: string, rowKey: string) {
     return this.db
       .selectFrom('posts_by_row')
       .selectAll()
+      .where('tenant_id', '=', scope.tenantId)
+      .where('workspace_id', '=', scope.workspaceId)
       .where('spreadsheet_id', '=', spreadsheetId)
       .where('row_key', '=', rowKey)
       .executeTakeFirst();
   }
 
   /** Known posts for many row keys at once (chunked to stay under bind-variable limits). */
-  async knownPostsFor(spreadsheetId: string, rowKeys: string[]) {
+  async knownPostsFor(scope: TenantScope, spreadsheetId: string, rowKeys: string[]) {
     const out = [];
     for (let i = 0; i < rowKeys.length; i += INSERT_CHUNK) {
       const chunk = rowKeys.slice(i, i + INSERT_CHUNK);
@@ -376,6 +394,8 @@ export class RunLedger {
         ...(await this.db
           .selectFrom('posts_by_row')
           .selectAll()
+          .where('tenant_id', '=', scope.tenantId)
+          .where('workspace_id', '=', scope.workspaceId)
           .where('spreadsheet_id', '=', spreadsheetId)
           .where('row_key', 'in', chunk)
           .execute()),
@@ -384,11 +404,16 @@ export class RunLedger {
     return out;
   }
 
-  /** The latest create attempt of this sheet row whose outcome is not known; it must be replayed exactly. */
-  async unresolvedCreate(spreadsheetId: string, rowKey: string) {
+  /**
+   * The tenant's latest create attempt of this sheet row whose outcome is not known; it must be replayed exactly,
+   * and only with this tenant's key (another tenant replaying it would post this tenant's content).
+   */
+  async unresolvedCreate(scope: TenantScope, spreadsheetId: string, rowKey: string) {
     return this.db
       .selectFrom('attempts')
       .selectAll()
+      .where('tenant_id', '=', scope.tenantId)
+      .where('workspace_id', '=', scope.workspaceId)
       .where('spreadsheet_id', '=', spreadsheetId)
       .where('row_key', '=', rowKey)
       .where('kind', '=', 'create')
@@ -412,6 +437,8 @@ export class RunLedger {
           id,
           row_id: row.id,
           run_id: row.run_id,
+          tenant_id: row.tenant_id,
+          workspace_id: row.workspace_id,
           spreadsheet_id: row.spreadsheet_id,
           row_key: row.row_key,
           kind: attempt.kind,
@@ -434,7 +461,7 @@ export class RunLedger {
     return id;
   }
 
-  /** Records how an attempt ended. A definite answer resolves every earlier unresolved create of the same sheet row. */
+  /** Records how an attempt ended. A definite answer resolves the tenant's earlier unresolved creates of the sheet row. */
   async finishAttempt(
     attemptId: string,
     row: RunRowRecord,
@@ -458,6 +485,8 @@ export class RunLedger {
       await trx
         .updateTable('attempts')
         .set({ outcome: 'resolved', finished_at: now })
+        .where('tenant_id', '=', row.tenant_id)
+        .where('workspace_id', '=', row.workspace_id)
         .where('spreadsheet_id', '=', row.spreadsheet_id)
         .where('row_key', '=', row.row_key)
         .where('id', '!=', attemptId)
@@ -492,10 +521,11 @@ export class RunLedger {
     else await this.db.transaction().execute(run);
   }
 
-  /** Remembers the post of a sheet row, so no later run creates it again. */
+  /** Remembers the post of a tenant's sheet row, so no later run of that tenant creates it again. */
   async rememberPost(
     trx: Db,
     p: {
+      tenantId: string;
       spreadsheetId: string;
       rowKey: string;
       postId: string;
@@ -509,10 +539,11 @@ export class RunLedger {
     await trx
       .insertInto('posts_by_row')
       .values({
+        tenant_id: p.tenantId,
+        workspace_id: p.workspaceId,
         spreadsheet_id: p.spreadsheetId,
         row_key: p.rowKey,
         post_id: p.postId,
-        workspace_id: p.workspaceId,
         body_hash: p.bodyHash ?? null,
         scheduled_at: p.scheduledAt ?? null,
         status: p.status ?? null,
@@ -520,7 +551,7 @@ export class RunLedger {
         updated_at: now,
       })
       .onConflict((oc) =>
-        oc.columns(['spreadsheet_id', 'row_key']).doUpdateSet({
+        oc.columns(['tenant_id', 'workspace_id', 'spreadsheet_id', 'row_key']).doUpdateSet({
           post_id: p.postId,
           ...(p.bodyHash !== undefined ? { body_hash: p.bodyHash } : {}),
           ...(p.scheduledAt !== undefined ? { scheduled_at: p.scheduledAt } : {}),

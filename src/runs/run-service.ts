@@ -95,13 +95,14 @@ export function createRunService(deps: RunServiceDeps) {
     return out;
   }
 
-  async function rescheduleRows(request: RunRequest, planned: PlannedRun): Promise<NewRunRow[]> {
+  async function rescheduleRows(request: RunRequest, planned: PlannedRun, tenantId: string): Promise<NewRunRow[]> {
     // The planner gives each row with a post the body it asks for now (updateBody): the same body whose hash makes the
     // dry run say CHANGED, so Reschedule updates exactly those rows (and rows only the sheet knows, checked at Postato).
     const withPost = planned.rows.filter((p) => inScope(request, p.key) && p.postId);
     const known = new Map(
       (
         await deps.ledger.knownPostsFor(
+          { tenantId, workspaceId: request.workspaceId },
           request.spreadsheetId,
           withPost.map((p) => p.key!),
         )
@@ -146,11 +147,12 @@ export function createRunService(deps: RunServiceDeps) {
 
   /** Commits a publish, reschedule or unschedule run and answers at once; the dispatcher does the sending. */
   async function startRun({ identity, request, apiKey, planned }: StartRunArgs): Promise<RunAccepted> {
+    const tenantId = tenantIdFor(apiKey);
     const rows =
       request.mode === 'publish'
         ? publishRows(request, planned)
         : request.mode === 'reschedule'
-          ? await rescheduleRows(request, planned)
+          ? await rescheduleRows(request, planned, tenantId)
           : unscheduleRows(request, planned);
     const { runId, joined } = await deps.ledger.createRun({
       ownerSubject: identity.subject,
@@ -159,7 +161,7 @@ export function createRunService(deps: RunServiceDeps) {
       sheetName: request.sheetName,
       sheetId: request.sheetId,
       workspaceId: request.workspaceId,
-      tenantId: tenantIdFor(apiKey),
+      tenantId,
       apiKeySealed: deps.vault.encrypt(apiKey),
       summaryJson: JSON.stringify(planned.summary),
       rows,

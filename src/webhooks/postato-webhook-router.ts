@@ -9,7 +9,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { BadRequestError } from '../errors';
 import type { WebhookEventSink, WebhookSecretStore } from './webhook-event-sink';
-import { verifyWebhookSignature, type SignatureFailure } from './webhook-signature';
+import { matchWebhookSignature, type SignatureFailure } from './webhook-signature';
 
 /** Where Postato delivers events; the app keeps the raw body for this path only. */
 export const POSTATO_WEBHOOK_PATH = '/v1/webhooks/postato';
@@ -67,16 +67,16 @@ export function createPostatoWebhookRouter(deps: PostatoWebhookRouterDeps): Rout
     const workspace =
       typeof req.query.workspace === 'string' && req.query.workspace !== '' ? req.query.workspace : undefined;
     const secrets = await deps.secrets.secretsFor(workspace);
-    const verdict = verifyWebhookSignature({
+    const verdict = matchWebhookSignature({
       header: req.get('x-webhook-signature'),
       rawBody,
       secrets,
       nowMs: deps.clock.now(),
       toleranceSeconds: deps.toleranceSeconds,
     });
-    if (verdict !== 'ok') {
-      deps.logger.warn({ reason: verdict, workspace }, 'postato webhook refused');
-      throw new BadRequestError(SIGNATURE_MESSAGES[verdict], undefined, 'bad_signature');
+    if (!verdict.ok) {
+      deps.logger.warn({ reason: verdict.reason, workspace }, 'postato webhook refused');
+      throw new BadRequestError(SIGNATURE_MESSAGES[verdict.reason], undefined, 'bad_signature');
     }
 
     const envelope = parseEnvelope(rawBody);
@@ -85,16 +85,29 @@ export function createPostatoWebhookRouter(deps: PostatoWebhookRouterDeps): Rout
       return;
     }
     const { data } = envelope;
-    const result = await deps.sink.applyDeliveryEvent({
-      eventId: envelope.id,
-      type: envelope.type,
-      postId: data.postId,
-      status: data.status,
-      platformPostId: data.platformPostId,
-      platformUrl: data.platformUrl,
-      error: data.error,
-      createdAt: envelope.createdAt,
-    });
+    // The event may only touch posts of the workspace(s) whose secret signed it: a secret of one workspace must not
+    // rewrite another workspace's rows, whatever post id the body names.
+    const results: Array<'applied' | 'duplicate' | 'unknown_post'> = [];
+    for (const workspaceId of verdict.workspaceIds) {
+      results.push(
+        await deps.sink.applyDeliveryEvent({
+          workspaceId,
+          eventId: envelope.id,
+          type: envelope.type,
+          postId: data.postId,
+          status: data.status,
+          platformPostId: data.platformPostId,
+          platformUrl: data.platformUrl,
+          error: data.error,
+          createdAt: envelope.createdAt,
+        }),
+      );
+    }
+    const result = results.includes('applied')
+      ? 'applied'
+      : results.includes('duplicate')
+        ? 'duplicate'
+        : 'unknown_post';
     deps.logger.info({ eventId: envelope.id, type: envelope.type, postId: data.postId, result }, 'postato webhook');
     res.status(200).json({ received: true, result });
   });

@@ -1,7 +1,12 @@
 /** The port through which a verified Postato webhook event reaches the ledger (which then feeds the write-back). */
+import type { WorkspaceSecret } from './webhook-signature';
+
+export type { WorkspaceSecret };
 
 export interface DeliveryEvent {
-  /** Postato's event id (evt_…), used to ignore duplicates. */
+  /** The workspace whose webhook secret signed the delivery: the event may only touch that workspace's posts. */
+  workspaceId: string;
+  /** Postato's event id (evt_…), used to ignore duplicates (per workspace). */
   eventId: string;
   type: string;
   postId: string;
@@ -16,14 +21,15 @@ export interface DeliveryEvent {
 
 export interface WebhookEventSink {
   /**
-   * Applies an event once. Returns 'applied', 'duplicate' (event id seen before) or 'unknown_post'
-   * (no row of ours has this post id; acknowledged and ignored).
+   * Applies an event once, to posts of `event.workspaceId` only. Returns 'applied', 'duplicate' (event id seen before
+   * for this workspace) or 'unknown_post' (no row of this workspace has this post id; acknowledged and ignored).
    */
   applyDeliveryEvent(event: DeliveryEvent): Promise<'applied' | 'duplicate' | 'unknown_post'>;
 }
 
 /** Where webhook secrets are kept (one per Postato workspace), written by the registration command. */
 export interface WebhookSecretStore {
-  secretsFor(workspaceId: string | undefined): Promise<string[]>;
+  /** The secrets of one workspace, or of every workspace when `workspaceId` is undefined, each with its workspace. */
+  secretsFor(workspaceId: string | undefined): Promise<WorkspaceSecret[]>;
   saveSecret(workspaceId: string, secret: string, webhookId?: string): Promise<void>;
 }

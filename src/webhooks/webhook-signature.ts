@@ -42,10 +42,41 @@ export function webhookSignatureHeader(secret: string, rawBody: Buffer | string,
   return `t=${nowSeconds},v1=${signWebhookPayload(secret, nowSeconds, rawBody)}`;
 }
 
+/** A candidate secret and the workspace it was registered for. */
+export interface WorkspaceSecret {
+  workspaceId: string;
+  secret: string;
+}
+
 /**
- * Verifies a signature header against every candidate secret. Returns 'ok' or the reason for refusal.
- * Each comparison is constant time over equal-length buffers.
+ * Verifies a signature header against every candidate secret and says which workspaces' secrets signed it, so the
+ * event is applied to those workspaces only. Each comparison is constant time over equal-length buffers, and every
+ * pair is compared (no early exit) so timing does not reveal which secret matched.
  */
+export function matchWebhookSignature(args: {
+  header: string | undefined;
+  rawBody: Buffer;
+  secrets: readonly WorkspaceSecret[];
+  nowMs: number;
+  toleranceSeconds?: number;
+}): { ok: true; workspaceIds: string[] } | { ok: false; reason: SignatureFailure } {
+  if (!args.header) return { ok: false, reason: 'missing' };
+  const parsed = parseSignatureHeader(args.header);
+  if (!parsed) return { ok: false, reason: 'malformed' };
+  const tolerance = args.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
+  if (Math.abs(args.nowMs / 1000 - parsed.timestamp) > tolerance) return { ok: false, reason: 'stale' };
+  const given = parsed.v1.map((hex) => Buffer.from(hex, 'hex'));
+  const matched = new Set<string>();
+  for (const { workspaceId, secret } of args.secrets) {
+    const expected = Buffer.from(signWebhookPayload(secret, parsed.timestamp, args.rawBody), 'hex');
+    for (const candidate of given) {
+      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) matched.add(workspaceId);
+    }
+  }
+  return matched.size > 0 ? { ok: true, workspaceIds: [...matched] } : { ok: false, reason: 'mismatch' };
+}
+
+/** Verifies a signature header against plain secrets. Returns 'ok' or the reason for refusal. */
 export function verifyWebhookSignature(args: {
   header: string | undefined;
   rawBody: Buffer;
@@ -53,19 +84,9 @@ export function verifyWebhookSignature(args: {
   nowMs: number;
   toleranceSeconds?: number;
 }): 'ok' | SignatureFailure {
-  if (!args.header) return 'missing';
-  const parsed = parseSignatureHeader(args.header);
-  if (!parsed) return 'malformed';
-  const tolerance = args.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
-  if (Math.abs(args.nowMs / 1000 - parsed.timestamp) > tolerance) return 'stale';
-  const given = parsed.v1.map((hex) => Buffer.from(hex, 'hex'));
-  let matched = false;
-  for (const secret of args.secrets) {
-    const expected = Buffer.from(signWebhookPayload(secret, parsed.timestamp, args.rawBody), 'hex');
-    for (const candidate of given) {
-      // No early exit: every pair is compared so timing does not reveal which secret matched.
-      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) matched = true;
-    }
-  }
-  return matched ? 'ok' : 'mismatch';
+  const verdict = matchWebhookSignature({
+    ...args,
+    secrets: args.secrets.map((secret) => ({ workspaceId: '', secret })),
+  });
+  return verdict.ok ? 'ok' : verdict.reason;
 }

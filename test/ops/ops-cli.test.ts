@@ -64,6 +64,7 @@ describe('ops CLI', () => {
       else {
         await ledger.db.transaction().execute(async (trx) => {
           await ledger.rememberPost(trx, {
+            tenantId: 'tnt_test',
             spreadsheetId,
             rowKey: r.row_key,
             postId: `post_${r.row_key}`,
@@ -139,7 +140,9 @@ describe('ops CLI', () => {
     expect(await ledger.getRun(ids.recent!)).toBeDefined();
     expect((await ledger.getRun(ids.active!))?.state).toBe('running');
     // The memory that prevents double posting survives the purge.
-    expect((await ledger.knownPost('ss-old', 'a1'))?.post_id).toBe('post_a1');
+    expect((await ledger.knownPost({ tenantId: 'tnt_test', workspaceId: 'wks_1' }, 'ss-old', 'a1'))?.post_id).toBe(
+      'post_a1',
+    );
   });
 
   describe('resync', () => {

@@ -96,7 +96,7 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
     const b = await claim('B');
     expect(b).toMatchObject({ id: a!.id, state: 'sending', lease_owner: 'B', lease_until: clock.now() + LEASE });
     // The replay uses the attempt A recorded: same key, same body.
-    expect(await ledger.unresolvedCreate('sheet-hb', 'k0')).toMatchObject({
+    expect(await ledger.unresolvedCreate({ tenantId: 'tnt_a', workspaceId: 'wks_1' }, 'sheet-hb', 'k0')).toMatchObject({
       idempotency_key: 'ps1-a',
       body: a!.body_json,
     });

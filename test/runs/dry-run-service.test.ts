@@ -119,14 +119,19 @@ describe('planRun against the Postato sandbox', () => {
 
   it("uses the ledger's known posts", async () => {
     const knownPosts = {
-      knownPosts: async (_s: string, keys: string[]) =>
+      knownPosts: async (_scope: unknown, _s: string, keys: string[]) =>
         new Map(
           keys
             .filter((k) => k === 'a')
             .map((k) => [k, { rowKey: k, postId: 'pst_L', scheduledAt: '2025-06-03T15:00:00Z' }]),
         ),
     };
-    const planned = await planRun(request([tweet('a'), tweet('b')]), { clock, knownPosts, defaults });
+    const planned = await planRun(request([tweet('a'), tweet('b')]), {
+      clock,
+      knownPosts,
+      tenantId: 'tnt_t',
+      defaults,
+    });
     expect(planned.rows[0]).toMatchObject({ postId: 'pst_L' });
     expect(planned.rows[0]!.body).toBeUndefined();
     expect(planned.rows[1]!.body).toBeDefined();

@@ -11,6 +11,8 @@ import {
 } from '../../src/runs/ledger-ports';
 import { tempDbFile } from './publish-test-kit';
 
+const SCOPE = { tenantId: 'tnt_a', workspaceId: 'wks_1' };
+
 const run = (over: Partial<NewRun> = {}, n = 3): NewRun => ({
   ownerSubject: 'u1',
   mode: 'publish',
@@ -70,7 +72,9 @@ describe('RunLedger (SQLite file, WAL)', () => {
     const c = await ledger.claimNext('tnt_a', 'w3', clock.now(), 1000);
     expect(c!.id).toBe(a!.id);
     expect(c!.state).toBe('sending');
-    expect((await ledger.unresolvedCreate('sheet-1', 'k0'))?.idempotency_key).toBe('ps1-x');
+    expect((await ledger.unresolvedCreate(SCOPE, 'sheet-1', 'k0'))?.idempotency_key).toBe('ps1-x');
+    // Another tenant naming the same spreadsheet and key never sees it.
+    expect(await ledger.unresolvedCreate({ ...SCOPE, tenantId: 'tnt_b' }, 'sheet-1', 'k0')).toBeUndefined();
     expect((await ledger.counts(runId)).sent).toBe(1);
   });
 
@@ -133,6 +137,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
     await ledger.setResult(rows[0]!.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: 'pst_1' });
     await ledger.setResult(rows[1]!.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: 'pst_2' });
     const ev = {
+      workspaceId: 'wks_1',
       eventId: 'evt_1',
       type: 'post.published',
       postId: 'pst_1',
@@ -174,6 +179,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
       .where('id', '=', rows[0]!.id)
       .execute();
     await sink.applyDeliveryEvent({
+      workspaceId: 'wks_1',
       eventId: 'evt_l',
       type: 'post.published',
       postId: 'pst_1',
@@ -186,6 +192,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
 
   it('when a post is remembered, then known posts and webhook secrets read back', async () => {
     await ledger.rememberPost(db.db, {
+      tenantId: 'tnt_a',
       spreadsheetId: 'sheet-1',
       rowKey: 'k9',
       postId: 'pst_9',
@@ -193,12 +200,18 @@ describe('RunLedger (SQLite file, WAL)', () => {
       bodyHash: 'h',
       scheduledAt: '2030-01-01T00:00:00Z',
     });
-    const known = await createLedgerKnownPosts(ledger).knownPosts('sheet-1', ['k9', 'k8']);
+    const known = await createLedgerKnownPosts(ledger).knownPosts(SCOPE, 'sheet-1', ['k9', 'k8']);
     expect([...known.keys()]).toEqual(['k9']);
     expect(known.get('k9')).toMatchObject({ postId: 'pst_9', bodyHash: 'h' });
+    expect(
+      (await createLedgerKnownPosts(ledger).knownPosts({ ...SCOPE, tenantId: 'tnt_b' }, 'sheet-1', ['k9'])).size,
+    ).toBe(0);
+    expect(
+      (await createLedgerKnownPosts(ledger).knownPosts({ ...SCOPE, workspaceId: 'wks_2' }, 'sheet-1', ['k9'])).size,
+    ).toBe(0);
     const secrets = createLedgerWebhookSecretStore(ledger, clock);
     await secrets.saveSecret('wks_1', 'whsec_a');
-    expect(await secrets.secretsFor('wks_1')).toEqual(['whsec_a']);
+    expect(await secrets.secretsFor('wks_1')).toEqual([{ workspaceId: 'wks_1', secret: 'whsec_a' }]);
     expect(await secrets.secretsFor('wks_2')).toEqual([]);
   });
 
@@ -208,13 +221,13 @@ describe('RunLedger (SQLite file, WAL)', () => {
     await secrets.saveSecret('wks_1', 'whsec_sealed');
     const stored = await db.db.selectFrom('webhook_secrets').select('secret').execute();
     expect(stored.map((r) => r.secret).join()).not.toContain('whsec_sealed');
-    expect(await secrets.secretsFor('wks_1')).toEqual(['whsec_sealed']);
+    expect((await secrets.secretsFor('wks_1')).map((s) => s.secret)).toEqual(['whsec_sealed']);
     // A secret stored before the key was configured still reads back; one sealed with another key is left out.
     await createLedgerWebhookSecretStore(ledger, clock).saveSecret('wks_1', 'whsec_plain');
     await createLedgerWebhookSecretStore(ledger, clock, new KeyVault(randomBytes(32).toString('base64'))).saveSecret(
       'wks_1',
       'whsec_other',
     );
-    expect((await secrets.secretsFor('wks_1')).sort()).toEqual(['whsec_plain', 'whsec_sealed']);
+    expect((await secrets.secretsFor('wks_1')).map((s) => s.secret).sort()).toEqual(['whsec_plain', 'whsec_sealed']);
   });
 });

@@ -1,5 +1,10 @@
 /** Test doubles of the webhook ports: an in-memory event sink that remembers events and posts, and a secret store. */
-import type { DeliveryEvent, WebhookEventSink, WebhookSecretStore } from '../../src/webhooks/webhook-event-sink';
+import type {
+  DeliveryEvent,
+  WebhookEventSink,
+  WebhookSecretStore,
+  WorkspaceSecret,
+} from '../../src/webhooks/webhook-event-sink';
 
 /** A sink that knows a fixed set of post ids, ignores repeated event ids and records what it applied. */
 export class InMemoryWebhookSink implements WebhookEventSink {
@@ -20,9 +25,12 @@ export class InMemoryWebhookSink implements WebhookEventSink {
 export class InMemoryWebhookSecretStore implements WebhookSecretStore {
   readonly byWorkspace = new Map<string, { secret: string; webhookId?: string }[]>();
 
-  async secretsFor(workspaceId: string | undefined): Promise<string[]> {
-    if (workspaceId === undefined) return [...this.byWorkspace.values()].flat().map((e) => e.secret);
-    return (this.byWorkspace.get(workspaceId) ?? []).map((e) => e.secret);
+  async secretsFor(workspaceId: string | undefined): Promise<WorkspaceSecret[]> {
+    const entries =
+      workspaceId === undefined
+        ? [...this.byWorkspace.entries()]
+        : [[workspaceId, this.byWorkspace.get(workspaceId) ?? []] as const];
+    return entries.flatMap(([ws, list]) => list.map((e) => ({ workspaceId: ws, secret: e.secret })));
   }
 
   async saveSecret(workspaceId: string, secret: string, webhookId?: string): Promise<void> {

@@ -149,7 +149,7 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     });
     const registeredSecrets = await secrets.secretsFor(WORKSPACE);
     expect(registeredSecrets).toHaveLength(2);
-    const secret = registeredSecrets[0];
+    const secret = registeredSecrets[0]?.secret;
     expect(secret).toMatch(/^whsec_/);
 
     const header = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS] as string[];

@@ -42,7 +42,7 @@ describe('webhook registration against the Postato sandbox', () => {
     expect(result.events).toEqual(expect.arrayContaining(['post.published', 'post.failed']));
     const secrets = await store.secretsFor('wks_reg');
     expect(secrets).toHaveLength(1);
-    expect(secrets[0]).toMatch(/^whsec_/);
+    expect(secrets[0]).toMatchObject({ workspaceId: 'wks_reg', secret: expect.stringMatching(/^whsec_/) });
   });
 
   it("when registered against a running service, then Postato's signed post.published reaches the sink end to end", async () => {
