@@ -7,6 +7,7 @@ import type { RunReport } from '../../appsscript/shared/contract';
 import { ACTIVE_RUN_STATES, type RunLedger } from '../runs/run-ledger';
 import { buildRunReport } from '../runs/run-report';
 import type { WriteBackStore } from '../sheets/write-back-store';
+import { hasGoogleSheet } from '../plan/campaign-source';
 
 /** One line of `runs list`. */
 export interface RunListItem {
@@ -69,6 +70,10 @@ export async function resyncRun(
 ): Promise<{ requeued: number; written: number; removed: number; left: number }> {
   const run = await ledger.getRun(runId);
   if (!run) throw new Error(`No run with id ${runId}. List runs with: npm run ops -- runs list`);
+  if (!hasGoogleSheet(run.spreadsheet_id))
+    throw new Error(
+      `Run ${runId} is a CSV campaign (${run.spreadsheet_id}): it has no sheet to resync. Its results are in GET /v1/runs/${runId}; publishing the campaign's .results.csv again brings them into the file.`,
+    );
   const requeued = await store.requeueRun(runId);
   const waiting = async () =>
     Number(

@@ -174,6 +174,22 @@ describe('ops CLI', () => {
       expect(values[2]![col('Error')]).toMatch(/too long/);
     });
 
+    test('a CSV campaign has no sheet: resync refuses it and sends nothing to Sheets', async () => {
+      await newRun('csv', 'csv:0123456789abcdef0123456789abcdef', ['d1'], true);
+      const before = fake.requestLog.length;
+      const io = capture();
+      const code = await runOpsCli(
+        ['runs', 'resync', ids.csv!],
+        { ...env(), SHEETS_API_URL: fake.url, GOOGLE_SERVICE_ACCOUNT_JSON: saJson },
+        io,
+      );
+      expect(code).toBe(1);
+      expect(io.errors.join('\n')).toContain(
+        'is a CSV campaign (csv:0123456789abcdef0123456789abcdef): it has no sheet',
+      );
+      expect(fake.requestLog.length).toBe(before);
+    });
+
     test('without Sheets credentials, resync says which setting to add', async () => {
       const io = capture();
       expect(await runOpsCli(['runs', 'resync', ids.recent!], env(), io)).toBe(1);
