@@ -3,7 +3,29 @@
  * physical minimum time the limit allows, and the result table they print.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { RunRequest } from '../appsscript/shared/contract';
 import type { CreatePostBody } from '../src/post-body';
+
+/** The header of every benchmark sheet: the contract's columns, outputs included. */
+export const SHEET_HEADER = [
+  'Key',
+  'Platform',
+  'Account',
+  'Post type',
+  'Content',
+  'Media',
+  'Scheduled at',
+  'Time zone',
+  'Title',
+  'Options',
+  'Status',
+  'Post ID',
+  'Error',
+  'Scheduled (UTC)',
+  'Link',
+  'Run',
+  'Updated',
+];
 
 /** One planned row: its stable key and its base schedule time (before any jitter). */
 export interface BenchRow {
@@ -48,6 +70,20 @@ export function bodyFor(tenant: BenchTenant, row: BenchRow, jitterMs: number): C
     content: `Benchmark post for ${row.rowKey}`,
     scheduledAt: new Date(row.baseAtMs + jitterMs).toISOString(),
   };
+}
+
+/** A tenant's rows as the add-on sends them (blank times: auto-slotted), in SHEET_HEADER order from sheet row 2. */
+export function sheetRowsFor(tenant: BenchTenant, rows: BenchRow[]): RunRequest['rows'] {
+  return rows.map((row, i) => {
+    const byCol: Record<string, string> = {
+      Key: row.rowKey,
+      Platform: 'x',
+      Account: tenant.accountId,
+      'Post type': 'tweet',
+      Content: `Benchmark post for ${row.rowKey}`,
+    };
+    return { rowNumber: i + 2, values: SHEET_HEADER.map((h) => byCol[h] ?? '') };
+  });
 }
 
 /** The row key a post was created for (read back from its text). */

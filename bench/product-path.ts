@@ -13,27 +13,7 @@ import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
 import type { PostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { buildService } from '../src/service';
-import type { BenchRow, BenchTenant, TenantResult } from './bench-rows';
-
-const HEADER = [
-  'Key',
-  'Platform',
-  'Account',
-  'Post type',
-  'Content',
-  'Media',
-  'Scheduled at',
-  'Time zone',
-  'Title',
-  'Options',
-  'Status',
-  'Post ID',
-  'Error',
-  'Scheduled (UTC)',
-  'Link',
-  'Run',
-  'Updated',
-];
+import { SHEET_HEADER, sheetRowsFor, type BenchRow, type BenchTenant, type TenantResult } from './bench-rows';
 
 /** Options of the product path. */
 export interface ProductPathOptions {
@@ -43,19 +23,6 @@ export interface ProductPathOptions {
   limit: number;
   windowMs: number;
   concurrency: number;
-}
-
-function sheetRows(tenant: BenchTenant, rows: BenchRow[]): RunRequest['rows'] {
-  return rows.map((row, i) => {
-    const byCol: Record<string, string> = {
-      Key: row.rowKey,
-      Platform: 'x',
-      Account: tenant.accountId,
-      'Post type': 'tweet',
-      Content: `Benchmark post for ${row.rowKey}`,
-    };
-    return { rowNumber: i + 2, values: HEADER.map((h) => byCol[h] ?? '') };
-  });
 }
 
 /** Publishes every tenant's sheet through the service at once and reports per tenant. */
@@ -98,8 +65,8 @@ export async function runProductPath(o: ProductPathOptions): Promise<TenantResul
           sheetId: 0,
           spreadsheetTimeZone: 'America/New_York',
           workspaceId: tenant.workspaceId,
-          header: HEADER,
-          rows: sheetRows(tenant, o.rows),
+          header: SHEET_HEADER,
+          rows: sheetRowsFor(tenant, o.rows),
         };
         const start = Date.now();
         const res = await fetch(`${base}/v1/runs`, {

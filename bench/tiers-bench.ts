@@ -18,27 +18,16 @@ import { startPostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { buildService, type Service } from '../src/service';
 import type { BullmqDispatcherStats } from '../src/runs/bullmq-dispatcher';
 import { openTestTier, type TierName } from '../test/contract/tier-kit';
-import { makeRows, makeTenants, printResults, rowKeyOfText, type BenchTenant, type TenantResult } from './bench-rows';
-
-const HEADER = [
-  'Key',
-  'Platform',
-  'Account',
-  'Post type',
-  'Content',
-  'Media',
-  'Scheduled at',
-  'Time zone',
-  'Title',
-  'Options',
-  'Status',
-  'Post ID',
-  'Error',
-  'Scheduled (UTC)',
-  'Link',
-  'Run',
-  'Updated',
-];
+import {
+  SHEET_HEADER,
+  makeRows,
+  makeTenants,
+  printResults,
+  rowKeyOfText,
+  sheetRowsFor,
+  type BenchTenant,
+  type TenantResult,
+} from './bench-rows';
 
 interface BullmqStatsSource {
   stats(): BullmqDispatcherStats;
@@ -116,20 +105,8 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
           sheetId: 0,
           spreadsheetTimeZone: 'America/New_York',
           workspaceId: tenant.workspaceId,
-          header: HEADER,
-          rows: rows.map((r, j) => ({
-            rowNumber: j + 2,
-            values: HEADER.map(
-              (h) =>
-                ({
-                  Key: r.rowKey,
-                  Platform: 'x',
-                  Account: tenant.accountId,
-                  'Post type': 'tweet',
-                  Content: `Benchmark post for ${r.rowKey}`,
-                })[h] ?? '',
-            ),
-          })),
+          header: SHEET_HEADER,
+          rows: sheetRowsFor(tenant, rows),
         };
         const start = Date.now();
         const res = await fetch(`${base}/v1/runs`, {

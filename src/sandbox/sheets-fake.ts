@@ -90,7 +90,15 @@ export interface SheetsFake {
   /** Makes a token invalid (expired): calls with it get 401. */
   revokeToken(token: string): void;
   requestLog: SheetsFakeRequest[];
-  stats(): { reads: number; writes: number; maxWritesInAnyMinute: number; rejected429: number; rejected5xx: number };
+  /** Requests by kind, the most of each kind in any quota window (`windowMs`), and refusals. */
+  stats(): {
+    reads: number;
+    writes: number;
+    maxWritesInAnyMinute: number;
+    maxReadsInAnyMinute: number;
+    rejected429: number;
+    rejected5xx: number;
+  };
   update(settings: Partial<Pick<SheetsFakeOptions, 'quotaPerMinute' | 'windowMs' | 'faults'>>): void;
   close(): Promise<void>;
 }
@@ -128,6 +136,17 @@ function cellText(c: Cell | undefined): string {
 function formatted(c: Cell | undefined): string {
   if (c === undefined) return '';
   return typeof c === 'string' ? c : '#ERROR!';
+}
+
+/** The most requests of a list (in time order) that fall into any one window of `windowMs`. */
+function maxInAnyWindow(entries: SheetsFakeRequest[], windowMs: number): number {
+  let max = 0;
+  let lo = 0;
+  for (let hi = 0; hi < entries.length; hi++) {
+    while (entries[hi]!.at - entries[lo]!.at >= windowMs) lo++;
+    max = Math.max(max, hi - lo + 1);
+  }
+  return max;
 }
 
 function base64UrlDecode(s: string): Buffer {
@@ -661,16 +680,12 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     },
     stats() {
       const writes = requestLog.filter((e) => e.kind === 'write');
-      let max = 0;
-      let lo = 0;
-      for (let hi = 0; hi < writes.length; hi++) {
-        while (writes[hi]!.at - writes[lo]!.at >= windowMs) lo++;
-        max = Math.max(max, hi - lo + 1);
-      }
+      const reads = requestLog.filter((e) => e.kind === 'read');
       return {
-        reads: requestLog.filter((e) => e.kind === 'read').length,
+        reads: reads.length,
         writes: writes.length,
-        maxWritesInAnyMinute: max,
+        maxWritesInAnyMinute: maxInAnyWindow(writes, windowMs),
+        maxReadsInAnyMinute: maxInAnyWindow(reads, windowMs),
         rejected429: requestLog.filter((e) => e.status === 429).length,
         rejected5xx: requestLog.filter((e) => e.status >= 500).length,
       };

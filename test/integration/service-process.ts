@@ -1,6 +1,7 @@
 /**
- * The real service as a child process (`src/index.ts` under tsx) for crash and multi-instance tests: it listens on a
- * free port and reports it over IPC; tests stop it with SIGKILL or SIGTERM.
+ * The real service as a child process (`src/index.ts` under tsx, or the build in `dist/`) for crash and
+ * multi-instance tests and the load benchmark: it listens on a free port and reports it over IPC; callers stop it
+ * with SIGKILL or SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -12,10 +13,14 @@ export interface ServiceProcess {
   url: string;
 }
 
+/** How the service runs: from source under tsx (tests), or `node dist/src/index.js` as in production (`npm start`). */
+export type ServiceEntry = 'tsx' | 'dist';
+
 /** Starts the service with `env` on top of this process's environment; rejects if it exits before listening. */
-export function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+export function startServiceProcess(env: Record<string, string>, entry: ServiceEntry = 'tsx'): Promise<ServiceProcess> {
+  const args = entry === 'dist' ? ['dist/src/index.js'] : ['--require', 'tsx/cjs', 'src/index.ts'];
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/index.ts'], {
+    const proc = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -1,0 +1,412 @@
+/**
+ * Load benchmark (issue 13): K tenants × N rows publishing at once through the service running as separate processes,
+ * on the embedded tier (one instance) and on the scale-out tier (PostgreSQL + Redis, 1 and 3 instances), against the
+ * Postato sandbox with a set latency and the Sheets fake (write-back on, Google's 60 requests per minute per user).
+ * Prints per configuration: each tenant's time to create N as a ratio to floor((N−1)/L)·W (median and worst),
+ * aggregate creations/s, 429s, duplicates, peak RSS of the service processes, Sheets requests per 1,000 rows and how
+ * long each sheet waited for its results; then those figures against the issue's targets. Never pass/fail.
+ *
+ * Run: npx tsx bench/load-bench.ts [--tenants K] [--rows N] [--latency-ms 150] [--window-ms 60000] [--limit 120]
+ *      [--tiers embedded,scale-out] [--instances 1,3] [--concurrency C] [--sheets-window-ms 60000] [--entry auto]
+ * Needs PostgreSQL and Redis on 127.0.0.1 for the scale-out tier (`.ci/run` starts them); the database and the Redis
+ * keys it creates are removed at the end. `--entry dist` runs `node dist/src/index.js` (run `npm run build` first);
+ * `auto` does so when the build is newer than every file in src/, else runs the source under tsx.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import type { RunAccepted, RunRequest, RunStatusResponse } from '../appsscript/shared/contract';
+import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
+import { startSheetsFake, type SheetsFake } from '../src/sandbox/sheets-fake';
+import { openTestTier, type TierName } from '../test/contract/tier-kit';
+import {
+  startServiceProcess,
+  stopServiceProcess,
+  type ServiceEntry,
+  type ServiceProcess,
+} from '../test/integration/service-process';
+import { makeFakeServiceAccount, withTokenUri } from '../test/sheets/fake-service-account';
+import {
+  SHEET_HEADER,
+  makeRows,
+  makeTenants,
+  physicalMinimumMs,
+  rowKeyOfText,
+  sheetRowsFor,
+  type BenchRow,
+  type BenchTenant,
+} from './bench-rows';
+
+const ROOT = resolve(__dirname, '..');
+const SHEET = 'Posts';
+
+interface Options {
+  tenants: number;
+  rows: number;
+  latencyMs: number;
+  windowMs: number;
+  limit: number;
+  tiers: TierName[];
+  instances: number[];
+  concurrency?: number;
+  sheetsWindowMs: number;
+  entry: ServiceEntry;
+  timeoutS: number;
+  writebackTimeoutS: number;
+}
+
+/** One tenant's outcome in one configuration. */
+interface TenantOutcome {
+  ratio: number;
+  created: number;
+  duplicates: number;
+  rateLimited: number;
+  unfinished: number;
+  lastCreatedAt: number;
+  /** Ms from the tenant's last creation until its sheet showed every Post ID (undefined: never within the wait). */
+  sheetLagMs?: number;
+}
+
+/** What one configuration (tier × instances) measured. */
+interface ConfigOutcome {
+  label: string;
+  tenants: TenantOutcome[];
+  creationsPerSecond: number;
+  peakRssMb: number[];
+  sheets: ReturnType<SheetsFake['stats']>;
+  rows: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Peak resident set size of a process in MB (Linux /proc VmHWM), or NaN where it cannot be read. */
+function peakRssMb(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The newest modification time of any file below a folder. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** `auto`: the build when it is newer than the source (a stale build would measure old code), else tsx. */
+function chooseEntry(wanted: string): ServiceEntry {
+  if (wanted === 'tsx' || wanted === 'dist') return wanted;
+  try {
+    return statSync(join(ROOT, 'dist/src/index.js')).mtimeMs > newestMtime(join(ROOT, 'src')) ? 'dist' : 'tsx';
+  } catch {
+    return 'tsx';
+  }
+}
+
+/** The sheet of a tenant in the Sheets fake: the same rows the run request carries. */
+function loadSheet(fake: SheetsFake, spreadsheetId: string, tenant: BenchTenant, rows: BenchRow[]): void {
+  const cells = [SHEET_HEADER, ...sheetRowsFor(tenant, rows).map((r) => r.values.map(String))];
+  fake.loadCsv(spreadsheetId, SHEET, cells.map((r) => r.join(',')).join('\n') + '\n');
+}
+
+/** Whether every data row of a sheet shows a Post ID. */
+function sheetComplete(fake: SheetsFake, spreadsheetId: string): boolean {
+  const [header = [], ...data] = fake.getValues(spreadsheetId, SHEET);
+  const col = header.indexOf('Post ID');
+  return col >= 0 && data.every((r) => (r[col] ?? '') !== '');
+}
+
+async function runConfig(tierName: TierName, instanceCount: number, o: Options): Promise<ConfigOutcome> {
+  const label = tierName === 'embedded' ? 'embedded' : `scale-out×${instanceCount}`;
+  const tier = await openTestTier(tierName);
+  const tenants = makeTenants(o.tenants, tierName === 'embedded' ? 'E' : `S${instanceCount}x`);
+  const sandbox: PostatoSandbox = await startPostatoSandbox({
+    settings: {
+      accounts: tenants.map((t) => ({
+        id: t.accountId,
+        workspaceId: t.workspaceId,
+        platform: 'twitter',
+        username: t.name,
+        status: 'connected' as const,
+      })),
+      limits: { create: o.limit, write: o.limit, read: 100_000, windowMs: o.windowMs },
+      faults: { latencyMs: o.latencyMs },
+    },
+    tickIntervalMs: 0,
+  });
+  const sa = makeFakeServiceAccount();
+  const fake = await startSheetsFake({ serviceAccountPublicKey: sa.publicKeyPem, windowMs: o.sheetsWindowMs });
+  const rows = makeRows(o.rows, Date.now());
+  const sheetId = (t: BenchTenant) => `load-${label}-${t.name}`;
+  for (const t of tenants) loadSheet(fake, sheetId(t), t, rows);
+
+  const secret = randomBytes(16).toString('hex');
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    AUTH_SHARED_SECRET: secret,
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    POSTATO_API_URL: sandbox.url,
+    POSTATO_CREATE_LIMIT: String(o.limit),
+    POSTATO_UPDATE_LIMIT: String(o.limit),
+    POSTATO_WINDOW_MS: String(o.windowMs),
+    REQUESTS_PER_MINUTE: '1000000',
+    MAX_ROWS_PER_RUN: String(Math.max(5000, o.rows)),
+    SHEETS_API_URL: fake.url,
+    GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify(withTokenUri(sa, fake.tokenUrl)),
+    SHEETS_WRITE_WINDOW_MS: String(o.sheetsWindowMs),
+    ...(o.concurrency ? { DISPATCH_CONCURRENCY: String(o.concurrency) } : {}),
+    ...tier.env,
+  };
+  const services: ServiceProcess[] = [];
+  try {
+    // The first instance migrates the fresh database; the others start on the migrated schema.
+    services.push(await startServiceProcess(env, o.entry));
+    for (let i = 1; i < instanceCount; i++) services.push(await startServiceProcess(env, o.entry));
+    const headers = (t: BenchTenant) => ({
+      'content-type': 'application/json',
+      'X-Shared-Secret': secret,
+      'X-User-Id': `bench-${t.name}`,
+      'X-Postato-Api-Key': t.apiKey,
+    });
+    const deadline = Date.now() + o.timeoutS * 1000;
+    const firstStart = Date.now();
+    const runs = await Promise.all(
+      tenants.map(async (tenant, i) => {
+        const base = services[i % services.length]!.url;
+        const body: RunRequest = {
+          mode: 'publish',
+          spreadsheetId: sheetId(tenant),
+          sheetName: SHEET,
+          sheetId: 0,
+          spreadsheetTimeZone: 'America/New_York',
+          workspaceId: tenant.workspaceId,
+          header: SHEET_HEADER,
+          rows: sheetRowsFor(tenant, rows),
+        };
+        const start = Date.now();
+        const res = await fetch(`${base}/v1/runs`, {
+          method: 'POST',
+          headers: headers(tenant),
+          body: JSON.stringify(body),
+        });
+        const text = await res.text();
+        if (res.status !== 202) throw new Error(`POST /v1/runs answered ${res.status}: ${text.slice(0, 300)}`);
+        const { runId } = JSON.parse(text) as RunAccepted;
+        // Follow the run as the sidebar does (a cursor, so each answer carries only new results), every 2 s.
+        let cursor = '0';
+        let status: RunStatusResponse;
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 2000));
+          const s = await fetch(`${base}/v1/runs/${runId}?since=${cursor}`, { headers: headers(tenant) });
+          status = (await s.json()) as RunStatusResponse;
+          cursor = status.cursor;
+          if (status.state !== 'queued' && status.state !== 'running') break;
+          if (Date.now() > deadline) break;
+        }
+        return { tenant, start, unfinished: status.counts.total - status.counts.created };
+      }),
+    );
+
+    const inspection = sandbox.inspect();
+    const lastCreated = new Map<string, number>();
+    const outcomes = new Map<string, TenantOutcome>();
+    for (const { tenant, start, unfinished } of runs) {
+      const posts = inspection.posts.filter((p) => p.workspaceId === tenant.workspaceId);
+      const keys = new Set(posts.map((p) => rowKeyOfText(p.content[0]?.text)));
+      const counters = inspection.tenants.find((t) => t.tenantId === posts[0]?.tenantId);
+      const last = Math.max(start, ...posts.map((p) => Date.parse(p.createdAt)));
+      lastCreated.set(tenant.name, last);
+      const min = physicalMinimumMs(o.rows, o.limit, o.windowMs);
+      outcomes.set(tenant.name, {
+        ratio: min > 0 ? (last - start) / min : NaN,
+        created: posts.length,
+        duplicates: posts.length - keys.size,
+        rateLimited: counters?.counters.rateLimited ?? 0,
+        unfinished,
+        lastCreatedAt: last,
+      });
+    }
+    const allLast = Math.max(...[...lastCreated.values()]);
+    const created = [...outcomes.values()].reduce((n, t) => n + t.created, 0);
+
+    // Wait (at most writebackTimeoutS) until every sheet shows every Post ID, checking once a second.
+    const wbDeadline = Date.now() + o.writebackTimeoutS * 1000;
+    const waiting = new Set(tenants);
+    while (waiting.size && Date.now() < wbDeadline) {
+      for (const t of [...waiting]) {
+        if (!sheetComplete(fake, sheetId(t))) continue;
+        const out = outcomes.get(t.name)!;
+        out.sheetLagMs = Math.max(0, Date.now() - out.lastCreatedAt);
+        waiting.delete(t);
+      }
+      if (waiting.size) await new Promise((r) => setTimeout(r, 1000));
+    }
+    // Let the last flush finish its bookkeeping, then read the peak memory before the processes exit.
+    const peaks = services.map((s) => peakRssMb(s.proc.pid));
+    return {
+      label,
+      tenants: [...outcomes.values()],
+      creationsPerSecond: created / Math.max(0.001, (allLast - firstStart) / 1000),
+      peakRssMb: peaks,
+      sheets: fake.stats(),
+      rows: o.tenants * o.rows,
+    };
+  } finally {
+    await Promise.all(
+      services.map(async (s) => {
+        const killer = setTimeout(() => s.proc.kill('SIGKILL'), 20_000);
+        await stopServiceProcess(s, 'SIGTERM');
+        clearTimeout(killer);
+      }),
+    );
+    await fake.close();
+    await sandbox.close();
+    await tier.cleanup();
+  }
+}
+
+const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '?');
+
+function printOutcomes(outcomes: ConfigOutcome[], o: Options): void {
+  const header = [
+    'config',
+    'ratio med',
+    'ratio worst',
+    'creations/s',
+    '429s',
+    'dupes',
+    'unfinished',
+    'peak RSS MB',
+    'Sheets req/1k rows',
+    'reads',
+    'writes',
+    'Sheets 429s',
+    'max r/w per Sheets window',
+    'sheet lag med s',
+    'sheet lag worst s',
+  ];
+  const lines = outcomes.map((c) => {
+    const t = c.tenants;
+    const lags = t.map((x) => x.sheetLagMs ?? NaN);
+    const lagWorst = lags.some((l) => Number.isNaN(l)) ? NaN : Math.max(...lags);
+    return [
+      c.label,
+      fmt(median(t.map((x) => x.ratio)), 3),
+      fmt(Math.max(...t.map((x) => x.ratio)), 3),
+      fmt(c.creationsPerSecond, 0),
+      String(t.reduce((n, x) => n + x.rateLimited, 0)),
+      String(t.reduce((n, x) => n + x.duplicates, 0)),
+      String(t.reduce((n, x) => n + x.unfinished, 0)),
+      c.peakRssMb.map((m) => fmt(m, 0)).join('+'),
+      fmt(((c.sheets.reads + c.sheets.writes) / c.rows) * 1000, 1),
+      String(c.sheets.reads),
+      String(c.sheets.writes),
+      String(c.sheets.rejected429),
+      `${c.sheets.maxReadsInAnyMinute}/${c.sheets.maxWritesInAnyMinute}`,
+      fmt(median(lags.filter((l) => !Number.isNaN(l))) / 1000, 1),
+      Number.isNaN(lagWorst) ? `>${o.writebackTimeoutS}` : fmt(lagWorst / 1000, 1),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  console.log(row(header));
+  for (const l of lines) console.log(row(l));
+
+  // The issue's targets as value / target; nothing here passes or fails.
+  console.log('\nagainst the targets of issue 13 (value / target):');
+  for (const c of outcomes) {
+    const med = median(c.tenants.map((x) => x.ratio));
+    const worst = Math.max(...c.tenants.map((x) => x.ratio));
+    const perK = ((c.sheets.reads + c.sheets.writes) / c.rows) * 1000;
+    const lagS = Math.max(...c.tenants.map((x) => x.sheetLagMs ?? Infinity)) / 1000;
+    console.log(
+      `  ${c.label}: ratio median ${fmt(med, 3)} / 1.05 = ${fmt(med / 1.05)}, worst ${fmt(worst, 3)} / 1.10 = ` +
+        `${fmt(worst / 1.1)} (≤ 1 meets it; targets for 100 × 300 at the 60 s window); creations/s ` +
+        `${fmt(c.creationsPerSecond, 0)} / 500 = ${fmt(c.creationsPerSecond / 500)} (≥ 1 meets it; target for one ` +
+        `instance at a compressed window); Sheets requests per 1,000 rows ${fmt(perK, 1)} / 25 = ${fmt(perK / 25)}; ` +
+        `worst sheet lag ${fmt(lagS, 1)} s / 60 s = ${fmt(lagS / 60)} (≤ 1 meets them)`,
+    );
+  }
+  const one = outcomes.find((c) => c.label === 'scale-out×1');
+  const three = outcomes.find((c) => c.label === 'scale-out×3');
+  if (one && three)
+    console.log(
+      `  scale-out×3 / scale-out×1 creations/s: ${fmt(three.creationsPerSecond / one.creationsPerSecond)} / 2.5 = ${fmt(three.creationsPerSecond / one.creationsPerSecond / 2.5)} (≥ 1 meets it, under a load that saturates one instance)`,
+    );
+}
+
+async function main(): Promise<void> {
+  const cmd = new Command()
+    .option('--tenants <k>', 'tenants publishing at once', '100')
+    .option('--rows <n>', 'rows per tenant', '300')
+    .option('--latency-ms <ms>', 'latency of every sandbox answer', '150')
+    .option('--window-ms <ms>', "Postato's rolling window (sandbox and service)", '60000')
+    .option('--limit <l>', 'creations per window per tenant', '120')
+    .option('--tiers <list>', 'embedded, scale-out or both', 'embedded,scale-out')
+    .option('--instances <list>', 'instance counts of the scale-out tier', '1,3')
+    .option('--concurrency <c>', 'DISPATCH_CONCURRENCY of each instance (default: the product default)')
+    .option('--sheets-window-ms <ms>', 'the Sheets quota window of the fake and the service', '60000')
+    .option('--entry <how>', 'auto, dist (node dist/src/index.js) or tsx', 'auto')
+    .option('--timeout-s <s>', 'stop following runs after this long', '')
+    .option('--writeback-timeout-s <s>', 'stop waiting for the sheets after this long', '180')
+    .parse();
+  const raw = cmd.opts<Record<string, string | undefined>>();
+  const windowMs = Number(raw.windowMs);
+  const rows = Number(raw.rows);
+  const limit = Number(raw.limit);
+  const o: Options = {
+    tenants: Number(raw.tenants),
+    rows,
+    latencyMs: Number(raw.latencyMs),
+    windowMs,
+    limit,
+    tiers: String(raw.tiers)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s): s is TierName => s === 'embedded' || s === 'scale-out'),
+    instances: String(raw.instances)
+      .split(',')
+      .map(Number)
+      .filter((n) => n >= 1),
+    concurrency: raw.concurrency ? Number(raw.concurrency) : undefined,
+    sheetsWindowMs: Number(raw.sheetsWindowMs),
+    entry: chooseEntry(String(raw.entry)),
+    timeoutS: raw.timeoutS
+      ? Number(raw.timeoutS)
+      : Math.ceil((3 * physicalMinimumMs(rows, limit, windowMs)) / 1000) + 120,
+    writebackTimeoutS: Number(raw.writebackTimeoutS),
+  };
+  console.log(
+    `load bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, Postato latency ` +
+      `${o.latencyMs} ms, Sheets window ${o.sheetsWindowMs} ms, service as ${o.entry === 'dist' ? 'node dist/src/index.js' : 'src/index.ts under tsx'}` +
+      `${o.concurrency ? `, DISPATCH_CONCURRENCY ${o.concurrency}` : ''}; physical minimum per tenant ` +
+      `${physicalMinimumMs(o.rows, o.limit, o.windowMs)} ms`,
+  );
+  const outcomes: ConfigOutcome[] = [];
+  for (const tier of o.tiers) {
+    for (const n of tier === 'embedded' ? [1] : o.instances) {
+      const c = await runConfig(tier, n, o);
+      console.error(`  ${c.label} done`);
+      outcomes.push(c);
+    }
+  }
+  printOutcomes(outcomes, o);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
