@@ -37,6 +37,10 @@ export const cellMessages = {
   optionsNotObjectShort: 'must be a JSON object.',
   optionsNotJson: (problem: string) =>
     `is not valid JSON (${problem}): write an object such as {"privacy":"public"}, or leave it blank.`,
+  optionsTooDeep: (maxDepth: number) =>
+    `nests objects or arrays more than ${maxDepth} levels deep: write a flat object such as {"privacy":"public"}.`,
+  optionsTooLong: (length: number, maxChars: number) =>
+    `is ${length} characters of JSON; at most ${maxChars} are accepted: keep only the options Postato needs.`,
   postTypeUnknown: (given: string, label: string, postTypes: readonly string[], fallback: string) =>
     `"${given}" is not a ${label} post type: use ${postTypes.join(', ')} (or leave it blank for ${fallback}).`,
   partsWithoutThread: (parts: number) =>

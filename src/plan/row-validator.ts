@@ -20,6 +20,7 @@ import {
 import { parseMediaEntry, splitMedia } from './media-refs';
 import { isValidZone, parseScheduledAt, type ParsedTime } from './cell-time-parser';
 import { cellMessages } from './plan-messages';
+import { OPTIONS_JSON_BOUNDS, parseBoundedJson } from './bounded-json';
 
 /** A row after validation, with everything the planner needs. */
 export interface ValidatedRow {
@@ -147,12 +148,14 @@ export function validateRow(rowNumber: number, values: CellValue[], map: ColumnM
   // Options.
   const optionsText = cellText(values, map, 'Options');
   if (optionsText) {
+    const bounded = parseBoundedJson(optionsText, OPTIONS_JSON_BOUNDS);
     let json: unknown;
-    try {
-      json = JSON.parse(optionsText);
-    } catch (e) {
-      messages.push(err('Options', cellMessages.optionsNotJson((e as Error).message)));
-    }
+    if (bounded.ok) json = bounded.value;
+    else if (bounded.reason === 'too-deep')
+      messages.push(err('Options', cellMessages.optionsTooDeep(bounded.maxDepth)));
+    else if (bounded.reason === 'too-long')
+      messages.push(err('Options', cellMessages.optionsTooLong(bounded.length, bounded.maxChars)));
+    else messages.push(err('Options', cellMessages.optionsNotJson(bounded.detail)));
     if (json !== undefined) {
       const parsed = optionsSchema.safeParse(json);
       if (parsed.success) row.options = parsed.data;

@@ -69,6 +69,19 @@ function statusOfPost(post: Post): SheetStatus {
   return 'QUEUED';
 }
 
+/** What the user reads when a row's post cannot be turned into the bytes sent to Postato: final, never retried. */
+export const UNSERIALISABLE =
+  'This row could not be turned into a post to send (its content is too large or nested too deeply). Check the Options cell holds a small JSON object such as {"privacy":"public"}, run the dry run, then publish again.';
+
+/** Canonical text of a stored body, or null when it cannot be serialised (e.g. nested deeper than the stack allows). */
+function serialisedBody(bodyJson: string): string | null {
+  try {
+    return canonicalJson(JSON.parse(bodyJson));
+  } catch {
+    return null;
+  }
+}
+
 function contentItems(content: string | unknown[] | undefined, media?: unknown): string {
   if (content === undefined) return '';
   const items = typeof content === 'string' ? [{ text: content, ...(media ? { media } : {}) }] : content;
@@ -132,7 +145,9 @@ export function createPublishStep(deps: PublishStepDeps) {
       });
       const failures = row.failures + 1;
       if (failures >= deps.maxAttempts) {
-        const why = e?.userMessage ?? 'Postato did not answer.';
+        const why = e
+          ? e.userMessage
+          : `Sending this row failed unexpectedly (${errorName(err)}): check its cells for unusual content.`;
         const message =
           kind === 'create'
             ? `${why} Gave up after ${failures} tries. If Postato did create it, publishing again finds it and never posts twice.`
@@ -181,7 +196,9 @@ export function createPublishStep(deps: PublishStepDeps) {
       key = unresolved.idempotency_key;
     } else {
       if (!row.body_json) return fail(row, 'Internal error: this row has no post to send. Run the dry run again.');
-      bodyText = canonicalJson(JSON.parse(row.body_json));
+      const text = serialisedBody(row.body_json);
+      if (text === null) return fail(row, UNSERIALISABLE);
+      bodyText = text;
       key = idempotencyKeyFor({
         workspaceId: run.workspace_id,
         spreadsheetId: row.spreadsheet_id,
@@ -198,7 +215,8 @@ export function createPublishStep(deps: PublishStepDeps) {
     } catch (err) {
       return onError(row, attemptId, 'create', err);
     }
-    const stale = row.body_json !== null && canonicalJson(JSON.parse(row.body_json)) !== bodyText;
+    // Never throws after the post exists: an unserialisable sheet body simply differs from what was replayed.
+    const stale = row.body_json !== null && serialisedBody(row.body_json) !== bodyText;
     await deps.ledger.db.transaction().execute(async (trx) => {
       await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 201, definite: true }, trx);
       await deps.ledger.rememberPost(trx, {
@@ -233,6 +251,7 @@ export function createPublishStep(deps: PublishStepDeps) {
   async function update(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
     if (!row.post_id || !row.body_json)
       return fail(row, 'Internal error: this row has no post to update. Run the dry run again.');
+    if (serialisedBody(row.body_json) === null) return fail(row, UNSERIALISABLE);
     const target = JSON.parse(row.body_json) as CreatePostBody;
     const patch: UpdatePostBody = {
       content: target.content,
@@ -359,13 +378,31 @@ export function createPublishStep(deps: PublishStepDeps) {
       if (row.kind === 'cancel') return await cancel(row, run, client);
       return fail(row, 'Internal error: unknown row kind.');
     } catch (err) {
-      log.error({ err: { message: (err as Error)?.message }, rowId: row.id }, 'publish step failed unexpectedly');
-      await deps.ledger.release(row.id, deps.clock.now() + backoff(row.failures + 1), { failuresDelta: 1 });
-      return { kind: 'deferred', retryAtMs: deps.clock.now() + base };
+      // An error outside a Postato call (a bug, bad data, the ledger): it counts as an attempt like any other, so a
+      // row that always throws ends FAILED after POSTATO_MAX_ATTEMPTS instead of holding its run open for ever.
+      const failures = row.failures + 1;
+      rowLog(row).error(
+        { err: { name: errorName(err), message: (err as Error)?.message }, failures },
+        'publish step failed unexpectedly',
+      );
+      if (failures >= deps.maxAttempts) {
+        return fail(
+          row,
+          `The service could not send this row (an unexpected ${errorName(err)}, ${failures} tries): check its cells for unusual content, such as a very large or deeply nested Options cell, then publish again.`,
+        );
+      }
+      const at = deps.clock.now() + backoff(failures);
+      await deps.ledger.release(row.id, at, { state: 'pending', failuresDelta: 1 });
+      return { kind: 'deferred', retryAtMs: at };
     }
   }
 
   return { processRow };
+}
+
+/** The class name of a thrown value (RangeError, TypeError, …), safe to show: never its message, which may quote data. */
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
 }
 
 /** The step's public shape. */

@@ -18,7 +18,7 @@ import { cellText, mapHeader } from '../plan/sheet-contract';
 import type { PlanDefaults, PlannedRun, PlannedRow } from '../plan/sheet-planner';
 import { canonicalJson, tenantIdFor } from './idempotency-key';
 import type { KeyVault } from './key-vault';
-import { bodyHash } from './publish-step';
+import { bodyHash, UNSERIALISABLE } from './publish-step';
 import type { NewRunRow, RunLedger, RunRecord } from './run-ledger';
 import { sheetAccessOf } from './ledger-ports';
 import { reportOf } from './run-report';
@@ -52,6 +52,15 @@ function errorText(row: PlannedRow): string {
   return errors.join(' ') || 'This row has a problem; run the dry run to see it.';
 }
 
+/** Canonical JSON of a planned body, or null when it cannot be serialised (the row then ends FAILED, never a 500). */
+function bodyText(body: unknown): string | null {
+  try {
+    return canonicalJson(body);
+  } catch {
+    return null;
+  }
+}
+
 /** Creates the run service. */
 export function createRunService(deps: RunServiceDeps) {
   const log = deps.logger.child({ component: 'run-service' });
@@ -72,8 +81,17 @@ export function createRunService(deps: RunServiceDeps) {
     for (const p of planned.rows) {
       if (!inScope(request, p.key)) continue;
       const base = { rowKey: p.key, rowNumber: p.rowNumber };
-      if (p.body)
-        out.push({ ...base, kind: 'create', state: 'pending', bodyJson: canonicalJson(p.body), writeBack: false });
+      const text = p.body ? bodyText(p.body) : null;
+      if (p.body && text === null)
+        out.push({
+          ...base,
+          kind: 'none',
+          state: 'failed',
+          sheetStatus: 'FAILED',
+          error: UNSERIALISABLE,
+          writeBack: true,
+        });
+      else if (text !== null) out.push({ ...base, kind: 'create', state: 'pending', bodyJson: text, writeBack: false });
       else if (p.postId) {
         // Already has a post. If the sheet lost its Post ID, the ledger's one is written back (restored), never re-created.
         const restored = !sheetPostId.get(p.key);
@@ -124,7 +142,18 @@ export function createRunService(deps: RunServiceDeps) {
           });
         continue;
       }
-      const text = canonicalJson(p.updateBody);
+      const text = bodyText(p.updateBody);
+      if (text === null) {
+        out.push({
+          ...base,
+          kind: 'none',
+          state: 'failed',
+          sheetStatus: 'FAILED',
+          error: `Not rescheduled: ${UNSERIALISABLE}`,
+          writeBack: true,
+        });
+        continue;
+      }
       const k = known.get(p.key!);
       if (k && k.post_id === p.postId && k.body_hash === bodyHash(text)) continue; // unchanged since we last sent it
       out.push({ ...base, kind: 'update', state: 'pending', bodyJson: text, writeBack: false });

@@ -120,6 +120,23 @@ describe('validateRow', () => {
     expect(validate({ ...base, 'Time zone': 'Asia/Kathmandu' }).zone).toBe('Asia/Kathmandu');
   });
 
+  it('when Options is valid JSON nested deeper than 8 levels or longer than 10,000 characters, then it is INVALID with a message saying what to write', () => {
+    // 24,000 levels in under 50,000 characters: JSON.parse reads it, serialising it again would overflow the stack.
+    const deep = `{"a":${'['.repeat(24_000)}${']'.repeat(24_000)}}`;
+    expect(deep.length).toBeLessThan(50_000);
+    expect(errorText({ ...base, Options: deep })).toBe(
+      'Options: nests objects or arrays more than 8 levels deep: write a flat object such as {"privacy":"public"}.',
+    );
+    expect(validate({ ...base, Options: deep }).options).toBeUndefined();
+    expect(errorText({ ...base, Options: JSON.stringify({ note: 'x'.repeat(10_000) }) })).toMatch(
+      /^Options: is 10011 characters of JSON; at most 10000 are accepted: keep only the options Postato needs\.$/,
+    );
+    // Brackets inside strings are text, not nesting; eight real levels are fine.
+    const eight = '{"a":[[[[[[{"b":"[[[[[[[[[[[[[[[[[[[["}]]]]]]}';
+    expect(errors({ ...base, Options: eight })).toEqual([]);
+    expect(errorText({ ...base, Options: '{"a":[[[[[[[{"b":1}]]]]]]]}' })).toContain('more than 8 levels deep');
+  });
+
   it('marks rows whose input cells are all blank as blank', () => {
     expect(validate({ Key: 'k9' }).blank).toBe(true);
   });
