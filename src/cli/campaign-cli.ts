@@ -5,6 +5,7 @@
  * to stdout, progress and errors to stderr.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError } from 'commander';
@@ -46,6 +47,18 @@ interface CommandOptions {
   workspace?: string;
   timeZone?: string;
   dateOrder?: DateOrder;
+}
+
+/** Runs belong to a user of the shared-secret install: by default this computer's login, as `cli-<name>`. */
+function defaultUserId(): string {
+  let name = '';
+  try {
+    name = os.userInfo().username;
+  } catch {
+    // No login name (some containers): all such callers share one user.
+  }
+  const clean = name.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 60);
+  return clean ? `cli-${clean}` : 'cli';
 }
 
 function dateOrderOption(value: string): DateOrder {
@@ -103,7 +116,7 @@ function buildProgram(deps: CampaignCliDeps, setExit: (code: number) => void): C
         baseUrl: settings.POSTATO_SHEETS_SERVICE_URL,
         sharedSecret: settings.AUTH_SHARED_SECRET,
         apiKey: settings.POSTATO_API_KEY,
-        userId: settings.POSTATO_SHEETS_USER_ID ?? 'campaign-cli',
+        userId: settings.POSTATO_SHEETS_USER_ID ?? defaultUserId(),
       });
     return { settings, workspaceId, client };
   };
