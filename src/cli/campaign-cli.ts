@@ -49,7 +49,7 @@ interface CommandOptions {
   dateOrder?: DateOrder;
 }
 
-/** Runs belong to a user of the shared-secret install: by default this computer's login, as `cli-<name>`. */
+/** The X-User-Id the add-on sends per user; the command's default is this computer's login, as `cli-<name>`. */
 function defaultUserId(): string {
   let name = '';
   try {
