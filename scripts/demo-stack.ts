@@ -45,7 +45,10 @@ export function demoApiKey(): string {
 
 /** Starts the sandbox, the Sheets fake and the service (listening on an ephemeral port). */
 export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoStack> {
-  const sandbox = await startPostatoSandbox({ settings: opts.sandboxSettings });
+  // The sample campaign names a media id no upload created; tests that need strict media refs set unknownRefs.
+  const sandbox = await startPostatoSandbox({
+    settings: { ...opts.sandboxSettings, media: { unknownRefs: 'accept', ...opts.sandboxSettings?.media } },
+  });
   // A throwaway service account: the real JWT grant runs against the fake's token endpoint.
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const sheets = await startSheetsFake({

@@ -26,6 +26,8 @@ export interface SandboxContext {
   newId(prefix: string): string;
   /** Waits real time; rejects when the sandbox closes. */
   wait(ms: number): Promise<void>;
+  /** Base URL of the second loopback server that takes media PUTs. */
+  uploadBaseUrl(): string;
 }
 
 /** The caller behind an API key. */

@@ -21,6 +21,10 @@ export interface LifecycleDeps {
   /** Username shown in the platform URL. */
   accountUsername(stored: StoredPost): string;
   emit(stored: StoredPost, type: WebhookEventType, extra?: Record<string, unknown>): void;
+  /** The id of a media item the post uses that was deleted, or null. */
+  missingMedia(stored: StoredPost): string | null;
+  /** Called when a post is published (its media can no longer be deleted). */
+  published(stored: StoredPost): void;
 }
 
 function digits(n: number): string {
@@ -46,6 +50,9 @@ function platformLink(platform: string, username: string, id: string): string {
 
 /** Why delivery of this post fails, or null when it goes out. */
 function deliveryFailure(stored: StoredPost, deps: LifecycleDeps): string | null {
+  const missing = deps.missingMedia(stored);
+  if (missing)
+    return `media_not_found: media ${missing} was deleted before delivery; upload it again and update the post`;
   if (deps.validateAt === 'delivery') {
     const [first] = checkPlatformRules(stored.post);
     if (first) return `${first.code}: ${first.field} ${first.message}`;
@@ -90,6 +97,7 @@ function step(stored: StoredPost, deps: LifecycleDeps): boolean {
         post.platformPostId = id;
         post.platformUrl = platformLink(post.platform, deps.accountUsername(stored), id);
         setStatus(post, 'published', at);
+        deps.published(stored);
         deps.emit(stored, 'post.published');
       }
       return true;

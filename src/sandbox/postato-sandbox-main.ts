@@ -28,10 +28,12 @@ const envSchema = z.object({
  * The standalone sandbox is demo-ready: accounts are created the first time a post names them. Its account list would
  * start empty and a dry run would then refuse every account, so unless the settings choose accounts (or the list),
  * the list answers 404 like a Postato without that endpoint, and the dry run says the account check was skipped.
+ * Media ids it never issued (the sample campaign's) are accepted unless the settings say otherwise.
  */
 export function withDemoDefaults(settings: SandboxSettingsPatch): SandboxSettingsPatch {
-  if (settings.accounts !== undefined || settings.accountsEndpoint !== undefined) return settings;
-  return { ...settings, accountsEndpoint: false };
+  const media = settings.media?.unknownRefs ? settings.media : { ...settings.media, unknownRefs: 'accept' as const };
+  if (settings.accounts !== undefined || settings.accountsEndpoint !== undefined) return { ...settings, media };
+  return { ...settings, accountsEndpoint: false, media };
 }
 
 /** Parses the sandbox's environment variables, or throws one error listing every bad one. */

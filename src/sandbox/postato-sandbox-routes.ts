@@ -26,6 +26,15 @@ import {
   type SandboxContext,
 } from './postato-sandbox-call';
 import { chooseFault } from './postato-sandbox-faults';
+import {
+  checkMediaRefs,
+  confirmMedia,
+  confirmOnUse,
+  createUploadUrl,
+  deleteMedia,
+  getMedia,
+  listMedia,
+} from './postato-sandbox-media';
 import { readRawBody, sendError, sendJson } from './postato-sandbox-http';
 import { canonicalJson } from './postato-sandbox-idempotency';
 import type { RateClass } from './postato-sandbox-rate-limit';
@@ -280,8 +289,11 @@ async function createPost(call: Call): Promise<void> {
   const input = checked.value;
   const account = resolveAccount(call, input.accountId, input.platform);
   if (!account.ok) return unprocessable(call, [account.error]);
+  // Media must exist and be confirmed whatever validateAt says: it is the caller's upload, not a platform rule.
+  const media = checkMediaRefs(call, input.platform, input.content);
+  if (media.errors.length) return unprocessable(call, media.errors);
   if (s.validateAt === 'create') {
-    const errors = checkPlatformRules(input);
+    const errors = checkPlatformRules({ ...input, content: media.typed });
     if (errors.length) return unprocessable(call, errors);
   }
   if (key) ctx.idempotency.begin(caller.tenantId, key, canonical, ctx.clock.now());
@@ -295,6 +307,7 @@ async function createPost(call: Call): Promise<void> {
   }
   const now = ctx.clock.now();
   if (account.create) ctx.store.createAutoAccount(caller.tenantId, account.create);
+  confirmOnUse(call, media.toConfirm);
   const status: SandboxPost['status'] =
     input.status === 'draft' ? 'draft' : input.scheduledAt !== null ? 'scheduled' : 'queued';
   const iso = new Date(now).toISOString();
@@ -434,17 +447,21 @@ function updatePost(call: Call, postId: string): void {
     const s = checkScheduledAt(scheduledAt, now);
     if (!s.ok) return invalid(call, { scheduledAt: [s.message] });
   }
+  const contentChanged = patch.content !== undefined || patch.media !== undefined;
+  const media = contentChanged || target !== 'draft' ? checkMediaRefs(call, post.platform, content) : null;
+  if (media?.errors.length) return unprocessable(call, media.errors);
   if (target !== 'draft' && ctx.settings().validateAt === 'create') {
     const errors = checkPlatformRules({
       platform: post.platform,
       postType: post.postType,
-      content,
+      content: media?.typed ?? content,
       options: post.options,
     });
     if (errors.length) return unprocessable(call, errors);
   }
+  if (media) confirmOnUse(call, media.toConfirm);
   const changedStatus = target !== post.status;
-  if (patch.content !== undefined || patch.media !== undefined) {
+  if (contentChanged) {
     post.content = content;
     if (patch.media !== undefined) post.media = patch.media;
     post.items = buildItems(ctx, content, post.status);
@@ -554,7 +571,19 @@ function listWorkspaces(
   sendJson(res, 200, { items }, headers);
 }
 
-type Route = 'workspaces' | 'accounts' | 'posts' | 'post' | 'webhooks' | 'approvals' | 'approval' | 'decision';
+type Route =
+  | 'workspaces'
+  | 'accounts'
+  | 'posts'
+  | 'post'
+  | 'webhooks'
+  | 'approvals'
+  | 'approval'
+  | 'decision'
+  | 'mediaList'
+  | 'uploadUrl'
+  | 'mediaItem'
+  | 'mediaConfirm';
 
 const ALLOWED: Record<Route, string[]> = {
   workspaces: ['GET'],
@@ -565,6 +594,10 @@ const ALLOWED: Record<Route, string[]> = {
   approvals: ['GET'],
   approval: ['GET'],
   decision: ['POST'],
+  mediaList: ['GET'],
+  uploadUrl: ['POST'],
+  mediaItem: ['GET', 'DELETE'],
+  mediaConfirm: ['POST'],
 };
 
 const ACTIONS: ReadonlySet<string> = new Set<ApprovalAction>(['approve', 'reject', 'request-changes']);
@@ -578,14 +611,17 @@ function matchRoute(parts: string[]): Route | null {
   if (parts.length === 4) {
     if (resource === 'accounts' || resource === 'posts' || resource === 'webhooks' || resource === 'approvals')
       return resource;
+    if (resource === 'media') return 'mediaList';
     return null;
   }
   if (parts.length === 5 && id) {
     if (resource === 'posts') return 'post';
     if (resource === 'approvals') return 'approval';
+    if (resource === 'media') return id === 'upload-url' ? 'uploadUrl' : 'mediaItem';
     return null;
   }
   if (parts.length === 6 && id && resource === 'approvals' && action && ACTIONS.has(action)) return 'decision';
+  if (parts.length === 6 && id && resource === 'media' && action === 'confirm') return 'mediaConfirm';
   return null;
 }
 
@@ -633,7 +669,8 @@ export async function handleApiRequest(
   }
   const isCreate = route === 'posts' && method === 'POST';
   const headers: Record<string, string> = {};
-  if (!admit(ctx, res, caller, rateClass(method, isCreate, false), headers)) return;
+  const isMediaPost = route === 'uploadUrl' || route === 'mediaConfirm';
+  if (!admit(ctx, res, caller, rateClass(method, isCreate, isMediaPost), headers)) return;
   if (route === 'workspaces') return listWorkspaces(ctx, res, caller, headers);
   ctx.store.touchWorkspace(caller.tenantId, ws as string, ctx.clock.now());
   const call: Call = { ctx, req, res, caller, workspaceId: ws as string, rawBody, query: url.searchParams, headers };
@@ -650,6 +687,14 @@ export async function handleApiRequest(
       return getApproval(call, id);
     case 'decision':
       return decideOverRest(call, id, parts[5] as ApprovalAction);
+    case 'mediaList':
+      return listMedia(call);
+    case 'uploadUrl':
+      return createUploadUrl(call);
+    case 'mediaConfirm':
+      return confirmMedia(call, id);
+    case 'mediaItem':
+      return method === 'GET' ? getMedia(call, id) : deleteMedia(call, id);
     case 'post':
       if (method === 'GET') return getPost(call, id);
       if (method === 'PATCH') return updatePost(call, id);

@@ -48,6 +48,11 @@ export interface SandboxMediaSettings {
   maxSizeBytes: number;
   /** true: a post may use media whose bytes arrived but that was never confirmed (MCP "confirmed on use"). */
   confirmOnUse: boolean;
+  /**
+   * 'reject' (default): a post naming a media id this sandbox never issued is a 422 `media_not_found`. 'accept': such
+   * ids count as media uploaded elsewhere (the demo's sample campaign names one); media it did issue is always checked.
+   */
+  unknownRefs: 'reject' | 'accept';
 }
 
 /** Everything that changes how the sandbox behaves; see the field comments for the defaults. */
@@ -122,7 +127,12 @@ export function defaultSandboxSettings(): SandboxSettings {
       mediaPutLatencyMs: 0,
     },
     approvalPolicies: [],
-    media: { uploadUrlTtlMs: 15 * 60 * 1000, maxSizeBytes: 1024 * 1024 * 1024, confirmOnUse: false },
+    media: {
+      uploadUrlTtlMs: 15 * 60 * 1000,
+      maxSizeBytes: 1024 * 1024 * 1024,
+      confirmOnUse: false,
+      unknownRefs: 'reject',
+    },
     webhooks: [],
     webhookMaxAttempts: 5,
     webhookRetryBaseMs: 1000,

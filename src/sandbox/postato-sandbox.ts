@@ -13,6 +13,8 @@ import { runDueLifecycle, type LifecycleDeps } from './postato-sandbox-lifecycle
 import { SandboxRateLimiter } from './postato-sandbox-rate-limit';
 import { applyDecision, DECISION_OF, type ApprovalAction } from './postato-sandbox-approvals';
 import type { SandboxContext } from './postato-sandbox-call';
+import { markMediaPublished, missingMediaOf } from './postato-sandbox-media';
+import { handleMediaUpload } from './postato-sandbox-media-upload';
 import { handleApiRequest } from './postato-sandbox-routes';
 import {
   defaultSandboxSettings,
@@ -22,7 +24,14 @@ import {
   type SandboxSettings,
   type SandboxSettingsPatch,
 } from './postato-sandbox-settings';
-import { SandboxStore, type SandboxPost, type StoredPost, type TenantCounters } from './postato-sandbox-store';
+import {
+  SandboxStore,
+  type SandboxMedia,
+  type SandboxMediaEvent,
+  type SandboxPost,
+  type StoredPost,
+  type TenantCounters,
+} from './postato-sandbox-store';
 import { SandboxWebhookDispatcher, type WebhookEventType, type WebhookStats } from './postato-sandbox-webhooks';
 
 export type { SandboxSettings, SandboxSettingsPatch } from './postato-sandbox-settings';
@@ -33,6 +42,10 @@ export interface SandboxInspection {
   now: number;
   tenants: Array<{ tenantId: string; counters: TenantCounters; maxCreatesInAnyWindow: number }>;
   posts: Array<SandboxPost & { tenantId: string; workspaceId: string; idempotencyKey?: string }>;
+  /** Every media item, oldest first, with its owner and the sha256/md5 of the bytes it holds (bytes via mediaBytes). */
+  media: Array<SandboxMedia & { tenantId: string; workspaceId: string; sha256: string | null; md5: string | null }>;
+  /** Every upload-url, PUT, confirm and delete, in order: count `kind: 'put', status: 200` per sha256 for "uploaded once". */
+  mediaEvents: SandboxMediaEvent[];
   webhooks: WebhookStats;
 }
 
@@ -51,6 +64,8 @@ export interface SandboxApprovalDecision {
 export interface PostatoSandbox {
   /** Base URL, e.g. http://127.0.0.1:41234 (routes live under /v1). */
   url: string;
+  /** Base URL of the second port: the presigned media PUT target (/uploads/{id}) and uploaded files (/files/{id}). */
+  uploadUrl: string;
   /** Current settings (read-only view). */
   readonly settings: Readonly<SandboxSettings>;
   /** Changes settings live; `limits` and `faults` may be given in part. */
@@ -61,8 +76,10 @@ export interface PostatoSandbox {
   advance(ms: number): void;
   /** Runs due lifecycle transitions and webhook deliveries now. */
   tick(): Promise<void>;
-  /** Every post with its idempotency key, per-tenant counters and webhook stats. */
+  /** Every post with its idempotency key, media and media events, per-tenant counters and webhook stats. */
   inspect(): SandboxInspection;
+  /** The bytes a media item holds (after a successful PUT), or null. */
+  mediaBytes(mediaId: string): Buffer | null;
   /** Approves, rejects or requests changes on a post waiting for approval; throws when it cannot be decided. */
   decideApproval(decision: SandboxApprovalDecision): Record<string, unknown>;
   /** Forgets posts, keys, counters, accounts and registered webhooks; settings stay. */
@@ -134,7 +151,11 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     accountStatus: (s) => accountOf(s)?.status,
     accountUsername: (s) => accountOf(s)?.username ?? 'sandbox',
     emit,
+    missingMedia: (s) => missingMediaOf(store, s.tenantId, s.workspaceId, s.post.content, settings.media.unknownRefs),
+    published: (s) => markMediaPublished(store, s.tenantId, s.workspaceId, s.post.content),
   });
+
+  let uploadBase = '';
 
   const ctx: SandboxContext = {
     settings: () => settings,
@@ -146,6 +167,7 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     emit,
     newId,
     wait: (ms) => sleep(ms, closing.signal),
+    uploadBaseUrl: () => uploadBase,
   };
 
   let tickChain: Promise<void> = Promise.resolve();
@@ -186,6 +208,16 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
         workspaceId: p.workspaceId,
         ...(p.idempotencyKey ? { idempotencyKey: p.idempotencyKey } : {}),
       })),
+    media: [...store.media.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .map((m) => ({
+        ...structuredClone(m.media),
+        tenantId: m.tenantId,
+        workspaceId: m.workspaceId,
+        sha256: m.sha256,
+        md5: m.md5,
+      })),
+    mediaEvents: structuredClone(store.mediaEvents),
     webhooks: dispatcher.snapshot(),
   });
 
@@ -301,15 +333,32 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     });
   });
 
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  // The storage host of presigned uploads is a different origin in Postato, so it gets its own port here.
+  const uploadServer = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://uploads');
+    const deps = { settings: () => settings, clock, store, draw: () => random.next(), wait: ctx.wait };
+    handleMediaUpload(deps, req, res, url).catch(() => {
+      if (closing.signal.aborted) res.socket?.destroy();
+      else sendError(res, 500, 'internal_error', 'The upload host failed to handle this request.');
     });
   });
-  const { port } = server.address() as AddressInfo;
+
+  const host = opts.host ?? '127.0.0.1';
+  const listen = (s: http.Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, host, () => {
+        s.off('error', reject);
+        resolve((s.address() as AddressInfo).port);
+      });
+    });
+  const port = await listen(server, opts.port ?? 0);
+  const uploadPort = await listen(uploadServer, 0).catch(async (err: unknown) => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  });
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  uploadBase = `http://${hostInUrl}:${uploadPort}`;
 
   const interval = opts.tickIntervalMs ?? 100;
   const timer =
@@ -317,7 +366,8 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
   timer?.unref();
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `http://${hostInUrl}:${port}`,
+    uploadUrl: uploadBase,
     get settings() {
       return settings;
     },
@@ -326,6 +376,10 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     advance,
     tick,
     inspect,
+    mediaBytes: (mediaId) => {
+      const bytes = store.media.get(mediaId)?.bytes;
+      return bytes ? Buffer.from(bytes) : null;
+    },
     decideApproval,
     reset,
     async close() {
@@ -333,10 +387,15 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
       closing.abort();
       dispatcher.close();
       await tickChain.catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, uploadServer].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

@@ -103,15 +103,25 @@ describe('parseSandboxEnv', () => {
 
 describe('withDemoDefaults (npm run sandbox)', () => {
   it('turns the account list off while accounts are created on first use, and keeps any explicit choice', () => {
-    expect(withDemoDefaults({})).toEqual({ accountsEndpoint: false });
+    const media = { unknownRefs: 'accept' };
+    expect(withDemoDefaults({})).toEqual({ accountsEndpoint: false, media });
     expect(withDemoDefaults({ idempotencyMode: 'strict' })).toEqual({
       idempotencyMode: 'strict',
       accountsEndpoint: false,
+      media,
     });
     const accounts = [
       { id: 'acc_1', workspaceId: 'wks_1', platform: 'twitter', username: 'brand', status: 'connected' as const },
     ];
-    expect(withDemoDefaults({ accounts })).toEqual({ accounts });
-    expect(withDemoDefaults({ accountsEndpoint: true })).toEqual({ accountsEndpoint: true });
+    expect(withDemoDefaults({ accounts })).toEqual({ accounts, media });
+    expect(withDemoDefaults({ accountsEndpoint: true })).toEqual({ accountsEndpoint: true, media });
+  });
+
+  it('accepts media ids the sandbox never issued (the sample campaign names one) unless told otherwise', () => {
+    expect(withDemoDefaults({ media: { maxSizeBytes: 10 } }).media).toEqual({
+      maxSizeBytes: 10,
+      unknownRefs: 'accept',
+    });
+    expect(withDemoDefaults({ media: { unknownRefs: 'reject' } }).media).toEqual({ unknownRefs: 'reject' });
   });
 });

@@ -60,7 +60,10 @@ describe('Postato sandbox posts', () => {
   });
 
   it('when one Instagram item has two or more media, then it is promoted to a carousel', async () => {
-    const media = [{ id: 'med_1' }, { id: 'med_2' }];
+    const media = [
+      { url: 'https://cdn.example.com/1.jpg', type: 'image' },
+      { url: 'https://cdn.example.com/2.jpg', type: 'image' },
+    ];
     const r = await create({
       platform: 'instagram',
       accountId: 'acc_ig',
