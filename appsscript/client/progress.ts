@@ -29,11 +29,11 @@ export function stateLine(status: Pick<RunStatusResponse, 'counts' | 'state' | '
       return status.etaSeconds === undefined ? 'Working…' : `About ${formatDuration(status.etaSeconds)} left.`;
     case 'done':
       return failed > 0
-        ? `Done: ${plural(created, 'post')} created, ${failed} failed. Fix the failed rows and use Retry failed rows.`
+        ? `Done: ${plural(created, 'post')} created, ${failed} failed. Fix the failed rows, then press Retry ${plural(failed, 'failed row')}.`
         : `Done: ${plural(created, 'post')} created. Results are in the Status column.`;
     case 'cancelled':
       return `Cancelled. ${plural(created, 'post')} had been created and stay scheduled.`;
     case 'failed':
-      return 'The run stopped because of an error on the service. Open the sidebar again to retry.';
+      return 'The run stopped because of an error on the service. Rows it did not send have no Post ID: press Publish to send them.';
   }
 }

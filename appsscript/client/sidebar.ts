@@ -1,22 +1,36 @@
 /**
- * The sidebar: Dry run, Publish with a confirmation and a live progress bar, the row actions, and Settings.
- * When a followed run ends, its report (with "Email me this report"). Every server call goes through callServer;
- * buttons are disabled while one runs, so the sidebar stays responsive.
+ * The sidebar: Dry run, and Publish, Retry, Reschedule and Unschedule each behind a confirmation that names the
+ * spreadsheet, tab and workspace with the counts; a live progress bar that backs off while nothing moves; the run
+ * report (with "Retry N failed rows" and "Email me this report"); and Settings. Every server call goes through
+ * callServer; buttons are disabled while one runs, so the sidebar stays responsive.
  */
 import type { DryRunResponse, RunReport, RunStatusResponse } from '../shared/contract';
 import { plural } from '../shared/format';
 import { moreFailedLine, reportSentence } from '../shared/report-format';
-import type { ActiveRun, DryRunView, RowScope, SettingsView, SidebarAction } from '../shared/server-rpc';
+import type {
+  ActionPreview,
+  ActiveRun,
+  DryRunView,
+  RowScope,
+  RunAction,
+  RunUpdate,
+  SettingsView,
+  SidebarAction,
+} from '../shared/server-rpc';
 import { callServer } from './call-server';
 import { changedRowsLine, rowTag } from './changed-rows';
+import { actionCounts, confirmLabel, settingsLine, targetLine } from './confirm-format';
+import { MAX_FAILED_POLLS, PollSchedule, progressFingerprint } from './poll-schedule';
 import { countsLine, percentDone, stateLine } from './progress';
 
-const POLL_MS = 1500;
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 let settings: SettingsView | null = null;
 let busy = 0;
 let following: string | null = null;
+/** Wakes the follow loop early (after an action), instead of waiting out the backoff. */
+let wakeFollow: (() => void) | null = null;
+const schedule = new PollSchedule();
 
 function el(tag: string, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElement {
   const node = document.createElement(tag);
@@ -34,11 +48,21 @@ function notify(kind: 'error' | 'info' | 'busy' | null, text = ''): void {
 
 function setBusy(on: boolean): void {
   busy += on ? 1 : -1;
+  refreshButtons();
+}
+
+/** Buttons are off while a call runs; the run actions also stay off until this spreadsheet's settings exist. */
+function refreshButtons(): void {
+  const ready = settingsReady();
   for (const b of Array.from(
     document.querySelectorAll<HTMLButtonElement>('#actions button, #settings button, #confirm button, #report button'),
   )) {
-    b.disabled = busy > 0;
+    b.disabled = busy > 0 || (!ready && b.dataset.needsSettings === 'true');
   }
+}
+
+function settingsReady(): boolean {
+  return settings !== null && settings.workspaceId !== '' && settings.apiKeySet;
 }
 
 /** Runs one server call with the busy state and turns a failure into a notice. */
@@ -91,6 +115,8 @@ function renderSummary(view: DryRunView): void {
   box.replaceChildren();
   box.hidden = false;
   box.append(el('h2', {}, `Dry run of “${view.sheetName}”`));
+  box.append(el('p', { class: 'secondary small', id: 'summary-target' }, targetLine(view.target)));
+  box.append(el('p', { class: 'secondary small' }, settingsLine(view.target)));
   if (view.keysFilled > 0 || view.headersAdded.length > 0) {
     const bits = [];
     if (view.keysFilled > 0) bits.push(`filled ${plural(view.keysFilled, 'row key')}`);
@@ -113,7 +139,7 @@ function renderSummary(view: DryRunView): void {
       'div',
       { class: 'stats', id: 'summary-stats' },
       stat('ready', summary.ready),
-      stat('warnings', summary.warning, summary.warning > 0 ? 'warn' : ''),
+      stat(summary.warning === 1 ? 'warning' : 'warnings', summary.warning, summary.warning > 0 ? 'warn' : ''),
       stat('invalid', summary.invalid, summary.invalid > 0 ? 'bad' : ''),
       stat('to send', summary.toSend),
     ),
@@ -207,16 +233,32 @@ function hideConfirm(): void {
   $('confirm').hidden = true;
 }
 
-function confirmThen(text: string, note: string, okLabel: string, onOk: () => void): void {
-  $('confirm-text').textContent = text;
+/** Shows a confirmation card: the question, where it goes (spreadsheet, tab, workspace), counts and a note. */
+function confirmThen(preview: ActionPreview, note: string, onOk: () => void): void {
+  $('confirm-text').textContent = preview.question;
+  $('confirm-target').textContent = targetLine(preview.target);
+  $('confirm-settings').textContent = settingsLine(preview.target);
+  $('confirm-counts').textContent = actionCounts(preview);
   $('confirm-note').textContent = note;
+  $('confirm-moves').replaceChildren(
+    ...preview.moves.map((m) =>
+      el(
+        'li',
+        {},
+        rowLink(preview.target.sheetName, m.rowNumber),
+        ` ${formatWhen(m.from ?? undefined)} → ${formatWhen(m.to ?? undefined)}`,
+      ),
+    ),
+  );
+  $('confirm-moves').hidden = preview.moves.length === 0;
   const ok = $<HTMLButtonElement>('btn-confirm-ok');
-  ok.textContent = okLabel;
+  ok.textContent = confirmLabel(preview.action);
   ok.onclick = () => {
     hideConfirm();
     onOk();
   };
   $('confirm').hidden = false;
+  $('confirm').scrollIntoView({ block: 'nearest' });
 }
 
 async function doDryRun(): Promise<void> {
@@ -225,37 +267,43 @@ async function doDryRun(): Promise<void> {
   if (view) renderSummary(view);
 }
 
-async function doPublish(): Promise<void> {
+const PREPARING: Record<RunAction, string> = {
+  publish: 'Checking the sheet before publishing…',
+  'retry-failed': 'Checking the failed and invalid rows…',
+  reschedule: 'Checking which rows changed…',
+  unschedule: 'Reading the selected rows…',
+};
+
+/**
+ * Prepares an action and asks for confirmation. Unschedule always acts on the selection; Retry from the report acts
+ * on every failed row; otherwise "Only selected rows" decides. The checkbox itself is never changed.
+ */
+async function prepareAndConfirm(action: RunAction, runScope: RowScope): Promise<void> {
   hideConfirm();
-  const preview = await guarded('Checking the sheet before publishing…', () =>
-    callServer('rpcPreparePublish', scope()),
-  );
+  const preview = await guarded(PREPARING[action], () => callServer('rpcPrepareAction', action, runScope));
   if (!preview) return;
-  renderSummary(preview.dryRun);
-  if (preview.posts === 0) {
+  if (preview.dryRun) renderSummary(preview.dryRun);
+  if ((action === 'publish' || action === 'retry-failed') && preview.posts === 0) {
     notify('info', 'Nothing to publish: every row is already posted or invalid. Fix the invalid rows, then try again.');
     return;
   }
-  const invalid = preview.dryRun.response.summary.invalid;
-  confirmThen(
-    `Publish ${preview.sentence}?`,
-    invalid > 0 ? `${plural(invalid, 'invalid row')} will be skipped.` : '',
-    'Publish',
-    () => void startRun('publish', scope()),
-  );
+  const invalid = preview.counts.invalid;
+  const note =
+    action === 'unschedule'
+      ? 'Posts already published are not affected.'
+      : invalid > 0
+        ? `${plural(invalid, 'invalid row')} will be skipped.`
+        : '';
+  confirmThen(preview, note, () => void startRun(preview));
 }
 
-async function startRun(
-  mode: 'publish' | 'reschedule' | 'unschedule',
-  runScope: RowScope & { failedOnly?: boolean },
-): Promise<void> {
-  const verb =
-    mode === 'publish'
-      ? 'Starting the run…'
-      : mode === 'reschedule'
-        ? 'Checking which rows changed…'
-        : 'Cancelling the selected posts…';
-  const started = await guarded(verb, () => callServer('rpcStartRun', mode, runScope));
+async function startRun(preview: ActionPreview): Promise<void> {
+  const confirmed = {
+    action: preview.action,
+    target: preview.target,
+    ...(preview.onlyKeys ? { onlyKeys: preview.onlyKeys } : {}),
+  };
+  const started = await guarded('Starting…', () => callServer('rpcStartRun', confirmed));
   if (!started) return;
   if (started.accepted.joined) notify('info', 'A run of this sheet was already going; following it.');
   void follow(started.run);
@@ -266,6 +314,17 @@ const TITLES: Record<string, string> = {
   reschedule: 'Rescheduling',
   unschedule: 'Unscheduling',
 };
+const ENDED_TITLES: Record<string, string> = {
+  publish: 'Published',
+  reschedule: 'Rescheduled',
+  unschedule: 'Unscheduled',
+};
+
+function endedTitle(mode: string, state: RunStatusResponse['state']): string {
+  if (state === 'cancelled') return 'Run cancelled';
+  if (state === 'failed') return 'Run stopped';
+  return ENDED_TITLES[mode] ?? 'Run ended';
+}
 
 function showProgress(status: RunStatusResponse, problems: Map<string, string>, sheetName: string): void {
   const pct = percentDone(status);
@@ -327,6 +386,10 @@ function renderReport(report: RunReport, sheetName: string): void {
     'report-warnings',
     report.warnings.map((w) => el('li', {}, w)),
   );
+  const retry = $<HTMLButtonElement>('btn-retry-failed');
+  retry.hidden = report.failedTotal === 0 || report.mode !== 'publish';
+  retry.textContent = `Retry ${plural(report.failedTotal, 'failed row')}`;
+  retry.onclick = () => void prepareAndConfirm('retry-failed', {});
   $<HTMLButtonElement>('btn-email-report').onclick = async () => {
     const result = await guarded('Sending the report to your email…', () => callServer('rpcEmailReport', report.runId));
     if (result) notify(result.sent ? 'info' : 'error', result.message);
@@ -336,12 +399,43 @@ function renderReport(report: RunReport, sheetName: string): void {
   $('report').hidden = false;
 }
 
+/** Waits `ms`, or less when an action wakes the follow loop. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      wakeFollow = null;
+      resolve();
+    }
+    wakeFollow = done;
+  });
+}
+
+/** Shows that following stopped, with Resume; the run itself goes on on the service. */
+function offerResume(run: ActiveRun, why: string): void {
+  $('progress-state').textContent = `${why} The run goes on on the service; press Resume to follow it again.`;
+  const resume = $<HTMLButtonElement>('btn-resume');
+  resume.hidden = false;
+  resume.onclick = () => {
+    resume.hidden = true;
+    notify(null);
+    void follow(run);
+  };
+}
+
 async function follow(run: ActiveRun): Promise<void> {
-  if (following === run.runId) return;
+  if (following === run.runId) {
+    wakeFollow?.();
+    return;
+  }
   following = run.runId;
+  schedule.reset();
   $('report').hidden = true;
+  $('btn-resume').hidden = true;
   $('progress-problems').hidden = false;
   $('progress').hidden = false;
+  $('progress-safe').hidden = false;
   $('progress-title').textContent = TITLES[run.mode] ?? 'Run';
   const cancel = $<HTMLButtonElement>('btn-cancel-run');
   cancel.hidden = false;
@@ -351,6 +445,8 @@ async function follow(run: ActiveRun): Promise<void> {
     try {
       await callServer('rpcCancel', run.runId);
       notify('info', 'Cancelled: nothing more will be sent. Posts already created stay scheduled.');
+      schedule.reset();
+      wakeFollow?.();
     } catch (error) {
       cancel.disabled = false;
       notify('error', (error as Error).message);
@@ -359,10 +455,20 @@ async function follow(run: ActiveRun): Promise<void> {
   const problems = new Map<string, string>();
   let cursor: string | null = null;
   let failures = 0;
+  let seen = '';
   while (following === run.runId) {
+    let delay: number;
     try {
-      const status: RunStatusResponse = await callServer('rpcRunStatus', run.runId, cursor);
+      const update: RunUpdate = await callServer('rpcRunStatus', run.runId, cursor);
       failures = 0;
+      if (update.gone) {
+        following = null;
+        $('progress').hidden = true;
+        notify('info', update.message);
+        if (update.last) renderReport(update.last.report, update.last.sheetName);
+        return;
+      }
+      const status: RunStatusResponse = update.status;
       cursor = status.cursor;
       for (const r of status.results) {
         const id = `${r.rowNumber ?? 0}|${r.key}`;
@@ -372,19 +478,27 @@ async function follow(run: ActiveRun): Promise<void> {
       showProgress(status, problems, run.sheetName);
       if (status.state === 'done' || status.state === 'cancelled' || status.state === 'failed') {
         cancel.hidden = true;
+        $('progress-safe').hidden = true;
+        $('progress-title').textContent = endedTitle(run.mode, status.state);
         if (status.report) renderReport(status.report, run.sheetName);
         following = null;
         return;
       }
+      const fingerprint = progressFingerprint(status);
+      delay = schedule.next(fingerprint !== seen);
+      seen = fingerprint;
     } catch (error) {
       failures += 1;
-      notify('error', `${(error as Error).message} (still trying to follow the run)`);
-      if (failures >= 5) {
+      if (failures >= MAX_FAILED_POLLS) {
         following = null;
+        notify('error', (error as Error).message);
+        offerResume(run, 'The sidebar stopped following the run after several failed attempts to reach the service.');
         return;
       }
+      delay = schedule.next(false);
+      notify('error', `${(error as Error).message} Trying again in ${Math.round(delay / 1000)} s.`);
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await pause(delay);
   }
 }
 
@@ -394,13 +508,24 @@ function fillSettings(view: SettingsView): void {
   const key = $<HTMLInputElement>('set-api-key');
   key.value = '';
   key.placeholder = view.apiKeySet ? `Saved (${view.apiKeyHint}); type to replace` : 'smcp_…';
-  const tz = $<HTMLInputElement>('set-time-zone');
-  tz.value = view.timeZone;
-  tz.placeholder = `Spreadsheet’s: ${view.spreadsheetTimeZone}`;
+  fillZones(view);
   $<HTMLInputElement>('set-gap').value = view.minGapMinutes === null ? '' : String(view.minGapMinutes);
   $<HTMLInputElement>('set-jitter').value = view.jitterSeconds === null ? '' : String(view.jitterSeconds);
   $('service-account').textContent =
     view.serviceAccountEmail ?? 'Press Check access to see which account writes the results.';
+}
+
+/** The time zone list: the spreadsheet's own zone first (stored as blank), then every zone the browser knows. */
+function fillZones(view: SettingsView): void {
+  const select = $<HTMLSelectElement>('set-time-zone');
+  const zones = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+  const all = view.timeZone && !zones.includes(view.timeZone) ? [view.timeZone, ...zones] : zones;
+  select.replaceChildren(
+    el('option', { value: '' }, `Spreadsheet’s zone (${view.spreadsheetTimeZone})`),
+    ...all.map((z) => el('option', { value: z }, z)),
+  );
+  select.value = view.timeZone;
+  refreshButtons();
 }
 
 function numberField(id: string): number | null {
@@ -408,20 +533,39 @@ function numberField(id: string): number | null {
   return text === '' ? null : Number(text);
 }
 
+/** A line under the Save button, where the user is looking when they press it. */
+function settingsResult(kind: 'error' | 'info', text: string): void {
+  const line = $('settings-result');
+  line.className = `notice ${kind}`;
+  line.textContent = text;
+  line.hidden = false;
+  line.scrollIntoView({ block: 'nearest' });
+}
+
 async function saveSettings(): Promise<void> {
+  $('settings-result').hidden = true;
+  let failure: string | null = null;
   const view = await guarded('Saving…', () =>
     callServer('rpcSaveSettings', {
       workspaceId: $<HTMLInputElement>('set-workspace').value,
       apiKey: $<HTMLInputElement>('set-api-key').value,
-      timeZone: $<HTMLInputElement>('set-time-zone').value,
+      timeZone: $<HTMLSelectElement>('set-time-zone').value,
       minGapMinutes: numberField('set-gap'),
       jitterSeconds: numberField('set-jitter'),
+    }).catch((error: Error) => {
+      failure = error.message;
+      throw error;
     }),
   );
-  if (view) {
-    fillSettings(view);
-    notify('info', 'Settings saved.');
+  if (!view) {
+    if (failure) settingsResult('error', failure);
+    return;
   }
+  fillSettings(view);
+  // Test the connection right away: the service, the API key and the workspace.
+  const test = await guarded('Testing the connection…', () => callServer('rpcTestConnection'));
+  if (test) settingsResult(test.ok ? 'info' : 'error', `Settings saved for this spreadsheet. ${test.message}`);
+  else settingsResult('error', 'Settings saved for this spreadsheet, but the connection test failed (see above).');
 }
 
 async function checkAccess(): Promise<void> {
@@ -439,24 +583,20 @@ function openSettings(): void {
 }
 
 async function runAction(action: SidebarAction): Promise<void> {
+  if (action !== 'settings' && !settingsReady()) {
+    openSettings();
+    notify('info', 'Enter this spreadsheet’s Postato workspace ID and your API key first.');
+    return;
+  }
   switch (action) {
     case 'dry-run':
       return doDryRun();
     case 'publish':
-      return doPublish();
     case 'retry-failed':
-      return startRun('publish', { ...scope(), failedOnly: true });
     case 'reschedule':
-      return startRun('reschedule', scope());
+      return prepareAndConfirm(action, scope());
     case 'unschedule':
-      $<HTMLInputElement>('only-selected').checked = true;
-      confirmThen(
-        'Cancel the scheduled posts of the selected rows?',
-        'Posts already published are not affected.',
-        'Unschedule',
-        () => void startRun('unschedule', { selectedOnly: true }),
-      );
-      return;
+      return prepareAndConfirm('unschedule', { selectedOnly: true });
     case 'settings':
       openSettings();
       return;
@@ -464,8 +604,8 @@ async function runAction(action: SidebarAction): Promise<void> {
 }
 
 async function init(): Promise<void> {
-  $('btn-dry-run').onclick = () => void doDryRun();
-  $('btn-publish').onclick = () => void doPublish();
+  $('btn-dry-run').onclick = () => void runAction('dry-run');
+  $('btn-publish').onclick = () => void runAction('publish');
   $('btn-retry').onclick = () => void runAction('retry-failed');
   $('btn-reschedule').onclick = () => void runAction('reschedule');
   $('btn-unschedule').onclick = () => void runAction('unschedule');
@@ -477,6 +617,13 @@ async function init(): Promise<void> {
   $('btn-save-settings').onclick = () => void saveSettings();
   $('btn-close-settings').onclick = () => ($('settings').hidden = true);
   $('btn-check-access').onclick = () => void checkAccess();
+  $('btn-copy-email').onclick = () => {
+    const email = $('service-account').textContent ?? '';
+    void navigator.clipboard.writeText(email).then(
+      () => notify('info', `Copied ${email}. Share the spreadsheet with it as an editor.`),
+      () => notify('error', 'The browser did not allow copying. Select the address and copy it by hand.'),
+    );
+  };
   $('link-settings').onclick = (event) => {
     event.preventDefault();
     openSettings();
@@ -486,7 +633,7 @@ async function init(): Promise<void> {
   if (view) fillSettings(view);
   if (view && (!view.workspaceId || !view.apiKeySet)) {
     openSettings();
-    notify('info', 'Enter your Postato workspace ID and API key to start.');
+    notify('info', 'Enter this spreadsheet’s Postato workspace ID and your API key to start.');
   }
   const [run, action] = await Promise.all([
     callServer('rpcActiveRun').catch(() => null),

@@ -38,6 +38,8 @@ export interface GasSheet {
 
 export interface GasSpreadsheet {
   getId(): string;
+  getName(): string;
+  getSheets(): GasSheet[];
   getSpreadsheetTimeZone(): string;
   getActiveSheet(): GasSheet;
   getSheetByName(name: string): GasSheet | null;

@@ -4,8 +4,9 @@
  */
 import type { ServerRpc } from '../shared/server-rpc';
 import { gas } from './apps-script-env';
+import { testConnection } from './connection-test';
 import { buildMenu } from './menu';
-import { activeRun, cancelRun, dryRun, lastRunReport, preparePublish, runStatus, startRun } from './run-actions';
+import { activeRun, cancelRun, dryRun, lastRunReport, prepareAction, runStatus, startRun } from './run-actions';
 import { emailReport } from './report-email';
 import { checkAccess } from './sheet-access';
 import { saveSettings, settingsView } from './settings';
@@ -17,9 +18,10 @@ export const rpc: ServerRpc = {
   rpcGetSettings: () => settingsView(),
   rpcSaveSettings: (input) => saveSettings(input),
   rpcCheckAccess: () => checkAccess(),
+  rpcTestConnection: () => testConnection(),
   rpcDryRun: (scope) => dryRun(scope ?? {}),
-  rpcPreparePublish: (scope) => preparePublish(scope ?? {}),
-  rpcStartRun: (mode, scope) => startRun(mode, scope ?? {}),
+  rpcPrepareAction: (action, scope) => prepareAction(action, scope ?? {}),
+  rpcStartRun: (confirmed) => startRun(confirmed),
   rpcRunStatus: (runId, since) => runStatus(runId, since ?? null),
   rpcCancel: (runId) => cancelRun(runId),
   rpcActiveRun: () => activeRun(),

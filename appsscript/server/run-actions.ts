@@ -1,7 +1,8 @@
 /**
- * The sidebar's actions on runs: dry run, publish (with its confirmation numbers), retry failed rows, reschedule,
- * unschedule, follow and cancel a run. The sheet's active run is remembered per user and spreadsheet, so a
- * reopened sidebar finds it again.
+ * The sidebar's actions on runs: dry run, the confirmation of every action that changes posts (publish, retry failed
+ * rows, reschedule, unschedule) with its counts, the start of a confirmed action on the tab and workspace it was
+ * confirmed for, and following and cancelling a run. The sheet's active run is remembered per user and spreadsheet,
+ * so a reopened sidebar finds it again.
  */
 import type {
   DryRunResponse,
@@ -13,9 +14,22 @@ import type {
   RunStatusResponse,
 } from '../shared/contract';
 import { formatDuration, plural } from '../shared/format';
-import type { ActiveRun, DryRunView, LastRunReport, PublishPreview, RowScope, RunStarted } from '../shared/server-rpc';
+import type {
+  ActionPreview,
+  ActionTarget,
+  ActiveRun,
+  ConfirmedAction,
+  DryRunView,
+  LastRunReport,
+  RescheduleMove,
+  RowScope,
+  RunAction,
+  RunStarted,
+  RunUpdate,
+} from '../shared/server-rpc';
+import type { GasSheet } from './apps-script-types';
 import { AddonError, gas } from './apps-script-env';
-import { callService } from './service-client';
+import { ServiceError, callService } from './service-client';
 import { requireRunSettings, type StoredSettings } from './settings';
 import { readSheet, selectedRowNumbers, type SheetSnapshot } from './sheet-reader';
 
@@ -23,9 +37,13 @@ const ACTIVE_RUN_PREFIX = 'postato.activeRun.';
 const LAST_RUN_PREFIX = 'postato.lastRun.';
 /** How long a reopened sidebar still shows the last run's report. */
 const LAST_RUN_SHOWN_MS = 24 * 60 * 60 * 1000;
-const START_AT_PREFIX = 'postato.startAt.';
-const START_AT_TTL_SECONDS = 30 * 60;
 const TERMINAL_STATES = new Set(['done', 'cancelled', 'failed']);
+const MODE_OF: Record<RunAction, Exclude<RunMode, 'dry-run'>> = {
+  publish: 'publish',
+  'retry-failed': 'publish',
+  reschedule: 'reschedule',
+  unschedule: 'unschedule',
+};
 
 function planSettings(s: StoredSettings, startAt?: string): PlanSettings {
   const settings: PlanSettings = {};
@@ -36,29 +54,72 @@ function planSettings(s: StoredSettings, startAt?: string): PlanSettings {
   return settings;
 }
 
+function targetOf(snapshot: SheetSnapshot, settings: StoredSettings, startAt?: string): ActionTarget {
+  const target: ActionTarget = {
+    spreadsheetId: snapshot.spreadsheetId,
+    spreadsheetName: gas().SpreadsheetApp.getActiveSpreadsheet().getName(),
+    sheetId: snapshot.sheetId,
+    sheetName: snapshot.sheetName,
+    workspaceId: settings.workspaceId,
+    timeZone: settings.timeZone || snapshot.spreadsheetTimeZone,
+    minGapMinutes: settings.minGapMinutes,
+    jitterSeconds: settings.jitterSeconds,
+  };
+  if (startAt) target.startAt = startAt;
+  return target;
+}
+
+/** The active tab; an action's target tab is found by its id instead (see sheetById). */
+function activeSheet(): GasSheet {
+  return gas().SpreadsheetApp.getActiveSpreadsheet().getActiveSheet();
+}
+
+/** The tab with this id, or a sentence saying it is gone. */
+function sheetById(target: ActionTarget): GasSheet {
+  const sheet = gas()
+    .SpreadsheetApp.getActiveSpreadsheet()
+    .getSheets()
+    .find((s) => s.getSheetId() === target.sheetId);
+  if (!sheet) {
+    throw new AddonError(
+      `The tab “${target.sheetName}” you confirmed is no longer in this spreadsheet, so nothing was sent. Open the tab you want and start again.`,
+    );
+  }
+  return sheet;
+}
+
+/** Row numbers of the selection on the snapshot's tab, limited to its post rows; throws when that selects nothing. */
+function selectedPostRows(snapshot: SheetSnapshot, sheet: GasSheet): number[] {
+  const rows = selectedRowNumbers(sheet).filter((r) => snapshot.keyByRow.has(r));
+  if (rows.length === 0) {
+    throw new AddonError(
+      'No post rows are selected. Select the rows (click their row numbers) and try again, or untick "Only selected rows".',
+    );
+  }
+  return rows;
+}
+
+/** Statuses Retry sends again: failed rows, and invalid rows the user may have fixed since. */
+const RETRY_STATUSES = new Set(['FAILED', 'INVALID']);
+
 /** The row keys a scope covers, or undefined for every row. Throws when the scope selects nothing. */
 export function keysForScope(
   snapshot: SheetSnapshot,
   scope: RowScope & { failedOnly?: boolean },
+  sheet: GasSheet = activeSheet(),
 ): string[] | undefined {
   let rows: number[] | undefined;
-  if (scope.selectedOnly) {
-    const sheet = gas().SpreadsheetApp.getActiveSpreadsheet().getActiveSheet();
-    rows = selectedRowNumbers(sheet).filter((r) => snapshot.keyByRow.has(r));
-    if (rows.length === 0) {
-      throw new AddonError(
-        'No post rows are selected. Select the rows (click their row numbers) and try again, or untick "Only selected rows".',
-      );
-    }
-  }
+  if (scope.selectedOnly) rows = selectedPostRows(snapshot, sheet);
   if (scope.failedOnly) {
-    const failed = [...snapshot.statusByRow].filter(([, status]) => status === 'FAILED').map(([row]) => row);
+    const failed = [...snapshot.statusByRow]
+      .filter(([row, status]) => RETRY_STATUSES.has(status) && !snapshot.postIdByRow.has(row))
+      .map(([row]) => row);
     rows = rows ? rows.filter((r) => failed.includes(r)) : failed;
     if (rows.length === 0) {
       throw new AddonError(
         scope.selectedOnly
-          ? 'None of the selected rows says FAILED in the Status column, so there is nothing to retry.'
-          : 'No row says FAILED in the Status column, so there is nothing to retry.',
+          ? 'None of the selected rows says FAILED or INVALID in the Status column, so there is nothing to retry.'
+          : 'No row says FAILED or INVALID in the Status column, so there is nothing to retry.',
       );
     }
   }
@@ -92,28 +153,35 @@ function buildRequest(
   return request;
 }
 
-/** Reads the sheet, sends a dry run and remembers the planned start so Publish sends the same times. */
-export function dryRun(scope: RowScope): DryRunView {
-  const settings = requireRunSettings();
-  const snapshot = readSheet();
-  const onlyKeys = keysForScope(snapshot, scope);
+/** Sends a dry run of `snapshot` and wraps the answer with what the sidebar shows next to it. */
+function runDryRun(
+  snapshot: SheetSnapshot,
+  settings: StoredSettings & { apiKey: string },
+  onlyKeys?: string[],
+): DryRunView {
   const response = callService<DryRunResponse>({
     method: 'post',
     path: '/v1/runs',
     apiKey: settings.apiKey,
     body: buildRequest('dry-run', snapshot, settings, onlyKeys),
   });
-  // The service may echo the settings it resolved (e.g. the auto-slot start); reuse them so Publish matches.
-  const resolvedStart = (response as DryRunResponse & { settings?: PlanSettings }).settings?.startAt;
-  const cache = gas().CacheService.getUserCache();
-  if (resolvedStart) cache.put(START_AT_PREFIX + snapshot.spreadsheetId, resolvedStart, START_AT_TTL_SECONDS);
+  // The service echoes the settings it resolved (the auto-slot start); the action sends them back so Publish matches.
   return {
     response,
     sheetName: snapshot.sheetName,
+    target: targetOf(snapshot, settings, response.settings?.startAt),
     keysFilled: snapshot.keysFilled,
     keysLeftAlone: snapshot.keysLeftAlone,
     headersAdded: snapshot.headersAdded,
   };
+}
+
+/** Reads the active tab and sends a dry run. */
+export function dryRun(scope: RowScope): DryRunView {
+  const settings = requireRunSettings();
+  const sheet = activeSheet();
+  const snapshot = readSheet(sheet);
+  return runDryRun(snapshot, settings, keysForScope(snapshot, scope, sheet));
 }
 
 /** The confirmation sentence for a publish of the dry run's numbers. */
@@ -121,16 +189,100 @@ export function previewSentence(posts: number, accounts: number, days: number, s
   return `${plural(posts, 'post')} to ${plural(accounts, 'account')} over ${plural(days, 'day')}; about ${formatDuration(seconds)}`;
 }
 
-/** Runs a dry run and returns the numbers the Publish confirmation shows. */
-export function preparePublish(scope: RowScope): PublishPreview {
-  const view = dryRun(scope);
+/** A row Reschedule changes: the time Postato holds (the Scheduled (UTC) cell) and the planned one. */
+function movesOf(view: DryRunView, snapshot: SheetSnapshot): RescheduleMove[] {
+  return view.response.rows
+    .filter((r) => r.changed && r.status !== 'INVALID' && r.key)
+    .map((r) => ({
+      rowNumber: r.rowNumber,
+      key: r.key!,
+      from: snapshot.scheduledUtcByRow.get(r.rowNumber) ?? null,
+      to: r.plannedAt ?? null,
+    }));
+}
+
+/**
+ * Reads the active tab and returns what the action's confirmation shows: the target (spreadsheet, tab, workspace,
+ * settings), the rows it acts on and the counts. Nothing is sent to Postato.
+ */
+export function prepareAction(action: RunAction, scope: RowScope): ActionPreview {
+  const settings = requireRunSettings();
+  const sheet = activeSheet();
+  const snapshot = readSheet(sheet);
+  const counts = { create: 0, reschedule: 0, unschedule: 0, invalid: 0 };
+  if (action === 'unschedule') {
+    // Unschedule always acts on the selection, whatever "Only selected rows" says.
+    const rows = selectedPostRows(snapshot, sheet);
+    const posted = rows.filter((r) => snapshot.postIdByRow.has(r));
+    if (posted.length === 0) {
+      throw new AddonError('None of the selected rows has a Post ID, so there is nothing to unschedule.');
+    }
+    counts.unschedule = posted.length;
+    return {
+      action,
+      target: targetOf(snapshot, settings),
+      onlyKeys: posted.map((r) => snapshot.keyByRow.get(r)!),
+      counts,
+      moves: [],
+      question: `Cancel the scheduled ${plural(posted.length, 'post')} of the selected rows in Postato?`,
+      posts: posted.length,
+      accounts: 0,
+      days: 0,
+      seconds: 0,
+    };
+  }
+  const onlyKeys = keysForScope(snapshot, { ...scope, failedOnly: action === 'retry-failed' }, sheet);
+  const view = runDryRun(snapshot, settings, onlyKeys);
   const summary = view.response.summary;
+  if (action === 'reschedule') {
+    const moves = movesOf(view, snapshot);
+    if (moves.length === 0) {
+      throw new AddonError(
+        'No row changed since its post was sent, so there is nothing to reschedule. Edit a row’s time or text first.',
+      );
+    }
+    counts.reschedule = moves.length;
+    return {
+      action,
+      target: view.target,
+      dryRun: view,
+      onlyKeys: moves.map((m) => m.key),
+      counts,
+      moves,
+      question: `Update ${plural(moves.length, 'scheduled post')} in Postato to the sheet’s new times and text?`,
+      posts: moves.length,
+      accounts: 0,
+      days: 0,
+      seconds: 0,
+    };
+  }
   const planned = view.response.rows.filter((r) => r.status !== 'INVALID' && !r.postId);
   const accounts = new Set(planned.map((r) => `${r.platform ?? ''}/${r.accountId ?? ''}`)).size;
   const days = new Set(planned.map((r) => (r.plannedLocal ?? r.plannedAt ?? '').slice(0, 10)).filter(Boolean)).size;
   const posts = summary.toSend;
   const seconds = summary.estimatedPublishSeconds;
-  return { dryRun: view, posts, accounts, days, seconds, sentence: previewSentence(posts, accounts, days, seconds) };
+  counts.create = posts;
+  counts.invalid = summary.invalid;
+  const verb = action === 'retry-failed' ? 'Retry' : 'Publish';
+  const preview: ActionPreview = {
+    action,
+    target: view.target,
+    dryRun: view,
+    counts,
+    moves: [],
+    question: `${verb} ${previewSentence(posts, accounts, days, seconds)}?`,
+    posts,
+    accounts,
+    days,
+    seconds,
+  };
+  if (onlyKeys) preview.onlyKeys = onlyKeys;
+  return preview;
+}
+
+/** Runs a dry run and returns the numbers the Publish confirmation shows (kept for the menu's Publish). */
+export function preparePublish(scope: RowScope): ActionPreview {
+  return prepareAction('publish', scope);
 }
 
 function activeRunKey(spreadsheetId: string): string {
@@ -146,28 +298,33 @@ function refuseWhenKeysLeftAlone(snapshot: SheetSnapshot): void {
   );
 }
 
-/** Starts publish, reschedule or unschedule on the active sheet and remembers the run. */
-export function startRun(mode: Exclude<RunMode, 'dry-run'>, scope: RowScope & { failedOnly?: boolean }): RunStarted {
+/** The confirmed workspace must still be the spreadsheet's: another editor may have changed it meanwhile. */
+function refuseWhenWorkspaceChanged(target: ActionTarget, settings: StoredSettings): void {
+  if (settings.workspaceId === target.workspaceId) return;
+  throw new AddonError(
+    `This spreadsheet's Postato workspace changed from ${target.workspaceId} to ${settings.workspaceId || '(none)'} after you confirmed, so nothing was sent. Start again to confirm the new workspace.`,
+  );
+}
+
+/** Starts a confirmed action on the tab and workspace it was confirmed for, and remembers the run. */
+export function startRun(confirmed: ConfirmedAction): RunStarted {
   const settings = requireRunSettings();
-  const snapshot = readSheet();
-  refuseWhenKeysLeftAlone(snapshot);
-  if (mode === 'unschedule' && !scope.selectedOnly) {
-    throw new AddonError(
-      'Unschedule only acts on selected rows. Select the rows whose posts should be cancelled and try again.',
-    );
+  const { target } = confirmed;
+  if (target.spreadsheetId !== gas().SpreadsheetApp.getActiveSpreadsheet().getId()) {
+    throw new AddonError('This confirmation belongs to another spreadsheet. Start the action again here.');
   }
-  const onlyKeys = keysForScope(snapshot, scope);
-  const startAt =
-    mode === 'publish'
-      ? (gas()
-          .CacheService.getUserCache()
-          .get(START_AT_PREFIX + snapshot.spreadsheetId) ?? undefined)
-      : undefined;
+  refuseWhenWorkspaceChanged(target, settings);
+  const snapshot = readSheet(sheetById(target));
+  refuseWhenKeysLeftAlone(snapshot);
+  const mode = MODE_OF[confirmed.action];
+  if (mode === 'unschedule' && !confirmed.onlyKeys?.length) {
+    throw new AddonError('Unschedule only acts on selected rows. Select the rows whose posts should be cancelled.');
+  }
   const accepted = callService<RunAccepted>({
     method: 'post',
     path: '/v1/runs',
     apiKey: settings.apiKey,
-    body: buildRequest(mode, snapshot, settings, onlyKeys, startAt),
+    body: buildRequest(mode, snapshot, settings, confirmed.onlyKeys, mode === 'publish' ? target.startAt : undefined),
   });
   if (typeof accepted.runId !== 'string' || accepted.runId === '') {
     throw new AddonError(
@@ -178,6 +335,8 @@ export function startRun(mode: Exclude<RunMode, 'dry-run'>, scope: RowScope & { 
     runId: accepted.runId,
     mode,
     sheetName: snapshot.sheetName,
+    sheetId: snapshot.sheetId,
+    workspaceId: target.workspaceId,
     startedAt: new Date().toISOString(),
   };
   gas().PropertiesService.getUserProperties().setProperty(activeRunKey(snapshot.spreadsheetId), JSON.stringify(run));
@@ -234,15 +393,29 @@ export function lastRunReport(): LastRunReport | null {
   }
 }
 
-/** Progress of a run since a cursor; forgets the run once it has ended. */
-export function runStatus(runId: string, since: string | null): RunStatusResponse {
+/**
+ * Progress of a run since a cursor; forgets the run once it has ended. A run the service answers 404 for (purged, or
+ * from a service that lost its ledger) is forgotten too, so a reopened sidebar stops showing it as going; the answer
+ * then carries the last report this spreadsheet kept, if any.
+ */
+export function runStatus(runId: string, since: string | null): RunUpdate {
   const query = since ? `?since=${encodeURIComponent(since)}` : '';
-  const status = callService<RunStatusResponse>({
-    method: 'get',
-    path: `/v1/runs/${encodeURIComponent(runId)}${query}`,
-  });
+  let status: RunStatusResponse;
+  try {
+    status = callService<RunStatusResponse>({ method: 'get', path: `/v1/runs/${encodeURIComponent(runId)}${query}` });
+  } catch (error) {
+    if (!(error instanceof ServiceError) || error.status !== 404) throw error;
+    const id = gas().SpreadsheetApp.getActiveSpreadsheet().getId();
+    if (activeRun()?.runId === runId) gas().PropertiesService.getUserProperties().deleteProperty(activeRunKey(id));
+    return {
+      gone: true,
+      runId,
+      message: `The service no longer knows the run ${runId}, so the sidebar stopped following it. The Status column shows what was written back.`,
+      last: lastRunReport(),
+    };
+  }
   if (TERMINAL_STATES.has(status.state)) forgetRun(runId);
-  return status;
+  return { gone: false, status };
 }
 
 /** Asks the service to send nothing more for a run; what was created stays created. */

@@ -46,7 +46,7 @@ export function defaultMessageFor(status: number): string {
   if (status === 404)
     return 'The service does not know this request. The run may have ended or belong to someone else; reload the sidebar.';
   if (status === 413)
-    return 'This sheet is too large for one run. Split it into smaller sheets or limit the run to selected rows.';
+    return 'The service refused the request as too large. Ask whoever runs the service to raise its BODY_LIMIT.';
   if (status === 429) return 'The service is busy with your earlier requests. Wait a minute and try again.';
   if (status >= 500) return `The Postato Sheets service had a problem (HTTP ${status}). Try again in a minute.`;
   return `The service refused the request (HTTP ${status}). Check your settings and the sheet, then try again.`;
@@ -57,6 +57,17 @@ function parseJson(text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     return undefined;
+  }
+}
+
+/** An error answer of the service: the sentence for the user plus the HTTP status, for callers that act on it. */
+export class ServiceError extends AddonError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
   }
 }
 
@@ -76,8 +87,9 @@ export function callService<T>(request: ServiceRequest): T {
     });
   } catch {
     // UrlFetchApp's own message can echo the request; the user only needs to know the service was unreachable.
+    // The request goes out from Google's servers, not from the user's machine, so their connection is not the cause.
     throw new AddonError(
-      `Could not reach the Postato Sheets service at ${serviceUrl()}. Check your internet connection and try again; if it keeps failing, the service may be down.`,
+      `Google could not reach the Postato Sheets service at ${serviceUrl()}. The service may be down or restarting; try again in a minute, and if it keeps failing, tell whoever runs the service.`,
     );
   }
   const status = response.getResponseCode();
@@ -88,7 +100,8 @@ export function callService<T>(request: ServiceRequest): T {
     return body as T;
   }
   const message = (body as Partial<ErrorBody> | undefined)?.message;
-  throw new AddonError(
+  throw new ServiceError(
     scrubSecrets(typeof message === 'string' && message.trim() !== '' ? message : defaultMessageFor(status)),
+    status,
   );
 }

@@ -1,8 +1,11 @@
 /**
- * The user's settings, kept in UserProperties (per user, never in the document, so collaborators can't read the
- * Postato API key). Only a hint of the key ever goes back to the sidebar.
+ * The add-on's settings, each where it belongs: the Postato API key in the user's UserProperties (never in the
+ * document, so other editors can't read it; only a hint of it goes back to the sidebar); the workspace, time zone,
+ * gap and jitter in the spreadsheet's DocumentProperties, so every editor of a sheet publishes into the same
+ * workspace on the same schedule, and one user's sheets of different clients keep their own workspaces.
  */
 import type { SettingsInput, SettingsView } from '../shared/server-rpc';
+import type { GasProperties } from './apps-script-types';
 import { AddonError, gas, serviceUrl } from './apps-script-env';
 
 const KEYS = {
@@ -34,15 +37,15 @@ function numberOrNull(text: string | null): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Reads the stored settings of the current user. */
+/** Reads the spreadsheet's settings and the current user's API key. */
 export function readSettings(): StoredSettings {
-  const props = gas().PropertiesService.getUserProperties();
+  const doc = gas().PropertiesService.getDocumentProperties();
   return {
-    workspaceId: props.getProperty(KEYS.workspaceId) ?? '',
-    apiKey: props.getProperty(KEYS.apiKey),
-    timeZone: props.getProperty(KEYS.timeZone) ?? '',
-    minGapMinutes: numberOrNull(props.getProperty(KEYS.minGapMinutes)),
-    jitterSeconds: numberOrNull(props.getProperty(KEYS.jitterSeconds)),
+    workspaceId: doc.getProperty(KEYS.workspaceId) ?? '',
+    apiKey: gas().PropertiesService.getUserProperties().getProperty(KEYS.apiKey),
+    timeZone: doc.getProperty(KEYS.timeZone) ?? '',
+    minGapMinutes: numberOrNull(doc.getProperty(KEYS.minGapMinutes)),
+    jitterSeconds: numberOrNull(doc.getProperty(KEYS.jitterSeconds)),
   };
 }
 
@@ -104,17 +107,16 @@ export function saveSettings(input: SettingsInput): SettingsView {
   const minGap = checkWholeNumber(input.minGapMinutes, 'The gap between posts (minutes)', 1440);
   const jitter = checkWholeNumber(input.jitterSeconds, 'The jitter (seconds)', 3600);
 
-  const props = gas().PropertiesService.getUserProperties();
-  props.setProperty(KEYS.workspaceId, workspaceId);
-  if (apiKey !== '') props.setProperty(KEYS.apiKey, apiKey);
-  setOrDelete(KEYS.timeZone, timeZone === '' ? null : timeZone);
-  setOrDelete(KEYS.minGapMinutes, minGap === null ? null : String(minGap));
-  setOrDelete(KEYS.jitterSeconds, jitter === null ? null : String(jitter));
+  if (apiKey !== '') gas().PropertiesService.getUserProperties().setProperty(KEYS.apiKey, apiKey);
+  const doc = gas().PropertiesService.getDocumentProperties();
+  doc.setProperty(KEYS.workspaceId, workspaceId);
+  setOrDelete(doc, KEYS.timeZone, timeZone === '' ? null : timeZone);
+  setOrDelete(doc, KEYS.minGapMinutes, minGap === null ? null : String(minGap));
+  setOrDelete(doc, KEYS.jitterSeconds, jitter === null ? null : String(jitter));
   return settingsView();
 }
 
-function setOrDelete(key: string, value: string | null): void {
-  const props = gas().PropertiesService.getUserProperties();
+function setOrDelete(props: GasProperties, key: string, value: string | null): void {
   if (value === null) props.deleteProperty(key);
   else props.setProperty(key, value);
 }
@@ -128,7 +130,13 @@ export function rememberServiceAccountEmail(email: string): void {
 export function requireRunSettings(): StoredSettings & { apiKey: string } {
   const s = readSettings();
   if (s.workspaceId === '' || s.apiKey === null) {
-    throw new AddonError('Open Postato › Settings and enter your workspace ID and API key first.');
+    throw new AddonError(
+      s.workspaceId === '' && s.apiKey === null
+        ? 'Open Postato › Settings and enter the workspace ID of this spreadsheet and your API key first.'
+        : s.workspaceId === ''
+          ? 'This spreadsheet has no Postato workspace yet. Open Postato › Settings and enter its workspace ID.'
+          : 'Open Postato › Settings and enter your Postato API key first (it is kept for you only, not in the sheet).',
+    );
   }
   return { ...s, apiKey: s.apiKey };
 }

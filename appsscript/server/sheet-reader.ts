@@ -21,6 +21,10 @@ export interface SheetSnapshot {
   keyByRow: Map<number, string>;
   /** The Status cell of each sent row, upper-cased. */
   statusByRow: Map<number, string>;
+  /** The Post ID cell of each sent row that has one. */
+  postIdByRow: Map<number, string>;
+  /** The Scheduled (UTC) cell of each sent row that has one: the time last sent to Postato. */
+  scheduledUtcByRow: Map<number, string>;
   keysFilled: number;
   /** Rows that needed a key but moved or changed before it could be written: left alone and not sent. */
   keysLeftAlone: number[];
@@ -147,6 +151,10 @@ export function readSheet(
   const rows: SheetRowInput[] = [];
   const keyByRow = new Map<number, string>();
   const statusByRow = new Map<number, string>();
+  const postIdByRow = new Map<number, string>();
+  const scheduledUtcByRow = new Map<number, string>();
+  const postIdCol = columns['Post ID']!;
+  const utcCol = columns['Scheduled (UTC)']!;
   for (let i = 1; i < values.length; i++) {
     const row = values[i]!;
     if (!isPost(row) || leftAlone.has(i)) continue;
@@ -154,6 +162,11 @@ export function readSheet(
     rows.push({ rowNumber, values: header.map((_, c) => toCellValue(row[c], timeZone)) });
     keyByRow.set(rowNumber, cellText(row[keyCol]));
     statusByRow.set(rowNumber, cellText(row[statusCol]).toUpperCase());
+    const postId = cellText(row[postIdCol]);
+    if (postId !== '') postIdByRow.set(rowNumber, postId);
+    const utc = row[utcCol];
+    if (utc instanceof Date) scheduledUtcByRow.set(rowNumber, utc.toISOString());
+    else if (cellText(utc) !== '') scheduledUtcByRow.set(rowNumber, cellText(utc));
   }
   return {
     spreadsheetId: spreadsheet.getId(),
@@ -164,6 +177,8 @@ export function readSheet(
     rows,
     keyByRow,
     statusByRow,
+    postIdByRow,
+    scheduledUtcByRow,
     keysFilled: written.keys.size,
     keysLeftAlone: written.leftAlone.map((i) => i + 1),
     headersAdded,

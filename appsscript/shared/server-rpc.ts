@@ -37,10 +37,30 @@ export interface RowScope {
   selectedOnly?: boolean;
 }
 
+/**
+ * What a dry run or a confirmation was shown for: the spreadsheet, the tab (by sheetId, which survives renames and
+ * tab switches), the Postato workspace and the spreadsheet's settings. The action sends it back, so it runs on exactly
+ * that tab and workspace whatever is active when Confirm is clicked.
+ */
+export interface ActionTarget {
+  spreadsheetId: string;
+  spreadsheetName: string;
+  sheetId: number;
+  sheetName: string;
+  workspaceId: string;
+  /** The zone times are read in (the spreadsheet's setting, else the spreadsheet's own zone). */
+  timeZone: string;
+  minGapMinutes: number | null;
+  jitterSeconds: number | null;
+  /** Auto-slot start the dry run resolved, so Publish plans the very same times. */
+  startAt?: string;
+}
+
 /** The dry run plus what the sidebar shows next to it. */
 export interface DryRunView {
   response: DryRunResponse;
   sheetName: string;
+  target: ActionTarget;
   /** Keys the add-on filled into rows that had none. */
   keysFilled: number;
   /** Rows that moved or changed while their keys were being filled: left without a key and not checked this time. */
@@ -49,14 +69,42 @@ export interface DryRunView {
   headersAdded: string[];
 }
 
-/** Numbers for the Publish confirmation ("143 posts to 6 accounts over 3 days; about 72 seconds"). */
-export interface PublishPreview {
-  dryRun: DryRunView;
+/** Actions that change posts, each confirmed with its counts before it starts. */
+export type RunAction = 'publish' | 'retry-failed' | 'reschedule' | 'unschedule';
+
+/** A row Reschedule moves, with the time Postato holds and the time it will get (ISO, UTC). */
+export interface RescheduleMove {
+  rowNumber: number;
+  key: string;
+  from: string | null;
+  to: string | null;
+}
+
+/** What a confirmation shows, and what the confirmed action then sends back to rpcStartRun. */
+export interface ActionPreview {
+  action: RunAction;
+  target: ActionTarget;
+  /** The dry run behind the numbers (absent for Unschedule, which plans nothing). */
+  dryRun?: DryRunView;
+  /** The row keys the action acts on, fixed when the confirmation was shown (absent: every row). */
+  onlyKeys?: string[];
+  counts: { create: number; reschedule: number; unschedule: number; invalid: number };
+  /** Reschedule: the rows and their old → new times. */
+  moves: RescheduleMove[];
+  /** The question, e.g. "Publish 3 posts to 2 accounts over 1 day; about 10 seconds?". */
+  question: string;
+  /** Posts, accounts, days and seconds of the dry run (Publish and Retry). */
   posts: number;
   accounts: number;
   days: number;
   seconds: number;
-  sentence: string;
+}
+
+/** What rpcStartRun needs: the confirmed preview's target and rows. */
+export interface ConfirmedAction {
+  action: RunAction;
+  target: ActionTarget;
+  onlyKeys?: string[];
 }
 
 /** A finished run's report as a reopened sidebar shows it. */
@@ -70,8 +118,23 @@ export interface ActiveRun {
   runId: string;
   mode: RunMode;
   sheetName: string;
+  /** The tab and workspace the run was confirmed for. */
+  sheetId?: number;
+  workspaceId?: string;
   startedAt: string;
 }
+
+/** One poll of a followed run: its progress, or word that the service no longer knows it. */
+export type RunUpdate =
+  | { gone: false; status: RunStatusResponse }
+  | {
+      gone: true;
+      runId: string;
+      /** Why the sidebar stops following, as a sentence. */
+      message: string;
+      /** The last report this spreadsheet kept, if any. */
+      last: LastRunReport | null;
+    };
 
 /** The answer to starting a run. */
 export interface RunStarted {
@@ -81,6 +144,12 @@ export interface RunStarted {
 
 /** Actions a menu item asks the sidebar to start when it opens. */
 export type SidebarAction = 'dry-run' | 'publish' | 'retry-failed' | 'reschedule' | 'unschedule' | 'settings';
+
+/** Answer of the connection test that follows Save. */
+export interface ConnectionTest {
+  ok: boolean;
+  message: string;
+}
 
 /** Answer of "Check access". */
 export interface AccessCheck {
@@ -102,10 +171,15 @@ export interface ServerRpc {
   rpcGetSettings(): SettingsView;
   rpcSaveSettings(input: SettingsInput): SettingsView;
   rpcCheckAccess(): AccessCheck;
+  /** Tests the service, the sign-in, the API key and the workspace with one call. */
+  rpcTestConnection(): ConnectionTest;
   rpcDryRun(scope: RowScope): DryRunView;
-  rpcPreparePublish(scope: RowScope): PublishPreview;
-  rpcStartRun(mode: Exclude<RunMode, 'dry-run'>, scope: RowScope & { failedOnly?: boolean }): RunStarted;
-  rpcRunStatus(runId: string, since: string | null): RunStatusResponse;
+  /** Reads the active tab and returns what the action's confirmation shows; nothing is sent to Postato. */
+  rpcPrepareAction(action: RunAction, scope: RowScope): ActionPreview;
+  /** Starts a confirmed action on the confirmed tab and workspace. */
+  rpcStartRun(confirmed: ConfirmedAction): RunStarted;
+  /** Progress since a cursor; a run the service reports as gone is forgotten (answer `gone: true`). */
+  rpcRunStatus(runId: string, since: string | null): RunUpdate;
   rpcCancel(runId: string): RunStatusResponse | null;
   rpcActiveRun(): ActiveRun | null;
   /** The report of the last run this user's sidebar followed on this spreadsheet, if it ended in the last day. */

@@ -1,4 +1,5 @@
 /** Builds the add-on into a temp folder, checks the artifacts, and smoke-tests the server bundle in node:vm. */
+import type { ActionPreview } from '../../appsscript/shared/server-rpc';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,11 +68,13 @@ describe('build:addon', () => {
       const value = vm.runInContext(`${name}.apply(null, __args)`, Object.assign(context, { __args: args }));
       return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
     };
-    const args: Record<string, unknown[]> = {
+    const answers = new Map<string, unknown>();
+    const args: Record<string, unknown[] | (() => unknown[])> = {
       rpcSaveSettings: [{ workspaceId: 'ws_1', apiKey: fakeApiKey() }],
       rpcDryRun: [{}],
-      rpcPreparePublish: [{}],
-      rpcStartRun: ['publish', {}],
+      rpcPrepareAction: ['publish', {}],
+      // Starts what the confirmation above was shown for, as the sidebar does.
+      rpcStartRun: () => [{ action: 'publish', target: (answers.get('rpcPrepareAction') as ActionPreview).target }],
       rpcRunStatus: ['run_1', null],
       rpcCancel: ['run_1'],
       rpcSelectRow: ['Posts', 2],
@@ -84,9 +87,12 @@ describe('build:addon', () => {
       ...result.entryPoints.filter((n) => n !== 'rpcSaveSettings' && !last.includes(n)),
       ...last,
     ];
-    const answers = new Map<string, unknown>();
-    for (const name of order) answers.set(name, call(name, ...(args[name] ?? [])));
+    for (const name of order) {
+      const given = args[name] ?? [];
+      answers.set(name, call(name, ...(typeof given === 'function' ? given() : given)));
+    }
     expect(answers.get('rpcDryRun')).toMatchObject({ sheetName: 'Posts', response: { mode: 'dry-run' } });
+    expect(answers.get('rpcPrepareAction')).toMatchObject({ action: 'publish', target: { sheetName: 'Posts' } });
     expect(answers.get('rpcStartRun')).toMatchObject({ run: { runId: 'run_1' } });
     expect(answers.get('rpcInsertTemplate')).toBe('Postato posts');
     expect(answers.get('rpcEmailReport')).toMatchObject({ sent: true, to: 'manager@example.com' });

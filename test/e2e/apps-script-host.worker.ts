@@ -14,6 +14,7 @@ interface HostData {
   bundlePath: string;
   shared: SharedArrayBuffer;
   userProperties: Record<string, string>;
+  documentProperties: Record<string, string>;
   scriptProperties: Record<string, string>;
   spreadsheetId: string;
   timeZone: string;
@@ -50,6 +51,7 @@ const fakes = createFakes({
 (fakes.spreadsheet as { id: string }).id = data.spreadsheetId;
 for (const [k, v] of Object.entries(data.userProperties)) fakes.PropertiesService.user.setProperty(k, v);
 for (const [k, v] of Object.entries(data.scriptProperties)) fakes.PropertiesService.script.setProperty(k, v);
+for (const [k, v] of Object.entries(data.documentProperties)) fakes.PropertiesService.document.setProperty(k, v);
 
 const context = vm.createContext({ ...fakes, console });
 vm.runInContext(readFileSync(data.bundlePath, 'utf8'), context, { filename: 'Code.js' });

@@ -20,6 +20,8 @@ export interface HarnessOptions {
   bundleDir: string;
   cells: SheetCells;
   userProperties: Record<string, string>;
+  /** The spreadsheet's own settings (workspace, zone, gap, jitter). */
+  documentProperties?: Record<string, string>;
   scriptProperties?: Record<string, string>;
   spreadsheetId: string;
   sheetName: string;
@@ -92,6 +94,7 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
         bundlePath: path.join(options.bundleDir, 'Code.js'),
         shared,
         userProperties: options.userProperties,
+        documentProperties: options.documentProperties ?? {},
         scriptProperties: options.scriptProperties ?? {},
         spreadsheetId: options.spreadsheetId,
         timeZone: options.timeZone,

@@ -63,7 +63,8 @@ describe('sidebar in a browser, against the real service', () => {
       spreadsheetId: SPREADSHEET_ID,
       sheetName: SHEET,
       timeZone: 'Europe/Lisbon',
-      userProperties: { 'postato.workspaceId': WORKSPACE, 'postato.apiKey': stack.apiKey },
+      userProperties: { 'postato.apiKey': stack.apiKey },
+      documentProperties: { 'postato.workspaceId': WORKSPACE },
       scriptProperties: { SHARED_SECRET: stack.headers['x-shared-secret']! },
     });
     browser = await chromium.launch({
@@ -99,6 +100,9 @@ describe('sidebar in a browser, against the real service', () => {
     expect(stats).toContain('1invalid');
     expect(await page.locator('#summary-counts tbody tr').count()).toBeGreaterThanOrEqual(2); // one line per platform, account and day
     expect(await page.textContent('#summary')).not.toContain('accounts were not checked');
+    expect(await page.textContent('#summary-target')).toBe(
+      `Spreadsheet “Campaign plan” › tab “Posts” › Postato workspace ${WORKSPACE}`,
+    );
     const problem = page.locator('#summary-problems li', { hasText: 'INVALID' });
     expect(await problem.textContent()).toMatch(/Content/);
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-dry-run.png'), fullPage: true });
@@ -113,21 +117,42 @@ describe('sidebar in a browser, against the real service', () => {
     expect(stack.sandbox.inspect().posts).toHaveLength(0);
   });
 
-  it('publish asks for confirmation, follows the run to 100 %, and the service writes every row’s result into the sheet', async () => {
+  it('publish asks for confirmation naming tab, workspace and counts; progress says closing is safe; the run reaches 100 % and the service writes every row’s result into the sheet', async () => {
     await page.click('#btn-publish');
     await page.waitForSelector('#confirm:not([hidden])');
     expect(await page.textContent('#confirm-text')).toMatch(
       /^Publish 3 posts to 2 accounts over \d+ days?; about .+\?$/,
     );
+    expect(await page.textContent('#confirm-target')).toBe(
+      `Spreadsheet “Campaign plan” › tab “Posts” › Postato workspace ${WORKSPACE}`,
+    );
+    expect(await page.textContent('#confirm-counts')).toBe(
+      '3 to create · 0 to reschedule · 0 to unschedule · 1 invalid row skipped',
+    );
     expect(await page.textContent('#confirm-note')).toBe('1 invalid row will be skipped.');
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-confirm.png'), fullPage: true });
 
+    // Postato answers 429 until released, so the run is visibly in progress while the test looks at it.
+    stack.sandbox.update({
+      faults: { forced429: { untilMs: stack.sandbox.clock.now() + 120_000, retryAfterSeconds: 1 } },
+    });
     await page.click('#btn-confirm-ok');
+    await page.waitForSelector('#progress-safe:not([hidden])');
+    expect(await page.textContent('#progress-title')).toBe('Publishing');
+    expect(await page.textContent('#progress-safe')).toMatch(
+      /you can close this sidebar or the spreadsheet, and nothing stops/,
+    );
+    await page.waitForFunction(() => (document.getElementById('progress-counts')?.textContent ?? '') !== '');
+    await page.screenshot({ path: path.join(SHOTS, 'sidebar-progress.png'), fullPage: true });
+    stack.sandbox.update({ faults: { forced429: null } });
+
     await page.waitForSelector('#progress-bar[aria-valuenow="100"]', { timeout: 45_000 });
     // Let the bar's width transition end, so the screenshot shows it full.
     await page.locator('#progress-bar').evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
     expect(await page.textContent('#progress-counts')).toMatch(/3 created/);
     expect(await page.textContent('#progress-state')).toMatch(/^Done: 3 posts created/);
+    expect(await page.textContent('#progress-title')).toBe('Published');
+    expect(await page.isHidden('#progress-safe')).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'sidebar-published.png'), fullPage: true });
 
     // The write-back flushes every few hundred ms; drain it so the sheet is final before reading it.
@@ -177,17 +202,63 @@ describe('sidebar in a browser, against the real service', () => {
     expect(mail[0]!.body).toContain(`https://docs.google.com/spreadsheets/d/${SPREADSHEET_ID}/edit#gid=`);
   });
 
+  it('the report’s Retry button confirms and publishes the invalid row once it is fixed', async () => {
+    expect(await page.textContent('#btn-retry-failed')).toBe('Retry 1 failed row');
+    // The manager fixes row 5 in the sheet.
+    const { header, rows } = sheet();
+    const fixed = [header, ...rows].map((r) => [...r]);
+    fixed[4]![header.indexOf('Content')] = 'Now with text';
+    stack.sheets.setValues(SPREADSHEET_ID, SHEET, fixed);
+
+    await page.click('#btn-retry-failed');
+    await page.waitForSelector('#confirm:not([hidden])');
+    expect(await page.textContent('#confirm-text')).toMatch(/^Retry 1 post to 1 account over 1 day; about .+\?$/);
+    expect(await page.textContent('#confirm-target')).toContain(`tab “Posts” › Postato workspace ${WORKSPACE}`);
+    expect(await page.textContent('#confirm-counts')).toBe('1 to create · 0 to reschedule · 0 to unschedule');
+    await page.click('#btn-confirm-ok');
+    // The earlier report stays until the new run starts: wait for the retry's own report.
+    await page.waitForFunction(
+      () => /: 1 post created\.$/.test(document.getElementById('report-sentence')?.textContent ?? ''),
+      undefined,
+      { timeout: 45_000 },
+    );
+    expect(await page.isHidden('#btn-retry-failed')).toBe(true);
+    await stack.service.flusher!.drain(SPREADSHEET_ID);
+    const after = sheet();
+    expect(after.rows[3]![after.col('Status')]).toBe('SCHEDULED');
+    expect(stack.sandbox.inspect().posts).toHaveLength(4);
+  });
+
   it('shows a service error as a sentence', async () => {
-    await page.click('#more summary');
+    if (!(await page.locator('#more').evaluate((d) => (d as HTMLDetailsElement).open)))
+      await page.click('#more summary');
     await page.click('#btn-retry');
     await page.waitForSelector('#notice.error');
     expect(await page.textContent('#notice')).toBe(
-      'No row says FAILED in the Status column, so there is nothing to retry.',
+      'No row says FAILED or INVALID in the Status column, so there is nothing to retry.',
+    );
+  });
+
+  it('a Save error shows next to the Save button, in view', async () => {
+    await page.click('#link-settings');
+    await page.fill('#set-workspace', 'not a workspace!');
+    await page.click('#btn-save-settings');
+    await page.waitForSelector('#settings-result.error');
+    expect(await page.textContent('#settings-result')).toMatch(/workspace ID may only contain letters/);
+    const box = (await page.locator('#settings-result').boundingBox())!;
+    const viewport = page.viewportSize()!;
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+    await page.screenshot({ path: path.join(SHOTS, 'sidebar-save-error.png') });
+    await page.fill('#set-workspace', WORKSPACE);
+    await page.click('#btn-save-settings');
+    await page.waitForSelector('#settings-result.info');
+    expect(await page.textContent('#settings-result')).toMatch(
+      /^Settings saved for this spreadsheet\. Connected: workspace wks_e2e has 2 connected accounts\.$/,
     );
   });
 
   it('Check access asks the service which account writes, and the service checks the sheet through the Sheets API', async () => {
-    await page.click('#link-settings');
     await page.click('#btn-check-access');
     await page.waitForFunction(() => (document.getElementById('access-result')?.textContent ?? '') !== '');
     expect(await page.textContent('#service-account')).toBe(stack.serviceAccountEmail);

@@ -80,19 +80,16 @@ describe('fuzz: never a 500', () => {
         header,
         fc.uniqueArray(row, { maxLength: 25, selector: (r) => r.rowNumber }),
         async (hdr, rows) => {
-          const res = await request(app)
-            .post('/v1/runs')
-            .set(auth)
-            .send({
-              mode: 'dry-run',
-              spreadsheetId: 'ss',
-              sheetName: 'Posts',
-              sheetId: 0,
-              spreadsheetTimeZone: 'America/New_York',
-              workspaceId: 'wks_1',
-              header: hdr,
-              rows,
-            });
+          const res = await request(app).post('/v1/runs').set(auth).send({
+            mode: 'dry-run',
+            spreadsheetId: 'ss',
+            sheetName: 'Posts',
+            sheetId: 0,
+            spreadsheetTimeZone: 'America/New_York',
+            workspaceId: 'wks_1',
+            header: hdr,
+            rows,
+          });
           expect([200, 400, 413]).toContain(res.status);
           if (res.status !== 200) return;
           // No row with content is dropped silently: each gets a verdict (blank rows may be skipped).

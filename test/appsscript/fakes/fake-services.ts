@@ -24,28 +24,24 @@ import type {
   GasUtilities,
   RawCell,
 } from '../../../appsscript/server/apps-script-types';
-import { FakeHtmlOutput, FakeSpreadsheet, FakeSpreadsheetApp, type CellStore } from './fake-spreadsheet-app';
+import {
+  FakeHtmlOutput,
+  FakeProperties,
+  FakeSpreadsheet,
+  FakeSpreadsheetApp,
+  type CellStore,
+} from './fake-spreadsheet-app';
 
-export class FakeProperties implements GasProperties {
-  readonly map = new Map<string, string>();
-  getProperty(key: string): string | null {
-    return this.map.get(key) ?? null;
-  }
-  setProperty(key: string, value: string): GasProperties {
-    if (typeof value !== 'string') throw new Error('Exception: property values must be strings');
-    this.map.set(key, value);
-    return this;
-  }
-  deleteProperty(key: string): GasProperties {
-    this.map.delete(key);
-    return this;
-  }
-}
+export { FakeProperties };
 
 export class FakePropertiesService implements GasPropertiesService {
   readonly user = new FakeProperties();
   readonly script = new FakeProperties();
-  readonly document = new FakeProperties();
+  constructor(private readonly app: FakeSpreadsheetApp) {}
+  /** The DocumentProperties of the spreadsheet the add-on currently runs in. */
+  get document(): FakeProperties {
+    return this.app.spreadsheet.documentProperties;
+  }
   getUserProperties(): GasProperties {
     return this.user;
   }
@@ -178,9 +174,10 @@ export function createFakes(
 ): AppsScriptFakes {
   const spreadsheet = new FakeSpreadsheet(undefined, opts.timeZone ?? 'Europe/Lisbon');
   spreadsheet.addSheet(opts.sheetName ?? 'Posts', opts.store ?? opts.cells ?? []);
+  const app = new FakeSpreadsheetApp(spreadsheet);
   return {
-    SpreadsheetApp: new FakeSpreadsheetApp(spreadsheet),
-    PropertiesService: new FakePropertiesService(),
+    SpreadsheetApp: app,
+    PropertiesService: new FakePropertiesService(app),
     UrlFetchApp: new FakeUrlFetchApp(opts.handler),
     ScriptApp: new FakeScriptApp(),
     Session: new FakeSession(),

@@ -5,6 +5,7 @@
 import type {
   GasDataValidation,
   GasLock,
+  GasProperties,
   GasDataValidationBuilder,
   GasHtmlOutput,
   GasMenu,
@@ -38,6 +39,23 @@ export class MemoryCellStore implements CellStore {
       });
     });
     for (let i = 0; i < this.cells.length; i++) this.cells[i] ??= [];
+  }
+}
+
+/** A PropertiesService store (user, script or document properties). */
+export class FakeProperties implements GasProperties {
+  readonly map = new Map<string, string>();
+  getProperty(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  setProperty(key: string, value: string): GasProperties {
+    if (typeof value !== 'string') throw new Error('Exception: property values must be strings');
+    this.map.set(key, value);
+    return this;
+  }
+  deleteProperty(key: string): GasProperties {
+    this.map.delete(key);
+    return this;
   }
 }
 
@@ -235,6 +253,10 @@ export class FakeSpreadsheet implements GasSpreadsheet {
   activeSheet!: FakeSheet;
   selection: FakeRange[] = [];
 
+  /** DocumentProperties belong to the spreadsheet: each one has its own. */
+  readonly documentProperties = new FakeProperties();
+  name = 'Campaign plan';
+
   constructor(
     readonly id = 'ss-' + Math.random().toString(36).slice(2, 10),
     readonly timeZone = 'Europe/Lisbon',
@@ -254,6 +276,18 @@ export class FakeSpreadsheet implements GasSpreadsheet {
   }
   getId(): string {
     return this.id;
+  }
+  getName(): string {
+    return this.name;
+  }
+  getSheets(): GasSheet[] {
+    return [...this.sheets];
+  }
+  /** Test helper: deletes a tab, as the user can at any time. */
+  deleteSheet(name: string): void {
+    const i = this.sheets.findIndex((s) => s.name === name);
+    if (i >= 0) this.sheets.splice(i, 1);
+    if (this.activeSheet?.name === name) this.activeSheet = this.sheets[0]!;
   }
   getSpreadsheetTimeZone(): string {
     return this.timeZone;
@@ -341,7 +375,8 @@ class FakeValidationBuilder implements GasDataValidationBuilder {
 
 export class FakeSpreadsheetApp implements GasSpreadsheetApp {
   readonly ui = new FakeUi();
-  constructor(readonly spreadsheet: FakeSpreadsheet) {}
+  /** The spreadsheet the add-on runs in; a test may switch it to imitate the same user in another spreadsheet. */
+  constructor(public spreadsheet: FakeSpreadsheet) {}
   getActiveSpreadsheet(): GasSpreadsheet {
     return this.spreadsheet;
   }

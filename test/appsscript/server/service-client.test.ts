@@ -57,7 +57,9 @@ describe('service client', () => {
     fakes.UrlFetchApp.handler = () => {
       throw new Error('Exception: DNS error: http://127.0.0.1:8080/x');
     };
-    expect(() => callService({ method: 'get', path: '/x' })).toThrow(/Could not reach the Postato Sheets service/);
+    expect(() => callService({ method: 'get', path: '/x' })).toThrow(
+      /Google could not reach the Postato Sheets service at .*The service may be down/,
+    );
     fakes.ScriptApp.identityToken = null;
     expect(() => callService({ method: 'get', path: '/x' })).toThrow(/allow the requested permissions/);
   });
