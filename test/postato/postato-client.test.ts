@@ -388,7 +388,7 @@ describe('API key secrecy', () => {
         return answers[n] ?? { status: 500 };
       });
       server = s;
-      const { c } = client(s.url, { apiKey: key, logger, timeoutMs: 100, retry: { maxAttempts: 1 } });
+      const { c } = client(s.url, { apiKey: key, logger, timeoutMs: 2000, retry: { maxAttempts: 1 } });
       const errors: PostatoError[] = [];
       for (let i = 0; i < 8; i++) errors.push(await caught(c.createPost('wks_1', body, 'k')));
       expect(errors.map((e) => e.code)).toEqual([
