@@ -4,7 +4,7 @@
  * exist there (DST gap) is refused and one that occurs twice (DST overlap) takes the earlier instant and says so.
  */
 import { DateTime } from 'luxon';
-import { uniqueInstant, zoneOf } from './local-time-format';
+import { uniqueInstant, zoneOf, type LocalParts } from './local-time-format';
 import type { CellValue } from '../../appsscript/shared/contract';
 import { collapseSpaces } from './sheet-contract';
 import { timeCellMessages } from './plan-messages';
@@ -22,15 +22,6 @@ const DAY_MS = 86_400_000;
 
 /** Zone helpers live with the fast wall-clock code; re-exported here for existing callers. */
 export { isValidZone, zoneOf } from './local-time-format';
-
-interface LocalParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$/i;
 const YMD =

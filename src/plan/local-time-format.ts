@@ -44,14 +44,18 @@ export function zoneOf(name: string): IANAZone {
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-/** Wall-clock fields of an instant in a zone, plus the zone's offset in minutes at that instant. */
-interface Wall {
+/** Wall-clock fields to the second, as a sheet cell names a local time. */
+export interface LocalParts {
   year: number;
   month: number;
   day: number;
   hour: number;
   minute: number;
   second: number;
+}
+
+/** Wall-clock fields of an instant in a zone, plus the zone's offset in minutes at that instant. */
+interface Wall extends LocalParts {
   millisecond: number;
   offset: number;
 }
@@ -152,10 +156,7 @@ const between = (n: number, lo: number, hi: number) => Number.isInteger(n) && n 
  * The one instant whose wall clock in `zone` reads the given parts, when the offset is the same a day before and a
  * day after (so there is no DST gap or overlap to report). Undefined means "ask luxon", never "does not exist".
  */
-export function uniqueInstant(
-  parts: { year: number; month: number; day: number; hour: number; minute: number; second: number },
-  zone: string,
-): number | undefined {
+export function uniqueInstant(parts: LocalParts, zone: string): number | undefined {
   const { year, month, day, hour, minute, second } = parts;
   if (!between(year, 1000, 9999) || !between(month, 1, 12) || !between(day, 1, daysIn(year, month))) return undefined;
   if (!between(hour, 0, 23) || !between(minute, 0, 59) || !between(second, 0, 59)) return undefined;

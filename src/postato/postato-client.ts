@@ -218,15 +218,25 @@ export class PostatoClient {
   }
 
   /**
-   * DELETE /v1/workspaces/{ws}/posts/{id}. If an earlier attempt's answer was lost and the retry finds the post no
-   * longer cancellable (404), the post is read back: already `cancelled` counts as success.
+   * DELETE /v1/workspaces/{ws}/posts/{id}. Postato answers 404 both for a missing post and for one no longer
+   * cancellable, so a 404 that may follow our own earlier DELETE is checked by reading the post back: already
+   * `cancelled` counts as success. That is the case when a retry of this call follows an attempt whose answer was
+   * lost, or always with `alreadyCancelledIsDone` (the caller's earlier attempts may have cancelled it).
    */
-  async cancelPost(workspaceId: string, postId: string, o?: CallOptions): Promise<void> {
+  async cancelPost(
+    workspaceId: string,
+    postId: string,
+    o?: CallOptions & { alreadyCancelledIsDone?: boolean },
+  ): Promise<void> {
     const path = `${ws(workspaceId)}/posts/${seg(postId)}`;
     try {
       await this.send({ method: 'DELETE', path }, o);
     } catch (err) {
-      if (err instanceof PostatoError && err.code === 'not_found' && err.outcomeUnknown) {
+      if (
+        err instanceof PostatoError &&
+        err.code === 'not_found' &&
+        (err.outcomeUnknown || o?.alreadyCancelledIsDone)
+      ) {
         const post = await this.getPost(workspaceId, postId, o).catch(() => undefined);
         if (post?.status === 'cancelled') return;
       }

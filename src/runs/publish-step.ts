@@ -13,7 +13,14 @@ import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
 import type { PaceKind, TenantPacer } from './tenant-pacer';
 import type { RowKind } from './ledger-schema';
-import { ACTIVE_RUN_STATES, scopeOfRow, type RunLedger, type RunRecord, type RunRowRecord } from './run-ledger';
+import {
+  ACTIVE_RUN_STATES,
+  scopeOfRow,
+  type ResultChange,
+  type RunLedger,
+  type RunRecord,
+  type RunRowRecord,
+} from './run-ledger';
 import type { RunState } from '../../appsscript/shared/contract';
 import type { Metrics } from '../metrics';
 
@@ -32,7 +39,11 @@ export interface PostatoWriter {
     patch: UpdatePostBody,
     o?: { retry?: { maxAttempts?: number } },
   ): Promise<Post>;
-  cancelPost(ws: string, postId: string, o?: { retry?: { maxAttempts?: number } }): Promise<void>;
+  cancelPost(
+    ws: string,
+    postId: string,
+    o?: { retry?: { maxAttempts?: number }; alreadyCancelledIsDone?: boolean },
+  ): Promise<void>;
 }
 
 export interface PublishStepDeps {
@@ -168,6 +179,41 @@ export function createPublishStep(deps: PublishStepDeps) {
     return fail(row, e.userMessage);
   }
 
+  /**
+   * Commits what a successful call (or a read that made the call unnecessary) established, in one transaction: the
+   * attempt's outcome when a call was made, the post the sheet row now has (so later runs and dry runs know it), and
+   * the row's result.
+   */
+  async function settle(
+    row: RunRowRecord,
+    run: RunRecord,
+    o: {
+      attempt?: { id: string; httpStatus: number };
+      post: { postId: string; bodyHash?: string; scheduledAt?: string | null; status: SheetStatus };
+      result: ResultChange;
+    },
+  ): Promise<StepResult> {
+    await deps.ledger.db.transaction().execute(async (trx) => {
+      if (o.attempt)
+        await deps.ledger.finishAttempt(
+          o.attempt.id,
+          row,
+          'ok',
+          { httpStatus: o.attempt.httpStatus, definite: true },
+          trx,
+        );
+      await deps.ledger.rememberPost(trx, {
+        tenantId: row.tenant_id,
+        spreadsheetId: row.spreadsheet_id,
+        rowKey: row.row_key,
+        workspaceId: run.workspace_id,
+        ...o.post,
+      });
+      await deps.ledger.setResult(row.id, o.result, trx);
+    });
+    return { kind: 'finished' };
+  }
+
   async function paced(row: RunRowRecord, kind: PaceKind): Promise<StepResult | null> {
     const permit = await deps.pacer.tryAcquire(row.tenant_id, kind);
     if (permit.ok) return null;
@@ -217,31 +263,20 @@ export function createPublishStep(deps: PublishStepDeps) {
     }
     // Never throws after the post exists: an unserialisable sheet body simply differs from what was replayed.
     const stale = row.body_json !== null && serialisedBody(row.body_json) !== bodyText;
-    await deps.ledger.db.transaction().execute(async (trx) => {
-      await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 201, definite: true }, trx);
-      await deps.ledger.rememberPost(trx, {
-        tenantId: row.tenant_id,
-        spreadsheetId: row.spreadsheet_id,
-        rowKey: row.row_key,
+    const status = statusOfPost(post);
+    const scheduledAt = post.scheduledAt ?? null;
+    await settle(row, run, {
+      attempt: { id: attemptId, httpStatus: 201 },
+      post: { postId: post.id, bodyHash: bodyHash(bodyText), scheduledAt, status },
+      result: {
+        state: 'created',
+        sheetStatus: status,
         postId: post.id,
-        workspaceId: run.workspace_id,
-        bodyHash: bodyHash(bodyText),
-        scheduledAt: post.scheduledAt ?? null,
-        status: statusOfPost(post),
-      });
-      await deps.ledger.setResult(
-        row.id,
-        {
-          state: 'created',
-          sheetStatus: statusOfPost(post),
-          postId: post.id,
-          scheduledAt: post.scheduledAt ?? null,
-          error: stale
-            ? 'Created with the content of an earlier attempt whose answer was lost. Use Reschedule to apply your edits.'
-            : '',
-        },
-        trx,
-      );
+        scheduledAt,
+        error: stale
+          ? 'Created with the content of an earlier attempt whose answer was lost. Use Reschedule to apply your edits.'
+          : '',
+      },
     });
     deps.metrics?.postsCreated.inc({ tenant: row.tenant_id });
     rowLog(row).debug({ postId: post.id }, 'post created');
@@ -272,24 +307,11 @@ export function createPublishStep(deps: PublishStepDeps) {
     if (sameTime && sameContent) {
       // Postato already holds this content and time (or only options differ, which PATCH cannot change): remember the
       // sheet's body so the next dry run stops saying CHANGED, and put the post's status back in the row.
-      await deps.ledger.db.transaction().execute(async (trx) => {
-        await deps.ledger.rememberPost(trx, {
-          tenantId: row.tenant_id,
-          spreadsheetId: row.spreadsheet_id,
-          rowKey: row.row_key,
-          postId: row.post_id!,
-          workspaceId: run.workspace_id,
-          bodyHash: postBodyHash(target),
-          scheduledAt: current.scheduledAt ?? null,
-          status: statusOfPost(current),
-        });
-        await deps.ledger.setResult(
-          row.id,
-          { state: 'skipped', sheetStatus: statusOfPost(current), postId: row.post_id, error: '' },
-          trx,
-        );
+      const status = statusOfPost(current);
+      return settle(row, run, {
+        post: { postId: row.post_id, bodyHash: postBodyHash(target), scheduledAt: current.scheduledAt ?? null, status },
+        result: { state: 'skipped', sheetStatus: status, postId: row.post_id, error: '' },
       });
-      return { kind: 'finished' };
     }
     const wait = await paced(row, 'write');
     if (wait) return wait;
@@ -301,25 +323,13 @@ export function createPublishStep(deps: PublishStepDeps) {
     } catch (err) {
       return onError(row, attemptId, 'update', err);
     }
-    await deps.ledger.db.transaction().execute(async (trx) => {
-      await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 200, definite: true }, trx);
-      await deps.ledger.rememberPost(trx, {
-        tenantId: row.tenant_id,
-        spreadsheetId: row.spreadsheet_id,
-        rowKey: row.row_key,
-        postId: post.id,
-        workspaceId: run.workspace_id,
-        bodyHash: postBodyHash(target),
-        scheduledAt: post.scheduledAt ?? null,
-        status: statusOfPost(post),
-      });
-      await deps.ledger.setResult(
-        row.id,
-        { state: 'updated', sheetStatus: statusOfPost(post), scheduledAt: post.scheduledAt ?? null, error: '' },
-        trx,
-      );
+    const status = statusOfPost(post);
+    const scheduledAt = post.scheduledAt ?? null;
+    return settle(row, run, {
+      attempt: { id: attemptId, httpStatus: 200 },
+      post: { postId: post.id, bodyHash: postBodyHash(target), scheduledAt, status },
+      result: { state: 'updated', sheetStatus: status, scheduledAt, error: '' },
     });
-    return { kind: 'finished' };
   }
 
   async function cancel(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
@@ -328,29 +338,16 @@ export function createPublishStep(deps: PublishStepDeps) {
     if (wait) return wait;
     const attemptId = await deps.ledger.beginAttempt(row, { kind: 'cancel', idempotencyKey: null, body: null });
     try {
-      await client.cancelPost(run.workspace_id, row.post_id, ONE_TRY);
+      // An earlier attempt of this row may have cancelled it with its answer lost: a post already cancelled is done.
+      await client.cancelPost(run.workspace_id, row.post_id, { ...ONE_TRY, alreadyCancelledIsDone: true });
     } catch (err) {
-      if (err instanceof PostatoError && err.code === 'not_found') {
-        // A lost answer to an earlier DELETE also ends in 404: the post then reads back as cancelled.
-        const post = await client.getPost(run.workspace_id, row.post_id, ONE_TRY).catch(() => undefined);
-        if (post?.status !== 'cancelled') return onError(row, attemptId, 'cancel', err);
-      } else {
-        return onError(row, attemptId, 'cancel', err);
-      }
+      return onError(row, attemptId, 'cancel', err);
     }
-    await deps.ledger.db.transaction().execute(async (trx) => {
-      await deps.ledger.finishAttempt(attemptId, row, 'ok', { httpStatus: 200, definite: true }, trx);
-      await deps.ledger.rememberPost(trx, {
-        tenantId: row.tenant_id,
-        spreadsheetId: row.spreadsheet_id,
-        rowKey: row.row_key,
-        postId: row.post_id!,
-        workspaceId: run.workspace_id,
-        status: 'CANCELLED',
-      });
-      await deps.ledger.setResult(row.id, { state: 'cancelled', sheetStatus: 'CANCELLED', error: '' }, trx);
+    return settle(row, run, {
+      attempt: { id: attemptId, httpStatus: 200 },
+      post: { postId: row.post_id, status: 'CANCELLED' },
+      result: { state: 'cancelled', sheetStatus: 'CANCELLED', error: '' },
     });
-    return { kind: 'finished' };
   }
 
   /** One attempt for a claimed row. Never throws for Postato errors: they are recorded and decided here. */

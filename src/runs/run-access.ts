@@ -2,7 +2,6 @@
  * Isolation helpers: a run belongs to the identity that started it, and only that identity and admins may see or
  * control it. Everyone else gets the same 404 as for a run that does not exist, so run ids cannot be probed.
  */
-import { randomBytes } from 'node:crypto';
 import { NotFoundError } from '../errors';
 import type { Identity } from './identity';
 
@@ -23,9 +22,4 @@ export function requireRunAccess<T extends { ownerSubject: string }>(identity: I
     );
   }
   return run;
-}
-
-/** An unguessable id (128 random bits, base64url) with a readable prefix, e.g. `run_…`. */
-export function newUnguessableId(prefix = 'run'): string {
-  return `${prefix}_${randomBytes(16).toString('base64url')}`;
 }

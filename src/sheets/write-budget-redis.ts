@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { sleep, type Clock } from '../clock';
-import type { TryTakeResult, WriteBudget, WriteSlot } from './write-budget';
+import type { Clock } from '../clock';
+import { takeWhenFree, type TryTakeResult, type WriteBudget, type WriteSlot } from './write-budget';
 
 // KEYS[1] = slots zset. ARGV: now, limit, heldUntil, member, ttlMs.
 // Drops slots that stopped counting, then takes one if fewer than limit remain; otherwise returns the soonest expiry.
@@ -82,13 +82,8 @@ export class RedisWriteBudget implements WriteBudget {
     return { ok: true, slot };
   }
 
-  async take(signal?: AbortSignal): Promise<WriteSlot> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const r = await this.tryTake();
-      if (r.ok) return r.slot;
-      await sleep(Math.max(5, r.retryAtMs - this.opts.clock.now()), signal);
-    }
+  take(signal?: AbortSignal): Promise<WriteSlot> {
+    return takeWhenFree(this, this.opts.clock, signal);
   }
 
   /** Slots currently counted (tests and metrics). */

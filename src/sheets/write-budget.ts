@@ -20,6 +20,23 @@ export interface WriteBudget {
 }
 
 /**
+ * Waits until `budget` grants a slot and returns it: tries, and when refused sleeps until the time the budget named
+ * (at least 5 ms, so a budget that names "now" cannot spin). Rejects when the signal aborts. Both budgets' take().
+ */
+export async function takeWhenFree(
+  budget: Pick<WriteBudget, 'tryTake'>,
+  clock: Clock,
+  signal?: AbortSignal,
+): Promise<WriteSlot> {
+  for (;;) {
+    signal?.throwIfAborted();
+    const r = await budget.tryTake();
+    if (r.ok) return r.slot;
+    await sleep(Math.max(5, r.retryAtMs - clock.now()), signal);
+  }
+}
+
+/**
  * In-process sliding window. A slot counts from when it was taken until `windowMs` after its request ended, so
  * however long a request is in flight, the server never sees more than `limit` writes in any window.
  */
@@ -59,13 +76,8 @@ export class SlidingWindowWriteBudget implements WriteBudget {
     return { ok: false, retryAtMs: Number.isFinite(soonest) ? soonest : this.opts.clock.now() + 50 };
   }
 
-  async take(signal?: AbortSignal): Promise<WriteSlot> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const r = await this.tryTake();
-      if (r.ok) return r.slot;
-      await sleep(Math.max(5, r.retryAtMs - this.opts.clock.now()), signal);
-    }
+  take(signal?: AbortSignal): Promise<WriteSlot> {
+    return takeWhenFree(this, this.opts.clock, signal);
   }
 
   private prune(): void {

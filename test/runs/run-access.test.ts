@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../src/errors';
 import type { Identity } from '../../src/runs/identity';
-import { canAccessRun, newUnguessableId, requireRunAccess } from '../../src/runs/run-access';
+import { canAccessRun, requireRunAccess } from '../../src/runs/run-access';
+import { newRunId } from '../../src/runs/run-ledger';
 
 const owner: Identity = { subject: 'google:1', email: 'a@example.com', via: 'google', isAdmin: false };
 const stranger: Identity = { subject: 'google:2', email: 'b@example.com', via: 'google', isAdmin: false };
@@ -34,8 +35,8 @@ describe('run isolation', () => {
     expect({ code: denied.code, message: denied.message }).toEqual({ code: missing.code, message: missing.message });
     expect(requireRunAccess(owner, run)).toBe(run);
   });
-  it('ids carry 128 random bits and do not repeat', () => {
-    const ids = new Set(Array.from({ length: 2000 }, () => newUnguessableId()));
+  it('run ids carry 128 random bits and do not repeat, so they cannot be probed', () => {
+    const ids = new Set(Array.from({ length: 2000 }, () => newRunId()));
     expect(ids.size).toBe(2000);
     for (const id of [...ids].slice(0, 5)) expect(id).toMatch(/^run_[A-Za-z0-9_-]{22}$/);
   });
