@@ -19,6 +19,8 @@ export interface FollowOptions {
   onProgress?: (status: RunStatusResponse) => void;
   /** Time between polls while the run is going (default 1 s). */
   pollMs?: number;
+  /** Failed polls in a row tolerated before giving up (default 5): a service restart should not end the command. */
+  maxFailedPolls?: number;
 }
 
 /** Polls until the run has ended and every result has been read. */
@@ -29,13 +31,23 @@ export async function followRun(
 ): Promise<FollowedRun> {
   const results = new Map<string, RowResult>();
   let cursor: string | undefined;
+  let failed = 0;
+  const wait = () => new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 1000));
   for (;;) {
-    const status = await client.status(runId, cursor);
+    let status: RunStatusResponse;
+    try {
+      status = await client.status(runId, cursor);
+      failed = 0;
+    } catch (err) {
+      if (++failed >= (o.maxFailedPolls ?? 5)) throw err;
+      await wait();
+      continue;
+    }
     for (const r of status.results) results.set(r.key, r);
     cursor = status.cursor;
     o.onProgress?.(status);
     // Results come in pages: once the run has ended, read on until a page is empty.
     if (ENDED.has(status.state) && status.results.length === 0) return { final: status, results };
-    if (!ENDED.has(status.state)) await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 1000));
+    if (!ENDED.has(status.state)) await wait();
   }
 }
