@@ -11,8 +11,6 @@ import { createRunsRouter } from './http/runs-routes';
 import { createDryRunVerdictWriter, type DryRunVerdictWriter } from './sheets/dry-run-verdict-writer';
 import { createRunControlRouter } from './http/run-control-routes';
 import { PostatoClient } from './postato/postato-client';
-import { openLedgerDb, type LedgerDb } from './runs/ledger-db';
-import { RunLedger } from './runs/run-ledger';
 import {
   createLedgerKnownPosts,
   createLedgerWebhookSecretStore,
@@ -20,20 +18,18 @@ import {
   createLedgerWriteBackStore,
 } from './runs/ledger-ports';
 import { createPublishStep, type PostatoWriter } from './runs/publish-step';
-import { createEmbeddedDispatcher } from './runs/embedded-dispatcher';
 import type { Dispatcher } from './runs/dispatcher';
 import { createRunService, type RunService } from './runs/run-service';
 import { KeyVault, keyVaultFromConfig } from './runs/key-vault';
-import { createSqlitePacer } from './runs/tenant-pacer-sqlite';
-import { createMemoryPacer, pacerLimitsFromConfig, type TenantPacer } from './runs/tenant-pacer';
+import { pacerLimitsFromConfig, type TenantPacer } from './runs/tenant-pacer';
+import { openTier } from './runs/tier-factory';
+import type { LedgerDb } from './runs/ledger-db';
+import type { RunLedger } from './runs/run-ledger';
 import { createPostatoWebhookRouter } from './webhooks/postato-webhook-router';
 import { WriteBackFlusher } from './sheets/write-back-flusher';
 import { createSheetsClient } from './sheets/sheets-client';
 import { loadServiceAccountKey } from './sheets/sheets-credentials';
-import { SlidingWindowWriteBudget } from './sheets/write-budget';
-import { openRedisTier } from './runs/redis-tier';
 import type { WriteBackStore } from './sheets/write-back-store';
-import { sql } from 'kysely';
 import { createMetrics, type Metrics } from './metrics';
 import { createPostatoProbe } from './ops/postato-probe';
 import { refreshLedgerGauges } from './ops/ledger-metrics';
@@ -85,15 +81,10 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? createLogger({ level: config.LOG_LEVEL });
   const metrics = o.metrics ?? createMetrics({ defaults: config.NODE_ENV !== 'test' });
-  const db = await openLedgerDb(config.DATABASE_URL);
-  const ledger = new RunLedger(db.db, clock);
+  // The tier (embedded or scale-out) comes from the configuration, which is refused here if it mixes the two.
+  const tier = await openTier(config, { clock, logger }, { pacer: o.pacer });
+  const { ledger, db, pacer } = tier;
   const limits = pacerLimitsFromConfig(config);
-  // Scale-out tier: REDIS_URL moves the pacer, the Sheets write budget and the dispatcher into Redis (shared by instances).
-  const redisTier = config.REDIS_URL ? await openRedisTier(config, clock, logger) : undefined;
-  const pacer =
-    o.pacer ??
-    redisTier?.pacer ??
-    (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : createMemoryPacer({ limits, clock }));
   const vault = o.vault ?? keyVaultFromConfig(config, logger);
   if (config.DISPATCH_LEASE_MS <= config.POSTATO_TIMEOUT_MS) {
     logger.warn(
@@ -131,13 +122,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   let dryRunVerdicts: DryRunVerdictWriter | undefined;
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
-    const budget =
-      redisTier?.writeBudget ??
-      new SlidingWindowWriteBudget({
-        limit: config.SHEETS_WRITES_PER_MINUTE,
-        windowMs: config.SHEETS_WRITE_WINDOW_MS,
-        clock,
-      });
+    const budget = tier.writeBudget;
     const sheets = createSheetsClient({
       rootUrl: config.SHEETS_API_URL,
       credentials: { serviceAccount },
@@ -153,7 +138,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       logger,
       flushEveryMs: config.WRITEBACK_FLUSH_MS,
       flushRows: config.WRITEBACK_FLUSH_ROWS,
-      lock: redisTier?.spreadsheetLock,
+      lock: tier.spreadsheetLock,
     });
     const f = flusher;
     runsTab = createRunsTabRecorder({ ledger, sheetsFor: () => sheets, clock, logger, flush: (id) => f.drain(id) });
@@ -173,20 +158,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     );
   };
   const onRunFinished = (runId: string) => runsTab?.record(runId);
-  const dispatcher = redisTier
-    ? redisTier.dispatcherFor({ ledger, step, onRowFinished, onRunFinished })
-    : createEmbeddedDispatcher({
-        ledger,
-        step,
-        clock,
-        logger,
-        pollMs: config.DISPATCH_POLL_MS,
-        leaseMs: config.DISPATCH_LEASE_MS,
-        staleMs: config.DISPATCH_STALE_MS,
-        concurrency: config.DISPATCH_CONCURRENCY,
-        onRowFinished,
-        onRunFinished,
-      });
+  const dispatcher = tier.dispatcherFor({ step, onRowFinished, onRunFinished });
   const runs = createRunService({
     ledger,
     vault,
@@ -221,14 +193,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     logger,
     ...o.app,
     opsRouter: createOpsRouter({
-      ledger: async () => {
-        await sql`select 1`.execute(db.db);
-      },
-      redis: redisTier
-        ? async () => {
-            await redisTier.redis.ping();
-          }
-        : undefined,
+      ledger: tier.checks.ledger,
+      redis: tier.checks.redis,
       postatoProbe: createPostatoProbe({
         url: config.POSTATO_API_URL,
         clock,
@@ -286,9 +252,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         await dryRunVerdicts?.idle();
         await runsTab?.idle();
         await flusher?.stop();
-        await pacer.close();
-        await redisTier?.close();
-        await db.close();
+        await tier.close();
       })()),
   };
 }

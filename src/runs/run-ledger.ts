@@ -3,7 +3,7 @@
  * before and after its call, and reading progress. Written in portable kysely so the same code runs on PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
 import type { SheetStatus, RunCounts, RowResult, RunState } from '../../appsscript/shared/contract';
@@ -101,6 +101,11 @@ export class RunLedger {
     readonly db: Kysely<LedgerDatabase>,
     private readonly clock: Clock,
   ) {}
+
+  /** Answers when the database does (the readiness probe). */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
 
   /** Allocates `n` consecutive result sequence numbers and returns the first. */
   async allocateSeq(trx: Db, n = 1): Promise<number> {
