@@ -43,6 +43,7 @@ export async function runProductPath(o: ProductPathOptions): Promise<TenantResul
     DISPATCH_LEASE_MS: '10000',
     DISPATCH_CONCURRENCY: String(o.concurrency * o.tenants.length),
     REQUESTS_PER_MINUTE: '100000',
+    REQUESTS_PER_MINUTE_PER_ADDRESS: '100000',
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   });
   const service = await buildService(config, { logger: silentLogger });

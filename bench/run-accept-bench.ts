@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     DATABASE_URL: `sqlite:${path.join(dir, 'ledger.db')}`,
     MAX_ROWS_PER_RUN: String(rows),
     REQUESTS_PER_MINUTE: '100000',
+    REQUESTS_PER_MINUTE_PER_ADDRESS: '100000',
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   });
   const service = await buildService(config, { logger: silentLogger, startDispatcher: false });

@@ -72,6 +72,7 @@ async function runTier(name: TierName, o: Options): Promise<TenantResult[]> {
     DISPATCH_LEASE_MS: '10000',
     DISPATCH_CONCURRENCY: String(o.concurrency),
     REQUESTS_PER_MINUTE: '100000',
+    REQUESTS_PER_MINUTE_PER_ADDRESS: '100000',
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ...tier.env,
   });

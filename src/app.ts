@@ -11,6 +11,7 @@ import { createAuthMiddleware, type AuthOptions } from './http/auth';
 import { limitRowsPerRun, rateLimitPerIdentity, rejectCors, requireJsonBody, securityHeaders } from './http/hardening';
 import { POSTATO_WEBHOOK_PATH } from './webhooks/postato-webhook-router';
 import { requestLogger } from './ops/request-logger';
+import { createAuthFailureThrottle, rateLimitPerAddress } from './http/address-limits';
 
 export interface AppDeps {
   config: Config;
@@ -19,7 +20,7 @@ export interface AppDeps {
   routers?: Router[];
   /** Test seams for authentication (injected Google certificates or verifier). */
   auth?: AuthOptions;
-  /** Length of the per-identity rate-limit window in seconds (60 in production; tests shorten it). */
+  /** Length of the rate-limit windows (per identity, per address, failed sign-ins) in seconds (60; tests shorten it). */
   rateLimitWindowSeconds?: number;
   /** /readyz and /metrics (src/http/ops-routes.ts), mounted before authentication like /healthz. */
   opsRouter?: Router;
@@ -29,7 +30,8 @@ export function createApp(deps: AppDeps): Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // The client address keys the per-address limits: the socket's, unless configured proxies forward it.
+  app.set('trust proxy', config.TRUST_PROXY_HOPS > 0 ? config.TRUST_PROXY_HOPS : false);
 
   app.use(requestLogger(deps.logger));
   app.use(securityHeaders());
@@ -43,8 +45,22 @@ export function createApp(deps: AppDeps): Express {
   // The webhook signature covers the exact bytes Postato sent, so this one path keeps its raw body and is
   // authenticated by that signature instead of the add-on's credentials.
   app.use(POSTATO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '64kb' }));
-  // Authenticate and rate-limit before reading any body, so an anonymous caller cannot make us parse megabytes.
-  app.use('/v1', unlessWebhook(createAuthMiddleware(config, deps.auth)));
+  // Per-address limits first (they hold for anonymous callers too), then authenticate and rate-limit per identity,
+  // all before reading any body, so an anonymous caller cannot make us parse megabytes or guess secrets at speed.
+  app.use(
+    '/v1',
+    unlessWebhook(
+      rateLimitPerAddress({
+        requestsPerWindow: config.REQUESTS_PER_MINUTE_PER_ADDRESS,
+        windowSeconds: deps.rateLimitWindowSeconds,
+      }),
+    ),
+  );
+  const authFailures = createAuthFailureThrottle({
+    failuresPerWindow: config.AUTH_FAILURES_PER_MINUTE,
+    windowSeconds: deps.rateLimitWindowSeconds,
+  });
+  app.use('/v1', unlessWebhook(createAuthMiddleware(config, deps.auth, authFailures)));
   app.use(
     '/v1',
     unlessWebhook(

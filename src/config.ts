@@ -71,6 +71,12 @@ const schema = z.object({
   MAX_ROWS_PER_RUN: intFrom(5000, 1),
   BODY_LIMIT: z.string().default('10mb'),
   REQUESTS_PER_MINUTE: intFrom(120, 1),
+  /** Requests per minute from one client address, before authentication (add-on calls come from Google's servers). */
+  REQUESTS_PER_MINUTE_PER_ADDRESS: intFrom(1200, 1),
+  /** Failed sign-ins per minute from one address before it is locked out for five minutes. */
+  AUTH_FAILURES_PER_MINUTE: intFrom(10, 1),
+  /** Proxies in front of the service whose X-Forwarded-For is trusted for the client address (0: none). */
+  TRUST_PROXY_HOPS: intFrom(0, 0),
 
   // Planner defaults (the add-on may override per run)
   PLAN_MIN_GAP_MINUTES: intFrom(15, 0),

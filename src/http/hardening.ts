@@ -75,9 +75,11 @@ export function limitRowsPerRun(maxRows: number): RequestHandler {
 export function rateLimitPerIdentity(opts: { requestsPerWindow: number; windowSeconds?: number }): RequestHandler {
   const limiter = new RateLimiterMemory({ points: opts.requestsPerWindow, duration: opts.windowSeconds ?? 60 });
   return async (_req, res, next) => {
-    const { subject } = getIdentity(res);
+    const { subject, label } = getIdentity(res);
     try {
-      await limiter.consume(subject);
+      // Shared-secret installs are one identity; their users' add-on keys split the budget so a busy organisation is
+      // not throttled as one user. The label is self-asserted, so the per-address limit is what binds a rotating one.
+      await limiter.consume(label === undefined ? subject : `${subject}\u0000${label}`);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));

@@ -12,7 +12,9 @@ const config = testConfig({
   AUTH_SHARED_SECRET: secret,
   GOOGLE_OAUTH_CLIENT_IDS: `${CLIENT_A}, ${CLIENT_B}`,
   AUTH_ALLOWED: '@example.com,boss@other.org',
-  ADMIN_EMAILS: 'admin@example.com,secret:ops',
+  // This file signs in wrongly on purpose many times from one address; the lock-out has its own test.
+  AUTH_FAILURES_PER_MINUTE: '1000',
+  ADMIN_EMAILS: 'admin@example.com,secret:ops,ops-admin,secret:ops-admin,secret:organisation',
 });
 const app = buildTestApp(config, { auth: { certsProvider: issuer.certsProvider } });
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -53,17 +55,21 @@ describe('unauthenticated requests', () => {
   });
 });
 
-describe('shared secret', () => {
-  it('when the secret is right, then the caller is secret:default', async () => {
+describe('shared secret (single organisation)', () => {
+  it('when the secret is right, then the caller is the organisation', async () => {
     const res = await request(app).get('/v1/whoami').set('X-Shared-Secret', secret);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ subject: 'secret:default', via: 'secret', isAdmin: false });
+    expect(res.body).toEqual({ subject: 'secret:organisation', via: 'secret', isAdmin: false });
   });
-  it('when X-User-Id is sent, then it names the subject; an admin subject is an admin', async () => {
+  it('when X-User-Id claims an admin or another user, then it is only a label: same identity, never an admin', async () => {
+    // ADMIN_EMAILS lists these very words; a header value must still not make anyone an admin.
+    for (const claim of ['ops', 'ops-admin', 'secret:ops-admin', 'admin@example.com']) {
+      const res = await request(app).get('/v1/whoami').set('X-Shared-Secret', secret).set('X-User-Id', claim);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ subject: 'secret:organisation', via: 'secret', isAdmin: false, label: claim });
+    }
     const user = await request(app).get('/v1/whoami').set('X-Shared-Secret', secret).set('X-User-Id', 'user-key_42');
-    expect(user.body.subject).toBe('secret:user-key_42');
-    const ops = await request(app).get('/v1/whoami').set('X-Shared-Secret', secret).set('X-User-Id', 'ops');
-    expect(ops.body.isAdmin).toBe(true);
+    expect(user.body.subject).toBe('secret:organisation');
   });
   it('when the secret is wrong (same length or not), then 401 and the secret is not echoed', async () => {
     const wrong = secret.slice(0, -1) + (secret.endsWith('a') ? 'b' : 'a');
@@ -168,6 +174,29 @@ describe('Google identity token', () => {
       expect(res.status).toBe(401);
     }
   });
+  it('when an @domain is allowed, then only accounts of that Workspace domain (hd claim) pass; a consumer account with such an address is refused', async () => {
+    const workspace = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ email: 'ana@example.com', hd: 'example.com' })));
+    expect(workspace.status).toBe(200);
+    for (const claims of [
+      { email: 'eve@example.com', hd: undefined },
+      { email: 'eve@example.com', hd: 'evil.example' },
+      { email: 'eve@example.com', hd: 'sub.example.com' },
+    ]) {
+      const consumer = await request(app)
+        .get('/v1/whoami')
+        .set(bearer(issuer.token(claims)));
+      expect(consumer.status).toBe(403);
+      expect(consumer.body.error).toBe('not_allowed');
+      expect(consumer.body.message).toMatch(/Google Workspace/);
+    }
+    // Listed by full address, a consumer account passes.
+    const listed = await request(app)
+      .get('/v1/whoami')
+      .set(bearer(issuer.token({ email: 'boss@other.org', hd: undefined })));
+    expect(listed.status).toBe(200);
+  });
   it('when the email is outside AUTH_ALLOWED, then 403 not_allowed; a listed email of another domain passes', async () => {
     const outsider = await request(app)
       .get('/v1/whoami')
@@ -188,12 +217,15 @@ describe('Google identity token', () => {
 });
 
 describe('isEmailAllowed', () => {
-  it('matches @domains exactly (no suffix tricks) and emails case-insensitively', () => {
-    expect(isEmailAllowed('a@example.com', ['@example.com'])).toBe(true);
-    expect(isEmailAllowed('a@notexample.com', ['@example.com'])).toBe(false);
-    expect(isEmailAllowed('a@sub.example.com', ['@example.com'])).toBe(false);
-    expect(isEmailAllowed('A@X.org', ['a@x.org'])).toBe(true);
-    expect(isEmailAllowed(undefined, ['@example.com'])).toBe(false);
-    expect(isEmailAllowed(undefined, [])).toBe(true);
+  it('matches @domains exactly (no suffix tricks) and only with the matching hd claim, and emails case-insensitively', () => {
+    expect(isEmailAllowed('a@example.com', ['@example.com'], 'example.com')).toBe(true);
+    expect(isEmailAllowed('a@example.com', ['@Example.com'], 'EXAMPLE.com')).toBe(true);
+    expect(isEmailAllowed('a@example.com', ['@example.com'], undefined)).toBe(false);
+    expect(isEmailAllowed('a@example.com', ['@example.com'], 'other.org')).toBe(false);
+    expect(isEmailAllowed('a@notexample.com', ['@example.com'], 'notexample.com')).toBe(false);
+    expect(isEmailAllowed('a@sub.example.com', ['@example.com'], 'example.com')).toBe(false);
+    expect(isEmailAllowed('A@X.org', ['a@x.org'], undefined)).toBe(true);
+    expect(isEmailAllowed(undefined, ['@example.com'], 'example.com')).toBe(false);
+    expect(isEmailAllowed(undefined, [], undefined)).toBe(true);
   });
 });

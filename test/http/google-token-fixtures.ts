@@ -34,6 +34,8 @@ export function createFakeGoogleIssuer(audience: string): FakeGoogleIssuer {
         sub: '1234567890',
         email: 'manager@example.com',
         email_verified: true,
+        // A Google Workspace account of example.com (pass hd: undefined for a consumer account).
+        hd: 'example.com',
         iat: now - 10,
         exp: now + 3600,
         ...claims,

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { buildTestApp, testConfig, testSecret } from './test-app';
+import { createFakeGoogleIssuer } from './google-token-fixtures';
 
 const secret = testSecret();
 const auth = (user = 'u1') => ({ 'X-Shared-Secret': secret, 'X-User-Id': user });
@@ -81,20 +82,73 @@ describe('errors hide internals', () => {
 });
 
 describe('per-identity rate limit', () => {
+  const CLIENT = 'client-rl.apps.googleusercontent.com';
+  const issuer = createFakeGoogleIssuer(CLIENT);
+  const google = (sub: string) => ({ Authorization: `Bearer ${issuer.token({ sub })}` });
+  const limitedApp = (env: Record<string, string>) =>
+    buildTestApp(testConfig({ AUTH_SHARED_SECRET: secret, GOOGLE_OAUTH_CLIENT_IDS: CLIENT, ...env }), {
+      auth: { certsProvider: issuer.certsProvider },
+    });
   it('when one identity exceeds REQUESTS_PER_MINUTE, then it gets 429 with Retry-After, and another identity does not', async () => {
-    const limited = buildTestApp(testConfig({ AUTH_SHARED_SECRET: secret, REQUESTS_PER_MINUTE: '3' }));
-    for (let i = 0; i < 3; i++) expect((await request(limited).get('/v1/whoami').set(auth('busy'))).status).toBe(200);
-    const res = await request(limited).get('/v1/whoami').set(auth('busy'));
+    const limited = limitedApp({ REQUESTS_PER_MINUTE: '3' });
+    for (let i = 0; i < 3; i++) expect((await request(limited).get('/v1/whoami').set(google('busy'))).status).toBe(200);
+    const res = await request(limited).get('/v1/whoami').set(google('busy'));
     expect(res.status).toBe(429);
     expect(res.body.error).toBe('too_many_requests');
     expect(res.body.message).toMatch(/at most 3 per 60 s/);
     expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect((await request(limited).get('/v1/whoami').set(auth('calm'))).status).toBe(200);
+    expect((await request(limited).get('/v1/whoami').set(google('calm'))).status).toBe(200);
+  });
+  it('when a shared-secret caller rotates X-User-Id to escape the per-user rate, then the per-address limit still binds it', async () => {
+    const limited = limitedApp({ REQUESTS_PER_MINUTE: '2', REQUESTS_PER_MINUTE_PER_ADDRESS: '4' });
+    for (let i = 0; i < 2; i++) expect((await request(limited).get('/v1/whoami').set(auth('a'))).status).toBe(200);
+    expect((await request(limited).get('/v1/whoami').set(auth('a'))).status).toBe(429);
+    expect((await request(limited).get('/v1/whoami').set(auth('b'))).status).toBe(200);
+    const res = await request(limited).get('/v1/whoami').set(auth('c'));
+    expect(res.status).toBe(429);
+    expect(res.body.message).toMatch(/from your address/);
   });
   it('when requests are refused by auth, then they are not charged to anybody', async () => {
-    const limited = buildTestApp(testConfig({ AUTH_SHARED_SECRET: secret, REQUESTS_PER_MINUTE: '1' }));
+    const limited = limitedApp({ REQUESTS_PER_MINUTE: '1' });
     for (let i = 0; i < 3; i++)
       await request(limited).get('/v1/whoami').set({ 'X-Shared-Secret': 'wrong-secret-value', 'X-User-Id': 'v' });
     expect((await request(limited).get('/v1/whoami').set(auth('v'))).status).toBe(200);
+  });
+});
+
+describe('per-address limits', () => {
+  it('when one address exceeds REQUESTS_PER_MINUTE_PER_ADDRESS, then even unauthenticated requests get 429 with Retry-After', async () => {
+    const limited = buildTestApp(
+      testConfig({ AUTH_SHARED_SECRET: secret, REQUESTS_PER_MINUTE: '1000', REQUESTS_PER_MINUTE_PER_ADDRESS: '3' }),
+    );
+    expect((await request(limited).get('/v1/whoami').set(auth())).status).toBe(200);
+    expect((await request(limited).get('/v1/whoami')).status).toBe(401);
+    expect((await request(limited).get('/v1/whoami').set(auth('other'))).status).toBe(200);
+    const res = await request(limited).get('/v1/whoami').set(auth('yet-another'));
+    expect(res.status).toBe(429);
+    expect(res.body.message).toMatch(/from your address: at most 3 per 60 s/);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // /healthz is outside /v1 and never limited.
+    expect((await request(limited).get('/healthz')).status).toBe(200);
+  });
+  it('when an address fails to sign in more than AUTH_FAILURES_PER_MINUTE times, then it is locked out (429) even with the right secret', async () => {
+    const limited = buildTestApp(testConfig({ AUTH_SHARED_SECRET: secret, AUTH_FAILURES_PER_MINUTE: '3' }));
+    // Failures below the limit are plain 401s; the right secret still works in between.
+    for (let i = 0; i < 3; i++) {
+      const res = await request(limited)
+        .get('/v1/whoami')
+        .set({ 'X-Shared-Secret': `wrong-${i}-secret-value` });
+      expect(res.status).toBe(401);
+    }
+    expect((await request(limited).get('/v1/whoami').set(auth())).status).toBe(200);
+    expect((await request(limited).get('/v1/whoami').set({ 'X-Shared-Secret': 'wrong-again' })).status).toBe(401);
+    // The fourth failure locks the address: nothing from it is checked any more, not even the right secret.
+    for (const headers of [{ 'X-Shared-Secret': 'wrong-once-more' }, auth(), { Authorization: 'Bearer a.b.c' }]) {
+      const res = await request(limited).get('/v1/whoami').set(headers);
+      expect(res.status).toBe(429);
+      expect(res.body.message).toMatch(/Too many failed sign-ins from your address\. Wait \d+ s/);
+      // Locked for five windows.
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(60);
+    }
   });
 });

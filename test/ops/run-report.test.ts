@@ -86,10 +86,7 @@ describe('run report, runs tab and metrics after a publish', () => {
   });
 
   test('another user gets the same 404 as for a run that does not exist', async () => {
-    const other = await request(kit.service.app)
-      .get(`/v1/runs/${runId}/report`)
-      .set('X-Shared-Secret', kit.secret)
-      .set('X-User-Id', 'intruder');
+    const other = await request(kit.service.app).get(`/v1/runs/${runId}/report`).set(kit.as('intruder'));
     const missing = await request(kit.service.app)
       .get('/v1/runs/run_nope/report')
       .set('X-Shared-Secret', kit.secret)

@@ -71,11 +71,18 @@ describe('publish through the ledger and the embedded dispatcher (sandbox over r
   it('when another user asks for a run, then it gets 404, and the status cursor only returns newer results', async () => {
     const res = await kit.run('publish', goodRows(3, 'v'), { spreadsheetId: 'sheet-v' });
     await kit.waitDone(res.body.runId);
-    const other = await request(kit.service.app)
-      .get(`/v1/runs/${res.body.runId}`)
-      .set('X-Shared-Secret', kit.secret)
-      .set('X-User-Id', 'intruder');
+    const other = await request(kit.service.app).get(`/v1/runs/${res.body.runId}`).set(kit.as('intruder'));
     expect(other.status).toBe(404);
+    // In shared-secret mode X-User-Id is a label, not an identity: no header value reaches another identity's run.
+    const own = await kit.run('publish', goodRows(1, 'g'), { spreadsheetId: 'sheet-g', user: 'owner' });
+    await kit.waitDone(own.body.runId, undefined, 'owner');
+    for (const claim of ['owner', 'google:owner', 'ops-admin']) {
+      const claimed = await request(kit.service.app)
+        .get(`/v1/runs/${own.body.runId}`)
+        .set('X-Shared-Secret', kit.secret)
+        .set('X-User-Id', claim);
+      expect(claimed.status).toBe(404);
+    }
     const all = await kit.status(res.body.runId);
     expect(all.results).toHaveLength(3);
     const none = await kit.status(res.body.runId, all.cursor);

@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/logger';
 import { buildService, type Service, type ServiceOverrides } from '../../src/service';
 import { startPostatoSandbox, type PostatoSandbox, type SandboxSettingsPatch } from '../../src/sandbox/postato-sandbox';
 import type { RunMode, RunRequest, RunStatusResponse, RowResult } from '../../appsscript/shared/contract';
+import { createFakeGoogleIssuer } from '../http/google-token-fixtures';
 
 export const WS = 'wks_01KIT';
 export const HEADER = [
@@ -78,11 +79,17 @@ export interface Kit {
   config: Config;
   dbFile: string;
   secret: string;
+  /**
+   * Posts a run. Without `user` the caller is the shared-secret organisation (the add-on of a self-hosted install);
+   * with `user` it is that Google account (`google:<user>`), signed by the kit's fake Google issuer.
+   */
   run(
     mode: RunMode,
     rows: KitRow[],
     o?: { apiKey?: string; user?: string; spreadsheetId?: string; onlyKeys?: string[] },
   ): request.Test;
+  /** The credential headers of the organisation (no `user`) or of a Google account. */
+  as(user?: string): Record<string, string>;
   status(runId: string, since?: string, user?: string): Promise<RunStatusResponse>;
   waitDone(runId: string, timeoutMs?: number, user?: string): Promise<RunStatusResponse>;
   /** Every result of a run, by row key (the latest of each). */
@@ -102,6 +109,10 @@ export interface KitOptions {
 /** Compressed limits shared by the sandbox and the service: 30 creations per 1 s window. */
 export const FAST_LIMITS = { create: 30, write: 30, read: 600, windowMs: 1000 };
 
+/** The OAuth client id whose tokens the kit's service accepts, and the issuer that signs them. */
+export const KIT_CLIENT_ID = 'kit-client.apps.googleusercontent.com';
+export const kitIssuer = createFakeGoogleIssuer(KIT_CLIENT_ID);
+
 export function kitEnv(
   sandboxUrl: string,
   dbFile: string,
@@ -112,6 +123,7 @@ export function kitEnv(
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     AUTH_SHARED_SECRET: secret,
+    GOOGLE_OAUTH_CLIENT_IDS: KIT_CLIENT_ID,
     POSTATO_API_URL: sandboxUrl,
     POSTATO_TIMEOUT_MS: '800',
     POSTATO_CREATE_LIMIT: String(FAST_LIMITS.create),
@@ -123,6 +135,7 @@ export function kitEnv(
     DISPATCH_LEASE_MS: '1500',
     DISPATCH_CONCURRENCY: '8',
     REQUESTS_PER_MINUTE: '100000',
+    REQUESTS_PER_MINUTE_PER_ADDRESS: '100000',
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ...env,
   };
@@ -143,7 +156,12 @@ export async function startKit(o: KitOptions = {}): Promise<Kit> {
   const dbFile = o.dbFile ?? tempDbFile();
   const secret = randomBytes(16).toString('hex');
   const config = loadConfig(kitEnv(sandbox.url, dbFile, secret, o.env));
-  const service = await buildService(config, { logger: silentLogger, backoffBaseMs: 50, ...o.overrides });
+  const service = await buildService(config, {
+    logger: silentLogger,
+    backoffBaseMs: 50,
+    ...o.overrides,
+    app: { auth: { certsProvider: kitIssuer.certsProvider }, ...o.overrides?.app },
+  });
   const defaultKey = fakeApiKey();
 
   const kit: Kit = {
@@ -166,16 +184,18 @@ export async function startKit(o: KitOptions = {}): Promise<Kit> {
       };
       return request(service.app)
         .post('/v1/runs')
-        .set('X-Shared-Secret', secret)
-        .set('X-User-Id', ro.user ?? 'manager')
+        .set(kit.as(ro.user))
         .set('X-Postato-Api-Key', ro.apiKey ?? defaultKey)
         .send(body);
     },
-    async status(runId, since, user = 'manager') {
+    as(user): Record<string, string> {
+      if (user === undefined) return { 'X-Shared-Secret': secret, 'X-User-Id': 'manager' };
+      return { Authorization: `Bearer ${kitIssuer.token({ sub: user, email: `${user}@example.com` })}` };
+    },
+    async status(runId, since, user) {
       const res = await request(service.app)
         .get(`/v1/runs/${runId}${since ? `?since=${since}` : ''}`)
-        .set('X-Shared-Secret', secret)
-        .set('X-User-Id', user);
+        .set(kit.as(user));
       if (res.status !== 200) throw new Error(`status ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body as RunStatusResponse;
     },

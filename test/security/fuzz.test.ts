@@ -28,6 +28,9 @@ const config = loadConfig({
   GOOGLE_OAUTH_CLIENT_IDS: CLIENT,
   MAX_ROWS_PER_RUN: '20',
   REQUESTS_PER_MINUTE: '100000',
+  REQUESTS_PER_MINUTE_PER_ADDRESS: '100000',
+  // Random credentials from one address on purpose: the lock-out after failed sign-ins has its own test.
+  AUTH_FAILURES_PER_MINUTE: '100000',
 });
 const secrets = new InMemoryWebhookSecretStore();
 void secrets.saveSecret('wks_1', webhookSecret);

@@ -273,6 +273,7 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
         POSTATO_WINDOW_MS: String(WINDOW_MS),
         MAX_ROWS_PER_RUN: String(MAX_ROWS),
         REQUESTS_PER_MINUTE: '100000',
+        REQUESTS_PER_MINUTE_PER_ADDRESS: '100000',
         SHEETS_WRITES_PER_MINUTE: '100000',
       },
       sandboxSettings: { limits: { create: CREATE_LIMIT, write: CREATE_LIMIT, windowMs: WINDOW_MS } },

@@ -1,6 +1,7 @@
 /**
  * Isolation and secrets through the whole service (buildService on a real SQLite file, the Postato sandbox as
- * Postato): another user's run is a 404, admins see it, and the Postato key is in no log, body or database byte.
+ * Postato): another user's run is a 404, admins (by configuration) see it, a header claim makes nobody an admin or
+ * another user, and the Postato key is in no log, body or database byte.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/post
 import { buildService, type Service } from '../../src/service';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import { findSecretLeaks } from './leak-scan';
+import { createFakeGoogleIssuer } from '../http/google-token-fixtures';
 
 describe('run isolation and key hygiene through the service', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'postato-sec-'));
@@ -24,7 +26,13 @@ describe('run isolation and key hygiene through the service', () => {
   const bodies: string[] = [];
   let sandbox: PostatoSandbox;
   let service: Service;
-  const as = (user: string) => ({ 'X-Shared-Secret': sharedSecret, 'X-User-Id': user });
+  const CLIENT = 'isolation-client.apps.googleusercontent.com';
+  const issuer = createFakeGoogleIssuer(CLIENT);
+  const as = (user: string) => ({
+    Authorization: `Bearer ${issuer.token({ sub: `sub-${user}`, email: `${user}@example.com` })}`,
+  });
+  /** A shared-secret caller claiming any user id it likes. */
+  const claiming = (userId: string) => ({ 'X-Shared-Secret': sharedSecret, 'X-User-Id': userId });
 
   beforeAll(async () => {
     sandbox = await startPostatoSandbox({
@@ -36,7 +44,9 @@ describe('run isolation and key hygiene through the service', () => {
     const config = loadConfig({
       NODE_ENV: 'test',
       AUTH_SHARED_SECRET: sharedSecret,
-      ADMIN_EMAILS: 'secret:ops',
+      GOOGLE_OAUTH_CLIENT_IDS: CLIENT,
+      // Words a header could carry are listed too: only the verified Google account ops@example.com may be an admin.
+      ADMIN_EMAILS: 'ops@example.com,ops-admin,secret:ops-admin,secret:organisation,google:sub-alice',
       POSTATO_API_URL: sandbox.url,
       DATABASE_URL: `sqlite:${path.join(dir, 'ledger.db')}`,
       DISPATCH_POLL_MS: '20',
@@ -44,7 +54,10 @@ describe('run isolation and key hygiene through the service', () => {
       DISPATCH_LEASE_MS: '5000',
     });
     const destination = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
-    service = await buildService(config, { logger: createLogger({ level: 'debug', destination }) });
+    service = await buildService(config, {
+      logger: createLogger({ level: 'debug', destination }),
+      app: { auth: { certsProvider: issuer.certsProvider } },
+    });
   });
   afterAll(async () => {
     await service?.close();
@@ -88,6 +101,13 @@ describe('run isolation and key hygiene through the service', () => {
       expect(res.body).toEqual(missing.body);
     }
     expect((await request(service.app).get(`/v1/runs/${runId}`).set(as('ops'))).status).toBe(200);
+    // Shared-secret callers are one organisation, whatever X-User-Id they send: no claim reaches alice's run.
+    for (const claim of ['ops-admin', 'secret:ops-admin', 'ops', 'alice', 'google:sub-alice', 'sub-alice']) {
+      const res = await request(service.app).get(`/v1/runs/${runId}`).set(claiming(claim));
+      bodies.push(res.text);
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual(missing.body);
+    }
 
     let status: { state: string; counts: { total: number; created: number } } | undefined;
     for (let i = 0; i < 200; i++) {

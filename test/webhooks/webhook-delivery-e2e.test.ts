@@ -94,7 +94,7 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
           },
         ],
       },
-      env: { REQUESTS_PER_MINUTE: '100000' },
+      env: { REQUESTS_PER_MINUTE: '100000', REQUESTS_PER_MINUTE_PER_ADDRESS: '100000' },
     });
     stack.sandbox.update({
       webhooks: [
