@@ -6,6 +6,8 @@ export class CampaignError extends Error {
     message: string,
     /** Process exit code: 2 for problems with the file, the settings or the service. */
     readonly exitCode = 2,
+    /** Set when the service answered 429: the seconds it asked us to wait before asking again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'CampaignError';

@@ -5,8 +5,11 @@
  */
 import type { RowResult, RunStatusResponse } from '../../appsscript/shared/contract';
 import type { CampaignServiceClient } from './campaign-service-client';
+import { CampaignError } from './campaign-errors';
 
 const ENDED = new Set(['done', 'cancelled', 'failed']);
+/** 429 answers in a row that are waited out before the command gives up (the run goes on at the service anyway). */
+const MAX_BUSY_WAITS = 60;
 
 /** The run's last status and every row's latest result. */
 export interface FollowedRun {
@@ -32,13 +35,21 @@ export async function followRun(
   const results = new Map<string, RowResult>();
   let cursor: string | undefined;
   let failed = 0;
+  let busy = 0;
   const wait = () => new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 1000));
   for (;;) {
     let status: RunStatusResponse;
     try {
       status = await client.status(runId, cursor);
       failed = 0;
+      busy = 0;
     } catch (err) {
+      // 429: the service is busy with other callers; wait as long as it asks, which is not a failure.
+      const retryAfter = err instanceof CampaignError ? err.retryAfterSeconds : undefined;
+      if (retryAfter !== undefined && ++busy <= MAX_BUSY_WAITS) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 60) * 1000));
+        continue;
+      }
       if (++failed >= (o.maxFailedPolls ?? 5)) throw err;
       await wait();
       continue;

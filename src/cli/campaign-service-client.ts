@@ -73,7 +73,8 @@ export function createCampaignServiceClient(o: CampaignServiceClientOptions): Ca
           : e?.error?.startsWith('postato_key')
             ? ' (this command reads the key from POSTATO_API_KEY)'
             : '';
-      throw new CampaignError(`The service refused the request: ${message}${hint}`);
+      const retryAfter = res.status === 429 ? Number(res.headers.get('retry-after') ?? '') || 1 : undefined;
+      throw new CampaignError(`The service refused the request: ${message}${hint}`, 2, retryAfter);
     }
     if (parsed === undefined)
       throw new CampaignError(`The service at ${base} answered ${method} ${path} without JSON.`);

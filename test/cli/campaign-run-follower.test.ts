@@ -59,6 +59,14 @@ describe('followRun', () => {
     expect(seen).toEqual(['running', 'done', 'done']);
   });
 
+  it('waits out 429 answers as long as the service asks, without counting them as failures', async () => {
+    const busy = new CampaignError('Too many requests', 2, 0);
+    const client = scripted([answer('running', [], '0'), busy, busy, busy, answer('done', [], '0')]);
+    const out = await followRun(client, 'run_1', { pollMs: 1, maxFailedPolls: 2 });
+    expect(out.final.state).toBe('done');
+    expect(client.cursors).toHaveLength(5);
+  });
+
   it('gives up after maxFailedPolls failures in a row, with the last error', async () => {
     const down = new CampaignError('Cannot reach the service');
     const client = scripted([answer('running', [], '0'), down, down, down]);
