@@ -18,12 +18,10 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     const status =
       typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (status === 413) {
-      res
-        .status(413)
-        .json({
-          error: 'payload_too_large',
-          message: 'The request body is too large. Send fewer rows per run.',
-        } satisfies ErrorBody);
+      res.status(413).json({
+        error: 'payload_too_large',
+        message: 'The request body is too large. Send fewer rows per run.',
+      } satisfies ErrorBody);
       return;
     }
     if (status === 400 && err?.type === 'entity.parse.failed') {
@@ -38,11 +36,9 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       { err: { name: err?.name, message: String(err?.message ?? err) }, path: req.path },
       'unexpected error',
     );
-    res
-      .status(500)
-      .json({
-        error: 'internal',
-        message: 'Something went wrong on our side. Try again in a minute.',
-      } satisfies ErrorBody);
+    res.status(500).json({
+      error: 'internal',
+      message: 'Something went wrong on our side. Try again in a minute.',
+    } satisfies ErrorBody);
   };
 }
