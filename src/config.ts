@@ -52,7 +52,9 @@ const schema = z.object({
   GOOGLE_APPLICATION_CREDENTIALS: optionalString,
   GOOGLE_SERVICE_ACCOUNT_JSON: optionalString,
   SHEETS_WRITES_PER_MINUTE: intFrom(60, 1),
-  /** Window of the Sheets write budget; 60 s in production, compressed by tests (the limit above is per window). */
+  /** Read requests of the service account per window (Google: 60 per minute per user, like writes). */
+  SHEETS_READS_PER_MINUTE: intFrom(60, 1),
+  /** Window of the Sheets read and write budgets; 60 s in production, compressed by tests (the limits are per window). */
   SHEETS_WRITE_WINDOW_MS: intFrom(60000, 100),
   WRITEBACK_FLUSH_MS: intFrom(3000, 50),
   WRITEBACK_FLUSH_ROWS: intFrom(200, 1),

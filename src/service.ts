@@ -123,10 +123,12 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
     const budget = tier.writeBudget;
+    const readBudget = tier.readBudget;
     const sheets = createSheetsClient({
       rootUrl: config.SHEETS_API_URL,
       credentials: { serviceAccount },
       budget,
+      readBudget,
       metrics,
     });
     sheetsClient = sheets;

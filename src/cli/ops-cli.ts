@@ -114,7 +114,18 @@ export function buildOpsProgram(
         windowMs: 60_000,
         clock: systemClock,
       });
-      const sheets = createSheetsClient({ rootUrl: config.SHEETS_API_URL, credentials: { serviceAccount }, budget });
+      // Reads are budgeted like writes: Google limits both per user and minute.
+      const readBudget = new SlidingWindowWriteBudget({
+        limit: config.SHEETS_READS_PER_MINUTE,
+        windowMs: 60_000,
+        clock: systemClock,
+      });
+      const sheets = createSheetsClient({
+        rootUrl: config.SHEETS_API_URL,
+        credentials: { serviceAccount },
+        budget,
+        readBudget,
+      });
       const result = await withLedger(async (ledger) => {
         const store = createLedgerWriteBackStore(ledger, systemClock);
         const flusher = new WriteBackFlusher({

@@ -1,6 +1,6 @@
 /**
  * The Redis half of the scale-out tier: with REDIS_URL set, one connection carries the per-tenant pacer, the Sheets
- * write budget and the BullMQ dispatcher, so every instance shares one limit per tenant and one queue.
+ * read and write budgets and the BullMQ dispatcher, so every instance shares one limit per tenant and one queue.
  */
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock';
@@ -20,6 +20,8 @@ export interface RedisTier {
   redis: Redis;
   pacer: TenantPacer;
   writeBudget: RedisWriteBudget;
+  /** The service account's Sheets reads, shared like its writes. */
+  readBudget: RedisWriteBudget;
   /** One write-back flusher per spreadsheet across instances. */
   spreadsheetLock: SpreadsheetLock;
   dispatcherFor(deps: {
@@ -57,10 +59,19 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
     windowMs: config.SHEETS_WRITE_WINDOW_MS,
     clock,
   });
+  const readBudget = new RedisWriteBudget({
+    redis,
+    prefix,
+    kind: 'read',
+    limit: config.SHEETS_READS_PER_MINUTE,
+    windowMs: config.SHEETS_WRITE_WINDOW_MS,
+    clock,
+  });
   return {
     redis,
     pacer,
     writeBudget,
+    readBudget,
     spreadsheetLock: createRedisSpreadsheetLock({ redis, prefix }),
     dispatcherFor: ({ ledger, step, onRowFinished, onRunFinished }) =>
       createBullmqDispatcher({

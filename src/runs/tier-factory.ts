@@ -37,6 +37,8 @@ export interface Tier {
   pacer: TenantPacer;
   /** Budget of Sheets writes of the service account (shared by all instances on the scale-out tier). */
   writeBudget: WriteBudget;
+  /** Budget of Sheets reads of the service account (Google limits them per user like writes; shared likewise). */
+  readBudget: WriteBudget;
   /** One write-back flusher per spreadsheet across instances (scale-out only; one process needs none). */
   spreadsheetLock?: SpreadsheetLock;
   dispatcherFor(deps: DispatcherDeps): Dispatcher;
@@ -99,6 +101,11 @@ export async function openTier(
         windowMs: config.SHEETS_WRITE_WINDOW_MS,
         clock,
       }),
+      readBudget: new SlidingWindowWriteBudget({
+        limit: config.SHEETS_READS_PER_MINUTE,
+        windowMs: config.SHEETS_WRITE_WINDOW_MS,
+        clock,
+      }),
       dispatcherFor: ({ step, onRowFinished, onRunFinished }) =>
         createEmbeddedDispatcher({
           ledger,
@@ -135,6 +142,7 @@ export async function openTier(
     db,
     pacer,
     writeBudget: redis.writeBudget,
+    readBudget: redis.readBudget,
     spreadsheetLock: redis.spreadsheetLock,
     dispatcherFor: ({ step, onRowFinished, onRunFinished }) =>
       redis.dispatcherFor({ ledger, step, onRowFinished, onRunFinished }),

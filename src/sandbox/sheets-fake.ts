@@ -418,7 +418,12 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         run: () => {
           const ss = spreadsheet(id);
           checkShared(ss, caller());
-          let parsed: { valueInputOption?: string; data?: Array<{ range: string; values: unknown }> };
+          let parsed: {
+            valueInputOption?: string;
+            data?: Array<{ range: string; values: unknown }>;
+            includeValuesInResponse?: boolean;
+            responseValueRenderOption?: string;
+          };
           try {
             parsed = JSON.parse(body || '{}');
           } catch {
@@ -442,6 +447,13 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
           const snapshot = ss.sheets.map((s) => s.rows.map((r) => [...r]));
           try {
             const responses = data.map((d) => ({ spreadsheetId: id, ...writeRange(ss, d.range, d.values, input) }));
+            // Google: with includeValuesInResponse, each response's updatedData holds every value of the requested
+            // range after the whole batch (cells the request left alone included), trailing empty rows and columns
+            // left out.
+            if (parsed.includeValuesInResponse) {
+              const render = parsed.responseValueRenderOption ?? 'FORMATTED_VALUE';
+              responses.forEach((r, i) => Object.assign(r, { updatedData: readRange(ss, data[i]!.range, render) }));
+            }
             return {
               spreadsheetId: id,
               totalUpdatedRows: responses.reduce((a, r) => a + r.updatedRows, 0),

@@ -1,12 +1,13 @@
 /**
  * The Sheets client: the one place that calls Google Sheets API v4 through googleapis. It reads metadata and the
  * key column, writes values with `valueInputOption: RAW`, retries 429/5xx itself (googleapis never retries POST),
- * takes a write-budget slot for every write attempt, and falls back from a user's token to the service account.
+ * takes a budget slot for every attempt (the write budget for writes, the read budget for reads: Google counts both
+ * per user and minute), and falls back from a user's token to the service account.
  */
 import { google, type sheets_v4 } from 'googleapis';
 import { backOff } from 'exponential-backoff';
 import { AppError } from '../errors';
-import { columnRange, headerRowRange } from './a1-notation';
+import { columnRange, headerRowRange, quoteSheetName } from './a1-notation';
 import {
   createServiceAccountAuth,
   createUserAuth,
@@ -62,8 +63,16 @@ export interface SheetsClient {
   readHeaderAndKeys(spreadsheetId: string, sheetName: string): Promise<SheetColumns>;
   /** Like readHeaderAndKeys, plus the named columns that exist, still in one batchGet once the layout is known. */
   readColumns(spreadsheetId: string, sheetName: string, columnNames: string[]): Promise<SheetColumns>;
-  /** One values.batchUpdate with RAW input, retried on 429/5xx; every attempt takes a write-budget slot. */
-  batchWrite(spreadsheetId: string, data: WriteRange[], signal?: AbortSignal): Promise<{ updatedCells: number }>;
+  /**
+   * One values.batchUpdate with RAW input, retried on 429/5xx; every attempt takes a write-budget slot. With `echo`,
+   * the answer carries what each range holds right after the write (includeValuesInResponse: the whole requested
+   * range, cells left alone included), so a caller can check where its write landed without another read.
+   */
+  batchWrite(
+    spreadsheetId: string,
+    data: WriteRange[],
+    opts?: { signal?: AbortSignal; echo?: boolean },
+  ): Promise<{ updatedCells: number; echo?: string[][][] }>;
   /** Whether the service can use the spreadsheet; the message says whom to share it with when it cannot. */
   checkAccess(spreadsheetId: string): Promise<{ canEdit: boolean; message?: string }>;
   /** Appends rows below the last row of a tab (values.append, RAW, INSERT_ROWS); each attempt takes a budget slot. */
@@ -81,7 +90,10 @@ export interface SheetsClientOptions {
     /** An access token the add-on forwarded for the user; used until Google refuses it with 401. */
     userAccessToken?: string;
   };
+  /** Budget of write requests (every write attempt takes a slot). */
   budget?: WriteBudget;
+  /** Budget of read requests (every read attempt takes a slot); Google limits reads per user like writes. */
+  readBudget?: WriteBudget;
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   /** Counts every request attempt by kind (read/write) and outcome (ok/error); optional. */
@@ -105,6 +117,7 @@ function flattenColumn(values: unknown[][] | null | undefined): string[] {
 export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const budget = opts.budget ?? unlimitedWriteBudget;
+  const readBudget = opts.readBudget ?? unlimitedWriteBudget;
   // gaxios' own retries are off: this client decides what is retried, and counts every write attempt.
   const common = {
     rootUrl: opts.rootUrl,
@@ -159,11 +172,11 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     }
   }
 
-  /** One write attempt under a budget slot, released when the request ends. */
-  async function budgeted<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const slot = await budget.take(signal);
+  /** One request attempt under a slot of its kind's budget, released when the request ends. */
+  async function budgeted<T>(fn: () => Promise<T>, signal?: AbortSignal, kind: 'read' | 'write' = 'write'): Promise<T> {
+    const slot = await (kind === 'read' ? readBudget : budget).take(signal);
     try {
-      return await counted('write', fn);
+      return await counted(kind, fn);
     } finally {
       slot.release();
     }
@@ -186,17 +199,20 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     what: string,
   ): Promise<sheets_v4.Schema$ValueRange[]> {
     const res = await withRetries(() =>
-      counted('read', () =>
-        once(
-          (api) =>
-            api.spreadsheets.values.batchGet({
-              spreadsheetId,
-              ranges,
-              valueRenderOption: 'FORMATTED_VALUE',
-              majorDimension: 'ROWS',
-            }),
-          what,
-        ),
+      budgeted(
+        () =>
+          once(
+            (api) =>
+              api.spreadsheets.values.batchGet({
+                spreadsheetId,
+                ranges,
+                valueRenderOption: 'FORMATTED_VALUE',
+                majorDimension: 'ROWS',
+              }),
+            what,
+          ),
+        undefined,
+        'read',
       ),
     );
     return res.data.valueRanges ?? [];
@@ -208,12 +224,27 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     for (let round = 0; round < 3; round++) {
       const cached = headerCache.get(cacheKey);
       if (!cached) {
-        const [head] = await batchGet(spreadsheetId, [headerRowRange(sheetName)], what);
-        headerCache.set(
-          cacheKey,
-          (head?.values?.[0] ?? []).map((v) => String(v ?? '')),
-        );
-        continue;
+        // Layout unknown: one read of the whole sheet gives the header and every column at once (a header-only
+        // read first would cost a second request of the per-minute read quota).
+        const [whole] = await batchGet(spreadsheetId, [quoteSheetName(sheetName)], what);
+        const grid = (whole?.values ?? []).map((r) => r.map((v) => (v === undefined || v === null ? '' : String(v))));
+        const header = grid[0] ?? [];
+        headerCache.set(cacheKey, header);
+        const keyColumn = findColumn(header, 'Key');
+        if (keyColumn < 0) {
+          headerCache.delete(cacheKey);
+          throw new SheetsKeyColumnMissingError(sheetName);
+        }
+        const columns = new Map<string, string[]>();
+        for (const n of columnNames) {
+          const index = findColumn(header, n);
+          if (index >= 0)
+            columns.set(
+              header[index]!,
+              grid.map((r) => r[index] ?? ''),
+            );
+        }
+        return { header, keyColumn, keys: grid.map((r) => r[keyColumn] ?? ''), columns };
       }
       const keyColumn = findColumn(cached, 'Key');
       if (keyColumn < 0) {
@@ -246,13 +277,18 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
 
     async getMetadata(spreadsheetId) {
       const res = await withRetries(() =>
-        once(
-          (api) =>
-            api.spreadsheets.get({
-              spreadsheetId,
-              fields: 'properties.timeZone,sheets.properties.sheetId,sheets.properties.title',
-            }),
-          'The spreadsheet',
+        budgeted(
+          () =>
+            once(
+              (api) =>
+                api.spreadsheets.get({
+                  spreadsheetId,
+                  fields: 'properties.timeZone,sheets.properties.sheetId,sheets.properties.title',
+                }),
+              'The spreadsheet',
+            ),
+          undefined,
+          'read',
         ),
       );
       return {
@@ -267,12 +303,11 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     readHeaderAndKeys: (spreadsheetId, sheetName) => readColumns(spreadsheetId, sheetName, []),
     readColumns,
 
-    async batchWrite(spreadsheetId, data, signal) {
-      if (data.length === 0) return { updatedCells: 0 };
-      const res = await withRetries(async () => {
-        const slot = await budget.take(signal);
-        try {
-          return await counted('write', () =>
+    async batchWrite(spreadsheetId, data, o = {}) {
+      if (data.length === 0) return { updatedCells: 0, ...(o.echo ? { echo: [] } : {}) };
+      const res = await withRetries(() =>
+        budgeted(
+          () =>
             once(
               (api) =>
                 api.spreadsheets.values.batchUpdate({
@@ -280,16 +315,22 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
                   requestBody: {
                     valueInputOption: 'RAW',
                     data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })),
+                    ...(o.echo ? { includeValuesInResponse: true, responseValueRenderOption: 'FORMATTED_VALUE' } : {}),
                   },
                 }),
               'The spreadsheet',
             ),
-          );
-        } finally {
-          slot.release();
-        }
-      });
-      return { updatedCells: res.data.totalUpdatedCells ?? 0 };
+          o.signal,
+        ),
+      );
+      const updatedCells = res.data.totalUpdatedCells ?? 0;
+      if (!o.echo) return { updatedCells };
+      const echo = data.map((_, i) =>
+        (res.data.responses?.[i]?.updatedData?.values ?? []).map((r) =>
+          r.map((v) => (v === undefined || v === null ? '' : String(v))),
+        ),
+      );
+      return { updatedCells, echo };
     },
 
     async appendRows(spreadsheetId, sheetName, rows) {
@@ -335,7 +376,11 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     async checkAccess(spreadsheetId) {
       try {
         await withRetries(() =>
-          once((api) => api.spreadsheets.get({ spreadsheetId, fields: 'spreadsheetId' }), 'The spreadsheet'),
+          budgeted(
+            () => once((api) => api.spreadsheets.get({ spreadsheetId, fields: 'spreadsheetId' }), 'The spreadsheet'),
+            undefined,
+            'read',
+          ),
         );
         return { canEdit: true };
       } catch (err) {

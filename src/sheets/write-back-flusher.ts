@@ -1,14 +1,23 @@
 /**
  * The write-back flusher copies row results from the ledger into their sheets, per spreadsheet, every few seconds or
- * every N results. Rows are found by key at flush time; after writing, the flusher reads the key column again and,
- * if rows moved in between, repairs every cell it may have put on the wrong row before anything is marked written.
+ * every N results. Rows are found by key at flush time (one read); each write asks for its echo, which shows every
+ * written row's key right after the write, so a sheet that did not move costs one read and one write per flush. If
+ * rows moved in between, the flusher reads again and repairs every cell it may have put on the wrong row before
+ * anything is marked written.
  */
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { OutputColumn, PendingWrite, WriteBackStore } from './write-back-store';
 import type { SheetColumns, SheetsClient, WriteRange } from './sheets-client';
-import { OUTPUT_COLUMNS, duplicateKeyMessage, planCellWrites, rowsByKey, withOutputColumns } from './write-back-plan';
+import {
+  OUTPUT_COLUMNS,
+  duplicateKeyMessage,
+  echoConfirmsRows,
+  planCellWrites,
+  rowsByKey,
+  withOutputColumns,
+} from './write-back-plan';
 import type { SpreadsheetLock } from './spreadsheet-lock';
 import { hasGoogleSheet } from '../plan/campaign-source';
 
@@ -26,6 +35,12 @@ export interface WriteBackFlusherOptions {
   maxRounds?: number;
   /** How long writes to a spreadsheet pause after Google answered 403 (default 60 s). */
   forbiddenPauseMs?: number;
+  /**
+   * How long the background loop may hold a spreadsheet's results back while more keep arriving (default
+   * 4 × flushEveryMs). Results come in bursts (a tenant's allowance at the start of each Postato window); writing
+   * once per burst instead of once per tick keeps Sheets requests per row low.
+   */
+  maxHoldMs?: number;
   /** Keeps other instances' flushers off a spreadsheet while this one writes it (scale-out tier). */
   lock?: SpreadsheetLock;
 }
@@ -41,6 +56,8 @@ export interface FlushOutcome {
   /** Results of a campaign without a sheet (CSV), settled without any Sheets request. */
   noSheet?: number;
   requests: { reads: number; writes: number };
+  /** Results the background loop held back because more were still arriving (a later tick writes them). */
+  held?: number;
   error?: string;
 }
 
@@ -52,6 +69,8 @@ export class WriteBackFlusher {
   private readonly pausedUntil = new Map<string, number>();
   private readonly accessOk = new Map<string, boolean>();
   private readonly newResults = new Map<string, number>();
+  /** Per spreadsheet, the pending count the background loop saw last and since when it has kept growing. */
+  private readonly arriving = new Map<string, { count: number; since: number }>();
   /**
    * Per sheet, what the flusher knows each key's output cells should hold (written and confirmed, or read before a
    * write). A repair trusts this over a read, because a read taken after a misplaced write shows the damage.
@@ -84,10 +103,22 @@ export class WriteBackFlusher {
 
   /** Flushes one spreadsheet (or every spreadsheet with pending results) once, now. */
   flushNow(spreadsheetId?: string): Promise<FlushOutcome[]> {
+    return this.flushIds(spreadsheetId, false);
+  }
+
+  /**
+   * What the background loop does every flushEveryMs: flushes every spreadsheet with pending results, except one
+   * whose pending results grew since the last tick (a burst still arriving), held back at most maxHoldMs.
+   */
+  flushDue(): Promise<FlushOutcome[]> {
+    return this.flushIds(undefined, true);
+  }
+
+  private flushIds(spreadsheetId: string | undefined, patient: boolean): Promise<FlushOutcome[]> {
     const run = async () => {
       const ids = spreadsheetId ? [spreadsheetId] : await this.opts.store.spreadsheetsWithPendingWrites();
       const outcomes: FlushOutcome[] = [];
-      for (const id of ids) outcomes.push(await this.flushSpreadsheet(id));
+      for (const id of ids) outcomes.push(await this.flushSpreadsheet(id, patient));
       return outcomes;
     };
     const p = this.chain.then(run, run);
@@ -112,15 +143,15 @@ export class WriteBackFlusher {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.flushNow()
+      this.flushDue()
         .catch((err) => this.opts.logger.error({ err: { message: (err as Error).message } }, 'write-back loop failed'))
         .finally(() => this.schedule());
     }, this.opts.flushEveryMs);
     this.timer.unref?.();
   }
 
-  private async flushSpreadsheet(spreadsheetId: string): Promise<FlushOutcome> {
-    if (!this.opts.lock) return this.flushSpreadsheetLocked(spreadsheetId);
+  private async flushSpreadsheet(spreadsheetId: string, patient: boolean): Promise<FlushOutcome> {
+    if (!this.opts.lock) return this.flushSpreadsheetLocked(spreadsheetId, patient);
     const release = await this.opts.lock.tryLock(spreadsheetId);
     if (!release) {
       // Another instance is writing this spreadsheet; its flush (or our next one) takes these results.
@@ -137,13 +168,13 @@ export class WriteBackFlusher {
       // Other instances wrote this spreadsheet since our last flush: what we remembered about its rows may be stale,
       // and a repair from stale memory would undo their writes. Start from what this flush reads.
       for (const key of this.known.keys()) if (key.startsWith(`${spreadsheetId}\u0000`)) this.known.delete(key);
-      return await this.flushSpreadsheetLocked(spreadsheetId);
+      return await this.flushSpreadsheetLocked(spreadsheetId, patient);
     } finally {
       await release().catch(() => undefined);
     }
   }
 
-  private async flushSpreadsheetLocked(spreadsheetId: string): Promise<FlushOutcome> {
+  private async flushSpreadsheetLocked(spreadsheetId: string, patient: boolean): Promise<FlushOutcome> {
     const outcome: FlushOutcome = {
       spreadsheetId,
       written: 0,
@@ -154,7 +185,15 @@ export class WriteBackFlusher {
     };
     this.newResults.delete(spreadsheetId);
     const pending = await this.opts.store.pendingWrites(spreadsheetId, this.opts.flushRows);
-    if (pending.length === 0) return outcome;
+    if (pending.length === 0) {
+      this.arriving.delete(spreadsheetId);
+      return outcome;
+    }
+    if (patient && this.stillArriving(spreadsheetId, pending.length)) {
+      outcome.held = pending.length;
+      return outcome;
+    }
+    this.arriving.delete(spreadsheetId);
     if (!hasGoogleSheet(spreadsheetId)) {
       // A CSV campaign has no sheet: its results are read through GET /v1/runs/:id, so there is nothing to write.
       await this.opts.store.markWritten(pending);
@@ -191,6 +230,18 @@ export class WriteBackFlusher {
     return outcome;
   }
 
+  /** Whether the loop should wait: fewer than flushRows results, more than last tick, not held for maxHoldMs yet. */
+  private stillArriving(spreadsheetId: string, count: number): boolean {
+    const now = this.opts.clock.now();
+    const seen = this.arriving.get(spreadsheetId);
+    const since = seen?.since ?? now;
+    const growing = seen === undefined || count > seen.count;
+    if (count >= this.opts.flushRows || !growing || now - since >= (this.opts.maxHoldMs ?? 4 * this.opts.flushEveryMs))
+      return false;
+    this.arriving.set(spreadsheetId, { count, since });
+    return true;
+  }
+
   private async onError(spreadsheetId: string, sheetName: string, err: unknown): Promise<void> {
     const code = err instanceof AppError ? err.code : 'unexpected';
     const message = err instanceof AppError ? err.message : 'An unexpected error stopped the write-back.';
@@ -207,8 +258,9 @@ export class WriteBackFlusher {
   }
 
   /**
-   * One sheet: read keys and output columns, write the changed cells, read again; when rows moved in between,
-   * write again what each key's row must show (its results, or what it held before) until a read confirms it.
+   * One sheet: read keys and output columns, write the changed cells with their echo; when the echo shows that rows
+   * moved in between, read again and write what each key's row must show (its results, or what it held before)
+   * until an echo (or a read with nothing left to change) confirms it.
    */
   private async flushSheet(
     client: SheetsClient,
@@ -261,17 +313,24 @@ export class WriteBackFlusher {
     for (let round = 0; round < maxRounds; round++) {
       const { header, writes: headerWrites } = withOutputColumns(current.header, sheetName, touched);
       const rows = rowsByKey(current.keys);
-      const { writes } = planCellWrites(sheetName, header, current, (key) => {
-        if (duplicateKeys.has(key)) {
-          const at = rows.get(key) ?? [];
-          return at.length > 1 ? { Error: duplicateKeyMessage(key, at) } : null;
-        }
-        const t = targets.get(key);
-        if (t) return t;
-        if (round === 0) return null;
-        // A row that was not there at the first read may have received a misplaced write: clear what we wrote.
-        return before.get(key) ?? Object.fromEntries([...touched].map((c) => [c, '']));
-      });
+      const { writes, rows: planned } = planCellWrites(
+        sheetName,
+        header,
+        current,
+        (key) => {
+          if (duplicateKeys.has(key)) {
+            const at = rows.get(key) ?? [];
+            return at.length > 1 ? { Error: duplicateKeyMessage(key, at) } : null;
+          }
+          const t = targets.get(key);
+          if (t) return t;
+          if (round === 0) return null;
+          // A row that was not there at the first read may have received a misplaced write: clear what we wrote.
+          return before.get(key) ?? Object.fromEntries([...touched].map((c) => [c, '']));
+        },
+        // Every row range spans the Key cell, so the write's echo shows whether the row still holds its key.
+        { spanColumn: current.keyColumn },
+      );
       const all: WriteRange[] = [...headerWrites, ...writes];
       if (all.length === 0) {
         await this.settle(items, current, targets, duplicateKeys, outcome);
@@ -279,11 +338,18 @@ export class WriteBackFlusher {
         return;
       }
       outcome.requests.writes++;
-      await client.batchWrite(spreadsheetId, all);
+      const { echo = [] } = await client.batchWrite(spreadsheetId, all, { echo: true });
       if (this.accessOk.get(spreadsheetId) !== true) {
         this.accessOk.set(spreadsheetId, true);
         this.pausedUntil.delete(spreadsheetId);
         await this.opts.store.recordSheetAccess(spreadsheetId, { ok: true });
+      }
+      if (echoConfirmsRows(planned, current.keyColumn, echo.slice(headerWrites.length))) {
+        // Every cell went to the row that held its key at that moment: nothing can have landed on another row, and
+        // what this read showed (with our writes on top) is what the sheet holds. No confirming read is needed.
+        await this.settle(items, current, targets, duplicateKeys, outcome);
+        for (const [key, t] of targets) sheetKnown.set(key, { ...sheetKnown.get(key), ...t });
+        return;
       }
       current = await read();
     }

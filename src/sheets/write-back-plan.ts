@@ -44,17 +44,29 @@ export function withOutputColumns(
   return { header: out, writes };
 }
 
+/** Where one planned row write goes: the key it is meant for and its sheet row (1-based). */
+export interface PlannedRow {
+  key: string;
+  row: number;
+  /** 0-based first column of the row's range. */
+  from: number;
+}
+
 /**
  * Cells that differ between the sheet (`current`) and `desiredForRow`, as one range per row spanning its changed
  * cells (nulls in between leave other cells alone). `desiredForRow(key, rowNumber)` returns null for rows to skip.
+ * With `spanColumn`, every range also spans that column (left alone), so a write's echo shows the row's key there.
+ * `rows[i]` says which key and row `writes[i]` is meant for.
  */
 export function planCellWrites(
   sheetName: string,
   header: string[],
   current: SheetColumns,
   desiredForRow: (key: string, rowNumber: number) => Record<string, string> | null,
-): { writes: WriteRange[]; cells: number } {
+  opts: { spanColumn?: number } = {},
+): { writes: WriteRange[]; cells: number; rows: PlannedRow[] } {
   const writes: WriteRange[] = [];
+  const rows: PlannedRow[] = [];
   let cells = 0;
   current.keys.forEach((rawKey, i) => {
     const key = rawKey.trim();
@@ -71,14 +83,23 @@ export function planCellWrites(
     }
     if (changes.size === 0) return;
     const cols = [...changes.keys()].sort((a, b) => a - b);
-    const from = cols[0]!;
-    const to = cols[cols.length - 1]!;
+    const from = Math.min(cols[0]!, opts.spanColumn ?? Infinity);
+    const to = Math.max(cols[cols.length - 1]!, opts.spanColumn ?? -Infinity);
     const values: Array<string | null> = [];
     for (let c = from; c <= to; c++) values.push(changes.has(c) ? changes.get(c)! : null);
     writes.push({ range: rowSpanRange(sheetName, row, from, to), values: [values] });
+    rows.push({ key, row, from });
     cells += changes.size;
   });
-  return { writes, cells };
+  return { writes, cells, rows };
+}
+
+/**
+ * Whether every row write landed where it was planned: the echo of each row range (what it held right after the
+ * write) shows the planned key in `keyColumn`. A row that moved in between shows another key, or none.
+ */
+export function echoConfirmsRows(planned: PlannedRow[], keyColumn: number, echo: string[][][]): boolean {
+  return planned.every((p, i) => (echo[i]?.[0]?.[keyColumn - p.from] ?? '').trim() === p.key);
 }
 
 /** The text written into the Error cell of every row that shares a key. */

@@ -1,6 +1,6 @@
 /**
- * The Sheets write budget shared by every instance of the scale-out tier: a Redis sorted set of slots scored by the
- * time each stops counting, decided by one Lua script so two instances never both take the last slot.
+ * A Sheets request budget (writes or reads) shared by every instance of the scale-out tier: a Redis sorted set of
+ * slots scored by the time each stops counting, decided by one Lua script so two instances never both take the last slot.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -30,9 +30,11 @@ return 1
 
 export interface RedisWriteBudgetOptions {
   redis: Redis;
-  /** REDIS_PREFIX; the budget key is `<prefix>:sheets:write-budget`. */
+  /** REDIS_PREFIX; the budget key is `<prefix>:sheets:write-budget` (or `read-budget`). */
   prefix: string;
-  /** Writes allowed in any window (SHEETS_WRITES_PER_MINUTE). */
+  /** Which of the service account's quotas this budget keeps (default write). */
+  kind?: 'write' | 'read';
+  /** Requests allowed in any window (SHEETS_WRITES_PER_MINUTE or SHEETS_READS_PER_MINUTE). */
   limit: number;
   windowMs: number;
   clock: Clock;
@@ -43,14 +45,14 @@ export interface RedisWriteBudgetOptions {
   maxInFlightMs?: number;
 }
 
-/** A WriteBudget whose slots live in Redis: every instance of the service shares one limit. */
+/** A request budget whose slots live in Redis: every instance of the service shares one limit. */
 export class RedisWriteBudget implements WriteBudget {
   private readonly key: string;
   private readonly maxInFlightMs: number;
 
   constructor(private readonly opts: RedisWriteBudgetOptions) {
-    if (opts.limit < 1) throw new Error('The Sheets write budget needs a limit of at least 1 write per window.');
-    this.key = `${opts.prefix}:sheets:write-budget`;
+    if (opts.limit < 1) throw new Error('A Sheets request budget needs a limit of at least 1 request per window.');
+    this.key = `${opts.prefix}:sheets:${opts.kind ?? 'write'}-budget`;
     this.maxInFlightMs = opts.maxInFlightMs ?? 5 * 60_000;
   }
 

@@ -1,17 +1,18 @@
 /**
- * The write budget keeps every write request of the service account (retries included) under Google's per-minute
- * quota, shared by all runs. The port is small so a Redis implementation can replace the in-process one.
+ * A Sheets request budget keeps every request of one kind (writes, or reads) of the service account, retries
+ * included, under Google's per-minute quota for that kind, shared by all runs. The service holds one for writes and
+ * one for reads. The port is small so a Redis implementation can replace the in-process one.
  */
 import { sleep, type Clock } from '../clock';
 
-/** A taken write slot; release() is called when the request finished, so the window counts from its end. */
+/** A taken slot; release() is called when the request finished, so the window counts from its end. */
 export interface WriteSlot {
   release(): void;
 }
 
 export type TryTakeResult = { ok: true; slot: WriteSlot } | { ok: false; retryAtMs: number };
 
-/** Grants permission for one write request to the Sheets API. */
+/** Grants permission for one request (of the budget's kind) to the Sheets API. */
 export interface WriteBudget {
   /** Takes a slot now, or says when one frees up. */
   tryTake(): Promise<TryTakeResult>;
@@ -44,7 +45,7 @@ export class SlidingWindowWriteBudget implements WriteBudget {
   private readonly slots: Array<{ until: number }> = [];
 
   constructor(private readonly opts: { limit: number; windowMs: number; clock: Clock }) {
-    if (opts.limit < 1) throw new Error('The Sheets write budget needs a limit of at least 1 write per window.');
+    if (opts.limit < 1) throw new Error('A Sheets request budget needs a limit of at least 1 request per window.');
   }
 
   /** Slots currently counted (for tests and metrics). */

@@ -25,6 +25,7 @@ export async function startSheetsKit(opts: SheetsFakeOptions = {}): Promise<Shee
         credentials: o.credentials ?? { serviceAccount: withTokenUri(sa, fake.tokenUrl) },
         retry: { attempts: 8, baseDelayMs: 2, maxDelayMs: 20, ...o.retry },
         budget: o.budget,
+        readBudget: o.readBudget,
         timeoutMs: o.timeoutMs,
       }),
   };

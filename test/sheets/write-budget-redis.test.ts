@@ -77,4 +77,18 @@ describe('RedisWriteBudget', () => {
     clock.advance(1000);
     await expect(budget!.take()).resolves.toHaveProperty('release');
   });
+
+  test('when the write budget is used up, then the read budget under the same prefix still grants reads, shared by instances', async () => {
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    const p = `${prefix}:${n++}`;
+    const write = new RedisWriteBudget({ redis: a, prefix: p, limit: 1, windowMs: 1000, clock });
+    const [readA, readB] = [a, b].map(
+      (redis) => new RedisWriteBudget({ redis, prefix: p, kind: 'read', limit: 2, windowMs: 1000, clock }),
+    );
+    expect((await write.tryTake()).ok).toBe(true);
+    expect((await write.tryTake()).ok).toBe(false);
+    expect((await readA!.tryTake()).ok).toBe(true);
+    expect((await readB!.tryTake()).ok).toBe(true);
+    expect((await readA!.tryTake()).ok).toBe(false);
+  });
 });
