@@ -472,7 +472,8 @@ async function follow(run: ActiveRun): Promise<void> {
       cursor = status.cursor;
       for (const r of status.results) {
         const id = `${r.rowNumber ?? 0}|${r.key}`;
-        if ((r.status === 'FAILED' || r.status === 'DELIVERY FAILED') && r.error) problems.set(id, r.error);
+        if ((r.status === 'FAILED' || r.status === 'DELIVERY FAILED' || r.status === 'REJECTED') && r.error)
+          problems.set(id, r.error);
         else problems.delete(id);
       }
       showProgress(status, problems, run.sheetName);

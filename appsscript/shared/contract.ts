@@ -60,6 +60,10 @@ export type SheetStatus =
   | 'WARNING'
   | 'INVALID'
   | 'SCHEDULED'
+  /** Postato holds the post for a reviewer (a workspace approval policy matched); it is not delivered until approved. */
+  | 'PENDING APPROVAL'
+  /** A reviewer rejected the post in Postato (or its approval expired); the Error cell carries the reason. */
+  | 'REJECTED'
   | 'QUEUED'
   | 'FAILED'
   | 'SKIPPED'

@@ -505,7 +505,16 @@ function toVerdict(w: Working): RowVerdict {
 }
 
 /** Sheet statuses of posts Postato can no longer edit (PATCH answers not_editable). */
-const FINAL_STATUSES = new Set(['PUBLISHED', 'CANCELLED', 'DELIVERY FAILED', 'FAILED', 'QUEUED']);
+const FINAL_STATUSES = new Set([
+  'PUBLISHED',
+  'CANCELLED',
+  'DELIVERY FAILED',
+  'FAILED',
+  'QUEUED',
+  // Postato refuses edits of a post waiting for a reviewer, and a rejected post stays rejected.
+  'PENDING APPROVAL',
+  'REJECTED',
+]);
 
 /**
  * The body a row with a post asks for now, and whether it is CHANGED. Its time is the kept one unless the user edited

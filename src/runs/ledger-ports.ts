@@ -5,7 +5,6 @@
 import type { KeyVault } from './key-vault';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { SheetStatus } from '../../appsscript/shared/contract';
 import type { KnownPost, KnownPostsPort } from '../plan/dry-run-ports';
 import type { OutputColumn, PendingWrite, WriteBackStore } from '../sheets/write-back-store';
 import type {
@@ -14,7 +13,9 @@ import type {
   WebhookSecretStore,
   WorkspaceSecret,
 } from '../webhooks/webhook-event-sink';
-import type { RunLedger } from './run-ledger';
+import { statusForState, type RunLedger } from './run-ledger';
+import type { RowState } from './ledger-schema';
+import { sheetChangeOfEvent } from './sheet-status';
 
 /** KnownPostsPort over posts_by_row: the dry run and publish both see posts the ledger knows. */
 export function createLedgerKnownPosts(ledger: RunLedger): KnownPostsPort {
@@ -157,8 +158,9 @@ export async function sheetAccessOf(
 }
 
 /**
- * WebhookEventSink over the ledger: published → PUBLISHED with Link, failed → DELIVERY FAILED with the reason. Only
- * rows of the workspace whose secret signed the event are looked at.
+ * WebhookEventSink over the ledger: published → PUBLISHED with Link, failed → DELIVERY FAILED with the reason, a
+ * reviewer's decision moves a PENDING APPROVAL row on (SCHEDULED/QUEUED, or REJECTED with the reviewer's comment).
+ * Only rows of the workspace whose secret signed the event are looked at.
  */
 export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): WebhookEventSink {
   return {
@@ -184,16 +186,13 @@ export function createLedgerWebhookSink(ledger: RunLedger, clock: Clock): Webhoo
           .limit(1)
           .executeTakeFirst();
         if (!row) return 'unknown_post' as const;
-        let status: SheetStatus | undefined;
-        let error: string | undefined;
-        if (event.status === 'published') {
-          status = 'PUBLISHED';
-          error = '';
-        } else if (event.status === 'failed') {
-          status = 'DELIVERY FAILED';
-          error = `Postato could not deliver the post: ${event.error ?? 'no reason given'}.`;
-        } else if (event.status === 'cancelled') status = 'CANCELLED';
-        if (!status) return 'applied' as const;
+        const change = sheetChangeOfEvent(
+          event,
+          row.sheet_status ?? statusForState(row.state as RowState),
+          row.scheduled_at !== null,
+        );
+        if (!change) return 'applied' as const;
+        const { status, error } = change;
         await ledger.setResult(
           row.id,
           {

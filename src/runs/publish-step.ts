@@ -9,6 +9,7 @@ import { PostatoError } from '../postato/postato-errors';
 import type { Post } from '../postato/postato-client';
 import type { CreatePostBody, UpdatePostBody } from '../post-body';
 import { canonicalJson, idempotencyKeyFor } from './idempotency-key';
+import { sheetStatusOfPost } from './sheet-status';
 import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
 import type { PaceKind, TenantPacer } from './tenant-pacer';
@@ -73,11 +74,7 @@ export const bodyHash = bodyTextHash;
 const ONE_TRY = { retry: { maxAttempts: 1 } };
 
 function statusOfPost(post: Post): SheetStatus {
-  if (post.status === 'published') return 'PUBLISHED';
-  if (post.status === 'failed') return 'DELIVERY FAILED';
-  if (post.status === 'cancelled') return 'CANCELLED';
-  if (post.status === 'scheduled' || post.status === 'draft') return 'SCHEDULED';
-  return 'QUEUED';
+  return sheetStatusOfPost(post.status);
 }
 
 /** What the user reads when a row's post cannot be turned into the bytes sent to Postato: final, never retried. */

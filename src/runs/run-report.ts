@@ -45,7 +45,10 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
       .select(['row_key', 'row_number', 'error', 'sheet_status'])
       .where('run_id', '=', run.id)
       .where((eb) =>
-        eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]),
+        eb.or([
+          eb('state', '=', 'failed'),
+          eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED', 'REJECTED']),
+        ]),
       )
       .orderBy('row_number')
       .orderBy('ordinal')
@@ -56,7 +59,10 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('run_id', '=', run.id)
       .where((eb) =>
-        eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED'])]),
+        eb.or([
+          eb('state', '=', 'failed'),
+          eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED', 'REJECTED']),
+        ]),
       )
       .executeTakeFirstOrThrow(),
     ledger.db

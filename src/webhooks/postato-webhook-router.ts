@@ -14,8 +14,17 @@ import { matchWebhookSignature, type SignatureFailure } from './webhook-signatur
 /** Where Postato delivers events; the app keeps the raw body for this path only. */
 export const POSTATO_WEBHOOK_PATH = '/v1/webhooks/postato';
 
-/** Events that change a row; the others (post.queued, post.scheduled, …) are acknowledged and ignored. */
-export const DELIVERY_EVENT_TYPES = ['post.published', 'post.failed'] as const;
+/**
+ * Events that change a row: delivery outcomes and a reviewer's approval decisions (the post waits for approval, then
+ * moves on to scheduled/queued or ends rejected). The others (post.queued, post.scheduled, …) are acknowledged and
+ * ignored.
+ */
+export const DELIVERY_EVENT_TYPES = [
+  'post.published',
+  'post.failed',
+  'approval.requested',
+  'approval.decided',
+] as const;
 
 /** Upper bound of a webhook body: Postato's envelopes are a few hundred bytes. */
 const WEBHOOK_BODY_LIMIT = '64kb';
@@ -31,12 +40,17 @@ const envelopeSchema = z.object({
   createdAt: z.string().min(1).max(100),
   data: z.object({
     postId: idString,
-    status: z.string().min(1).max(50),
+    // approval.decided carries {decision, reviewerId, comment} in the docs and may not name the post's status.
+    status: z.string().min(1).max(50).optional(),
     platform: z.string().max(50).optional(),
     accountId: z.string().max(200).optional(),
     platformPostId: z.string().max(500).optional(),
     platformUrl: z.string().max(2000).optional(),
     error: z.string().max(5000).optional(),
+    // approval.decided: approved, rejected, changes_requested or expired, with the reviewer's comment when given.
+    decision: z.string().max(50).nullish(),
+    reviewerId: z.string().max(200).nullish(),
+    comment: z.string().max(5000).nullish(),
   }),
 });
 
@@ -95,10 +109,12 @@ export function createPostatoWebhookRouter(deps: PostatoWebhookRouterDeps): Rout
           eventId: envelope.id,
           type: envelope.type,
           postId: data.postId,
-          status: data.status,
+          status: data.status ?? '',
           platformPostId: data.platformPostId,
           platformUrl: data.platformUrl,
           error: data.error,
+          ...(data.decision ? { decision: data.decision } : {}),
+          ...(data.comment ? { comment: data.comment } : {}),
           createdAt: envelope.createdAt,
         }),
       );

@@ -10,11 +10,15 @@ export interface DeliveryEvent {
   eventId: string;
   type: string;
   postId: string;
-  /** Postato's post status after the event (published, failed, …). */
+  /** Postato's post status after the event (published, failed, …); '' when the event does not say. */
   status: string;
   platformPostId?: string;
   platformUrl?: string;
   error?: string;
+  /** approval.decided: the reviewer's decision (approved, rejected, changes_requested, expired). */
+  decision?: string;
+  /** approval.decided: the reviewer's comment, when they gave one (the reason of a rejection). */
+  comment?: string;
   /** When Postato created the event (ISO). */
   createdAt: string;
 }

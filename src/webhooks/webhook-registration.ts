@@ -8,7 +8,14 @@ import type { WebhookSecretStore } from './webhook-event-sink';
 import { POSTATO_WEBHOOK_PATH } from './postato-webhook-router';
 
 /** The events the service subscribes to (the delivery ones change rows; the others keep the log complete). */
-export const WEBHOOK_EVENTS = ['post.published', 'post.failed', 'post.scheduled', 'post.queued'] as const;
+export const WEBHOOK_EVENTS = [
+  'post.published',
+  'post.failed',
+  'post.scheduled',
+  'post.queued',
+  'approval.requested',
+  'approval.decided',
+] as const;
 
 const registrationResponse = z.object({
   id: z.string().min(1).optional(),
