@@ -78,8 +78,9 @@ interface ConfigOutcome {
   rows: number;
 }
 
+/** Median of the finite values (NaN marks a tenant that did not finish). */
 const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
@@ -231,7 +232,8 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
       lastCreated.set(tenant.name, last);
       const min = physicalMinimumMs(o.rows, o.limit, o.windowMs);
       outcomes.set(tenant.name, {
-        ratio: min > 0 ? (last - start) / min : NaN,
+        // A tenant whose rows did not all get created has no time to compare (counted under unfinished).
+        ratio: min > 0 && posts.length >= o.rows ? (last - start) / min : NaN,
         created: posts.length,
         duplicates: posts.length - keys.size,
         rateLimited: counters?.counters.rateLimited ?? 0,
@@ -279,6 +281,8 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
 }
 
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '?');
+/** Largest of the values; NaN when one is NaN (a tenant that did not finish has no finite worst). */
+const worstOf = (xs: number[]): number => (xs.some((x) => Number.isNaN(x)) ? NaN : Math.max(...xs));
 
 function printOutcomes(outcomes: ConfigOutcome[], o: Options): void {
   const header = [
@@ -305,7 +309,7 @@ function printOutcomes(outcomes: ConfigOutcome[], o: Options): void {
     return [
       c.label,
       fmt(median(t.map((x) => x.ratio)), 3),
-      fmt(Math.max(...t.map((x) => x.ratio)), 3),
+      fmt(worstOf(t.map((x) => x.ratio)), 3),
       fmt(c.creationsPerSecond, 0),
       String(t.reduce((n, x) => n + x.rateLimited, 0)),
       String(t.reduce((n, x) => n + x.duplicates, 0)),
@@ -329,7 +333,7 @@ function printOutcomes(outcomes: ConfigOutcome[], o: Options): void {
   console.log('\nagainst the targets of issue 13 (value / target):');
   for (const c of outcomes) {
     const med = median(c.tenants.map((x) => x.ratio));
-    const worst = Math.max(...c.tenants.map((x) => x.ratio));
+    const worst = worstOf(c.tenants.map((x) => x.ratio));
     const perK = ((c.sheets.reads + c.sheets.writes) / c.rows) * 1000;
     const lagS = Math.max(...c.tenants.map((x) => x.sheetLagMs ?? Infinity)) / 1000;
     console.log(
