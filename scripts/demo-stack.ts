@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../src/config';
 import { silentLogger, type Logger } from '../src/logger';
 import { buildService, type Service } from '../src/service';
+import { createHttpServer } from '../src/http/http-server';
 import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { startSheetsFake, type SheetsFake } from '../src/sandbox/sheets-fake';
 import type { SandboxSettingsPatch } from '../src/sandbox/postato-sandbox';
@@ -82,7 +83,8 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
   });
   const service = await buildService(config, { logger: opts.logger ?? silentLogger });
   const server: Server = await new Promise((resolve) => {
-    const s = service.app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(service.app, config);
+    s.listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const apiKey = demoApiKey();

@@ -8,8 +8,14 @@ import type { Logger } from './logger';
 import { createErrorHandler } from './http/error-handler';
 import { NotFoundError } from './errors';
 import { createAuthMiddleware, type AuthOptions } from './http/auth';
-import { limitRowsPerRun, rateLimitPerIdentity, rejectCors, requireJsonBody, securityHeaders } from './http/hardening';
-import { POSTATO_WEBHOOK_PATH } from './webhooks/postato-webhook-router';
+import {
+  limitBytes,
+  rateLimitPerIdentity,
+  refuseDeclaredOversize,
+  rejectCors,
+  securityHeaders,
+} from './http/hardening';
+import { POSTATO_WEBHOOK_PATH, WEBHOOK_BODY_LIMIT_BYTES } from './webhooks/postato-webhook-router';
 import { requestLogger } from './ops/request-logger';
 import { createAuthFailureThrottle, rateLimitPerAddress } from './http/address-limits';
 
@@ -36,15 +42,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(deps.logger));
   app.use(securityHeaders());
   app.use(rejectCors());
+  // A body declared larger than any route accepts is refused before anything else reads or waits for it.
+  app.use(POSTATO_WEBHOOK_PATH, refuseDeclaredOversize(WEBHOOK_BODY_LIMIT_BYTES));
+  app.use(unlessWebhook(refuseDeclaredOversize(limitBytes(config.BODY_LIMIT) ?? 0)));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
   if (deps.opsRouter) app.use(deps.opsRouter);
 
-  // The webhook signature covers the exact bytes Postato sent, so this one path keeps its raw body and is
-  // authenticated by that signature instead of the add-on's credentials.
-  app.use(POSTATO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '64kb' }));
+  // The webhook path is authenticated by Postato's signature over the exact bytes it sent, not by the add-on's
+  // credentials; its router reads the raw body itself.
   // Per-address limits first (they hold for anonymous callers too), then authenticate and rate-limit per identity,
   // all before reading any body, so an anonymous caller cannot make us parse megabytes or guess secrets at speed.
   app.use(
@@ -70,9 +78,8 @@ export function createApp(deps: AppDeps): Express {
       }),
     ),
   );
-  app.use('/v1', unlessWebhook(requireJsonBody()));
-  app.use(express.json({ limit: config.BODY_LIMIT }));
-  app.post('/v1/runs', limitRowsPerRun(config.MAX_ROWS_PER_RUN));
+  // No body is parsed here: each route that takes one mounts jsonBody() itself, so it is read only after
+  // authentication, and only where it is used.
 
   for (const router of deps.routers ?? []) app.use(router);
 

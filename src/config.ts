@@ -69,9 +69,17 @@ const schema = z.object({
   /** 32 bytes (base64 or hex) used to encrypt Postato API keys at rest while a run needs them. */
   KEY_ENCRYPTION_KEY: optionalString,
 
+  // HTTP server: a client that is slow to send headers or a request, or idles on a keep-alive connection, is cut off.
+  HTTP_HEADERS_TIMEOUT_MS: intFrom(15000, 100),
+  HTTP_REQUEST_TIMEOUT_MS: intFrom(120000, 100),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: intFrom(5000, 100),
+
   // Limits
   MAX_ROWS_PER_RUN: intFrom(5000, 1),
-  BODY_LIMIT: z.string().default('10mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\s*\d+(?:\.\d+)?\s*(?:b|kb|mb|gb)?\s*$/i, 'must be a size such as 10mb, 512kb or 1048576.')
+    .default('10mb'),
   REQUESTS_PER_MINUTE: intFrom(120, 1),
   /** Requests per minute from one client address, before authentication (add-on calls come from Google's servers). */
   REQUESTS_PER_MINUTE_PER_ADDRESS: intFrom(1200, 1),

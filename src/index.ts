@@ -4,6 +4,7 @@ import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { buildService } from './service';
 import { startupAuthCheck } from './http/auth';
+import { createHttpServer } from './http/http-server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -11,7 +12,8 @@ async function main(): Promise<void> {
   startupAuthCheck(config);
   const logger = createLogger({ level: config.LOG_LEVEL });
   const service = await buildService(config, { logger });
-  const server = service.app.listen(config.PORT, config.HOST, () => {
+  const server = createHttpServer(service.app, config);
+  server.listen(config.PORT, config.HOST, () => {
     const { port } = server.address() as AddressInfo;
     logger.info({ port, host: config.HOST }, 'postato-sheets listening');
     // PORT=0 picks a free port; a parent process (tests, the demo) reads it from this line.

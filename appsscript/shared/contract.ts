@@ -50,8 +50,6 @@ export interface RunRequest {
   settings?: PlanSettings;
   /** Limit the run to these row keys (Retry failed rows, selected rows). Absent = every row. */
   onlyKeys?: string[];
-  /** A Google OAuth access token the service may use for short write-backs (falls back to the service account). */
-  sheetsAccessToken?: string;
 }
 
 /** Status words users see in the Status column. */

@@ -2,7 +2,7 @@
  * Request hardening around the routes: security headers, closed CORS, JSON-only bodies, a row limit per run and a
  * per-identity request rate limit. Each middleware fails with a typed error the error handler turns into a clear body.
  */
-import type { RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, ForbiddenError, PayloadTooLargeError, TooManyRequestsError } from '../errors';
@@ -34,6 +34,38 @@ export function rejectCors(): RequestHandler {
     }
     next();
   };
+}
+
+/** Bytes of a size such as `10mb`, `64kb` or `2048` (the forms BODY_LIMIT takes); null when it is not one. */
+export function limitBytes(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(text);
+  if (!m) return null;
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/**
+ * Refuses a request whose Content-Length already says it is larger than `maxBytes`, at once and without reading the
+ * body (the body parser would drain it all before answering), and closes the connection instead of draining it.
+ */
+export function refuseDeclaredOversize(maxBytes: number): RequestHandler {
+  return (req, res, next) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.setHeader('Connection', 'close');
+      next(new PayloadTooLargeError('The request body is too large. Send fewer rows per run.'));
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * The body parser of one route that takes a JSON body: mounted on that route only (after authentication), never for
+ * the whole app, so unknown paths and body-less routes never parse anything.
+ */
+export function jsonBody(limit: string): RequestHandler[] {
+  return [requireJsonBody(), express.json({ limit })];
 }
 
 /** Requests with a body must send JSON; anything else is refused with 415 before it reaches a route. */

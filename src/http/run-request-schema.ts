@@ -36,7 +36,6 @@ export const runRequestSchema = z.strictObject({
   rows: z.array(z.strictObject({ rowNumber: z.number().int().min(1), values: z.array(cell).max(MAX_COLUMNS) })),
   settings: settingsSchema.optional(),
   onlyKeys: z.array(z.string().min(1).max(500)).optional(),
-  sheetsAccessToken: z.string().min(1).max(4096).optional(),
 });
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

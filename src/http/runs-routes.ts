@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { getIdentity } from './identity';
 import type { Identity } from '../runs/identity';
 import { parsePostatoApiKey, parseRunRequest } from './run-request-schema';
+import { jsonBody, limitRowsPerRun } from './hardening';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
 import type { KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
@@ -47,40 +48,45 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     windowMs: deps.config.POSTATO_WINDOW_MS,
   };
 
-  router.post('/v1/runs', async (req, res) => {
-    const identity = getIdentity(res);
-    const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
-    const request = parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN);
-    if (request.mode !== 'dry-run' && !deps.startRun) {
-      throw new AppError('not_implemented', `This service cannot ${request.mode} yet: only dry runs are available.`, {
-        status: 501,
+  router.post(
+    '/v1/runs',
+    ...jsonBody(deps.config.BODY_LIMIT),
+    limitRowsPerRun(deps.config.MAX_ROWS_PER_RUN),
+    async (req, res) => {
+      const identity = getIdentity(res);
+      const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
+      const request = parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN);
+      if (request.mode !== 'dry-run' && !deps.startRun) {
+        throw new AppError('not_implemented', `This service cannot ${request.mode} yet: only dry runs are available.`, {
+          status: 501,
+        });
+      }
+      const planned = await planRun(request, {
+        clock: deps.clock,
+        postato: readFor(apiKey),
+        knownPosts: deps.knownPosts ?? null,
+        // Known posts are the caller's tenant's only: a spreadsheet id and row keys are no proof of anything.
+        tenantId: tenantIdFor(apiKey),
+        defaults,
       });
-    }
-    const planned = await planRun(request, {
-      clock: deps.clock,
-      postato: readFor(apiKey),
-      knownPosts: deps.knownPosts ?? null,
-      // Known posts are the caller's tenant's only: a spreadsheet id and row keys are no proof of anything.
-      tenantId: tenantIdFor(apiKey),
-      defaults,
-    });
-    deps.logger.info(
-      {
-        mode: request.mode,
-        subject: identity.subject,
-        spreadsheetId: request.spreadsheetId,
-        rows: planned.summary.total,
-        invalid: planned.summary.invalid,
-      },
-      'run planned',
-    );
-    if (request.mode === 'dry-run') {
-      res.json(toDryRunResponse(planned));
-      deps.onDryRun?.(request, planned);
-      return;
-    }
-    const accepted = await deps.startRun!({ identity, request, apiKey, planned });
-    res.status(202).json(accepted);
-  });
+      deps.logger.info(
+        {
+          mode: request.mode,
+          subject: identity.subject,
+          spreadsheetId: request.spreadsheetId,
+          rows: planned.summary.total,
+          invalid: planned.summary.invalid,
+        },
+        'run planned',
+      );
+      if (request.mode === 'dry-run') {
+        res.json(toDryRunResponse(planned));
+        deps.onDryRun?.(request, planned);
+        return;
+      }
+      const accepted = await deps.startRun!({ identity, request, apiKey, planned });
+      res.status(202).json(accepted);
+    },
+  );
   return router;
 }

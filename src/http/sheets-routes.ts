@@ -3,7 +3,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { BadRequestError } from '../errors';
 import { getIdentity } from './identity';
+import { jsonBody } from './hardening';
 import type { SheetsClient } from '../sheets/sheets-client';
+
+/** These routes take a spreadsheet id, nothing more. */
+const SMALL_BODY = '16kb';
 
 const checkAccessBody = z.object({
   spreadsheetId: z
@@ -26,7 +30,7 @@ export function createSheetsRouter(deps: {
     res.json({ email: deps.serviceAccountEmail });
   });
 
-  router.post('/v1/sheets/check-access', async (req, res) => {
+  router.post('/v1/sheets/check-access', ...jsonBody(SMALL_BODY), async (req, res) => {
     getIdentity(res);
     const parsed = checkAccessBody.safeParse(req.body);
     if (!parsed.success) {

@@ -27,7 +27,7 @@ export const DELIVERY_EVENT_TYPES = [
 ] as const;
 
 /** Upper bound of a webhook body: Postato's envelopes are a few hundred bytes. */
-const WEBHOOK_BODY_LIMIT = '64kb';
+export const WEBHOOK_BODY_LIMIT_BYTES = 64 * 1024;
 
 const idString = z.string().min(1).max(200);
 /**
@@ -76,58 +76,76 @@ const SIGNATURE_MESSAGES: Record<SignatureFailure, string> = {
 /** Builds the router; mount it through createApp's `routers` (the app keeps this path's raw body and skips auth). */
 export function createPostatoWebhookRouter(deps: PostatoWebhookRouterDeps): Router {
   const router = Router();
-  router.post(POSTATO_WEBHOOK_PATH, express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
-    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const workspace =
-      typeof req.query.workspace === 'string' && req.query.workspace !== '' ? req.query.workspace : undefined;
-    const secrets = await deps.secrets.secretsFor(workspace);
-    const verdict = matchWebhookSignature({
-      header: req.get('x-webhook-signature'),
-      rawBody,
-      secrets,
-      nowMs: deps.clock.now(),
-      toleranceSeconds: deps.toleranceSeconds,
-    });
-    if (!verdict.ok) {
-      deps.logger.warn({ reason: verdict.reason, workspace }, 'postato webhook refused');
-      throw new BadRequestError(SIGNATURE_MESSAGES[verdict.reason], undefined, 'bad_signature');
-    }
+  router.post(
+    POSTATO_WEBHOOK_PATH,
+    express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT_BYTES }),
+    async (req, res) => {
+      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const workspace =
+        typeof req.query.workspace === 'string' && req.query.workspace !== '' ? req.query.workspace : undefined;
+      const secrets = await deps.secrets.secretsFor(workspace);
+      const verdict = matchWebhookSignature({
+        header: req.get('x-webhook-signature'),
+        rawBody,
+        secrets,
+        nowMs: deps.clock.now(),
+        toleranceSeconds: deps.toleranceSeconds,
+      });
+      if (!verdict.ok) {
+        deps.logger.warn({ reason: verdict.reason, workspace }, 'postato webhook refused');
+        throw new BadRequestError(SIGNATURE_MESSAGES[verdict.reason], undefined, 'bad_signature');
+      }
 
-    const envelope = parseEnvelope(rawBody);
-    if (!(DELIVERY_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
-      res.status(200).json({ received: true, result: 'ignored' });
-      return;
-    }
-    const { data } = envelope;
-    // The event may only touch posts of the workspace(s) whose secret signed it: a secret of one workspace must not
-    // rewrite another workspace's rows, whatever post id the body names.
-    const results: Array<'applied' | 'duplicate' | 'unknown_post'> = [];
-    for (const workspaceId of verdict.workspaceIds) {
-      results.push(
-        await deps.sink.applyDeliveryEvent({
-          workspaceId,
-          eventId: envelope.id,
-          type: envelope.type,
-          postId: data.postId,
-          status: data.status ?? '',
-          platformPostId: data.platformPostId,
-          platformUrl: data.platformUrl,
-          error: data.error,
-          ...(data.decision ? { decision: data.decision } : {}),
-          ...(data.comment ? { comment: data.comment } : {}),
-          createdAt: envelope.createdAt,
-        }),
-      );
-    }
-    const result = results.includes('applied')
-      ? 'applied'
-      : results.includes('duplicate')
-        ? 'duplicate'
-        : 'unknown_post';
-    deps.logger.info({ eventId: envelope.id, type: envelope.type, postId: data.postId, result }, 'postato webhook');
-    res.status(200).json({ received: true, result });
-  });
+      const envelope = parseEnvelope(rawBody);
+      if (!(DELIVERY_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
+        res.status(200).json({ received: true, result: 'ignored' });
+        return;
+      }
+      const { data } = envelope;
+      // The event may only touch posts of the workspace(s) whose secret signed it: a secret of one workspace must not
+      // rewrite another workspace's rows, whatever post id the body names.
+      const results: Array<'applied' | 'duplicate' | 'unknown_post'> = [];
+      for (const workspaceId of verdict.workspaceIds) {
+        results.push(
+          await deps.sink.applyDeliveryEvent({
+            workspaceId,
+            eventId: envelope.id,
+            type: envelope.type,
+            postId: data.postId,
+            status: data.status ?? '',
+            platformPostId: data.platformPostId,
+            platformUrl: httpsUrlOrUndefined(data.platformUrl),
+            error: data.error,
+            ...(data.decision ? { decision: data.decision } : {}),
+            ...(data.comment ? { comment: data.comment } : {}),
+            createdAt: envelope.createdAt,
+          }),
+        );
+      }
+      const result = results.includes('applied')
+        ? 'applied'
+        : results.includes('duplicate')
+          ? 'duplicate'
+          : 'unknown_post';
+      deps.logger.info({ eventId: envelope.id, type: envelope.type, postId: data.postId, result }, 'postato webhook');
+      res.status(200).json({ received: true, result });
+    },
+  );
   return router;
+}
+
+/**
+ * The post's public link, only when it is an absolute https:// URL: it is written into the sheet's Link column,
+ * where a javascript:, data: or plain-http link must never appear, whoever signed the event.
+ */
+export function httpsUrlOrUndefined(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && url.hostname !== '' && !url.username && !url.password ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseEnvelope(rawBody: Buffer): PostatoWebhookEnvelope {

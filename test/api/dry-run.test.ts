@@ -207,6 +207,11 @@ describe('POST /v1/runs (dry run)', () => {
     const unknown = await post({ ...body(sheet(1).rows), colour: 'red' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.message).toContain('colour');
+    // sheetsAccessToken was accepted and never used; it is no longer part of the contract.
+    const token = await post({ ...body(sheet(1).rows), sheetsAccessToken: 'ya29.a-token' });
+    expect(token.status).toBe(400);
+    expect(token.body.message).toContain('sheetsAccessToken');
+    expect(token.text).not.toContain('ya29.a-token');
     const zone = await post(body(sheet(1).rows, { spreadsheetTimeZone: 'Nowhere/Land' }));
     expect(zone.status).toBe(400);
     expect(zone.body.message).toContain('spreadsheetTimeZone');

@@ -52,6 +52,27 @@ const event = (over: Record<string, unknown> = {}, data: Record<string, unknown>
   });
 
 describe('POST /v1/webhooks/postato', () => {
+  it('when a signed event carries a link that is not an absolute https:// URL, then the event applies but no link reaches the Link column', async () => {
+    const { deliver, sink } = setup();
+    const bad = [
+      'javascript:alert(1)',
+      'http://x.com/a/status/99',
+      'data:text/html,<b>x</b>',
+      '=HYPERLINK("https://evil.example","x")',
+      'https://user:pass@x.com/a',
+      '//x.com/a',
+      'x.com/a',
+    ];
+    for (const platformUrl of bad) {
+      const res = await deliver(event({}, { platformUrl }));
+      expect(res.status).toBe(200);
+      expect(res.body.result).toBe('applied');
+    }
+    expect(sink.applied.map((e) => e.platformUrl)).toEqual(bad.map(() => undefined));
+    await deliver(event({}, { platformUrl: 'https://www.instagram.com/p/abc/' }));
+    expect(sink.applied.at(-1)?.platformUrl).toBe('https://www.instagram.com/p/abc/');
+  });
+
   it('when a correctly signed post.published arrives, then the sink gets it with its link and Postato gets 200 applied', async () => {
     const { deliver, sink } = setup();
     const res = await deliver(event());
