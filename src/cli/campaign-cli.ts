@@ -203,7 +203,7 @@ function buildProgram(deps: CampaignCliDeps, setExit: (code: number) => void): C
       if (missing.length > 0)
         deps.err(`${missing.length} results name keys no longer in the file (${missing.slice(0, 5).join(', ')}).`);
       for (const line of publishLines(followed.final, followed.results.values(), resultsFile)) deps.out(line);
-      const needFix = [...followed.results.values()].some((r) => r.status === 'FAILED' || r.status === 'INVALID');
+      const needFix = [...followed.results.values()].some((r) => ['FAILED', 'INVALID', 'REJECTED'].includes(r.status));
       setExit(needFix || followed.final.state !== 'done' ? 1 : 0);
     });
   return program;

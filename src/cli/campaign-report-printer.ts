@@ -60,6 +60,12 @@ export function publishLines(final: RunStatusResponse, results: Iterable<RowResu
     .filter((r) => r.status === 'FAILED' || r.status === 'INVALID')
     .sort((a, b) => (a.rowNumber ?? 0) - (b.rowNumber ?? 0));
   for (const r of needFix) lines.push(`Row ${r.rowNumber ?? '?'} (${r.key}) ${r.status}: ${oneLine(r.error ?? '')}`);
+  // A rejected post stays rejected at Postato: publishing again leaves it alone unless the row gets a new key.
+  const rejected = [...results].filter((r) => r.status === 'REJECTED');
+  for (const r of rejected)
+    lines.push(
+      `Row ${r.rowNumber ?? '?'} (${r.key}) REJECTED: ${oneLine(r.error ?? '')} To send a fixed version, clear its Key and Post ID cells.`,
+    );
   lines.push(
     needFix.length > 0
       ? `Results are in ${resultsFile}. Fix the rows above there and publish it again: only they are sent.`
