@@ -96,8 +96,12 @@ describe('crash and restart of the service process during a 300-row publish', ()
     expect(res.status).toBe(202);
     const runId = res.body.runId as string;
 
-    // Three kills at random points spread over the run (by how many posts the sandbox holds).
-    const points = [0, 1, 2].map((i) => Math.floor(ROWS * (0.1 + i * 0.28 + Math.random() * 0.2)));
+    // Three kills at random points spread over the run (by how many posts the sandbox holds). The seed is printed
+    // and read from CRASH_RESTART_SEED, so a failure can be replayed with the same kill points.
+    const seed = Number(process.env.CRASH_RESTART_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const random = seededRandom(seed);
+    const points = [0, 1, 2].map((i) => Math.floor(ROWS * (0.1 + i * 0.28 + random() * 0.2)));
+    console.log(`crash-restart: CRASH_RESTART_SEED=${seed}, kill points ${points.join(', ')}`);
     const deadLeases: DeadLease[] = [];
     for (const point of points) {
       await waitUntil(() => countPosts(sandbox) >= point && hasCallInFlight(dbFile), 60_000);
@@ -149,3 +153,15 @@ describe('crash and restart of the service process during a 300-row publish', ()
     child = undefined;
   }, 150_000);
 });
+
+/** mulberry32: a small deterministic generator in [0, 1), so one seed always gives the same kill points. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

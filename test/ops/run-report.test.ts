@@ -81,8 +81,19 @@ describe('run report, runs tab and metrics after a publish', () => {
     expect(report.removed.map((r) => r.key)).toEqual(['k1']);
     expect(report.removed[0]!.message).toMatch(/gone from the sheet/);
     expect(report.warnings.some((w) => /deleted from the sheet/.test(w))).toBe(true);
-    expect(report.durationSeconds).toBeGreaterThanOrEqual(0);
-    expect(report.finishedAt).toBeDefined();
+    // k3 was INVALID in the plan: never sent, so it counts as skipped, yet it is listed as failed with its reason.
+    expect(report.counts).toEqual({ total: 4, pending: 0, sent: 3, created: 3, failed: 0, skipped: 1 });
+    expect([report.spreadsheetId, report.sheetName, report.sheetId, report.runId]).toEqual([
+      'sheet-kit',
+      'Posts',
+      0,
+      runId,
+    ]);
+    // The duration is the run's own span in the ledger, to the tenth of a second, not a clock read by the report.
+    const span = Date.parse(report.finishedAt!) - Date.parse(report.startedAt);
+    expect(span).toBeGreaterThanOrEqual(0);
+    expect(report.durationSeconds).toBe(Math.round(span / 100) / 10);
+    expect(Date.parse(report.startedAt)).toBeLessThanOrEqual(Date.parse(report.finishedAt!));
   });
 
   test('another user gets the same 404 as for a run that does not exist', async () => {
