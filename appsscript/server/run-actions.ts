@@ -31,6 +31,7 @@ import type { GasSheet } from './apps-script-types';
 import { AddonError, gas } from './apps-script-env';
 import { ServiceError, callService } from './service-client';
 import { requireRunSettings, type StoredSettings } from './settings';
+import { buildRunRequest } from './run-request';
 import { readSheet, selectedRowNumbers, type SheetSnapshot } from './sheet-reader';
 
 const ACTIVE_RUN_PREFIX = 'postato.activeRun.';
@@ -131,39 +132,28 @@ function buildRequest(
   snapshot: SheetSnapshot,
   settings: StoredSettings,
   onlyKeys: string[] | undefined,
+  withPosts: boolean,
   startAt?: string,
 ): RunRequest {
-  if (snapshot.rows.length === 0) {
-    throw new AddonError(
-      `The sheet "${snapshot.sheetName}" has no post rows below the header. Add a row per post and try again.`,
-    );
-  }
-  const request: RunRequest = {
-    mode,
-    spreadsheetId: snapshot.spreadsheetId,
-    sheetName: snapshot.sheetName,
-    sheetId: snapshot.sheetId,
-    spreadsheetTimeZone: snapshot.spreadsheetTimeZone,
-    workspaceId: settings.workspaceId,
-    header: snapshot.header,
-    rows: snapshot.rows,
-    settings: planSettings(settings, startAt),
-  };
-  if (onlyKeys) request.onlyKeys = onlyKeys;
-  return request;
+  return buildRunRequest(mode, snapshot, settings.workspaceId, planSettings(settings, startAt), {
+    ...(onlyKeys ? { onlyKeys } : {}),
+    withPosts,
+    nowMs: Date.now(),
+  });
 }
 
 /** Sends a dry run of `snapshot` and wraps the answer with what the sidebar shows next to it. */
 function runDryRun(
   snapshot: SheetSnapshot,
   settings: StoredSettings & { apiKey: string },
-  onlyKeys?: string[],
+  onlyKeys: string[] | undefined,
+  withPosts: boolean,
 ): DryRunView {
   const response = callService<DryRunResponse>({
     method: 'post',
     path: '/v1/runs',
     apiKey: settings.apiKey,
-    body: buildRequest('dry-run', snapshot, settings, onlyKeys),
+    body: buildRequest('dry-run', snapshot, settings, onlyKeys, withPosts),
   });
   // The service echoes the settings it resolved (the auto-slot start); the action sends them back so Publish matches.
   return {
@@ -181,7 +171,8 @@ export function dryRun(scope: RowScope): DryRunView {
   const settings = requireRunSettings();
   const sheet = activeSheet();
   const snapshot = readSheet(sheet);
-  return runDryRun(snapshot, settings, keysForScope(snapshot, scope, sheet));
+  // The dry run also sends the posted rows not yet past, so it can say which of them changed since sent.
+  return runDryRun(snapshot, settings, keysForScope(snapshot, scope, sheet), true);
 }
 
 /** The confirmation sentence for a publish of the dry run's numbers. */
@@ -232,7 +223,7 @@ export function prepareAction(action: RunAction, scope: RowScope): ActionPreview
     };
   }
   const onlyKeys = keysForScope(snapshot, { ...scope, failedOnly: action === 'retry-failed' }, sheet);
-  const view = runDryRun(snapshot, settings, onlyKeys);
+  const view = runDryRun(snapshot, settings, onlyKeys, action === 'reschedule');
   const summary = view.response.summary;
   if (action === 'reschedule') {
     const moves = movesOf(view, snapshot);
@@ -324,7 +315,14 @@ export function startRun(confirmed: ConfirmedAction): RunStarted {
     method: 'post',
     path: '/v1/runs',
     apiKey: settings.apiKey,
-    body: buildRequest(mode, snapshot, settings, confirmed.onlyKeys, mode === 'publish' ? target.startAt : undefined),
+    body: buildRequest(
+      mode,
+      snapshot,
+      settings,
+      confirmed.onlyKeys,
+      mode !== 'publish',
+      mode === 'publish' ? target.startAt : undefined,
+    ),
   });
   if (typeof accepted.runId !== 'string' || accepted.runId === '') {
     throw new AddonError(

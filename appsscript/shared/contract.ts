@@ -34,7 +34,35 @@ export interface PlanSettings {
 /** The settings a dry run actually used; send them back on Publish to get the very same times. */
 export type ResolvedPlanSettings = Required<PlanSettings>;
 
-/** POST /v1/runs body. */
+/**
+ * Another row of the sheet, in compact form: only what the planner needs to keep that row's time slot, see its post
+ * and check collisions, never its content. Positional, so thousands of them stay small:
+ * `[rowNumber, key, platform, account, scheduledAt, timeZone, postId, scheduledUtc]`, each cell as the sheet holds it
+ * (the Scheduled at, Time zone, Post ID and Scheduled (UTC) columns; null when the sheet has no such column).
+ */
+export type ContextRow = [
+  rowNumber: number,
+  key: string,
+  platform: CellValue,
+  account: CellValue,
+  scheduledAt: CellValue,
+  timeZone: CellValue,
+  postId: CellValue,
+  scheduledUtc: CellValue,
+];
+
+/**
+ * POST /v1/runs body.
+ *
+ * Two shapes, so calendars of any length work:
+ * - without `contextRows`: `rows` is every row of the sheet, in full (the older shape; the CSV client sends it);
+ * - with `contextRows`: `rows` holds only the rows the action acts on, in full, and `contextRows` the other rows the
+ *   plan must see (their slots, posts and keys) in compact form. The service plans both together exactly as it would
+ *   plan the whole sheet, and acts on and reports only `rows` (further limited by `onlyKeys` when given). The row
+ *   limit (MAX_ROWS_PER_RUN) counts `rows` only. The add-on leaves out posted rows more than two days in the past:
+ *   they hold no slot that a new post could collide with. Compact rows carry no text, so the "same text as row N"
+ *   warning only compares rows sent in full.
+ */
 export interface RunRequest {
   mode: RunMode;
   spreadsheetId: string;
@@ -47,6 +75,8 @@ export interface RunRequest {
   /** The header row as read. */
   header: CellValue[];
   rows: SheetRowInput[];
+  /** The other rows, in compact form (see above); absent = `rows` is the whole sheet. */
+  contextRows?: ContextRow[];
   settings?: PlanSettings;
   /** Limit the run to these row keys (Retry failed rows, selected rows). Absent = every row. */
   onlyKeys?: string[];

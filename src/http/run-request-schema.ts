@@ -9,6 +9,8 @@ import { isValidZone } from '../plan/cell-time-parser';
 
 const MAX_COLUMNS = 200;
 const MAX_CELL_CHARS = 50_000;
+/** Compact rows are small; this only bounds the work one request can ask for. */
+const MAX_CONTEXT_ROWS = 200_000;
 
 const cell = z.union([z.string().max(MAX_CELL_CHARS), z.number(), z.boolean(), z.null()]);
 const zone = z
@@ -34,6 +36,10 @@ export const runRequestSchema = z.strictObject({
   workspaceId: z.string().min(1, 'is empty: choose a Postato workspace in the add-on settings.').max(200),
   header: z.array(cell).min(1).max(MAX_COLUMNS),
   rows: z.array(z.strictObject({ rowNumber: z.number().int().min(1), values: z.array(cell).max(MAX_COLUMNS) })),
+  contextRows: z
+    .array(z.tuple([z.number().int().min(1), z.string().min(1).max(500), cell, cell, cell, cell, cell, cell]))
+    .max(MAX_CONTEXT_ROWS, `has more than ${MAX_CONTEXT_ROWS} rows: split the sheet into several tabs.`)
+    .optional(),
   settings: settingsSchema.optional(),
   onlyKeys: z.array(z.string().min(1).max(500)).optional(),
 });
@@ -64,14 +70,15 @@ export function parseRunRequest(body: unknown, maxRows: number): RunRequest {
     );
   }
   const seen = new Set<number>();
-  for (const r of parsed.data.rows) {
-    if (seen.has(r.rowNumber))
+  const rowNumbers = [...parsed.data.rows.map((r) => r.rowNumber), ...(parsed.data.contextRows ?? []).map((r) => r[0])];
+  for (const rowNumber of rowNumbers) {
+    if (seen.has(rowNumber))
       throw new BadRequestError(
-        `Row number ${r.rowNumber} appears twice in the request: send each sheet row once.`,
+        `Row number ${rowNumber} appears twice in the request: send each sheet row once.`,
         undefined,
         'invalid_run_request',
       );
-    seen.add(r.rowNumber);
+    seen.add(rowNumber);
   }
   return parsed.data;
 }

@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { getIdentity } from './identity';
 import type { Identity } from '../runs/identity';
 import { parsePostatoApiKey, parseRunRequest } from './run-request-schema';
+import { withContextRows } from '../plan/context-rows';
 import { jsonBody, limitRowsPerRun } from './hardening';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
 import type { KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
@@ -55,7 +56,8 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     async (req, res) => {
       const identity = getIdentity(res);
       const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
-      const request = parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN);
+      // The acted-on rows plus the others in compact form become the whole sheet the planner and the run service read.
+      const request = withContextRows(parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN));
       if (request.mode !== 'dry-run' && !deps.startRun) {
         throw new AppError('not_implemented', `This service cannot ${request.mode} yet: only dry runs are available.`, {
           status: 501,

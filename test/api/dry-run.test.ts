@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock';
 import { silentLogger } from '../../src/logger';
 import { createRunsRouter, type RunsRouterDeps } from '../../src/http/runs-routes';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
-import type { DryRunResponse, RunRequest } from '../../appsscript/shared/contract';
+import type { ContextRow, DryRunResponse, RunRequest } from '../../appsscript/shared/contract';
 import { HEADER, NOW, sheetRows, type RowSpec } from '../plan/plan-fixtures';
 
 const WS = 'wks_01API';
@@ -222,6 +222,51 @@ describe('POST /v1/runs (dry run)', () => {
     const tooMany = await post(body(sheet(601).rows));
     expect(tooMany.status).toBe(413);
     expect(tooMany.body.message).toContain('601 rows');
+  });
+
+  it('with contextRows, the rows acted on come in full and the rest compact: only those are planned for and counted', async () => {
+    const { rows } = sheet(700);
+    const col = (name: string) => HEADER.indexOf(name as (typeof HEADER)[number]);
+    const compact = (r: RunRequest['rows'][number]): ContextRow => [
+      r.rowNumber,
+      String(r.values[col('Key')]),
+      r.values[col('Platform')] ?? null,
+      r.values[col('Account')] ?? null,
+      r.values[col('Scheduled at')] ?? null,
+      r.values[col('Time zone')] ?? null,
+      r.values[col('Post ID')] ?? null,
+      null,
+    ];
+    const acted = rows.slice(100, 110);
+    const others = [...rows.slice(0, 100), ...rows.slice(110)].map(compact);
+    // 700 rows exceed the limit of 600 only when all of them are sent in full.
+    const res = await post(body(acted, { contextRows: others }));
+    expect(res.status).toBe(200);
+    const answer = res.body as DryRunResponse;
+    expect(answer.rows.map((r) => r.rowNumber)).toEqual(acted.map((r) => r.rowNumber));
+    expect(answer.summary.total).toBe(10);
+    // The same ten rows planned from a sheet sent in full (its first 600 rows, within the limit, which hold them).
+    const whole = await post(body(rows.slice(0, 600), { onlyKeys: acted.map((r) => String(r.values[col('Key')])) }));
+    expect(whole.status).toBe(200);
+    const near = await post(
+      body(acted, {
+        contextRows: rows
+          .slice(0, 600)
+          .filter((r) => !acted.includes(r))
+          .map(compact),
+      }),
+    );
+    // Same times and the same findings; only "same text as row N" needs row N's text, which compact rows do not carry.
+    const comparable = (rows: DryRunResponse['rows']) =>
+      rows.map((r) => ({
+        rowNumber: r.rowNumber,
+        plannedAt: r.plannedAt,
+        messages: r.messages.filter((m) => !/the same text/.test(m.message)),
+      }));
+    expect(comparable((near.body as DryRunResponse).rows)).toEqual(comparable((whole.body as DryRunResponse).rows));
+    const twice = await post(body(acted, { contextRows: [compact(acted[0]!)] }));
+    expect(twice.status).toBe(400);
+    expect(twice.body.message).toMatch(/Row number 102 appears twice/);
   });
 
   it('plans publish the same way and hands it to the run service (202)', async () => {
