@@ -10,6 +10,8 @@ import type { DemoStack } from '../../scripts/demo-stack';
 import { cliEnv, copyFixture, removeTempDirs, startCampaignStack, tempDir } from './campaign-kit';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** Each test starts tsx child processes, which take long on a loaded 2-core machine. */
+const SPAWN_TIMEOUT_MS = 120_000;
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
@@ -35,41 +37,51 @@ describe('the campaign command as a process', () => {
     removeTempDirs();
   });
 
-  it('npm run campaign (tsx src/cli/campaign-cli.ts) dry-runs the Excel export and never prints a secret', async () => {
-    const res = await run(['--require', 'tsx/cjs', 'src/cli/campaign-cli.ts', 'dry-run', file], {
-      ...cliEnv(stack),
-      TZ: 'America/New_York',
-    });
-    expect(res.code).toBe(0);
-    expect(res.out).toContain('7 rows: 7 ready, 0 with warnings, 0 invalid; 7 to send, 0 already posted.');
-    expect(res.err).toContain('times in America/New_York');
-    expect(res.out + res.err).not.toContain(stack.apiKey);
-    expect(res.out + res.err).not.toContain(stack.headers['x-shared-secret']);
-  });
+  it(
+    'npm run campaign (tsx src/cli/campaign-cli.ts) dry-runs the Excel export and never prints a secret',
+    async () => {
+      const res = await run(['--require', 'tsx/cjs', 'src/cli/campaign-cli.ts', 'dry-run', file], {
+        ...cliEnv(stack),
+        TZ: 'America/New_York',
+      });
+      expect(res.code).toBe(0);
+      expect(res.out).toContain('7 rows: 7 ready, 0 with warnings, 0 invalid; 7 to send, 0 already posted.');
+      expect(res.err).toContain('times in America/New_York');
+      expect(res.out + res.err).not.toContain(stack.apiKey);
+      expect(res.out + res.err).not.toContain(stack.headers['x-shared-secret']);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 
-  it('the bin shim runs the compiled entry, and says to build first when dist/ is missing', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    const shim = path.join(ROOT, pkg.bin['postato-campaign']!);
-    const root = tempDir();
-    fs.mkdirSync(path.join(root, 'bin'));
-    fs.copyFileSync(shim, path.join(root, 'bin', 'postato-campaign.js'));
+  it(
+    'the bin shim runs the compiled entry, and says to build first when dist/ is missing',
+    async () => {
+      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+        bin: Record<string, string>;
+      };
+      const shim = path.join(ROOT, pkg.bin['postato-campaign']!);
+      const root = tempDir();
+      fs.mkdirSync(path.join(root, 'bin'));
+      fs.copyFileSync(shim, path.join(root, 'bin', 'postato-campaign.js'));
 
-    const missing = await run([path.join(root, 'bin', 'postato-campaign.js'), 'dry-run', file], cliEnv(stack));
-    expect(missing.code).toBe(2);
-    expect(missing.err).toContain('run `npm run build`');
+      const missing = await run([path.join(root, 'bin', 'postato-campaign.js'), 'dry-run', file], cliEnv(stack));
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain('run `npm run build`');
 
-    // Where tsconfig.build.json puts the compiled entry (rootDir ".", outDir "dist").
-    const entry = path.join(root, 'dist', 'src', 'cli', 'campaign-cli.js');
-    fs.mkdirSync(path.dirname(entry), { recursive: true });
-    fs.writeFileSync(
-      entry,
-      `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nmodule.exports = require(${JSON.stringify(path.join(ROOT, 'src/cli/campaign-cli.ts'))});\n`,
-    );
-    const built = await run(
-      [path.join(root, 'bin', 'postato-campaign.js'), 'dry-run', file, '--time-zone', 'America/New_York'],
-      cliEnv(stack),
-    );
-    expect(built.code).toBe(0);
-    expect(built.out).toContain('7 rows: 7 ready');
-  });
+      // Where tsconfig.build.json puts the compiled entry (rootDir ".", outDir "dist").
+      const entry = path.join(root, 'dist', 'src', 'cli', 'campaign-cli.js');
+      fs.mkdirSync(path.dirname(entry), { recursive: true });
+      fs.writeFileSync(
+        entry,
+        `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nmodule.exports = require(${JSON.stringify(path.join(ROOT, 'src/cli/campaign-cli.ts'))});\n`,
+      );
+      const built = await run(
+        [path.join(root, 'bin', 'postato-campaign.js'), 'dry-run', file, '--time-zone', 'America/New_York'],
+        cliEnv(stack),
+      );
+      expect(built.code).toBe(0);
+      expect(built.out).toContain('7 rows: 7 ready');
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });

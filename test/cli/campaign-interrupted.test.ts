@@ -50,5 +50,5 @@ describe('a publish whose command is killed mid-run', () => {
     const posts = stack.sandbox.inspect().posts;
     expect(posts).toHaveLength(7);
     expect(new Set(posts.map((p) => p.id))).toEqual(new Set(rows.map((r) => r['Post ID'])));
-  });
+  }, 120_000);
 });
