@@ -7,6 +7,7 @@ import { planRun } from '../../src/runs/dry-run-service';
 import { tenantIdFor } from '../../src/runs/idempotency-key';
 import { UNSERIALISABLE, type PostatoWriter } from '../../src/runs/publish-step';
 import type { DryRunResponse, RunMode, RunRequest } from '../../appsscript/shared/contract';
+import { SHARED_SECRET_SUBJECT } from '../../src/http/auth';
 
 /** Valid JSON of 24,000 nested arrays in under 50,000 characters: parses, but cannot be serialised again. */
 const DEEP_OPTIONS = `{"a":${'['.repeat(24_000)}${']'.repeat(24_000)}}`;
@@ -92,7 +93,7 @@ describe('every row ends: a poison row is INVALID before Publish, and FAILED (ne
     });
     planned.rows[0]!.body!.options = deepValue(24_000) as Record<string, unknown>;
     const accepted = await kit.service.runs.startRun({
-      identity: { subject: 'secret:manager', via: 'secret', isAdmin: false },
+      identity: { subject: SHARED_SECRET_SUBJECT, via: 'secret', isAdmin: false },
       request: body,
       apiKey,
       planned,
@@ -107,7 +108,7 @@ describe('every row ends: a poison row is INVALID before Publish, and FAILED (ne
 
   it('when the ledger holds a row whose stored body cannot be serialised, then the dispatcher fails it at once and the run ends', async () => {
     const { runId } = await kit.service.ledger.createRun({
-      ownerSubject: 'secret:manager',
+      ownerSubject: SHARED_SECRET_SUBJECT,
       mode: 'publish',
       spreadsheetId: 'sheet-poison-ledger',
       sheetName: 'Posts',
