@@ -7,9 +7,7 @@ import { Command } from 'commander';
 import { loadConfig, type Config } from '../src/config';
 import { AppError } from '../src/errors';
 import { systemClock } from '../src/clock';
-import { openLedgerDb } from '../src/runs/ledger-db';
-import { createLedgerWebhookSecretStore } from '../src/runs/ledger-ports';
-import { RunLedger } from '../src/runs/run-ledger';
+import { openLedger } from '../src/ledger/open-ledger';
 import { KeyVault } from '../src/runs/key-vault';
 import type { WebhookSecretStore } from '../src/webhooks/webhook-event-sink';
 import { registerPostatoWebhook, type RegisteredWebhook } from '../src/webhooks/webhook-registration';
@@ -19,11 +17,10 @@ export type OpenSecretStore = (config: Config) => Promise<{ store: WebhookSecret
 
 /** The ledger's secret store on DATABASE_URL (the same table the webhook route reads). */
 export const openLedgerSecretStore: OpenSecretStore = async (config) => {
-  const db = await openLedgerDb(config.DATABASE_URL);
-  const ledger = new RunLedger(db.db, systemClock);
+  const db = await openLedger(config.DATABASE_URL, systemClock);
   // Sealed with the service's KEY_ENCRYPTION_KEY when there is one, so the secret is not readable from the database.
   const vault = config.KEY_ENCRYPTION_KEY ? new KeyVault(config.KEY_ENCRYPTION_KEY) : undefined;
-  return { store: createLedgerWebhookSecretStore(ledger, systemClock, vault), close: () => db.close() };
+  return { store: db.ledger.webhookSecrets(vault), close: () => db.close() };
 };
 
 /** Parses the command line, registers the webhook and stores its secret. Returns what was registered. */

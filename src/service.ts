@@ -11,20 +11,13 @@ import { createRunsRouter } from './http/runs-routes';
 import { createDryRunVerdictWriter, type DryRunVerdictWriter } from './sheets/dry-run-verdict-writer';
 import { createRunControlRouter } from './http/run-control-routes';
 import { PostatoClient } from './postato/postato-client';
-import {
-  createLedgerKnownPosts,
-  createLedgerWebhookSecretStore,
-  createLedgerWebhookSink,
-  createLedgerWriteBackStore,
-} from './runs/ledger-ports';
 import { createPublishStep, type PostatoWriter } from './runs/publish-step';
 import type { Dispatcher } from './runs/dispatcher';
 import { createRunService, type RunService } from './runs/run-service';
 import { KeyVault, keyVaultFromConfig } from './runs/key-vault';
 import { pacerLimitsFromConfig, type TenantPacer } from './runs/tenant-pacer';
 import { openTier } from './runs/tier-factory';
-import type { LedgerDb } from './runs/ledger-db';
-import type { RunLedger } from './runs/run-ledger';
+import type { RunLedger } from './ledger/run-ledger';
 import { createPostatoWebhookRouter } from './webhooks/postato-webhook-router';
 import { WriteBackFlusher } from './sheets/write-back-flusher';
 import { createSheetsClient } from './sheets/sheets-client';
@@ -66,7 +59,6 @@ export interface Service {
   ledger: RunLedger;
   writeBackStore: WriteBackStore;
   flusher?: WriteBackFlusher;
-  db: LedgerDb;
   metrics: Metrics;
   /** Appends ended runs to their spreadsheet's "Postato runs" tab (only when Sheets is configured). */
   runsTab?: RunsTabRecorder;
@@ -83,7 +75,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   const metrics = o.metrics ?? createMetrics({ defaults: config.NODE_ENV !== 'test' });
   // The tier (embedded or scale-out) comes from the configuration, which is refused here if it mixes the two.
   const tier = await openTier(config, { clock, logger }, { pacer: o.pacer });
-  const { ledger, db, pacer } = tier;
+  const { ledger, pacer } = tier;
   const limits = pacerLimitsFromConfig(config);
   const vault = o.vault ?? keyVaultFromConfig(config, logger);
   if (config.DISPATCH_LEASE_MS <= config.POSTATO_TIMEOUT_MS) {
@@ -115,7 +107,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     metrics,
   });
 
-  const writeBackStore = createLedgerWriteBackStore(ledger, clock);
+  const writeBackStore = ledger.writeBack;
   let flusher: WriteBackFlusher | undefined;
   let runsTab: RunsTabRecorder | undefined;
   let sheetsClient: SheetsClient | undefined;
@@ -176,7 +168,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     windowMs: limits.create.windowMs,
     onRunCommitted: () => dispatcher.kick(),
   });
-  const knownPosts = createLedgerKnownPosts(ledger);
+  const knownPosts = ledger.knownPostsPort();
 
   // Runs that end without a last row finishing (nothing to send, or cancelled) reach the runs tab here.
   const startRunAndRecord: typeof runs.startRun = async (args) => {
@@ -221,8 +213,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         onSync: () => void flusher?.drain().catch(() => undefined),
       }),
       createPostatoWebhookRouter({
-        sink: createLedgerWebhookSink(ledger, clock),
-        secrets: createLedgerWebhookSecretStore(ledger, clock, config.KEY_ENCRYPTION_KEY ? vault : undefined),
+        sink: ledger.webhookSink,
+        secrets: ledger.webhookSecrets(config.KEY_ENCRYPTION_KEY ? vault : undefined),
         clock,
         logger,
       }),
@@ -244,7 +236,6 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     ledger,
     writeBackStore,
     flusher,
-    db,
     metrics,
     runsTab,
     dryRunVerdicts,

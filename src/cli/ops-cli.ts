@@ -6,9 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../config';
 import { silentLogger } from '../logger';
 import { systemClock } from '../clock';
-import { openLedgerDb } from '../runs/ledger-db';
-import { RunLedger } from '../runs/run-ledger';
-import { createLedgerWriteBackStore } from '../runs/ledger-ports';
+import { openLedger } from '../ledger/open-ledger';
+import type { RunLedger } from '../ledger/run-ledger';
 import { WriteBackFlusher } from '../sheets/write-back-flusher';
 import { createSheetsClient } from '../sheets/sheets-client';
 import { loadServiceAccountKey } from '../sheets/sheets-credentials';
@@ -58,9 +57,9 @@ export function buildOpsProgram(
   program.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   async function withLedger<T>(fn: (ledger: RunLedger) => Promise<T>): Promise<T> {
-    const db = await openLedgerDb(config.DATABASE_URL);
+    const db = await openLedger(config.DATABASE_URL, systemClock);
     try {
-      return await fn(new RunLedger(db.db, systemClock));
+      return await fn(db.ledger);
     } finally {
       await db.close();
     }
@@ -127,7 +126,7 @@ export function buildOpsProgram(
         readBudget,
       });
       const result = await withLedger(async (ledger) => {
-        const store = createLedgerWriteBackStore(ledger, systemClock);
+        const store = ledger.writeBack;
         const flusher = new WriteBackFlusher({
           store,
           sheetsFor: () => sheets,

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Clock } from '../clock';
 import { getIdentity } from './identity';
 import { requireRunAccess } from '../runs/run-access';
-import type { RunLedger } from '../runs/run-ledger';
+import type { RunLedger } from '../ledger/run-ledger';
 import { reportOf } from '../runs/run-report';
 
 /** What the report router needs. */

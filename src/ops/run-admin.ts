@@ -4,7 +4,7 @@
  * keeps a row from being posted twice.
  */
 import type { RunReport } from '../../appsscript/shared/contract';
-import { ACTIVE_RUN_STATES, type RunLedger } from '../runs/run-ledger';
+import type { RunLedger } from '../ledger/run-ledger';
 import { buildRunReport } from '../runs/run-report';
 import type { WriteBackStore } from '../sheets/write-back-store';
 import { hasGoogleSheet } from '../plan/campaign-source';
@@ -26,15 +26,7 @@ export type Progress = (done: number, total: number) => void;
 
 /** Newest runs first, optionally of one state. */
 export async function listRuns(ledger: RunLedger, o: { limit?: number; state?: string } = {}): Promise<RunListItem[]> {
-  let q = ledger.db
-    .selectFrom('runs')
-    .select(['id', 'mode', 'state', 'spreadsheet_id', 'sheet_name', 'total', 'started_at', 'finished_at']);
-  if (o.state) q = q.where('state', '=', o.state);
-  const rows = await q
-    .orderBy('started_at', 'desc')
-    .orderBy('id')
-    .limit(o.limit ?? 20)
-    .execute();
+  const rows = await ledger.listRuns({ limit: o.limit ?? 20, state: o.state });
   return rows.map((r) => ({
     runId: r.id,
     mode: r.mode,
@@ -75,18 +67,7 @@ export async function resyncRun(
       `Run ${runId} is a CSV campaign (${run.spreadsheet_id}): it has no sheet to resync. Its results are in GET /v1/runs/${runId}; publishing the campaign's .results.csv again brings them into the file.`,
     );
   const requeued = await store.requeueRun(runId);
-  const waiting = async () =>
-    Number(
-      (
-        await ledger.db
-          .selectFrom('run_rows')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('run_id', '=', runId)
-          .whereRef('version', '>', 'written_version')
-          .where('removed', '=', 0)
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const waiting = () => ledger.writesWaiting(runId);
   let written = 0;
   let removed = 0;
   progress(0, requeued);
@@ -120,58 +101,14 @@ export async function purgeRuns(
     throw new Error('--older-than-days must be a number of days, 0 or more.');
   const cutoff = o.nowMs - o.olderThanDays * 86_400_000;
   const batchSize = o.batchSize ?? 200;
-  const candidates = ledger.db
-    .selectFrom('runs')
-    .select('id')
-    .where('state', 'not in', [...ACTIVE_RUN_STATES])
-    .where('finished_at', 'is not', null)
-    .where('finished_at', '<', cutoff)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('attempts')
-            .select('attempts.id')
-            .whereRef('attempts.run_id', '=', 'runs.id')
-            .where('attempts.outcome', 'in', ['pending', 'unknown']),
-        ),
-      ),
-    );
-  const total = Number(
-    (
-      await ledger.db
-        .selectFrom(candidates.as('c'))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-  const unresolved = await ledger.db
-    .selectFrom('runs')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('finished_at', '<', cutoff)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('attempts')
-          .select('attempts.id')
-          .whereRef('attempts.run_id', '=', 'runs.id')
-          .where('attempts.outcome', 'in', ['pending', 'unknown']),
-      ),
-    )
-    .executeTakeFirstOrThrow();
+  const { purgeable: total, keptUnresolved } = await ledger.purgeCounts(cutoff);
   let purged = 0;
   progress(0, total);
   for (;;) {
-    const ids = (await candidates.orderBy('id').limit(batchSize).execute()).map((r) => r.id);
-    if (ids.length === 0) break;
-    await ledger.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('attempts').where('run_id', 'in', ids).execute();
-      await trx.deleteFrom('run_rows').where('run_id', 'in', ids).execute();
-      await trx.deleteFrom('active_sheets').where('run_id', 'in', ids).execute();
-      await trx.deleteFrom('runs').where('id', 'in', ids).execute();
-    });
-    purged += ids.length;
+    const n = await ledger.purgeBatch(cutoff, batchSize);
+    if (n === 0) break;
+    purged += n;
     progress(purged, total);
   }
-  return { purged, keptUnresolved: Number(unresolved.n) };
+  return { purged, keptUnresolved };
 }

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { RunLedger } from '../runs/run-ledger';
+import type { RunLedger } from '../ledger/run-ledger';
 import { buildRunReport } from '../runs/run-report';
 import type { SheetsClient } from '../sheets/sheets-client';
 import { appendRunToTab } from '../sheets/runs-tab-writer';

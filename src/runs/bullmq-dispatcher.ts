@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import type { Dispatcher } from './dispatcher';
 import { createInstanceHeartbeat } from './dispatcher-heartbeat';
 import type { PublishStep } from './publish-step';
-import { leaseFree, type RunLedger, type RunRowRecord } from './run-ledger';
+import type { RunLedger, RunRowRecord } from '../ledger/run-ledger';
 
 export interface BullmqDispatcherOptions {
   ledger: RunLedger;
@@ -66,33 +66,6 @@ interface RowJob {
 const SWEEP_BATCH = 2000;
 
 /**
- * Claims one specific row if it is due and nobody holds a live lease (a lease whose owner's heartbeat is older than
- * `staleBefore` is not live); atomic on SQLite and PostgreSQL alike.
- */
-async function claimRow(
-  ledger: RunLedger,
-  rowId: string,
-  owner: string,
-  now: number,
-  leaseMs: number,
-  staleBefore: number,
-): Promise<RunRowRecord | null> {
-  const row = await ledger.db
-    .updateTable('run_rows')
-    .set({ lease_owner: owner, lease_until: now + leaseMs })
-    .where('id', '=', rowId)
-    .where((eb) =>
-      eb.and([
-        eb.or([eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('state', '=', 'sending')]),
-        leaseFree(eb, now, staleBefore),
-      ]),
-    )
-    .returningAll()
-    .executeTakeFirst();
-  return row && row.lease_owner === owner ? row : null;
-}
-
-/**
  * When a row that is still to be sent may next be worked on, or null when it needs nothing more. A running lease is
  * looked at again after `leaseCheckMs` at the latest: its owner may have died, and then the claim takes the row.
  */
@@ -113,7 +86,7 @@ export function createBullmqDispatcher(
   const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const log = o.logger.child({ component: 'bullmq-dispatcher' });
   const heartbeat = createInstanceHeartbeat({
-    db: o.ledger.db,
+    instances: o.ledger.instances,
     ownerId: owner,
     clock: o.clock,
     logger: log,
@@ -178,7 +151,7 @@ export function createBullmqDispatcher(
     if (row.state === 'pending' && blocked > now) due = waveFor(row.tenant_id, Math.max(due, blocked), now);
     if (due > now) return delayTo(job, token, due);
 
-    const claimed = await claimRow(o.ledger, rowId, owner, now, o.leaseMs, heartbeat.staleBefore(now));
+    const claimed = await o.ledger.claimRow(rowId, owner, now, o.leaseMs, heartbeat.staleBefore(now));
     if (!claimed) {
       // Another instance holds it, or it moved on: look again at what the ledger says.
       row = await o.ledger.getRow(rowId);
@@ -214,13 +187,7 @@ export function createBullmqDispatcher(
   /** Enqueues every row still to be sent; rows that already have a job keep it (same job id). */
   async function sweepOnce(): Promise<number> {
     const now = o.clock.now();
-    const rows = await o.ledger.db
-      .selectFrom('run_rows')
-      .select(['id', 'state', 'next_attempt_at'])
-      .where('state', 'in', ['pending', 'sending'])
-      .orderBy('next_attempt_at')
-      .limit(SWEEP_BATCH)
-      .execute();
+    const rows = await o.ledger.rowsToSend(SWEEP_BATCH);
     if (rows.length === 0) return 0;
     await queue.addBulk(
       rows.map((r) => {

@@ -1,12 +1,11 @@
 /**
- * A dispatcher instance's heartbeat in the ledger (table dispatcher_instances). Claims take over a row whose lease is
+ * A dispatcher instance's heartbeat in the ledger (its instance registry). Claims take over a row whose lease is
  * still running when its owner's heartbeat is stale or gone, so a restart after a crash resumes within seconds while
  * a live owner's slow call keeps its lease.
  */
-import type { Kysely } from 'kysely';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { LedgerDatabase } from './ledger-schema';
+import type { InstanceRegistry } from '../ledger/run-ledger';
 
 /** Heartbeat cadence and staleness bound of a dispatcher. */
 export interface HeartbeatTiming {
@@ -28,20 +27,6 @@ export function heartbeatTimingOf(leaseMs: number, staleMs: number): HeartbeatTi
   return { intervalMs, staleMs: Math.max(staleMs, intervalMs * 3) };
 }
 
-/** Records (or refreshes) an instance's heartbeat. */
-export async function beatInstance(db: Kysely<LedgerDatabase>, ownerId: string, now: number): Promise<void> {
-  await db
-    .insertInto('dispatcher_instances')
-    .values({ owner_id: ownerId, started_at: now, heartbeat_at: now })
-    .onConflict((oc) => oc.column('owner_id').doUpdateSet({ heartbeat_at: now }))
-    .execute();
-}
-
-/** Removes an instance: its leases are free for others at once. */
-export async function removeInstance(db: Kysely<LedgerDatabase>, ownerId: string): Promise<void> {
-  await db.deleteFrom('dispatcher_instances').where('owner_id', '=', ownerId).execute();
-}
-
 /** A running heartbeat of one dispatcher instance. */
 export interface InstanceHeartbeat {
   readonly ownerId: string;
@@ -59,7 +44,8 @@ export interface InstanceHeartbeat {
 }
 
 export interface InstanceHeartbeatOptions {
-  db: Kysely<LedgerDatabase>;
+  /** Where heartbeats are kept (the ledger's dispatcher_instances). */
+  instances: InstanceRegistry;
   ownerId: string;
   clock: Clock;
   logger: Logger;
@@ -82,15 +68,12 @@ export function createInstanceHeartbeat(o: InstanceHeartbeatOptions): InstanceHe
   async function beatOnce(): Promise<void> {
     const now = o.clock.now();
     try {
-      await beatInstance(o.db, o.ownerId, now);
+      await o.instances.beat(o.ownerId, now);
       if (stopped) return;
       if (!isRegistered) {
         isRegistered = true;
         resolveReady();
-        await o.db
-          .deleteFrom('dispatcher_instances')
-          .where('heartbeat_at', '<', now - PRUNE_AFTER_MS)
-          .execute();
+        await o.instances.prune(now - PRUNE_AFTER_MS);
       }
     } catch (err) {
       // A missed beat is retried on the next tick; only a run of misses longer than staleMs lets others take over.
@@ -122,7 +105,7 @@ export function createInstanceHeartbeat(o: InstanceHeartbeatOptions): InstanceHe
       resolveReady();
       await beating;
       try {
-        await removeInstance(o.db, o.ownerId);
+        await o.instances.remove(o.ownerId);
       } catch (err) {
         o.logger.warn(
           { err: { message: (err as Error)?.message }, owner: o.ownerId },

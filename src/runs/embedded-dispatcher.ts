@@ -7,7 +7,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Dispatcher } from './dispatcher';
 import { createInstanceHeartbeat } from './dispatcher-heartbeat';
-import type { RunLedger } from './run-ledger';
+import type { RunLedger } from '../ledger/run-ledger';
 import type { PublishStep } from './publish-step';
 
 export interface EmbeddedDispatcherOptions {
@@ -34,7 +34,7 @@ export function createEmbeddedDispatcher(o: EmbeddedDispatcherOptions): Dispatch
   const owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const log = o.logger.child({ component: 'dispatcher' });
   const heartbeat = createInstanceHeartbeat({
-    db: o.ledger.db,
+    instances: o.ledger.instances,
     ownerId: owner,
     clock: o.clock,
     logger: log,

@@ -13,15 +13,15 @@ import { sheetStatusOfPost } from './sheet-status';
 import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
 import type { PaceKind, TenantPacer } from './tenant-pacer';
-import type { RowKind } from './ledger-schema';
+import type { RowKind } from '../ledger/ledger-schema';
 import {
   ACTIVE_RUN_STATES,
   scopeOfRow,
-  type ResultChange,
+  type SuccessRecord,
   type RunLedger,
   type RunRecord,
   type RunRowRecord,
-} from './run-ledger';
+} from '../ledger/run-ledger';
 import type { RunState } from '../../appsscript/shared/contract';
 import type { Metrics } from '../metrics';
 
@@ -181,33 +181,8 @@ export function createPublishStep(deps: PublishStepDeps) {
    * attempt's outcome when a call was made, the post the sheet row now has (so later runs and dry runs know it), and
    * the row's result.
    */
-  async function settle(
-    row: RunRowRecord,
-    run: RunRecord,
-    o: {
-      attempt?: { id: string; httpStatus: number };
-      post: { postId: string; bodyHash?: string; scheduledAt?: string | null; status: SheetStatus };
-      result: ResultChange;
-    },
-  ): Promise<StepResult> {
-    await deps.ledger.db.transaction().execute(async (trx) => {
-      if (o.attempt)
-        await deps.ledger.finishAttempt(
-          o.attempt.id,
-          row,
-          'ok',
-          { httpStatus: o.attempt.httpStatus, definite: true },
-          trx,
-        );
-      await deps.ledger.rememberPost(trx, {
-        tenantId: row.tenant_id,
-        spreadsheetId: row.spreadsheet_id,
-        rowKey: row.row_key,
-        workspaceId: run.workspace_id,
-        ...o.post,
-      });
-      await deps.ledger.setResult(row.id, o.result, trx);
-    });
+  async function settle(row: RunRowRecord, o: SuccessRecord): Promise<StepResult> {
+    await deps.ledger.recordSuccess(row, o);
     return { kind: 'finished' };
   }
 
@@ -262,7 +237,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     const stale = row.body_json !== null && serialisedBody(row.body_json) !== bodyText;
     const status = statusOfPost(post);
     const scheduledAt = post.scheduledAt ?? null;
-    await settle(row, run, {
+    await settle(row, {
       attempt: { id: attemptId, httpStatus: 201 },
       post: { postId: post.id, bodyHash: bodyHash(bodyText), scheduledAt, status },
       result: {
@@ -305,7 +280,7 @@ export function createPublishStep(deps: PublishStepDeps) {
       // Postato already holds this content and time (or only options differ, which PATCH cannot change): remember the
       // sheet's body so the next dry run stops saying CHANGED, and put the post's status back in the row.
       const status = statusOfPost(current);
-      return settle(row, run, {
+      return settle(row, {
         post: { postId: row.post_id, bodyHash: postBodyHash(target), scheduledAt: current.scheduledAt ?? null, status },
         result: { state: 'skipped', sheetStatus: status, postId: row.post_id, error: '' },
       });
@@ -322,7 +297,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     }
     const status = statusOfPost(post);
     const scheduledAt = post.scheduledAt ?? null;
-    return settle(row, run, {
+    return settle(row, {
       attempt: { id: attemptId, httpStatus: 200 },
       post: { postId: post.id, bodyHash: postBodyHash(target), scheduledAt, status },
       result: { state: 'updated', sheetStatus: status, scheduledAt, error: '' },
@@ -340,7 +315,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     } catch (err) {
       return onError(row, attemptId, 'cancel', err);
     }
-    return settle(row, run, {
+    return settle(row, {
       attempt: { id: attemptId, httpStatus: 200 },
       post: { postId: row.post_id, status: 'CANCELLED' },
       result: { state: 'cancelled', sheetStatus: 'CANCELLED', error: '' },
@@ -351,7 +326,7 @@ export function createPublishStep(deps: PublishStepDeps) {
   async function processRow(row: RunRowRecord): Promise<StepResult> {
     const run = await deps.ledger.getRun(row.run_id);
     if (!run) return fail(row, 'Internal error: the run of this row is missing.');
-    if (!ACTIVE_RUN_STATES.includes(run.state as RunState)) {
+    if (!(ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state)) {
       // Cancelled while this row's call was in flight: send nothing more; an unknown outcome is resolved by a later run.
       return fail(
         row,

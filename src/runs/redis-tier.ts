@@ -11,7 +11,7 @@ import { createRedisSpreadsheetLock, type SpreadsheetLock } from '../sheets/spre
 import { createBullmqDispatcher } from './bullmq-dispatcher';
 import type { Dispatcher } from './dispatcher';
 import type { PublishStep } from './publish-step';
-import type { RunLedger } from './run-ledger';
+import type { RunLedger } from '../ledger/run-ledger';
 import { createRedisPacer } from './tenant-pacer-redis';
 import { effectiveLimit, pacerLimitsFromConfig, type TenantPacer } from './tenant-pacer';
 

@@ -2,9 +2,8 @@
  * The end-of-run report: counts, duration, failed rows with their reasons, rows removed from the sheet and warnings,
  * read from the ledger alone so the sidebar, the "Postato runs" tab, the CLI and the API all show the same thing.
  */
-import type { DryRunSummary, RunMode, RunReport, RunReportRow, RunState } from '../../appsscript/shared/contract';
-import type { RunLedger, RunRecord } from './run-ledger';
-import { sheetAccessOf } from './ledger-ports';
+import type { DryRunSummary, RunReport, RunReportRow } from '../../appsscript/shared/contract';
+import type { RunLedger, RunRecord } from '../ledger/run-ledger';
 
 /** Most failed or removed rows listed in one report; the counts stay exact. */
 export const REPORT_ROW_LIMIT = 500;
@@ -38,43 +37,12 @@ export async function buildRunReport(
 
 /** The report of a run record already read (callers that checked access on it first). */
 export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number): Promise<RunReport> {
-  const [counts, failedRows, failedTotal, removedRows, access] = await Promise.all([
+  const [counts, rows, access] = await Promise.all([
     ledger.counts(run.id),
-    ledger.db
-      .selectFrom('run_rows')
-      .select(['row_key', 'row_number', 'error', 'sheet_status'])
-      .where('run_id', '=', run.id)
-      .where((eb) =>
-        eb.or([
-          eb('state', '=', 'failed'),
-          eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED', 'REJECTED']),
-        ]),
-      )
-      .orderBy('row_number')
-      .orderBy('ordinal')
-      .limit(REPORT_ROW_LIMIT)
-      .execute(),
-    ledger.db
-      .selectFrom('run_rows')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('run_id', '=', run.id)
-      .where((eb) =>
-        eb.or([
-          eb('state', '=', 'failed'),
-          eb('sheet_status', 'in', ['FAILED', 'INVALID', 'DELIVERY FAILED', 'REJECTED']),
-        ]),
-      )
-      .executeTakeFirstOrThrow(),
-    ledger.db
-      .selectFrom('run_rows')
-      .select(['row_key', 'row_number', 'error', 'post_id'])
-      .where('run_id', '=', run.id)
-      .where('removed', '=', 1)
-      .orderBy('ordinal')
-      .limit(REPORT_ROW_LIMIT)
-      .execute(),
-    sheetAccessOf(ledger, run.spreadsheet_id),
+    ledger.reportRows(run.id, REPORT_ROW_LIMIT),
+    ledger.sheetAccess(run.spreadsheet_id),
   ]);
+  const { failed: failedRows, failedTotal, removed: removedRows } = rows;
 
   const failed: RunReportRow[] = failedRows.map((r) => ({
     key: r.row_key,
@@ -104,8 +72,8 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
   const finished = run.finished_at === null ? null : Number(run.finished_at);
   const report: RunReport = {
     runId: run.id,
-    mode: run.mode as RunMode,
-    state: run.state as RunState,
+    mode: run.mode,
+    state: run.state,
     spreadsheetId: run.spreadsheet_id,
     sheetName: run.sheet_name,
     sheetId: Number(run.sheet_id),
@@ -113,7 +81,7 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
     durationSeconds: Math.max(0, Math.round(((finished ?? nowMs) - started) / 100) / 10),
     counts,
     failed,
-    failedTotal: Number(failedTotal.n),
+    failedTotal,
     removed,
     warnings,
   };

@@ -19,8 +19,7 @@ import type { PlanDefaults, PlannedRun, PlannedRow } from '../plan/sheet-planner
 import { canonicalJson, tenantIdFor } from './idempotency-key';
 import type { KeyVault } from './key-vault';
 import { bodyHash, UNSERIALISABLE } from './publish-step';
-import type { NewRunRow, RunLedger, RunRecord } from './run-ledger';
-import { sheetAccessOf } from './ledger-ports';
+import type { NewRunRow, RunLedger, RunRecord } from '../ledger/run-ledger';
 import { reportOf } from './run-report';
 
 export interface RunServiceDeps {
@@ -222,7 +221,7 @@ export function createRunService(deps: RunServiceDeps) {
     const [counts, page, access] = await Promise.all([
       deps.ledger.counts(runId),
       deps.ledger.resultsSince(runId, after, RESULTS_PAGE),
-      sheetAccessOf(deps.ledger, run.spreadsheet_id),
+      deps.ledger.sheetAccess(run.spreadsheet_id),
     ]);
     const res: RunStatusResponse = {
       runId,

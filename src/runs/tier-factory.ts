@@ -11,11 +11,10 @@ import { SlidingWindowWriteBudget, type WriteBudget } from '../sheets/write-budg
 import type { SpreadsheetLock } from '../sheets/spreadsheet-lock';
 import type { Dispatcher } from './dispatcher';
 import { createEmbeddedDispatcher } from './embedded-dispatcher';
-import { openLedgerDb, sqlitePathOf, type LedgerDb } from './ledger-db';
+import { openLedger, sqlitePathOf } from '../ledger/open-ledger';
 import type { PublishStep } from './publish-step';
 import { openRedisTier } from './redis-tier';
-import { RunLedger } from './run-ledger';
-import { createSqlitePacer } from './tenant-pacer-sqlite';
+import type { RunLedger } from '../ledger/run-ledger';
 import { pacerLimitsFromConfig, type TenantPacer } from './tenant-pacer';
 
 /** The two tiers. */
@@ -32,8 +31,6 @@ export interface DispatcherDeps {
 export interface Tier {
   kind: TierKind;
   ledger: RunLedger;
-  /** The opened ledger database (closed by `close`). */
-  db: LedgerDb;
   pacer: TenantPacer;
   /** Budget of Sheets writes of the service account (shared by all instances on the scale-out tier). */
   writeBudget: WriteBudget;
@@ -85,16 +82,15 @@ export async function openTier(
 ): Promise<Tier> {
   const kind = tierKindOf(config);
   const { clock, logger } = deps;
-  const db = await openLedgerDb(config.DATABASE_URL);
-  const ledger = new RunLedger(db.db, clock);
+  const db = await openLedger(config.DATABASE_URL, clock);
+  const { ledger } = db;
   const checks = { ledger: () => ledger.ping() };
 
   if (kind === 'embedded') {
-    const pacer = o.pacer ?? createSqlitePacer({ db: db.sqlite!, limits: pacerLimitsFromConfig(config), clock });
+    const pacer = o.pacer ?? db.sqlitePacer(pacerLimitsFromConfig(config))!;
     return {
       kind,
       ledger,
-      db,
       pacer,
       writeBudget: new SlidingWindowWriteBudget({
         limit: config.SHEETS_WRITES_PER_MINUTE,
@@ -139,7 +135,6 @@ export async function openTier(
   return {
     kind,
     ledger,
-    db,
     pacer,
     writeBudget: redis.writeBudget,
     readBudget: redis.readBudget,

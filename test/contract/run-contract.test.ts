@@ -24,6 +24,7 @@ import { Redis } from 'ioredis';
 import type { RunReport } from '../../appsscript/shared/contract';
 import { REDIS_TEST_URL, TIERS, openTestTier, type TestTier } from './tier-kit';
 import { SHEETS_BUDGET, SHEET_NAME, startWriteBackKit, type WriteBackKit } from './write-back-kit';
+import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 
 jest.setTimeout(90_000);
 
@@ -189,7 +190,7 @@ describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
       expect(done.counts.pending).toBe(0);
       expect(done.counts.created + done.counts.failed).toBe(80);
       for (const [key, n] of postsPerKey(sandbox)) expect([key, n]).toEqual([key, 1]);
-      const attempts = await kit.service.ledger.db
+      const attempts = await inspectLedgerDb(kit.service.ledger)
         .selectFrom('attempts')
         .select(['outcome', 'error_code'])
         .where('run_id', '=', res.body.runId)
@@ -227,7 +228,7 @@ describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
       });
       await ledger.beginAttempt(row, { kind: 'create', idempotencyKey: key, body });
       // A lease of the dead instance that still runs for a minute: no heartbeat vouches for its owner, so it is taken over.
-      await ledger.db
+      await inspectLedgerDb(ledger)
         .updateTable('run_rows')
         .set({ lease_owner: 'dead-instance', lease_until: Date.now() + 60_000 })
         .where('id', '=', row.id)
@@ -253,7 +254,7 @@ describe.each(TIERS)('faults and crash replay on the %s tier', (tierName) => {
       expect(results.get('z1')?.postId).toBe(lostAnswers[1]);
       const replayedAfter = sandbox.inspect().tenants.reduce((n, t) => n + t.counters.replayed, 0);
       expect(replayedAfter - replayedBefore).toBeGreaterThanOrEqual(2);
-      const unresolved = await live.service.ledger.db
+      const unresolved = await inspectLedgerDb(live.service.ledger)
         .selectFrom('attempts')
         .select('id')
         .where('run_id', '=', runId)
@@ -374,7 +375,7 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
     expect([...sheet.values()].some((c) => c['Post ID'] === deletedPostId)).toBe(false);
     const rep = await report(runId);
     expect(rep.removed.map((r) => r.key)).toEqual([deletedKey]);
-    const ledgerRow = await wb.kit.service.ledger.db
+    const ledgerRow = await inspectLedgerDb(wb.kit.service.ledger)
       .selectFrom('run_rows')
       .select(['removed'])
       .where('run_id', '=', runId)

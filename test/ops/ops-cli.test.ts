@@ -4,8 +4,8 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ManualClock } from '../../src/clock';
-import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';
-import { RunLedger } from '../../src/runs/run-ledger';
+import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
+import { RunLedger, inspectLedgerDb } from '../../src/ledger/run-ledger';
 import { runOpsCli, type CliIo } from '../../src/cli/ops-cli';
 import { startSheetsFake, type SheetsFake } from '../../src/sandbox/sheets-fake';
 import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-account';
@@ -48,7 +48,7 @@ describe('ops CLI', () => {
     });
     ids[name] = runId;
     if (!finish) return;
-    const rows = await ledger.db
+    const rows = await inspectLedgerDb(ledger)
       .selectFrom('run_rows')
       .selectAll()
       .where('run_id', '=', runId)
@@ -62,19 +62,9 @@ describe('ops CLI', () => {
           error: 'Content is too long for X: shorten it to 280 characters.',
         });
       else {
-        await ledger.db.transaction().execute(async (trx) => {
-          await ledger.rememberPost(trx, {
-            tenantId: 'tnt_test',
-            spreadsheetId,
-            rowKey: r.row_key,
-            postId: `post_${r.row_key}`,
-            workspaceId: 'wks_1',
-          });
-          await ledger.setResult(
-            r.id,
-            { state: 'created', sheetStatus: 'SCHEDULED', postId: `post_${r.row_key}` },
-            trx,
-          );
+        await ledger.recordSuccess(r, {
+          post: { postId: `post_${r.row_key}` },
+          result: { state: 'created', sheetStatus: 'SCHEDULED', postId: `post_${r.row_key}` },
         });
       }
     }
@@ -136,7 +126,9 @@ describe('ops CLI', () => {
     expect(JSON.parse(io.lines.at(-1)!)).toEqual({ purged: 1, keptUnresolved: 0 });
     expect(io.errors.at(-1)).toBe('purge: deleted 1/1 (100%)');
     expect(await ledger.getRun(ids.old!)).toBeUndefined();
-    expect(await ledger.db.selectFrom('run_rows').selectAll().where('run_id', '=', ids.old!).execute()).toHaveLength(0);
+    expect(
+      await inspectLedgerDb(ledger).selectFrom('run_rows').selectAll().where('run_id', '=', ids.old!).execute(),
+    ).toHaveLength(0);
     expect(await ledger.getRun(ids.recent!)).toBeDefined();
     expect((await ledger.getRun(ids.active!))?.state).toBe('running');
     // The memory that prevents double posting survives the purge.

@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createPostatoProbe } from '../../src/ops/postato-probe';
 import { createOpsRouter } from '../../src/http/ops-routes';
-import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';
+import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import { testConfig } from '../http/test-app';
 import { tempDbFile } from '../runs/publish-test-kit';

@@ -1,13 +1,8 @@
 import { ManualClock } from '../../src/clock';
 import { silentLogger } from '../../src/logger';
-import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';
-import { RunLedger, type NewRun } from '../../src/runs/run-ledger';
-import {
-  beatInstance,
-  createInstanceHeartbeat,
-  heartbeatTimingOf,
-  removeInstance,
-} from '../../src/runs/dispatcher-heartbeat';
+import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
+import { RunLedger, type NewRun } from '../../src/ledger/run-ledger';
+import { createInstanceHeartbeat, heartbeatTimingOf } from '../../src/runs/dispatcher-heartbeat';
 import { createPgTestDb } from '../contract/tier-kit';
 import { tempDbFile } from './publish-test-kit';
 
@@ -73,8 +68,8 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
 
   it('when owner A stops heartbeating mid-call, then B takes its row after the staleness bound, long before the lease ends', async () => {
     await ledger.createRun(run(1));
-    await beatInstance(db.db, 'A', clock.now());
-    await beatInstance(db.db, 'B', clock.now());
+    await ledger.instances.beat('A', clock.now());
+    await ledger.instances.beat('B', clock.now());
     const a = await claim('A');
     expect(a).not.toBeNull();
     await ledger.beginAttempt(a!, { kind: 'create', idempotencyKey: 'ps1-a', body: a!.body_json });
@@ -82,8 +77,8 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
     // A keeps heartbeating through a long call: its lease holds.
     for (let t = 0; t < 4; t++) {
       clock.advance(BEAT);
-      await beatInstance(db.db, 'A', clock.now());
-      await beatInstance(db.db, 'B', clock.now());
+      await ledger.instances.beat('A', clock.now());
+      await ledger.instances.beat('B', clock.now());
       expect(await claim('B')).toBeNull();
       expect(await ledger.dueTenants(clock.now(), clock.now() - STALE)).toEqual([]);
     }
@@ -118,16 +113,16 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
 
   it('when an instance stops cleanly, then its registration is gone and its leases are free', async () => {
     const { runId } = await ledger.createRun(run(1));
-    await beatInstance(db.db, 'A', clock.now());
+    await ledger.instances.beat('A', clock.now());
     expect((await claim('A'))?.id).toBe(`${runId}:0`);
     expect(await claim('B')).toBeNull();
-    await removeInstance(db.db, 'A');
+    await ledger.instances.remove('A');
     expect((await claim('B'))?.id).toBe(`${runId}:0`);
   });
 
   it('when a heartbeat runs, then it registers at start, refreshes on its timer and removes itself on stop', async () => {
     const hb = createInstanceHeartbeat({
-      db: db.db,
+      instances: ledger.instances,
       ownerId: 'H',
       clock,
       logger: silentLogger,

@@ -6,9 +6,9 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationPr
 import BetterSqlite3 from 'better-sqlite3';
 import { Pool } from 'pg';
 import { ManualClock } from '../../src/clock';
-import { ledgerMigrations } from '../../src/runs/ledger-migrations';
-import { openLedgerDb } from '../../src/runs/ledger-db';
-import { RunLedger } from '../../src/runs/run-ledger';
+import { ledgerMigrations } from '../../src/ledger/ledger-migrations';
+import { openLedgerDb } from '../../src/ledger/ledger-db';
+import { RunLedger, type NewRun } from '../../src/ledger/run-ledger';
 import { createPgTestDb } from '../contract/tier-kit';
 import { tempDbFile } from './publish-test-kit';
 
@@ -57,7 +57,7 @@ async function checkAfterScope(ledger: RunLedger): Promise<void> {
   expect(await ledger.unresolvedCreate(a, 'ss_1', 'k1')).toMatchObject({ idempotency_key: 'ps1-old' });
   expect(await ledger.unresolvedCreate(b, 'ss_1', 'k1')).toBeUndefined();
   expect(await ledger.getRow('run_old:1')).toMatchObject({ workspace_id: 'wks_1', tenant_id: 'tnt_a' });
-  const newRun = (tenantId: string) => ({
+  const newRun = (tenantId: string): NewRun => ({
     ownerSubject: 'u1',
     mode: 'publish',
     spreadsheetId: 'ss_1',

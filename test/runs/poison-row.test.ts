@@ -8,6 +8,7 @@ import { tenantIdFor } from '../../src/runs/idempotency-key';
 import { UNSERIALISABLE, type PostatoWriter } from '../../src/runs/publish-step';
 import type { DryRunResponse, RunMode, RunRequest } from '../../appsscript/shared/contract';
 import { SHARED_SECRET_SUBJECT } from '../../src/http/auth';
+import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 
 /** Valid JSON of 24,000 nested arrays in under 50,000 characters: parses, but cannot be serialised again. */
 const DEEP_OPTIONS = `{"a":${'['.repeat(24_000)}${']'.repeat(24_000)}}`;
@@ -132,7 +133,7 @@ describe('every row ends: a poison row is INVALID before Publish, and FAILED (ne
     expect(done.state).toBe('done');
     expect((await kit.results(runId)).get('l-deep')).toMatchObject({ status: 'FAILED', error: UNSERIALISABLE });
     // Nothing was sent: no attempt was recorded for a body that could not be built.
-    const attempts = await kit.service.ledger.db
+    const attempts = await inspectLedgerDb(kit.service.ledger)
       .selectFrom('attempts')
       .selectAll()
       .where('run_id', '=', runId)

@@ -1,4 +1,5 @@
 import { goodRows, postsPerKey, startKit, fakeApiKey, FAST_LIMITS, type Kit } from './publish-test-kit';
+import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 
 describe('publish under faults, in strict idempotency mode (sandbox over real HTTP)', () => {
   let kit: Kit;
@@ -40,7 +41,7 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
       }
     }
     // Faults really happened, and no call ever reused a key with another body.
-    const attempts = await kit.service.ledger.db
+    const attempts = await inspectLedgerDb(kit.service.ledger)
       .selectFrom('attempts')
       .select(['outcome', 'error_code'])
       .where('run_id', '=', res.body.runId)

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../src/errors';
 import type { Identity } from '../../src/runs/identity';
 import { canAccessRun, requireRunAccess } from '../../src/runs/run-access';
-import { newRunId } from '../../src/runs/run-ledger';
+import { newRunId } from '../../src/ledger/run-ledger';
 
 const owner: Identity = { subject: 'google:1', email: 'a@example.com', via: 'google', isAdmin: false };
 const stranger: Identity = { subject: 'google:2', email: 'b@example.com', via: 'google', isAdmin: false };

@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { KeyVault } from '../../src/runs/key-vault';
 import { ManualClock } from '../../src/clock';
-import { openLedgerDb, type LedgerDb } from '../../src/runs/ledger-db';
-import { RunLedger, type NewRun } from '../../src/runs/run-ledger';
-import {
-  createLedgerKnownPosts,
-  createLedgerWebhookSink,
-  createLedgerWebhookSecretStore,
-  createLedgerWriteBackStore,
-} from '../../src/runs/ledger-ports';
+import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
+import { RunLedger, type NewRun } from '../../src/ledger/run-ledger';
 import { tempDbFile } from './publish-test-kit';
 
 const SCOPE = { tenantId: 'tnt_a', workspaceId: 'wks_1' };
@@ -93,7 +87,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
   });
 
   it('when results change, then the write-back store sees each version once and a newer version stays pending', async () => {
-    const store = createLedgerWriteBackStore(ledger, clock);
+    const store = ledger.writeBack;
     const { runId } = await ledger.createRun(run());
     const [row] = await db.db
       .selectFrom('run_rows')
@@ -126,7 +120,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
   });
 
   it('when webhook events arrive, then the row says PUBLISHED or DELIVERY FAILED once, and duplicates and unknown posts are ignored', async () => {
-    const sink = createLedgerWebhookSink(ledger, clock);
+    const sink = ledger.webhookSink;
     const { runId } = await ledger.createRun(run());
     const rows = await db.db
       .selectFrom('run_rows')
@@ -164,7 +158,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
   });
 
   it('when a delivery event arrives while a worker holds the row, then the lease stays with that worker', async () => {
-    const sink = createLedgerWebhookSink(ledger, clock);
+    const sink = ledger.webhookSink;
     const { runId } = await ledger.createRun(run());
     const rows = await db.db
       .selectFrom('run_rows')
@@ -191,7 +185,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
   });
 
   it('when a post is remembered, then known posts and webhook secrets read back', async () => {
-    await ledger.rememberPost(db.db, {
+    await ledger.rememberPost({
       tenantId: 'tnt_a',
       spreadsheetId: 'sheet-1',
       rowKey: 'k9',
@@ -200,16 +194,14 @@ describe('RunLedger (SQLite file, WAL)', () => {
       bodyHash: 'h',
       scheduledAt: '2030-01-01T00:00:00Z',
     });
-    const known = await createLedgerKnownPosts(ledger).knownPosts(SCOPE, 'sheet-1', ['k9', 'k8']);
+    const known = await ledger.knownPostsPort().knownPosts(SCOPE, 'sheet-1', ['k9', 'k8']);
     expect([...known.keys()]).toEqual(['k9']);
     expect(known.get('k9')).toMatchObject({ postId: 'pst_9', bodyHash: 'h' });
-    expect(
-      (await createLedgerKnownPosts(ledger).knownPosts({ ...SCOPE, tenantId: 'tnt_b' }, 'sheet-1', ['k9'])).size,
-    ).toBe(0);
-    expect(
-      (await createLedgerKnownPosts(ledger).knownPosts({ ...SCOPE, workspaceId: 'wks_2' }, 'sheet-1', ['k9'])).size,
-    ).toBe(0);
-    const secrets = createLedgerWebhookSecretStore(ledger, clock);
+    expect((await ledger.knownPostsPort().knownPosts({ ...SCOPE, tenantId: 'tnt_b' }, 'sheet-1', ['k9'])).size).toBe(0);
+    expect((await ledger.knownPostsPort().knownPosts({ ...SCOPE, workspaceId: 'wks_2' }, 'sheet-1', ['k9'])).size).toBe(
+      0,
+    );
+    const secrets = ledger.webhookSecrets();
     await secrets.saveSecret('wks_1', 'whsec_a');
     expect(await secrets.secretsFor('wks_1')).toEqual([{ workspaceId: 'wks_1', secret: 'whsec_a' }]);
     expect(await secrets.secretsFor('wks_2')).toEqual([]);
@@ -217,17 +209,14 @@ describe('RunLedger (SQLite file, WAL)', () => {
 
   it('when a durable key is configured, then webhook secrets are sealed at rest and still verify', async () => {
     const vault = new KeyVault(randomBytes(32).toString('base64'));
-    const secrets = createLedgerWebhookSecretStore(ledger, clock, vault);
+    const secrets = ledger.webhookSecrets(vault);
     await secrets.saveSecret('wks_1', 'whsec_sealed');
     const stored = await db.db.selectFrom('webhook_secrets').select('secret').execute();
     expect(stored.map((r) => r.secret).join()).not.toContain('whsec_sealed');
     expect((await secrets.secretsFor('wks_1')).map((s) => s.secret)).toEqual(['whsec_sealed']);
     // A secret stored before the key was configured still reads back; one sealed with another key is left out.
-    await createLedgerWebhookSecretStore(ledger, clock).saveSecret('wks_1', 'whsec_plain');
-    await createLedgerWebhookSecretStore(ledger, clock, new KeyVault(randomBytes(32).toString('base64'))).saveSecret(
-      'wks_1',
-      'whsec_other',
-    );
+    await ledger.webhookSecrets().saveSecret('wks_1', 'whsec_plain');
+    await ledger.webhookSecrets(new KeyVault(randomBytes(32).toString('base64'))).saveSecret('wks_1', 'whsec_other');
     expect((await secrets.secretsFor('wks_1')).map((s) => s.secret).sort()).toEqual(['whsec_plain', 'whsec_sealed']);
   });
 });

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { systemClock } from '../../src/clock';
-import { createSqlitePacer } from '../../src/runs/tenant-pacer-sqlite';
+import { createSqlitePacer } from '../../src/ledger/tenant-pacer-sqlite';
 import { TEST_LIMITS } from './tenant-pacer-contract';
 
 // A ref'd timer: the shared sleep() is unref'd, which would let this process exit mid-wait.

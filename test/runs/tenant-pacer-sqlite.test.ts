@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ManualClock } from '../../src/clock';
-import { createSqlitePacer } from '../../src/runs/tenant-pacer-sqlite';
+import { createSqlitePacer } from '../../src/ledger/tenant-pacer-sqlite';
 import { effectiveLimit, type TenantPacer } from '../../src/runs/tenant-pacer';
 import { assertWithinLimit, describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
 

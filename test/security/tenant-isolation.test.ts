@@ -13,8 +13,6 @@ import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import { buildService, type Service } from '../../src/service';
-import { createLedgerWebhookSecretStore } from '../../src/runs/ledger-ports';
-import { systemClock } from '../../src/clock';
 import { webhookSignatureHeader } from '../../src/webhooks/webhook-signature';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import type { DryRunResponse, RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
@@ -260,7 +258,7 @@ describe('two tenants naming the same spreadsheet, workspace and row keys', () =
   });
 
   it("webhooks: an event signed with one workspace's secret does not touch another workspace's rows", async () => {
-    const secrets = createLedgerWebhookSecretStore(service.ledger, systemClock);
+    const secrets = service.ledger.webhookSecrets();
     const aliceSecret = 'whsec_alice_' + randomBytes(12).toString('hex');
     const bobSecret = 'whsec_bob_' + randomBytes(12).toString('hex');
     await secrets.saveSecret(WORKSPACE, aliceSecret);

@@ -5,8 +5,7 @@
  * (approved, "now"), or REJECTED with the reviewer's reason in the Error cell.
  */
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
-import { systemClock } from '../../src/clock';
-import { createLedgerWebhookSecretStore } from '../../src/runs/ledger-ports';
+import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 import { registerPostatoWebhook } from '../../src/webhooks/webhook-registration';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import type { RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
@@ -71,7 +70,7 @@ describe('Postato approval policies, end to end through the webhooks, the ledger
     return Object.fromEntries(header.map((h, i) => [h, row[i] ?? '']));
   };
   const decidedEvents = async () =>
-    (await stack.service.ledger.db.selectFrom('webhook_events').select('event_id').execute()).length;
+    (await inspectLedgerDb(stack.service.ledger).selectFrom('webhook_events').select('event_id').execute()).length;
 
   it('when a policy holds the posts, then rows show PENDING APPROVAL and follow the decisions to SCHEDULED, PUBLISHED and REJECTED with the reason', async () => {
     await registerPostatoWebhook({
@@ -79,7 +78,7 @@ describe('Postato approval policies, end to end through the webhooks, the ledger
       apiKey: stack.apiKey,
       workspaceId: WORKSPACE,
       publicUrl: stack.url,
-      store: createLedgerWebhookSecretStore(stack.service.ledger, systemClock),
+      store: stack.service.ledger.webhookSecrets(),
     });
 
     const header = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS] as string[];

@@ -8,13 +8,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
-import { systemClock } from '../../src/clock';
 import { seededRandom } from '../../src/sandbox/postato-sandbox-faults';
-import { createLedgerWebhookSecretStore } from '../../src/runs/ledger-ports';
 import { registerPostatoWebhook, webhookUrlFor } from '../../src/webhooks/webhook-registration';
 import { webhookSignatureHeader } from '../../src/webhooks/webhook-signature';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import type { RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
+import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 
 const SPREADSHEET = 'ss-webhook-e2e';
 const SHEET = 'Campaign';
@@ -129,7 +128,7 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
 
   it('when Postato delivers one post and fails the other, then the sheet shows PUBLISHED with its Link and DELIVERY FAILED with the reason, and replays change nothing', async () => {
     const { ledger } = stack.service;
-    const secrets = createLedgerWebhookSecretStore(ledger, systemClock);
+    const secrets = ledger.webhookSecrets();
     const registered = await registerPostatoWebhook({
       apiUrl: stack.sandbox.url,
       apiKey: stack.apiKey,
@@ -200,7 +199,7 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
       'both delivery webhooks to reach the service',
       async () => {
         const w = stack.sandbox.inspect().webhooks;
-        const events = await ledger.db.selectFrom('webhook_events').select('event_id').execute();
+        const events = await inspectLedgerDb(ledger).selectFrom('webhook_events').select('event_id').execute();
         return (
           w.pending === 0 &&
           events.length >= 2 &&
@@ -259,7 +258,7 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     }
     // Each delivery event reached the service twice from the sandbox (two registrations) and four more times from
     // the replays above, yet the ledger recorded it once.
-    const events = await ledger.db.selectFrom('webhook_events').select('event_id').execute();
+    const events = await inspectLedgerDb(ledger).selectFrom('webhook_events').select('event_id').execute();
     expect(events.map((e) => e.event_id).sort()).toEqual(
       deliveryEvents.map((b) => (JSON.parse(b) as { id: string }).id).sort(),
     );
@@ -268,7 +267,7 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     await stack.service.flusher!.drain(SPREADSHEET);
     expect(sheet()).toEqual(before);
     expect(stack.sandbox.inspect().posts.filter((p) => p.workspaceId === WORKSPACE)).toHaveLength(2);
-    const rowsInLedger = await ledger.db
+    const rowsInLedger = await inspectLedgerDb(ledger)
       .selectFrom('run_rows')
       .select(['row_key', 'post_id'])
       .where('spreadsheet_id', '=', SPREADSHEET)

@@ -12,7 +12,7 @@ import {
   type PacerLimits,
   type PaceKind,
   type TenantPacer,
-} from './tenant-pacer';
+} from '../runs/tenant-pacer';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pacer_sends (

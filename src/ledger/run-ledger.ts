@@ -1,14 +1,37 @@
 /**
- * The ledger's queries for runs and rows: committing a run, claiming due rows with leases, recording every attempt
- * before and after its call, and reading progress. Written in portable kysely so the same code runs on PostgreSQL.
+ * The ledger: the one owner of the database. Committing a run, claiming due rows with leases, recording every attempt
+ * before and after its call and its outcome, progress, write-back, webhooks, reports, metrics and purging are its
+ * intent-level methods; no query handle leaves this folder. Written in portable kysely, so the same code runs on
+ * SQLite and PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import type { RunMode } from './ledger-schema';
 import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
 import type { SheetStatus, RunCounts, RowResult, RunState } from '../../appsscript/shared/contract';
-import type { AttemptOutcome, LedgerDatabase, RowKind, RowState, RunRowsTable, RunsTable } from './ledger-schema';
-import type { TenantScope } from '../plan/dry-run-ports';
+import type { KnownPost, KnownPostsPort, TenantScope } from '../plan/dry-run-ports';
+import type { WriteBackStore } from '../sheets/write-back-store';
+import type { WebhookEventSink, WebhookSecretStore } from '../webhooks/webhook-event-sink';
+import type { KeyVault } from '../runs/key-vault';
+import {
+  ACTIVE_RUN_STATES,
+  IN_DOUBT_OUTCOMES,
+  TO_SEND_STATES,
+  type AttemptOutcome,
+  type LedgerDatabase,
+  type RowKind,
+  type RowState,
+  type RunRowsTable,
+  type RunsTable,
+} from './ledger-schema';
+import { createWriteBackQueries, sheetAccessIn, writesWaitingIn } from './write-back-queries';
+import { createWebhookSecretQueries, createWebhookSink } from './webhook-queries';
+import { createOpsQueries, type LedgerGauges, type ReportRows, type RunSummaryRecord } from './ops-queries';
+import { createInstanceRegistry, type InstanceRegistry } from './instance-registry';
+
+export { ACTIVE_RUN_STATES };
+export type { LedgerGauges, ReportRows, RunSummaryRecord, InstanceRegistry };
 
 type Db = Kysely<LedgerDatabase> | Transaction<LedgerDatabase>;
 
@@ -31,7 +54,7 @@ export interface NewRunRow {
 /** A run as it is committed. */
 export interface NewRun {
   ownerSubject: string;
-  mode: string;
+  mode: RunMode;
   spreadsheetId: string;
   sheetName: string;
   sheetId: number;
@@ -57,9 +80,6 @@ export interface ResultChange {
   keepLease?: boolean;
 }
 
-/** Runs that are still working. */
-export const ACTIVE_RUN_STATES: readonly RunState[] = ['queued', 'running'];
-
 const INSERT_CHUNK = 400;
 
 /**
@@ -67,7 +87,7 @@ const INSERT_CHUNK = 400;
  * whose owner's heartbeat is older than `staleBefore` or who is not registered at all (crashed, or stopped).
  * One correlated NOT EXISTS, so it fits in a single conditional UPDATE on SQLite and PostgreSQL alike.
  */
-export function leaseFree(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, now: number, staleBefore?: number) {
+function leaseFree(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, now: number, staleBefore?: number) {
   const free = [eb('run_rows.lease_until', 'is', null), eb('run_rows.lease_until', '<', now)];
   if (staleBefore !== undefined) {
     free.push(
@@ -85,6 +105,38 @@ export function leaseFree(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, now
   return eb.or(free);
 }
 
+/**
+ * The one claim predicate: the row is to be sent now (pending and due, or left sending by a call whose outcome is
+ * not recorded) and its lease may be taken.
+ */
+function claimable(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, now: number, staleBefore?: number) {
+  return eb.and([
+    eb.or([eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('state', '=', 'sending')]),
+    leaseFree(eb, now, staleBefore),
+  ]);
+}
+
+/** What a successful call changes at once: its attempt, the post memory of the row, and the row's result. */
+export interface SuccessRecord {
+  /** The attempt that succeeded (absent when no call was needed, e.g. Postato already held the content). */
+  attempt?: { id: string; httpStatus: number };
+  /** The post of the sheet row to remember (so no later run of the tenant creates it again). */
+  post: { postId: string; bodyHash?: string | null; scheduledAt?: string | null; status?: string | null };
+  result: ResultChange;
+}
+
+/** The post of a tenant's sheet row, as the ledger remembers it. */
+export interface RememberedPost {
+  tenantId: string;
+  spreadsheetId: string;
+  rowKey: string;
+  postId: string;
+  workspaceId: string;
+  bodyHash?: string | null;
+  scheduledAt?: string | null;
+  status?: string | null;
+}
+
 /** The tenant scope a run row belongs to. */
 export function scopeOfRow(row: Pick<RunRowsTable, 'tenant_id' | 'workspace_id'>): TenantScope {
   return { tenantId: row.tenant_id, workspaceId: row.workspace_id };
@@ -95,12 +147,84 @@ export function newRunId(): string {
   return 'run_' + randomBytes(16).toString('base64url');
 }
 
-/** The ledger of runs, rows and attempts. */
+/** The ledger of runs, rows, attempts, posts and webhook events. */
 export class RunLedger {
+  /** The write-back's view: results not yet in their sheets (src/sheets depends on the port only). */
+  readonly writeBack: WriteBackStore;
+  /** Verified Postato delivery events land here. */
+  readonly webhookSink: WebhookEventSink;
+  /** Heartbeats of dispatcher instances (a stale or missing one frees its leases). */
+  readonly instances: InstanceRegistry;
+  private readonly ops: ReturnType<typeof createOpsQueries>;
+
   constructor(
-    readonly db: Kysely<LedgerDatabase>,
+    private readonly db: Kysely<LedgerDatabase>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.writeBack = createWriteBackQueries(db, clock);
+    this.webhookSink = createWebhookSink(db, clock, (trx, rowId, change) => this.setResultIn(trx, rowId, change));
+    this.instances = createInstanceRegistry(db);
+    this.ops = createOpsQueries(db);
+  }
+
+  /** The webhook secret store; `vault` seals secrets at rest (pass it only with a durable key). */
+  webhookSecrets(vault?: KeyVault): WebhookSecretStore {
+    return createWebhookSecretQueries(this.db, this.clock, vault);
+  }
+
+  /** The dry run's and publish's view of posts the ledger knows, per tenant. */
+  knownPostsPort(): KnownPostsPort {
+    return {
+      knownPosts: async (scope, spreadsheetId, rowKeys) => {
+        const map = new Map<string, KnownPost>();
+        for (const p of await this.knownPostsFor(scope, spreadsheetId, rowKeys)) {
+          map.set(p.row_key, {
+            rowKey: p.row_key,
+            postId: p.post_id,
+            ...(p.scheduled_at ? { scheduledAt: p.scheduled_at } : {}),
+            ...(p.body_hash ? { bodyHash: p.body_hash } : {}),
+            ...(p.status ? { status: p.status } : {}),
+          });
+        }
+        return map;
+      },
+    };
+  }
+
+  /** What the write-back last recorded about a spreadsheet's access, if anything. */
+  sheetAccess(spreadsheetId: string): Promise<{ ok: boolean; message?: string } | undefined> {
+    return sheetAccessIn(this.db, spreadsheetId);
+  }
+
+  /** Results of a run not yet written into its sheet. */
+  writesWaiting(runId: string): Promise<number> {
+    return writesWaitingIn(this.db, runId);
+  }
+
+  /** The rows a run report lists: failed ones (and their total) and ones removed from the sheet. */
+  reportRows(runId: string, limit: number): Promise<ReportRows> {
+    return this.ops.reportRows(runId, limit);
+  }
+
+  /** Newest runs first (the ops command line). */
+  listRuns(o: { limit: number; state?: string }): Promise<RunSummaryRecord[]> {
+    return this.ops.listRuns(o);
+  }
+
+  /** Gauges for /metrics: rows waiting per tenant, the oldest result not yet in its sheet. */
+  gauges(): Promise<LedgerGauges> {
+    return this.ops.gauges();
+  }
+
+  /** How many ended runs finished before `cutoff` may be purged, and how many are kept for an attempt in doubt. */
+  purgeCounts(cutoff: number): Promise<{ purgeable: number; keptUnresolved: number }> {
+    return this.ops.purgeCounts(cutoff);
+  }
+
+  /** Deletes up to `batchSize` purgeable runs with their rows and attempts (never posts_by_row); returns the count. */
+  purgeBatch(cutoff: number, batchSize: number): Promise<number> {
+    return this.ops.purgeBatch(cutoff, batchSize);
+  }
 
   /** Answers when the database does (the readiness probe). */
   async ping(): Promise<void> {
@@ -108,7 +232,7 @@ export class RunLedger {
   }
 
   /** Allocates `n` consecutive result sequence numbers and returns the first. */
-  async allocateSeq(trx: Db, n = 1): Promise<number> {
+  private async allocateSeq(trx: Db, n = 1): Promise<number> {
     const row = await trx
       .updateTable('counters')
       .set((eb) => ({ value: eb('value', '+', n) }))
@@ -145,7 +269,7 @@ export class RunLedger {
         .where('active_sheets.workspace_id', '=', input.workspaceId)
         .where('active_sheets.spreadsheet_id', '=', input.spreadsheetId)
         .executeTakeFirst();
-      if (active && ACTIVE_RUN_STATES.includes(active.state as RunState)) {
+      if (active && (ACTIVE_RUN_STATES as readonly RunState[]).includes(active.state)) {
         if (active.owner_subject === input.ownerSubject && active.mode === input.mode) {
           // Joining is only honest when the running run covers every row this request wants sent.
           const wanted = input.rows.filter((r) => r.state === 'pending').map((r) => r.rowKey);
@@ -311,12 +435,7 @@ export class RunLedger {
       .selectFrom('run_rows')
       .select('tenant_id')
       .distinct()
-      .where((eb) =>
-        eb.and([
-          eb.or([eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('state', '=', 'sending')]),
-          leaseFree(eb, now, staleBefore),
-        ]),
-      )
+      .where((eb) => claimable(eb, now, staleBefore))
       .execute();
     return rows.map((r) => r.tenant_id);
   }
@@ -336,21 +455,23 @@ export class RunLedger {
   ): Promise<RunRowRecord | null> {
     return this.db.transaction().execute(async (trx) => {
       for (const state of ['sending', 'pending'] as const) {
-        let q = trx
+        const candidate = await trx
           .selectFrom('run_rows')
           .select('id')
           .where('tenant_id', '=', tenant)
           .where('state', '=', state)
-          .where((eb) => leaseFree(eb, now, staleBefore));
-        if (state === 'pending') q = q.where('next_attempt_at', '<=', now);
-        const candidate = await q.orderBy('next_attempt_at').orderBy('ordinal').limit(1).executeTakeFirst();
+          .where((eb) => claimable(eb, now, staleBefore))
+          .orderBy('next_attempt_at')
+          .orderBy('ordinal')
+          .limit(1)
+          .executeTakeFirst();
         if (!candidate) continue;
         const claimed = await trx
           .updateTable('run_rows')
           .set({ lease_owner: owner, lease_until: now + leaseMs })
           .where('id', '=', candidate.id)
           .where('state', '=', state)
-          .where((eb) => leaseFree(eb, now, staleBefore))
+          .where((eb) => claimable(eb, now, staleBefore))
           .executeTakeFirst();
         if (Number(claimed.numUpdatedRows) === 1) {
           return (
@@ -360,6 +481,38 @@ export class RunLedger {
       }
       return null;
     });
+  }
+
+  /**
+   * Claims one specific row if it is to be sent now and nobody holds a live lease (a lease whose owner's heartbeat is
+   * older than `staleBefore` is not live); one conditional UPDATE, atomic on SQLite and PostgreSQL alike.
+   */
+  async claimRow(
+    rowId: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    staleBefore: number,
+  ): Promise<RunRowRecord | null> {
+    const row = await this.db
+      .updateTable('run_rows')
+      .set({ lease_owner: owner, lease_until: now + leaseMs })
+      .where('id', '=', rowId)
+      .where((eb) => claimable(eb, now, staleBefore))
+      .returningAll()
+      .executeTakeFirst();
+    return row && row.lease_owner === owner ? row : null;
+  }
+
+  /** Rows still to send (pending or left sending), soonest due first: what a dispatcher sweep enqueues. */
+  async rowsToSend(limit: number): Promise<Array<Pick<RunRowRecord, 'id' | 'state' | 'next_attempt_at'>>> {
+    return this.db
+      .selectFrom('run_rows')
+      .select(['id', 'state', 'next_attempt_at'])
+      .where('state', 'in', [...TO_SEND_STATES])
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .execute();
   }
 
   /** Gives a claimed row back, due again at `atMs` (pacer said wait, 429, backoff). */
@@ -422,7 +575,7 @@ export class RunLedger {
       .where('spreadsheet_id', '=', spreadsheetId)
       .where('row_key', '=', rowKey)
       .where('kind', '=', 'create')
-      .where('outcome', 'in', ['pending', 'unknown'])
+      .where('outcome', 'in', [...IN_DOUBT_OUTCOMES])
       .orderBy('started_at', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -472,7 +625,16 @@ export class RunLedger {
     row: RunRowRecord,
     outcome: AttemptOutcome,
     info: { httpStatus?: number; errorCode?: string; errorMessage?: string; definite: boolean },
-    trx: Db = this.db,
+  ): Promise<void> {
+    await this.finishAttemptIn(this.db, attemptId, row, outcome, info);
+  }
+
+  private async finishAttemptIn(
+    trx: Db,
+    attemptId: string,
+    row: RunRowRecord,
+    outcome: AttemptOutcome,
+    info: { httpStatus?: number; errorCode?: string; errorMessage?: string; definite: boolean },
   ): Promise<void> {
     const now = this.clock.now();
     await trx
@@ -495,13 +657,40 @@ export class RunLedger {
         .where('spreadsheet_id', '=', row.spreadsheet_id)
         .where('row_key', '=', row.row_key)
         .where('id', '!=', attemptId)
-        .where('outcome', 'in', ['pending', 'unknown'])
+        .where('outcome', 'in', [...IN_DOUBT_OUTCOMES])
         .execute();
     }
   }
 
   /** Sets a row's final (or visible) result: bumps its version and cursor position and drops its lease. */
-  async setResult(rowId: string, change: ResultChange, trx?: Db): Promise<void> {
+  async setResult(rowId: string, change: ResultChange): Promise<void> {
+    await this.db.transaction().execute((trx) => this.setResultIn(trx, rowId, change));
+  }
+
+  /**
+   * Records a successful call (or a row found already in the wanted state) in one transaction: the attempt's outcome
+   * (a definite answer also resolves the tenant's earlier in-doubt creates of the row), the post memory of the sheet
+   * row, and the row's result.
+   */
+  async recordSuccess(row: RunRowRecord, rec: SuccessRecord): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (rec.attempt)
+        await this.finishAttemptIn(trx, rec.attempt.id, row, 'ok', {
+          httpStatus: rec.attempt.httpStatus,
+          definite: true,
+        });
+      await this.rememberPostIn(trx, {
+        tenantId: row.tenant_id,
+        workspaceId: row.workspace_id,
+        spreadsheetId: row.spreadsheet_id,
+        rowKey: row.row_key,
+        ...rec.post,
+      });
+      await this.setResultIn(trx, row.id, rec.result);
+    });
+  }
+
+  private async setResultIn(trx: Db, rowId: string, change: ResultChange): Promise<void> {
     const run = async (t: Db) => {
       const seq = await this.allocateSeq(t);
       const now = this.clock.now();
@@ -522,24 +711,15 @@ export class RunLedger {
         .where('id', '=', rowId)
         .execute();
     };
-    if (trx) await run(trx);
-    else await this.db.transaction().execute(run);
+    await run(trx);
   }
 
   /** Remembers the post of a tenant's sheet row, so no later run of that tenant creates it again. */
-  async rememberPost(
-    trx: Db,
-    p: {
-      tenantId: string;
-      spreadsheetId: string;
-      rowKey: string;
-      postId: string;
-      workspaceId: string;
-      bodyHash?: string | null;
-      scheduledAt?: string | null;
-      status?: string | null;
-    },
-  ): Promise<void> {
+  async rememberPost(p: RememberedPost): Promise<void> {
+    await this.rememberPostIn(this.db, p);
+  }
+
+  private async rememberPostIn(trx: Db, p: RememberedPost): Promise<void> {
     const now = this.clock.now();
     await trx
       .insertInto('posts_by_row')
@@ -571,7 +751,7 @@ export class RunLedger {
   async cancelRun(runId: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const run = await trx.selectFrom('runs').select(['state']).where('id', '=', runId).executeTakeFirst();
-      if (!run || !ACTIVE_RUN_STATES.includes(run.state as RunState)) return false;
+      if (!run || !(ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state)) return false;
       const now = this.clock.now();
       const pending = await trx
         .selectFrom('run_rows')
@@ -580,15 +760,11 @@ export class RunLedger {
         .where('state', '=', 'pending')
         .execute();
       for (const r of pending) {
-        await this.setResult(
-          r.id,
-          {
-            state: 'skipped',
-            sheetStatus: 'SKIPPED',
-            error: 'Not sent: the run was cancelled. Publish again to send this row.',
-          },
-          trx,
-        );
+        await this.setResultIn(trx, r.id, {
+          state: 'skipped',
+          sheetStatus: 'SKIPPED',
+          error: 'Not sent: the run was cancelled. Publish again to send this row.',
+        });
       }
       await trx
         .updateTable('runs')
@@ -607,7 +783,7 @@ export class RunLedger {
         .selectFrom('run_rows')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('run_id', '=', runId)
-        .where('state', 'in', ['pending', 'sending'])
+        .where('state', 'in', [...TO_SEND_STATES])
         .executeTakeFirstOrThrow();
       if (Number(left.n) > 0) return false;
       const res = await trx
@@ -627,7 +803,7 @@ export class RunLedger {
       .selectFrom('run_rows')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('run_id', '=', runId)
-      .where('state', 'in', ['pending', 'sending'])
+      .where('state', 'in', [...TO_SEND_STATES])
       .executeTakeFirstOrThrow();
     return Number(r.n);
   }
@@ -654,4 +830,12 @@ export function statusForState(state: RowState): SheetStatus {
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown } | null;
   return e?.code === '23505' || (typeof e?.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT'));
+}
+
+/**
+ * The query handle behind a ledger, for tests that inspect the database directly. Product code never calls it:
+ * test/ledger/ledger-seal.test.ts fails if anything under src/ outside src/ledger/ does.
+ */
+export function inspectLedgerDb(ledger: RunLedger): Kysely<LedgerDatabase> {
+  return ledger['db'];
 }

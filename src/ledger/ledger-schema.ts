@@ -1,9 +1,19 @@
 /**
- * Table types of the ledger, shared by the migrations and every query. Portable across SQLite and PostgreSQL:
- * JSON is stored as text, times as integer milliseconds, booleans as 0/1.
+ * Table types of the ledger, shared by the migrations and every query, and the state unions the rest of the code
+ * sees. Portable across SQLite and PostgreSQL: JSON is stored as text, times as integer milliseconds, booleans as 0/1.
  */
+import type { RunMode, RunState } from '../../appsscript/shared/contract';
+
+export type { RunMode, RunState };
+
 /** Row states: pending → sending → created | updated | cancelled | failed | skipped. */
 export type RowState = 'pending' | 'sending' | 'created' | 'updated' | 'cancelled' | 'failed' | 'skipped';
+
+/** Rows still to be sent: due (pending) or with a call whose outcome is not recorded (sending). */
+export const TO_SEND_STATES = ['pending', 'sending'] as const satisfies readonly RowState[];
+
+/** Runs that are still working. */
+export const ACTIVE_RUN_STATES = ['queued', 'running'] as const satisfies readonly RunState[];
 
 /** What a row's call does at Postato. */
 export type RowKind = 'create' | 'update' | 'cancel' | 'none';
@@ -12,11 +22,14 @@ export type RowKind = 'create' | 'update' | 'cancel' | 'none';
 export type AttemptOutcome =
   'pending' | 'unknown' | 'ok' | 'failed' | 'rate_limited' | 'retryable' | 'in_use' | 'resolved';
 
+/** Outcomes not known yet: such an attempt must be replayed exactly before its row may change. */
+export const IN_DOUBT_OUTCOMES = ['pending', 'unknown'] as const satisfies readonly AttemptOutcome[];
+
 export interface RunsTable {
   id: string;
   owner_subject: string;
-  mode: string;
-  state: string;
+  mode: RunMode;
+  state: RunState;
   spreadsheet_id: string;
   sheet_name: string;
   sheet_id: number;
@@ -41,8 +54,8 @@ export interface RunRowsTable {
   workspace_id: string;
   row_key: string;
   row_number: number | null;
-  kind: string;
-  state: string;
+  kind: RowKind;
+  state: RowState;
   /** Exact JSON of the create body or the patch for this row (null for rows not sent). */
   body_json: string | null;
   post_id: string | null;
@@ -75,12 +88,12 @@ export interface AttemptsTable {
   workspace_id: string;
   spreadsheet_id: string;
   row_key: string;
-  kind: string;
+  kind: RowKind;
   idempotency_key: string | null;
   body: string | null;
   started_at: number;
   finished_at: number | null;
-  outcome: string;
+  outcome: AttemptOutcome;
   http_status: number | null;
   error_code: string | null;
   error_message: string | null;

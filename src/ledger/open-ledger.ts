@@ -1,0 +1,32 @@
+/**
+ * Opens the ledger named by DATABASE_URL (SQLite file or PostgreSQL), migrated, and hands out what the tiers need
+ * from it: the RunLedger and, on SQLite, the pacer that keeps its sliding log in the same file. The database handle
+ * itself stays in this folder.
+ */
+import type { Clock } from '../clock';
+import type { PacerLimits, TenantPacer } from '../runs/tenant-pacer';
+import { openLedgerDb } from './ledger-db';
+import { RunLedger } from './run-ledger';
+import { createSqlitePacer } from './tenant-pacer-sqlite';
+
+/** An open ledger. */
+export interface OpenedLedger {
+  ledger: RunLedger;
+  dialect: 'sqlite' | 'postgres';
+  /** A pacer kept in the ledger's SQLite file (shared by every process that opens it); undefined on PostgreSQL. */
+  sqlitePacer(limits: PacerLimits): TenantPacer | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens (creating when needed) and migrates the ledger. */
+export async function openLedger(databaseUrl: string, clock: Clock): Promise<OpenedLedger> {
+  const db = await openLedgerDb(databaseUrl);
+  return {
+    ledger: new RunLedger(db.db, clock),
+    dialect: db.dialect,
+    sqlitePacer: (limits) => (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : undefined),
+    close: () => db.close(),
+  };
+}
+
+export { sqlitePathOf } from './ledger-db';

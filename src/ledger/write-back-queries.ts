@@ -1,0 +1,140 @@
+/**
+ * The write-back's queries: results not yet in their sheet (every result change bumped `version`; `written_version`
+ * trails it), marking them written or removed, and what the write-back learnt about a spreadsheet's access.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock';
+import type { OutputColumn, PendingWrite, WriteBackStore } from '../sheets/write-back-store';
+import type { LedgerDatabase } from './ledger-schema';
+
+/** WriteBackStore over run_rows and sheet_access. */
+export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock): WriteBackStore {
+  return {
+    async spreadsheetsWithPendingWrites() {
+      const rows = await db
+        .selectFrom('run_rows')
+        .select('spreadsheet_id')
+        .distinct()
+        .whereRef('version', '>', 'written_version')
+        .where('removed', '=', 0)
+        .execute();
+      return rows.map((r) => r.spreadsheet_id);
+    },
+    async pendingWrites(spreadsheetId, limit) {
+      const rows = await db
+        .selectFrom('run_rows')
+        .innerJoin('runs', 'runs.id', 'run_rows.run_id')
+        .selectAll('run_rows')
+        .select(['runs.sheet_name', 'runs.sheet_id'])
+        .where('run_rows.spreadsheet_id', '=', spreadsheetId)
+        .whereRef('run_rows.version', '>', 'run_rows.written_version')
+        .where('run_rows.removed', '=', 0)
+        .orderBy('run_rows.result_seq')
+        .limit(limit)
+        .execute();
+      return rows.map((r): PendingWrite => {
+        const values: Partial<Record<OutputColumn, string>> = {
+          Run: r.run_id,
+          Updated: new Date(Number(r.updated_at)).toISOString(),
+        };
+        if (r.sheet_status) values.Status = r.sheet_status;
+        if (r.post_id) values['Post ID'] = r.post_id;
+        if (r.error !== null) values.Error = r.error;
+        if (r.scheduled_at) values['Scheduled (UTC)'] = r.scheduled_at;
+        if (r.link) values.Link = r.link;
+        return {
+          rowId: r.id,
+          runId: r.run_id,
+          spreadsheetId: r.spreadsheet_id,
+          sheetName: r.sheet_name,
+          sheetId: r.sheet_id,
+          rowKey: r.row_key,
+          values,
+          version: r.version,
+        };
+      });
+    },
+    async markWritten(written) {
+      for (const w of written) {
+        await db
+          .updateTable('run_rows')
+          .set({ written_version: w.version })
+          .where('id', '=', w.rowId)
+          .where('written_version', '<', w.version)
+          .execute();
+      }
+    },
+    async markRemoved(removed) {
+      for (const w of removed) {
+        await db
+          .updateTable('run_rows')
+          .set({ written_version: w.version, removed: 1 })
+          .where('id', '=', w.rowId)
+          .execute();
+      }
+    },
+    async markDuplicateKey(duplicates) {
+      for (const d of duplicates) {
+        await db
+          .updateTable('run_rows')
+          .set({
+            written_version: d.version,
+            error: `The key of this row appears on rows ${d.rowNumbers.join(', ')}. Give each row its own key.`,
+          })
+          .where('id', '=', d.rowId)
+          .execute();
+      }
+    },
+    async recordSheetAccess(spreadsheetId, access) {
+      const now = clock.now();
+      await db
+        .insertInto('sheet_access')
+        .values({
+          spreadsheet_id: spreadsheetId,
+          ok: access.ok ? 1 : 0,
+          message: access.message ?? null,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('spreadsheet_id')
+            .doUpdateSet({ ok: access.ok ? 1 : 0, message: access.message ?? null, updated_at: now }),
+        )
+        .execute();
+    },
+    async requeueRun(runId) {
+      const res = await db
+        .updateTable('run_rows')
+        .set({ written_version: 0, removed: 0 })
+        .where('run_id', '=', runId)
+        .where('version', '>', 0)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows);
+    },
+  };
+}
+
+/** What the write-back last recorded about a spreadsheet's access, if anything. */
+export async function sheetAccessIn(
+  db: Kysely<LedgerDatabase>,
+  spreadsheetId: string,
+): Promise<{ ok: boolean; message?: string } | undefined> {
+  const r = await db
+    .selectFrom('sheet_access')
+    .selectAll()
+    .where('spreadsheet_id', '=', spreadsheetId)
+    .executeTakeFirst();
+  return r ? { ok: r.ok === 1, ...(r.message ? { message: r.message } : {}) } : undefined;
+}
+
+/** Results of a run not yet in its sheet (the resync command waits for this to reach 0). */
+export async function writesWaitingIn(db: Kysely<LedgerDatabase>, runId: string): Promise<number> {
+  const r = await db
+    .selectFrom('run_rows')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('run_id', '=', runId)
+    .whereRef('version', '>', 'written_version')
+    .where('removed', '=', 0)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
