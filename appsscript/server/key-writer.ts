@@ -1,7 +1,7 @@
 /**
  * Writes new row keys and missing header cells into the sheet without ever moving a key to another row: under the
  * document lock, it reads the sheet again right before writing and fills only the Key cells that are still as read
- * (blank, or holding the copied key being replaced) beside the very content that was read. Anything else is left
+ * (blank) beside the very content that was read. Anything else is left
  * alone and reported, so the action can say so.
  */
 import type { GasSheet, RawCell } from './apps-script-types';
@@ -13,7 +13,7 @@ const LOCK_WAIT_MS = 10_000;
 /** One key to write: the row (0-based index into the values read), what its Key cell held, and the new key. */
 export interface KeyFill {
   index: number;
-  /** The Key cell's text when the sheet was read ('' for a blank cell, else the copied key being replaced). */
+  /** The Key cell's text when the sheet was read: always '' (only blank Key cells are filled). */
   expected: string;
   key: string;
 }

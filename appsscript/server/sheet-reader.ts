@@ -79,29 +79,15 @@ export function newRowKey(): string {
   return 'r-' + gas().Utilities.getUuid().replace(/-/g, '').slice(0, 10).toLowerCase();
 }
 
-/**
- * Plans a key for every post row: a blank Key cell gets a new one; when several rows share a key (a copied row), the
- * row that has a Post ID (or else the first) keeps it and the others get new keys, so a copy becomes a new post.
- */
-function planKeys(
-  values: RawCell[][],
-  keyCol: number,
-  postIdCol: number,
-  isPost: (row: RawCell[]) => boolean,
-): KeyFill[] {
+/** Plans a key for every post row whose Key cell is blank. */
+function planKeys(values: RawCell[][], keyCol: number, isPost: (row: RawCell[]) => boolean): KeyFill[] {
+  // Only blank Key cells are ever filled: a copied (duplicate) key is left as it is, because rewriting either copy
+  // could detach a row from a post or an in-doubt attempt. The dry run marks the later copy INVALID and says to
+  // clear its Key cell, which the next action then fills.
   const fills: KeyFill[] = [];
-  const byKey = new Map<string, number[]>();
   for (let i = 1; i < values.length; i++) {
     const row = values[i]!;
-    if (!isPost(row)) continue;
-    const key = cellText(row[keyCol]);
-    if (key === '') fills.push({ index: i, expected: '', key: newRowKey() });
-    else byKey.set(key, [...(byKey.get(key) ?? []), i]);
-  }
-  for (const [key, rows] of byKey) {
-    if (rows.length < 2) continue;
-    const keeper = rows.find((i) => postIdCol >= 0 && !isBlank(values[i]![postIdCol])) ?? rows[0]!;
-    for (const i of rows) if (i !== keeper) fills.push({ index: i, expected: key, key: newRowKey() });
+    if (isPost(row) && cellText(row[keyCol]) === '') fills.push({ index: i, expected: '', key: newRowKey() });
   }
   return fills;
 }
@@ -136,7 +122,7 @@ export function readSheet(
   const contentCols = header.map((_, i) => i).filter((i) => i !== keyCol && !outputCols.has(i));
   const isPost = (row: RawCell[]) => inputCols.some((c) => !isBlank(row[c]));
 
-  const fills = planKeys(values, keyCol, columns['Post ID']!, isPost);
+  const fills = planKeys(values, keyCol, isPost);
   const written = writeKeys(sheet, {
     values: values.map((r) => r.slice(0, width)),
     headersToAdd: headersAdded,

@@ -169,15 +169,19 @@ describe('sheet reader', () => {
     expect(readSheet().headersAdded).toEqual([]);
   });
 
-  it('gives a copied row a new key unless it holds the post', () => {
+  it('never rewrites a copied key: only blank Key cells are filled, and the duplicate is left for the dry run to flag', () => {
     const cells = sampleCells();
     cells[0]!.push('Post ID');
     cells[1] = ['r-dup', 'twitter', 'acc', 'tweet', 'copy', '', '', ''];
     cells[2] = ['r-dup', 'twitter', 'acc', 'tweet', 'original', '', 'SCHEDULED', 'pst_1'];
-    fakes.spreadsheet.addSheet('Dup', cells);
+    cells[3] = ['', 'twitter', 'acc', 'tweet', 'new row', '', '', ''];
+    const dup = fakes.spreadsheet.addSheet('Dup', cells);
     const snap = readSheet();
+    expect(snap.keyByRow.get(2)).toBe('r-dup');
     expect(snap.keyByRow.get(3)).toBe('r-dup');
-    expect(snap.keyByRow.get(2)).not.toBe('r-dup');
+    expect(snap.keyByRow.get(4)).toMatch(/^r-/);
+    expect(String(dup.cells()[1]![0])).toBe('r-dup');
+    expect(String(dup.cells()[3]![0])).toBe(snap.keyByRow.get(4));
   });
 
   it('sends dates as Sheets serial numbers of their wall-clock time in the spreadsheet zone', () => {
