@@ -5,27 +5,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RunRequest } from '../appsscript/shared/contract';
 import type { CreatePostBody } from '../src/post-body';
+import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../appsscript/shared/sheet-columns';
 
 /** The header of every benchmark sheet: the contract's columns, outputs included. */
-export const SHEET_HEADER = [
-  'Key',
-  'Platform',
-  'Account',
-  'Post type',
-  'Content',
-  'Media',
-  'Scheduled at',
-  'Time zone',
-  'Title',
-  'Options',
-  'Status',
-  'Post ID',
-  'Error',
-  'Scheduled (UTC)',
-  'Link',
-  'Run',
-  'Updated',
-];
+/** The sheet contract's full header: input columns, then output columns. */
+export const SHEET_HEADER: string[] = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS];
 
 /** One planned row: its stable key and its base schedule time (before any jitter). */
 export interface BenchRow {

@@ -2,26 +2,10 @@
 import type { CellValue, RunRequest } from '../../appsscript/shared/contract';
 import { planSheet, type PlanSheetInput, type PlannedRun } from '../../src/plan/sheet-planner';
 import type { KnownPost, PostatoAccount, ScheduledPostSummary } from '../../src/plan/dry-run-ports';
+import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 
-export const HEADER = [
-  'Key',
-  'Platform',
-  'Account',
-  'Post type',
-  'Content',
-  'Media',
-  'Scheduled at',
-  'Time zone',
-  'Title',
-  'Options',
-  'Status',
-  'Post ID',
-  'Error',
-  'Scheduled (UTC)',
-  'Link',
-  'Run',
-  'Updated',
-];
+/** The sheet contract's full header: input columns, then output columns. */
+export const HEADER: string[] = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS];
 
 /** 2025-06-02T12:00:00Z, a Monday, well away from any DST change in the zones under test. */
 export const NOW = Date.UTC(2025, 5, 2, 12, 0, 0);

@@ -13,27 +13,11 @@ import { buildService, type Service, type ServiceOverrides } from '../../src/ser
 import { startPostatoSandbox, type PostatoSandbox, type SandboxSettingsPatch } from '../../src/sandbox/postato-sandbox';
 import type { RunMode, RunRequest, RunStatusResponse, RowResult } from '../../appsscript/shared/contract';
 import { createFakeGoogleIssuer } from '../http/google-token-fixtures';
+import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 
 export const WS = 'wks_01KIT';
-export const HEADER = [
-  'Key',
-  'Platform',
-  'Account',
-  'Post type',
-  'Content',
-  'Media',
-  'Scheduled at',
-  'Time zone',
-  'Title',
-  'Options',
-  'Status',
-  'Post ID',
-  'Error',
-  'Scheduled (UTC)',
-  'Link',
-  'Run',
-  'Updated',
-];
+/** The sheet contract's full header: input columns, then output columns. */
+export const HEADER: string[] = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS];
 export const ACCOUNTS = Array.from({ length: 8 }, (_, i) => ({
   id: `acc_x${i}`,
   workspaceId: WS,
