@@ -6,9 +6,14 @@
 /** Platforms Postato accepts; `x` is normalised to `twitter` before anything is sent. */
 export type Platform = 'instagram' | 'twitter' | 'linkedin' | 'tiktok' | 'youtube';
 
-/** A media reference: a Postato media id, or a public https URL with its type. */
+/**
+ * A media reference: a Postato media id, or a public https URL with its type. `driveFileId` is the sheet's own form
+ * for a Google Drive file: the publish step uploads the file to Postato and sends `{ id: "med_…" }` in its place, so
+ * Postato never sees it.
+ */
 export interface MediaRef {
   id?: string;
+  driveFileId?: string;
   url?: string;
   type?: 'image' | 'video' | 'document';
   alt?: string;

@@ -1,6 +1,7 @@
 /**
- * Reads the Media cell: https URLs or Postato media ids, separated by commas or new lines. Refuses anything Postato
- * could not fetch or that would point it at a private network, and recognises Google Drive share links.
+ * Reads the Media cell: https URLs, Postato media ids or Google Drive files (a share link, or `drive:<file id>` as the
+ * add-on's Picker writes it), separated by commas or new lines. Refuses anything Postato could not fetch or that would
+ * point it at a private network. A Drive file becomes a `{ driveFileId }` reference: the publish step uploads it.
  */
 import { isIP } from 'node:net';
 import type { MediaRef } from '../post-body';
@@ -61,15 +62,34 @@ export function isNonPublicHost(hostname: string): boolean {
   return !host.includes('.');
 }
 
-/** True for Google Drive / Docs share links, which open a viewer page rather than the file. */
+/** True for Google Drive / Docs / Photos links, which open a viewer page rather than the file. */
 export function isDriveShareLink(url: URL): boolean {
   const host = url.hostname.toLowerCase();
   return (
     host === 'drive.google.com' ||
     host === 'docs.google.com' ||
+    host === 'drive.usercontent.google.com' ||
     host === 'photos.app.goo.gl' ||
     host === 'photos.google.com'
   );
+}
+
+const DRIVE_ID = /^[A-Za-z0-9_-]{10,200}$/;
+/** The form the add-on writes and users may type: `drive:<file id>`. */
+const DRIVE_PREFIX = /^drive:\s*(.*)$/i;
+
+/** What a Google link names: a Drive file id, or why it cannot be used. */
+type GoogleLink = { fileId: string } | { problem: 'photos' | 'no-file' | 'editor-file' };
+
+/** Reads a Drive file id out of the link forms Drive hands out (Share › Copy link, open?id=, uc?id=, download). */
+export function driveFileIdOf(url: URL): GoogleLink {
+  const host = url.hostname.toLowerCase();
+  if (host === 'photos.google.com' || host === 'photos.app.goo.gl') return { problem: 'photos' };
+  if (host === 'docs.google.com' && /^\/(document|spreadsheets|presentation|forms|drawings)\//.test(url.pathname))
+    return { problem: 'editor-file' };
+  const inPath = /^\/file\/d\/([^/]+)/.exec(url.pathname)?.[1];
+  const id = inPath ?? url.searchParams.get('id') ?? '';
+  return DRIVE_ID.test(id) ? { fileId: id } : { problem: 'no-file' };
 }
 
 /** Guesses what a URL points at from its extension. */
@@ -98,6 +118,11 @@ export function parseMediaEntry(entry: string): MediaEntry {
 
 function parseMediaEntryUncached(entry: string): MediaEntry {
   if (MEDIA_ID.test(entry)) return { ok: true, ref: { id: entry }, kind: 'unknown' };
+  const prefixed = DRIVE_PREFIX.exec(entry)?.[1];
+  if (prefixed !== undefined) {
+    if (!DRIVE_ID.test(prefixed)) return { ok: false, problem: mediaEntryMessages.notUrlOrId(short(entry)) };
+    return { ok: true, ref: { driveFileId: prefixed }, kind: 'unknown' };
+  }
   let url: URL;
   try {
     url = new URL(entry);
@@ -110,7 +135,15 @@ function parseMediaEntryUncached(entry: string): MediaEntry {
     return { ok: false, problem: mediaEntryMessages.nonPublicHost(short(entry)) };
   }
   if (isDriveShareLink(url)) {
-    return { ok: false, problem: mediaEntryMessages.driveShareLink(short(entry)) };
+    const link = driveFileIdOf(url);
+    if ('fileId' in link) return { ok: true, ref: { driveFileId: link.fileId }, kind: 'unknown' };
+    const why =
+      link.problem === 'photos'
+        ? mediaEntryMessages.photosShareLink
+        : link.problem === 'editor-file'
+          ? mediaEntryMessages.googleEditorFile
+          : mediaEntryMessages.driveLinkWithoutFile;
+    return { ok: false, problem: why(short(entry)) };
   }
   const kind = mediaKindOf(url);
   const type = kind === 'video' ? 'video' : kind === 'document' ? 'document' : 'image';

@@ -85,14 +85,21 @@ export const timeCellMessages = {
 
 /** Why one entry of the Media cell cannot be sent (`entry` is already shortened for display). */
 export const mediaEntryMessages = {
-  notUrlOrId: (entry: string) => `"${entry}" is neither an https URL nor a Postato media id (med_…).`,
+  notUrlOrId: (entry: string) =>
+    `"${entry}" is neither an https URL, a Google Drive file link (drive:<file id>) nor a Postato media id (med_…).`,
   notHttps: (entry: string) => `"${entry}" must use https:// (Postato refuses other links).`,
   credentials: (entry: string) => `"${entry}" carries a user name or password: use a public link without credentials.`,
   nonPublicHost: (entry: string) =>
     `"${entry}" points at a private, loopback or link-local address that Postato cannot reach: use a public URL.`,
-  driveShareLink: (entry: string) =>
-    `"${entry}" is a Google Drive/Photos share link, which opens a viewer page, not the file itself: ` +
-    'upload the file to Postato (use its med_… id) or use a direct public link to the file.',
+  photosShareLink: (entry: string) =>
+    `"${entry}" is a Google Photos share link, which opens a viewer page, not the file itself: ` +
+    'put the file in Google Drive and use "Add media from Drive", or upload it to Postato and use its med_… id.',
+  driveLinkWithoutFile: (entry: string) =>
+    `"${entry}" is a Google Drive link that names no file (a folder or a search): ` +
+    'use the link of one file (Share › Copy link), or "Add media from Drive" in the sidebar.',
+  googleEditorFile: (entry: string) =>
+    `"${entry}" is a Google Docs, Sheets or Slides file, which cannot be posted as media: ` +
+    'download it as PDF or an image, put that file in Drive and use its link.',
 };
 
 /** Platform media rules broken by one post, as whole sentences. */

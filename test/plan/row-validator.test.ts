@@ -84,7 +84,7 @@ describe('validateRow', () => {
     expect(validate({ ...yt, Title: 'My video' }).options).toEqual({ title: 'My video' });
   });
 
-  it('refuses non-https, private, loopback and link-local media, and Drive share links', () => {
+  it('refuses non-https, private, loopback and link-local media, and Photos links', () => {
     expect(errorText({ ...base, Media: 'http://cdn.example.com/a.jpg' })).toContain('must use https');
     for (const host of [
       '127.0.0.1',
@@ -99,13 +99,41 @@ describe('validateRow', () => {
     ]) {
       expect(errorText({ ...base, Media: `https://${host}/a.jpg` })).toContain('private, loopback or link-local');
     }
-    expect(errorText({ ...base, Media: 'https://drive.google.com/file/d/abc/view?usp=sharing' })).toContain(
-      'Google Drive',
-    );
+    expect(errorText({ ...base, Media: 'https://photos.app.goo.gl/abcdef' })).toContain('Google Photos');
     expect(validate({ ...base, Media: 'med_01ABC, https://cdn.example.com/a.png' }).media).toEqual([
       { id: 'med_01ABC' },
       { url: 'https://cdn.example.com/a.png', type: 'image' },
     ]);
+  });
+
+  it('reads Drive files typed or pasted by hand as Drive references, whatever link form Drive handed out', () => {
+    const id = '1AbCdEfGhIjKlMnOpQrStUvWxYz_-0123';
+    for (const entry of [
+      `drive:${id}`,
+      `https://drive.google.com/file/d/${id}/view?usp=sharing`,
+      `https://drive.google.com/file/d/${id}`,
+      `https://drive.google.com/open?id=${id}`,
+      `https://drive.google.com/uc?id=${id}&export=download`,
+      `https://drive.usercontent.google.com/download?id=${id}`,
+    ]) {
+      const row = validate({ ...base, Media: entry });
+      expect([entry, row.media, errors({ ...base, Media: entry })]).toEqual([entry, [{ driveFileId: id }], []]);
+    }
+    // Mixed with other media; a tweet with 2 Drive images and a med_ id is fine (unknown kinds until metadata is read).
+    expect(validate({ ...base, Media: `drive:${id}, med_01A\nhttps://drive.google.com/file/d/${id}x/view` }).media).toEqual(
+      [{ driveFileId: id }, { id: 'med_01A' }, { driveFileId: `${id}x` }],
+    );
+  });
+
+  it('names what to do with Drive links that name no file, Google Docs files and malformed drive: entries', () => {
+    expect(errorText({ ...base, Media: 'https://drive.google.com/drive/folders/1AbCdEfGhIjKlMnOp' })).toContain(
+      'names no file',
+    );
+    expect(errorText({ ...base, Media: 'https://docs.google.com/document/d/1AbCdEfGhIjKlMnOp/edit' })).toContain(
+      'download it as PDF',
+    );
+    expect(errorText({ ...base, Media: 'drive:bad id!' })).toContain('drive:<file id>');
+    expect(errorText({ ...base, Media: 'drive:short' })).toContain('drive:<file id>');
   });
 
   it('reports bad Options JSON with the parse problem, and a bad Time zone by column', () => {
