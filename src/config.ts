@@ -35,6 +35,8 @@ const schema = z.object({
   /** Fraction of the limit kept in reserve for clock skew and latency (0.02 = 2 %). */
   POSTATO_SAFETY_MARGIN: z.coerce.number().min(0).max(0.5).default(0.02),
   POSTATO_MAX_ATTEMPTS: intFrom(6, 1),
+  /** Posts one "Refresh statuses" reads from Postato at most (GETs count against the tenant's read limit). */
+  STATUS_REFRESH_MAX_POSTS: intFrom(100, 1),
 
   // Storage and dispatch
   DATABASE_URL: z.string().default('sqlite:./data/postato-sheets.db'),

@@ -31,6 +31,7 @@ import { createOpsRouter } from './http/ops-routes';
 import { createRunReportRouter } from './http/run-report-routes';
 import { createAccountsRouter } from './http/accounts-routes';
 import { createSheetsRouter } from './http/sheets-routes';
+import { createStatusRefreshRouter } from './http/status-refresh-routes';
 import type { SheetsClient } from './sheets/sheets-client';
 
 /** Seams for tests and benchmarks. */
@@ -219,6 +220,21 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         logger,
       }),
       createAccountsRouter({ config }),
+      createStatusRefreshRouter({
+        store: ledger.statusRefresh,
+        readerFor: (apiKey) =>
+          // One try per read: a 429 stops the refresh (the rest wait for the next one) instead of waiting here.
+          new PostatoClient({
+            baseUrl: config.POSTATO_API_URL,
+            apiKey,
+            timeoutMs: config.POSTATO_TIMEOUT_MS,
+            retry: { maxAttempts: 1 },
+            logger,
+          }),
+        maxPosts: config.STATUS_REFRESH_MAX_POSTS,
+        // Every changed row counts towards the spreadsheet's next flush, as a finished run row does.
+        onChanged: (spreadsheetId) => flusher?.notifyResults(spreadsheetId, config.WRITEBACK_FLUSH_ROWS),
+      }),
       ...(sheetsClient
         ? [createSheetsRouter({ sheetsFor: () => sheetsClient, serviceAccountEmail: sheetsClient.serviceAccountEmail })]
         : []),

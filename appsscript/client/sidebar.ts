@@ -610,6 +610,10 @@ async function init(): Promise<void> {
   $('btn-retry').onclick = () => void runAction('retry-failed');
   $('btn-reschedule').onclick = () => void runAction('reschedule');
   $('btn-unschedule').onclick = () => void runAction('unschedule');
+  $('btn-refresh-statuses').onclick = async () => {
+    const answer = await guarded('Checking the waiting posts in Postato…', () => callServer('rpcRefreshStatuses'));
+    if (answer) notify('info', answer.message);
+  };
   $('btn-template').onclick = async () => {
     const name = await guarded('Inserting the template sheet…', () => callServer('rpcInsertTemplate'));
     if (name) notify('info', `Inserted “${name}”. Replace the example rows with your posts, then press Dry run.`);

@@ -12,6 +12,7 @@ import { checkAccess } from './sheet-access';
 import { saveSettings, settingsView } from './settings';
 import { selectRow, showSidebar, takePendingAction } from './sidebar';
 import { insertTemplate } from './template';
+import { refreshStatuses } from './status-refresh';
 
 /** The sidebar's RPCs; typed by ServerRpc so the client and the server can't drift apart. */
 export const rpc: ServerRpc = {
@@ -30,6 +31,7 @@ export const rpc: ServerRpc = {
   rpcInsertTemplate: () => insertTemplate(),
   rpcTakePendingAction: () => takePendingAction(),
   rpcEmailReport: (runId) => emailReport(runId),
+  rpcRefreshStatuses: () => refreshStatuses(),
 };
 
 /** Triggers and menu targets. */

@@ -288,3 +288,23 @@ export interface AccountsResponse {
   items: WorkspaceAccount[];
   available: boolean;
 }
+
+/** POST /v1/statuses/refresh body: the spreadsheet whose waiting rows to check in Postato, under this workspace. */
+export interface StatusRefreshRequest {
+  spreadsheetId: string;
+  workspaceId: string;
+}
+
+/** POST /v1/statuses/refresh answer. */
+export interface StatusRefreshResponse {
+  /** Posts read from Postato. */
+  checked: number;
+  /** Rows whose status moved (the write-back puts them in the sheet). */
+  changed: number;
+  /** Posts Postato could not answer for this time. */
+  unavailable: number;
+  /** True when rows are left for another refresh (over the per-call bound, slowed down, or unavailable). */
+  more: boolean;
+  /** One sentence for the sidebar. */
+  message: string;
+}

@@ -2,7 +2,14 @@
  * The sidebar's view of the add-on's server functions: one interface, implemented by appsscript/server/index.ts
  * and called through the typed `callServer` bridge in the client. Arguments and results are JSON-safe.
  */
-import type { DryRunResponse, RunAccepted, RunMode, RunReport, RunStatusResponse } from './contract';
+import type {
+  DryRunResponse,
+  RunAccepted,
+  RunMode,
+  RunReport,
+  RunStatusResponse,
+  StatusRefreshResponse,
+} from './contract';
 
 /** Settings as the sidebar shows them; the API key itself never leaves the server side. */
 export interface SettingsView {
@@ -188,4 +195,6 @@ export interface ServerRpc {
   rpcInsertTemplate(): string;
   rpcTakePendingAction(): SidebarAction | null;
   rpcEmailReport(runId: string): EmailReportResult;
+  /** Reads this spreadsheet's posts that may still move (approval, schedule) back from Postato; no webhooks needed. */
+  rpcRefreshStatuses(): StatusRefreshResponse;
 }

@@ -28,6 +28,7 @@ import {
 import { createWriteBackQueries, sheetAccessIn, writesWaitingIn } from './write-back-queries';
 import { createWebhookSecretQueries, createWebhookSink } from './webhook-queries';
 import { createOpsQueries, type LedgerGauges, type ReportRows, type RunSummaryRecord } from './ops-queries';
+import { createStatusRefreshQueries, type StatusRefreshStore } from './status-refresh-queries';
 import { createInstanceRegistry, type InstanceRegistry } from './instance-registry';
 
 export { ACTIVE_RUN_STATES };
@@ -155,6 +156,8 @@ export class RunLedger {
   readonly webhookSink: WebhookEventSink;
   /** Heartbeats of dispatcher instances (a stale or missing one frees its leases). */
   readonly instances: InstanceRegistry;
+  /** Posts that may still move at Postato, and applying what a status refresh read about them. */
+  readonly statusRefresh: StatusRefreshStore;
   private readonly ops: ReturnType<typeof createOpsQueries>;
 
   constructor(
@@ -164,6 +167,9 @@ export class RunLedger {
     this.writeBack = createWriteBackQueries(db, clock);
     this.webhookSink = createWebhookSink(db, clock, (trx, rowId, change) => this.setResultIn(trx, rowId, change));
     this.instances = createInstanceRegistry(db);
+    this.statusRefresh = createStatusRefreshQueries(db, clock, (trx, rowId, change) =>
+      this.setResultIn(trx, rowId, change),
+    );
     this.ops = createOpsQueries(db);
   }
 

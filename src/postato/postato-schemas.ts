@@ -76,6 +76,10 @@ export const postSchema = z
     externalId: z.string().nullish(),
     externalUrl: z.string().nullish(),
     error: postErrorSchema.nullish(),
+    // The sandbox (and MCP get_approval_status) show the approval a post went through: the reviewer's reason lives here.
+    approval: z
+      .looseObject({ status: z.string().optional(), comment: z.string().nullish(), reviewerId: z.string().nullish() })
+      .nullish(),
   })
   .transform((p) => ({
     ...p,
@@ -85,6 +89,7 @@ export const postSchema = z
     platformUrl: p.platformUrl ?? p.externalUrl ?? undefined,
     scheduledAt: p.scheduledAt ?? undefined,
     error: p.error ?? undefined,
+    approval: p.approval ?? undefined,
   }));
 
 /** A post as this client hands it out (platform `x` normalised, published ids under one name). */

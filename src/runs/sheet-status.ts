@@ -93,3 +93,47 @@ export function sheetChangeOfEvent(
   if (status === 'cancelled') return { status: 'CANCELLED' };
   return undefined;
 }
+
+/** What a status refresh reads of a post: its status and, when Postato gives them, its error, link and approval. */
+export interface PostSnapshot {
+  status: string;
+  error?: string;
+  platformUrl?: string;
+  approval?: { status?: string; comment?: string | null };
+}
+
+/** Sheet statuses a status refresh follows: the post may still move on at Postato. */
+export const REFRESHABLE_STATUSES = [
+  'PENDING APPROVAL',
+  'SCHEDULED',
+  'QUEUED',
+] as const satisfies readonly SheetStatus[];
+
+/**
+ * The change a status refresh makes to a row showing `current`, from the post as Postato holds it now, or undefined
+ * for none. Only rows that may still move are refreshed (REFRESHABLE_STATUSES); the post's status is the truth, so a
+ * refresh moves the row whichever way Postato went (approved, rejected, delivered, failed, cancelled).
+ */
+export function sheetChangeOfPost(post: PostSnapshot, current: string | null): EventChange | undefined {
+  if (!(REFRESHABLE_STATUSES as readonly (string | null)[]).includes(current)) return undefined;
+  const status = normalizePostStatus(post.status);
+  const decision = post.approval?.status;
+  const comment = post.approval?.comment ?? undefined;
+  let change: EventChange;
+  if (status === 'rejected') {
+    change = {
+      status: 'REJECTED',
+      error: decision === 'expired' ? approvalMessages.expired() : approvalMessages.rejected(comment),
+    };
+  } else if (status === 'draft' && decision === 'changes_requested') {
+    change = { status: 'REJECTED', error: approvalMessages.changesRequested(comment) };
+  } else if (status === 'failed') {
+    change = {
+      status: 'DELIVERY FAILED',
+      error: `Postato could not deliver the post: ${post.error ?? 'no reason given'}.`,
+    };
+  } else {
+    change = { status: sheetStatusOfPost(status), ...(current === 'PENDING APPROVAL' ? { error: '' } : {}) };
+  }
+  return change.status === current ? undefined : change;
+}

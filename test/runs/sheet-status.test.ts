@@ -1,5 +1,5 @@
 // The Status a row shows for a Postato post status and for a webhook event, including the approval decisions.
-import { sheetChangeOfEvent, sheetStatusOfPost } from '../../src/runs/sheet-status';
+import { sheetChangeOfEvent, sheetChangeOfPost, sheetStatusOfPost } from '../../src/runs/sheet-status';
 
 const decided = (o: { status?: string; decision?: string; comment?: string }) => ({
   type: 'approval.decided',
@@ -66,5 +66,41 @@ describe('sheet status of a post and of a webhook event', () => {
     expect(
       sheetChangeOfEvent({ type: 'post.failed', status: 'failed', error: 'token expired' }, 'QUEUED', true),
     ).toEqual({ status: 'DELIVERY FAILED', error: 'Postato could not deliver the post: token expired.' });
+  });
+});
+
+describe('sheetChangeOfPost (status refresh)', () => {
+  it('moves a waiting row the way Postato went, with the reviewer reason on a rejection', () => {
+    expect(sheetChangeOfPost({ status: 'scheduled' }, 'PENDING APPROVAL')).toEqual({ status: 'SCHEDULED', error: '' });
+    expect(
+      sheetChangeOfPost(
+        { status: 'rejected', approval: { status: 'rejected', comment: 'Off-brand' } },
+        'PENDING APPROVAL',
+      ),
+    ).toEqual({
+      status: 'REJECTED',
+      error: expect.stringContaining('rejected this post in Postato: Off-brand.') as string,
+    });
+    expect(
+      sheetChangeOfPost({ status: 'rejected', approval: { status: 'expired' } }, 'PENDING APPROVAL')?.error,
+    ).toContain('expired');
+    expect(
+      sheetChangeOfPost(
+        { status: 'draft', approval: { status: 'changes_requested', comment: 'Shorter' } },
+        'PENDING APPROVAL',
+      ),
+    ).toMatchObject({ status: 'REJECTED' });
+    expect(sheetChangeOfPost({ status: 'failed', error: 'token expired' }, 'SCHEDULED')).toEqual({
+      status: 'DELIVERY FAILED',
+      error: 'Postato could not deliver the post: token expired.',
+    });
+    expect(sheetChangeOfPost({ status: 'published' }, 'QUEUED')).toEqual({ status: 'PUBLISHED' });
+  });
+
+  it('changes nothing when the post did not move, or when the row has already ended', () => {
+    expect(sheetChangeOfPost({ status: 'pending_approval' }, 'PENDING APPROVAL')).toBeUndefined();
+    expect(sheetChangeOfPost({ status: 'scheduled' }, 'SCHEDULED')).toBeUndefined();
+    expect(sheetChangeOfPost({ status: 'scheduled' }, 'REJECTED')).toBeUndefined();
+    expect(sheetChangeOfPost({ status: 'failed' }, 'PUBLISHED')).toBeUndefined();
   });
 });

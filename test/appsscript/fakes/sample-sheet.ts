@@ -137,6 +137,11 @@ export function scriptedService(
     if (route === 'GET /v1/runs/run_1') return { status: 200, body: statusAnswer('run_1', 'running') };
     if (route === 'GET /v1/runs/run_1/report') return { status: 200, body: reportAnswer('run_1') };
     if (route === 'POST /v1/runs/run_1/cancel') return { status: 200, body: statusAnswer('run_1', 'cancelled') };
+    if (route === 'POST /v1/statuses/refresh')
+      return {
+        status: 200,
+        body: { checked: 0, changed: 0, unavailable: 0, more: false, message: 'Nothing to refresh.' },
+      };
     if (route === 'GET /v1/sheets/service-account')
       return { status: 200, body: { email: 'writer@project.iam.gserviceaccount.com' } };
     if (route === 'POST /v1/sheets/check-access')

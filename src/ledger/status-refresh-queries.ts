@@ -1,0 +1,95 @@
+/**
+ * Status refresh in the ledger: which posts of a tenant's spreadsheet may still move at Postato (waiting for approval,
+ * scheduled or queued), and applying what Postato says about one of them to the row that shows it, as a webhook
+ * event would. For installs Postato cannot reach with webhooks.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../clock';
+import type { TenantScope } from '../plan/dry-run-ports';
+import { REFRESHABLE_STATUSES, sheetChangeOfPost, type PostSnapshot } from '../runs/sheet-status';
+import type { LedgerDatabase } from './ledger-schema';
+import { statusForState, type ResultChange } from './run-ledger';
+
+type SetResultIn = (trx: Transaction<LedgerDatabase>, rowId: string, change: ResultChange) => Promise<void>;
+
+/** A post whose row may still change. */
+export interface PostToRefresh {
+  rowKey: string;
+  postId: string;
+  status: string;
+}
+
+/** What the status refresh needs from the ledger. */
+export interface StatusRefreshStore {
+  /** Up to `limit` posts of the spreadsheet still waiting, scheduled or queued; least recently checked first. */
+  postsToRefresh(scope: TenantScope, spreadsheetId: string, limit: number): Promise<PostToRefresh[]>;
+  /** Applies the post as Postato holds it now to its row; 'changed' when the row's status moved. */
+  applyPostStatus(
+    scope: TenantScope,
+    spreadsheetId: string,
+    postId: string,
+    post: PostSnapshot,
+  ): Promise<'changed' | 'unchanged' | 'unknown_post'>;
+}
+
+/** StatusRefreshStore over posts_by_row and run_rows, always under the caller's tenant and workspace. */
+export function createStatusRefreshQueries(
+  db: Kysely<LedgerDatabase>,
+  clock: Clock,
+  setResultIn: SetResultIn,
+): StatusRefreshStore {
+  return {
+    async postsToRefresh(scope, spreadsheetId, limit) {
+      const rows = await db
+        .selectFrom('posts_by_row')
+        .select(['row_key', 'post_id', 'status'])
+        .where('tenant_id', '=', scope.tenantId)
+        .where('workspace_id', '=', scope.workspaceId)
+        .where('spreadsheet_id', '=', spreadsheetId)
+        .where('status', 'in', [...REFRESHABLE_STATUSES])
+        .orderBy('updated_at', 'asc')
+        .orderBy('row_key', 'asc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ rowKey: r.row_key, postId: r.post_id, status: r.status ?? '' }));
+    },
+
+    async applyPostStatus(scope, spreadsheetId, postId, post) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('run_rows')
+          .selectAll()
+          .where('tenant_id', '=', scope.tenantId)
+          .where('workspace_id', '=', scope.workspaceId)
+          .where('spreadsheet_id', '=', spreadsheetId)
+          .where('post_id', '=', postId)
+          .orderBy('result_seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (!row) return 'unknown_post' as const;
+        const now = clock.now();
+        const change = sheetChangeOfPost(post, row.sheet_status ?? statusForState(row.state));
+        const link = change?.status === 'PUBLISHED' ? post.platformUrl : undefined;
+        if (change) {
+          await setResultIn(trx, row.id, {
+            state: row.state,
+            keepLease: true,
+            sheetStatus: change.status,
+            ...(change.error !== undefined ? { error: change.error } : {}),
+            ...(link ? { link } : {}),
+          });
+        }
+        // Touched even when nothing changed, so a bounded refresh checks the others first next time.
+        await trx
+          .updateTable('posts_by_row')
+          .set({ ...(change ? { status: change.status } : {}), ...(link ? { link } : {}), updated_at: now })
+          .where('tenant_id', '=', scope.tenantId)
+          .where('workspace_id', '=', scope.workspaceId)
+          .where('spreadsheet_id', '=', spreadsheetId)
+          .where('post_id', '=', postId)
+          .execute();
+        return change ? ('changed' as const) : ('unchanged' as const);
+      });
+    },
+  };
+}
