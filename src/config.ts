@@ -47,7 +47,13 @@ const schema = z.object({
   DISPATCH_LEASE_MS: intFrom(60000, 1000),
   /** A dispatcher whose heartbeat is older than this is dead: its leased rows are taken over before the lease ends. */
   DISPATCH_STALE_MS: intFrom(15000, 1000),
-  DISPATCH_CONCURRENCY: intFrom(8, 1),
+  /**
+   * Postato calls in flight per instance. They are I/O (≈150 ms each), so hundreds fit in one process; over a
+   * keep-alive pool the sockets stay open between calls.
+   */
+  DISPATCH_CONCURRENCY: intFrom(256, 1),
+  /** Postato calls in flight per tenant per instance, so one tenant's backlog cannot take the whole pool. */
+  DISPATCH_TENANT_CONCURRENCY: intFrom(32, 1),
 
   // Google Sheets
   SHEETS_API_URL: optionalString,

@@ -262,11 +262,28 @@ const m003: Migration = {
   },
 };
 
+/**
+ * 004: the embedded dispatcher claims a tenant's next rows in order, a batch at a time; run_rows_claim serves that
+ * ORDER BY … LIMIT straight from the index, without sorting a tenant's whole backlog per claim. run_rows_by_run_state
+ * answers "is anything of this run left to send" (asked after every finished row) without reading the whole run.
+ */
+const m004: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createIndex('run_rows_claim')
+      .on('run_rows')
+      .columns(['tenant_id', 'state', 'next_attempt_at', 'ordinal'])
+      .execute();
+    await db.schema.createIndex('run_rows_by_run_state').on('run_rows').columns(['run_id', 'state']).execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_dispatcher_instances': m002,
   '003_tenant_scope': m003,
+  '004_claim_index': m004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

@@ -490,6 +490,94 @@ export class RunLedger {
   }
 
   /**
+   * Tenants that may have rows to send: those with an active run, and those with a row left `sending` (a call in
+   * flight, or one a crash left unrecorded, possibly in a run cancelled since). Reads the runs index and the few
+   * sending rows, never the pending backlog, so a dispatcher can ask often whatever the queue's size.
+   */
+  async activeTenants(): Promise<string[]> {
+    const active = await this.db
+      .selectFrom('runs')
+      .select('tenant_id')
+      .distinct()
+      .where('state', 'in', [...ACTIVE_RUN_STATES])
+      .execute();
+    const sending = await this.db
+      .selectFrom('run_rows')
+      .select('tenant_id')
+      .distinct()
+      .where('state', '=', 'sending')
+      .execute();
+    return [...new Set([...active, ...sending].map((r) => r.tenant_id))];
+  }
+
+  /**
+   * Claims up to `limit` of the tenant's next rows with one lease each, in one transaction: rows left `sending` first
+   * (replayed before anything new), then pending rows that are due, in due-time and sheet order. The batch form of
+   * `claimNext`, with the same predicate, so a dispatcher pays one round trip per batch instead of one per row.
+   */
+  async claimBatch(
+    tenant: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    staleBefore?: number,
+  ): Promise<RunRowRecord[]> {
+    if (limit < 1) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const out: RunRowRecord[] = [];
+      for (const state of ['sending', 'pending'] as const) {
+        if (out.length >= limit) break;
+        const ids = await trx
+          .selectFrom('run_rows')
+          .select('id')
+          .where('tenant_id', '=', tenant)
+          .where('state', '=', state)
+          .where((eb) => claimable(eb, now, staleBefore))
+          .orderBy('next_attempt_at')
+          .orderBy('ordinal')
+          .limit(limit - out.length)
+          .execute();
+        if (ids.length === 0) continue;
+        const claimed = await trx
+          .updateTable('run_rows')
+          .set({ lease_owner: owner, lease_until: now + leaseMs })
+          .where(
+            'id',
+            'in',
+            ids.map((r) => r.id),
+          )
+          .where('state', '=', state)
+          .where((eb) => claimable(eb, now, staleBefore))
+          .returningAll()
+          .execute();
+        claimed.sort(
+          (a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || Number(a.ordinal) - Number(b.ordinal),
+        );
+        out.push(...claimed.filter((r) => r.lease_owner === owner));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Gives back claimed rows this owner has not started (no attempt made): their lease ends, nothing else changes. Only
+   * the lease of that claim ends: a row claimed again since (a new lease) stays with whoever holds it now.
+   */
+  async releaseClaims(rows: Array<Pick<RunRowRecord, 'id' | 'lease_owner' | 'lease_until'>>): Promise<void> {
+    for (const row of rows) {
+      if (row.lease_owner === null || row.lease_until === null) continue;
+      await this.db
+        .updateTable('run_rows')
+        .set({ lease_owner: null, lease_until: null })
+        .where('id', '=', row.id)
+        .where('lease_owner', '=', row.lease_owner)
+        .where('lease_until', '=', row.lease_until)
+        .execute();
+    }
+  }
+
+  /**
    * Claims one specific row if it is to be sent now and nobody holds a live lease (a lease whose owner's heartbeat is
    * older than `staleBefore` is not live); one conditional UPDATE, atomic on SQLite and PostgreSQL alike.
    */
@@ -511,10 +599,12 @@ export class RunLedger {
   }
 
   /** Rows still to send (pending or left sending), soonest due first: what a dispatcher sweep enqueues. */
-  async rowsToSend(limit: number): Promise<Array<Pick<RunRowRecord, 'id' | 'state' | 'next_attempt_at'>>> {
+  async rowsToSend(
+    limit: number,
+  ): Promise<Array<Pick<RunRowRecord, 'id' | 'state' | 'next_attempt_at' | 'ordinal' | 'tenant_id'>>> {
     return this.db
       .selectFrom('run_rows')
-      .select(['id', 'state', 'next_attempt_at'])
+      .select(['id', 'state', 'next_attempt_at', 'ordinal', 'tenant_id'])
       .where('state', 'in', [...TO_SEND_STATES])
       .orderBy('next_attempt_at')
       .limit(limit)
@@ -785,13 +875,15 @@ export class RunLedger {
   /** Ends the run when no row is left to send: state done, API key erased, sheet unlocked. Returns true if it ended now. */
   async finishRunIfComplete(runId: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
+      // One row found is enough (asked after every finished row: counting them all would read the run each time).
       const left = await trx
         .selectFrom('run_rows')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .select('id')
         .where('run_id', '=', runId)
         .where('state', 'in', [...TO_SEND_STATES])
-        .executeTakeFirstOrThrow();
-      if (Number(left.n) > 0) return false;
+        .limit(1)
+        .executeTakeFirst();
+      if (left) return false;
       const res = await trx
         .updateTable('runs')
         .set({ state: 'done', finished_at: this.clock.now(), api_key_sealed: null })

@@ -28,6 +28,8 @@ export interface BullmqDispatcherOptions {
   staleMs?: number;
   /** DISPATCH_CONCURRENCY: jobs processed at once by this instance. */
   concurrency: number;
+  /** DISPATCH_TENANT_CONCURRENCY: calls in flight per tenant in this instance (default: all of `concurrency`). */
+  tenantConcurrency?: number;
   /** How often this instance enqueues rows that have no job (a crash between commit and enqueue). */
   sweepMs?: number;
   /** Called after a row finished (the run may have ended). */
@@ -47,8 +49,10 @@ export interface BullmqDispatcherStats {
   jobs: number;
   /** Rows claimed and handed to the publish step. */
   steps: number;
-  /** Jobs moved back to delayed (not due, paced, 429, backoff, leased elsewhere). */
+  /** Jobs moved back to delayed (not due, paced, 429, backoff, leased elsewhere, tenant at its in-flight cap). */
   delayed: number;
+  /** The most rows this instance had in the publish step at once. */
+  maxInFlight: number;
 }
 
 /** The queue's name (BullMQ forbids ':' in it). */
@@ -64,6 +68,21 @@ interface RowJob {
 }
 
 const SWEEP_BATCH = 2000;
+
+/** BullMQ's lowest priority; a row's rank in its run maps onto 1…this. */
+const MAX_PRIORITY = 2_097_151;
+
+/**
+ * The job priority of a row: its rank in its run (1 for the first row). Every tenant's first rows outrank every
+ * tenant's later rows, so the queue serves tenants in turns (round-robin by rank) instead of first come, first served:
+ * a tenant with 10 rows that arrives behind others' bursts of thousands goes next, not after them.
+ */
+export function priorityOf(ordinal: number): number {
+  return Math.min(MAX_PRIORITY, Math.max(1, Math.floor(ordinal) + 1));
+}
+
+/** How long a job waits when its tenant has all its in-flight slots taken in this instance. */
+const TENANT_FULL_DELAY_MS = 25;
 
 /**
  * When a row that is still to be sent may next be worked on, or null when it needs nothing more. A running lease is
@@ -108,7 +127,10 @@ export function createBullmqDispatcher(
   // Tenants that this instance knows are paced or paused until a time: their jobs wait without touching the ledger.
   const blockedUntil = new Map<string, number>();
   const waves = new Map<string, number>();
-  const stats: BullmqDispatcherStats = { jobs: 0, steps: 0, delayed: 0 };
+  const stats: BullmqDispatcherStats = { jobs: 0, steps: 0, delayed: 0, maxInFlight: 0 };
+  const tenantCap = Math.max(1, Math.min(o.tenantConcurrency ?? o.concurrency, o.concurrency));
+  const inFlightOf = new Map<string, number>();
+  let inFlight = 0;
   let worker: Worker<RowJob> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
@@ -151,6 +173,9 @@ export function createBullmqDispatcher(
     if (row.state === 'pending' && blocked > now) due = waveFor(row.tenant_id, Math.max(due, blocked), now);
     if (due > now) return delayTo(job, token, due);
 
+    // One tenant may not take every slot of this instance: its job waits a moment and others' jobs go first.
+    if ((inFlightOf.get(row.tenant_id) ?? 0) >= tenantCap) return delayTo(job, token, now + TENANT_FULL_DELAY_MS);
+
     const claimed = await o.ledger.claimRow(rowId, owner, now, o.leaseMs, heartbeat.staleBefore(now));
     if (!claimed) {
       // Another instance holds it, or it moved on: look again at what the ledger says.
@@ -161,7 +186,19 @@ export function createBullmqDispatcher(
       return delayTo(job, token, Math.max(due, now + 1));
     }
     stats.steps++;
-    const result = await o.step.processRow(claimed);
+    const tenant = claimed.tenant_id;
+    inFlightOf.set(tenant, (inFlightOf.get(tenant) ?? 0) + 1);
+    inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    let result: Awaited<ReturnType<PublishStep['processRow']>>;
+    try {
+      result = await o.step.processRow(claimed);
+    } finally {
+      inFlight--;
+      const left = (inFlightOf.get(tenant) ?? 1) - 1;
+      if (left > 0) inFlightOf.set(tenant, left);
+      else inFlightOf.delete(tenant);
+    }
     if (result.kind === 'finished') {
       if (await o.ledger.finishRunIfComplete(claimed.run_id)) {
         log.info({ runId: claimed.run_id }, 'run finished');
@@ -193,7 +230,11 @@ export function createBullmqDispatcher(
       rows.map((r) => {
         // A sending row without a job lost its worker: the claim decides at once whether its owner is still alive.
         const at = r.state === 'pending' ? Number(r.next_attempt_at) : now;
-        return { name: 'row', data: { rowId: r.id }, opts: { jobId: jobIdOf(r.id), delay: Math.max(0, at - now) } };
+        return {
+          name: 'row',
+          data: { rowId: r.id },
+          opts: { jobId: jobIdOf(r.id), delay: Math.max(0, at - now), priority: priorityOf(Number(r.ordinal)) },
+        };
       }),
     );
     return rows.length;

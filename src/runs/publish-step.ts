@@ -77,6 +77,10 @@ function statusOfPost(post: Post): SheetStatus {
   return sheetStatusOfPost(post.status);
 }
 
+/** What a row of a run cancelled while it was being sent (or waiting to be) shows. */
+const CANCELLED_WHILE_SENDING =
+  'The run was cancelled while this row was being sent; it may have been created. Publish again to check.';
+
 /** What the user reads when a row's post cannot be turned into the bytes sent to Postato: final, never retried. */
 export const UNSERIALISABLE =
   'This row could not be turned into a post to send (its content is too large or nested too deeply). Check the Options cell holds a small JSON object such as {"privacy":"public"}, run the dry run, then publish again.';
@@ -322,16 +326,25 @@ export function createPublishStep(deps: PublishStepDeps) {
     });
   }
 
+  function attemptOf(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
+    if (row.kind === 'create') return create(row, run, client);
+    if (row.kind === 'update') return update(row, run, client);
+    if (row.kind === 'cancel') return cancel(row, run, client);
+    return fail(row, 'Internal error: unknown row kind.');
+  }
+
+  async function runStillActive(runId: string): Promise<boolean> {
+    const run = await deps.ledger.getRun(runId);
+    return !!run && (ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state);
+  }
+
   /** One attempt for a claimed row. Never throws for Postato errors: they are recorded and decided here. */
   async function processRow(row: RunRowRecord): Promise<StepResult> {
     const run = await deps.ledger.getRun(row.run_id);
     if (!run) return fail(row, 'Internal error: the run of this row is missing.');
     if (!(ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state)) {
       // Cancelled while this row's call was in flight: send nothing more; an unknown outcome is resolved by a later run.
-      return fail(
-        row,
-        'The run was cancelled while this row was being sent; it may have been created. Publish again to check.',
-      );
+      return fail(row, CANCELLED_WHILE_SENDING);
     }
     const apiKey = apiKeyOf(run);
     if (!apiKey) {
@@ -342,10 +355,16 @@ export function createPublishStep(deps: PublishStepDeps) {
     }
     const client = deps.clientFor(apiKey);
     try {
-      if (row.kind === 'create') return await create(row, run, client);
-      if (row.kind === 'update') return await update(row, run, client);
-      if (row.kind === 'cancel') return await cancel(row, run, client);
-      return fail(row, 'Internal error: unknown row kind.');
+      const result = await attemptOf(row, run, client);
+      if (result.kind === 'deferred' && !(await runStillActive(row.run_id))) {
+        // Cancelled while this row waited or was in flight: a row given back now would be pending in an ended run,
+        // which no dispatcher looks at; end it here (an unknown outcome is resolved by the next publish). A row the
+        // cancel already skipped keeps that result.
+        const after = await deps.ledger.getRow(row.id);
+        if (after?.state === 'pending' || after?.state === 'sending') return fail(row, CANCELLED_WHILE_SENDING);
+        return { kind: 'finished' };
+      }
+      return result;
     } catch (err) {
       // An error outside a Postato call (a bug, bad data, the ledger): it counts as an attempt like any other, so a
       // row that always throws ends FAILED after POSTATO_MAX_ATTEMPTS instead of holding its run open for ever.

@@ -84,6 +84,7 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
         leaseMs: config.DISPATCH_LEASE_MS,
         staleMs: config.DISPATCH_STALE_MS,
         concurrency: config.DISPATCH_CONCURRENCY,
+        tenantConcurrency: config.DISPATCH_TENANT_CONCURRENCY,
         onRowFinished,
         onRunFinished,
         spread: effectiveLimit(pacerLimitsFromConfig(config), 'create'),

@@ -112,6 +112,7 @@ export async function openTier(
           leaseMs: config.DISPATCH_LEASE_MS,
           staleMs: config.DISPATCH_STALE_MS,
           concurrency: config.DISPATCH_CONCURRENCY,
+          tenantConcurrency: config.DISPATCH_TENANT_CONCURRENCY,
           onRowFinished,
           onRunFinished,
         }),

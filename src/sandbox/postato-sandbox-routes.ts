@@ -57,17 +57,22 @@ const USER_PERMISSIONS = ['posts.publish', 'posts.approve'];
 
 /** Resolves the caller from `Authorization: Bearer smcp_…`, or answers 401. */
 function authenticate(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse): Caller | null {
+  const found = callerOf(ctx, req);
+  if ('refusal' in found) {
+    sendError(res, 401, 'unauthorized', found.refusal);
+    return null;
+  }
+  return found;
+}
+
+/** The caller behind the request's key, or why it has none (no answer is sent). */
+function callerOf(ctx: SandboxContext, req: IncomingMessage): Caller | { refusal: string } {
   const header = req.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
-  if (!match) {
-    sendError(res, 401, 'unauthorized', 'Send the API key as "Authorization: Bearer smcp_<64 hex>".');
-    return null;
-  }
+  if (!match) return { refusal: 'Send the API key as "Authorization: Bearer smcp_<64 hex>".' };
   const key = match[1] as string;
-  if (!KEY_PATTERN.test(key)) {
-    sendError(res, 401, 'unauthorized', 'The API key is malformed: it must be "smcp_" followed by 64 hex characters.');
-    return null;
-  }
+  if (!KEY_PATTERN.test(key))
+    return { refusal: 'The API key is malformed: it must be "smcp_" followed by 64 hex characters.' };
   const keys = ctx.settings().keys;
   if (keys === 'any') {
     // Demo mode: the key is its own tenant; a hash keeps the key itself out of ids and inspection output. Demo
@@ -82,10 +87,7 @@ function authenticate(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
     };
   }
   const known = keys.find((k) => k.apiKey === key);
-  if (!known) {
-    sendError(res, 401, 'unauthorized', 'The API key is not known (revoked or mistyped); create a new key in Postato.');
-    return null;
-  }
+  if (!known) return { refusal: 'The API key is not known (revoked or mistyped); create a new key in Postato.' };
   const kind = known.kind ?? 'agent';
   return {
     tenantId: known.tenantId,
@@ -625,6 +627,26 @@ function matchRoute(parts: string[]): Route | null {
   return null;
 }
 
+/**
+ * Counts the request among its tenant's requests in flight until its answer is sent (or the connection drops), so
+ * tests can see the most a client ever had open at once for one tenant.
+ */
+function countInFlight(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse): void {
+  const found = callerOf(ctx, req);
+  if ('refusal' in found) return;
+  let lane = ctx.store.inFlight.get(found.tenantId);
+  if (!lane) {
+    lane = { now: 0, max: 0 };
+    ctx.store.inFlight.set(found.tenantId, lane);
+  }
+  const counted = lane;
+  counted.now += 1;
+  counted.max = Math.max(counted.max, counted.now);
+  res.once('close', () => {
+    counted.now -= 1;
+  });
+}
+
 /** Handles one /v1 request (the caller has checked the path starts with /v1/). */
 export async function handleApiRequest(
   ctx: SandboxContext,
@@ -634,6 +656,7 @@ export async function handleApiRequest(
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
+  countInFlight(ctx, req, res);
   const rawBody = await readRawBody(req);
   const latency = ctx.settings().faults.latencyMs;
   if (latency > 0) await ctx.wait(latency);

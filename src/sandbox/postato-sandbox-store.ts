@@ -168,6 +168,8 @@ export class SandboxStore {
   readonly workspaces = new Map<string, Map<string, number>>();
   readonly webhooks: RegisteredWebhook[] = [];
   readonly counters = new Map<string, TenantCounters>();
+  /** Requests of each tenant being handled now, and the most ever handled at once (a client's per-tenant cap). */
+  readonly inFlight = new Map<string, { now: number; max: number }>();
   readonly media = new Map<string, StoredMedia>();
   readonly mediaEvents: SandboxMediaEvent[] = [];
   private seq = 0;
@@ -262,6 +264,7 @@ export class SandboxStore {
     this.workspaces.clear();
     this.webhooks.length = 0;
     this.counters.clear();
+    this.inFlight.clear();
     this.media.clear();
     this.mediaEvents.length = 0;
     this.seq = 0;

@@ -40,7 +40,15 @@ export { signWebhook } from './postato-sandbox-webhooks';
 /** What `GET /__sandbox/inspect` and `inspect()` return. */
 export interface SandboxInspection {
   now: number;
-  tenants: Array<{ tenantId: string; counters: TenantCounters; maxCreatesInAnyWindow: number }>;
+  tenants: Array<{
+    tenantId: string;
+    counters: TenantCounters;
+    maxCreatesInAnyWindow: number;
+    /** The most /v1 requests of this tenant the sandbox was handling at one time. */
+    maxInFlight: number;
+  }>;
+  /** TCP connections accepted by the API port so far: a client with a keep-alive pool opens few and reuses them. */
+  connections: number;
   posts: Array<SandboxPost & { tenantId: string; workspaceId: string; idempotencyKey?: string }>;
   /** Every media item, oldest first, with its owner and the sha256/md5 of the bytes it holds (bytes via mediaBytes). */
   media: Array<SandboxMedia & { tenantId: string; workspaceId: string; sha256: string | null; md5: string | null }>;
@@ -199,7 +207,9 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
       tenantId,
       counters: { ...counters },
       maxCreatesInAnyWindow: limiter.maxCreatesInAnyWindow(tenantId),
+      maxInFlight: store.inFlight.get(tenantId)?.max ?? 0,
     })),
+    connections,
     posts: [...store.posts.values()]
       .sort((a, b) => a.seq - b.seq)
       .map((p) => ({
@@ -331,6 +341,11 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
       if (closing.signal.aborted) res.socket?.destroy();
       else sendError(res, 500, 'internal_error', 'The sandbox failed to handle this request.');
     });
+  });
+
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
   });
 
   // The storage host of presigned uploads is a different origin in Postato, so it gets its own port here.

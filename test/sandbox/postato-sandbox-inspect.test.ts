@@ -27,6 +27,7 @@ describe('Postato sandbox inspection endpoints', () => {
         tenantId: expect.stringMatching(/^tnt_/),
         counters: { create: 3, write: 0, read: 1, media: 0, rateLimited: 0, replayed: 1, validationFailed: 1 },
         maxCreatesInAnyWindow: 3,
+        maxInFlight: 1,
       },
     ]);
     expect(r.json.posts).toEqual([
