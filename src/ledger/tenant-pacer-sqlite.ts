@@ -9,6 +9,7 @@ import {
   effectiveLimit,
   slidingLogDecision,
   type AcquireResult,
+  type SlidingLogDecision,
   type PacerLimits,
   type PaceKind,
   type TenantPacer,
@@ -34,6 +35,7 @@ export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clo
   const { db, clock } = opts;
   db.exec(SCHEMA);
   const rules = { create: effectiveLimit(opts.limits, 'create'), write: effectiveLimit(opts.limits, 'write') };
+  const maxFlightMs = opts.limits.maxFlightMs ?? 0;
 
   const trim = db.prepare<[string, string, number]>(
     'DELETE FROM pacer_sends WHERE tenant = ? AND kind = ? AND sent_at <= ?',
@@ -44,6 +46,9 @@ export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clo
   const insert = db.prepare<[string, string, number]>(
     'INSERT INTO pacer_sends (tenant, kind, sent_at) VALUES (?, ?, ?)',
   );
+  const restamp = db.prepare<[number, number, string, string]>(
+    'UPDATE pacer_sends SET sent_at = ? WHERE rowid = ? AND tenant = ? AND kind = ?',
+  );
   const getPause = db.prepare<[string, string], { paused_until: number }>(
     'SELECT paused_until FROM pacer_pauses WHERE tenant = ? AND kind = ?',
   );
@@ -52,30 +57,36 @@ export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clo
      ON CONFLICT (tenant, kind) DO UPDATE SET paused_until = MAX(paused_until, excluded.paused_until)`,
   );
 
-  const decide = (tenant: string, kind: PaceKind, now: number, reserve: boolean): AcquireResult => {
+  const decide = (tenant: string, kind: PaceKind, now: number, trimFirst: boolean): SlidingLogDecision => {
     const paused = getPause.get(tenant, kind)?.paused_until ?? 0;
     if (paused > now) return { ok: false, retryAtMs: paused };
     const rule = rules[kind];
-    if (reserve) trim.run(tenant, kind, now - rule.spanMs);
+    if (trimFirst) trim.run(tenant, kind, now - rule.spanMs);
     const times = live
       .all(tenant, kind)
       .map((r) => r.sent_at)
       .filter((t) => t > now - rule.spanMs);
-    const result = slidingLogDecision(times, now, rule);
-    if (result.ok && reserve) insert.run(tenant, kind, now);
-    return result;
+    return slidingLogDecision(times, now, rule);
+  };
+
+  // A slot is stamped ahead while its call is in flight; `sent` moves it to the answer time (see tenant-pacer.ts).
+  const reserve = (tenant: string, kind: PaceKind, now: number): AcquireResult => {
+    const result = decide(tenant, kind, now, true);
+    if (!result.ok) return result;
+    return { ok: true, slot: String(insert.run(tenant, kind, now + maxFlightMs).lastInsertRowid) };
   };
 
   // The time is read inside the transaction, after the write lock is held: a time read before waiting for the lock
   // could be older than sends another process recorded meanwhile, and the log would then undercount the window.
-  const acquireTx = db.transaction((tenant: string, kind: PaceKind) =>
-    decide(tenant, kind, Math.floor(clock.now()), true),
-  );
+  const acquireTx = db.transaction((tenant: string, kind: PaceKind) => reserve(tenant, kind, Math.floor(clock.now())));
   const peekTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, false));
 
   return {
     async tryAcquire(tenant, kind) {
       return acquireTx.immediate(tenant, kind);
+    },
+    async sent(tenant, kind, slot, atMs) {
+      restamp.run(Math.ceil(atMs), Number(slot), tenant, kind);
     },
     async pause(tenant, kind, untilMs) {
       upsertPause.run(tenant, kind, Math.ceil(untilMs));

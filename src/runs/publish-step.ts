@@ -190,11 +190,30 @@ export function createPublishStep(deps: PublishStepDeps) {
     return { kind: 'finished' };
   }
 
-  async function paced(row: RunRowRecord, kind: PaceKind): Promise<StepResult | null> {
+  /** A pacer slot for one call, or the deferral to return when the tenant has none free. */
+  async function paced(
+    row: RunRowRecord,
+    kind: PaceKind,
+  ): Promise<{ wait: StepResult; call?: never } | { wait?: never; call: <T>(send: () => Promise<T>) => Promise<T> }> {
     const permit = await deps.pacer.tryAcquire(row.tenant_id, kind);
-    if (permit.ok) return null;
-    await deps.ledger.release(row.id, permit.retryAtMs);
-    return { kind: 'deferred', retryAtMs: permit.retryAtMs, tenantBlockedUntil: permit.retryAtMs };
+    if (!permit.ok) {
+      await deps.ledger.release(row.id, permit.retryAtMs);
+      return { wait: { kind: 'deferred', retryAtMs: permit.retryAtMs, tenantBlockedUntil: permit.retryAtMs } };
+    }
+    // Postato counts the call when it arrives, which is no later than its answer: the slot counts from then.
+    const call = async <T>(send: () => Promise<T>): Promise<T> => {
+      try {
+        return await send();
+      } finally {
+        // A slot left unrestamped keeps its later provisional stamp: slower pacing, never a 429, so carry on.
+        await deps.pacer
+          .sent(row.tenant_id, kind, permit.slot, deps.clock.now())
+          .catch((err: unknown) =>
+            rowLog(row).warn({ err: { message: (err as Error)?.message } }, 'pacer restamp failed'),
+          );
+      }
+    };
+    return { call };
   }
 
   async function create(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
@@ -228,12 +247,14 @@ export function createPublishStep(deps: PublishStepDeps) {
         body: JSON.parse(bodyText),
       });
     }
-    const wait = await paced(row, 'create');
-    if (wait) return wait;
+    const slot = await paced(row, 'create');
+    if (slot.wait) return slot.wait;
     const attemptId = await deps.ledger.beginAttempt(row, { kind: 'create', idempotencyKey: key, body: bodyText });
     let post: Post;
     try {
-      ({ post } = await client.createPost(run.workspace_id, JSON.parse(bodyText) as CreatePostBody, key, ONE_TRY));
+      ({ post } = await slot.call(() =>
+        client.createPost(run.workspace_id, JSON.parse(bodyText) as CreatePostBody, key, ONE_TRY),
+      ));
     } catch (err) {
       return onError(row, attemptId, 'create', err);
     }
@@ -262,6 +283,7 @@ export function createPublishStep(deps: PublishStepDeps) {
   async function update(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
     if (!row.post_id || !row.body_json)
       return fail(row, 'Internal error: this row has no post to update. Run the dry run again.');
+    const postId = row.post_id;
     if (serialisedBody(row.body_json) === null) return fail(row, UNSERIALISABLE);
     const target = JSON.parse(row.body_json) as CreatePostBody;
     const patch: UpdatePostBody = {
@@ -289,13 +311,13 @@ export function createPublishStep(deps: PublishStepDeps) {
         result: { state: 'skipped', sheetStatus: status, postId: row.post_id, error: '' },
       });
     }
-    const wait = await paced(row, 'write');
-    if (wait) return wait;
+    const slot = await paced(row, 'write');
+    if (slot.wait) return slot.wait;
     const patchText = canonicalJson(patch);
     const attemptId = await deps.ledger.beginAttempt(row, { kind: 'update', idempotencyKey: null, body: patchText });
     let post: Post;
     try {
-      post = await client.updatePost(run.workspace_id, row.post_id, patch, ONE_TRY);
+      post = await slot.call(() => client.updatePost(run.workspace_id, postId, patch, ONE_TRY));
     } catch (err) {
       return onError(row, attemptId, 'update', err);
     }
@@ -310,12 +332,13 @@ export function createPublishStep(deps: PublishStepDeps) {
 
   async function cancel(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
     if (!row.post_id) return fail(row, 'This row has no Post ID, so there is nothing to unschedule.');
-    const wait = await paced(row, 'write');
-    if (wait) return wait;
+    const postId = row.post_id;
+    const slot = await paced(row, 'write');
+    if (slot.wait) return slot.wait;
     const attemptId = await deps.ledger.beginAttempt(row, { kind: 'cancel', idempotencyKey: null, body: null });
     try {
       // An earlier attempt of this row may have cancelled it with its answer lost: a post already cancelled is done.
-      await client.cancelPost(run.workspace_id, row.post_id, { ...ONE_TRY, alreadyCancelledIsDone: true });
+      await slot.call(() => client.cancelPost(run.workspace_id, postId, { ...ONE_TRY, alreadyCancelledIsDone: true }));
     } catch (err) {
       return onError(row, attemptId, 'cancel', err);
     }

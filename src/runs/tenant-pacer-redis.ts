@@ -8,8 +8,9 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import { effectiveLimit, type AcquireResult, type PacerLimits, type PaceKind, type TenantPacer } from './tenant-pacer';
 
-// KEYS[1] = log zset, KEYS[2] = pause key. ARGV: now, spanMs, max, reserve (1|0), member, ttlMs.
-// Returns {1, now} for a reserved (or free, when peeking) slot, {0, retryAtMs} otherwise.
+// KEYS[1] = log zset, KEYS[2] = pause key. ARGV: now, spanMs, max, reserve (1|0), member, ttlMs, stamp.
+// Returns {1, now} for a reserved (or free, when peeking) slot, {0, retryAtMs} otherwise. A reserved slot is stamped
+// `stamp` (ahead while its call is in flight); a blocker stamped in the future frees no sooner than now + span.
 const ACQUIRE_LUA = `
 local now = tonumber(ARGV[1])
 local span = tonumber(ARGV[2])
@@ -21,13 +22,13 @@ if reserve then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span) end
 local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - span), '+inf')
 if n < max then
   if reserve then
-    redis.call('ZADD', KEYS[1], now, ARGV[5])
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[7]), ARGV[5])
     redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
   end
   return {1, now}
 end
 local e = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - span), '+inf', 'WITHSCORES', 'LIMIT', n - max, 1)
-local retryAt = tonumber(e[2]) + span
+local retryAt = math.min(tonumber(e[2]), now) + span
 if retryAt <= now then retryAt = now + 1 end
 return {0, retryAt}
 `;
@@ -55,7 +56,13 @@ export function createRedisPacer(opts: {
   const logKey = (tenant: string, kind: PaceKind) => `${prefix}:pacer:{${tenant}}:${kind}:log`;
   const pauseKey = (tenant: string, kind: PaceKind) => `${prefix}:pacer:{${tenant}}:${kind}:pause`;
 
-  const run = async (tenant: string, kind: PaceKind, reserve: boolean): Promise<{ ok: boolean; at: number }> => {
+  const maxFlightMs = opts.limits.maxFlightMs ?? 0;
+
+  const run = async (
+    tenant: string,
+    kind: PaceKind,
+    reserve: boolean,
+  ): Promise<{ ok: boolean; at: number; member: string }> => {
     const now = Math.floor(clock.now());
     const rule = rules[kind];
     const member = `${now}:${randomBytes(6).toString('hex')}`;
@@ -71,14 +78,19 @@ export function createRedisPacer(opts: {
       reserve ? '1' : '0',
       member,
       ttl,
+      now + maxFlightMs,
     )) as [number, number];
-    return { ok: Number(out[0]) === 1, at: Number(out[1]) };
+    return { ok: Number(out[0]) === 1, at: Number(out[1]), member };
   };
 
   return {
     async tryAcquire(tenant, kind): Promise<AcquireResult> {
       const r = await run(tenant, kind, true);
-      return r.ok ? { ok: true } : { ok: false, retryAtMs: r.at };
+      return r.ok ? { ok: true, slot: r.member } : { ok: false, retryAtMs: r.at };
+    },
+    async sent(tenant, kind, slot, atMs) {
+      // XX: only restamp a slot still in the log (one trimmed meanwhile stays gone).
+      await redis.zadd(logKey(tenant, kind), 'XX', Math.ceil(atMs), slot);
     },
     async pause(tenant, kind, untilMs) {
       const until = Math.ceil(untilMs);

@@ -123,9 +123,15 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
     expect(cancel.status).toBe(200);
     const done = await kit.waitDone(res.body.runId);
     expect(done.state).toBe('cancelled');
-    await new Promise((r) => setTimeout(r, 200));
+    // Rows whose call was in flight at the cancel still count as pending until their outcome is recorded: count only
+    // once none is left, so a call that lands late cannot slip past the assertions below.
+    let after = await kit.status(res.body.runId);
+    for (let i = 0; i < 500 && after.counts.pending > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await kit.status(res.body.runId);
+    }
+    expect(after.counts.pending).toBe(0);
     const created = [...postsPerKey(kit.sandbox).entries()].filter(([k]) => /^c\d+$/.test(k));
-    const after = await kit.status(res.body.runId);
     // A row in flight at the cancel finishes (created, or failed with "may have been created"); nothing else is sent.
     expect(created.length).toBeGreaterThanOrEqual(after.counts.created);
     expect(created.length).toBeLessThanOrEqual(after.counts.created + after.counts.failed);
@@ -138,7 +144,8 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
     ).toBe(true);
   });
 
-  it('when three tenants publish at once, then each stays within its own limit and is (almost) never rate limited', async () => {
+  it('when three tenants publish at once, then each stays within its own limit and is never rate limited', async () => {
+    const before = new Set(kit.sandbox.inspect().tenants.map((t) => t.tenantId));
     const keys = [fakeApiKey(), fakeApiKey(), fakeApiKey()];
     const runs = await Promise.all(
       keys.map((apiKey, i) => kit.run('publish', goodRows(70, `t${i}x`), { apiKey, spreadsheetId: `sheet-t${i}` })),
@@ -147,13 +154,15 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
     for (const d of done) expect(d.counts).toMatchObject({ created: 70, failed: 0 });
     const byKey = postsPerKey(kit.sandbox);
     for (let t = 0; t < 3; t++) for (let i = 0; i < 70; i++) expect(byKey.get(`t${t}x${i}`)).toBe(1);
-    const tenants = kit.sandbox.inspect().tenants.filter((t) => t.counters.create === 70);
-    expect(tenants.length).toBeGreaterThanOrEqual(3);
+    const tenants = kit.sandbox.inspect().tenants.filter((t) => !before.has(t.tenantId));
+    expect(tenants).toHaveLength(3);
     for (const t of tenants) {
       expect(t.maxCreatesInAnyWindow).toBeLessThanOrEqual(FAST_LIMITS.create);
-      // On a compressed 1 s window a loaded 2-core machine can delay a paced request past the pacer's 50 ms margin;
-      // a stray 429 or two is that, not pacing (unpaced sending of 70 rows at 30 per window draws dozens).
-      expect(t.counters.rateLimited).toBeLessThanOrEqual(3);
+      // The pacer counts each send from its answer, so however late a request arrives it never makes a window hold
+      // more than the sandbox allows (unpaced sending of 70 rows at 30 per window draws dozens of 429s).
+      expect(t.counters.rateLimited).toBe(0);
+      // A call that timed out on a loaded machine is replayed under its key, which the sandbox also counts.
+      expect(t.counters.create).toBeGreaterThanOrEqual(70);
     }
   });
 });

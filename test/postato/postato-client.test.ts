@@ -320,7 +320,9 @@ describe('PostatoClient retries', () => {
     const ac = new AbortController();
     const { c } = client(s.url, { timeoutMs: 5000 });
     const p = c.getPost('wks_1', 'p', { signal: ac.signal });
-    setTimeout(() => ac.abort(new Error('user cancelled')), 50);
+    // Abort once the server holds the request, so the abort hits a call in flight, not one not yet sent.
+    for (let i = 0; i < 250 && s.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    ac.abort(new Error('user cancelled'));
     await expect(p).rejects.toThrow('user cancelled');
     expect(s.requests).toHaveLength(1);
   });

@@ -29,7 +29,10 @@ describe('BullMQ dispatcher', () => {
     const redis = new Redis(REDIS_TEST_URL, { maxRetriesPerRequest: null });
     const queue = new Queue(DISPATCH_QUEUE, { connection: redis, prefix: `${tier.env.REDIS_PREFIX}:bull` });
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      // The run's commit enqueues its rows in the background: wipe only once all 15 jobs are there, or a late enqueue
+      // would land after the wipe and the sweep would have nothing to find.
+      for (let i = 0; i < 500 && (await queue.count()) < 15; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await queue.count()).toBe(15);
       await queue.obliterate({ force: true });
       expect(await queue.count()).toBe(0);
     } finally {

@@ -53,7 +53,7 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
     expect(kit.sandbox.inspect().tenants.some((t) => t.counters.replayed > 0)).toBe(true);
   });
 
-  it('when three tenants publish at once, then each proceeds within its own limit and is (almost) never rate limited', async () => {
+  it('when three tenants publish at once, then each proceeds within its own limit and is never rate limited', async () => {
     kit.sandbox.update({ faults: { error5xxShare: 0, dropAfterStoreShare: 0, hangShare: 0, forced429: null } });
     const before = new Map(kit.sandbox.inspect().tenants.map((t) => [t.tenantId, t.counters.rateLimited]));
     const keys = [fakeApiKey(), fakeApiKey(), fakeApiKey()];
@@ -66,10 +66,11 @@ describe('publish under faults, in strict idempotency mode (sandbox over real HT
     expect(tenants).toHaveLength(3);
     for (const t of tenants) {
       expect(t.maxCreatesInAnyWindow).toBeLessThanOrEqual(FAST_LIMITS.create);
-      // On a 1 s window a request delayed by a busy CPU can land just inside the window (the margin is 50 ms);
-      // unpaced sending would draw dozens of 429s here, paced sending at most a stray one.
-      expect(t.counters.rateLimited).toBeLessThanOrEqual(3);
-      expect(t.counters.create).toBe(70);
+      // The pacer counts each send from its answer, so however late a request arrives it never makes a window hold
+      // more than the sandbox allows (unpaced sending of 70 rows at 30 per window draws dozens of 429s).
+      expect(t.counters.rateLimited).toBe(0);
+      // A call that timed out on a loaded machine is replayed under its key, which the sandbox also counts.
+      expect(t.counters.create).toBeGreaterThanOrEqual(70);
     }
   });
 

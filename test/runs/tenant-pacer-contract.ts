@@ -13,8 +13,11 @@ export const TEST_LIMITS: PacerLimits = {
   safetyMargin: 0.02,
 };
 
-/** Builds a fresh pacer on the given clock; the suite closes it. */
-export type PacerFactory = (clock: ManualClock) => Promise<TenantPacer> | TenantPacer;
+/** TEST_LIMITS with calls that may stay in flight for up to 400 ms (slots are stamped ahead until `sent`). */
+export const IN_FLIGHT_LIMITS: PacerLimits = { ...TEST_LIMITS, maxFlightMs: 400 };
+
+/** Builds a fresh pacer on the given clock (TEST_LIMITS unless told); the suite closes it. */
+export type PacerFactory = (clock: ManualClock, limits?: PacerLimits) => Promise<TenantPacer> | TenantPacer;
 
 let tenantSeq = 0;
 const freshTenant = () => `tenant-${process.pid}-${Date.now()}-${tenantSeq++}`;
@@ -47,7 +50,7 @@ export function describePacerContract(name: string, factory: PacerFactory, opts:
     test('when a tenant starts cold, then it may burst L′ at once and the next slot opens when the first send leaves W + m', async () => {
       const tenant = freshTenant();
       const start = clock.now();
-      for (let i = 0; i < rule.max; i++) expect(await pacer.tryAcquire(tenant, 'create')).toEqual({ ok: true });
+      for (let i = 0; i < rule.max; i++) expect(await pacer.tryAcquire(tenant, 'create')).toMatchObject({ ok: true });
       expect(rule.max).toBe(9);
       const refused = await pacer.tryAcquire(tenant, 'create');
       expect(refused).toEqual({ ok: false, retryAtMs: start + rule.spanMs });
@@ -55,7 +58,7 @@ export function describePacerContract(name: string, factory: PacerFactory, opts:
       clock.set(start + rule.spanMs - 1);
       expect((await pacer.tryAcquire(tenant, 'create')).ok).toBe(false);
       clock.set(start + rule.spanMs);
-      expect(await pacer.tryAcquire(tenant, 'create')).toEqual({ ok: true });
+      expect(await pacer.tryAcquire(tenant, 'create')).toMatchObject({ ok: true });
     });
 
     test('when the slot is free, then nextFreeAt is now and a refusal never reserves a slot', async () => {
@@ -83,14 +86,58 @@ export function describePacerContract(name: string, factory: PacerFactory, opts:
       await pacer.pause(a, 'create', until);
       expect(await pacer.tryAcquire(a, 'create')).toEqual({ ok: false, retryAtMs: until });
       expect(await pacer.nextFreeAt(a, 'create')).toBe(until);
-      expect(await pacer.tryAcquire(b, 'create')).toEqual({ ok: true });
-      expect(await pacer.tryAcquire(a, 'write')).toEqual({ ok: true });
+      expect(await pacer.tryAcquire(b, 'create')).toMatchObject({ ok: true });
+      expect(await pacer.tryAcquire(a, 'write')).toMatchObject({ ok: true });
       // A shorter, later pause (an older 429 answered late) never shortens the current one.
       await pacer.pause(a, 'create', until - 3000);
       clock.set(until - 1);
       expect((await pacer.tryAcquire(a, 'create')).ok).toBe(false);
       clock.set(until);
-      expect(await pacer.tryAcquire(a, 'create')).toEqual({ ok: true });
+      expect(await pacer.tryAcquire(a, 'create')).toMatchObject({ ok: true });
+    });
+
+    test('when sends are answered late, then each counts from its answer, and a call still in flight holds its slot', async () => {
+      await pacer.close();
+      pacer = await factory(clock, IN_FLIGHT_LIMITS);
+      const tenant = freshTenant();
+      const start = clock.now();
+      const slots: string[] = [];
+      for (let i = 0; i < rule.max; i++) {
+        const r = await pacer.tryAcquire(tenant, 'create');
+        if (!r.ok) throw new Error(`slot ${i} refused`);
+        slots.push(r.slot);
+      }
+      // All but the first are answered 100 ms after they were sent (Postato counted each one no later than that).
+      clock.advance(100);
+      for (const slot of slots.slice(1)) await pacer.sent(tenant, 'create', slot, clock.now());
+      // The first is still in flight: a slot frees no sooner than a span after now, and not at the span after its send.
+      expect(await pacer.tryAcquire(tenant, 'create')).toEqual({ ok: false, retryAtMs: clock.now() + rule.spanMs });
+      clock.set(start + rule.spanMs);
+      expect((await pacer.tryAcquire(tenant, 'create')).ok).toBe(false);
+      // Answered at +300 ms: it counts from there, so its slot frees at +300 ms + span, not at +100 ms + span.
+      clock.set(start + 300);
+      await pacer.sent(tenant, 'create', slots[0] as string, clock.now());
+      // The others have left the span; with the late one still inside, only max − 1 more fit.
+      clock.set(start + 100 + rule.spanMs);
+      for (let i = 0; i < rule.max - 1; i++) expect((await pacer.tryAcquire(tenant, 'create')).ok).toBe(true);
+      expect(await pacer.tryAcquire(tenant, 'create')).toEqual({ ok: false, retryAtMs: start + 300 + rule.spanMs });
+      clock.set(start + 300 + rule.spanMs);
+      expect(await pacer.tryAcquire(tenant, 'create')).toMatchObject({ ok: true });
+      // Restamping a slot the log no longer holds changes nothing.
+      await pacer.sent(tenant, 'create', slots[0] as string, clock.now());
+      expect((await pacer.tryAcquire(tenant, 'create')).ok).toBe(false);
+    });
+
+    test('when a caller never reports its answer (it crashed), then its slot still expires a flight time plus a span after the send', async () => {
+      await pacer.close();
+      pacer = await factory(clock, IN_FLIGHT_LIMITS);
+      const tenant = freshTenant();
+      const start = clock.now();
+      for (let i = 0; i < rule.max; i++) await pacer.tryAcquire(tenant, 'create');
+      clock.set(start + 400 + rule.spanMs - 1);
+      expect((await pacer.tryAcquire(tenant, 'create')).ok).toBe(false);
+      clock.set(start + 400 + rule.spanMs);
+      expect((await pacer.tryAcquire(tenant, 'create')).ok).toBe(true);
     });
 
     test('when one tenant has a long backlog, then another tenant still bursts immediately', async () => {
@@ -128,7 +175,7 @@ export function describePacerContract(name: string, factory: PacerFactory, opts:
             expect(r.retryAtMs).toBeGreaterThan(clock.now());
             if (s.jumpToRetry) {
               clock.set(r.retryAtMs);
-              expect(await pacer.tryAcquire(tenant, s.kind)).toEqual({ ok: true });
+              expect(await pacer.tryAcquire(tenant, s.kind)).toMatchObject({ ok: true });
               sent.set(key, [...(sent.get(key) ?? []), clock.now()]);
             }
           }

@@ -40,7 +40,7 @@ afterAll(async () => {
   b.disconnect();
 });
 
-describePacerContract('redis', (clock) => createRedisPacer({ redis: a, prefix, limits: TEST_LIMITS, clock }), {
+describePacerContract('redis', (clock, limits = TEST_LIMITS) => createRedisPacer({ redis: a, prefix, limits, clock }), {
   propertyRuns: 30,
 });
 
@@ -70,6 +70,6 @@ describe('redis pacer across instances', () => {
     const [pa, pb] = [a, b].map((redis) => createRedisPacer({ redis, prefix, limits: TEST_LIMITS, clock }));
     await pa!.pause('paused-tenant', 'create', clock.now() + 3000);
     expect(await pb!.tryAcquire('paused-tenant', 'create')).toEqual({ ok: false, retryAtMs: clock.now() + 3000 });
-    expect(await pb!.tryAcquire('other-tenant', 'create')).toEqual({ ok: true });
+    expect(await pb!.tryAcquire('other-tenant', 'create')).toMatchObject({ ok: true });
   });
 });

@@ -23,9 +23,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describePacerContract('sqlite', (clock) => createSqlitePacer({ db: open('contract.db'), limits: TEST_LIMITS, clock }), {
-  propertyRuns: 40,
-});
+describePacerContract(
+  'sqlite',
+  (clock, limits = TEST_LIMITS) => createSqlitePacer({ db: open('contract.db'), limits, clock }),
+  {
+    propertyRuns: 40,
+  },
+);
 
 describe('sqlite pacer across processes', () => {
   test('when two handles on one file take turns at random, then together they never exceed the limit', async () => {

@@ -8,7 +8,7 @@ import {
 } from '../../src/runs/tenant-pacer';
 import { describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
 
-describePacerContract('memory', (clock) => createMemoryPacer({ limits: TEST_LIMITS, clock }));
+describePacerContract('memory', (clock, limits = TEST_LIMITS) => createMemoryPacer({ limits, clock }));
 
 describe('effectiveLimit', () => {
   test('when the limit is 120 per 60 s with a 2 % margin, then 117 sends may go per 60.6 s (1 % of W for time)', () => {
@@ -25,6 +25,10 @@ describe('effectiveLimit', () => {
     expect(slidingLogDecision([0, 10, 20, 30], 40, { max: 3, spanMs: 100 })).toEqual({ ok: false, retryAtMs: 110 });
     expect(slidingLogDecision([0, 10], 40, { max: 3, spanMs: 100 })).toEqual({ ok: true });
   });
+
+  test('when the blocking send is still in flight (stamped ahead), then the slot frees no sooner than a span from now', () => {
+    expect(slidingLogDecision([30, 60, 70], 40, { max: 2, spanMs: 100 })).toEqual({ ok: false, retryAtMs: 140 });
+  });
 });
 
 describe('pacerLimitsFromConfig', () => {
@@ -39,6 +43,7 @@ describe('pacerLimitsFromConfig', () => {
       create: { limit: 30, windowMs: 2000 },
       write: { limit: 20, windowMs: 2000 },
       safetyMargin: 0.05,
+      maxFlightMs: 15_000,
     });
   });
 
@@ -47,6 +52,7 @@ describe('pacerLimitsFromConfig', () => {
       create: { limit: 120, windowMs: 60_000 },
       write: { limit: 120, windowMs: 60_000 },
       safetyMargin: 0.02,
+      maxFlightMs: 15_000,
     });
   });
 });
