@@ -84,6 +84,12 @@ class AccountTimeline {
 }
 
 const floorSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
+/**
+ * Rounds up: a post pushed past a neighbour must land a full gap after it. A neighbour can hold a time with a
+ * fraction of a second (a "now" row, a time typed with milliseconds); rounding down would put the pushed post inside
+ * that gap again, and the search would never end.
+ */
+const ceilSecond = (ms: number) => Math.ceil(ms / 1000) * 1000;
 
 /** Places every item; returns placements by item id. */
 export function planStagger(input: StaggerInput): Map<number, Placement> {
@@ -109,7 +115,7 @@ export function planStagger(input: StaggerInput): Map<number, Placement> {
     for (;;) {
       const c = line.conflict(t, gapMs);
       if (c) {
-        t = floorSecond(c.ms + gapMs + item.jitterMs);
+        t = ceilSecond(c.ms + gapMs + item.jitterMs);
         moved = true;
         pushedBy = c.owner;
         continue;
@@ -136,7 +142,7 @@ export function planStagger(input: StaggerInput): Map<number, Placement> {
     let start = desired;
     let shortcut: number | undefined;
     if (gapMs > 0 && line.lastExplicit > desired - gapMs) {
-      start = floorSecond(line.lastExplicit + gapMs + item.jitterMs);
+      start = ceilSecond(line.lastExplicit + gapMs + item.jitterMs);
       shortcut = line.lastExplicitOwner;
     }
     const p = place(item, start);

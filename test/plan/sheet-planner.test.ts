@@ -158,6 +158,17 @@ describe('planSheet', () => {
     expect(run.rows[2]!.body!.scheduledAt).toBeUndefined();
   });
 
+  it('places the next post of an account a full gap after a "now" row, whatever the clock\'s milliseconds', () => {
+    // A "now" row holds the current time to the millisecond; with no jitter, a later post once landed a fraction of
+    // a second inside its gap, met it again, and the planner never returned.
+    const run = plan([tweet('n', { 'Scheduled at': 'now' }), tweet('next')], {
+      now: NOW + 500,
+      extra: { settings: { jitterSeconds: 0 } },
+    });
+    expect(run.rows[0]!.verdict.plannedAt).toBe('2025-06-02T12:00:00.500Z');
+    expect(run.rows[1]!.verdict.plannedAt).toBe('2025-06-02T12:15:01Z');
+  });
+
   it('reads each row in its own zone, else the settings zone, else the spreadsheet zone', () => {
     const run = plan(
       [

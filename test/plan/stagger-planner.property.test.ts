@@ -42,6 +42,37 @@ describe('planStagger properties', () => {
   });
 });
 
+describe('planStagger beside posts that hold their time', () => {
+  it('places every post a full gap from fixed slots, even slots with a fraction of a second', () => {
+    // Fixed slots come from "now" rows and posted rows, whose times need not fall on a whole second.
+    const fixedArb = fc.record({ account: fc.constantFrom('a', 'b'), ms: fc.integer({ min: 0, max: 6 * 3_600_000 }) });
+    fc.assert(
+      fc.property(fc.array(itemArb, { maxLength: 30 }), fc.array(fixedArb, { maxLength: 10 }), (specs, fixedSpecs) => {
+        const items: StaggerItem[] = specs.map((s, i) => ({
+          id: i,
+          sortKey: `k${i}`,
+          accountId: s.account,
+          jitterMs: s.jitter * 1000,
+          ...(s.offsetMin === undefined ? {} : { desiredMs: s.offsetMin * 60_000 }),
+        }));
+        const fixed = fixedSpecs.map((f, i) => ({
+          accountId: f.account,
+          ms: f.ms,
+          owner: 1000 + i,
+          holdsSecond: true,
+        }));
+        const placed = planStagger({ items, fixed, startMs: 0, gapMs: GAP });
+        for (const item of items) {
+          const p = placed.get(item.id)!;
+          for (const f of fixed)
+            if (f.accountId === item.accountId) expect(Math.abs(p.ms - f.ms)).toBeGreaterThanOrEqual(GAP);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('planSheet properties', () => {
   const rowArb = fc.record({
     account: fc.constantFrom('acc_1', 'acc_2'),
