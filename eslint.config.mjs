@@ -10,6 +10,7 @@ const forbiddenFolders = {
   postato: ['plan', 'runs', 'sheets', 'http', 'ops', 'webhooks'],
   webhooks: ['runs', 'http', 'ops'],
   sheets: ['runs', 'http', 'ops'],
+  drive: ['plan', 'runs', 'sheets', 'postato', 'http', 'ops', 'webhooks'],
   runs: ['http', 'ops'],
   ops: ['http'],
 };

@@ -65,6 +65,12 @@ const schema = z.object({
   /** Window of the Sheets read and write budgets; 60 s in production, compressed by tests (the limits are per window). */
   SHEETS_WRITE_WINDOW_MS: intFrom(60000, 100),
   WRITEBACK_FLUSH_MS: intFrom(3000, 50),
+
+  // Google Drive (media from Drive: the service reads the files with the user's token and uploads them to Postato)
+  /** Root URL of the Drive API given to googleapis (the Drive fake in the demo and tests). */
+  DRIVE_API_URL: optionalString,
+  /** The largest Drive file the service moves to Postato (default 1 GiB, Instagram's reel limit). */
+  DRIVE_MEDIA_MAX_BYTES: intFrom(1024 * 1024 * 1024, 1),
   WRITEBACK_FLUSH_ROWS: intFrom(200, 1),
 
   // Authentication of the add-on

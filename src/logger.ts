@@ -15,6 +15,10 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-postato-api-key"]',
   'req.headers["x-shared-secret"]',
+  'req.headers["x-drive-access-token"]',
+  'headers["x-drive-access-token"]',
+  'driveToken',
+  '*.driveToken',
   'req.headers.cookie',
   'headers["x-postato-api-key"]',
   'secret',
@@ -30,9 +34,13 @@ export const POSTATO_KEY_PATTERN = /smcp_[0-9a-fA-F]{8,64}/g;
 
 /** Replaces anything that looks like a Postato API key or a bearer token in free text. */
 export function scrubSecrets(text: string): string {
-  return text
-    .replace(POSTATO_KEY_PATTERN, 'smcp_[REDACTED]')
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[REDACTED]');
+  return (
+    text
+      .replace(POSTATO_KEY_PATTERN, 'smcp_[REDACTED]')
+      .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[REDACTED]')
+      // Google OAuth access tokens (a Drive token passed on by the add-on) wherever they appear.
+      .replace(/\bya29\.[A-Za-z0-9._~+/=-]+/g, 'ya29.[REDACTED]')
+  );
 }
 
 /** Scrubs every string inside a log object (bounded depth; cycles and non-plain objects are left alone). */

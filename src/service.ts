@@ -12,6 +12,9 @@ import { createDryRunVerdictWriter, type DryRunVerdictWriter } from './sheets/dr
 import { createRunControlRouter } from './http/run-control-routes';
 import { PostatoClient } from './postato/postato-client';
 import { createPublishStep, type PostatoWriter } from './runs/publish-step';
+import { createDriveMediaStep } from './runs/drive-media-step';
+import { createDriveFiles } from './drive/drive-client';
+import { putMediaBytes } from './postato/media-put';
 import type { Dispatcher } from './runs/dispatcher';
 import { createRunService, type RunService } from './runs/run-service';
 import { KeyVault, keyVaultFromConfig } from './runs/key-vault';
@@ -96,7 +99,30 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         logger,
         clock,
       }));
+  // Media from Google Drive: read with the caller's token, uploaded to Postato once per file version.
+  const driveMedia = createDriveMediaStep({
+    ledger,
+    clock,
+    logger,
+    driveFor: (token) =>
+      createDriveFiles(token, { rootUrl: config.DRIVE_API_URL, timeoutMs: config.POSTATO_TIMEOUT_MS }),
+    mediaClientFor: (apiKey) =>
+      new PostatoClient({
+        baseUrl: config.POSTATO_API_URL,
+        apiKey,
+        timeoutMs: config.POSTATO_TIMEOUT_MS,
+        retry: { maxAttempts: 1 },
+        logger,
+        clock,
+      }),
+    putBytes: putMediaBytes,
+    maxBytes: config.DRIVE_MEDIA_MAX_BYTES,
+    leaseMs: config.DISPATCH_LEASE_MS,
+    staleMs: config.DISPATCH_STALE_MS,
+    idleTimeoutMs: config.POSTATO_TIMEOUT_MS,
+  });
   const step = createPublishStep({
+    driveMedia,
     ledger,
     pacer,
     vault,

@@ -6,6 +6,11 @@
 
 /** Header that carries the user's Postato API key from the add-on to the service. */
 export const POSTATO_API_KEY_HEADER = 'x-postato-api-key';
+/**
+ * The user's short-lived Google Drive access token (drive.file scope), sent by the add-on with Dry run and Publish
+ * when rows name Drive files, so the service can read those files and upload them to Postato. Never logged.
+ */
+export const DRIVE_ACCESS_TOKEN_HEADER = 'x-drive-access-token';
 /** Header that carries the shared secret of a self-hosted install. */
 export const SHARED_SECRET_HEADER = 'x-shared-secret';
 

@@ -104,3 +104,19 @@ export function parsePostatoApiKey(value: string | undefined): string {
   }
   return key;
 }
+
+const DRIVE_TOKEN_FORMAT = /^[A-Za-z0-9._~+/=-]{10,4096}$/;
+
+/** Checks the optional Drive access token header without ever echoing it; absent → undefined. */
+export function parseDriveAccessToken(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const token = value.trim();
+  if (!DRIVE_TOKEN_FORMAT.test(token)) {
+    throw new BadRequestError(
+      'The Google Drive access token the add-on sent is not in the expected format: reload the sidebar and try again.',
+      undefined,
+      'drive_token_malformed',
+    );
+  }
+  return token;
+}

@@ -3,14 +3,19 @@
  * planned the same way and handed to the run service, which answers 202.
  */
 import { Router } from 'express';
-import { POSTATO_API_KEY_HEADER, type RunAccepted, type RunRequest } from '../../appsscript/shared/contract';
+import {
+  DRIVE_ACCESS_TOKEN_HEADER,
+  POSTATO_API_KEY_HEADER,
+  type RunAccepted,
+  type RunRequest,
+} from '../../appsscript/shared/contract';
 import type { Config } from '../config';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { AppError } from '../errors';
 import { getIdentity } from './identity';
 import type { Identity } from '../runs/identity';
-import { parsePostatoApiKey, parseRunRequest } from './run-request-schema';
+import { parseDriveAccessToken, parsePostatoApiKey, parseRunRequest } from './run-request-schema';
 import { withContextRows } from '../plan/context-rows';
 import { jsonBody, limitRowsPerRun } from './hardening';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
@@ -32,6 +37,8 @@ export interface RunsRouterDeps {
     request: RunRequest;
     apiKey: string;
     planned: PlannedRun;
+    /** The caller's Drive access token, when the add-on sent one (rows naming Drive files need it). */
+    driveToken?: string;
   }) => Promise<RunAccepted>;
   /** Called after a dry run was answered (the service writes the verdicts into the sheet); never delays the answer. */
   onDryRun?: (request: RunRequest, planned: PlannedRun) => void;
@@ -56,6 +63,7 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     async (req, res) => {
       const identity = getIdentity(res);
       const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
+      const driveToken = parseDriveAccessToken(req.get(DRIVE_ACCESS_TOKEN_HEADER));
       // The acted-on rows plus the others in compact form become the whole sheet the planner and the run service read.
       const request = withContextRows(parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN));
       if (request.mode !== 'dry-run' && !deps.startRun) {
@@ -86,7 +94,13 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
         deps.onDryRun?.(request, planned);
         return;
       }
-      const accepted = await deps.startRun!({ identity, request, apiKey, planned });
+      const accepted = await deps.startRun!({
+        identity,
+        request,
+        apiKey,
+        planned,
+        ...(driveToken ? { driveToken } : {}),
+      });
       res.status(202).json(accepted);
     },
   );

@@ -278,12 +278,39 @@ const m004: Migration = {
   },
 };
 
+/**
+ * Media from Google Drive (issue 17): the Drive files uploaded to Postato, keyed by tenant, workspace, file id and
+ * Drive version, and the caller's sealed Drive token on the run (erased when the run ends, like the API key).
+ */
+const m005: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('runs').addColumn('drive_token_sealed', 'text').execute();
+    await db.schema
+      .createTable('drive_media')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('drive_file_id', 'text', (c) => c.notNull())
+      .addColumn('drive_version', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('media_id', 'text')
+      .addColumn('mime_type', 'text')
+      .addColumn('size_bytes', 'bigint')
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_token', 'text')
+      .addColumn('lease_until', 'bigint')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('drive_media_pk', ['tenant_id', 'workspace_id', 'drive_file_id', 'drive_version'])
+      .execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_dispatcher_instances': m002,
   '003_tenant_scope': m003,
   '004_claim_index': m004,
+  '005_drive_media': m005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

@@ -37,6 +37,8 @@ export interface RunsTable {
   tenant_id: string;
   /** The Postato API key sealed with the key vault; null once the run has ended. */
   api_key_sealed: string | null;
+  /** The caller's short-lived Google Drive access token (drive.file), sealed like the API key, erased with it. */
+  drive_token_sealed: string | null;
   total: number;
   summary_json: string | null;
   created_at: number;
@@ -156,6 +158,28 @@ export interface DispatcherInstancesTable {
   heartbeat_at: number;
 }
 
+/**
+ * A Google Drive file uploaded to Postato, per tenant, workspace, Drive file id and Drive version: what keeps a file
+ * used by many rows from being uploaded more than once. `uploading` rows carry the lease of the one worker moving the
+ * bytes and, once Postato issued it, the pending media id (confirmed first when a crashed upload is taken over).
+ */
+export interface DriveMediaTable {
+  tenant_id: string;
+  workspace_id: string;
+  drive_file_id: string;
+  drive_version: string;
+  state: 'uploading' | 'ready';
+  media_id: string | null;
+  mime_type: string | null;
+  size_bytes: number | null;
+  /** Dispatcher instance holding the upload (its heartbeat frees the lease after a crash). */
+  lease_owner: string | null;
+  /** Unique per upload attempt, so two workers of one instance never both upload. */
+  lease_token: string | null;
+  lease_until: number | null;
+  updated_at: number;
+}
+
 /** The whole ledger database. */
 export interface LedgerDatabase {
   runs: RunsTable;
@@ -168,4 +192,5 @@ export interface LedgerDatabase {
   webhook_secrets: WebhookSecretsTable;
   sheet_access: SheetAccessTable;
   dispatcher_instances: DispatcherInstancesTable;
+  drive_media: DriveMediaTable;
 }

@@ -30,9 +30,11 @@ import { createWebhookSecretQueries, createWebhookSink } from './webhook-queries
 import { createOpsQueries, type LedgerGauges, type ReportRows, type RunSummaryRecord } from './ops-queries';
 import { createStatusRefreshQueries, type StatusRefreshStore } from './status-refresh-queries';
 import { createInstanceRegistry, type InstanceRegistry } from './instance-registry';
+import { createDriveMediaStore, type DriveMediaStore } from './drive-media-queries';
 
 export { ACTIVE_RUN_STATES };
-export type { LedgerGauges, ReportRows, RunSummaryRecord, InstanceRegistry };
+export type { LedgerGauges, ReportRows, RunSummaryRecord, InstanceRegistry, DriveMediaStore };
+export type { DriveFileScope, UploadClaim, UploadLease } from './drive-media-queries';
 
 type Db = Kysely<LedgerDatabase> | Transaction<LedgerDatabase>;
 
@@ -62,6 +64,8 @@ export interface NewRun {
   workspaceId: string;
   tenantId: string;
   apiKeySealed: string | null;
+  /** The caller's Drive access token, sealed (only when a row names a Drive file); a joined run takes the fresh one. */
+  driveTokenSealed?: string | null;
   summaryJson?: string;
   rows: NewRunRow[];
 }
@@ -158,6 +162,8 @@ export class RunLedger {
   readonly instances: InstanceRegistry;
   /** Posts that may still move at Postato, and applying what a status refresh read about them. */
   readonly statusRefresh: StatusRefreshStore;
+  /** Drive files uploaded to Postato, per tenant, workspace, file and version (uploaded once, claimed by lease). */
+  readonly driveMedia: DriveMediaStore;
   private readonly ops: ReturnType<typeof createOpsQueries>;
 
   constructor(
@@ -170,6 +176,7 @@ export class RunLedger {
     this.statusRefresh = createStatusRefreshQueries(db, clock, (trx, rowId, change) =>
       this.setResultIn(trx, rowId, change),
     );
+    this.driveMedia = createDriveMediaStore(db, clock);
     this.ops = createOpsQueries(db);
   }
 
@@ -285,7 +292,15 @@ export class RunLedger {
             ),
           );
           const missing = wanted.filter((k) => !covered.has(k));
-          if (missing.length === 0) return { runId: active.id, joined: true };
+          if (missing.length === 0) {
+            if (input.driveTokenSealed)
+              await trx
+                .updateTable('runs')
+                .set({ drive_token_sealed: input.driveTokenSealed })
+                .where('id', '=', active.id)
+                .execute();
+            return { runId: active.id, joined: true };
+          }
           throw new ConflictError(
             `A ${active.mode} run of this spreadsheet is still going and does not include ${missing.length === 1 ? 'row' : 'rows'} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}. Wait for it to finish, then run again.`,
             'run_in_progress',
@@ -315,6 +330,7 @@ export class RunLedger {
           workspace_id: input.workspaceId,
           tenant_id: input.tenantId,
           api_key_sealed: hasWork ? input.apiKeySealed : null,
+          drive_token_sealed: hasWork ? (input.driveTokenSealed ?? null) : null,
           total: input.rows.length,
           summary_json: input.summaryJson ?? null,
           created_at: now,
@@ -611,6 +627,16 @@ export class RunLedger {
       .execute();
   }
 
+  /** Keeps a claimed row's lease while its work (a long media upload) is still going; only its owner may. */
+  async extendLease(rowId: string, owner: string, until: number): Promise<void> {
+    await this.db
+      .updateTable('run_rows')
+      .set({ lease_until: until })
+      .where('id', '=', rowId)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
   /** Gives a claimed row back, due again at `atMs` (pacer said wait, 429, backoff). */
   async release(rowId: string, atMs: number, patch: { state?: 'pending'; failuresDelta?: number } = {}): Promise<void> {
     await this.db
@@ -864,7 +890,7 @@ export class RunLedger {
       }
       await trx
         .updateTable('runs')
-        .set({ state: 'cancelled', finished_at: now, api_key_sealed: null })
+        .set({ state: 'cancelled', finished_at: now, api_key_sealed: null, drive_token_sealed: null })
         .where('id', '=', runId)
         .execute();
       await trx.deleteFrom('active_sheets').where('run_id', '=', runId).execute();
@@ -886,7 +912,7 @@ export class RunLedger {
       if (left) return false;
       const res = await trx
         .updateTable('runs')
-        .set({ state: 'done', finished_at: this.clock.now(), api_key_sealed: null })
+        .set({ state: 'done', finished_at: this.clock.now(), api_key_sealed: null, drive_token_sealed: null })
         .where('id', '=', runId)
         .where('state', 'in', [...ACTIVE_RUN_STATES])
         .executeTakeFirst();

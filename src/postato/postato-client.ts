@@ -12,11 +12,15 @@ import { silentLogger } from '../logger';
 import { PostatoError, errorFromException, errorFromResponse, failedBeforeSending } from './postato-errors';
 import {
   accountListSchema,
+  mediaSchema,
   postPageSchema,
+  uploadUrlSchema,
   postSchema,
   workspaceListSchema,
   type Account,
+  type Media,
   type Post,
+  type UploadTarget,
   type PostPage,
   type Workspace,
 } from './postato-schemas';
@@ -26,7 +30,7 @@ import type { CreatePostBody, UpdatePostBody } from '../post-body';
 import { canonicalJson } from '../canonical-json';
 
 export type { RetryPolicy } from './retry-policy';
-export type { Account, Post, PostPage, Workspace } from './postato-schemas';
+export type { Account, Media, Post, PostPage, UploadTarget, Workspace } from './postato-schemas';
 
 /** How to build a client. */
 export interface PostatoClientOptions {
@@ -154,6 +158,28 @@ export class PostatoClient {
       o,
     );
     return { post: answer.data, replayed: answer.headers.get('idempotent-replayed')?.trim().toLowerCase() === 'true' };
+  }
+
+  /** POST /v1/workspaces/{ws}/media/upload-url: a presigned URL to PUT one file's bytes to (§3.7). */
+  async createUploadUrl(
+    workspaceId: string,
+    file: { mimeType: string; filename?: string; sizeBytes?: number },
+    o?: CallOptions,
+  ): Promise<UploadTarget> {
+    const body = canonicalJson(file);
+    return (
+      await this.send({ method: 'POST', path: `${ws(workspaceId)}/media/upload-url`, body, schema: uploadUrlSchema }, o)
+    ).data;
+  }
+
+  /** POST /v1/workspaces/{ws}/media/{id}/confirm: pending → uploaded (confirming again answers the same media). */
+  async confirmMedia(workspaceId: string, mediaId: string, o?: CallOptions): Promise<Media> {
+    return (
+      await this.send(
+        { method: 'POST', path: `${ws(workspaceId)}/media/${seg(mediaId)}/confirm`, body: '{}', schema: mediaSchema },
+        o,
+      )
+    ).data;
   }
 
   /** GET /v1/workspaces/{ws}/posts/{id}. */

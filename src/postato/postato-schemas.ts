@@ -174,3 +174,13 @@ export const errorEnvelopeSchema = z.looseObject({
 
 /** A parsed error body. */
 export type ErrorEnvelope = z.output<typeof errorEnvelopeSchema>;
+
+/** Answer of POST /media/upload-url (§3.7): where to PUT the bytes. */
+export const uploadUrlSchema = z
+  .object({ mediaId: z.string().min(1), uploadUrl: z.url(), expiresAt: z.string().optional() })
+  .loose();
+export type UploadTarget = z.infer<typeof uploadUrlSchema>;
+
+/** Answer of POST /media/{id}/confirm: the media object (its shape is not documented beyond id and status). */
+export const mediaSchema = z.object({ id: z.string().min(1), status: z.string().optional() }).loose();
+export type Media = z.infer<typeof mediaSchema>;

@@ -24,6 +24,7 @@ import {
 } from '../ledger/run-ledger';
 import type { RunState } from '../../appsscript/shared/contract';
 import type { Metrics } from '../metrics';
+import { driveFilesOf, type DriveMediaStep, type MediaOutcome } from './drive-media-step';
 
 /** The Postato calls the step makes (PostatoClient satisfies it; one client per API key). */
 export interface PostatoWriter {
@@ -63,7 +64,14 @@ export interface PublishStepDeps {
   random?: () => number;
   /** Counters for created and failed posts, 429s and retries (labelled by tenant hash); optional. */
   metrics?: Pick<Metrics, 'postsCreated' | 'postsFailed' | 'postatoRateLimited' | 'postatoRetries'>;
+  /** Uploads the Drive files a row names before its post is created (absent: such rows fail with a clear reason). */
+  driveMedia?: DriveMediaStep;
 }
+
+/** What the user reads when a row names Drive files but the run carries no Drive access to read them. */
+export const NO_DRIVE_ACCESS =
+  'This row names Google Drive files, but the run has no Drive access to read them (it was started without the ' +
+  'add-on, or the service restarted without KEY_ENCRYPTION_KEY). Publish it from the sidebar, or use Retry failed rows.';
 
 /** What happened to a row: finished (any final state) or deferred to `retryAtMs`; `tenantBlockedUntil` after 429/pacer. */
 export type StepResult = { kind: 'finished' } | { kind: 'deferred'; retryAtMs: number; tenantBlockedUntil?: number };
@@ -127,6 +135,47 @@ export function createPublishStep(deps: PublishStepDeps) {
     } catch {
       return null;
     }
+  }
+
+  function driveTokenOf(run: RunRecord): string | null {
+    if (!run.drive_token_sealed) return null;
+    try {
+      return deps.vault.decrypt(run.drive_token_sealed);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Puts the Drive files of a body into Postato before anything is created or changed there. Returns the body with
+   * media ids, or the step's result when the row must wait (a shared file is being uploaded by another worker), try
+   * again (Drive or Postato failed for now: an attempt, bounded by maxAttempts) or fail (the user must act).
+   */
+  async function withDriveMedia<B extends CreatePostBody | UpdatePostBody>(
+    row: RunRowRecord,
+    run: RunRecord,
+    apiKey: string,
+    body: B,
+  ): Promise<{ body: B } | { result: StepResult }> {
+    if (driveFilesOf(body).length === 0) return { body };
+    const driveToken = driveTokenOf(run);
+    if (!driveToken || !deps.driveMedia) return { result: await fail(row, NO_DRIVE_ACCESS) };
+    const outcome: MediaOutcome<B> = await deps.driveMedia.prepare(row, run, body, { driveToken, apiKey });
+    if (outcome.kind === 'ready') return { body: outcome.body };
+    if (outcome.kind === 'wait') {
+      await deps.ledger.release(row.id, outcome.retryAtMs);
+      return { result: { kind: 'deferred', retryAtMs: outcome.retryAtMs } };
+    }
+    if (!outcome.retryable) return { result: await fail(row, outcome.message) };
+    const failures = row.failures + 1;
+    if (failures >= deps.maxAttempts)
+      return {
+        result: await fail(row, `${outcome.message} Gave up after ${failures} tries: use Retry failed rows later.`),
+      };
+    const at = deps.clock.now() + backoff(failures);
+    deps.metrics?.postatoRetries.inc({ tenant: row.tenant_id, reason: 'media_upload' });
+    await deps.ledger.release(row.id, at, { state: 'pending', failuresDelta: 1 });
+    return { result: { kind: 'deferred', retryAtMs: at } };
   }
 
   /** Records a failed call and decides: retry later, pause the tenant, or fail the row. */
@@ -216,7 +265,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     return { call };
   }
 
-  async function create(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
+  async function create(row: RunRowRecord, run: RunRecord, client: PostatoWriter, apiKey: string): Promise<StepResult> {
     const known = await deps.ledger.knownPost(scopeOfRow(row), row.spreadsheet_id, row.row_key);
     if (known) {
       // The ledger already holds a post for this sheet row (an earlier run or a lost answer resolved since): never create again.
@@ -231,15 +280,39 @@ export function createPublishStep(deps: PublishStepDeps) {
     const unresolved = await deps.ledger.unresolvedCreate(scopeOfRow(row), row.spreadsheet_id, row.row_key);
     let bodyText: string;
     let key: string;
+    // The row's body as the sheet asks for it now, with Drive files replaced by their media ids (null: not known).
+    let currentText: string | null = row.body_json !== null ? serialisedBody(row.body_json) : null;
     if (unresolved?.body && unresolved.idempotency_key) {
       // An earlier call's outcome is unknown: replay it byte for byte before this row may be sent with new content.
       bodyText = unresolved.body;
       key = unresolved.idempotency_key;
+      if (currentText !== null && driveFilesOf(JSON.parse(currentText) as CreatePostBody).length > 0) {
+        // Only to tell whether the row changed since: files not in the ledger yet count as a change.
+        const token = driveTokenOf(run);
+        const seen =
+          token && deps.driveMedia
+            ? await deps.driveMedia.prepare(
+                row,
+                run,
+                JSON.parse(currentText) as CreatePostBody,
+                {
+                  driveToken: token,
+                  apiKey,
+                },
+                { uploadMissing: false },
+              )
+            : null;
+        currentText = seen?.kind === 'ready' ? canonicalJson(seen.body) : null;
+      }
     } else {
       if (!row.body_json) return fail(row, 'Internal error: this row has no post to send. Run the dry run again.');
       const text = serialisedBody(row.body_json);
       if (text === null) return fail(row, UNSERIALISABLE);
-      bodyText = text;
+      // Every Drive file of the row is in Postato and confirmed before the post is created.
+      const media = await withDriveMedia(row, run, apiKey, JSON.parse(text) as CreatePostBody);
+      if ('result' in media) return media.result;
+      bodyText = canonicalJson(media.body);
+      currentText = bodyText;
       key = idempotencyKeyFor({
         workspaceId: run.workspace_id,
         spreadsheetId: row.spreadsheet_id,
@@ -259,12 +332,15 @@ export function createPublishStep(deps: PublishStepDeps) {
       return onError(row, attemptId, 'create', err);
     }
     // Never throws after the post exists: an unserialisable sheet body simply differs from what was replayed.
-    const stale = row.body_json !== null && serialisedBody(row.body_json) !== bodyText;
+    const stale = row.body_json !== null && currentText !== bodyText;
+    // The post memory keeps the hash of the sheet's body (Drive references, not media ids), as the dry run computes it.
+    const sheetText = row.body_json !== null ? serialisedBody(row.body_json) : null;
+    const rememberedHash = bodyHash(!stale && sheetText !== null ? sheetText : bodyText);
     const status = statusOfPost(post);
     const scheduledAt = post.scheduledAt ?? null;
     await settle(row, {
       attempt: { id: attemptId, httpStatus: 201 },
-      post: { postId: post.id, bodyHash: bodyHash(bodyText), scheduledAt, status },
+      post: { postId: post.id, bodyHash: rememberedHash, scheduledAt, status },
       result: {
         state: 'created',
         sheetStatus: status,
@@ -280,12 +356,15 @@ export function createPublishStep(deps: PublishStepDeps) {
     return { kind: 'finished' };
   }
 
-  async function update(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
+  async function update(row: RunRowRecord, run: RunRecord, client: PostatoWriter, apiKey: string): Promise<StepResult> {
     if (!row.post_id || !row.body_json)
       return fail(row, 'Internal error: this row has no post to update. Run the dry run again.');
     const postId = row.post_id;
     if (serialisedBody(row.body_json) === null) return fail(row, UNSERIALISABLE);
-    const target = JSON.parse(row.body_json) as CreatePostBody;
+    const sheetTarget = JSON.parse(row.body_json) as CreatePostBody;
+    const media = await withDriveMedia(row, run, apiKey, sheetTarget);
+    if ('result' in media) return media.result;
+    const target = media.body;
     const patch: UpdatePostBody = {
       content: target.content,
       ...(target.media ? { media: target.media } : {}),
@@ -307,7 +386,12 @@ export function createPublishStep(deps: PublishStepDeps) {
       // sheet's body so the next dry run stops saying CHANGED, and put the post's status back in the row.
       const status = statusOfPost(current);
       return settle(row, {
-        post: { postId: row.post_id, bodyHash: postBodyHash(target), scheduledAt: current.scheduledAt ?? null, status },
+        post: {
+          postId: row.post_id,
+          bodyHash: postBodyHash(sheetTarget),
+          scheduledAt: current.scheduledAt ?? null,
+          status,
+        },
         result: { state: 'skipped', sheetStatus: status, postId: row.post_id, error: '' },
       });
     }
@@ -325,7 +409,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     const scheduledAt = post.scheduledAt ?? null;
     return settle(row, {
       attempt: { id: attemptId, httpStatus: 200 },
-      post: { postId: post.id, bodyHash: postBodyHash(target), scheduledAt, status },
+      post: { postId: post.id, bodyHash: postBodyHash(sheetTarget), scheduledAt, status },
       result: { state: 'updated', sheetStatus: status, scheduledAt, error: '' },
     });
   }
@@ -349,9 +433,9 @@ export function createPublishStep(deps: PublishStepDeps) {
     });
   }
 
-  function attemptOf(row: RunRowRecord, run: RunRecord, client: PostatoWriter): Promise<StepResult> {
-    if (row.kind === 'create') return create(row, run, client);
-    if (row.kind === 'update') return update(row, run, client);
+  function attemptOf(row: RunRowRecord, run: RunRecord, client: PostatoWriter, apiKey: string): Promise<StepResult> {
+    if (row.kind === 'create') return create(row, run, client, apiKey);
+    if (row.kind === 'update') return update(row, run, client, apiKey);
     if (row.kind === 'cancel') return cancel(row, run, client);
     return fail(row, 'Internal error: unknown row kind.');
   }
@@ -378,7 +462,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     }
     const client = deps.clientFor(apiKey);
     try {
-      const result = await attemptOf(row, run, client);
+      const result = await attemptOf(row, run, client, apiKey);
       if (result.kind === 'deferred' && !(await runStillActive(row.run_id))) {
         // Cancelled while this row waited or was in flight: a row given back now would be pending in an ended run,
         // which no dispatcher looks at; end it here (an unknown outcome is resolved by the next publish). A row the

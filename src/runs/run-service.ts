@@ -42,9 +42,16 @@ export interface StartRunArgs {
   request: RunRequest;
   apiKey: string;
   planned: PlannedRun;
+  /** The caller's Drive access token; sealed with the run only when a row to send names a Drive file. */
+  driveToken?: string;
 }
 
 const RESULTS_PAGE = 500;
+
+/** True for a row to send whose body names a Drive file (its token is then kept with the run). */
+function namesDriveFile(row: NewRunRow): boolean {
+  return row.state === 'pending' && !!row.bodyJson && row.bodyJson.includes('"driveFileId"');
+}
 
 function errorText(row: PlannedRow): string {
   const errors = row.verdict.messages.filter((m) => m.level === 'error').map((m) => m.message);
@@ -174,7 +181,7 @@ export function createRunService(deps: RunServiceDeps) {
   }
 
   /** Commits a publish, reschedule or unschedule run and answers at once; the dispatcher does the sending. */
-  async function startRun({ identity, request, apiKey, planned }: StartRunArgs): Promise<RunAccepted> {
+  async function startRun({ identity, request, apiKey, planned, driveToken }: StartRunArgs): Promise<RunAccepted> {
     const tenantId = tenantIdFor(apiKey);
     const rows =
       request.mode === 'publish'
@@ -191,6 +198,8 @@ export function createRunService(deps: RunServiceDeps) {
       workspaceId: request.workspaceId,
       tenantId,
       apiKeySealed: deps.vault.encrypt(apiKey),
+      // Like the API key: sealed at rest only while the run needs it, erased when it ends; never logged.
+      driveTokenSealed: driveToken && rows.some(namesDriveFile) ? deps.vault.encrypt(driveToken) : null,
       summaryJson: JSON.stringify(planned.summary),
       rows,
     });

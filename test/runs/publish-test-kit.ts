@@ -36,6 +36,9 @@ export interface KitRow {
   account?: string;
   scheduledAt?: string;
   postId?: string;
+  /** Platform cell (default x) and Media cell. */
+  platform?: string;
+  media?: string;
 }
 
 /** Sheet rows in the contract's column order, starting at row 2. */
@@ -43,7 +46,8 @@ export function rowsOf(specs: KitRow[]): RunRequest['rows'] {
   return specs.map((s, i) => {
     const byCol: Record<string, string> = {
       Key: s.key,
-      Platform: 'x',
+      Platform: s.platform ?? 'x',
+      Media: s.media ?? '',
       Account: s.account ?? ACCOUNTS[i % ACCOUNTS.length]!.id,
       Content: s.content ?? `Post for ${s.key}`,
       'Scheduled at': s.scheduledAt ?? '',
