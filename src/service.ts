@@ -230,6 +230,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         clock,
         logger,
         knownPosts,
+        approvals: ledger.approvals,
         startRun: startRunAndRecord,
         onDryRun: dryRunVerdicts?.write,
       }),

@@ -6,7 +6,7 @@
  */
 import type { DryRunResponse, RunReport, RunStatusResponse } from '../shared/contract';
 import { plural } from '../shared/format';
-import { moreFailedLine, reportSentence } from '../shared/report-format';
+import { approvalLines, moreFailedLine, reportSentence } from '../shared/report-format';
 import type {
   ActionPreview,
   ActiveRun,
@@ -380,6 +380,11 @@ function renderReport(report: RunReport, sheetName: string): void {
     'report-removed-block',
     'report-removed',
     report.removed.map((r) => el('li', {}, r.message)),
+  );
+  fillList(
+    'report-approved-block',
+    'report-approved',
+    approvalLines(report).map((line) => el('li', {}, line)),
   );
   fillList(
     'report-warnings-block',

@@ -53,6 +53,8 @@ export interface GasDataValidation {
 
 export interface GasDataValidationBuilder {
   requireValueInList(values: string[], showDropdown?: boolean): GasDataValidationBuilder;
+  /** Cells become checkboxes (TRUE/FALSE). */
+  requireCheckbox(): GasDataValidationBuilder;
   setAllowInvalid(allow: boolean): GasDataValidationBuilder;
   build(): GasDataValidation;
 }

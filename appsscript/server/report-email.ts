@@ -3,7 +3,14 @@
  * with the rows that need a fix and a link to the spreadsheet, to the user who asked (and to nobody else).
  */
 import type { RunReport, RunReportRow } from '../shared/contract';
-import { moreFailedLine, reportSentence, reportSubject, rowLabel, rowLine } from '../shared/report-format';
+import {
+  approvalLines,
+  moreFailedLine,
+  reportSentence,
+  reportSubject,
+  rowLabel,
+  rowLine,
+} from '../shared/report-format';
 import type { EmailReportResult } from '../shared/server-rpc';
 import { AddonError, gas } from './apps-script-env';
 import { callService } from './service-client';
@@ -51,6 +58,8 @@ export function reportEmail(report: RunReport): { subject: string; body: string;
   }
   if (report.removed.length > 0)
     text.push('Rows removed from the sheet during the run:', ...report.removed.map((r) => `- ${r.message}`), '');
+  const approvals = approvalLines(report);
+  if (approvals.length > 0) text.push('Sent with approval:', ...approvals.map((a) => `- ${a}`), '');
   if (report.warnings.length > 0) text.push('Warnings:', ...report.warnings.map((w) => `- ${w}`), '');
   text.push(`${listed.length > 0 ? 'Open the first failed row' : 'Open the spreadsheet'}: ${link}`);
 
@@ -66,6 +75,8 @@ export function reportEmail(report: RunReport): { subject: string; body: string;
       `<ul>${report.removed.map((r) => `<li>${escapeHtml(r.message)}</li>`).join('')}</ul>`,
     );
   }
+  if (approvals.length > 0)
+    html.push('<h3>Sent with approval</h3>', `<ul>${approvals.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul>`);
   if (report.warnings.length > 0)
     html.push('<h3>Warnings</h3>', `<ul>${report.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`);
   html.push(

@@ -115,10 +115,12 @@ export function readSheet(
 
   const keyCol = columns.Key!;
   const outputCols = new Set(OUTPUT_COLUMNS.map((n) => columns[n]!));
-  // A row is a post when a named input column holds something; notes in a headerless column do not make a post.
+  // A row is a post when a named input column holds something; notes in a headerless column do not make a post, nor
+  // does an Approved checkbox (its empty rows hold FALSE).
+  const approvedCol = columns.Approved;
   const inputCols = header
     .map((h, i) => i)
-    .filter((i) => i !== keyCol && !outputCols.has(i) && cellText(header[i] as RawCell) !== '');
+    .filter((i) => i !== keyCol && i !== approvedCol && !outputCols.has(i) && cellText(header[i] as RawCell) !== '');
   const contentCols = header.map((_, i) => i).filter((i) => i !== keyCol && !outputCols.has(i));
   const isPost = (row: RawCell[]) => inputCols.some((c) => !isBlank(row[c]));
 

@@ -1,8 +1,9 @@
 /**
- * Inserts a template sheet: the contract's headers, a few example rows, a frozen bold header, and dropdowns for
- * Platform, Post type and (when Postato's account list is available through the service) Account.
+ * Inserts a template sheet: the contract's headers, a few example rows, a frozen bold header, dropdowns for
+ * Platform, Post type and (when Postato's account list is available through the service) Account, and an Approved
+ * checkbox column (Publish creates only ticked rows; delete the column to publish without sign-off).
  */
-import { ALL_POST_TYPES, INPUT_COLUMNS, OUTPUT_COLUMNS, PLATFORMS } from '../shared/sheet-columns';
+import { ALL_POST_TYPES, INPUT_COLUMNS, OPTIONAL_COLUMNS, OUTPUT_COLUMNS, PLATFORMS } from '../shared/sheet-columns';
 import type { AccountsResponse } from '../shared/contract';
 import type { RawCell } from './apps-script-types';
 import { gas } from './apps-script-env';
@@ -13,7 +14,7 @@ import { readSettings } from './settings';
 export const TEMPLATE_SHEET_NAME = 'Postato posts';
 
 /** The template's header row. */
-export const TEMPLATE_HEADER: readonly string[] = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS];
+export const TEMPLATE_HEADER: readonly string[] = [...INPUT_COLUMNS, ...OPTIONAL_COLUMNS, ...OUTPUT_COLUMNS];
 
 const EXAMPLES: ReadonlyArray<Partial<Record<(typeof INPUT_COLUMNS)[number], string>>> = [
   {
@@ -113,6 +114,8 @@ export function insertTemplate(accounts: string[] | null = accountChoices()): st
     const rule = app.newDataValidation().requireValueInList(accounts, true).setAllowInvalid(true).build();
     sheet.getRange(2, col('Account'), dataRows, 1).setDataValidation(rule);
   }
+  // Unticked to start with: nothing is approved until someone ticks it.
+  sheet.getRange(2, col('Approved'), dataRows, 1).setDataValidation(app.newDataValidation().requireCheckbox().build());
   sheet.setColumnWidth(col('Content'), 320);
   sheet.activate();
   return sheet.getName();

@@ -177,6 +177,11 @@ export interface DryRunSummary {
   info?: string[];
   /** Rows marked CHANGED (edited since their post was sent); absent when none. */
   changed?: number;
+  /**
+   * Sheets with an Approved column only: rows Publish leaves out because they are not approved (`unapproved`) or were
+   * edited after their approval (`edited`). Absent when the sheet has no Approved column.
+   */
+  unapproved?: Array<{ rowNumber: number; key: string; reason: 'unapproved' | 'edited' }>;
 }
 
 export interface DryRunResponse {
@@ -268,6 +273,11 @@ export interface RunReport {
   warnings: string[];
   /** Sheet URL fragment selecting the first failed row, e.g. `#gid=0&range=A7`. */
   firstFailedLink?: string;
+  /**
+   * Sheets with an Approved column: the rows this run sent and who approved them when (the address the tick was first
+   * seen from, and the time, ISO UTC). At most 500.
+   */
+  approved?: Array<{ key: string; rowNumber: number | null; approvedBy: string; approvedAt: string }>;
 }
 
 /** Every error body the service returns. */

@@ -72,3 +72,12 @@ export function moreFailedLine(report: Pick<RunReport, 'failed' | 'failedTotal'>
 export function reportSubject(report: RunReport): string {
   return `Postato: ${reportTitle(report)} – ${countPhrases(report).join(', ')}`;
 }
+
+/** "Row 5: approved by lead@example.com, 2026-03-01 09:30 UTC", one per row a run sent under an approval. */
+export function approvalLines(report: Pick<RunReport, 'approved'>): string[] {
+  return (report.approved ?? []).map(
+    (a) =>
+      `${a.rowNumber === null ? `Key ${a.key}` : `Row ${a.rowNumber}`}: approved by ${a.approvedBy}, ` +
+      `${a.approvedAt.slice(0, 16).replace('T', ' ')} UTC`,
+  );
+}

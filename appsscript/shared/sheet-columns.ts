@@ -20,7 +20,14 @@ export const INPUT_COLUMNS = [
 /** Output columns the service writes; the add-on adds any that are missing at the right of the header. */
 export const OUTPUT_COLUMNS = ['Status', 'Post ID', 'Error', 'Scheduled (UTC)', 'Link', 'Run', 'Updated'] as const;
 
-export type ColumnName = (typeof INPUT_COLUMNS)[number] | (typeof OUTPUT_COLUMNS)[number];
+/**
+ * Input columns a sheet may add when it wants them; the template has them. `Approved` (a checkbox): when the column
+ * exists, Publish creates only rows whose box is ticked, and a row edited after it was ticked waits for a new tick.
+ */
+export const OPTIONAL_COLUMNS = ['Approved'] as const;
+
+export type ColumnName =
+  (typeof INPUT_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number] | (typeof OUTPUT_COLUMNS)[number];
 
 /**
  * Accepted spellings per column (already normalised); the contract name itself is always accepted. The add-on and
@@ -49,6 +56,7 @@ export const COLUMN_ALIASES: Record<ColumnName, string[]> = {
   'Time zone': ['time zone', 'timezone', 'tz', 'zone'],
   Title: ['title', 'video title', 'youtube title'],
   Options: ['options', 'options json', 'json'],
+  Approved: ['approved', 'approval', 'approve', 'ok to publish', 'ok to post', 'signed off', 'sign off'],
   Status: ['status'],
   'Post ID': ['post id', 'postid', 'postato id', 'postato post id'],
   Error: ['error', 'errors', 'last error'],

@@ -19,7 +19,7 @@ import { parseDriveAccessToken, parsePostatoApiKey, parseRunRequest } from './ru
 import { withContextRows } from '../plan/context-rows';
 import { jsonBody, limitRowsPerRun } from './hardening';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
-import type { KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
+import type { ApprovalPort, KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
 import { tenantIdFor } from '../runs/idempotency-key';
 
@@ -31,6 +31,8 @@ export interface RunsRouterDeps {
   /** Default: a PostatoClient-backed adapter on config.POSTATO_API_URL. */
   postatoReadFor?: (apiKey: string) => PostatoReadPort;
   knownPosts?: KnownPostsPort;
+  /** Records and checks approvals of sheets with an Approved column. */
+  approvals?: ApprovalPort;
   /** publish/reschedule/unschedule; absent → 501 with a clear message. */
   startRun?: (args: {
     identity: Identity;
@@ -78,6 +80,9 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
         // Known posts are the caller's tenant's only: a spreadsheet id and row keys are no proof of anything.
         tenantId: tenantIdFor(apiKey),
         defaults,
+        approvals: deps.approvals ?? null,
+        // A verified Google address names the approver; a shared-secret install is one organisation.
+        caller: identity.email ?? identity.subject,
       });
       deps.logger.info(
         {

@@ -304,6 +304,29 @@ const m005: Migration = {
   },
 };
 
+/**
+ * 006: the optional Approved column: the approval of a sheet row (its content fingerprint when the tick was first
+ * seen, from whom and when), and on each sent run row who approved it, so the run report can say so after the tick is
+ * gone.
+ */
+const m006: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('row_approvals')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('spreadsheet_id', 'text', (c) => c.notNull())
+      .addColumn('row_key', 'text', (c) => c.notNull())
+      .addColumn('fingerprint', 'text', (c) => c.notNull())
+      .addColumn('approved_by', 'text', (c) => c.notNull())
+      .addColumn('approved_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('row_approvals_pk', ['tenant_id', 'workspace_id', 'spreadsheet_id', 'row_key'])
+      .execute();
+    await db.schema.alterTable('run_rows').addColumn('approved_by', 'text').execute();
+    await db.schema.alterTable('run_rows').addColumn('approved_at', 'bigint').execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -311,6 +334,7 @@ export const ledgerMigrations: Record<string, Migration> = {
   '003_tenant_scope': m003,
   '004_claim_index': m004,
   '005_drive_media': m005,
+  '006_row_approvals': m006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

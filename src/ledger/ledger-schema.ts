@@ -80,6 +80,9 @@ export interface RunRowsTable {
   /** 1 when the write-back found the row key gone from the sheet. */
   removed: number;
   updated_at: number;
+  /** Sheets with an Approved column: who the approval of the sent content was seen from, and when. */
+  approved_by: string | null;
+  approved_at: number | null;
 }
 
 export interface AttemptsTable {
@@ -144,6 +147,17 @@ export interface WebhookSecretsTable {
   created_at: number;
 }
 
+/** The approval of a sheet row (Approved column): the content fingerprint the first tick covered, from whom, when. */
+export interface RowApprovalsTable {
+  tenant_id: string;
+  workspace_id: string;
+  spreadsheet_id: string;
+  row_key: string;
+  fingerprint: string;
+  approved_by: string;
+  approved_at: number;
+}
+
 export interface SheetAccessTable {
   spreadsheet_id: string;
   ok: number;
@@ -193,4 +207,5 @@ export interface LedgerDatabase {
   sheet_access: SheetAccessTable;
   dispatcher_instances: DispatcherInstancesTable;
   drive_media: DriveMediaTable;
+  row_approvals: RowApprovalsTable;
 }

@@ -33,6 +33,8 @@ export interface ReportRows {
   failed: ReportRowRecord[];
   failedTotal: number;
   removed: ReportRowRecord[];
+  /** Rows sent under an approval (sheets with an Approved column), in sheet order. */
+  approved: Array<{ row_key: string; row_number: number | null; approved_by: string; approved_at: number }>;
 }
 
 /** Gauges read at scrape time. */
@@ -80,7 +82,7 @@ export function createOpsQueries(db: Kysely<LedgerDatabase>) {
     async reportRows(runId: string, limit: number): Promise<ReportRows> {
       const isFailed = (eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>) =>
         eb.or([eb('state', '=', 'failed'), eb('sheet_status', 'in', FAILED_STATUSES)]);
-      const [failed, failedTotal, removed] = await Promise.all([
+      const [failed, failedTotal, removed, approved] = await Promise.all([
         db
           .selectFrom('run_rows')
           .select(['row_key', 'row_number', 'error', 'sheet_status', 'post_id'])
@@ -104,8 +106,22 @@ export function createOpsQueries(db: Kysely<LedgerDatabase>) {
           .orderBy('ordinal')
           .limit(limit)
           .execute(),
+        db
+          .selectFrom('run_rows')
+          .select(['row_key', 'row_number', 'approved_by', 'approved_at'])
+          .where('run_id', '=', runId)
+          .where('approved_at', 'is not', null)
+          .orderBy('ordinal')
+          .limit(limit)
+          .execute(),
       ]);
-      return { failed, failedTotal: Number(failedTotal.n), removed };
+      const approvedRows = approved.map((r) => ({
+        row_key: r.row_key,
+        row_number: r.row_number,
+        approved_by: r.approved_by ?? '',
+        approved_at: Number(r.approved_at),
+      }));
+      return { failed, failedTotal: Number(failedTotal.n), removed, approved: approvedRows };
     },
 
     /** Rows waiting per tenant and the age of the oldest unwritten result. */

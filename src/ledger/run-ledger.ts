@@ -10,7 +10,7 @@ import type { RunMode } from './ledger-schema';
 import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
 import type { SheetStatus, RunCounts, RowResult, RunState } from '../../appsscript/shared/contract';
-import type { KnownPost, KnownPostsPort, TenantScope } from '../plan/dry-run-ports';
+import type { ApprovalPort, KnownPost, KnownPostsPort, TenantScope } from '../plan/dry-run-ports';
 import type { WriteBackStore } from '../sheets/write-back-store';
 import type { WebhookEventSink, WebhookSecretStore } from '../webhooks/webhook-event-sink';
 import type { KeyVault } from '../runs/key-vault';
@@ -28,6 +28,7 @@ import {
 import { createWriteBackQueries, sheetAccessIn, writesWaitingIn } from './write-back-queries';
 import { createWebhookSecretQueries, createWebhookSink } from './webhook-queries';
 import { createOpsQueries, type LedgerGauges, type ReportRows, type RunSummaryRecord } from './ops-queries';
+import { createApprovalQueries } from './approval-queries';
 import { createStatusRefreshQueries, type StatusRefreshStore } from './status-refresh-queries';
 import { createInstanceRegistry, type InstanceRegistry } from './instance-registry';
 import { createDriveMediaStore, type DriveMediaStore } from './drive-media-queries';
@@ -52,6 +53,9 @@ export interface NewRunRow {
   scheduledAt?: string;
   /** True when this initial result must be written to the sheet. */
   writeBack: boolean;
+  /** Sheets with an Approved column: who the approval of this row's content was seen from, and when (ms). */
+  approvedBy?: string;
+  approvedAt?: number;
 }
 
 /** A run as it is committed. */
@@ -164,6 +168,8 @@ export class RunLedger {
   readonly statusRefresh: StatusRefreshStore;
   /** Drive files uploaded to Postato, per tenant, workspace, file and version (uploaded once, claimed by lease). */
   readonly driveMedia: DriveMediaStore;
+  /** Approvals of sheet rows (the optional Approved column), recorded and checked when a plan is made. */
+  readonly approvals: ApprovalPort;
   private readonly ops: ReturnType<typeof createOpsQueries>;
 
   constructor(
@@ -173,6 +179,7 @@ export class RunLedger {
     this.writeBack = createWriteBackQueries(db, clock);
     this.webhookSink = createWebhookSink(db, clock, (trx, rowId, change) => this.setResultIn(trx, rowId, change));
     this.instances = createInstanceRegistry(db);
+    this.approvals = createApprovalQueries(db, clock);
     this.statusRefresh = createStatusRefreshQueries(db, clock, (trx, rowId, change) =>
       this.setResultIn(trx, rowId, change),
     );
@@ -381,6 +388,8 @@ export class RunLedger {
             written_version: 0,
             removed: 0,
             updated_at: now,
+            approved_by: r.approvedBy ?? null,
+            approved_at: r.approvedAt ?? null,
           };
         });
         await trx.insertInto('run_rows').values(chunk).execute();

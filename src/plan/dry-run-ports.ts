@@ -2,6 +2,7 @@
  * What the dry run needs from outside the pure planner: Postato's view of accounts and scheduled posts, and the
  * ledger's knowledge of rows that already have a post. Adapters implement these over the Postato client and the ledger.
  */
+import type { RowApproval } from './row-approval';
 
 export interface PostatoAccount {
   id: string;
@@ -51,4 +52,25 @@ export interface KnownPost {
 export interface KnownPostsPort {
   /** Posts the ledger knows for these row keys of the tenant's spreadsheet (never another tenant's). */
   knownPosts(scope: TenantScope, spreadsheetId: string, rowKeys: string[]): Promise<Map<string, KnownPost>>;
+}
+
+/** One acted-on row of a sheet with an Approved column, as planRun hands it to the ledger. */
+export interface ApprovalObservation {
+  rowKey: string;
+  ticked: boolean;
+  fingerprint: string;
+}
+
+export interface ApprovalPort {
+  /**
+   * Records what this look at the sheet shows and answers each row's approval: a first tick records the content
+   * fingerprint, who it was seen from and when; an unticked box forgets the approval; a ticked row whose content no
+   * longer matches is `edited`.
+   */
+  review(
+    scope: TenantScope,
+    spreadsheetId: string,
+    rows: ApprovalObservation[],
+    seenFrom: string,
+  ): Promise<Map<string, RowApproval>>;
 }

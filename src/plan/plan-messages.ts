@@ -126,6 +126,11 @@ export const mediaRuleMessages = {
 
 /** Messages of the planner: rows seen together, Postato's accounts and posts, and time. */
 export const planMessages = {
+  notApproved:
+    'Approved: not ticked, so Publish leaves this row out. Tick its Approved box once the post is signed off.',
+  editedAfterApproval: (by: string, atIso: string) =>
+    `Approved: the row was edited after it was approved (tick seen from ${by} at ${atIso}), so Publish leaves it out ` +
+    'until the new content is approved: untick Approved, run a dry run, then tick it again.',
   keyReused: (key: string, firstRow: number) =>
     `"${key}" is also used by row ${firstRow}: ` +
     'give this row a key no other row uses (clear it and the add-on fills a new one).',

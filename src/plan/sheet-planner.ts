@@ -23,6 +23,7 @@ import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner
 import { buildSummary, type SummaryRow } from './dry-run-report';
 import { localDate, localIso, localStamp, utcIso } from './local-time-format';
 import { postBodyHash } from './post-body-hash';
+import type { RowApproval } from './row-approval';
 
 /** One row of a plan, as the dry run shows it and as Publish sends it. */
 export interface PlannedRow {
@@ -40,6 +41,8 @@ export interface PlannedRow {
    * edited Scheduled at or else its kept time). Reschedule PATCHes the post towards it; its hash tells CHANGED rows.
    */
   updateBody?: CreatePostBody;
+  /** For a row sent under an approval (sheets with an Approved column): who the tick was seen from, and when (ms). */
+  approval?: { approvedBy: string; approvedAt: number };
 }
 
 /** The whole plan of a run. */
@@ -65,6 +68,8 @@ export interface PlanSheetInput {
   accounts: PostatoAccount[] | null;
   scheduledPosts: ScheduledPostSummary[] | null;
   knownPosts: Map<string, KnownPost>;
+  /** Approvals of the acted-on rows when the sheet has an Approved column; null or absent when it has none. */
+  approvals?: Map<string, RowApproval> | null;
 }
 
 const MINUTE = 60_000;
@@ -148,6 +153,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
     jitterSeconds: settings.jitterSeconds,
   });
   return buildPlan(rows, updates, {
+    approvals: input.approvals ?? null,
     onlyKeys: request.onlyKeys,
     settings,
     notes,
@@ -431,6 +437,7 @@ function buildPlan(
   rows: Working[],
   updates: Map<Working, UpdateTarget>,
   o: {
+    approvals: Map<string, RowApproval> | null;
     onlyKeys: string[] | undefined;
     settings: ResolvedPlanSettings;
     notes: PlanNotes;
@@ -443,14 +450,32 @@ function buildPlan(
   const only = o.onlyKeys ? new Set(o.onlyKeys) : null;
   const planned: PlannedRow[] = [];
   const summaryRows: SummaryRow[] = [];
+  const unapproved: NonNullable<DryRunSummary['unapproved']> = [];
   for (const w of rows) {
     if (only && (w.v.key === null || !only.has(w.v.key))) continue;
+    const creates = !hasError(w) && !w.postId && w.v.key !== null && w.plannedMs !== undefined;
+    // With an Approved column, only an approved row is created; the others are listed and left out.
+    const approval = o.approvals && creates ? (o.approvals.get(w.v.key!) ?? { state: 'unapproved' as const }) : null;
+    if (approval && approval.state !== 'approved') {
+      w.v.messages.push(
+        warn(
+          'Approved',
+          approval.state === 'edited'
+            ? planMessages.editedAfterApproval(approval.approvedBy ?? 'unknown', iso(approval.approvedAt ?? 0))
+            : planMessages.notApproved,
+        ),
+      );
+      unapproved.push({ rowNumber: w.v.rowNumber, key: w.v.key!, reason: approval.state });
+    }
     const verdict = toVerdict(w);
     const row: PlannedRow = { rowNumber: w.v.rowNumber, key: w.v.key, verdict };
     if (w.postId) row.postId = w.postId;
     if (w.v.sheetStatus) row.sheetStatus = w.v.sheetStatus;
-    if (verdict.status !== 'INVALID' && !w.postId && w.v.key !== null && w.plannedMs !== undefined)
+    if (creates && (!approval || approval.state === 'approved')) {
       row.body = toBody(w);
+      if (approval?.approvedBy !== undefined && approval.approvedAt !== undefined)
+        row.approval = { approvedBy: approval.approvedBy, approvedAt: approval.approvedAt };
+    }
     const update = updates.get(w);
     if (update && verdict.status !== 'INVALID') {
       row.updateBody = update.body;
@@ -477,6 +502,7 @@ function buildPlan(
   });
   const changed = planned.filter((r) => r.verdict.changed).length;
   if (changed > 0) summary.changed = changed;
+  if (o.approvals) summary.unapproved = unapproved;
   return { rows: planned, summary, settings: o.settings };
 }
 

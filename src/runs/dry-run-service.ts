@@ -6,7 +6,9 @@ import type { DryRunResponse, RunRequest } from '../../appsscript/shared/contrac
 import type { Clock } from '../clock';
 import { planSheet, type PlanDefaults, type PlannedRun } from '../plan/sheet-planner';
 import { cellText, mapHeader } from '../plan/sheet-contract';
-import type { KnownPost, KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
+import type { ApprovalPort, KnownPost, KnownPostsPort, PostatoReadPort, TenantScope } from '../plan/dry-run-ports';
+import { approvalFingerprint, isApprovedCell, type RowApproval } from '../plan/row-approval';
+import type { ColumnMap } from '../plan/sheet-contract';
 
 export type { PlannedRow, PlannedRun } from '../plan/sheet-planner';
 export type { ResolvedPlanSettings } from '../../appsscript/shared/contract';
@@ -19,6 +21,10 @@ export interface PlanContext {
   /** The tenant (hash of the caller's API key) whose known posts the plan may see; required with `knownPosts`. */
   tenantId?: string;
   defaults: PlanDefaults;
+  /** Records and answers approvals when the sheet has an Approved column (needs `tenantId`). */
+  approvals?: ApprovalPort | null;
+  /** Who the caller is, as the approval record names them. */
+  caller?: string;
 }
 
 /** Plans a run: validates every row, places every post, reports. Throws only for a bad sheet or a refused API key. */
@@ -38,7 +44,39 @@ export async function planRun(request: RunRequest, ctx: PlanContext): Promise<Pl
         )
       : Promise.resolve(new Map<string, KnownPost>()),
   ]);
-  return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts });
+  const approvals =
+    map.index.Approved === undefined
+      ? null
+      : await reviewApprovals(request, map, ctx, { tenantId: ctx.tenantId ?? '', workspaceId: request.workspaceId });
+  return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts, approvals });
+}
+
+/**
+ * The approvals of the rows this action acts on (the others may arrive in compact form, without their content). With
+ * no ledger to remember fingerprints, a tick alone approves; an unticked row is never approved.
+ */
+async function reviewApprovals(
+  request: RunRequest,
+  map: ColumnMap,
+  ctx: PlanContext,
+  scope: TenantScope,
+): Promise<Map<string, RowApproval>> {
+  const only = request.onlyKeys ? new Set(request.onlyKeys) : null;
+  const observations = new Map<string, { rowKey: string; ticked: boolean; fingerprint: string }>();
+  for (const r of request.rows) {
+    const key = cellText(r.values, map, 'Key');
+    if (key === '' || observations.has(key) || (only && !only.has(key))) continue;
+    const i = map.index.Approved!;
+    observations.set(key, {
+      rowKey: key,
+      ticked: isApprovedCell(r.values[i]),
+      fingerprint: approvalFingerprint(r.values, map),
+    });
+  }
+  const rows = [...observations.values()];
+  if (ctx.approvals && ctx.tenantId)
+    return ctx.approvals.review(scope, request.spreadsheetId, rows, ctx.caller ?? 'unknown');
+  return new Map(rows.map((o) => [o.rowKey, { state: o.ticked ? 'approved' : 'unapproved' }]));
 }
 
 /** The dry-run answer for the add-on. */

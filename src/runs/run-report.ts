@@ -86,6 +86,13 @@ export async function reportOf(ledger: RunLedger, run: RunRecord, nowMs: number)
     warnings,
   };
   if (finished !== null) report.finishedAt = new Date(finished).toISOString();
+  if (rows.approved.length > 0)
+    report.approved = rows.approved.map((r) => ({
+      key: r.row_key,
+      rowNumber: r.row_number === null ? null : Number(r.row_number),
+      approvedBy: r.approved_by,
+      approvedAt: new Date(r.approved_at).toISOString(),
+    }));
   const first = failed.find((f) => f.rowNumber !== null);
   if (first) report.firstFailedLink = rowLink(report.sheetId, first.rowNumber!);
   return report;

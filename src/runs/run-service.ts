@@ -97,7 +97,15 @@ export function createRunService(deps: RunServiceDeps) {
           error: UNSERIALISABLE,
           writeBack: true,
         });
-      else if (text !== null) out.push({ ...base, kind: 'create', state: 'pending', bodyJson: text, writeBack: false });
+      else if (text !== null)
+        out.push({
+          ...base,
+          kind: 'create',
+          state: 'pending',
+          bodyJson: text,
+          writeBack: false,
+          ...(p.approval ? { approvedBy: p.approval.approvedBy, approvedAt: p.approval.approvedAt } : {}),
+        });
       else if (p.postId) {
         // Already has a post. If the sheet lost its Post ID, the ledger's one is written back (restored), never re-created.
         const restored = !sheetPostId.get(p.key);

@@ -365,6 +365,11 @@ class FakeValidationBuilder implements GasDataValidationBuilder {
     this.values = [...values];
     return this;
   }
+  /** Apps Script checkboxes hold TRUE/FALSE; the fake records them as that two-value list. */
+  requireCheckbox(): GasDataValidationBuilder {
+    this.values = ['TRUE', 'FALSE'];
+    return this;
+  }
   setAllowInvalid(): GasDataValidationBuilder {
     return this;
   }

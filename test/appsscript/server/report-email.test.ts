@@ -33,6 +33,16 @@ describe('Email me this report', () => {
     expect(mail.subject).toBe('Postato: Publish of “Posts” – 2 posts created, 1 row failed, 1 skipped');
   });
 
+  it('names who approved each row the run sent, when the sheet has an Approved column', () => {
+    const report = {
+      ...reportAnswer('run_1'),
+      approved: [{ key: 'k-2', rowNumber: 2, approvedBy: 'lead@example.com', approvedAt: '2030-01-15T09:30:00.000Z' }],
+    };
+    const { body, htmlBody } = reportEmail(report);
+    expect(body).toContain('Sent with approval:\n- Row 2: approved by lead@example.com, 2030-01-15 09:30 UTC');
+    expect(htmlBody).toContain('<li>Row 2: approved by lead@example.com, 2030-01-15 09:30 UTC</li>');
+  });
+
   it('the plain text lists counts, duration, failed rows with reasons, removed rows, warnings and the sheet link', () => {
     rpc.rpcEmailReport('run_1');
     const { body } = fakes.MailApp.sent[0]!;

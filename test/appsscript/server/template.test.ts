@@ -28,6 +28,16 @@ describe('template sheet', () => {
     expect(platform).toMatchObject({ row: 2, values: [...PLATFORMS] });
     expect(sheet.validations.find((v) => v.column === col('Post type'))?.values).toContain('reel');
     expect(sheet.validations.find((v) => v.column === col('Account'))).toBeUndefined();
+    // An Approved checkbox column between the inputs and the outputs, unticked in the examples.
+    expect(col('Approved')).toBeGreaterThan(col('Options'));
+    expect(col('Approved')).toBeLessThan(col('Status'));
+    expect(sheet.validations.find((v) => v.column === col('Approved'))?.values).toEqual(['TRUE', 'FALSE']);
+    expect(
+      sheet
+        .cells()
+        .slice(1)
+        .map((r) => r[col('Approved') - 1]),
+    ).not.toContain(true);
   });
 
   it('adds an Account dropdown when the service lists the workspace accounts', () => {
