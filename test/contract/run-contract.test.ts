@@ -132,13 +132,31 @@ describe.each(TIERS)('run contract on the %s tier', (tierName) => {
     }
     expect(after.counts.pending).toBe(0);
     const created = [...postsPerKey(kit.sandbox).entries()].filter(([k]) => /^c\d+$/.test(k));
-    // A row in flight at the cancel finishes (created, or failed with "may have been created"); nothing else is sent.
     expect(created.length).toBeGreaterThanOrEqual(after.counts.created);
-    expect(created.length).toBeLessThanOrEqual(after.counts.created + after.counts.failed);
     expect(created.length).toBeGreaterThan(0);
     expect(created.length).toBeLessThan(150);
     expect(after.counts.skipped).toBe(150 - after.counts.created - after.counts.failed);
     const results = await kit.results(res.body.runId);
+    // A row in flight at the cancel finishes (created, or failed with "may have been created"); nothing else is sent.
+    // The one exception is a call whose answer was lost before the cancel (a timeout on a loaded machine): its row is
+    // skipped with the attempt kept in doubt, which the next publish replays under the same key, never a second post.
+    const inDoubt = new Set(
+      (
+        await inspectLedgerDb(kit.service.ledger)
+          .selectFrom('attempts')
+          .select('row_key')
+          .where('run_id', '=', res.body.runId)
+          .where('outcome', 'in', ['unknown', 'pending'])
+          .execute()
+      ).map((a) => a.row_key),
+    );
+    for (const [key] of created) {
+      const status = results.get(key)?.status;
+      expect([key, status === 'SKIPPED' ? inDoubt.has(key) : status]).toEqual([
+        key,
+        status === 'SKIPPED' ? true : expect.stringMatching(/^(SCHEDULED|QUEUED|PUBLISHED|FAILED)$/),
+      ]);
+    }
     expect(
       [...results.values()].filter((r) => r.status === 'SKIPPED').every((r) => /cancelled/.test(r.error ?? '')),
     ).toBe(true);
