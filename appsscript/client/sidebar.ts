@@ -14,12 +14,14 @@ import type {
   RowScope,
   RunAction,
   RunUpdate,
+  EarlierSettingsChoice,
   SettingsView,
   SidebarAction,
 } from '../shared/server-rpc';
 import { callServer } from './call-server';
 import { changedRowsLine, rowTag } from './changed-rows';
 import { actionCounts, confirmLabel, settingsLine, targetLine } from './confirm-format';
+import { earlierSettingsLine } from './earlier-settings-format';
 import { MAX_FAILED_POLLS, PollSchedule, progressFingerprint } from './poll-schedule';
 import { countsLine, percentDone, stateLine } from './progress';
 
@@ -519,6 +521,39 @@ function fillSettings(view: SettingsView): void {
   $<HTMLInputElement>('set-jitter').value = view.jitterSeconds === null ? '' : String(view.jitterSeconds);
   $('service-account').textContent =
     view.serviceAccountEmail ?? 'Press Check access to see which account writes the results.';
+  $('earlier-settings').hidden = view.earlier === null;
+  if (view.earlier)
+    $('earlier-settings-text').textContent = earlierSettingsLine(view.earlier, view.spreadsheetTimeZone);
+}
+
+/** Adopts the user's earlier per-user settings for this spreadsheet, or forgets them. */
+async function chooseEarlier(choice: EarlierSettingsChoice): Promise<void> {
+  $('settings-result').hidden = true;
+  let failure: string | null = null;
+  const view = await guarded(choice === 'use-here' ? 'Using your earlier settings here…' : 'Forgetting…', () =>
+    callServer('rpcEarlierSettings', choice).catch((error: Error) => {
+      failure = error.message;
+      throw error;
+    }),
+  );
+  if (!view) {
+    if (failure) settingsResult('error', failure);
+    // Show what the spreadsheet has now (an editor may have saved its settings meanwhile).
+    const now = await callServer('rpcGetSettings').catch(() => null);
+    if (now) fillSettings(now);
+    return;
+  }
+  fillSettings(view);
+  if (choice === 'use-here') {
+    settingsResult(
+      'info',
+      view.apiKeySet
+        ? 'This spreadsheet now uses your earlier settings.'
+        : 'This spreadsheet now uses your earlier settings. Enter your API key and press Save.',
+    );
+  } else {
+    settingsResult('info', 'Forgotten. Enter this spreadsheet’s settings and press Save.');
+  }
 }
 
 /** The time zone list: the spreadsheet's own zone first (stored as blank), then every zone the browser knows. */
@@ -625,6 +660,8 @@ async function init(): Promise<void> {
   };
   $('btn-confirm-cancel').onclick = hideConfirm;
   $('btn-save-settings').onclick = () => void saveSettings();
+  $('btn-use-earlier').onclick = () => void chooseEarlier('use-here');
+  $('btn-forget-earlier').onclick = () => void chooseEarlier('forget');
   $('btn-close-settings').onclick = () => ($('settings').hidden = true);
   $('btn-check-access').onclick = () => void checkAccess();
   $('btn-copy-email').onclick = () => {
@@ -643,7 +680,12 @@ async function init(): Promise<void> {
   if (view) fillSettings(view);
   if (view && (!view.workspaceId || !view.apiKeySet)) {
     openSettings();
-    notify('info', 'Enter this spreadsheet’s Postato workspace ID and your API key to start.');
+    notify(
+      'info',
+      view.earlier
+        ? 'This spreadsheet has no Postato settings of its own yet: use your earlier settings here, or enter its own.'
+        : 'Enter this spreadsheet’s Postato workspace ID and your API key to start.',
+    );
   }
   const [run, action] = await Promise.all([
     callServer('rpcActiveRun').catch(() => null),

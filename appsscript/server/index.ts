@@ -8,6 +8,7 @@ import { testConnection } from './connection-test';
 import { buildMenu } from './menu';
 import { activeRun, cancelRun, dryRun, lastRunReport, prepareAction, runStatus, startRun } from './run-actions';
 import { emailReport } from './report-email';
+import { chooseEarlierSettings } from './earlier-settings';
 import { checkAccess } from './sheet-access';
 import { saveSettings, settingsView } from './settings';
 import { selectRow, showSidebar, takePendingAction } from './sidebar';
@@ -18,6 +19,7 @@ import { refreshStatuses } from './status-refresh';
 export const rpc: ServerRpc = {
   rpcGetSettings: () => settingsView(),
   rpcSaveSettings: (input) => saveSettings(input),
+  rpcEarlierSettings: (choice) => chooseEarlierSettings(choice),
   rpcCheckAccess: () => checkAccess(),
   rpcTestConnection: () => testConnection(),
   rpcDryRun: (scope) => dryRun(scope ?? {}),

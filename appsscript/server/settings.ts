@@ -4,11 +4,12 @@
  * gap and jitter in the spreadsheet's DocumentProperties, so every editor of a sheet publishes into the same
  * workspace on the same schedule, and one user's sheets of different clients keep their own workspaces.
  */
-import type { SettingsInput, SettingsView } from '../shared/server-rpc';
+import type { EarlierSettings, SettingsInput, SettingsView } from '../shared/server-rpc';
 import type { GasProperties } from './apps-script-types';
 import { AddonError, gas, serviceUrl } from './apps-script-env';
 
-const KEYS = {
+/** Property names; the per-user settings of earlier versions used the same names in UserProperties. */
+export const SETTING_KEYS = {
   workspaceId: 'postato.workspaceId',
   apiKey: 'postato.apiKey',
   timeZone: 'postato.timeZone',
@@ -41,11 +42,35 @@ function numberOrNull(text: string | null): number | null {
 export function readSettings(): StoredSettings {
   const doc = gas().PropertiesService.getDocumentProperties();
   return {
-    workspaceId: doc.getProperty(KEYS.workspaceId) ?? '',
-    apiKey: gas().PropertiesService.getUserProperties().getProperty(KEYS.apiKey),
-    timeZone: doc.getProperty(KEYS.timeZone) ?? '',
-    minGapMinutes: numberOrNull(doc.getProperty(KEYS.minGapMinutes)),
-    jitterSeconds: numberOrNull(doc.getProperty(KEYS.jitterSeconds)),
+    workspaceId: doc.getProperty(SETTING_KEYS.workspaceId) ?? '',
+    apiKey: gas().PropertiesService.getUserProperties().getProperty(SETTING_KEYS.apiKey),
+    timeZone: doc.getProperty(SETTING_KEYS.timeZone) ?? '',
+    minGapMinutes: numberOrNull(doc.getProperty(SETTING_KEYS.minGapMinutes)),
+    jitterSeconds: numberOrNull(doc.getProperty(SETTING_KEYS.jitterSeconds)),
+  };
+}
+
+/** Settings kept per spreadsheet, which earlier versions kept in the user's UserProperties. */
+export const SPREADSHEET_SETTING_KEYS = [
+  SETTING_KEYS.workspaceId,
+  SETTING_KEYS.timeZone,
+  SETTING_KEYS.minGapMinutes,
+  SETTING_KEYS.jitterSeconds,
+] as const;
+
+/**
+ * The workspace, zone, gap and jitter this user saved when settings were kept per user, or null when there are none
+ * (a workspace was always part of them). Only ever offered; see earlier-settings.ts.
+ */
+export function earlierSettings(): EarlierSettings | null {
+  const user = gas().PropertiesService.getUserProperties();
+  const workspaceId = user.getProperty(SETTING_KEYS.workspaceId) ?? '';
+  if (workspaceId === '') return null;
+  return {
+    workspaceId,
+    timeZone: user.getProperty(SETTING_KEYS.timeZone) ?? '',
+    minGapMinutes: numberOrNull(user.getProperty(SETTING_KEYS.minGapMinutes)),
+    jitterSeconds: numberOrNull(user.getProperty(SETTING_KEYS.jitterSeconds)),
   };
 }
 
@@ -61,9 +86,10 @@ export function settingsView(): SettingsView {
     spreadsheetTimeZone: gas().SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetTimeZone(),
     minGapMinutes: s.minGapMinutes,
     jitterSeconds: s.jitterSeconds,
-    serviceAccountEmail: props.getProperty(KEYS.serviceAccountEmail),
+    serviceAccountEmail: props.getProperty(SETTING_KEYS.serviceAccountEmail),
     serviceUrl: serviceUrl(),
     usesSharedSecret: sharedSecret() !== null,
+    earlier: s.workspaceId === '' ? earlierSettings() : null,
   };
 }
 
@@ -107,12 +133,12 @@ export function saveSettings(input: SettingsInput): SettingsView {
   const minGap = checkWholeNumber(input.minGapMinutes, 'The gap between posts (minutes)', 1440);
   const jitter = checkWholeNumber(input.jitterSeconds, 'The jitter (seconds)', 3600);
 
-  if (apiKey !== '') gas().PropertiesService.getUserProperties().setProperty(KEYS.apiKey, apiKey);
+  if (apiKey !== '') gas().PropertiesService.getUserProperties().setProperty(SETTING_KEYS.apiKey, apiKey);
   const doc = gas().PropertiesService.getDocumentProperties();
-  doc.setProperty(KEYS.workspaceId, workspaceId);
-  setOrDelete(doc, KEYS.timeZone, timeZone === '' ? null : timeZone);
-  setOrDelete(doc, KEYS.minGapMinutes, minGap === null ? null : String(minGap));
-  setOrDelete(doc, KEYS.jitterSeconds, jitter === null ? null : String(jitter));
+  doc.setProperty(SETTING_KEYS.workspaceId, workspaceId);
+  setOrDelete(doc, SETTING_KEYS.timeZone, timeZone === '' ? null : timeZone);
+  setOrDelete(doc, SETTING_KEYS.minGapMinutes, minGap === null ? null : String(minGap));
+  setOrDelete(doc, SETTING_KEYS.jitterSeconds, jitter === null ? null : String(jitter));
   return settingsView();
 }
 
@@ -123,7 +149,7 @@ function setOrDelete(props: GasProperties, key: string, value: string | null): v
 
 /** Remembers the service account email the service reported, so Settings can show it without a call. */
 export function rememberServiceAccountEmail(email: string): void {
-  gas().PropertiesService.getUserProperties().setProperty(KEYS.serviceAccountEmail, email);
+  gas().PropertiesService.getUserProperties().setProperty(SETTING_KEYS.serviceAccountEmail, email);
 }
 
 /** Settings a run needs; throws a sentence naming what to fill in when something is missing. */
@@ -134,7 +160,9 @@ export function requireRunSettings(): StoredSettings & { apiKey: string } {
       s.workspaceId === '' && s.apiKey === null
         ? 'Open Postato › Settings and enter the workspace ID of this spreadsheet and your API key first.'
         : s.workspaceId === ''
-          ? 'This spreadsheet has no Postato workspace yet. Open Postato › Settings and enter its workspace ID.'
+          ? earlierSettings()
+            ? 'This spreadsheet has no Postato settings of its own yet. Open Postato › Settings: use your earlier settings here, or enter this spreadsheet’s workspace ID.'
+            : 'This spreadsheet has no Postato workspace yet. Open Postato › Settings and enter its workspace ID.'
           : 'Open Postato › Settings and enter your Postato API key first (it is kept for you only, not in the sheet).',
     );
   }

@@ -27,7 +27,23 @@ export interface SettingsView {
   serviceUrl: string;
   /** True for self-hosted installs that authenticate with a shared secret instead of a Google identity token. */
   usesSharedSecret: boolean;
+  /** The user's settings from before they belonged to each spreadsheet, offered while this spreadsheet has none. */
+  earlier: EarlierSettings | null;
 }
+
+/**
+ * Workspace, time zone, gap and jitter as this user saved them when they were kept per user (for every spreadsheet).
+ * They are offered to a spreadsheet that has no settings of its own, never applied to one without the user's click.
+ */
+export interface EarlierSettings {
+  workspaceId: string;
+  timeZone: string;
+  minGapMinutes: number | null;
+  jitterSeconds: number | null;
+}
+
+/** What the user does with their earlier settings: adopt them for this spreadsheet, or drop them. */
+export type EarlierSettingsChoice = 'use-here' | 'forget';
 
 /** What the Settings form sends; a blank apiKey keeps the stored one. */
 export interface SettingsInput {
@@ -177,6 +193,8 @@ export interface EmailReportResult {
 export interface ServerRpc {
   rpcGetSettings(): SettingsView;
   rpcSaveSettings(input: SettingsInput): SettingsView;
+  /** Adopts the user's earlier per-user settings for this spreadsheet (then forgets them), or just forgets them. */
+  rpcEarlierSettings(choice: EarlierSettingsChoice): SettingsView;
   rpcCheckAccess(): AccessCheck;
   /** Tests the service, the sign-in, the API key and the workspace with one call. */
   rpcTestConnection(): ConnectionTest;

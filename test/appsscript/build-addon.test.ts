@@ -71,6 +71,7 @@ describe('build:addon', () => {
     const answers = new Map<string, unknown>();
     const args: Record<string, unknown[] | (() => unknown[])> = {
       rpcSaveSettings: [{ workspaceId: 'ws_1', apiKey: fakeApiKey() }],
+      rpcEarlierSettings: ['forget'],
       rpcDryRun: [{}],
       rpcPrepareAction: ['publish', {}],
       // Starts what the confirmation above was shown for, as the sidebar does.
