@@ -1,9 +1,10 @@
 /**
  * Finds the Chromium the browser test drives: CHROMIUM_PATH when set, else a system chromium, else the one inside the
- * `@sparticuz/chromium` devDependency (so `npm ci` alone brings a browser; it unpacks into the temp folder on first use).
+ * `@sparticuz/chromium` devDependency (so `npm ci` alone brings a browser; it is unpacked once into the temp folder,
+ * safely when several processes ask at once: see sparticuz-unpack.ts).
  */
 import { existsSync } from 'node:fs';
-import sparticuzChromium from '@sparticuz/chromium';
+import { unpackedSparticuzChromium } from './sparticuz-unpack';
 
 /** Where Debian and Ubuntu install chromium. */
 const SYSTEM_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -15,7 +16,10 @@ export interface ChromiumExecutable {
 }
 
 /** Resolves the browser; a CHROMIUM_PATH that points at nothing is an error rather than a silent fallback. */
-export async function chromiumExecutable(env: NodeJS.ProcessEnv = process.env): Promise<ChromiumExecutable> {
+export async function chromiumExecutable(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { unpackRoot?: string } = {},
+): Promise<ChromiumExecutable> {
   const fromEnv = env.CHROMIUM_PATH?.trim();
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
@@ -25,5 +29,5 @@ export async function chromiumExecutable(env: NodeJS.ProcessEnv = process.env): 
   }
   const system = SYSTEM_CHROMIUM.find((p) => existsSync(p));
   if (system) return { path: system, source: 'system' };
-  return { path: await sparticuzChromium.executablePath(), source: '@sparticuz/chromium' };
+  return { path: await unpackedSparticuzChromium(opts.unpackRoot), source: '@sparticuz/chromium' };
 }
