@@ -15,6 +15,7 @@ import { createHttpServer } from '../src/http/http-server';
 import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { startSheetsFake, type SheetsFake } from '../src/sandbox/sheets-fake';
 import type { SandboxSettingsPatch } from '../src/sandbox/postato-sandbox';
+import { fetchSender, proveSheetAccess } from '../src/sandbox/sheets-fake-proof';
 
 export interface DemoStack {
   config: Config;
@@ -27,6 +28,8 @@ export interface DemoStack {
   /** Headers every add-on call carries (shared secret + the Postato key). */
   headers: Record<string, string>;
   apiKey: string;
+  /** Proves, as the add-on does, that the demo caller can edit a spreadsheet of the Sheets fake (before any run on it). */
+  proveAccess(spreadsheetId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,7 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const apiKey = demoApiKey();
+  const headers = { 'x-shared-secret': secret, 'x-user-id': 'demo-user', 'x-postato-api-key': apiKey };
   return {
     config,
     service,
@@ -96,7 +100,8 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
     sheets,
     serviceAccountEmail,
     apiKey,
-    headers: { 'x-shared-secret': secret, 'x-user-id': 'demo-user', 'x-postato-api-key': apiKey },
+    headers,
+    proveAccess: (spreadsheetId) => proveSheetAccess(fetchSender(url, headers), sheets, spreadsheetId),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

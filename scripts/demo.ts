@@ -155,6 +155,10 @@ async function main(): Promise<void> {
     stack.sheets.setValues(SPREADSHEET_ID, SHEET, [...values, longRow]);
     printSheet(stack, 'The campaign sheet');
 
+    console.log('\n▶ Prove access: the add-on writes a challenge as developer metadata, the service reads it back');
+    await stack.proveAccess(SPREADSHEET_ID);
+    console.log('   proven: this caller may have the service read, write and report on the spreadsheet');
+
     console.log('\n▶ Dry run');
     const dry = await call<DryRunResponse>(stack, 'POST', '/v1/runs', readSheet(stack, 'dry-run'));
     if (dry.status !== 200) throw new Error(`Dry run refused: ${JSON.stringify(dry.body)}`);

@@ -72,6 +72,14 @@ const schema = z.object({
   /** The largest Drive file the service moves to Postato (default 1 GiB, Instagram's reel limit). */
   DRIVE_MEDIA_MAX_BYTES: intFrom(1024 * 1024 * 1024, 1),
   WRITEBACK_FLUSH_ROWS: intFrom(200, 1),
+  /** How long a caller's proof that they can edit a spreadsheet lasts before the add-on proves it again. */
+  SHEET_PROOF_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
+  /** How long a proof challenge may be written and verified. */
+  SHEET_PROOF_CHALLENGE_SECONDS: intFrom(300, 10),
 
   // Authentication of the add-on
   AUTH_SHARED_SECRET: optionalString,

@@ -36,6 +36,7 @@ import { createAccountsRouter } from './http/accounts-routes';
 import { createSheetsRouter } from './http/sheets-routes';
 import { createStatusRefreshRouter } from './http/status-refresh-routes';
 import type { SheetsClient } from './sheets/sheets-client';
+import { createSheetProof, type SheetProof } from './runs/sheet-proof';
 
 /** Seams for tests and benchmarks. */
 export interface ServiceOverrides {
@@ -139,6 +140,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   let runsTab: RunsTabRecorder | undefined;
   let sheetsClient: SheetsClient | undefined;
   let dryRunVerdicts: DryRunVerdictWriter | undefined;
+  let proof: SheetProof | undefined;
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
     const budget = tier.writeBudget;
@@ -151,6 +153,15 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       metrics,
     });
     sheetsClient = sheets;
+    // With Sheets access the service reads and writes spreadsheets, so callers prove they can edit them first.
+    proof = createSheetProof({
+      store: ledger.sheetProofs,
+      sheets,
+      clock,
+      logger,
+      bindingTtlMs: config.SHEET_PROOF_TTL_HOURS * 3_600_000,
+      challengeTtlMs: config.SHEET_PROOF_CHALLENGE_SECONDS * 1000,
+    });
     dryRunVerdicts = createDryRunVerdictWriter({ sheets, logger });
     flusher = new WriteBackFlusher({
       store: writeBackStore,
@@ -179,6 +190,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     );
   };
   const onRunFinished = (runId: string) => runsTab?.record(runId);
+  const requireSheetProof = proof?.require;
   const dispatcher = tier.dispatcherFor({ step, onRowFinished, onRunFinished });
   const runs = createRunService({
     ledger,
@@ -194,6 +206,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     createLimit: limits.create.limit,
     windowMs: limits.create.windowMs,
     onRunCommitted: () => dispatcher.kick(),
+    requireSheetProof,
   });
   const knownPosts = ledger.knownPostsPort();
 
@@ -233,8 +246,9 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         approvals: ledger.approvals,
         startRun: startRunAndRecord,
         onDryRun: dryRunVerdicts?.write,
+        requireSheetProof,
       }),
-      createRunReportRouter({ ledger, clock }),
+      createRunReportRouter({ ledger, clock, requireSheetProof }),
       createRunControlRouter({
         runs: { ...runs, cancel: cancelAndRecord },
         writeBack: writeBackStore,
@@ -261,9 +275,16 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         maxPosts: config.STATUS_REFRESH_MAX_POSTS,
         // Every changed row counts towards the spreadsheet's next flush, as a finished run row does.
         onChanged: (spreadsheetId) => flusher?.notifyResults(spreadsheetId, config.WRITEBACK_FLUSH_ROWS),
+        requireSheetProof,
       }),
-      ...(sheetsClient
-        ? [createSheetsRouter({ sheetsFor: () => sheetsClient, serviceAccountEmail: sheetsClient.serviceAccountEmail })]
+      ...(sheetsClient && proof
+        ? [
+            createSheetsRouter({
+              sheetsFor: () => sheetsClient,
+              serviceAccountEmail: sheetsClient.serviceAccountEmail,
+              proof,
+            }),
+          ]
         : []),
     ],
   });

@@ -45,6 +45,18 @@ export interface GasSpreadsheet {
   getSheetByName(name: string): GasSheet | null;
   insertSheet(name: string): GasSheet;
   getActiveRangeList(): GasRangeList | null;
+  /** Only an editor of the spreadsheet may add developer metadata. */
+  addDeveloperMetadata(key: string, value: string, visibility: GasDeveloperMetadataVisibility): GasSpreadsheet;
+  getDeveloperMetadata(): GasDeveloperMetadata[];
+}
+
+/** SpreadsheetApp.DeveloperMetadataVisibility's values (DOCUMENT: readable by any project with access to the file). */
+export type GasDeveloperMetadataVisibility = 'DOCUMENT' | 'PROJECT';
+
+export interface GasDeveloperMetadata {
+  getKey(): string;
+  getValue(): string | null;
+  remove(): void;
 }
 
 export interface GasDataValidation {
@@ -81,6 +93,7 @@ export interface GasSpreadsheetApp {
   getUi(): GasUi;
   newDataValidation(): GasDataValidationBuilder;
   flush(): void;
+  readonly DeveloperMetadataVisibility: { readonly DOCUMENT: GasDeveloperMetadataVisibility };
 }
 
 export interface GasProperties {

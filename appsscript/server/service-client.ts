@@ -2,9 +2,10 @@
  * The one way the add-on talks to the postato-sheets service: UrlFetchApp with muteHttpExceptions, the caller's
  * Google identity token (or a self-hosted install's shared secret), and every failure turned into a plain sentence.
  */
-import { POSTATO_API_KEY_HEADER, SHARED_SECRET_HEADER, type ErrorBody } from '../shared/contract';
+import { POSTATO_API_KEY_HEADER, PROOF_REQUIRED, SHARED_SECRET_HEADER, type ErrorBody } from '../shared/contract';
 import { AddonError, gas, serviceUrl } from './apps-script-env';
 import { sharedSecret } from './settings';
+import { PROOF_PATHS, proveSheetAccess } from './sheet-proof';
 
 /** One request to the service. */
 export interface ServiceRequest {
@@ -65,14 +66,30 @@ export class ServiceError extends AddonError {
   constructor(
     message: string,
     readonly status: number,
+    /** The service's error code (e.g. proof_required), when it sent one. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'ServiceError';
   }
 }
 
-/** Sends one request and returns the parsed JSON body, or throws an AddonError with a sentence for the user. */
+/**
+ * Sends one request and returns the parsed JSON body, or throws an AddonError with a sentence for the user. When the
+ * service first wants proof that the user can edit this spreadsheet, the proof is made and the request sent again.
+ */
 export function callService<T>(request: ServiceRequest): T {
+  try {
+    return sendOnce<T>(request);
+  } catch (error) {
+    if (!(error instanceof ServiceError) || error.code !== PROOF_REQUIRED || PROOF_PATHS.includes(request.path))
+      throw error;
+    proveSheetAccess((path, body) => sendOnce({ method: 'post', path, body }));
+    return sendOnce<T>(request);
+  }
+}
+
+function sendOnce<T>(request: ServiceRequest): T {
   const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
   if (request.apiKey !== undefined) headers[POSTATO_API_KEY_HEADER] = request.apiKey;
   const url = serviceUrl() + request.path;
@@ -99,9 +116,10 @@ export function callService<T>(request: ServiceRequest): T {
       throw new AddonError('The service sent an answer the add-on could not read. Try again in a minute.');
     return body as T;
   }
-  const message = (body as Partial<ErrorBody> | undefined)?.message;
+  const { message, error } = (body as Partial<ErrorBody> | undefined) ?? {};
   throw new ServiceError(
     scrubSecrets(typeof message === 'string' && message.trim() !== '' ? message : defaultMessageFor(status)),
     status,
+    typeof error === 'string' ? error : undefined,
   );
 }

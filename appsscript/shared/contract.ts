@@ -323,3 +323,25 @@ export interface StatusRefreshResponse {
   /** One sentence for the sidebar. */
   message: string;
 }
+
+/**
+ * Proof of access to a spreadsheet: the service hands out a challenge, the add-on writes it as document-visible
+ * developer metadata with this key on the spreadsheet (only an editor can), and the service reads it back.
+ */
+export const SHEET_PROOF_METADATA_KEY = 'postato-sheets.proof';
+
+/** The error code the service answers when the caller has not (or no longer) proved they can edit the spreadsheet. */
+export const PROOF_REQUIRED = 'proof_required';
+
+/** POST /v1/sheets/proof/challenge answers this. */
+export interface SheetProofChallenge {
+  challenge: string;
+  metadataKey: string;
+  expiresAt: string;
+}
+
+/** POST /v1/sheets/proof/verify answers this once the challenge was found in the spreadsheet. */
+export interface SheetProofVerified {
+  spreadsheetId: string;
+  provenUntil: string;
+}

@@ -42,6 +42,11 @@ export interface RunsRouterDeps {
     /** The caller's Drive access token, when the add-on sent one (rows naming Drive files need it). */
     driveToken?: string;
   }) => Promise<RunAccepted>;
+  /**
+   * Throws unless the caller has proved they can edit the request's spreadsheet (src/runs/sheet-proof.ts); absent when
+   * the service has no Sheets access (it then never reads or writes a spreadsheet).
+   */
+  requireSheetProof?: (identity: Identity, spreadsheetId: string) => Promise<void>;
   /** Called after a dry run was answered (the service writes the verdicts into the sheet); never delays the answer. */
   onDryRun?: (request: RunRequest, planned: PlannedRun) => void;
 }
@@ -68,6 +73,8 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
       const driveToken = parseDriveAccessToken(req.get(DRIVE_ACCESS_TOKEN_HEADER));
       // The acted-on rows plus the others in compact form become the whole sheet the planner and the run service read.
       const request = withContextRows(parseRunRequest(req.body, deps.config.MAX_ROWS_PER_RUN));
+      // Before anything is planned, written into the sheet or reported about it.
+      await deps.requireSheetProof?.(identity, request.spreadsheetId);
       if (request.mode !== 'dry-run' && !deps.startRun) {
         throw new AppError('not_implemented', `This service cannot ${request.mode} yet: only dry runs are available.`, {
           status: 501,

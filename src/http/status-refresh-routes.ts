@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { POSTATO_API_KEY_HEADER } from '../../appsscript/shared/contract';
 import { BadRequestError } from '../errors';
 import { getIdentity } from './identity';
+import type { Identity } from '../runs/identity';
 import { jsonBody } from './hardening';
 import { parsePostatoApiKey } from './run-request-schema';
 import { tenantIdFor } from '../runs/idempotency-key';
@@ -29,13 +30,15 @@ export interface StatusRefreshRouterDeps {
   maxPosts: number;
   /** Wakes the write-back for the spreadsheet after rows changed. */
   onChanged?: (spreadsheetId: string) => void;
+  /** Throws unless the caller proved they can edit the spreadsheet (absent: the service has no Sheets access). */
+  requireSheetProof?: (identity: Identity, spreadsheetId: string) => Promise<void>;
 }
 
 /** Builds the router. */
 export function createStatusRefreshRouter(deps: StatusRefreshRouterDeps): Router {
   const router = Router();
   router.post('/v1/statuses/refresh', ...jsonBody(SMALL_BODY), async (req, res) => {
-    getIdentity(res);
+    const identity = getIdentity(res);
     const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
     const parsed = refreshBody.safeParse(req.body);
     if (!parsed.success) {
@@ -45,6 +48,8 @@ export function createStatusRefreshRouter(deps: StatusRefreshRouterDeps): Router
       );
     }
     const { spreadsheetId, workspaceId } = parsed.data;
+    // The refresh writes into the sheet and reports on its rows: only for a caller who proved they edit it.
+    await deps.requireSheetProof?.(identity, spreadsheetId);
     const answer = await refreshStatuses({
       store: deps.store,
       client: deps.readerFor(apiKey),

@@ -327,6 +327,39 @@ const m006: Migration = {
   },
 };
 
+/**
+ * Proof of access to a spreadsheet: short-lived challenges handed to a caller (only their hash is kept) and the
+ * bindings a verified challenge creates, per caller and spreadsheet, until they expire.
+ */
+const m007: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('sheet_proof_challenges')
+      .addColumn('challenge_hash', 'text', (c) => c.primaryKey())
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('spreadsheet_id', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('sheet_proof_challenges_by_expiry')
+      .on('sheet_proof_challenges')
+      .columns(['expires_at'])
+      .execute();
+    await db.schema
+      .createTable('sheet_bindings')
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('spreadsheet_id', 'text', (c) => c.notNull())
+      .addColumn('proven_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sheet_bindings_pk', ['subject', 'spreadsheet_id'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropTable('sheet_bindings').execute();
+    await db.schema.dropTable('sheet_proof_challenges').execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -335,6 +368,7 @@ export const ledgerMigrations: Record<string, Migration> = {
   '004_claim_index': m004,
   '005_drive_media': m005,
   '006_row_approvals': m006,
+  '007_sheet_proofs': m007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

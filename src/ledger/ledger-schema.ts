@@ -165,6 +165,22 @@ export interface SheetAccessTable {
   updated_at: number;
 }
 
+/** A challenge handed out for a proof of access; only its SHA-256 is kept, and it is deleted when used. */
+export interface SheetProofChallengesTable {
+  challenge_hash: string;
+  subject: string;
+  spreadsheet_id: string;
+  expires_at: number;
+}
+
+/** A caller proved they can edit a spreadsheet; valid until expires_at. */
+export interface SheetBindingsTable {
+  subject: string;
+  spreadsheet_id: string;
+  proven_at: number;
+  expires_at: number;
+}
+
 /** A running dispatcher instance (owner id of its leases) and its last heartbeat. */
 export interface DispatcherInstancesTable {
   owner_id: string;
@@ -208,4 +224,6 @@ export interface LedgerDatabase {
   dispatcher_instances: DispatcherInstancesTable;
   drive_media: DriveMediaTable;
   row_approvals: RowApprovalsTable;
+  sheet_proof_challenges: SheetProofChallengesTable;
+  sheet_bindings: SheetBindingsTable;
 }

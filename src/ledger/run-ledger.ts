@@ -32,6 +32,8 @@ import { createApprovalQueries } from './approval-queries';
 import { createStatusRefreshQueries, type StatusRefreshStore } from './status-refresh-queries';
 import { createInstanceRegistry, type InstanceRegistry } from './instance-registry';
 import { createDriveMediaStore, type DriveMediaStore } from './drive-media-queries';
+import { createSheetProofQueries } from './sheet-proof-queries';
+import type { SheetProofStore } from '../runs/sheet-proof';
 
 export { ACTIVE_RUN_STATES };
 export type { LedgerGauges, ReportRows, RunSummaryRecord, InstanceRegistry, DriveMediaStore };
@@ -170,6 +172,8 @@ export class RunLedger {
   readonly driveMedia: DriveMediaStore;
   /** Approvals of sheet rows (the optional Approved column), recorded and checked when a plan is made. */
   readonly approvals: ApprovalPort;
+  /** Challenges and bindings of the proof of access to spreadsheets. */
+  readonly sheetProofs: SheetProofStore;
   private readonly ops: ReturnType<typeof createOpsQueries>;
 
   constructor(
@@ -184,6 +188,7 @@ export class RunLedger {
       this.setResultIn(trx, rowId, change),
     );
     this.driveMedia = createDriveMediaStore(db, clock);
+    this.sheetProofs = createSheetProofQueries(db);
     this.ops = createOpsQueries(db);
   }
 

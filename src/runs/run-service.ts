@@ -34,6 +34,8 @@ export interface RunServiceDeps {
   windowMs: number;
   /** Wakes the dispatcher after a run is committed. */
   onRunCommitted?: (runId: string) => void;
+  /** Throws unless the caller proved they can edit the run's spreadsheet (absent: the service has no Sheets access). */
+  requireSheetProof?: (identity: Identity, spreadsheetId: string) => Promise<void>;
 }
 
 /** What the runs router hands over for publish, reschedule and unschedule. */
@@ -228,6 +230,8 @@ export function createRunService(deps: RunServiceDeps) {
   async function visibleRun(identity: Identity, runId: string): Promise<RunRecord> {
     const run = await deps.ledger.getRun(runId);
     requireRunAccess(identity, run ? { ownerSubject: run.owner_subject } : undefined);
+    // Only after the owner check: anyone else gets the 404 of a missing run, whatever the spreadsheet.
+    await deps.requireSheetProof?.(identity, run!.spreadsheet_id);
     return run!;
   }
 

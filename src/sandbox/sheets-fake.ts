@@ -1,7 +1,9 @@
 /**
  * A fake of the part of Google Sheets API v4 the service uses, as a real HTTP server on loopback: spreadsheets.get,
- * values.get, values.batchGet, values.batchUpdate, values.append, batchUpdate addSheet and an OAuth token endpoint, with per-caller quotas, injected
- * 429/5xx faults and hooks that move rows between calls. Values are stored as text (RAW); nothing is ever evaluated.
+ * values.get, values.batchGet, values.batchUpdate, values.append, batchUpdate (addSheet, createDeveloperMetadata,
+ * deleteDeveloperMetadata), developerMetadata.search and an OAuth token endpoint, with per-caller quotas, editor and
+ * viewer permissions, injected 429/5xx faults and hooks that move rows between calls. Values are stored as text (RAW);
+ * nothing is ever evaluated.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,12 +21,23 @@ interface FakeSheet {
   rows: Cell[][];
 }
 
+/** Developer metadata on the spreadsheet itself (the only location the fake supports). */
+export interface FakeDeveloperMetadata {
+  metadataId: number;
+  metadataKey: string;
+  metadataValue: string;
+  visibility: 'DOCUMENT' | 'PROJECT';
+}
+
 interface FakeSpreadsheet {
   spreadsheetId: string;
   timeZone: string;
   sheets: FakeSheet[];
-  /** Callers allowed to use the spreadsheet; undefined = everyone. */
+  /** Callers allowed to edit the spreadsheet; undefined = everyone. */
   sharedWith?: Set<string>;
+  /** Callers allowed to view it only (reads pass, writes get 403). */
+  viewers: Set<string>;
+  metadata: FakeDeveloperMetadata[];
 }
 
 /** Fault injection settings: shares (0..1) of API calls answered 429 or 503, from a seeded generator. */
@@ -83,8 +96,15 @@ export interface SheetsFake {
   beforeNextCall(fn: () => void): void;
   /** Runs fn before every API call (null to stop); it gets the 0-based call number. */
   beforeEachCall(fn: ((callNumber: number) => void) | null): void;
-  /** Restricts a spreadsheet to these callers (service-account emails or user tokens' emails); null opens it again. */
+  /** Restricts a spreadsheet to these editors (service-account emails or user tokens' emails); null opens it again. */
   shareWith(spreadsheetId: string, callers: string[] | null): void;
+  /** Gives these callers view-only access: they may read, but any write (values or metadata) gets 403. */
+  shareViewOnly(spreadsheetId: string, callers: string[]): void;
+  /** The spreadsheet's developer metadata, as stored. */
+  developerMetadata(spreadsheetId: string): FakeDeveloperMetadata[];
+  /** Adds metadata on the spreadsheet as an editor would through Apps Script (the browser test's add-on does). */
+  addDeveloperMetadata(spreadsheetId: string, m: Omit<FakeDeveloperMetadata, 'metadataId'>): FakeDeveloperMetadata;
+  deleteDeveloperMetadata(spreadsheetId: string, metadataId: number): void;
   /** Issues an OAuth access token for a user, as Google would after consent. */
   issueUserToken(email: string): string;
   /** Makes a token invalid (expired): calls with it get 401. */
@@ -167,6 +187,7 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
   let eachCallHook: ((n: number) => void) | null = null;
   let callNumber = 0;
   let nextSheetId = 1000;
+  let nextMetadataId = 1;
 
   function spreadsheet(id: string): FakeSpreadsheet {
     const s = spreadsheets.get(id);
@@ -356,10 +377,50 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     return { access_token: accessToken, expires_in: 3600, token_type: 'Bearer' };
   }
 
-  function checkShared(ss: FakeSpreadsheet, caller: string): void {
+  /** Editors may read and write; viewers may only read; anyone else gets 403 (unless the sheet is open to all). */
+  function checkShared(ss: FakeSpreadsheet, caller: string, access: 'read' | 'write' = 'write'): void {
+    if (ss.viewers.has(caller) && !ss.sharedWith?.has(caller)) {
+      if (access === 'read') return;
+      throw new HttpError(403, 'The caller does not have permission', 'PERMISSION_DENIED');
+    }
     if (ss.sharedWith && !ss.sharedWith.has(caller)) {
       throw new HttpError(403, 'The caller does not have permission', 'PERMISSION_DENIED');
     }
+  }
+
+  /** A developerMetadataLookup (key, value, id) matched against one metadata entry; location filters are ignored. */
+  function lookupMatches(lookup: Record<string, unknown> | undefined, m: FakeDeveloperMetadata): boolean {
+    if (!lookup) return false;
+    if (lookup.metadataId !== undefined && Number(lookup.metadataId) !== m.metadataId) return false;
+    if (lookup.metadataKey !== undefined && lookup.metadataKey !== m.metadataKey) return false;
+    if (lookup.metadataValue !== undefined && lookup.metadataValue !== m.metadataValue) return false;
+    if (lookup.visibility !== undefined && lookup.visibility !== m.visibility) return false;
+    return true;
+  }
+
+  /** Creates metadata on the spreadsheet (batchUpdate createDeveloperMetadata); only spreadsheet-level locations. */
+  function createMetadata(ss: FakeSpreadsheet, request: Record<string, unknown> | undefined): FakeDeveloperMetadata {
+    const d = (request?.developerMetadata ?? {}) as Record<string, unknown>;
+    const location = (d.location ?? {}) as Record<string, unknown>;
+    if (location.spreadsheet !== true) {
+      throw new HttpError(400, 'The fake supports developer metadata on the spreadsheet only.', 'INVALID_ARGUMENT');
+    }
+    if (typeof d.metadataKey !== 'string' || d.metadataKey === '')
+      throw new HttpError(400, 'createDeveloperMetadata needs a metadataKey.', 'INVALID_ARGUMENT');
+    if (d.visibility !== 'DOCUMENT' && d.visibility !== 'PROJECT')
+      throw new HttpError(400, 'createDeveloperMetadata needs a visibility.', 'INVALID_ARGUMENT');
+    const m: FakeDeveloperMetadata = {
+      metadataId: nextMetadataId++,
+      metadataKey: d.metadataKey,
+      metadataValue: typeof d.metadataValue === 'string' ? d.metadataValue : '',
+      visibility: d.visibility,
+    };
+    ss.metadata.push(m);
+    return m;
+  }
+
+  function metadataJson(m: FakeDeveloperMetadata): unknown {
+    return { ...m, location: { locationType: 'SPREADSHEET', spreadsheet: true } };
   }
 
   function route(
@@ -377,7 +438,7 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         kind: 'read',
         run: () => {
           const ss = spreadsheet(id);
-          checkShared(ss, caller());
+          checkShared(ss, caller(), 'read');
           return {
             spreadsheetId: ss.spreadsheetId,
             properties: { title: ss.spreadsheetId, timeZone: ss.timeZone, locale: 'en_US' },
@@ -401,7 +462,7 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         kind: 'read',
         run: () => {
           const ss = spreadsheet(id);
-          checkShared(ss, caller());
+          checkShared(ss, caller(), 'read');
           const render = url.searchParams.get('valueRenderOption') ?? 'FORMATTED_VALUE';
           return {
             spreadsheetId: id,
@@ -514,16 +575,39 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         run: () => {
           const ss = spreadsheet(id);
           checkShared(ss, caller());
-          let parsed: { requests?: Array<{ addSheet?: { properties?: { title?: string } } }> };
+          let parsed: {
+            requests?: Array<{
+              addSheet?: { properties?: { title?: string } };
+              createDeveloperMetadata?: Record<string, unknown>;
+              deleteDeveloperMetadata?: { dataFilter?: { developerMetadataLookup?: Record<string, unknown> } };
+            }>;
+          };
           try {
             parsed = JSON.parse(body || '{}');
           } catch {
             throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
           }
           const replies = (parsed.requests ?? []).map((r) => {
+            if (r.createDeveloperMetadata) {
+              return {
+                createDeveloperMetadata: {
+                  developerMetadata: metadataJson(createMetadata(ss, r.createDeveloperMetadata)),
+                },
+              };
+            }
+            if (r.deleteDeveloperMetadata) {
+              const lookup = r.deleteDeveloperMetadata.dataFilter?.developerMetadataLookup;
+              const gone = ss.metadata.filter((m) => lookupMatches(lookup, m));
+              ss.metadata = ss.metadata.filter((m) => !gone.includes(m));
+              return { deleteDeveloperMetadata: { deletedDeveloperMetadata: gone.map(metadataJson) } };
+            }
             const title = r.addSheet?.properties?.title;
             if (!r.addSheet)
-              throw new HttpError(400, 'The fake supports only addSheet requests in batchUpdate.', 'INVALID_ARGUMENT');
+              throw new HttpError(
+                400,
+                'The fake supports only addSheet, createDeveloperMetadata and deleteDeveloperMetadata in batchUpdate.',
+                'INVALID_ARGUMENT',
+              );
             if (!title) throw new HttpError(400, 'addSheet needs properties.title.', 'INVALID_ARGUMENT');
             if (ss.sheets.some((x) => x.title === title)) {
               throw new HttpError(
@@ -540,6 +624,33 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         },
       };
     }
+    m = /^\/v4\/spreadsheets\/([^/:]+)\/developerMetadata:search$/.exec(p);
+    if (m && method === 'POST') {
+      const id = m[1]!;
+      return {
+        kind: 'read',
+        run: () => {
+          const ss = spreadsheet(id);
+          checkShared(ss, caller(), 'read');
+          let parsed: { dataFilters?: Array<{ developerMetadataLookup?: Record<string, unknown> }> };
+          try {
+            parsed = JSON.parse(body || '{}');
+          } catch {
+            throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
+          }
+          const filters = parsed.dataFilters ?? [];
+          if (filters.some((f) => !f.developerMetadataLookup))
+            throw new HttpError(400, 'The fake supports developerMetadataLookup filters only.', 'INVALID_ARGUMENT');
+          // PROJECT metadata is visible only to the project that created it; the fake has one project per caller.
+          const matched = ss.metadata
+            .filter(
+              (m) => m.visibility === 'DOCUMENT' && filters.some((f) => lookupMatches(f.developerMetadataLookup, m)),
+            )
+            .map((m) => ({ developerMetadata: metadataJson(m), dataFilters: filters }));
+          return matched.length ? { matchedDeveloperMetadata: matched } : {};
+        },
+      };
+    }
     m = /^\/v4\/spreadsheets\/([^/:]+)\/values\/(.+)$/.exec(p);
     if (m && method === 'GET') {
       const id = m[1]!;
@@ -548,7 +659,7 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         kind: 'read',
         run: () => {
           const ss = spreadsheet(id);
-          checkShared(ss, caller());
+          checkShared(ss, caller(), 'read');
           return readRange(ss, range, url.searchParams.get('valueRenderOption') ?? 'FORMATTED_VALUE');
         },
       };
@@ -650,6 +761,8 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
         spreadsheetId,
         timeZone: opts.timeZone ?? 'America/New_York',
         sheets: [],
+        viewers: new Set<string>(),
+        metadata: [],
       };
       if (opts.timeZone) ss.timeZone = opts.timeZone;
       const existing = ss.sheets.find((s) => s.title === sheetName);
@@ -681,6 +794,25 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     },
     shareWith(spreadsheetId, callers) {
       spreadsheet(spreadsheetId).sharedWith = callers ? new Set(callers) : undefined;
+    },
+    shareViewOnly(spreadsheetId, callers) {
+      const ss = spreadsheet(spreadsheetId);
+      for (const c of callers) {
+        ss.viewers.add(c);
+        ss.sharedWith?.delete(c);
+      }
+    },
+    developerMetadata(spreadsheetId) {
+      return spreadsheet(spreadsheetId).metadata.map((m) => ({ ...m }));
+    },
+    addDeveloperMetadata(spreadsheetId, m) {
+      return {
+        ...createMetadata(spreadsheet(spreadsheetId), { developerMetadata: { ...m, location: { spreadsheet: true } } }),
+      };
+    },
+    deleteDeveloperMetadata(spreadsheetId, metadataId) {
+      const ss = spreadsheet(spreadsheetId);
+      ss.metadata = ss.metadata.filter((x) => x.metadataId !== metadataId);
     },
     issueUserToken(email) {
       const t = `ya29.user-${randomBytes(16).toString('hex')}`;

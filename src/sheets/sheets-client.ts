@@ -73,6 +73,11 @@ export interface SheetsClient {
     data: WriteRange[],
     opts?: { signal?: AbortSignal; echo?: boolean },
   ): Promise<{ updatedCells: number; echo?: string[][][] }>;
+  /**
+   * Values of the document-visible developer metadata on the spreadsheet itself with this key (one
+   * developerMetadata.search, a read). The service account sees only what any project with access to the document sees.
+   */
+  findSpreadsheetMetadata(spreadsheetId: string, metadataKey: string): Promise<string[]>;
   /** Whether the service can use the spreadsheet; the message says whom to share it with when it cannot. */
   checkAccess(spreadsheetId: string): Promise<{ canEdit: boolean; message?: string }>;
   /** Appends rows below the last row of a tab (values.append, RAW, INSERT_ROWS); each attempt takes a budget slot. */
@@ -371,6 +376,38 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
         ),
       );
       return { sheetId: res.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0 };
+    },
+
+    async findSpreadsheetMetadata(spreadsheetId, metadataKey) {
+      const res = await withRetries(() =>
+        budgeted(
+          () =>
+            once(
+              (api) =>
+                api.spreadsheets.developerMetadata.search({
+                  spreadsheetId,
+                  requestBody: {
+                    dataFilters: [
+                      {
+                        developerMetadataLookup: {
+                          metadataKey,
+                          locationType: 'SPREADSHEET',
+                          visibility: 'DOCUMENT',
+                        },
+                      },
+                    ],
+                  },
+                }),
+              'The spreadsheet',
+            ),
+          undefined,
+          'read',
+        ),
+      );
+      return (res.data.matchedDeveloperMetadata ?? [])
+        .map((m) => m.developerMetadata)
+        .filter((d) => d?.metadataKey === metadataKey && d.location?.spreadsheet === true)
+        .map((d) => d!.metadataValue ?? '');
     },
 
     async checkAccess(spreadsheetId) {

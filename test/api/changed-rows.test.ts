@@ -81,6 +81,7 @@ describe('CHANGED rows through the service', () => {
 
   it('when a published row is edited, then the dry run says CHANGED and Reschedule sends the edit, after which nothing is CHANGED', async () => {
     stack.sheets.loadCsv(SHEET_ID, TAB, CSV, { timeZone: 'America/New_York' });
+    await stack.proveAccess(SHEET_ID);
     const published = await runToEnd('publish');
     expect(published.counts).toMatchObject({ total: 2, created: 2, failed: 0 });
     expect(rowOf('one').Status).toBe('SCHEDULED');

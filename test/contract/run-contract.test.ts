@@ -319,7 +319,7 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
 
   it('when a sheet is published, then every row ends with its own Status, Post ID, Scheduled (UTC) and Run', async () => {
     const rows: KitRow[] = [...goodRows(8, 'w'), { key: 'wbad', content: 'y'.repeat(400) }];
-    wb.loadSheet('sheet-w1', rows);
+    await wb.loadSheet('sheet-w1', rows);
     const res = await wb.kit.run('publish', rows, { spreadsheetId: 'sheet-w1' });
     expect(res.status).toBe(202);
     const runId = res.body.runId as string;
@@ -349,7 +349,7 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
   it('when the sheet is sorted and a row deleted while the run goes, then results follow their keys and the deleted row is recorded as removed', async () => {
     await wb.kit.service.runsTab?.idle();
     const rows = goodRows(24, 'm');
-    wb.loadSheet('sheet-w2', rows);
+    await wb.loadSheet('sheet-w2', rows);
     const res = await wb.kit.run('publish', rows, { spreadsheetId: 'sheet-w2' });
     expect(res.status).toBe(202);
     const runId = res.body.runId as string;
@@ -413,7 +413,7 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
 
   it('when many results arrive at once, then Sheets writes stay within SHEETS_WRITES_PER_MINUTE per window', async () => {
     const rows = goodRows(50, 'b');
-    wb.loadSheet('sheet-w3', rows);
+    await wb.loadSheet('sheet-w3', rows);
     const writesBefore = wb.fake.stats().writes;
     const res = await wb.kit.run('publish', rows, { spreadsheetId: 'sheet-w3' });
     expect(res.status).toBe(202);
@@ -470,7 +470,7 @@ describe('write-back across instances on the scale-out tier', () => {
     });
     try {
       const rows = goodRows(24, 'd');
-      wb.loadSheet('sheet-w4', rows);
+      await wb.loadSheet('sheet-w4', rows);
       const writesBefore = wb.fake.stats().writes;
       const res = await wb.kit.run('publish', rows, { spreadsheetId: 'sheet-w4' });
       expect(res.status).toBe(202);

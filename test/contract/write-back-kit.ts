@@ -6,6 +6,7 @@ import { startSheetsFake, type SheetsFake } from '../../src/sandbox/sheets-fake'
 import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-account';
 import { HEADER, rowsOf, startKit, type Kit, type KitRow } from '../runs/publish-test-kit';
 import type { TestTier } from './tier-kit';
+import { proveSheetAccess } from '../fakes/sheet-proof-helper';
 
 /** The Sheets write budget of these tests: a low limit on a compressed window that the fake measures with too. */
 export const SHEETS_BUDGET = { writesPerWindow: 20, windowMs: 2000 };
@@ -17,8 +18,11 @@ export const SHEET_NAME = 'Posts';
 export interface WriteBackKit {
   kit: Kit;
   fake: SheetsFake;
-  /** Puts rows into a new spreadsheet of the fake, in the order and row numbers the run request uses. */
-  loadSheet(spreadsheetId: string, rows: KitRow[]): void;
+  /**
+   * Puts rows into a new spreadsheet of the fake, in the order and row numbers the run request uses, and proves the
+   * kit's organisation can edit it (as the add-on does before its first run).
+   */
+  loadSheet(spreadsheetId: string, rows: KitRow[]): Promise<void>;
   /** The data rows as they stand in the fake now, each as column name → text, by key. */
   rowsByKey(spreadsheetId: string): Map<string, Record<string, string>>;
   /** Waits for the run to end, then flushes until no result of that spreadsheet waits for the sheet. */
@@ -51,12 +55,13 @@ export async function startWriteBackKit(tier: TestTier, o: { flushRows: number }
   return {
     kit,
     fake,
-    loadSheet(spreadsheetId, rows) {
+    async loadSheet(spreadsheetId, rows) {
       const cells = [HEADER, ...rowsOf(rows).map((r) => r.values.map(String))];
       const csv =
         cells.map((row) => row.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') +
         '\n';
       fake.loadCsv(spreadsheetId, SHEET_NAME, csv);
+      await proveSheetAccess(kit.sender(), fake, spreadsheetId);
     },
     rowsByKey(spreadsheetId) {
       const [header = [], ...data] = fake.getValues(spreadsheetId, SHEET_NAME);

@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RawCell } from '../../appsscript/server/apps-script-types';
 import { createFakes } from '../appsscript/fakes/fake-services';
-import type { CellStore } from '../appsscript/fakes/fake-spreadsheet-app';
+import type { CellStore, MetadataStore } from '../appsscript/fakes/fake-spreadsheet-app';
 
 interface HostData {
   bundlePath: string;
@@ -42,8 +42,15 @@ const store: CellStore = {
   write: (row, column, values) => syncCall({ op: 'write', row, column, values }),
 };
 
+const metadata: MetadataStore = {
+  add: (key, value, visibility) => syncCall({ op: 'metadata-add', key, value, visibility }),
+  list: () => syncCall<Array<{ id: number; key: string; value: string }>>({ op: 'metadata-list' }),
+  remove: (id) => syncCall({ op: 'metadata-remove', id }),
+};
+
 const fakes = createFakes({
   store,
+  metadata,
   sheetName: data.sheetName,
   timeZone: data.timeZone,
   handler: (url, params) => syncCall<{ status: number; text: string }>({ op: 'fetch', url, params }),

@@ -17,6 +17,15 @@ function toText(value: RawCell): string {
  * synchronous step on the main thread, so it cannot interleave with the service's batchUpdate requests. */
 export function sheetsFakeCells(sheets: SheetsFake, spreadsheetId: string, sheetName: string): SheetCells {
   return {
+    metadata: {
+      add: (key, value, visibility) =>
+        void sheets.addDeveloperMetadata(spreadsheetId, { metadataKey: key, metadataValue: value, visibility }),
+      list: () =>
+        sheets
+          .developerMetadata(spreadsheetId)
+          .map((m) => ({ id: m.metadataId, key: m.metadataKey, value: m.metadataValue })),
+      remove: (id) => sheets.deleteDeveloperMetadata(spreadsheetId, id),
+    },
     read: () => sheets.getValues(spreadsheetId, sheetName),
     write(row, column, values) {
       const cells = sheets.getValues(spreadsheetId, sheetName);

@@ -9,11 +9,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { GasFetchParams, GasMailMessage, RawCell } from '../../appsscript/server/apps-script-types';
+import type { MetadataStore } from '../appsscript/fakes/fake-spreadsheet-app';
 
 /** Where the harness keeps the sheet's cells (plain strings, as the Sheets API returns them). */
 export interface SheetCells {
   read(): RawCell[][];
   write(row: number, column: number, values: RawCell[][]): void;
+  /** The spreadsheet's developer metadata (the add-on's proof of access writes and removes it). */
+  metadata: MetadataStore;
 }
 
 export interface HarnessOptions {
@@ -67,6 +70,16 @@ const SHIM = `<script>
 
 async function answerBridge(request: { op: string } & Record<string, unknown>, cells: SheetCells): Promise<unknown> {
   if (request.op === 'read') return cells.read();
+  if (request.op === 'metadata-add') {
+    const { key, value, visibility } = request as unknown as { key: string; value: string; visibility: 'DOCUMENT' };
+    cells.metadata.add(key, value, visibility);
+    return null;
+  }
+  if (request.op === 'metadata-list') return cells.metadata.list();
+  if (request.op === 'metadata-remove') {
+    cells.metadata.remove(request.id as number);
+    return null;
+  }
   if (request.op === 'write') {
     cells.write(request.row as number, request.column as number, request.values as RawCell[][]);
     return null;

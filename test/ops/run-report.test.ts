@@ -8,6 +8,7 @@ import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-acc
 import { HEADER, rowsOf, startKit, type Kit, type KitRow } from '../runs/publish-test-kit';
 import { RUNS_TAB_HEADER, RUNS_TAB_TITLE } from '../../src/sheets/runs-tab-writer';
 import type { RunReport, RunStatusResponse } from '../../appsscript/shared/contract';
+import { proveSheetAccess } from '../fakes/sheet-proof-helper';
 
 const ROWS: KitRow[] = [{ key: 'k0' }, { key: 'k1' }, { key: 'k2' }, { key: 'k3', account: 'acc_unknown' }];
 
@@ -30,6 +31,7 @@ describe('run report, runs tab and metrics after a publish', () => {
     const csv =
       [HEADER, ...rowsOf(ROWS).map((r) => r.values.map(String))].map((cells) => cells.join(',')).join('\n') + '\n';
     fake.loadCsv('sheet-kit', 'Posts', csv);
+    await proveSheetAccess(kit.sender(), fake, 'sheet-kit');
     // The manager deletes row k1 (sheet row 3) while the run is going: its result must not be written at a guess.
     fake.mutate('sheet-kit', 'Posts').deleteRow(3);
 

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import type { ServiceSender } from '../fakes/sheet-proof-helper';
 import { loadConfig, type Config } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { buildService, type Service, type ServiceOverrides } from '../../src/service';
@@ -78,6 +79,8 @@ export interface Kit {
   ): request.Test;
   /** The credential headers of the organisation (no `user`) or of a Google account. */
   as(user?: string): Record<string, string>;
+  /** POSTs JSON to the service as the organisation or a Google account (for the proof of access helper). */
+  sender(user?: string): ServiceSender;
   status(runId: string, since?: string, user?: string): Promise<RunStatusResponse>;
   waitDone(runId: string, timeoutMs?: number, user?: string): Promise<RunStatusResponse>;
   /** Every result of a run, by row key (the latest of each). */
@@ -179,6 +182,15 @@ export async function startKit(o: KitOptions = {}): Promise<Kit> {
     as(user): Record<string, string> {
       if (user === undefined) return { 'X-Shared-Secret': secret, 'X-User-Id': 'manager' };
       return { Authorization: `Bearer ${kitIssuer.token({ sub: user, email: `${user}@example.com` })}` };
+    },
+    sender(user) {
+      return async (route, body) => {
+        const res = await request(service.app)
+          .post(route)
+          .set(kit.as(user))
+          .send(body as object);
+        return { status: res.status, body: res.body as unknown };
+      };
     },
     async status(runId, since, user) {
       const res = await request(service.app)

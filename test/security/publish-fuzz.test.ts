@@ -323,6 +323,7 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
         const sheetValues = [header, ...rows.map((r) => r.map(asText))];
         stack.sheets.loadCsv(spreadsheetId, SHEET, 'x', { timeZone });
         stack.sheets.setValues(spreadsheetId, SHEET, sheetValues);
+        await stack.proveAccess(spreadsheetId);
 
         const request = {
           mode: 'publish',

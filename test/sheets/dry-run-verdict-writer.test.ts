@@ -27,6 +27,7 @@ describe('dry-run verdicts in the sheet', () => {
 
   it('when a dry run is answered, then each row without a post gets its Status and Error, and posted rows keep theirs', async () => {
     stack.sheets.loadCsv(SHEET_ID, TAB, CSV, { timeZone: 'America/New_York' });
+    await stack.proveAccess(SHEET_ID);
     const [header, ...rows] = stack.sheets.getValues(SHEET_ID, TAB);
     const res = await fetch(`${stack.url}/v1/runs`, {
       method: 'POST',

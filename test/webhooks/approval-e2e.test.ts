@@ -87,6 +87,7 @@ describe('Postato approval policies, end to end through the webhooks, the ledger
     const tweet = (key: string, content: string, at: string) =>
       make({ Key: key, Platform: 'x', Account: 'acc_appr_x', Content: content, 'Scheduled at': at });
     stack.sheets.loadCsv(SPREADSHEET, SHEET, header.join(','), { timeZone: 'America/New_York' });
+    await stack.proveAccess(SPREADSHEET);
     stack.sheets.setValues(SPREADSHEET, SHEET, [
       header,
       tweet('r-approved', 'Launch post, approved for later', later),

@@ -77,6 +77,7 @@ describe('Refresh statuses without webhooks', () => {
         (h) => ({ Key: key, Platform: 'x', Account: 'acc_refresh_x', Content: content, 'Scheduled at': at })[h] ?? '',
       );
     stack.sheets.loadCsv(SPREADSHEET, SHEET, header.join(','), { timeZone: 'America/New_York' });
+    await stack.proveAccess(SPREADSHEET);
     stack.sheets.setValues(SPREADSHEET, SHEET, [
       header,
       tweet('r-approved', 'Approved for later', `${later} 10:00`),

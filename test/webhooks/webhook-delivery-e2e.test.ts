@@ -154,6 +154,7 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     const header = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS] as string[];
     const make = (cells: Record<string, string>) => header.map((h) => cells[h] ?? '');
     stack.sheets.loadCsv(SPREADSHEET, SHEET, header.join(','), { timeZone: 'America/New_York' });
+    await stack.proveAccess(SPREADSHEET);
     stack.sheets.setValues(SPREADSHEET, SHEET, [
       header,
       make({

@@ -30,6 +30,7 @@ import {
   FakeSpreadsheet,
   FakeSpreadsheetApp,
   type CellStore,
+  type MetadataStore,
 } from './fake-spreadsheet-app';
 
 export { FakeProperties };
@@ -170,9 +171,17 @@ export interface AppsScriptFakes extends AppsScriptServices {
 
 /** Creates fakes around one spreadsheet whose active sheet holds `cells` (or lives in `store`). */
 export function createFakes(
-  opts: { cells?: RawCell[][]; store?: CellStore; sheetName?: string; timeZone?: string; handler?: FetchHandler } = {},
+  opts: {
+    cells?: RawCell[][];
+    store?: CellStore;
+    metadata?: MetadataStore;
+    sheetName?: string;
+    timeZone?: string;
+    handler?: FetchHandler;
+  } = {},
 ): AppsScriptFakes {
   const spreadsheet = new FakeSpreadsheet(undefined, opts.timeZone ?? 'Europe/Lisbon');
+  if (opts.metadata) spreadsheet.metadata = opts.metadata;
   spreadsheet.addSheet(opts.sheetName ?? 'Posts', opts.store ?? opts.cells ?? []);
   const app = new FakeSpreadsheetApp(spreadsheet);
   return {

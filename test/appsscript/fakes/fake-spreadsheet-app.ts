@@ -3,6 +3,8 @@
  * assert "one getValues". A sheet's cells live in a CellStore, so the browser test can back them with the Sheets fake.
  */
 import type {
+  GasDeveloperMetadata,
+  GasDeveloperMetadataVisibility,
   GasDataValidation,
   GasLock,
   GasProperties,
@@ -39,6 +41,29 @@ export class MemoryCellStore implements CellStore {
       });
     });
     for (let i = 0; i < this.cells.length; i++) this.cells[i] ??= [];
+  }
+}
+
+/** Where a fake spreadsheet keeps its developer metadata (the browser test keeps it in the Sheets fake). */
+export interface MetadataStore {
+  add(key: string, value: string, visibility: GasDeveloperMetadataVisibility): void;
+  list(): Array<{ id: number; key: string; value: string }>;
+  remove(id: number): void;
+}
+
+/** A MetadataStore in memory. */
+export class MemoryMetadataStore implements MetadataStore {
+  private nextId = 1;
+  readonly entries: Array<{ id: number; key: string; value: string; visibility: GasDeveloperMetadataVisibility }> = [];
+  add(key: string, value: string, visibility: GasDeveloperMetadataVisibility): void {
+    this.entries.push({ id: this.nextId++, key, value, visibility });
+  }
+  list(): Array<{ id: number; key: string; value: string }> {
+    return this.entries.map((e) => ({ ...e }));
+  }
+  remove(id: number): void {
+    const i = this.entries.findIndex((e) => e.id === id);
+    if (i >= 0) this.entries.splice(i, 1);
   }
 }
 
@@ -256,6 +281,9 @@ export class FakeSpreadsheet implements GasSpreadsheet {
   /** DocumentProperties belong to the spreadsheet: each one has its own. */
   readonly documentProperties = new FakeProperties();
   name = 'Campaign plan';
+  /** The user may only view the spreadsheet: Apps Script refuses them any change, developer metadata included. */
+  viewOnly = false;
+  metadata: MetadataStore = new MemoryMetadataStore();
 
   constructor(
     readonly id = 'ss-' + Math.random().toString(36).slice(2, 10),
@@ -307,6 +335,21 @@ export class FakeSpreadsheet implements GasSpreadsheet {
   }
   getActiveRangeList(): GasRangeList | null {
     return this.selection.length === 0 ? null : { getRanges: () => [...this.selection] };
+  }
+  addDeveloperMetadata(key: string, value: string, visibility: GasDeveloperMetadataVisibility): GasSpreadsheet {
+    if (this.viewOnly) throw new Error('Exception: You do not have permission to access the requested document.');
+    this.metadata.add(key, value, visibility);
+    return this;
+  }
+  getDeveloperMetadata(): GasDeveloperMetadata[] {
+    return this.metadata.list().map((m) => ({
+      getKey: () => m.key,
+      getValue: () => m.value,
+      remove: () => {
+        if (this.viewOnly) throw new Error('Exception: You do not have permission to access the requested document.');
+        this.metadata.remove(m.id);
+      },
+    }));
   }
 }
 
@@ -380,6 +423,7 @@ class FakeValidationBuilder implements GasDataValidationBuilder {
 
 export class FakeSpreadsheetApp implements GasSpreadsheetApp {
   readonly ui = new FakeUi();
+  readonly DeveloperMetadataVisibility = { DOCUMENT: 'DOCUMENT' as const };
   /** The spreadsheet the add-on runs in; a test may switch it to imitate the same user in another spreadsheet. */
   constructor(public spreadsheet: FakeSpreadsheet) {}
   getActiveSpreadsheet(): GasSpreadsheet {
