@@ -156,6 +156,7 @@ describe('proof of access to a spreadsheet', () => {
       out.push(await post(who, '/v1/runs', runBody(mode, spreadsheetId)));
     }
     out.push(await post(who, '/v1/sheets/check-access', { spreadsheetId }));
+    out.push(await post(who, '/v1/statuses/refresh', { spreadsheetId, workspaceId: WORKSPACE }));
     const c = await requestChallenge(who.send, spreadsheetId);
     // Whatever the caller can write with their own rights, the proof fails the same way.
     await writeMetadataAs(sheets, who.email, spreadsheetId, c.metadataKey, c.challenge);
@@ -210,8 +211,8 @@ describe('proof of access to a spreadsheet', () => {
     const missing = await unprovenAnswers(sam, NOWHERE);
     expect(asVera).toEqual(asSam);
     expect(asSam).toEqual(missing);
-    expect(asVera.slice(0, 5).map(errorOf)).toEqual(Array(5).fill('proof_required'));
-    expect(errorOf(asVera[5]!)).toBe('proof_failed');
+    expect(asVera.slice(0, 6).map(errorOf)).toEqual(Array(6).fill('proof_required'));
+    expect(errorOf(asVera[6]!)).toBe('proof_failed');
     expect(asVera.every((r) => r.status === 403)).toBe(true);
 
     // Alice's run and its report are a 404 to them, the same as a run that does not exist.
