@@ -99,6 +99,7 @@ describe('the Approved column', () => {
       SHEET,
       sheetRows.map((r) => r.map((c) => String(c ?? ''))),
     );
+    await stack.proveAccess(SPREADSHEET);
 
     // The dry run lists the unticked row and records the ticks it sees.
     const dry = await call<DryRunResponse>('POST', '/v1/runs', request('dry-run'));
