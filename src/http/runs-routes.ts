@@ -22,6 +22,8 @@ import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-serv
 import type { ApprovalPort, KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
 import { tenantIdFor } from '../runs/idempotency-key';
+import { driveFilesPortFor } from '../runs/drive-files-adapter';
+import type { DriveFilesPort } from '../plan/dry-run-ports';
 
 /** What the runs router needs. */
 export interface RunsRouterDeps {
@@ -33,6 +35,8 @@ export interface RunsRouterDeps {
   knownPosts?: KnownPostsPort;
   /** Records and checks approvals of sheets with an Approved column. */
   approvals?: ApprovalPort;
+  /** Default: the Drive client on config.DRIVE_API_URL with the caller's token. */
+  driveFilesFor?: (accessToken: string) => DriveFilesPort;
   /** publish/reschedule/unschedule; absent → 501 with a clear message. */
   startRun?: (args: {
     identity: Identity;
@@ -56,6 +60,14 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
   const router = Router();
   const readFor =
     deps.postatoReadFor ?? defaultPostatoReadFor(deps.config.POSTATO_API_URL, deps.config.POSTATO_TIMEOUT_MS);
+  const driveFilesFor =
+    deps.driveFilesFor ??
+    ((token: string) =>
+      driveFilesPortFor(token, {
+        rootUrl: deps.config.DRIVE_API_URL,
+        timeoutMs: deps.config.POSTATO_TIMEOUT_MS,
+        maxBytes: deps.config.DRIVE_MEDIA_MAX_BYTES,
+      }));
   const defaults = {
     minGapMinutes: deps.config.PLAN_MIN_GAP_MINUTES,
     jitterSeconds: deps.config.PLAN_JITTER_SECONDS,
@@ -90,6 +102,9 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
         approvals: deps.approvals ?? null,
         // A verified Google address names the approver; a shared-secret install is one organisation.
         caller: identity.email ?? identity.subject,
+        // The rows' Drive files are read (metadata only) with the caller's token; without one they cannot be sent.
+        drive: driveToken ? driveFilesFor(driveToken) : null,
+        driveMaxBytes: deps.config.DRIVE_MEDIA_MAX_BYTES,
       });
       deps.logger.info(
         {

@@ -74,3 +74,15 @@ export interface ApprovalPort {
     seenFrom: string,
   ): Promise<Map<string, RowApproval>>;
 }
+
+/** What the dry run learned about one Drive file: its metadata, or why it cannot be read (a sentence with the fix). */
+export type DriveFileInfo =
+  { ok: true; name: string; mimeType: string; sizeBytes: number; durationMs?: number } | { ok: false; problem: string };
+
+/** Drive files as the caller's token sees them (metadata only; no bytes are read by a dry run). */
+export interface DriveFilesPort {
+  /** One entry per id; never throws for a file it cannot read (that is an `ok: false` entry). */
+  describe(fileIds: string[]): Promise<Map<string, DriveFileInfo>>;
+  /** The largest file the service moves (DRIVE_MEDIA_MAX_BYTES). */
+  maxBytes: number;
+}

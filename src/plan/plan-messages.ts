@@ -102,6 +102,28 @@ export const mediaEntryMessages = {
     'download it as PDF or an image, put that file in Drive and use its link.',
 };
 
+const size = (bytes: number) =>
+  bytes >= 1024 ** 3 ? `${+(bytes / 1024 ** 3).toFixed(1)} GB` : `${+(bytes / 1024 ** 2).toFixed(1)} MB`;
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** One Drive file that a platform (or this service) will not take, as whole sentences. */
+export const mediaFileMessages = {
+  notMedia: (file: string, mimeType: string) =>
+    `${file} is ${mimeType}, not a picture, a video or a PDF: pick another file.`,
+  overServiceLimit: (file: string, bytes: number, max: number) =>
+    `${file} is ${size(bytes)}; this service moves Drive files of at most ${size(max)}. Upload it to Postato yourself and put its med_… id in the Media cell.`,
+  wrongType: (file: string, mimeType: string, label: string, postType: string, types: readonly string[]) =>
+    `${file} is ${mimeType}, which a ${label} ${postType} does not take (it takes ${types.join(', ')}): convert it or pick another file.`,
+  tooLarge: (file: string, bytes: number, label: string, postType: string, max: number) =>
+    `${file} is ${size(bytes)}; a ${label} ${postType} takes at most ${size(max)} per file: use a smaller file.`,
+  tooLong: (file: string, ms: number, label: string, postType: string, max: number) =>
+    `${file} runs ${seconds(ms)}; a ${label} ${postType} video may run at most ${seconds(max)}: trim it.`,
+  tooShort: (file: string, ms: number, label: string, postType: string, min: number) =>
+    `${file} runs ${seconds(ms)}; a ${label} ${postType} video must run at least ${seconds(min)}.`,
+  noDriveAccess:
+    'names Google Drive files, but this request carried no Drive access: run it from the sidebar of the add-on, which passes it on (the command line cannot read Drive files; use their med_… ids there).',
+};
+
 /** Platform media rules broken by one post, as whole sentences. */
 export const mediaRuleMessages = {
   noDocuments: (label: string, postType: string) => `${label} ${postType} posts cannot carry documents (PDF).`,

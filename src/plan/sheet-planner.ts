@@ -17,6 +17,7 @@ import { BadRequestError } from '../errors';
 import { collapseSpaces, mapHeader, withoutAt, type ColumnMap } from './sheet-contract';
 import { planMessages, settingsMessages } from './plan-messages';
 import { validateRow, type ValidatedRow } from './row-validator';
+import { checkDriveMedia, type DriveKnowledge } from './drive-media-check';
 import { PLATFORM_RULES } from './platform-rules';
 import { jitterSecondsFor } from './stable-jitter';
 import { planStagger, type FixedSlot, type StaggerItem } from './stagger-planner';
@@ -70,6 +71,8 @@ export interface PlanSheetInput {
   knownPosts: Map<string, KnownPost>;
   /** Approvals of the acted-on rows when the sheet has an Approved column; null or absent when it has none. */
   approvals?: Map<string, RowApproval> | null;
+  /** Metadata of the Drive files rows name (absent: not checked, e.g. planner unit tests). */
+  drive?: DriveKnowledge;
 }
 
 const MINUTE = 60_000;
@@ -140,6 +143,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
   const rows = validateRows(request.rows, map, settings.timeZone);
   const sheetPostIds = resolveKeys(rows, input.knownPosts);
   const accountsChecked = resolveAccounts(rows, input.accounts, notes.warnings);
+  if (input.drive) checkDriveFiles(rows, input.drive);
   checkTimes(rows, nowMs, settings.minGapMinutes);
   placePosts(rows, { spreadsheetId: request.spreadsheetId, nowMs, settings });
   checkCaps(rows, notes.warnings);
@@ -187,6 +191,11 @@ function validateRows(input: PlanSheetInput['request']['rows'], map: ColumnMap, 
     if (!v.blank) rows.push({ v, planned: false });
   }
   return rows;
+}
+
+/** Phase 1c: Drive files of rows still to post, against what Drive reports (type, size, length, readable). */
+function checkDriveFiles(rows: Working[], drive: DriveKnowledge): void {
+  for (const w of rows) if (!w.postId) w.v.messages.push(...checkDriveMedia(w.v, drive));
 }
 
 /**

@@ -6,9 +6,17 @@ import type { DryRunResponse, RunRequest } from '../../appsscript/shared/contrac
 import type { Clock } from '../clock';
 import { planSheet, type PlanDefaults, type PlannedRun } from '../plan/sheet-planner';
 import { cellText, mapHeader } from '../plan/sheet-contract';
-import type { ApprovalPort, KnownPost, KnownPostsPort, PostatoReadPort, TenantScope } from '../plan/dry-run-ports';
+import type {
+  ApprovalPort,
+  DriveFilesPort,
+  KnownPost,
+  KnownPostsPort,
+  PostatoReadPort,
+  TenantScope,
+} from '../plan/dry-run-ports';
 import { approvalFingerprint, isApprovedCell, type RowApproval } from '../plan/row-approval';
 import type { ColumnMap } from '../plan/sheet-contract';
+import { parseMediaEntry, splitMedia } from '../plan/media-refs';
 
 export type { PlannedRow, PlannedRun } from '../plan/sheet-planner';
 export type { ResolvedPlanSettings } from '../../appsscript/shared/contract';
@@ -25,6 +33,23 @@ export interface PlanContext {
   approvals?: ApprovalPort | null;
   /** Who the caller is, as the approval record names them. */
   caller?: string;
+  /** The caller's Drive files (null: the request carried no Drive access); absent: Drive files are not checked. */
+  drive?: DriveFilesPort | null;
+  /** DRIVE_MEDIA_MAX_BYTES, for requests without Drive access. */
+  driveMaxBytes?: number;
+}
+
+/** The Drive file ids the rows' Media cells name. */
+function driveFileIds(request: RunRequest): string[] {
+  const map = mapHeader(request.header);
+  if (map.index.Media === undefined) return [];
+  const ids = new Set<string>();
+  for (const r of request.rows)
+    for (const entry of splitMedia(cellText(r.values, map, 'Media'))) {
+      const parsed = parseMediaEntry(entry);
+      if (parsed.ok && parsed.ref.driveFileId) ids.add(parsed.ref.driveFileId);
+    }
+  return [...ids];
 }
 
 /** Plans a run: validates every row, places every post, reports. Throws only for a bad sheet or a refused API key. */
@@ -33,7 +58,8 @@ export async function planRun(request: RunRequest, ctx: PlanContext): Promise<Pl
   const map = mapHeader(request.header);
   const keys = [...new Set(request.rows.map((r) => cellText(r.values, map, 'Key')).filter((k) => k !== ''))];
   if (ctx.knownPosts && !ctx.tenantId) throw new Error('planRun needs the tenant to look up known posts.');
-  const [accounts, scheduledPosts, knownPosts] = await Promise.all([
+  const driveIds = ctx.drive !== undefined ? driveFileIds(request) : [];
+  const [accounts, scheduledPosts, knownPosts, driveFiles] = await Promise.all([
     ctx.postato ? ctx.postato.listAccounts(request.workspaceId) : Promise.resolve(null),
     ctx.postato ? ctx.postato.listScheduledPosts(request.workspaceId) : Promise.resolve(null),
     ctx.knownPosts && keys.length > 0
@@ -43,12 +69,17 @@ export async function planRun(request: RunRequest, ctx: PlanContext): Promise<Pl
           keys,
         )
       : Promise.resolve(new Map<string, KnownPost>()),
+    driveIds.length > 0 && ctx.drive ? ctx.drive.describe(driveIds) : Promise.resolve(null),
   ]);
+  const drive =
+    driveIds.length === 0
+      ? undefined
+      : { files: driveFiles, maxBytes: ctx.drive?.maxBytes ?? ctx.driveMaxBytes ?? Number.MAX_SAFE_INTEGER };
   const approvals =
     map.index.Approved === undefined
       ? null
       : await reviewApprovals(request, map, ctx, { tenantId: ctx.tenantId ?? '', workspaceId: request.workspaceId });
-  return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts, approvals });
+  return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts, approvals, drive });
 }
 
 /**

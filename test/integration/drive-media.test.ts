@@ -145,7 +145,7 @@ describe('media from Google Drive, published through the service', () => {
     expect(v2Shas).toEqual([[sha(imageBytes(103))], [sha(imageBytes(103))]]);
   }, 120_000);
 
-  it('when a 25 MB video and a file over DRIVE_MEDIA_MAX_BYTES are published, then the video goes out and the large file fails its row with the limit, uploading nothing', async () => {
+  it('when a 25 MB video and a file over DRIVE_MEDIA_MAX_BYTES are published, then the video goes out and the large file is refused with the limit, uploading nothing', async () => {
     const video = Buffer.alloc(25 * MB, 3);
     const big = Buffer.alloc(31 * MB, 4);
     const videoId = drive.addFile({
@@ -174,8 +174,11 @@ describe('media from Google Drive, published through the service', () => {
     expect(res.status).toBe(202);
     const results = await kit.results((await kit.waitDone(res.body.runId as string, 60_000)).runId);
     expect(results.get('vid25')).toMatchObject({ status: 'SCHEDULED' });
-    expect(results.get('vid31')).toMatchObject({ status: 'FAILED' });
-    expect(results.get('vid31')!.error).toContain('"raw-cut.mp4" is 31 MB; this service moves files of at most 30 MB');
+    // Found by the plan (Drive's metadata), so the row is INVALID before anything is read or sent.
+    expect(results.get('vid31')).toMatchObject({ status: 'INVALID' });
+    expect(results.get('vid31')!.error).toContain(
+      '"raw-cut.mp4" is 31 MB; this service moves Drive files of at most 30 MB',
+    );
 
     const post = postsByKey().get('vid25')!;
     const [mediaId] = mediaIdsOf(post);
@@ -184,7 +187,7 @@ describe('media from Google Drive, published through the service', () => {
     expect(drive.statsOf(bigId).downloads).toBe(0);
   }, 120_000);
 
-  it('when a file is no longer shared with the user, then its rows fail naming it and what to do, and the other rows publish', async () => {
+  it('when a file is no longer shared with the user, then its rows are refused naming it and what to do, and the other rows publish', async () => {
     const kept = drive.addFile({
       name: 'kept.jpg',
       mimeType: 'image/jpeg',
@@ -206,11 +209,11 @@ describe('media from Google Drive, published through the service', () => {
     ];
     const res = await publish(rows, 'sheet-drive-revoked');
     const done = await kit.waitDone(res.body.runId as string, 60_000);
-    expect(done.counts).toMatchObject({ total: 7, created: 4, failed: 3 });
+    expect(done.counts).toMatchObject({ total: 7, created: 4 });
     const results = await kit.results(done.runId);
     for (let i = 0; i < 3; i++) {
       const r = results.get(`rv${i}`)!;
-      expect(r.status).toBe('FAILED');
+      expect(r.status).toBe('INVALID');
       expect(r.error).toContain('cannot be read with your Google account');
       expect(r.error).toContain('Ask the owner to share it with you');
     }
