@@ -16,7 +16,8 @@ export const SHARED_SECRET_HEADER = 'x-shared-secret';
 
 export type CellValue = string | number | boolean | null;
 
-export type RunMode = 'dry-run' | 'publish' | 'reschedule' | 'unschedule';
+/** `draft`: creates the rows as Postato drafts (nothing is delivered); a later Publish schedules those very posts. */
+export type RunMode = 'dry-run' | 'publish' | 'draft' | 'reschedule' | 'unschedule';
 
 /** One data row as read from the sheet, with its 1-based sheet row number at read time. */
 export interface SheetRowInput {
@@ -93,6 +94,8 @@ export type SheetStatus =
   | 'WARNING'
   | 'INVALID'
   | 'SCHEDULED'
+  /** Created in Postato as a draft by Send as draft: nothing is delivered until Publish schedules it. */
+  | 'DRAFT'
   /** Postato holds the post for a reviewer (a workspace approval policy matched); it is not delivered until approved. */
   | 'PENDING APPROVAL'
   /** A reviewer rejected the post in Postato (or its approval expired); the Error cell carries the reason. */

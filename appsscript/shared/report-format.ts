@@ -8,12 +8,14 @@ import { formatDuration, plural } from './format';
 const MODE_NAMES: Record<RunMode, string> = {
   'dry-run': 'Dry run',
   publish: 'Publish',
+  draft: 'Send as draft',
   reschedule: 'Reschedule',
   unschedule: 'Unschedule',
 };
 const DONE_WORDS: Record<RunMode, string> = {
   'dry-run': 'checked',
   publish: 'created',
+  draft: 'created as drafts',
   reschedule: 'rescheduled',
   unschedule: 'cancelled',
 };

@@ -28,7 +28,7 @@ const settingsSchema = z.strictObject({
 
 /** The POST /v1/runs body. */
 export const runRequestSchema = z.strictObject({
-  mode: z.enum(['dry-run', 'publish', 'reschedule', 'unschedule']),
+  mode: z.enum(['dry-run', 'publish', 'draft', 'reschedule', 'unschedule']),
   spreadsheetId: z.string().min(1).max(200),
   sheetName: z.string().min(1).max(200),
   sheetId: z.number().int().min(0),

@@ -37,6 +37,8 @@ export interface PlannedRow {
   postId?: string;
   /** What the row's Status column currently says. */
   sheetStatus?: string;
+  /** The sheet status the ledger last recorded for the row's post (e.g. DRAFT), when it knows the post. */
+  knownStatus?: string;
   /**
    * For a row that already has a post and is valid: the create body the row asks for now (its content, and its
    * edited Scheduled at or else its kept time). Reschedule PATCHes the post towards it; its hash tells CHANGED rows.
@@ -480,6 +482,7 @@ function buildPlan(
     const row: PlannedRow = { rowNumber: w.v.rowNumber, key: w.v.key, verdict };
     if (w.postId) row.postId = w.postId;
     if (w.v.sheetStatus) row.sheetStatus = w.v.sheetStatus;
+    if (w.known?.status) row.knownStatus = w.known.status;
     if (creates && (!approval || approval.state === 'approved')) {
       row.body = toBody(w);
       if (approval?.approvedBy !== undefined && approval.approvedAt !== undefined)

@@ -10,6 +10,7 @@ import type { Post } from '../postato/postato-client';
 import type { CreatePostBody, UpdatePostBody } from '../post-body';
 import { canonicalJson, idempotencyKeyFor } from './idempotency-key';
 import { sheetStatusOfPost } from './sheet-status';
+import { normalizePostStatus } from '../postato/postato-schemas';
 import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
 import type { PaceKind, TenantPacer } from './tenant-pacer';
@@ -78,6 +79,16 @@ export type StepResult = { kind: 'finished' } | { kind: 'deferred'; retryAtMs: n
 
 /** sha256 of a canonical body text: what the ledger remembers to tell changed rows apart (shared with the dry run). */
 export const bodyHash = bodyTextHash;
+
+/**
+ * A draft's body as Publish will send it (status scheduled, or publish for a row without a time): the post memory keeps
+ * that hash, so the dry run compares a drafted row with what Publish will do, not with the draft status.
+ */
+function publishForm(text: string): string {
+  const body = JSON.parse(text) as CreatePostBody;
+  if (body.status !== 'draft') return text;
+  return canonicalJson({ ...body, status: body.scheduledAt ? 'scheduled' : 'publish' });
+}
 
 const ONE_TRY = { retry: { maxAttempts: 1 } };
 
@@ -335,7 +346,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     const stale = row.body_json !== null && currentText !== bodyText;
     // The post memory keeps the hash of the sheet's body (Drive references, not media ids), as the dry run computes it.
     const sheetText = row.body_json !== null ? serialisedBody(row.body_json) : null;
-    const rememberedHash = bodyHash(!stale && sheetText !== null ? sheetText : bodyText);
+    const rememberedHash = bodyHash(publishForm(!stale && sheetText !== null ? sheetText : bodyText));
     const status = statusOfPost(post);
     const scheduledAt = post.scheduledAt ?? null;
     await settle(row, {
@@ -381,7 +392,13 @@ export function createPublishStep(deps: PublishStepDeps) {
       (current.scheduledAt ? Date.parse(current.scheduledAt) : NaN) ===
       (target.scheduledAt ? Date.parse(target.scheduledAt) : NaN);
     const sameContent = contentItems(current.content, current.media) === contentItems(target.content, target.media);
-    if (sameTime && sameContent) {
+    // A draft from Send as draft leaves for delivery: the PATCH carries the status transition (draft → scheduled, or
+    // publish for a row without a time). Once Postato holds it as scheduled, a replay finds nothing left to change.
+    // Only Publish does that: Reschedule edits a draft's content and time but leaves it a draft.
+    const leavesDraft =
+      run.mode === 'publish' && normalizePostStatus(current.status) === 'draft' && target.status !== 'draft';
+    if (leavesDraft) patch.status = target.status;
+    if (sameTime && sameContent && !leavesDraft) {
       // Postato already holds this content and time (or only options differ, which PATCH cannot change): remember the
       // sheet's body so the next dry run stops saying CHANGED, and put the post's status back in the row.
       const status = statusOfPost(current);

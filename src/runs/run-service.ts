@@ -69,6 +69,11 @@ function bodyText(body: unknown): string | null {
   }
 }
 
+/** A row whose post the ledger (or, without a ledger record, the sheet) knows as a Postato draft. */
+function isDraft(p: PlannedRun['rows'][number]): boolean {
+  return p.postId !== undefined && (p.knownStatus ?? p.sheetStatus ?? '').toUpperCase() === 'DRAFT';
+}
+
 /** Creates the run service. */
 export function createRunService(deps: RunServiceDeps) {
   const log = deps.logger.child({ component: 'run-service' });
@@ -89,8 +94,10 @@ export function createRunService(deps: RunServiceDeps) {
     for (const p of planned.rows) {
       if (!inScope(request, p.key)) continue;
       const base = { rowKey: p.key, rowNumber: p.rowNumber };
-      const text = p.body ? bodyText(p.body) : null;
-      if (p.body && text === null)
+      // Send as draft creates the very post Publish sends, held as a Postato draft (nothing is delivered).
+      const body = p.body && request.mode === 'draft' ? { ...p.body, status: 'draft' as const } : p.body;
+      const text = body ? bodyText(body) : null;
+      if (body && text === null)
         out.push({
           ...base,
           kind: 'none',
@@ -108,7 +115,17 @@ export function createRunService(deps: RunServiceDeps) {
           writeBack: false,
           ...(p.approval ? { approvedBy: p.approval.approvedBy, approvedAt: p.approval.approvedAt } : {}),
         });
-      else if (p.postId) {
+      else if (request.mode === 'publish' && isDraft(p) && p.updateBody && bodyText(p.updateBody) !== null) {
+        // A draft made by Send as draft: Publish PATCHes that very post to scheduled (or publish), never creates again.
+        out.push({
+          ...base,
+          kind: 'update',
+          state: 'pending',
+          postId: p.postId,
+          bodyJson: bodyText(p.updateBody)!,
+          writeBack: false,
+        });
+      } else if (p.postId) {
         // Already has a post. If the sheet lost its Post ID, the ledger's one is written back (restored), never re-created.
         const restored = !sheetPostId.get(p.key);
         out.push({ ...base, kind: 'none', state: 'skipped', postId: p.postId, sheetStatus: null, writeBack: restored });
@@ -194,7 +211,7 @@ export function createRunService(deps: RunServiceDeps) {
   async function startRun({ identity, request, apiKey, planned, driveToken }: StartRunArgs): Promise<RunAccepted> {
     const tenantId = tenantIdFor(apiKey);
     const rows =
-      request.mode === 'publish'
+      request.mode === 'publish' || request.mode === 'draft'
         ? publishRows(request, planned)
         : request.mode === 'reschedule'
           ? await rescheduleRows(request, planned, tenantId)

@@ -15,8 +15,9 @@ export function sheetStatusOfPost(status: string): SheetStatus {
     case 'cancelled':
       return 'CANCELLED';
     case 'scheduled':
-    case 'draft':
       return 'SCHEDULED';
+    case 'draft':
+      return 'DRAFT';
     case 'pending_approval':
       return 'PENDING APPROVAL';
     case 'rejected':
