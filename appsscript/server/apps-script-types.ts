@@ -128,6 +128,8 @@ export interface GasUrlFetchApp {
 
 export interface GasScriptApp {
   getIdentityToken(): string | null;
+  /** The user's OAuth access token for the manifest's scopes (drive.file: the files they picked). */
+  getOAuthToken(): string;
 }
 
 export interface GasUser {

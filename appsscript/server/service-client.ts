@@ -2,7 +2,13 @@
  * The one way the add-on talks to the postato-sheets service: UrlFetchApp with muteHttpExceptions, the caller's
  * Google identity token (or a self-hosted install's shared secret), and every failure turned into a plain sentence.
  */
-import { POSTATO_API_KEY_HEADER, PROOF_REQUIRED, SHARED_SECRET_HEADER, type ErrorBody } from '../shared/contract';
+import {
+  DRIVE_ACCESS_TOKEN_HEADER,
+  POSTATO_API_KEY_HEADER,
+  PROOF_REQUIRED,
+  SHARED_SECRET_HEADER,
+  type ErrorBody,
+} from '../shared/contract';
 import { AddonError, gas, serviceUrl } from './apps-script-env';
 import { sharedSecret } from './settings';
 import { PROOF_PATHS, proveSheetAccess } from './sheet-proof';
@@ -18,6 +24,19 @@ export interface ServiceRequest {
 }
 
 const KEY_PATTERN = /smcp_[0-9a-fA-F]+/g;
+
+/** Media cells naming Google Drive files (share links or drive:<id>), anywhere in a run request. */
+const DRIVE_MEDIA = /drive\.google\.com|drive\.usercontent\.google\.com|(^|[\s,"])drive:/i;
+
+/**
+ * A run request whose rows name Drive files carries the user's short-lived OAuth token (its drive.file grant), so the
+ * service can read those files and upload them to Postato; other requests never carry it.
+ */
+function driveTokenFor(request: ServiceRequest): string | null {
+  if (request.method !== 'post' || request.path !== '/v1/runs' || request.body === undefined) return null;
+  if (!DRIVE_MEDIA.test(JSON.stringify(request.body))) return null;
+  return gas().ScriptApp.getOAuthToken() || null;
+}
 
 /** Removes anything that looks like a Postato API key from a message before the user sees it. */
 export function scrubSecrets(text: string): string {
@@ -92,6 +111,8 @@ export function callService<T>(request: ServiceRequest): T {
 function sendOnce<T>(request: ServiceRequest): T {
   const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
   if (request.apiKey !== undefined) headers[POSTATO_API_KEY_HEADER] = request.apiKey;
+  const driveToken = driveTokenFor(request);
+  if (driveToken) headers[DRIVE_ACCESS_TOKEN_HEADER] = driveToken;
   const url = serviceUrl() + request.path;
   let response;
   try {

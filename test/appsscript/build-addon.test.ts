@@ -21,6 +21,7 @@ describe('build:addon', () => {
     const manifest = JSON.parse(readFileSync(path.join(outDir, 'appsscript.json'), 'utf8'));
     expect(manifest.runtimeVersion).toBe('V8');
     expect([...manifest.oauthScopes].sort()).toEqual([
+      'https://www.googleapis.com/auth/drive.file',
       'https://www.googleapis.com/auth/script.container.ui',
       'https://www.googleapis.com/auth/script.external_request',
       'https://www.googleapis.com/auth/script.send_mail',
@@ -30,6 +31,18 @@ describe('build:addon', () => {
     ]);
     expect(manifest.urlFetchWhitelist).toEqual(['https://sheets.example.com/']);
     expect(result.warnings).toEqual([]);
+  });
+
+  it('lists exactly the scopes the README justifies', () => {
+    const manifest = JSON.parse(readFileSync(path.join(outDir, 'appsscript.json'), 'utf8'));
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const sentence = /\(V8; scopes (.+?); `urlFetchWhitelist`/s.exec(readme)?.[1] ?? '';
+    const named = [...sentence.matchAll(/`([a-z._]+)`/g)].map((m) => m[1]!);
+    const full = named.map((s) => (s === 'openid' ? s : `https://www.googleapis.com/auth/${s}`));
+    expect(full.sort()).toEqual([...manifest.oauthScopes].sort());
+    // Each scope beyond the sheet and the sidebar has a sentence saying why it is needed.
+    expect(readme).toMatch(/The `script\.send_mail` scope is\s+there only for/);
+    expect(readme).toMatch(/The `drive\.file` scope is\s+there only for/);
   });
 
   it('warns about an http service URL and rejects a non-URL', () => {

@@ -87,6 +87,10 @@ export class FakeScriptApp implements GasScriptApp {
   getIdentityToken(): string | null {
     return this.identityToken;
   }
+  oauthToken = 'ya29.fake-oauth-token';
+  getOAuthToken(): string {
+    return this.oauthToken;
+  }
 }
 
 export class FakeSession implements GasSession {

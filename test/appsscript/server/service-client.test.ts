@@ -28,6 +28,23 @@ describe('service client', () => {
     });
   });
 
+  it('sends the Drive token only with run requests whose rows name Drive files', () => {
+    fakes.UrlFetchApp.handler = () => ({ status: 200, body: {} });
+    const rows = (media: string) => ({ rows: [{ rowNumber: 2, values: ['k1', 'x', 'acc_1', 'Hi', media] }] });
+    const key = fakeApiKey();
+    callService({ method: 'post', path: '/v1/runs', body: rows('drive:1AbCdEfGhIjKlMnOp'), apiKey: key });
+    callService({
+      method: 'post',
+      path: '/v1/runs',
+      body: rows('https://drive.google.com/file/d/1AbC/view'),
+      apiKey: key,
+    });
+    callService({ method: 'post', path: '/v1/runs', body: rows('https://cdn.example.com/a.jpg'), apiKey: key });
+    callService({ method: 'get', path: '/v1/runs/run_1' });
+    const sent = fakes.UrlFetchApp.calls.map((c) => c.params.headers['x-drive-access-token']);
+    expect(sent).toEqual(['ya29.fake-oauth-token', 'ya29.fake-oauth-token', undefined, undefined]);
+  });
+
   it('uses the shared secret and the temporary user key on self-hosted installs', () => {
     fakes.PropertiesService.script.setProperty('SHARED_SECRET', 'team-secret');
     fakes.UrlFetchApp.handler = () => ({ status: 200, body: {} });
