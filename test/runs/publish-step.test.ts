@@ -103,10 +103,15 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
   }
 
   /** Commits a one-row publish run and claims its row, as a dispatcher would. */
-  async function claimedRow(rowKey: string, body: CreatePostBody): Promise<{ runId: string; row: RunRowRecord }> {
+  async function claimedRow(
+    rowKey: string,
+    body: CreatePostBody | null,
+    o: { kind?: 'create' | 'update' | 'cancel'; postId?: string } = {},
+  ): Promise<{ runId: string; row: RunRowRecord }> {
+    const kind = o.kind ?? 'create';
     const { runId } = await opened.ledger.createRun({
       ownerSubject: 'manager',
-      mode: 'publish',
+      mode: kind === 'create' ? 'publish' : kind === 'update' ? 'reschedule' : 'unschedule',
       spreadsheetId: SHEET,
       sheetName: 'Posts',
       sheetId: 0,
@@ -114,7 +119,15 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
       tenantId: TENANT,
       apiKeySealed: vault.encrypt(apiKey),
       rows: [
-        { rowKey, rowNumber: 2, kind: 'create', state: 'pending', bodyJson: JSON.stringify(body), writeBack: true },
+        {
+          rowKey,
+          rowNumber: 2,
+          kind,
+          state: 'pending',
+          ...(body ? { bodyJson: JSON.stringify(body) } : {}),
+          ...(o.postId ? { postId: o.postId } : {}),
+          writeBack: true,
+        },
       ],
     });
     return { runId, row: await claimAgain() };
@@ -360,5 +373,60 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     expect(await rowNow(row.id)).toMatchObject({ state: 'created', post_id: post!.id });
     expect((await attemptsOf(runId)).map((a) => a.outcome)).toEqual(['ok']);
     expect((await knownPost('k-cancel-flight'))?.post_id).toBe(post!.id);
+  });
+  describe('updates and cancels of an existing post', () => {
+    /** A post created directly at Postato, as an earlier run would have. */
+    const existing = async (content: string) =>
+      (await clientFor(apiKey).createPost(WS, bodyOf(content), `seed-${content}`)).post;
+
+    it('update: a changed row is PATCHed, one ok attempt, and the new body remembered for the row', async () => {
+      const post = await existing('before edit');
+      const target = bodyOf('after edit', { scheduledAt: '2031-04-01T09:00:00Z' });
+      const { runId, row } = await claimedRow('k-update', target, { kind: 'update', postId: post.id });
+      expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+
+      expect(await rowNow(row.id)).toMatchObject({ state: 'updated', sheet_status: 'SCHEDULED' });
+      const stored = sandbox.inspect().posts.find((p) => p.id === post.id)!;
+      expect(stored.content[0]!.text).toBe('after edit');
+      expect(Date.parse(stored.scheduledAt!)).toBe(Date.parse('2031-04-01T09:00:00Z'));
+      expect((await attemptsOf(runId)).map((a) => [a.kind, a.outcome, a.http_status])).toEqual([['update', 'ok', 200]]);
+      expect((await knownPost('k-update'))?.post_id).toBe(post.id);
+    });
+
+    it('update: when Postato already holds the content and time, nothing is sent and the row is skipped', async () => {
+      const post = await existing('unchanged');
+      const { runId, row } = await claimedRow('k-same', bodyOf('unchanged'), { kind: 'update', postId: post.id });
+      const before = sandbox.inspect().posts.find((p) => p.id === post.id)!.updatedAt;
+      expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+      expect(await rowNow(row.id)).toMatchObject({ state: 'skipped', post_id: post.id });
+      expect(await attemptsOf(runId)).toHaveLength(0);
+      expect(sandbox.inspect().posts.find((p) => p.id === post.id)!.updatedAt).toBe(before);
+      expect((await knownPost('k-same'))?.post_id).toBe(post.id);
+    });
+
+    it('cancel: the post is cancelled, and a second cancel of it (an answer lost before) counts as done', async () => {
+      const post = await existing('to cancel');
+      const first = await claimedRow('k-cancel-post', null, { kind: 'cancel', postId: post.id });
+      expect(await step.processRow(first.row)).toEqual({ kind: 'finished' });
+      expect(await rowNow(first.row.id)).toMatchObject({ state: 'cancelled', sheet_status: 'CANCELLED' });
+      expect(sandbox.inspect().posts.find((p) => p.id === post.id)!.status).toBe('cancelled');
+      expect((await attemptsOf(first.runId)).map((a) => [a.kind, a.outcome])).toEqual([['cancel', 'ok']]);
+      expect(await knownPost('k-cancel-post')).toMatchObject({ post_id: post.id, status: 'CANCELLED' });
+
+      expect(await opened.ledger.finishRunIfComplete(first.runId)).toBe(true);
+      const again = await claimedRow('k-cancel-post', null, { kind: 'cancel', postId: post.id });
+      expect(await step.processRow(again.row)).toEqual({ kind: 'finished' });
+      expect(await rowNow(again.row.id)).toMatchObject({ state: 'cancelled', sheet_status: 'CANCELLED' });
+    });
+
+    it('cancel: a row without a Post ID ends FAILED saying there is nothing to unschedule, sending nothing', async () => {
+      const { runId, row } = await claimedRow('k-no-post', null, { kind: 'cancel' });
+      expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+      expect(await rowNow(row.id)).toMatchObject({
+        state: 'failed',
+        error: expect.stringMatching(/nothing to unschedule/),
+      });
+      expect(await attemptsOf(runId)).toHaveLength(0);
+    });
   });
 });
