@@ -29,6 +29,8 @@ export function confirmLabel(action: ActionPreview['action']): string {
       return 'Publish';
     case 'retry-failed':
       return 'Retry';
+    case 'draft':
+      return 'Send as draft';
     case 'reschedule':
       return 'Reschedule';
     case 'unschedule':

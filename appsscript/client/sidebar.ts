@@ -272,6 +272,7 @@ async function doDryRun(): Promise<void> {
 const PREPARING: Record<RunAction, string> = {
   publish: 'Checking the sheet before publishing…',
   'retry-failed': 'Checking the failed and invalid rows…',
+  draft: 'Checking the selected rows…',
   reschedule: 'Checking which rows changed…',
   unschedule: 'Reading the selected rows…',
 };
@@ -285,7 +286,7 @@ async function prepareAndConfirm(action: RunAction, runScope: RowScope): Promise
   const preview = await guarded(PREPARING[action], () => callServer('rpcPrepareAction', action, runScope));
   if (!preview) return;
   if (preview.dryRun) renderSummary(preview.dryRun);
-  if ((action === 'publish' || action === 'retry-failed') && preview.posts === 0) {
+  if ((action === 'publish' || action === 'retry-failed' || action === 'draft') && preview.posts === 0) {
     notify('info', 'Nothing to publish: every row is already posted or invalid. Fix the invalid rows, then try again.');
     return;
   }
@@ -650,6 +651,7 @@ async function init(): Promise<void> {
   $('btn-retry').onclick = () => void runAction('retry-failed');
   $('btn-reschedule').onclick = () => void runAction('reschedule');
   $('btn-unschedule').onclick = () => void runAction('unschedule');
+  $('btn-draft').onclick = () => void prepareAndConfirm('draft', { selectedOnly: true });
   $('btn-refresh-statuses').onclick = async () => {
     const answer = await guarded('Checking the waiting posts in Postato…', () => callServer('rpcRefreshStatuses'));
     if (answer) notify('info', answer.message);

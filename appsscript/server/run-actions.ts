@@ -42,6 +42,7 @@ const TERMINAL_STATES = new Set(['done', 'cancelled', 'failed']);
 const MODE_OF: Record<RunAction, Exclude<RunMode, 'dry-run'>> = {
   publish: 'publish',
   'retry-failed': 'publish',
+  draft: 'draft',
   reschedule: 'reschedule',
   unschedule: 'unschedule',
 };
@@ -222,7 +223,9 @@ export function prepareAction(action: RunAction, scope: RowScope): ActionPreview
       seconds: 0,
     };
   }
-  const onlyKeys = keysForScope(snapshot, { ...scope, failedOnly: action === 'retry-failed' }, sheet);
+  // Send as draft always acts on the selection, like Unschedule: it is a test of a few rows.
+  const rowScope = action === 'draft' ? { ...scope, selectedOnly: true } : scope;
+  const onlyKeys = keysForScope(snapshot, { ...rowScope, failedOnly: action === 'retry-failed' }, sheet);
   const view = runDryRun(snapshot, settings, onlyKeys, action === 'reschedule');
   const summary = view.response.summary;
   if (action === 'reschedule') {
@@ -250,11 +253,16 @@ export function prepareAction(action: RunAction, scope: RowScope): ActionPreview
   const planned = view.response.rows.filter((r) => r.status !== 'INVALID' && !r.postId);
   const accounts = new Set(planned.map((r) => `${r.platform ?? ''}/${r.accountId ?? ''}`)).size;
   const days = new Set(planned.map((r) => (r.plannedLocal ?? r.plannedAt ?? '').slice(0, 10)).filter(Boolean)).size;
-  const posts = summary.toSend;
+  // Publish also schedules the drafts Send as draft made (their rows show DRAFT and have a Post ID).
+  const drafts =
+    action === 'publish'
+      ? view.response.rows.filter((r) => r.postId && snapshot.statusByRow.get(r.rowNumber) === 'DRAFT').length
+      : 0;
+  const posts = summary.toSend + drafts;
   const seconds = summary.estimatedPublishSeconds;
   counts.create = posts;
   counts.invalid = summary.invalid;
-  const verb = action === 'retry-failed' ? 'Retry' : 'Publish';
+  const verb = action === 'retry-failed' ? 'Retry' : action === 'draft' ? 'Send as drafts' : 'Publish';
   const preview: ActionPreview = {
     action,
     target: view.target,

@@ -93,7 +93,7 @@ export interface DryRunView {
 }
 
 /** Actions that change posts, each confirmed with its counts before it starts. */
-export type RunAction = 'publish' | 'retry-failed' | 'reschedule' | 'unschedule';
+export type RunAction = 'publish' | 'retry-failed' | 'draft' | 'reschedule' | 'unschedule';
 
 /** A row Reschedule moves, with the time Postato holds and the time it will get (ISO, UTC). */
 export interface RescheduleMove {

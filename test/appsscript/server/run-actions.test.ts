@@ -73,6 +73,15 @@ describe('run actions', () => {
     expect(() => dryRun({ selectedOnly: true })).toThrow(/No post rows are selected/);
   });
 
+  it('Send as draft acts on the selected rows only, even with "Only selected rows" off, and starts a draft run', () => {
+    fakes.spreadsheet.selectRows([3, 4]);
+    const preview = prepareAction('draft', {});
+    expect(preview.onlyKeys).toEqual(['r-existing']);
+    expect(preview.question).toMatch(/^Send as drafts /);
+    startRun({ action: 'draft', target: preview.target, onlyKeys: preview.onlyKeys });
+    expect(lastBody()).toMatchObject({ mode: 'draft', onlyKeys: ['r-existing'] });
+  });
+
   it('the publish confirmation names spreadsheet, tab and workspace and counts posts, accounts and days', () => {
     const preview = prepareAction('publish', {});
     expect(preview).toMatchObject({
