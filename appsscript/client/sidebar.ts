@@ -660,6 +660,23 @@ async function init(): Promise<void> {
     const name = await guarded('Inserting the template sheet…', () => callServer('rpcInsertTemplate'));
     if (name) notify('info', `Inserted “${name}”. Replace the example rows with your posts, then press Dry run.`);
   };
+  $('needs-fix-filter').onchange = async () => {
+    const box = $<HTMLInputElement>('needs-fix-filter');
+    const on = box.checked;
+    const answer = await guarded(on ? 'Filtering the rows that need a fix…' : 'Showing every row again…', () =>
+      callServer('rpcShowRowsNeedingFix', on),
+    );
+    if (!answer) {
+      box.checked = !on;
+      return;
+    }
+    notify(
+      'info',
+      answer.on
+        ? `Showing the ${plural(answer.rowsShown, 'row')} whose Status needs a fix; the Error cell says what to do. Untick to see every row.`
+        : 'Showing every row again.',
+    );
+  };
   $('btn-confirm-cancel').onclick = hideConfirm;
   $('btn-save-settings').onclick = () => void saveSettings();
   $('btn-use-earlier').onclick = () => void chooseEarlier('use-here');

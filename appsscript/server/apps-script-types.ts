@@ -17,6 +17,45 @@ export interface GasRange {
   setDataValidation(rule: GasDataValidation | null): GasRange;
   setFontWeight(weight: 'bold' | 'normal'): GasRange;
   setBackground(color: string): GasRange;
+  /** Makes a basic filter over this range (a sheet has at most one). */
+  createFilter(): GasFilter;
+}
+
+/** The condition of a conditional format rule; getCriteriaType() is a SpreadsheetApp.BooleanCriteria (its name as text). */
+export interface GasBooleanCondition {
+  getCriteriaType(): unknown;
+  getCriteriaValues(): unknown[];
+}
+
+export interface GasConditionalFormatRule {
+  getRanges(): GasRange[];
+  getBooleanCondition(): GasBooleanCondition | null;
+}
+
+export interface GasConditionalFormatRuleBuilder {
+  whenTextEqualTo(text: string): GasConditionalFormatRuleBuilder;
+  setBackground(color: string): GasConditionalFormatRuleBuilder;
+  setFontColor(color: string): GasConditionalFormatRuleBuilder;
+  setRanges(ranges: GasRange[]): GasConditionalFormatRuleBuilder;
+  build(): GasConditionalFormatRule;
+}
+
+export interface GasFilterCriteria {
+  getHiddenValues(): string[] | null;
+}
+
+export interface GasFilterCriteriaBuilder {
+  /** Hides the rows whose cell in the column holds one of these values. */
+  setHiddenValues(values: string[]): GasFilterCriteriaBuilder;
+  build(): GasFilterCriteria;
+}
+
+/** A sheet's basic filter. */
+export interface GasFilter {
+  getRange(): GasRange;
+  getColumnFilterCriteria(column: number): GasFilterCriteria | null;
+  setColumnFilterCriteria(column: number, criteria: GasFilterCriteria | null): GasFilter;
+  remove(): void;
 }
 
 export interface GasRangeList {
@@ -32,6 +71,10 @@ export interface GasSheet {
   getLastColumn(): number;
   getMaxRows(): number;
   setFrozenRows(rows: number): void;
+  getFrozenRows(): number;
+  getConditionalFormatRules(): GasConditionalFormatRule[];
+  setConditionalFormatRules(rules: GasConditionalFormatRule[]): void;
+  getFilter(): GasFilter | null;
   setColumnWidth(column: number, width: number): GasSheet;
   activate(): GasSheet;
 }
@@ -92,6 +135,8 @@ export interface GasSpreadsheetApp {
   getActiveSpreadsheet(): GasSpreadsheet;
   getUi(): GasUi;
   newDataValidation(): GasDataValidationBuilder;
+  newConditionalFormatRule(): GasConditionalFormatRuleBuilder;
+  newFilterCriteria(): GasFilterCriteriaBuilder;
   flush(): void;
   readonly DeveloperMetadataVisibility: { readonly DOCUMENT: GasDeveloperMetadataVisibility };
 }

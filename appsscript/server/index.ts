@@ -13,6 +13,7 @@ import { checkAccess } from './sheet-access';
 import { saveSettings, settingsView } from './settings';
 import { selectRow, showSidebar, takePendingAction } from './sidebar';
 import { insertTemplate } from './template';
+import { showRowsNeedingFix } from './status-look';
 import { refreshStatuses } from './status-refresh';
 
 /** The sidebar's RPCs; typed by ServerRpc so the client and the server can't drift apart. */
@@ -34,6 +35,7 @@ export const rpc: ServerRpc = {
   rpcTakePendingAction: () => takePendingAction(),
   rpcEmailReport: (runId) => emailReport(runId),
   rpcRefreshStatuses: () => refreshStatuses(),
+  rpcShowRowsNeedingFix: (on) => showRowsNeedingFix(on),
 };
 
 /** Triggers and menu targets. */

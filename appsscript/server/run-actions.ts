@@ -32,7 +32,8 @@ import { AddonError, gas } from './apps-script-env';
 import { ServiceError, callService } from './service-client';
 import { requireRunSettings, type StoredSettings } from './settings';
 import { buildRunRequest } from './run-request';
-import { readSheet, selectedRowNumbers, type SheetSnapshot } from './sheet-reader';
+import { findColumns, readSheet, selectedRowNumbers, type SheetSnapshot } from './sheet-reader';
+import { ensureStatusLook } from './status-look';
 
 const ACTIVE_RUN_PREFIX = 'postato.activeRun.';
 const LAST_RUN_PREFIX = 'postato.lastRun.';
@@ -167,11 +168,19 @@ function runDryRun(
   };
 }
 
+/** Reads `sheet` (filling keys and output headers) and gives its Status column the colours and a frozen header, once. */
+function readActionSheet(sheet: GasSheet): SheetSnapshot {
+  const snapshot = readSheet(sheet);
+  const status = findColumns(snapshot.header).Status;
+  if (status !== undefined) ensureStatusLook(sheet, status + 1);
+  return snapshot;
+}
+
 /** Reads the active tab and sends a dry run. */
 export function dryRun(scope: RowScope): DryRunView {
   const settings = requireRunSettings();
   const sheet = activeSheet();
-  const snapshot = readSheet(sheet);
+  const snapshot = readActionSheet(sheet);
   // The dry run also sends the posted rows not yet past, so it can say which of them changed since sent.
   return runDryRun(snapshot, settings, keysForScope(snapshot, scope, sheet), true);
 }
@@ -200,7 +209,7 @@ function movesOf(view: DryRunView, snapshot: SheetSnapshot): RescheduleMove[] {
 export function prepareAction(action: RunAction, scope: RowScope): ActionPreview {
   const settings = requireRunSettings();
   const sheet = activeSheet();
-  const snapshot = readSheet(sheet);
+  const snapshot = readActionSheet(sheet);
   const counts = { create: 0, reschedule: 0, unschedule: 0, invalid: 0 };
   if (action === 'unschedule') {
     // Unschedule always acts on the selection, whatever "Only selected rows" says.

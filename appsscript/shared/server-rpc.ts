@@ -215,4 +215,6 @@ export interface ServerRpc {
   rpcEmailReport(runId: string): EmailReportResult;
   /** Reads this spreadsheet's posts that may still move (approval, schedule) back from Postato; no webhooks needed. */
   rpcRefreshStatuses(): StatusRefreshResponse;
+  /** "Show rows that need a fix": filters the active tab to the rows whose Status needs a fix, or restores it. */
+  rpcShowRowsNeedingFix(on: boolean): { on: boolean; rowsShown: number };
 }

@@ -85,6 +85,7 @@ describe('build:addon', () => {
     const args: Record<string, unknown[] | (() => unknown[])> = {
       rpcSaveSettings: [{ workspaceId: 'ws_1', apiKey: fakeApiKey() }],
       rpcEarlierSettings: ['forget'],
+      rpcShowRowsNeedingFix: [true],
       rpcDryRun: [{}],
       rpcPrepareAction: ['publish', {}],
       // Starts what the confirmation above was shown for, as the sidebar does.

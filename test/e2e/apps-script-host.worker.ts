@@ -81,6 +81,30 @@ port.on('message', (message: { type: string; id: number; name: string; args: unk
     });
     return;
   }
+  if (message.type === 'sheet-view') {
+    // The tab as a user would see it: cells, conditional format rules, frozen rows, rows the filter hides.
+    const sheet = fakes.spreadsheet.sheets.find((s) => s.name === data.sheetName)!;
+    const value = {
+      name: sheet.name,
+      cells: sheet.cells(),
+      frozenRows: sheet.frozenRows,
+      rules: sheet.conditionalFormatRules.map((r) => ({
+        ranges: r.ranges.map((g) => ({
+          row: g.getRow(),
+          column: g.getColumn(),
+          numRows: g.getNumRows(),
+          numColumns: g.getNumColumns(),
+        })),
+        type: r.criteria?.type ?? null,
+        value: r.criteria ? String(r.criteria.values[0]) : null,
+        background: r.background,
+        fontColor: r.fontColor,
+      })),
+      hiddenRows: sheet.filter?.hiddenRows() ?? [],
+    };
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: JSON.parse(JSON.stringify(value)) });
+    return;
+  }
   if (message.type === 'selection') {
     const range = fakes.spreadsheet.selection[0];
     port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: range ? range.getRow() : null });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { GasFetchParams, GasMailMessage, RawCell } from '../../appsscript/server/apps-script-types';
 import type { MetadataStore } from '../appsscript/fakes/fake-spreadsheet-app';
+import { renderSheetView, type SheetView } from './sheet-view';
 
 /** Where the harness keeps the sheet's cells (plain strings, as the Sheets API returns them). */
 export interface SheetCells {
@@ -46,6 +47,8 @@ export interface SidebarHarness {
   activeSheet(): Promise<ActiveSheetInfo>;
   /** Every email the add-on sent through the fake MailApp, oldest first. */
   sentMail(): Promise<GasMailMessage[]>;
+  /** The posts tab as the user would see it (also served as a page at `${'${url}'}sheet`). */
+  sheetView(): Promise<SheetView>;
   close(): Promise<void>;
 }
 
@@ -161,6 +164,14 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
 
   const page = readFileSync(path.join(options.bundleDir, 'sidebar.html'), 'utf8').replace('<head>', `<head>\n${SHIM}`);
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/sheet') {
+      void callWorker('sheet-view', '', []).then((answer) =>
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end(renderSheetView(answer.value as SheetView)),
+      );
+      return;
+    }
     if (req.method === 'GET' && (req.url === '/' || req.url === '/sidebar')) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
       return;
@@ -186,6 +197,7 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
     selectedRow: async () => (await callWorker('selection', '', [])).value as number | null,
     activeSheet: async () => (await callWorker('active-sheet', '', [])).value as ActiveSheetInfo,
     sentMail: async () => (await callWorker('mail', '', [])).value as GasMailMessage[],
+    sheetView: async () => (await callWorker('sheet-view', '', [])).value as SheetView,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -202,6 +202,42 @@ describe('sidebar in a browser, against the real service', () => {
     expect(mail[0]!.body).toContain(`https://docs.google.com/spreadsheets/d/${SPREADSHEET_ID}/edit#gid=`);
   });
 
+  it('the Status column shows each row’s state in colour, and "Show rows that need a fix" filters the tab to them', async () => {
+    const view = await harness.sheetView();
+    const statusCol = view.cells[0]!.indexOf('Status') + 1;
+    const statuses = view.cells.slice(1).map((r) => String(r[statusCol - 1] ?? ''));
+    expect(statuses).toEqual(['SCHEDULED', 'SCHEDULED', 'SCHEDULED', 'INVALID']);
+    expect(view.frozenRows).toBe(1);
+
+    const sheetPage = await browser.newPage({ viewport: { width: 1400, height: 260 } });
+    await sheetPage.goto(`${harness.url}sheet`);
+    const background = (row: number) =>
+      sheetPage
+        .locator(`td[data-row="${row}"][data-col="${statusCol}"]`)
+        .evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(await background(2)).toBe('rgb(183, 225, 205)');
+    expect(await background(5)).toBe('rgb(244, 199, 195)');
+    await sheetPage.screenshot({ path: path.join(SHOTS, 'sheet-status-colours.png') });
+
+    await page.check('#needs-fix-filter');
+    await page.waitForSelector('#notice.info');
+    expect(await page.textContent('#notice')).toMatch(/^Showing the 1 row whose Status needs a fix/);
+    await page.screenshot({ path: path.join(SHOTS, 'sidebar-needs-fix-filter.png'), fullPage: true });
+    await sheetPage.reload();
+    expect(await sheetPage.locator('tr[data-row]').evaluateAll((trs) => trs.map((tr) => tr.dataset.row))).toEqual([
+      '1',
+      '5',
+    ]);
+    await sheetPage.screenshot({ path: path.join(SHOTS, 'sheet-needs-fix-filter.png') });
+
+    await page.uncheck('#needs-fix-filter');
+    await page.waitForFunction(() => document.querySelector('#notice')?.textContent === 'Showing every row again.');
+    await sheetPage.reload();
+    expect(await sheetPage.locator('tr[data-row]').count()).toBe(5);
+    expect((await harness.sheetView()).hiddenRows).toEqual([]);
+    await sheetPage.close();
+  });
+
   it('the report’s Retry button confirms and publishes the invalid row once it is fixed', async () => {
     expect(await page.textContent('#btn-retry-failed')).toBe('Retry 1 failed row');
     // The manager fixes row 5 in the sheet.

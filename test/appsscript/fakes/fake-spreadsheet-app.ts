@@ -5,6 +5,12 @@
 import type {
   GasDeveloperMetadata,
   GasDeveloperMetadataVisibility,
+  GasBooleanCondition,
+  GasConditionalFormatRule,
+  GasConditionalFormatRuleBuilder,
+  GasFilter,
+  GasFilterCriteria,
+  GasFilterCriteriaBuilder,
   GasDataValidation,
   GasLock,
   GasProperties,
@@ -130,6 +136,12 @@ export class FakeRange implements GasRange {
       throw new Error(`Exception: The coordinates of the range are outside the dimensions of the sheet.`);
     }
   }
+  createFilter(): GasFilter {
+    if (this.sheet.filter)
+      throw new Error("Exception: You can't create a filter in a sheet that already has a filter.");
+    this.sheet.filter = new FakeFilter(this.sheet, this);
+    return this.sheet.filter;
+  }
   getValues(): RawCell[][] {
     this.sheet.calls.getValues++;
     const cells = this.sheet.store.read();
@@ -203,6 +215,10 @@ export class FakeSheet implements GasSheet {
   afterGetValues: (() => void) | null = null;
   frozenRows = 0;
   maxRows = 1000;
+  conditionalFormatRules: FakeConditionalFormatRule[] = [];
+  /** How many times the rules were replaced (setConditionalFormatRules). */
+  ruleWrites = 0;
+  filter: FakeFilter | null = null;
 
   constructor(
     readonly spreadsheet: FakeSpreadsheet,
@@ -261,6 +277,19 @@ export class FakeSheet implements GasSheet {
   }
   setFrozenRows(rows: number): void {
     this.frozenRows = rows;
+  }
+  getFrozenRows(): number {
+    return this.frozenRows;
+  }
+  getConditionalFormatRules(): GasConditionalFormatRule[] {
+    return [...this.conditionalFormatRules];
+  }
+  setConditionalFormatRules(rules: GasConditionalFormatRule[]): void {
+    this.ruleWrites++;
+    this.conditionalFormatRules = [...(rules as FakeConditionalFormatRule[])];
+  }
+  getFilter(): GasFilter | null {
+    return this.filter;
   }
   setColumnWidth(column: number, width: number): GasSheet {
     this.columnWidths.set(column, width);
@@ -435,5 +464,120 @@ export class FakeSpreadsheetApp implements GasSpreadsheetApp {
   newDataValidation(): GasDataValidationBuilder {
     return new FakeValidationBuilder();
   }
+  newConditionalFormatRule(): FakeConditionalFormatRuleBuilder {
+    return new FakeConditionalFormatRuleBuilder();
+  }
+  newFilterCriteria(): GasFilterCriteriaBuilder {
+    return new FakeFilterCriteriaBuilder();
+  }
   flush(): void {}
+}
+
+/** A conditional format rule as the fake keeps it; getCriteriaType() answers the enum's name, as Apps Script's does. */
+export class FakeConditionalFormatRule implements GasConditionalFormatRule {
+  constructor(
+    readonly ranges: GasRange[],
+    readonly criteria: { type: string; values: unknown[] } | null,
+    readonly background: string | null,
+    readonly fontColor: string | null,
+  ) {}
+  getRanges(): GasRange[] {
+    return [...this.ranges];
+  }
+  getBooleanCondition(): GasBooleanCondition | null {
+    const c = this.criteria;
+    return c ? { getCriteriaType: () => c.type, getCriteriaValues: () => [...c.values] } : null;
+  }
+}
+
+export class FakeConditionalFormatRuleBuilder implements GasConditionalFormatRuleBuilder {
+  private criteria: { type: string; values: unknown[] } | null = null;
+  private background: string | null = null;
+  private fontColor: string | null = null;
+  private ranges: GasRange[] = [];
+  whenTextEqualTo(text: string): GasConditionalFormatRuleBuilder {
+    this.criteria = { type: 'TEXT_EQUAL_TO', values: [text] };
+    return this;
+  }
+  /** Test helper: a rule of another kind, as a user might add (e.g. "text contains"). */
+  whenTextContains(text: string): FakeConditionalFormatRuleBuilder {
+    this.criteria = { type: 'TEXT_CONTAINS', values: [text] };
+    return this;
+  }
+  setBackground(color: string): GasConditionalFormatRuleBuilder {
+    this.background = color;
+    return this;
+  }
+  setFontColor(color: string): GasConditionalFormatRuleBuilder {
+    this.fontColor = color;
+    return this;
+  }
+  setRanges(ranges: GasRange[]): GasConditionalFormatRuleBuilder {
+    this.ranges = [...ranges];
+    return this;
+  }
+  build(): FakeConditionalFormatRule {
+    return new FakeConditionalFormatRule(this.ranges, this.criteria, this.background, this.fontColor);
+  }
+}
+
+export class FakeFilterCriteria implements GasFilterCriteria {
+  constructor(readonly hiddenValues: string[] | null) {}
+  getHiddenValues(): string[] | null {
+    return this.hiddenValues ? [...this.hiddenValues] : null;
+  }
+}
+
+export class FakeFilterCriteriaBuilder implements GasFilterCriteriaBuilder {
+  private hidden: string[] | null = null;
+  setHiddenValues(values: string[]): GasFilterCriteriaBuilder {
+    this.hidden = [...values];
+    return this;
+  }
+  build(): FakeFilterCriteria {
+    return new FakeFilterCriteria(this.hidden);
+  }
+}
+
+/** A basic filter: criteria per 1-based column; hiddenRows() says which rows Sheets would hide. */
+export class FakeFilter implements GasFilter {
+  readonly criteria = new Map<number, FakeFilterCriteria>();
+  removed = false;
+  constructor(
+    readonly sheet: FakeSheet,
+    readonly range: FakeRange,
+  ) {}
+  getRange(): GasRange {
+    return this.range;
+  }
+  getColumnFilterCriteria(column: number): GasFilterCriteria | null {
+    return this.criteria.get(column) ?? null;
+  }
+  setColumnFilterCriteria(column: number, criteria: GasFilterCriteria | null): GasFilter {
+    if (column < this.range.column || column >= this.range.column + this.range.numColumns) {
+      throw new Error('Exception: The column is outside the filter range.');
+    }
+    if (criteria === null) this.criteria.delete(column);
+    else this.criteria.set(column, criteria as FakeFilterCriteria);
+    return this;
+  }
+  remove(): void {
+    this.removed = true;
+    this.sheet.filter = null;
+  }
+  /** Test helper: the 1-based rows below the filter's header that its criteria hide. */
+  hiddenRows(): number[] {
+    const cells = this.sheet.cells();
+    const hidden: number[] = [];
+    for (let row = this.range.row + 1; row < this.range.row + this.range.numRows; row++) {
+      for (const [column, c] of this.criteria) {
+        const value = String(cells[row - 1]?.[column - 1] ?? '');
+        if (c.hiddenValues?.includes(value)) {
+          hidden.push(row);
+          break;
+        }
+      }
+    }
+    return hidden;
+  }
 }
