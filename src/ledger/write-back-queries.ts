@@ -51,6 +51,7 @@ export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock)
           rowKey: r.row_key,
           values,
           version: r.version,
+          scope: `${r.tenant_id}\u0000${r.workspace_id}`,
         };
       });
     },

@@ -110,8 +110,8 @@ export interface SheetsFake {
   /** Makes a token invalid (expired): calls with it get 401. */
   revokeToken(token: string): void;
   requestLog: SheetsFakeRequest[];
-  /** Requests by kind, the most of each kind in any quota window (`windowMs`), and refusals. */
-  stats(): {
+  /** Requests by kind, the most of each kind in any quota window (`windowMs`), and refusals; of one caller if named. */
+  stats(caller?: string): {
     reads: number;
     writes: number;
     maxWritesInAnyMinute: number;
@@ -822,16 +822,17 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     revokeToken(token) {
       tokens.delete(token);
     },
-    stats() {
-      const writes = requestLog.filter((e) => e.kind === 'write');
-      const reads = requestLog.filter((e) => e.kind === 'read');
+    stats(caller) {
+      const log = caller === undefined ? requestLog : requestLog.filter((e) => e.caller === caller);
+      const writes = log.filter((e) => e.kind === 'write');
+      const reads = log.filter((e) => e.kind === 'read');
       return {
         reads: reads.length,
         writes: writes.length,
         maxWritesInAnyMinute: maxInAnyWindow(writes, windowMs),
         maxReadsInAnyMinute: maxInAnyWindow(reads, windowMs),
-        rejected429: requestLog.filter((e) => e.status === 429).length,
-        rejected5xx: requestLog.filter((e) => e.status >= 500).length,
+        rejected429: log.filter((e) => e.status === 429).length,
+        rejected5xx: log.filter((e) => e.status >= 500).length,
       };
     },
     update(settings) {

@@ -277,12 +277,16 @@ export class WriteBackFlusher {
     const first = await read();
     const firstRows = rowsByKey(first.keys);
 
-    // What each key should show. The newest pending result of a key wins (items come oldest first).
+    // What each key should show. The newest pending result of a key wins (items come oldest first), and only results
+    // of that result's tenant and workspace are merged into it: a row never shows one tenant's Post ID beside another
+    // tenant's status. Older results of another tenant for the key are superseded (settled as written).
+    const scopeOfKey = new Map<string, string>();
+    for (const p of items) scopeOfKey.set(p.rowKey.trim(), p.scope);
     const targets = new Map<string, Record<string, string>>();
     const touched = new Set<string>();
     for (const p of items) {
       const rows = firstRows.get(p.rowKey.trim());
-      if (!rows || rows.length !== 1) continue;
+      if (!rows || rows.length !== 1 || scopeOfKey.get(p.rowKey.trim()) !== p.scope) continue;
       const t = targets.get(p.rowKey.trim()) ?? {};
       for (const [col, v] of Object.entries(p.values) as Array<[OutputColumn, string | undefined]>) {
         if (v === undefined) continue;

@@ -20,6 +20,11 @@ export interface PendingWrite {
   values: Partial<Record<OutputColumn, string>>;
   /** Monotonic version of this row's result; markWritten only clears the version that was written. */
   version: number;
+  /**
+   * The tenant and workspace of the run (opaque): a sheet row shows the results of one tenant only, so two tenants'
+   * pending results for the same key are never merged into one row.
+   */
+  scope: string;
 }
 
 export interface WriteBackStore {

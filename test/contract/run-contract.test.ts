@@ -414,13 +414,13 @@ describe.each(TIERS)('write-back contract on the %s tier', (tierName) => {
   it('when many results arrive at once, then Sheets writes stay within SHEETS_WRITES_PER_MINUTE per window', async () => {
     const rows = goodRows(50, 'b');
     await wb.loadSheet('sheet-w3', rows);
-    const writesBefore = wb.fake.stats().writes;
+    const writesBefore = wb.fake.stats(wb.serviceAccountEmail).writes;
     const res = await wb.kit.run('publish', rows, { spreadsheetId: 'sheet-w3' });
     expect(res.status).toBe(202);
     await wb.settle(res.body.runId, 'sheet-w3');
     const sheet = wb.rowsByKey('sheet-w3');
     for (const { key } of rows) expect([key, sheet.get(key)?.Status]).toEqual([key, 'SCHEDULED']);
-    const stats = wb.fake.stats();
+    const stats = wb.fake.stats(wb.serviceAccountEmail);
     // More writes than one window allows were needed, so the budget, not the demand, kept the peak down.
     expect(stats.writes - writesBefore).toBeGreaterThan(SHEETS_BUDGET.writesPerWindow);
     expect(stats.maxWritesInAnyMinute).toBeLessThanOrEqual(SHEETS_BUDGET.writesPerWindow);
@@ -471,12 +471,12 @@ describe('write-back across instances on the scale-out tier', () => {
     try {
       const rows = goodRows(24, 'd');
       await wb.loadSheet('sheet-w4', rows);
-      const writesBefore = wb.fake.stats().writes;
+      const writesBefore = wb.fake.stats(wb.serviceAccountEmail).writes;
       const res = await wb.kit.run('publish', rows, { spreadsheetId: 'sheet-w4' });
       expect(res.status).toBe(202);
       await wb.settle(res.body.runId, 'sheet-w4');
       await second.service.flusher!.drain('sheet-w4');
-      const stats = wb.fake.stats();
+      const stats = wb.fake.stats(wb.serviceAccountEmail);
       expect(stats.writes - writesBefore).toBeGreaterThan(SHEETS_BUDGET.writesPerWindow);
       expect(stats.maxWritesInAnyMinute).toBeLessThanOrEqual(SHEETS_BUDGET.writesPerWindow);
       // One flusher at a time per spreadsheet (a Redis lock): neither instance undoes the other's writes.

@@ -18,6 +18,8 @@ export const SHEET_NAME = 'Posts';
 export interface WriteBackKit {
   kit: Kit;
   fake: SheetsFake;
+  /** The service account's email: its requests are the ones the Sheets budgets cover (users' proofs are not). */
+  serviceAccountEmail: string;
   /**
    * Puts rows into a new spreadsheet of the fake, in the order and row numbers the run request uses, and proves the
    * kit's organisation can edit it (as the add-on does before its first run).
@@ -55,6 +57,7 @@ export async function startWriteBackKit(tier: TestTier, o: { flushRows: number }
   return {
     kit,
     fake,
+    serviceAccountEmail: sa.email,
     async loadSheet(spreadsheetId, rows) {
       const cells = [HEADER, ...rowsOf(rows).map((r) => r.values.map(String))];
       const csv =

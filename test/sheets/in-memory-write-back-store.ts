@@ -21,6 +21,8 @@ export class InMemoryWriteBackStore implements WriteBackStore {
     sheetName: string;
     rowKey: string;
     values: Partial<Record<OutputColumn, string>>;
+    /** The run's tenant and workspace (one default tenant unless a test names another). */
+    scope?: string;
   }): void {
     const rowId = `${r.runId}:${r.rowKey}`;
     const prev = this.entries.get(rowId);
@@ -36,6 +38,7 @@ export class InMemoryWriteBackStore implements WriteBackStore {
         rowKey: r.rowKey,
         values: r.values,
         version,
+        scope: r.scope ?? 'tnt_default\u0000wks_default',
       },
       writtenVersion: prev?.writtenVersion ?? 0,
       removed: false,

@@ -76,6 +76,54 @@ describe('WriteBackFlusher', () => {
     expect(kit.fake.stats().writes).toBe(1);
   });
 
+  it("when two tenants' results for the same key wait together, the row shows the newest tenant's result only, never a mix", async () => {
+    kit.fake.loadCsv(SS, TAB, postsCsv(2));
+    // Tenant A's run created k001's post; tenant B's later run of the same key failed (no post of its own).
+    store.put({
+      runId: 'rA',
+      spreadsheetId: SS,
+      sheetName: TAB,
+      rowKey: 'k001',
+      scope: 'tnt_a\u0000wks',
+      values: { Status: 'SCHEDULED', 'Post ID': 'pst_a', Link: 'https://x.example/a', Run: 'rA' },
+    });
+    // Tenant A's own later result of k002 merges with its earlier one, as before.
+    store.put({
+      runId: 'rA',
+      spreadsheetId: SS,
+      sheetName: TAB,
+      rowKey: 'k002',
+      scope: 'tnt_a\u0000wks',
+      values: { 'Post ID': 'pst_a2' },
+    });
+    store.put({
+      runId: 'rA2',
+      spreadsheetId: SS,
+      sheetName: TAB,
+      rowKey: 'k002',
+      scope: 'tnt_a\u0000wks',
+      values: { Status: 'PUBLISHED', Run: 'rA2' },
+    });
+    store.put({
+      runId: 'rB',
+      spreadsheetId: SS,
+      sheetName: TAB,
+      rowKey: 'k001',
+      scope: 'tnt_b\u0000wks',
+      values: { Status: 'FAILED', Error: 'Postato refused the post.', Run: 'rB' },
+    });
+    await flusher().flushNow(SS);
+
+    const v = kit.fake.getValues(SS, TAB);
+    const row = (i: number) => Object.fromEntries(v[0]!.map((h, j) => [h, v[i]![j] ?? '']));
+    expect(row(1)).toMatchObject({ Key: 'k001', Status: 'FAILED', Error: 'Postato refused the post.', Run: 'rB' });
+    expect(row(1)['Post ID'] ?? '').toBe('');
+    expect(row(1).Link ?? '').toBe('');
+    expect(row(2)).toMatchObject({ Key: 'k002', Status: 'PUBLISHED', 'Post ID': 'pst_a2', Run: 'rA2' });
+    // A's superseded result of k001 is settled, not left pending for ever.
+    expect(store.summary()).toMatchObject({ pending: 0 });
+  });
+
   it('records a vanished key as removed and writes nothing at a guessed position', async () => {
     kit.fake.loadCsv(SS, TAB, postsCsv(3, ['Key', 'Content', 'Platform', 'Status']));
     store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k009', values: { Status: 'SCHEDULED' } });
