@@ -7,7 +7,14 @@
  * long each sheet waited for its results; then those figures against the issue's targets. Never pass/fail.
  *
  * Run: npx tsx bench/load-bench.ts [--tenants K] [--rows N] [--latency-ms 150] [--window-ms 60000] [--limit 120]
- *      [--tiers embedded,scale-out] [--instances 1,3] [--concurrency C] [--sheets-window-ms 60000] [--entry auto]
+ *      [--tiers embedded,scale-out] [--instances 1,3] [--concurrency C] [--tenant-concurrency T]
+ *      [--sheets-window-ms 60000] [--entry auto]
+ * The issue's two measurements (build first: npm run build):
+ *   per-tenant ratio, production window, embedded:
+ *     npx tsx bench/load-bench.ts --entry dist --tenants 100 --rows 300 --latency-ms 150 --window-ms 60000 --tiers embedded
+ *   aggregate rate at a compressed window (saturates an instance), embedded and scale-out with 1 and 3 instances:
+ *     npx tsx bench/load-bench.ts --entry dist --tenants 100 --rows 240 --latency-ms 150 --window-ms 2000 \
+ *       --sheets-window-ms 2000 --tiers embedded,scale-out --instances 1,3
  * Needs PostgreSQL and Redis on 127.0.0.1 for the scale-out tier (`.ci/run` starts them); the database and the Redis
  * keys it creates are removed at the end. `--entry dist` runs `node dist/src/index.js` (run `npm run build` first);
  * `auto` does so when the build is newer than every file in src/, else runs the source under tsx.
@@ -50,6 +57,7 @@ interface Options {
   tiers: TierName[];
   instances: number[];
   concurrency?: number;
+  tenantConcurrency?: number;
   sheetsWindowMs: number;
   entry: ServiceEntry;
   timeoutS: number;
@@ -169,13 +177,23 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
     GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify(withTokenUri(sa, fake.tokenUrl)),
     SHEETS_WRITE_WINDOW_MS: String(o.sheetsWindowMs),
     ...(o.concurrency ? { DISPATCH_CONCURRENCY: String(o.concurrency) } : {}),
+    ...(o.tenantConcurrency ? { DISPATCH_TENANT_CONCURRENCY: String(o.tenantConcurrency) } : {}),
     ...tier.env,
   };
   const services: ServiceProcess[] = [];
+  let stopping = false;
   try {
     // The first instance migrates the fresh database; the others start on the migrated schema.
     services.push(await startServiceProcess(env, o.entry));
     for (let i = 1; i < instanceCount; i++) services.push(await startServiceProcess(env, o.entry));
+    // A service that dies mid-run says why (the bench would otherwise only see its connections close).
+    for (const [i, s] of services.entries()) {
+      let tail = '';
+      s.proc.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)));
+      s.proc.on('exit', (code, signal) => {
+        if (!stopping) console.error(`  instance ${i + 1} exited (${signal ?? code}): ${tail}`);
+      });
+    }
     const headers = (t: BenchTenant) => ({
       'content-type': 'application/json',
       'X-Shared-Secret': secret,
@@ -267,6 +285,7 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
       rows: o.tenants * o.rows,
     };
   } finally {
+    stopping = true;
     await Promise.all(
       services.map(async (s) => {
         const killer = setTimeout(() => s.proc.kill('SIGKILL'), 20_000);
@@ -362,6 +381,7 @@ async function main(): Promise<void> {
     .option('--tiers <list>', 'embedded, scale-out or both', 'embedded,scale-out')
     .option('--instances <list>', 'instance counts of the scale-out tier', '1,3')
     .option('--concurrency <c>', 'DISPATCH_CONCURRENCY of each instance (default: the product default)')
+    .option('--tenant-concurrency <t>', 'DISPATCH_TENANT_CONCURRENCY of each instance (default: the product default)')
     .option('--sheets-window-ms <ms>', 'the Sheets quota window of the fake and the service', '60000')
     .option('--entry <how>', 'auto, dist (node dist/src/index.js) or tsx', 'auto')
     .option('--timeout-s <s>', 'stop following runs after this long', '')
@@ -386,6 +406,7 @@ async function main(): Promise<void> {
       .map(Number)
       .filter((n) => n >= 1),
     concurrency: raw.concurrency ? Number(raw.concurrency) : undefined,
+    tenantConcurrency: raw.tenantConcurrency ? Number(raw.tenantConcurrency) : undefined,
     sheetsWindowMs: Number(raw.sheetsWindowMs),
     entry: chooseEntry(String(raw.entry)),
     timeoutS: raw.timeoutS
@@ -396,7 +417,8 @@ async function main(): Promise<void> {
   console.log(
     `load bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, Postato latency ` +
       `${o.latencyMs} ms, Sheets window ${o.sheetsWindowMs} ms, service as ${o.entry === 'dist' ? 'node dist/src/index.js' : 'src/index.ts under tsx'}` +
-      `${o.concurrency ? `, DISPATCH_CONCURRENCY ${o.concurrency}` : ''}; physical minimum per tenant ` +
+      `${o.concurrency ? `, DISPATCH_CONCURRENCY ${o.concurrency}` : ''}` +
+      `${o.tenantConcurrency ? `, DISPATCH_TENANT_CONCURRENCY ${o.tenantConcurrency}` : ''}; physical minimum per tenant ` +
       `${physicalMinimumMs(o.rows, o.limit, o.windowMs)} ms`,
   );
   const outcomes: ConfigOutcome[] = [];
@@ -411,6 +433,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  const cause = err instanceof Error && err.cause ? ` (${String((err.cause as Error).message ?? err.cause)})` : '';
+  console.error(err instanceof Error ? `${err.message}${cause}\n${err.stack ?? ''}` : err);
   process.exit(1);
 });

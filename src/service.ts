@@ -181,14 +181,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   }
 
   // A finished row counts towards its spreadsheet's next flush (every WRITEBACK_FLUSH_ROWS results, or the timer).
-  const onRowFinished = (runId: string) => {
-    if (!flusher) return;
-    const f = flusher;
-    void ledger.getRun(runId).then(
-      (run) => run && f.notifyResults(run.spreadsheet_id),
-      () => undefined,
-    );
-  };
+  const onRowFinished = (_runId: string, spreadsheetId: string) => flusher?.notifyResults(spreadsheetId);
   const onRunFinished = (runId: string) => runsTab?.record(runId);
   const requireSheetProof = proof?.require;
   const dispatcher = tier.dispatcherFor({ step, onRowFinished, onRunFinished });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 // A static import: jest's CommonJS runtime rejects dynamic import(), and pg loads quickly.
 import { Pool, types } from 'pg';
 import type { LedgerDatabase } from './ledger-schema';
@@ -25,6 +25,27 @@ export function sqlitePathOf(databaseUrl: string): string | null {
   return databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : databaseUrl;
 }
 
+/**
+ * The SQLite handle as kysely sees it, with prepared statements kept per SQL text: kysely prepares every query
+ * afresh, and preparing costs more than running the small indexed queries of the dispatch path. The SQL texts are
+ * few (queries are built from fixed shapes), and the cache is bounded anyway.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, max = 500): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string) {
+      let stmt = cache.get(sqlText);
+      if (!stmt) {
+        stmt = sqlite.prepare(sqlText);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(sqlText, stmt);
+      }
+      return stmt as unknown as SqliteStatement;
+    },
+  };
+}
+
 /** Opens (creating when needed) and migrates the ledger. */
 export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
   const file = sqlitePathOf(databaseUrl);
@@ -41,7 +62,7 @@ export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrateLedger(db as Kysely<unknown>);
   let closed = false;
   return {

@@ -22,7 +22,7 @@ export interface OpenedLedger {
 export async function openLedger(databaseUrl: string, clock: Clock): Promise<OpenedLedger> {
   const db = await openLedgerDb(databaseUrl);
   return {
-    ledger: new RunLedger(db.db, clock),
+    ledger: new RunLedger(db.db, clock, { groupWrites: db.dialect === 'sqlite' }),
     dialect: db.dialect,
     sqlitePacer: (limits) => (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : undefined),
     close: () => db.close(),

@@ -13,7 +13,6 @@ import type { SheetStatus, RunCounts, RowResult, RunState } from '../../appsscri
 import type { ApprovalPort, KnownPost, KnownPostsPort, TenantScope } from '../plan/dry-run-ports';
 import type { WriteBackStore } from '../sheets/write-back-store';
 import type { WebhookEventSink, WebhookSecretStore } from '../webhooks/webhook-event-sink';
-import type { KeyVault } from '../runs/key-vault';
 import {
   ACTIVE_RUN_STATES,
   IN_DOUBT_OUTCOMES,
@@ -26,7 +25,7 @@ import {
   type RunsTable,
 } from './ledger-schema';
 import { createWriteBackQueries, sheetAccessIn, writesWaitingIn } from './write-back-queries';
-import { createWebhookSecretQueries, createWebhookSink } from './webhook-queries';
+import { createWebhookSecretQueries, createWebhookSink, type SecretSealer } from './webhook-queries';
 import { createOpsQueries, type LedgerGauges, type ReportRows, type RunSummaryRecord } from './ops-queries';
 import { createApprovalQueries } from './approval-queries';
 import { createStatusRefreshQueries, type StatusRefreshStore } from './status-refresh-queries';
@@ -34,6 +33,7 @@ import { createInstanceRegistry, type InstanceRegistry } from './instance-regist
 import { createDriveMediaStore, type DriveMediaStore } from './drive-media-queries';
 import { createSheetProofQueries } from './sheet-proof-queries';
 import type { SheetProofStore } from '../runs/sheet-proof';
+import { WriteGroup } from './write-group';
 
 export { ACTIVE_RUN_STATES };
 export type { LedgerGauges, ReportRows, RunSummaryRecord, InstanceRegistry, DriveMediaStore };
@@ -175,10 +175,14 @@ export class RunLedger {
   /** Challenges and bindings of the proof of access to spreadsheets. */
   readonly sheetProofs: SheetProofStore;
   private readonly ops: ReturnType<typeof createOpsQueries>;
+  /** The dispatch path's writes (attempts, outcomes, releases, run ends), committed in groups. */
+  private readonly writes: WriteGroup;
 
   constructor(
     private readonly db: Kysely<LedgerDatabase>,
     private readonly clock: Clock,
+    /** Group commit of the dispatch path's writes (SQLite, one writer: saves a transaction per write). */
+    o: { groupWrites?: boolean } = {},
   ) {
     this.writeBack = createWriteBackQueries(db, clock);
     this.webhookSink = createWebhookSink(db, clock, (trx, rowId, change) => this.setResultIn(trx, rowId, change));
@@ -190,10 +194,11 @@ export class RunLedger {
     this.driveMedia = createDriveMediaStore(db, clock);
     this.sheetProofs = createSheetProofQueries(db);
     this.ops = createOpsQueries(db);
+    this.writes = new WriteGroup(db, o.groupWrites ?? false);
   }
 
   /** The webhook secret store; `vault` seals secrets at rest (pass it only with a durable key). */
-  webhookSecrets(vault?: KeyVault): WebhookSecretStore {
+  webhookSecrets(vault?: SecretSealer): WebhookSecretStore {
     return createWebhookSecretQueries(this.db, this.clock, vault);
   }
 
@@ -653,17 +658,19 @@ export class RunLedger {
 
   /** Gives a claimed row back, due again at `atMs` (pacer said wait, 429, backoff). */
   async release(rowId: string, atMs: number, patch: { state?: 'pending'; failuresDelta?: number } = {}): Promise<void> {
-    await this.db
-      .updateTable('run_rows')
-      .set((eb) => ({
-        lease_owner: null,
-        lease_until: null,
-        next_attempt_at: atMs,
-        ...(patch.state ? { state: patch.state } : {}),
-        failures: eb('failures', '+', patch.failuresDelta ?? 0),
-      }))
-      .where('id', '=', rowId)
-      .execute();
+    await this.writes.run((trx) =>
+      trx
+        .updateTable('run_rows')
+        .set((eb) => ({
+          lease_owner: null,
+          lease_until: null,
+          next_attempt_at: atMs,
+          ...(patch.state ? { state: patch.state } : {}),
+          failures: eb('failures', '+', patch.failuresDelta ?? 0),
+        }))
+        .where('id', '=', rowId)
+        .execute(),
+    );
   }
 
   /** The post the ledger knows for a row key of a tenant's spreadsheet (from any of its runs). */
@@ -717,14 +724,28 @@ export class RunLedger {
       .executeTakeFirst();
   }
 
-  /** Records an attempt and marks its row sending, committed before the call is made. Returns the attempt id. */
+  /**
+   * Records an attempt and marks its row sending, committed before the call is made. Returns the attempt id, or null
+   * (nothing recorded, no call to make) when the row is no longer this claim's to send: the run was cancelled and the
+   * row skipped, or its lease was taken over. This is the last check before a call, and it costs no extra query.
+   */
   async beginAttempt(
     row: RunRowRecord,
     attempt: { kind: RowKind; idempotencyKey: string | null; body: string | null },
-  ): Promise<string> {
+  ): Promise<string | null> {
     const id = `${row.id}:${this.clock.now()}:${randomBytes(4).toString('hex')}`;
     const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
+    return this.writes.run(async (trx) => {
+      const marked = await trx
+        .updateTable('run_rows')
+        .set({ state: 'sending', sent: 1, updated_at: now })
+        .where('id', '=', row.id)
+        .where('state', 'in', [...TO_SEND_STATES])
+        .where((eb) =>
+          row.lease_owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', row.lease_owner),
+        )
+        .executeTakeFirst();
+      if (Number(marked.numUpdatedRows) !== 1) return null;
       await trx
         .insertInto('attempts')
         .values({
@@ -746,13 +767,8 @@ export class RunLedger {
           error_message: null,
         })
         .execute();
-      await trx
-        .updateTable('run_rows')
-        .set({ state: 'sending', sent: 1, updated_at: now })
-        .where('id', '=', row.id)
-        .execute();
+      return id;
     });
-    return id;
   }
 
   /** Records how an attempt ended. A definite answer resolves the tenant's earlier unresolved creates of the sheet row. */
@@ -762,7 +778,7 @@ export class RunLedger {
     outcome: AttemptOutcome,
     info: { httpStatus?: number; errorCode?: string; errorMessage?: string; definite: boolean },
   ): Promise<void> {
-    await this.finishAttemptIn(this.db, attemptId, row, outcome, info);
+    await this.writes.run((trx) => this.finishAttemptIn(trx, attemptId, row, outcome, info));
   }
 
   private async finishAttemptIn(
@@ -800,7 +816,7 @@ export class RunLedger {
 
   /** Sets a row's final (or visible) result: bumps its version and cursor position and drops its lease. */
   async setResult(rowId: string, change: ResultChange): Promise<void> {
-    await this.db.transaction().execute((trx) => this.setResultIn(trx, rowId, change));
+    await this.writes.run((trx) => this.setResultIn(trx, rowId, change));
   }
 
   /**
@@ -809,7 +825,7 @@ export class RunLedger {
    * row, and the row's result.
    */
   async recordSuccess(row: RunRowRecord, rec: SuccessRecord): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.writes.run(async (trx) => {
       if (rec.attempt)
         await this.finishAttemptIn(trx, rec.attempt.id, row, 'ok', {
           httpStatus: rec.attempt.httpStatus,
@@ -891,16 +907,28 @@ export class RunLedger {
       const now = this.clock.now();
       const pending = await trx
         .selectFrom('run_rows')
-        .select('id')
+        .select(['id', 'sent'])
         .where('run_id', '=', runId)
         .where('state', '=', 'pending')
         .execute();
       for (const r of pending) {
-        await this.setResultIn(trx, r.id, {
-          state: 'skipped',
-          sheetStatus: 'SKIPPED',
-          error: 'Not sent: the run was cancelled. Publish again to send this row.',
-        });
+        // A row already sent once and waiting to retry (a timeout, a 5xx) may exist at Postato: it is not "not sent".
+        await this.setResultIn(
+          trx,
+          r.id,
+          Number(r.sent) === 1
+            ? {
+                state: 'failed',
+                sheetStatus: 'FAILED',
+                error:
+                  'The run was cancelled while this row was being sent; it may have been created. Publish again to check.',
+              }
+            : {
+                state: 'skipped',
+                sheetStatus: 'SKIPPED',
+                error: 'Not sent: the run was cancelled. Publish again to send this row.',
+              },
+        );
       }
       await trx
         .updateTable('runs')
@@ -914,7 +942,7 @@ export class RunLedger {
 
   /** Ends the run when no row is left to send: state done, API key erased, sheet unlocked. Returns true if it ended now. */
   async finishRunIfComplete(runId: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.writes.run(async (trx) => {
       // One row found is enough (asked after every finished row: counting them all would read the run each time).
       const left = await trx
         .selectFrom('run_rows')

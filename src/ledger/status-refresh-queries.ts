@@ -6,7 +6,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock';
 import type { TenantScope } from '../plan/dry-run-ports';
-import { REFRESHABLE_STATUSES, sheetChangeOfPost, type PostSnapshot } from '../runs/sheet-status';
+import { REFRESHABLE_STATUSES, sheetChangeOfPost, type PostSnapshot } from '../sheet-status';
 import type { LedgerDatabase } from './ledger-schema';
 import { statusForState, type ResultChange } from './run-ledger';
 

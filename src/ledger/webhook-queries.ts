@@ -5,8 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock';
-import { sheetChangeOfEvent } from '../runs/sheet-status';
-import type { KeyVault } from '../runs/key-vault';
+import { sheetChangeOfEvent } from '../sheet-status';
 import type {
   DeliveryEvent,
   WebhookEventSink,
@@ -77,6 +76,12 @@ export function createWebhookSink(
   };
 }
 
+/** Seals secrets at rest (the service's KeyVault); the ledger needs only these two operations. */
+export interface SecretSealer {
+  encrypt(plain: string): string;
+  decrypt(sealed: string): string;
+}
+
 /** How a KeyVault-sealed value begins (src/runs/key-vault.ts); webhook secrets from Postato never do. */
 const SEALED_PREFIX = 'v1:';
 
@@ -84,7 +89,7 @@ const SEALED_PREFIX = 'v1:';
 export function createWebhookSecretQueries(
   db: Kysely<LedgerDatabase>,
   clock: Clock,
-  vault?: KeyVault,
+  vault?: SecretSealer,
 ): WebhookSecretStore {
   // With a durable KEY_ENCRYPTION_KEY the secret is sealed at rest; secrets stored unsealed (no key, or before one
   // was configured) still read back as they are.

@@ -33,7 +33,7 @@ export interface BullmqDispatcherOptions {
   /** How often this instance enqueues rows that have no job (a crash between commit and enqueue). */
   sweepMs?: number;
   /** Called after a row finished (the run may have ended). */
-  onRowFinished?: (runId: string) => void;
+  onRowFinished?: (runId: string, spreadsheetId: string) => void;
   /** Called once when a run ended because its last row finished (the runs tab records it). */
   onRunFinished?: (runId: string) => void;
   /**
@@ -204,7 +204,7 @@ export function createBullmqDispatcher(
         log.info({ runId: claimed.run_id }, 'run finished');
         o.onRunFinished?.(claimed.run_id);
       }
-      o.onRowFinished?.(claimed.run_id);
+      o.onRowFinished?.(claimed.run_id, claimed.spreadsheet_id);
       return;
     }
     if (result.tenantBlockedUntil)

@@ -31,7 +31,7 @@ export interface EmbeddedDispatcherOptions {
   /** Rows claimed per tenant per round trip (default 16); at most this many wait in memory per tenant. */
   claimBatch?: number;
   /** Called after a row finished (the run may have ended). */
-  onRowFinished?: (runId: string) => void;
+  onRowFinished?: (runId: string, spreadsheetId: string) => void;
   /** Called once when a run ended because its last row finished (the runs tab records it). */
   onRunFinished?: (runId: string) => void;
 }
@@ -121,7 +121,7 @@ export function createEmbeddedDispatcher(
         log.info({ runId: row.run_id }, 'run finished');
         o.onRunFinished?.(row.run_id);
       }
-      o.onRowFinished?.(row.run_id);
+      o.onRowFinished?.(row.run_id, row.spreadsheet_id);
     }
   }
 

@@ -9,7 +9,7 @@ import { PostatoError } from '../postato/postato-errors';
 import type { Post } from '../postato/postato-client';
 import type { CreatePostBody, UpdatePostBody } from '../post-body';
 import { canonicalJson, idempotencyKeyFor } from './idempotency-key';
-import { sheetStatusOfPost } from './sheet-status';
+import { sheetStatusOfPost } from '../sheet-status';
 import { normalizePostStatus } from '../postato/postato-schemas';
 import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
@@ -91,6 +91,12 @@ function publishForm(text: string): string {
 }
 
 const ONE_TRY = { retry: { maxAttempts: 1 } };
+
+/** How long a run read by the step is reused for its other rows. */
+const RUN_CACHE_MS = 1000;
+
+/** The row stopped being this claim's to send before its call (cancelled and skipped, or its lease taken over). */
+const NOT_OURS: StepResult = { kind: 'finished' };
 
 function statusOfPost(post: Post): SheetStatus {
   return sheetStatusOfPost(post.status);
@@ -334,6 +340,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     const slot = await paced(row, 'create');
     if (slot.wait) return slot.wait;
     const attemptId = await deps.ledger.beginAttempt(row, { kind: 'create', idempotencyKey: key, body: bodyText });
+    if (attemptId === null) return NOT_OURS;
     let post: Post;
     try {
       ({ post } = await slot.call(() =>
@@ -386,6 +393,7 @@ export function createPublishStep(deps: PublishStepDeps) {
       current = await client.getPost(run.workspace_id, row.post_id, ONE_TRY);
     } catch (err) {
       const attemptId = await deps.ledger.beginAttempt(row, { kind: 'update', idempotencyKey: null, body: null });
+      if (attemptId === null) return NOT_OURS;
       return onError(row, attemptId, 'update', err);
     }
     const sameTime =
@@ -416,6 +424,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     if (slot.wait) return slot.wait;
     const patchText = canonicalJson(patch);
     const attemptId = await deps.ledger.beginAttempt(row, { kind: 'update', idempotencyKey: null, body: patchText });
+    if (attemptId === null) return NOT_OURS;
     let post: Post;
     try {
       post = await slot.call(() => client.updatePost(run.workspace_id, postId, patch, ONE_TRY));
@@ -437,6 +446,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     const slot = await paced(row, 'write');
     if (slot.wait) return slot.wait;
     const attemptId = await deps.ledger.beginAttempt(row, { kind: 'cancel', idempotencyKey: null, body: null });
+    if (attemptId === null) return NOT_OURS;
     try {
       // An earlier attempt of this row may have cancelled it with its answer lost: a post already cancelled is done.
       await slot.call(() => client.cancelPost(run.workspace_id, postId, { ...ONE_TRY, alreadyCancelledIsDone: true }));
@@ -462,9 +472,22 @@ export function createPublishStep(deps: PublishStepDeps) {
     return !!run && (ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state);
   }
 
+  // Runs read in the last second: a burst of a run's rows reads it once, not once per row. A cancel is still seen in
+  // time: beginAttempt sends nothing for a row the cancel has skipped.
+  const runCache = new Map<string, { run: RunRecord | undefined; at: number }>();
+  async function runOf(runId: string): Promise<RunRecord | undefined> {
+    const now = deps.clock.now();
+    const hit = runCache.get(runId);
+    if (hit && now - hit.at < RUN_CACHE_MS) return hit.run;
+    const run = await deps.ledger.getRun(runId);
+    if (runCache.size >= 1000) runCache.clear();
+    runCache.set(runId, { run, at: now });
+    return run;
+  }
+
   /** One attempt for a claimed row. Never throws for Postato errors: they are recorded and decided here. */
   async function processRow(row: RunRowRecord): Promise<StepResult> {
-    const run = await deps.ledger.getRun(row.run_id);
+    const run = await runOf(row.run_id);
     if (!run) return fail(row, 'Internal error: the run of this row is missing.');
     if (!(ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state)) {
       // Cancelled while this row's call was in flight: send nothing more; an unknown outcome is resolved by a later run.

@@ -27,7 +27,7 @@ export interface RedisTier {
   dispatcherFor(deps: {
     ledger: RunLedger;
     step: PublishStep;
-    onRowFinished?: (runId: string) => void;
+    onRowFinished?: (runId: string, spreadsheetId: string) => void;
     onRunFinished?: (runId: string) => void;
   }): Dispatcher;
   /** Closes the connection (after the dispatcher has stopped). */

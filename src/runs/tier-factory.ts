@@ -23,7 +23,7 @@ export type TierKind = 'embedded' | 'scale-out';
 /** What the dispatcher of a tier is built from (the publish step needs the tier's ledger and pacer first). */
 export interface DispatcherDeps {
   step: PublishStep;
-  onRowFinished?: (runId: string) => void;
+  onRowFinished?: (runId: string, spreadsheetId: string) => void;
   onRunFinished?: (runId: string) => void;
 }
 

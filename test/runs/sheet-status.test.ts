@@ -1,5 +1,5 @@
 // The Status a row shows for a Postato post status and for a webhook event, including the approval decisions.
-import { sheetChangeOfEvent, sheetChangeOfPost, sheetStatusOfPost } from '../../src/runs/sheet-status';
+import { sheetChangeOfEvent, sheetChangeOfPost, sheetStatusOfPost } from '../../src/sheet-status';
 
 const decided = (o: { status?: string; decision?: string; comment?: string }) => ({
   type: 'approval.decided',

@@ -2,8 +2,8 @@
  * The Status word a row shows for a Postato post status, in one place: the publish step (create/update answers), the
  * webhook sink and the approval refresh all put the same word in the sheet for the same post.
  */
-import type { SheetStatus } from '../../appsscript/shared/contract';
-import { normalizePostStatus } from '../postato/postato-schemas';
+import type { SheetStatus } from '../appsscript/shared/contract';
+import { normalizePostStatus } from './postato/postato-schemas';
 
 /** The sheet status of a post in Postato status `status` (either vocabulary); unknown in-flight states read QUEUED. */
 export function sheetStatusOfPost(status: string): SheetStatus {
