@@ -46,6 +46,8 @@ export interface PlannedRow {
   updateBody?: CreatePostBody;
   /** For a row sent under an approval (sheets with an Approved column): who the tick was seen from, and when (ms). */
   approval?: { approvedBy: string; approvedAt: number };
+  /** A Postato draft whose row is not approved (unticked, or edited since): Publish leaves it a draft. */
+  heldForApproval?: true;
 }
 
 /** The whole plan of a run. */
@@ -73,6 +75,8 @@ export interface PlanSheetInput {
   knownPosts: Map<string, KnownPost>;
   /** Approvals of the acted-on rows when the sheet has an Approved column; null or absent when it has none. */
   approvals?: Map<string, RowApproval> | null;
+  /** Send as draft: nothing is delivered, so unapproved rows may be created as drafts for review in Postato. */
+  asDrafts?: boolean;
   /** Metadata of the Drive files rows name (absent: not checked, e.g. planner unit tests). */
   drive?: DriveKnowledge;
 }
@@ -160,6 +164,7 @@ export function planSheet(input: PlanSheetInput): PlannedRun {
   });
   return buildPlan(rows, updates, {
     approvals: input.approvals ?? null,
+    asDrafts: input.asDrafts ?? false,
     onlyKeys: request.onlyKeys,
     settings,
     notes,
@@ -449,6 +454,7 @@ function buildPlan(
   updates: Map<Working, UpdateTarget>,
   o: {
     approvals: Map<string, RowApproval> | null;
+    asDrafts: boolean;
     onlyKeys: string[] | undefined;
     settings: ResolvedPlanSettings;
     notes: PlanNotes;
@@ -465,8 +471,11 @@ function buildPlan(
   for (const w of rows) {
     if (only && (w.v.key === null || !only.has(w.v.key))) continue;
     const creates = !hasError(w) && !w.postId && w.v.key !== null && w.plannedMs !== undefined;
-    // With an Approved column, only an approved row is created; the others are listed and left out.
-    const approval = o.approvals && creates ? (o.approvals.get(w.v.key!) ?? { state: 'unapproved' as const }) : null;
+    const promotesDraft = !hasError(w) && w.postId !== undefined && w.v.key !== null && isDraftPost(w);
+    // With an Approved column, only an approved row goes out: created, or (a draft from Send as draft) scheduled.
+    // Send as draft itself delivers nothing, so it may create unapproved rows for review in Postato.
+    const gated = !o.asDrafts && (creates || promotesDraft);
+    const approval = o.approvals && gated ? (o.approvals.get(w.v.key!) ?? { state: 'unapproved' as const }) : null;
     if (approval && approval.state !== 'approved') {
       w.v.messages.push(
         warn(
@@ -483,11 +492,10 @@ function buildPlan(
     if (w.postId) row.postId = w.postId;
     if (w.v.sheetStatus) row.sheetStatus = w.v.sheetStatus;
     if (w.known?.status) row.knownStatus = w.known.status;
-    if (creates && (!approval || approval.state === 'approved')) {
-      row.body = toBody(w);
-      if (approval?.approvedBy !== undefined && approval.approvedAt !== undefined)
-        row.approval = { approvedBy: approval.approvedBy, approvedAt: approval.approvedAt };
-    }
+    if (approval && approval.state !== 'approved' && promotesDraft) row.heldForApproval = true;
+    if ((creates || promotesDraft) && approval?.approvedBy !== undefined && approval.approvedAt !== undefined)
+      row.approval = { approvedBy: approval.approvedBy, approvedAt: approval.approvedAt };
+    if (creates && (!approval || approval.state === 'approved')) row.body = toBody(w);
     const update = updates.get(w);
     if (update && verdict.status !== 'INVALID') {
       row.updateBody = update.body;
@@ -520,6 +528,11 @@ function buildPlan(
 
 function local(ms: number, zone: string): string {
   return localStamp(ms, zone);
+}
+
+/** A row whose post the ledger (or, without a ledger record, the sheet) knows as a Postato draft. */
+function isDraftPost(w: Working): boolean {
+  return (w.known?.status ?? w.v.sheetStatus ?? '').toUpperCase() === 'DRAFT';
 }
 
 function toVerdict(w: Working): RowVerdict {

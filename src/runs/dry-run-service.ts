@@ -79,7 +79,18 @@ export async function planRun(request: RunRequest, ctx: PlanContext): Promise<Pl
     map.index.Approved === undefined
       ? null
       : await reviewApprovals(request, map, ctx, { tenantId: ctx.tenantId ?? '', workspaceId: request.workspaceId });
-  return planSheet({ request, nowMs, defaults: ctx.defaults, accounts, scheduledPosts, knownPosts, approvals, drive });
+  const asDrafts = request.mode === 'draft';
+  return planSheet({
+    request,
+    nowMs,
+    defaults: ctx.defaults,
+    accounts,
+    scheduledPosts,
+    knownPosts,
+    approvals,
+    asDrafts,
+    drive,
+  });
 }
 
 /**

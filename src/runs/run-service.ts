@@ -115,7 +115,13 @@ export function createRunService(deps: RunServiceDeps) {
           writeBack: false,
           ...(p.approval ? { approvedBy: p.approval.approvedBy, approvedAt: p.approval.approvedAt } : {}),
         });
-      else if (request.mode === 'publish' && isDraft(p) && p.updateBody && bodyText(p.updateBody) !== null) {
+      else if (
+        request.mode === 'publish' &&
+        isDraft(p) &&
+        !p.heldForApproval &&
+        p.updateBody &&
+        bodyText(p.updateBody) !== null
+      ) {
         // A draft made by Send as draft: Publish PATCHes that very post to scheduled (or publish), never creates again.
         out.push({
           ...base,
@@ -124,6 +130,19 @@ export function createRunService(deps: RunServiceDeps) {
           postId: p.postId,
           bodyJson: bodyText(p.updateBody)!,
           writeBack: false,
+          ...(p.approval ? { approvedBy: p.approval.approvedBy, approvedAt: p.approval.approvedAt } : {}),
+        });
+      } else if (request.mode === 'publish' && p.heldForApproval) {
+        // A draft whose row is not approved (or was edited since) stays a draft; the Error cell says what to do.
+        const why = p.verdict.messages.find((m) => m.column === 'Approved')?.message ?? 'Tick Approved to publish it.';
+        out.push({
+          ...base,
+          kind: 'none',
+          state: 'skipped',
+          postId: p.postId,
+          sheetStatus: 'DRAFT',
+          error: why,
+          writeBack: true,
         });
       } else if (p.postId) {
         // Already has a post. If the sheet lost its Post ID, the ledger's one is written back (restored), never re-created.

@@ -61,7 +61,7 @@ describe('the Approved column', () => {
     ['r-no', 'x', 'acc_appr', '', 'Draft nobody signed off', '', `${day} 11:00`, '', '', '', false],
     ['r-edit', 'x', 'acc_appr', '', 'Approved wording', '', `${day} 12:00`, '', '', '', true],
   ].map((r) => header.map((_, i) => (r[i] ?? '') as CellValue));
-  const request = (mode: 'dry-run' | 'publish') => ({
+  const request = (mode: 'dry-run' | 'publish' | 'draft') => ({
     mode,
     spreadsheetId: SPREADSHEET,
     sheetName: SHEET,
@@ -74,8 +74,8 @@ describe('the Approved column', () => {
   const setCell = (key: string, column: string, value: CellValue) => {
     sheetRows.find((r) => r[0] === key)![header.indexOf(column)] = value;
   };
-  const publish = async () => {
-    const accepted = await call<RunAccepted>('POST', '/v1/runs', request('publish'));
+  const publish = async (mode: 'publish' | 'draft' = 'publish') => {
+    const accepted = await call<RunAccepted>('POST', '/v1/runs', request(mode));
     expect(accepted.status).toBe(202);
     await until(
       'the run to end',
@@ -143,5 +143,42 @@ describe('the Approved column', () => {
     expect(texts().sort()).toEqual(['Signed-off launch post', 'Wording changed after approval']);
     expect(rowOf('r-edit').Status).toBe('SCHEDULED');
     expect(rowOf('r-no')['Post ID']).toBe('');
+  });
+
+  it('sends unapproved rows as drafts for review, and Publish schedules only the drafts approved since', async () => {
+    // Same sheet id, fresh rows: r-d1 is ticked, r-d2 is not; both become drafts (a draft delivers nothing).
+    sheetRows.splice(1, sheetRows.length - 1);
+    sheetRows.push(
+      ...[
+        ['r-d1', 'x', 'acc_appr', '', 'Draft for review one', '', `${day} 14:00`, '', '', '', true],
+        ['r-d2', 'x', 'acc_appr', '', 'Draft for review two', '', `${day} 15:00`, '', '', '', false],
+      ].map((r) => header.map((_, i) => (r[i] ?? '') as CellValue)),
+    );
+    stack.sheets.setValues(
+      SPREADSHEET,
+      SHEET,
+      sheetRows.map((r) => r.map((c) => String(c ?? ''))),
+    );
+    const before = posts().length;
+    await publish('draft');
+    const drafts = () =>
+      posts().filter((p) => String((p.content as Array<{ text: string }>)[0]!.text).startsWith('Draft for'));
+    expect(posts()).toHaveLength(before + 2);
+    expect(drafts().map((p) => p.status)).toEqual(['draft', 'draft']);
+    expect(rowOf('r-d2').Status).toBe('DRAFT');
+
+    // Publish: the approved draft is scheduled; the unticked one stays a draft and its Error cell says why.
+    const byText = (t: string) => drafts().find((p) => (p.content as Array<{ text: string }>)[0]!.text === t)!;
+    await publish();
+    expect(byText('Draft for review one').status).toBe('scheduled');
+    expect(byText('Draft for review two').status).toBe('draft');
+    expect(rowOf('r-d2').Status).toBe('DRAFT');
+    expect(rowOf('r-d2').Error).toContain('Approved: not ticked');
+
+    // Ticked later, the second draft is scheduled too (Publish sees the tick), never created again.
+    setCell('r-d2', 'Approved', true);
+    await publish();
+    expect(byText('Draft for review two').status).toBe('scheduled');
+    expect(posts()).toHaveLength(before + 2);
   });
 });
