@@ -120,9 +120,9 @@ describe('validateRow', () => {
       expect([entry, row.media, errors({ ...base, Media: entry })]).toEqual([entry, [{ driveFileId: id }], []]);
     }
     // Mixed with other media; a tweet with 2 Drive images and a med_ id is fine (unknown kinds until metadata is read).
-    expect(validate({ ...base, Media: `drive:${id}, med_01A\nhttps://drive.google.com/file/d/${id}x/view` }).media).toEqual(
-      [{ driveFileId: id }, { id: 'med_01A' }, { driveFileId: `${id}x` }],
-    );
+    expect(
+      validate({ ...base, Media: `drive:${id}, med_01A\nhttps://drive.google.com/file/d/${id}x/view` }).media,
+    ).toEqual([{ driveFileId: id }, { id: 'med_01A' }, { driveFileId: `${id}x` }]);
   });
 
   it('names what to do with Drive links that name no file, Google Docs files and malformed drive: entries', () => {
