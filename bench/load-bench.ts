@@ -26,6 +26,7 @@ import { Command } from 'commander';
 import type { RunAccepted, RunRequest, RunStatusResponse } from '../appsscript/shared/contract';
 import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
 import { startSheetsFake, type SheetsFake } from '../src/sandbox/sheets-fake';
+import { fetchSender, proveSheetAccess } from '../src/sandbox/sheets-fake-proof';
 import { openTestTier, type TierName } from '../test/contract/tier-kit';
 import {
   startServiceProcess,
@@ -158,7 +159,7 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
   const sa = makeFakeServiceAccount();
   const fake = await startSheetsFake({ serviceAccountPublicKey: sa.publicKeyPem, windowMs: o.sheetsWindowMs });
   const rows = makeRows(o.rows, Date.now());
-  const sheetId = (t: BenchTenant) => `load-${label}-${t.name}`;
+  const sheetId = (t: BenchTenant) => `load-${label.replace(/[^A-Za-z0-9_-]/g, '-')}-${t.name}`;
   for (const t of tenants) loadSheet(fake, sheetId(t), t, rows);
 
   const secret = randomBytes(16).toString('hex');
@@ -215,6 +216,8 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
           header: SHEET_HEADER,
           rows: sheetRowsFor(tenant, rows),
         };
+        // As the add-on does: prove edit access to the spreadsheet before the service may write into it.
+        await proveSheetAccess(fetchSender(base, headers(tenant)), fake, sheetId(tenant));
         const start = Date.now();
         const res = await fetch(`${base}/v1/runs`, {
           method: 'POST',
