@@ -173,6 +173,8 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
     POSTATO_UPDATE_LIMIT: String(o.limit),
     POSTATO_WINDOW_MS: String(o.windowMs),
     REQUESTS_PER_MINUTE: '1000000',
+    // Every bench tenant calls from the one loopback address, unlike real add-on users.
+    REQUESTS_PER_MINUTE_PER_ADDRESS: '1000000',
     MAX_ROWS_PER_RUN: String(Math.max(5000, o.rows)),
     SHEETS_API_URL: fake.url,
     GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify(withTokenUri(sa, fake.tokenUrl)),
@@ -239,6 +241,7 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
         for (;;) {
           await new Promise((r) => setTimeout(r, 2000));
           const s = await fetch(`${base}/v1/runs/${runId}?since=${cursor}`, { headers: headers(tenant) });
+          if (s.status !== 200) throw new Error(`GET /v1/runs/${runId} answered ${s.status}: ${await s.text()}`);
           status = (await s.json()) as RunStatusResponse;
           cursor = status.cursor;
           if (status.state !== 'queued' && status.state !== 'running') break;
