@@ -486,6 +486,7 @@ export class RunLedger {
    * first, so after a restart they are replayed before anything new is sent. With `staleBefore` (dispatchers pass
    * their heartbeat's bound), a row whose lease still runs is taken too when its owner's heartbeat is older than
    * that or its owner is not registered: a crashed instance's rows resume without waiting for the lease to end.
+   * One row of `claimBatch`, so the two can never disagree on what is claimable.
    */
   async claimNext(
     tenant: string,
@@ -494,34 +495,7 @@ export class RunLedger {
     leaseMs: number,
     staleBefore?: number,
   ): Promise<RunRowRecord | null> {
-    return this.db.transaction().execute(async (trx) => {
-      for (const state of ['sending', 'pending'] as const) {
-        const candidate = await trx
-          .selectFrom('run_rows')
-          .select('id')
-          .where('tenant_id', '=', tenant)
-          .where('state', '=', state)
-          .where((eb) => claimable(eb, now, staleBefore))
-          .orderBy('next_attempt_at')
-          .orderBy('ordinal')
-          .limit(1)
-          .executeTakeFirst();
-        if (!candidate) continue;
-        const claimed = await trx
-          .updateTable('run_rows')
-          .set({ lease_owner: owner, lease_until: now + leaseMs })
-          .where('id', '=', candidate.id)
-          .where('state', '=', state)
-          .where((eb) => claimable(eb, now, staleBefore))
-          .executeTakeFirst();
-        if (Number(claimed.numUpdatedRows) === 1) {
-          return (
-            (await trx.selectFrom('run_rows').selectAll().where('id', '=', candidate.id).executeTakeFirst()) ?? null
-          );
-        }
-      }
-      return null;
-    });
+    return (await this.claimBatch(tenant, owner, now, leaseMs, 1, staleBefore))[0] ?? null;
   }
 
   /**

@@ -5,21 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { CellValue } from '../../appsscript/shared/contract';
+import { INPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import { canonicalJson } from '../canonical-json';
 import { cellText, type ColumnMap, type ColumnName } from './sheet-contract';
 
 /** The cells an approval covers: everything that shapes the post (the Key is the row's identity, not its content). */
-const APPROVED_CONTENT: readonly ColumnName[] = [
-  'Platform',
-  'Account',
-  'Post type',
-  'Content',
-  'Media',
-  'Scheduled at',
-  'Time zone',
-  'Title',
-  'Options',
-];
+const APPROVED_CONTENT: readonly ColumnName[] = INPUT_COLUMNS.filter((c) => c !== 'Key');
 
 /** True for a ticked checkbox (TRUE) and for the ways a CSV or a typed cell says yes. */
 export function isApprovedCell(value: CellValue | undefined): boolean {

@@ -12,18 +12,11 @@ import type {
   RunReport,
   RunStatusResponse,
 } from '../../appsscript/shared/contract';
+import { until } from '../wait-until';
 
 const SPREADSHEET = 'ss-approved-column-e2e';
 const SHEET = 'Campaign';
 const WORKSPACE = 'wks_approved_e2e';
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the Approved column', () => {
   let stack: DemoStack;

@@ -9,26 +9,13 @@ import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 import { registerPostatoWebhook } from '../../src/webhooks/webhook-registration';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import type { RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
+import { until } from '../wait-until';
 
 const SPREADSHEET = 'ss-approval-e2e';
 const SHEET = 'Campaign';
 const WORKSPACE = 'wks_approval_e2e';
 /** Sandbox-clock ms between lifecycle steps. */
 const STEP_MS = 10_000;
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  tick?: () => Promise<void>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await tick?.();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Postato approval policies, end to end through the webhooks, the ledger and the write-back', () => {
   let stack: DemoStack;

@@ -12,18 +12,11 @@ import {
   type RunStatusResponse,
   type StatusRefreshResponse,
 } from '../../appsscript/shared/contract';
+import { until } from '../wait-until';
 
 const SPREADSHEET = 'ss-status-refresh-e2e';
 const SHEET = 'Campaign';
 const WORKSPACE = 'wks_refresh_e2e';
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Refresh statuses without webhooks', () => {
   let stack: DemoStack;

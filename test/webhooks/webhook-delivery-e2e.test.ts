@@ -14,6 +14,7 @@ import { webhookSignatureHeader } from '../../src/webhooks/webhook-signature';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
 import type { RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
 import { inspectLedgerDb } from '../../src/ledger/run-ledger';
+import { until } from '../wait-until';
 
 const SPREADSHEET = 'ss-webhook-e2e';
 const SHEET = 'Campaign';
@@ -54,20 +55,6 @@ async function startCapture(): Promise<{ url: string; received: Captured[]; clos
         server.closeAllConnections();
       }),
   };
-}
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  tick?: () => Promise<void>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await tick?.();
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('Postato webhooks, end to end through the ledger and the write-back', () => {
