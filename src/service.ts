@@ -89,17 +89,17 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     );
   }
 
-  const clientFor =
-    o.clientFor ??
-    ((apiKey: string): PostatoWriter =>
-      new PostatoClient({
-        baseUrl: config.POSTATO_API_URL,
-        apiKey,
-        timeoutMs: config.POSTATO_TIMEOUT_MS,
-        retry: { maxAttempts: 1 },
-        logger,
-        clock,
-      }));
+  // One try per call: the publish step owns retries (each counts as an attempt).
+  const postatoClientFor = (apiKey: string) =>
+    new PostatoClient({
+      baseUrl: config.POSTATO_API_URL,
+      apiKey,
+      timeoutMs: config.POSTATO_TIMEOUT_MS,
+      retry: { maxAttempts: 1 },
+      logger,
+      clock,
+    });
+  const clientFor: (apiKey: string) => PostatoWriter = o.clientFor ?? postatoClientFor;
   // Media from Google Drive: read with the caller's token, uploaded to Postato once per file version.
   const driveMedia = createDriveMediaStep({
     ledger,
@@ -107,15 +107,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     logger,
     driveFor: (token) =>
       createDriveFiles(token, { rootUrl: config.DRIVE_API_URL, timeoutMs: config.POSTATO_TIMEOUT_MS }),
-    mediaClientFor: (apiKey) =>
-      new PostatoClient({
-        baseUrl: config.POSTATO_API_URL,
-        apiKey,
-        timeoutMs: config.POSTATO_TIMEOUT_MS,
-        retry: { maxAttempts: 1 },
-        logger,
-        clock,
-      }),
+    mediaClientFor: postatoClientFor,
     putBytes: putMediaBytes,
     maxBytes: config.DRIVE_MEDIA_MAX_BYTES,
     leaseMs: config.DISPATCH_LEASE_MS,

@@ -3,7 +3,13 @@
  * publish, then restarted on the same SQLite file; in the end every row has exactly one post in the sandbox. Leases
  * are full-sized (30 s): the restarted process takes the dead one's rows over because its heartbeat stopped.
  */
-import { startServiceProcess, stopServiceProcess, waitUntil, type ServiceProcess } from './service-process';
+import {
+  startServiceProcess,
+  stopServiceProcess,
+  waitUntil,
+  type ServiceProcess,
+  waitForRunEnd,
+} from './service-process';
 import BetterSqlite3 from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
@@ -20,7 +26,6 @@ import {
   rowsOf,
   tempDbFile,
 } from '../runs/publish-test-kit';
-import type { RunStatusResponse } from '../../appsscript/shared/contract';
 
 const ROWS = 300;
 const LEASE_MS = 30_000;
@@ -116,17 +121,9 @@ describe('crash and restart of the service process during a 300-row publish', ()
       child = await startServiceProcess(env);
     }
 
-    let status: RunStatusResponse | undefined;
-    await waitUntil(async () => {
-      const s = await request(child!.url)
-        .get(`/v1/runs/${runId}`)
-        .set('X-Shared-Secret', secret)
-        .set('X-User-Id', 'manager');
-      status = s.body as RunStatusResponse;
-      return status.state !== 'running';
-    }, 90_000);
-    expect(status!.state).toBe('done');
-    expect(status!.counts).toMatchObject({ total: ROWS, created: ROWS, failed: 0, pending: 0 });
+    const { status } = await waitForRunEnd(child.url, runId, secret, 90_000);
+    expect(status.state).toBe('done');
+    expect(status.counts).toMatchObject({ total: ROWS, created: ROWS, failed: 0, pending: 0 });
     const per = postsPerKey(sandbox);
     expect(per.size).toBe(ROWS);
     for (const [key, n] of per) expect([key, n]).toEqual([key, 1]);

@@ -3,7 +3,7 @@
  * restarted on the same SQLite file: the sandbox holds exactly one post per row, created as a draft and moved to
  * scheduled by PATCH, whether or not the sheet still shows the Post IDs. Publishing again changes nothing.
  */
-import { startServiceProcess, stopServiceProcess, waitUntil, type ServiceProcess } from './service-process';
+import { startServiceProcess, stopServiceProcess, waitForRunEnd, type ServiceProcess } from './service-process';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
@@ -63,22 +63,7 @@ describe('Send as draft, a crash, then Publish', () => {
           rows: rowsOf(sheetRows),
         });
     const finish = async (runId: string): Promise<{ status: RunStatusResponse; results: Map<string, RowResult> }> => {
-      let status: RunStatusResponse | undefined;
-      const results = new Map<string, RowResult>();
-      await waitUntil(
-        async () => {
-          const s = await request(child!.url)
-            .get(`/v1/runs/${runId}`)
-            .set('X-Shared-Secret', secret)
-            .set('X-User-Id', 'manager');
-          status = s.body as RunStatusResponse;
-          for (const r of status.results ?? []) results.set(r.key, r);
-          return status.state !== 'running' && status.state !== 'queued';
-        },
-        60_000,
-        'the run to end',
-      );
-      return { status: status!, results };
+      return waitForRunEnd(child!.url, runId, secret, 60_000);
     };
 
     child = await startServiceProcess(env);

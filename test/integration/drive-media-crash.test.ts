@@ -20,8 +20,13 @@ import {
   tempDbFile,
   type KitRow,
 } from '../runs/publish-test-kit';
-import { startServiceProcess, stopServiceProcess, waitUntil, type ServiceProcess } from './service-process';
-import type { RunStatusResponse } from '../../appsscript/shared/contract';
+import {
+  startServiceProcess,
+  stopServiceProcess,
+  waitUntil,
+  type ServiceProcess,
+  waitForRunEnd,
+} from './service-process';
 
 const USER = 'manager@example.com';
 const TOKEN = 'ya29.crash-manager-token-0001';
@@ -120,17 +125,9 @@ describe('SIGKILL during Drive uploads, then restart', () => {
     }
     expect(kills).toBe(3);
 
-    let status: RunStatusResponse | undefined;
-    await waitUntil(async () => {
-      const s = await request(child!.url)
-        .get(`/v1/runs/${runId}`)
-        .set('X-Shared-Secret', secret)
-        .set('X-User-Id', 'manager');
-      status = s.body as RunStatusResponse;
-      return status.state !== 'running';
-    }, 90_000);
-    expect(status!.state).toBe('done');
-    expect(status!.counts).toMatchObject({ total: 40, created: 40, failed: 0 });
+    const { status } = await waitForRunEnd(child.url, runId, secret, 90_000);
+    expect(status.state).toBe('done');
+    expect(status.counts).toMatchObject({ total: 40, created: 40, failed: 0 });
 
     // No file uploaded twice: one successful PUT and one confirmed media per file.
     const inspection = sandbox.inspect();

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { RowResult, RunStatusResponse } from '../../appsscript/shared/contract';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -56,4 +57,31 @@ export async function waitUntil(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Follows a run over HTTP, as the shared-secret organisation, until it has ended; answers its last status and every
+ * row result seen on the way (a status carries only the results since its cursor).
+ */
+export async function waitForRunEnd(
+  url: string,
+  runId: string,
+  secret: string,
+  timeoutMs: number,
+): Promise<{ status: RunStatusResponse; results: Map<string, RowResult> }> {
+  let status: RunStatusResponse | undefined;
+  const results = new Map<string, RowResult>();
+  await waitUntil(
+    async () => {
+      const res = await fetch(`${url}/v1/runs/${runId}`, {
+        headers: { 'X-Shared-Secret': secret, 'X-User-Id': 'manager' },
+      });
+      status = (await res.json()) as RunStatusResponse;
+      for (const r of status.results ?? []) results.set(r.key, r);
+      return status.state !== 'running' && status.state !== 'queued';
+    },
+    timeoutMs,
+    `run ${runId} to end`,
+  );
+  return { status: status!, results };
 }
