@@ -3,12 +3,14 @@
  * on the embedded tier (one instance) and on the scale-out tier (PostgreSQL + Redis, 1 and 3 instances), against the
  * Postato sandbox with a set latency and the Sheets fake (write-back on, Google's 60 requests per minute per user).
  * Prints per configuration: each tenant's time to create N as a ratio to floor((N−1)/L)·W (median and worst),
- * aggregate creations/s, 429s, duplicates, peak RSS of the service processes, Sheets requests per 1,000 rows and how
- * long each sheet waited for its results; then those figures against the issue's targets. Never pass/fail.
+ * aggregate creations/s, 429s, duplicates, peak RSS of the service processes, CPU ms per creation of each service
+ * process and of this process (it hosts the sandbox and the fake; load-independent, unlike creations/s on a shared
+ * machine), Sheets requests per 1,000 rows and how long each sheet waited for its results; then those figures against
+ * the issue's targets. Never pass/fail.
  *
  * Run: npx tsx bench/load-bench.ts [--tenants K] [--rows N] [--latency-ms 150] [--window-ms 60000] [--limit 120]
  *      [--tiers embedded,scale-out] [--instances 1,3] [--concurrency C] [--tenant-concurrency T]
- *      [--sheets-window-ms 60000] [--entry auto]
+ *      [--sheets-window-ms 60000] [--entry auto] [--cpu-prof-dir DIR]
  * The issue's two measurements (build first: npm run build):
  *   per-tenant ratio, production window, embedded:
  *     npx tsx bench/load-bench.ts --entry dist --tenants 100 --rows 300 --latency-ms 150 --window-ms 60000 --tiers embedded
@@ -17,7 +19,8 @@
  *       --sheets-window-ms 2000 --tiers embedded,scale-out --instances 1,3
  * Needs PostgreSQL and Redis on 127.0.0.1 for the scale-out tier (`.ci/run` starts them); the database and the Redis
  * keys it creates are removed at the end. `--entry dist` runs `node dist/src/index.js` (run `npm run build` first);
- * `auto` does so when the build is newer than every file in src/, else runs the source under tsx.
+ * `auto` does so when the build is newer than every file in src/, else runs the source under tsx. `--cpu-prof-dir`
+ * makes each service process write a V8 CPU profile (.cpuprofile) there when it exits.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -63,6 +66,7 @@ interface Options {
   entry: ServiceEntry;
   timeoutS: number;
   writebackTimeoutS: number;
+  cpuProfDir?: string;
 }
 
 /** One tenant's outcome in one configuration. */
@@ -83,6 +87,9 @@ interface ConfigOutcome {
   tenants: TenantOutcome[];
   creationsPerSecond: number;
   peakRssMb: number[];
+  /** CPU ms per creation over the publishing phase: each service process, and this process (sandbox, fake, polls). */
+  serviceCpuMsPerCreation: number[];
+  benchCpuMsPerCreation: number;
   sheets: ReturnType<SheetsFake['stats']>;
   rows: number;
 }
@@ -103,6 +110,24 @@ function peakRssMb(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15, counted after its ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time this process has used so far, in ms. */
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** The newest modification time of any file below a folder. */
@@ -182,6 +207,7 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
     ...(o.concurrency ? { DISPATCH_CONCURRENCY: String(o.concurrency) } : {}),
     ...(o.tenantConcurrency ? { DISPATCH_TENANT_CONCURRENCY: String(o.tenantConcurrency) } : {}),
     ...tier.env,
+    ...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}),
   };
   const services: ServiceProcess[] = [];
   let stopping = false;
@@ -204,6 +230,8 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
       'X-Postato-Api-Key': t.apiKey,
     });
     const deadline = Date.now() + o.timeoutS * 1000;
+    const cpuBefore = services.map((s) => processCpuMs(s.proc.pid));
+    const benchCpuBefore = ownCpuMs();
     const firstStart = Date.now();
     const runs = await Promise.all(
       tenants.map(async (tenant, i) => {
@@ -251,6 +279,9 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
       }),
     );
 
+    const cpuAfter = services.map((s) => processCpuMs(s.proc.pid));
+    const benchCpuMs = ownCpuMs() - benchCpuBefore;
+
     const inspection = sandbox.inspect();
     const lastCreated = new Map<string, number>();
     const outcomes = new Map<string, TenantOutcome>();
@@ -293,6 +324,8 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
       tenants: [...outcomes.values()],
       creationsPerSecond: created / Math.max(0.001, (allLast - firstStart) / 1000),
       peakRssMb: peaks,
+      serviceCpuMsPerCreation: services.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / Math.max(1, created)),
+      benchCpuMsPerCreation: benchCpuMs / Math.max(1, created),
       sheets: fake.stats(),
       rows: o.tenants * o.rows,
     };
@@ -325,6 +358,8 @@ function printOutcomes(outcomes: ConfigOutcome[], o: Options): void {
     'dupes',
     'unfinished',
     'peak RSS MB',
+    'CPU ms/creation service',
+    'CPU ms/creation bench',
     'Sheets req/1k rows',
     'reads',
     'writes',
@@ -346,6 +381,8 @@ function printOutcomes(outcomes: ConfigOutcome[], o: Options): void {
       String(t.reduce((n, x) => n + x.duplicates, 0)),
       String(t.reduce((n, x) => n + x.unfinished, 0)),
       c.peakRssMb.map((m) => fmt(m, 0)).join('+'),
+      c.serviceCpuMsPerCreation.map((m) => fmt(m, 2)).join('+'),
+      fmt(c.benchCpuMsPerCreation, 2),
       fmt(((c.sheets.reads + c.sheets.writes) / c.rows) * 1000, 1),
       String(c.sheets.reads),
       String(c.sheets.writes),
@@ -398,6 +435,7 @@ async function main(): Promise<void> {
     .option('--entry <how>', 'auto, dist (node dist/src/index.js) or tsx', 'auto')
     .option('--timeout-s <s>', 'stop following runs after this long', '')
     .option('--writeback-timeout-s <s>', 'stop waiting for the sheets after this long', '180')
+    .option('--cpu-prof-dir <dir>', 'each service process writes a V8 CPU profile into this folder when it exits')
     .parse();
   const raw = cmd.opts<Record<string, string | undefined>>();
   const windowMs = Number(raw.windowMs);
@@ -425,6 +463,7 @@ async function main(): Promise<void> {
       ? Number(raw.timeoutS)
       : Math.ceil((3 * physicalMinimumMs(rows, limit, windowMs)) / 1000) + 120,
     writebackTimeoutS: Number(raw.writebackTimeoutS),
+    cpuProfDir: raw.cpuProfDir ? resolve(raw.cpuProfDir) : undefined,
   };
   console.log(
     `load bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, Postato latency ` +
