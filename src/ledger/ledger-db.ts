@@ -16,6 +16,11 @@ export interface LedgerDb {
   db: Kysely<LedgerDatabase>;
   dialect: 'sqlite' | 'postgres';
   sqlite?: BetterSqlite3.Database;
+  /**
+   * Runs `work` on the SQLite connection while no ledger transaction is open on it. Ledger transactions stay open
+   * across awaits; a statement run on the shared connection meanwhile would join them and roll back with them.
+   */
+  outsideTransactions?: <T>(work: () => T) => Promise<T>;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,8 @@ export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
     db,
     dialect: 'sqlite',
     sqlite,
+    // kysely holds its one SQLite connection (a mutex) for a whole transaction, so taking it here waits for the end.
+    outsideTransactions: (work) => db.connection().execute(async () => work()),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock';
 import type { PacerLimits, TenantPacer } from '../runs/tenant-pacer';
-import { openLedgerDb } from './ledger-db';
+import { openLedgerDb, type LedgerDb } from './ledger-db';
 import { RunLedger } from './run-ledger';
 import { createSqlitePacer } from './tenant-pacer-sqlite';
 
@@ -24,9 +24,15 @@ export async function openLedger(databaseUrl: string, clock: Clock): Promise<Ope
   return {
     ledger: new RunLedger(db.db, clock, { groupWrites: db.dialect === 'sqlite' }),
     dialect: db.dialect,
-    sqlitePacer: (limits) => (db.sqlite ? createSqlitePacer({ db: db.sqlite, limits, clock }) : undefined),
+    sqlitePacer: (limits) => sqlitePacerOn(db, limits, clock),
     close: () => db.close(),
   };
+}
+
+/** The pacer kept in an open ledger's SQLite file; undefined on PostgreSQL. */
+export function sqlitePacerOn(db: LedgerDb, limits: PacerLimits, clock: Clock): TenantPacer | undefined {
+  if (!db.sqlite) return undefined;
+  return createSqlitePacer({ db: db.sqlite, limits, clock, outsideTransactions: db.outsideTransactions });
 }
 
 export { sqlitePathOf } from './ledger-db';

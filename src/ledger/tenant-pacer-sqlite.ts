@@ -1,7 +1,8 @@
 /**
  * The embedded tier's TenantPacer: the sliding log kept in the service's SQLite file, so every process that opens the
  * file shares one limit per tenant. Each decision runs in a BEGIN IMMEDIATE transaction, which takes the write lock
- * before reading, so two processes can never both see the last free slot.
+ * before reading, so two processes can never both see the last free slot. On the ledger's own connection every
+ * decision waits until no ledger transaction is open: one it joined would take its reservation along on rollback.
  */
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../clock';
@@ -31,8 +32,15 @@ CREATE TABLE IF NOT EXISTS pacer_pauses (
 `;
 
 /** A pacer whose state lives in SQLite (own tables, created if missing); atomic across processes. */
-export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clock: Clock }): TenantPacer {
+export function createSqlitePacer(opts: {
+  db: Database;
+  limits: PacerLimits;
+  clock: Clock;
+  /** When `db` is shared with the ledger: runs a statement only while no ledger transaction is open on it. */
+  outsideTransactions?: <T>(work: () => T) => Promise<T>;
+}): TenantPacer {
   const { db, clock } = opts;
+  const alone = opts.outsideTransactions ?? (async <T>(work: () => T) => work());
   db.exec(SCHEMA);
   const rules = { create: effectiveLimit(opts.limits, 'create'), write: effectiveLimit(opts.limits, 'write') };
   const maxFlightMs = opts.limits.maxFlightMs ?? 0;
@@ -82,19 +90,21 @@ export function createSqlitePacer(opts: { db: Database; limits: PacerLimits; clo
   const peekTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, false));
 
   return {
-    async tryAcquire(tenant, kind) {
-      return acquireTx.immediate(tenant, kind);
+    tryAcquire(tenant, kind) {
+      return alone(() => acquireTx.immediate(tenant, kind));
     },
     async sent(tenant, kind, slot, atMs) {
-      restamp.run(Math.ceil(atMs), Number(slot), tenant, kind);
+      await alone(() => restamp.run(Math.ceil(atMs), Number(slot), tenant, kind));
     },
     async pause(tenant, kind, untilMs) {
-      upsertPause.run(tenant, kind, Math.ceil(untilMs));
+      await alone(() => upsertPause.run(tenant, kind, Math.ceil(untilMs)));
     },
-    async nextFreeAt(tenant, kind) {
-      const now = Math.floor(clock.now());
-      const result = peekTx.deferred(tenant, kind, now);
-      return result.ok ? now : result.retryAtMs;
+    nextFreeAt(tenant, kind) {
+      return alone(() => {
+        const now = Math.floor(clock.now());
+        const result = peekTx.deferred(tenant, kind, now);
+        return result.ok ? now : result.retryAtMs;
+      });
     },
     async close() {
       // The database handle belongs to the caller; nothing of ours stays open.
