@@ -32,12 +32,17 @@ export const driveMessages = {
   tokenInvalid:
     'Google Drive refused the access the add-on passed on (it expired after an hour, or was revoked). Open the sidebar ' +
     'and press Retry failed rows: the add-on sends a fresh one.',
+  // Under drive.file Google mostly answers 404 for a file the user never picked (to the app it does not exist), so a
+  // 404 leads with picking; deleted and unshared files look the same and come second.
   notFound: (label: string) =>
-    `The Drive file ${label} cannot be read with your Google account: it was deleted, or its owner has not shared it ` +
-    'with you. Ask the owner to share it with you (Viewer is enough), then pick it with "Add media from Drive".',
+    `Google Drive does not let the add-on read the file ${label}. If its link was typed or pasted in, pick it once ` +
+    'with "Add media from Drive" in the sidebar (the add-on may read only the files you picked there). If the Picker ' +
+    'does not show it, it was deleted or its owner has not shared it with you: ask the owner to share it with you ' +
+    '(Viewer is enough).',
   notPicked: (label: string) =>
-    `The add-on may only read Drive files you picked with "Add media from Drive" (drive.file access), and ${label} ` +
-    'was typed in by hand: pick it once in the sidebar, then publish again.',
+    'The add-on may read only the Drive files you picked with "Add media from Drive" (drive.file access), and the ' +
+    `file ${label} was typed or pasted in by hand: pick it once with "Add media from Drive" in the sidebar, then ` +
+    'run it again.',
   downloadRestricted: (label: string) =>
     `The owner of the Drive file ${label} turned off downloading for viewers: ask them to allow it (or to make you ` +
     'an editor), or put a copy you own in Drive.',

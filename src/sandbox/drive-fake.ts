@@ -26,7 +26,7 @@ export interface DriveFakeFileInput {
   anyoneWithLink?: boolean;
   /**
    * Users who can see the file but whose token carries no grant for it under the drive.file scope (the file was
-   * never picked with the Picker): Drive answers 403 appNotAuthorizedToFile.
+   * never picked with the Picker): Drive answers as `notPickedAnswer` says until `pick` grants it.
    */
   appNotAuthorizedFor?: string[];
   /** The owner disabled download for viewers: readers get 403 cannotDownloadFile on alt=media. */
@@ -74,9 +74,18 @@ export interface DriveFakeFaults {
   truncateNextDownloads: number;
 }
 
+/**
+ * How Drive answers a drive.file token for a file the user can see but never picked: usually `404 notFound` (to the
+ * app the file does not exist), sometimes `403 appNotAuthorizedToFile` ("The user has not granted the app … access to
+ * the file"). Both happen; a client must read either as "pick it".
+ */
+export type NotPickedAnswer = 'notFound' | 'appNotAuthorizedToFile';
+
 /** Options of `startDriveFake`. */
 export interface DriveFakeOptions {
   port?: number;
+  /** Default `appNotAuthorizedToFile`. */
+  notPickedAnswer?: NotPickedAnswer;
   /** Bearer token → user id. */
   tokens?: Record<string, string>;
   files?: DriveFakeFileInput[];
@@ -94,6 +103,8 @@ export interface DriveFake {
   updateFile(fileId: string, change: { bytes?: Buffer | string; name?: string; mimeType?: string }): void;
   /** Shares a file with a user as reader. */
   share(fileId: string, userId: string): void;
+  /** The user picked the file with the Picker: the app's drive.file grant now covers it for them. */
+  pick(fileId: string, userId: string): void;
   /**
    * Takes a user's access away; link sharing goes off too, or the link would still let them in. Without a user, every
    * non-owner loses access.
@@ -105,7 +116,11 @@ export interface DriveFake {
   setToken(userId: string, token?: string): string;
   /** Makes a token invalid: calls with it get 401. */
   revokeToken(token: string): void;
-  update(settings: { tokens?: Record<string, string>; faults?: Partial<DriveFakeFaults> }): void;
+  update(settings: {
+    tokens?: Record<string, string>;
+    faults?: Partial<DriveFakeFaults>;
+    notPickedAnswer?: NotPickedAnswer;
+  }): void;
   /** The file's metadata as Drive's `fields=*` would show it, or undefined. */
   metadata(fileId: string): Record<string, unknown> | undefined;
   /** Counters of one file. */
@@ -249,6 +264,7 @@ export async function startDriveFake(opts: DriveFakeOptions = {}): Promise<Drive
   };
   const counters = new Map<string, DriveFakeFileStats>();
   const requestLog: DriveFakeRequest[] = [];
+  let notPickedAnswer: NotPickedAnswer = opts.notPickedAnswer ?? 'appNotAuthorizedToFile';
   const closing = new AbortController();
   const iso = () => new Date(clock.now()).toISOString();
 
@@ -289,17 +305,16 @@ export async function startDriveFake(opts: DriveFakeOptions = {}): Promise<Drive
   };
   for (const f of opts.files ?? []) addFile(f);
 
-  /** Who may see the file: 404 when the caller cannot (Drive does not reveal it), 403 when the app may not. */
+  const notFound = (fileId: string) =>
+    new DriveError(404, 'notFound', `File not found: ${fileId}.`, { location: 'fileId', locationType: 'parameter' });
+
+  /** Who may see the file: 404 when the caller cannot (Drive does not reveal it); the app's grant as configured. */
   const authorize = (fileId: string, userId: string): StoredFile => {
     const f = files.get(fileId);
     const visible = f && (f.ownerId === userId || f.readers.has(userId) || f.anyoneWithLink);
-    if (!f || !visible) {
-      throw new DriveError(404, 'notFound', `File not found: ${fileId}.`, {
-        location: 'fileId',
-        locationType: 'parameter',
-      });
-    }
+    if (!f || !visible) throw notFound(fileId);
     if (f.appNotAuthorizedFor.has(userId)) {
+      if (notPickedAnswer === 'notFound') throw notFound(fileId);
       throw new DriveError(
         403,
         'appNotAuthorizedToFile',
@@ -529,6 +544,9 @@ export async function startDriveFake(opts: DriveFakeOptions = {}): Promise<Drive
     share(fileId, userId) {
       mustGet(fileId).readers.add(userId);
     },
+    pick(fileId, userId) {
+      mustGet(fileId).appNotAuthorizedFor.delete(userId);
+    },
     revoke(fileId, userId) {
       const f = mustGet(fileId);
       if (userId === undefined) {
@@ -556,6 +574,7 @@ export async function startDriveFake(opts: DriveFakeOptions = {}): Promise<Drive
         for (const [t, u] of Object.entries(settings.tokens)) tokens.set(t, u);
       }
       if (settings.faults) faults = { ...faults, ...settings.faults };
+      if (settings.notPickedAnswer) notPickedAnswer = settings.notPickedAnswer;
     },
     metadata(fileId) {
       const f = files.get(fileId);

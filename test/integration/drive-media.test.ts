@@ -214,8 +214,8 @@ describe('media from Google Drive, published through the service', () => {
     for (let i = 0; i < 3; i++) {
       const r = results.get(`rv${i}`)!;
       expect(r.status).toBe('INVALID');
-      expect(r.error).toContain('cannot be read with your Google account');
-      expect(r.error).toContain('Ask the owner to share it with you');
+      expect(r.error).toContain(`Google Drive does not let the add-on read the file ${gone}`);
+      expect(r.error).toContain('ask the owner to share it with you');
     }
     expect(drive.statsOf(gone).downloads).toBe(0);
     const posts = postsByKey();

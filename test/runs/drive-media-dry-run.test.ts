@@ -74,10 +74,32 @@ describe('dry run of rows naming Drive files', () => {
     expect(errorsOf(body, 'ig-long')).toContain('"long.mp4" runs 120 s; a Instagram feed video may run at most 60 s');
     expect(errorsOf(body, 'x-sheet')).toContain('"budget" is application/vnd.google-apps.spreadsheet, not a picture');
     expect(errorsOf(body, 'tt-huge')).toContain('this service moves Drive files of at most 20 MB');
-    expect(errorsOf(body, 'x-foreign')).toContain('Ask the owner to share it with you');
+    expect(errorsOf(body, 'x-foreign')).toContain('ask the owner to share it with you');
     // A dry run reads metadata only.
     for (const id of [photo, bigPhoto, clip, longReel, huge]) expect(drive.statsOf(id).downloads).toBe(0);
   });
+
+  it.each(['appNotAuthorizedToFile', 'notFound'] as const)(
+    'when a link names a file the user never picked (Drive answers %s), then the row says to pick it with "Add media from Drive", and once picked it passes',
+    async (answer) => {
+      drive.update({ notPickedAnswer: answer });
+      const id = drive.addFile({
+        name: 'typed-in.jpg',
+        mimeType: 'image/jpeg',
+        bytes: 'jpg',
+        ownerId: 'someone@example.com',
+        readers: [USER],
+        appNotAuthorizedFor: [USER],
+      });
+      const rows = [{ key: 'typed', media: `https://drive.google.com/file/d/${id}/view?usp=sharing` }];
+      const before = errorsOf((await kit.run('dry-run', rows).set('X-Drive-Access-Token', TOKEN)).body, 'typed');
+      expect(before).toContain(`the file ${id}`);
+      expect(before).toContain('pick it once with "Add media from Drive" in the sidebar');
+      expect(before).not.toContain('did not answer');
+      drive.pick(id, USER);
+      expect(errorsOf((await kit.run('dry-run', rows).set('X-Drive-Access-Token', TOKEN)).body, 'typed')).toBe('');
+    },
+  );
 
   it('when the request carries no Drive access, then rows naming Drive files say to use the sidebar', async () => {
     const id = drive.addFile({ name: 'p.jpg', mimeType: 'image/jpeg', bytes: 'x', ownerId: USER });

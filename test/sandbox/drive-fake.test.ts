@@ -186,6 +186,32 @@ describe('Drive fake', () => {
     expect(fake.statsOf(videoId).denied).toBe(1);
   });
 
+  it('when a file was never picked under drive.file, then Drive answers 404 notFound or 403 appNotAuthorizedToFile as set, until it is picked', async () => {
+    const unpicked = fake.addFile({
+      name: 'typed-in.jpg',
+      mimeType: 'image/jpeg',
+      bytes: 'jpg',
+      ownerId: 'ana@example.com',
+      readers: ['bo@example.com'],
+      appNotAuthorizedFor: ['bo@example.com'],
+    });
+    expect(await failure(client('tok-bo').files.get({ fileId: unpicked, fields: 'id' }))).toMatchObject({
+      status: 403,
+      reason: 'appNotAuthorizedToFile',
+    });
+    fake.update({ notPickedAnswer: 'notFound' });
+    expect(await failure(client('tok-bo').files.get({ fileId: unpicked, fields: 'id' }))).toMatchObject({
+      status: 404,
+      reason: 'notFound',
+      message: `File not found: ${unpicked}.`,
+    });
+    // The owner's own token is not affected, and picking the file grants it.
+    expect((await client('tok-ana').files.get({ fileId: unpicked, fields: 'id' })).status).toBe(200);
+    fake.pick(unpicked, 'bo@example.com');
+    expect((await client('tok-bo').files.get({ fileId: unpicked, alt: 'media' })).status).toBe(200);
+    expect(fake.statsOf(unpicked).denied).toBe(2);
+  });
+
   it('when a file is revoked, then the reader gets 404 while the owner still reads it; link sharing works until revoked', async () => {
     expect((await client('tok-bo').files.get({ fileId: sharedId, alt: 'media' })).status).toBe(200);
     fake.revoke(sharedId, 'bo@example.com');
