@@ -1,7 +1,8 @@
 /**
  * Builds the add-on into appsscript/build (clasp's rootDir): one server bundle with a real top-level function per
- * Apps Script entry, one self-contained sidebar.html (JS and CSS inlined), and the manifest with the service URL
- * in urlFetchWhitelist. Run: `npm run build:addon` (POSTATO_SHEETS_SERVICE_URL sets the service URL).
+ * Apps Script entry, the self-contained sidebar.html and picker.html (JS and CSS inlined; the Picker dialog also loads
+ * Google's Picker loader), and the manifest with the service URL in urlFetchWhitelist. Run: `npm run build:addon`
+ * (POSTATO_SHEETS_SERVICE_URL sets the service URL).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -60,7 +61,29 @@ function escapeInlineScript(js: string): string {
   return js.replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
 }
 
-/** Builds the server bundle, the sidebar and the manifest. */
+/** The HTML pages of the add-on: appsscript/client/<name>.html with <name>.ts and sidebar.css inlined. */
+export const PAGES = ['sidebar', 'picker'] as const;
+
+/** One self-contained page: its script bundled and inlined, the add-on's stylesheet inlined. */
+async function buildPage(name: (typeof PAGES)[number]): Promise<string> {
+  const client = await build({
+    entryPoints: [path.join(ROOT, 'appsscript', 'client', `${name}.ts`)],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2019',
+    minify: true,
+    legalComments: 'none',
+  });
+  const css = readFileSync(path.join(ROOT, 'appsscript', 'client', 'sidebar.css'), 'utf8');
+  const template = readFileSync(path.join(ROOT, 'appsscript', 'client', `${name}.html`), 'utf8');
+  return template
+    .replace('/* INLINE_CSS */', () => css)
+    .replace('/* INLINE_JS */', () => escapeInlineScript(client.outputFiles[0]!.text));
+}
+
+/** Builds the server bundle, the pages and the manifest. */
 export async function buildAddon(options: BuildAddonOptions = {}): Promise<BuildAddonResult> {
   const { url, warnings } = normaliseServiceUrl(options.serviceUrl ?? DEFAULT_BUILD_SERVICE_URL);
   const outDir = options.outDir ?? path.join(ROOT, 'appsscript', 'build');
@@ -84,22 +107,7 @@ export async function buildAddon(options: BuildAddonOptions = {}): Promise<Build
     `// Built by scripts/build-addon.ts: do not edit. Service: ${url}\n${serverJs}\n${entryStubs(names)}\n`,
   );
 
-  const client = await build({
-    entryPoints: [path.join(ROOT, 'appsscript', 'client', 'sidebar.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2019',
-    minify: true,
-    legalComments: 'none',
-  });
-  const css = readFileSync(path.join(ROOT, 'appsscript', 'client', 'sidebar.css'), 'utf8');
-  const template = readFileSync(path.join(ROOT, 'appsscript', 'client', 'sidebar.html'), 'utf8');
-  const html = template
-    .replace('/* INLINE_CSS */', () => css)
-    .replace('/* INLINE_JS */', () => escapeInlineScript(client.outputFiles[0]!.text));
-  writeFileSync(path.join(outDir, 'sidebar.html'), html);
+  for (const page of PAGES) writeFileSync(path.join(outDir, `${page}.html`), await buildPage(page));
 
   const manifest = JSON.parse(readFileSync(path.join(ROOT, 'appsscript', 'appsscript.json'), 'utf8')) as Record<
     string,

@@ -1,11 +1,12 @@
 /**
  * The sidebar: Dry run, and Publish, Retry, Reschedule and Unschedule each behind a confirmation that names the
  * spreadsheet, tab and workspace with the counts; a live progress bar that backs off while nothing moves; the run
- * report (with "Retry N failed rows" and "Email me this report"); and Settings. Every server call goes through
- * callServer; buttons are disabled while one runs, so the sidebar stays responsive.
+ * report (with "Retry N failed rows" and "Email me this report"); "Add media from Drive" (opens the Picker dialog on the
+ * selected rows); and Settings. Every server call goes through callServer; buttons are disabled while one runs, so the
+ * sidebar stays responsive.
  */
 import type { DryRunResponse, RunReport, RunStatusResponse } from '../shared/contract';
-import { plural } from '../shared/format';
+import { plural, rowList } from '../shared/format';
 import { approvalLines, moreFailedLine, reportSentence } from '../shared/report-format';
 import type {
   ActionPreview,
@@ -655,6 +656,13 @@ async function init(): Promise<void> {
   $('btn-refresh-statuses').onclick = async () => {
     const answer = await guarded('Checking the waiting posts in Postato…', () => callServer('rpcRefreshStatuses'));
     if (answer) notify('info', answer.message);
+  };
+  $('btn-drive-media').onclick = async () => {
+    const target = await guarded('Checking the selected rows…', () => callServer('rpcOpenDrivePicker'));
+    if (target) {
+      const rows = rowList(target.rows.map((r) => r.rowNumber));
+      notify('info', `Pick the files in the Google Drive window: they go into the Media cells of ${rows}.`);
+    }
   };
   $('btn-template').onclick = async () => {
     const name = await guarded('Inserting the template sheet…', () => callServer('rpcInsertTemplate'));

@@ -122,12 +122,16 @@ export interface GasMenu {
 
 export interface GasHtmlOutput {
   setTitle(title: string): GasHtmlOutput;
+  setWidth(width: number): GasHtmlOutput;
+  setHeight(height: number): GasHtmlOutput;
 }
 
 export interface GasUi {
   createAddonMenu(): GasMenu;
   createMenu(caption: string): GasMenu;
   showSidebar(html: GasHtmlOutput): void;
+  /** Opens a dialog over the sheet; the user can't touch the sheet until it closes. */
+  showModalDialog(html: GasHtmlOutput, title: string): void;
   alert(message: string): unknown;
 }
 

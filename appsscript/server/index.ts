@@ -8,6 +8,8 @@ import { testConnection } from './connection-test';
 import { buildMenu } from './menu';
 import { activeRun, cancelRun, dryRun, lastRunReport, prepareAction, runStatus, startRun } from './run-actions';
 import { emailReport } from './report-email';
+import { addDriveMedia } from './drive-media';
+import { drivePickerSetup, openDrivePicker } from './drive-picker';
 import { chooseEarlierSettings } from './earlier-settings';
 import { checkAccess } from './sheet-access';
 import { saveSettings, settingsView } from './settings';
@@ -36,6 +38,9 @@ export const rpc: ServerRpc = {
   rpcEmailReport: (runId) => emailReport(runId),
   rpcRefreshStatuses: () => refreshStatuses(),
   rpcShowRowsNeedingFix: (on) => showRowsNeedingFix(on),
+  rpcOpenDrivePicker: () => openDrivePicker(),
+  rpcDrivePickerSetup: () => drivePickerSetup(),
+  rpcAddDriveMedia: (target, files) => addDriveMedia(target, files),
 };
 
 /** Triggers and menu targets. */

@@ -189,6 +189,49 @@ export interface EmailReportResult {
   message: string;
 }
 
+/** One selected row "Add media from Drive" writes into, as it was when the Picker opened. */
+export interface MediaTargetRow {
+  rowNumber: number;
+  /** The row's cells other than Media and the output columns: finds the row again if the sheet was sorted meanwhile. */
+  identity: string;
+}
+
+/** The rows the Picker's files go into: the selection on one tab when the Picker opened. */
+export interface MediaTarget {
+  sheetId: number;
+  sheetName: string;
+  rows: MediaTargetRow[];
+}
+
+/** What the Picker dialog needs to show Google's Picker for the user, and where the picked files go. */
+export interface DrivePickerSetup {
+  /** The user's short-lived OAuth token (scope drive.file): the Picker grants it each file the user picks. */
+  oauthToken: string;
+  /** The deployer's browser API key for the Picker API (script property GOOGLE_PICKER_API_KEY). */
+  developerKey: string;
+  /** The Cloud project number (script property GOOGLE_CLOUD_PROJECT_NUMBER): drive.file grants go to this app. */
+  appId: string;
+  target: MediaTarget;
+}
+
+/** A file the user picked, as the Picker reports it. */
+export interface PickedDriveFile {
+  id: string;
+  name: string;
+  mimeType: string;
+}
+
+/** What "Add media from Drive" wrote. */
+export interface DriveMediaAdded {
+  /** The rows whose Media cell changed. */
+  rows: number[];
+  /** Files written into the rows (each row counted separately). */
+  added: number;
+  /** Files a row already named, so not written again. */
+  alreadyThere: number;
+  message: string;
+}
+
 /** Every server function the sidebar may call, with its arguments and result. */
 export interface ServerRpc {
   rpcGetSettings(): SettingsView;
@@ -217,4 +260,10 @@ export interface ServerRpc {
   rpcRefreshStatuses(): StatusRefreshResponse;
   /** "Show rows that need a fix": filters the active tab to the rows whose Status needs a fix, or restores it. */
   rpcShowRowsNeedingFix(on: boolean): { on: boolean; rowsShown: number };
+  /** "Add media from Drive": checks the selected rows and opens the Picker dialog on them. */
+  rpcOpenDrivePicker(): MediaTarget;
+  /** The Picker dialog's set-up: the user's token, the deployer's key and app id, and the selected rows. */
+  rpcDrivePickerSetup(): DrivePickerSetup;
+  /** Appends the picked files as drive:<id> entries to the target rows' Media cells, under the document lock. */
+  rpcAddDriveMedia(target: MediaTarget, files: PickedDriveFile[]): DriveMediaAdded;
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { CLOUD_PROJECT_NUMBER_PROPERTY, PICKER_API_KEY_PROPERTY } from '../../appsscript/server/drive-picker';
 import { buildAddon, entryStubs, normaliseServiceUrl } from '../../scripts/build-addon';
 import { createFakes, fakeApiKey } from './fakes/fake-services';
 import { sampleCells, scriptedService } from './fakes/sample-sheet';
@@ -33,16 +34,16 @@ describe('build:addon', () => {
     expect(result.warnings).toEqual([]);
   });
 
-  it('lists exactly the scopes the README justifies', () => {
+  it('lists exactly the scopes the README justifies, each with its reason', () => {
     const manifest = JSON.parse(readFileSync(path.join(outDir, 'appsscript.json'), 'utf8'));
     const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-    const sentence = /\(V8; scopes (.+?); `urlFetchWhitelist`/s.exec(readme)?.[1] ?? '';
-    const named = [...sentence.matchAll(/`([a-z._]+)`/g)].map((m) => m[1]!);
-    const full = named.map((s) => (s === 'openid' ? s : `https://www.googleapis.com/auth/${s}`));
-    expect(full.sort()).toEqual([...manifest.oauthScopes].sort());
-    // Each scope beyond the sheet and the sidebar has a sentence saying why it is needed.
-    expect(readme).toMatch(/The `script\.send_mail` scope is\s+there only for/);
-    expect(readme).toMatch(/The `drive\.file` scope is\s+there only for/);
+    // The README's scope list: one "- `scope`: why it is needed" line per scope, under "Why each OAuth scope".
+    const list = /Why each OAuth scope[^\n]*\n\n((?:- .+\n(?: {2}.+\n)*)+)/.exec(readme)?.[1] ?? '';
+    const justified = [...list.matchAll(/^- `([a-z._]+)`: (.+)/gm)].map((m) => {
+      expect(m[2]!.length).toBeGreaterThan(30);
+      return m[1] === 'openid' ? m[1] : `https://www.googleapis.com/auth/${m[1]}`;
+    });
+    expect(justified.sort()).toEqual([...manifest.oauthScopes].sort());
   });
 
   it('warns about an http service URL and rejects a non-URL', () => {
@@ -61,6 +62,19 @@ describe('build:addon', () => {
     expect(html).toContain('rpcDryRun');
   });
 
+  it('makes the Picker dialog self-contained except for Google’s Picker loader, its one remote script', () => {
+    const html = readFileSync(path.join(outDir, 'picker.html'), 'utf8');
+    expect([...html.matchAll(/<script[^>]+src="([^"]+)"/gi)].map((m) => m[1])).toEqual([
+      'https://apis.google.com/js/api.js',
+    ]);
+    expect(html).not.toMatch(/<link[^>]+stylesheet/i);
+    expect(html).not.toContain('INLINE_JS');
+    expect(html).not.toContain('INLINE_CSS');
+    expect(html).toContain('rpcDrivePickerSetup');
+    expect(html).toContain('rpcAddDriveMedia');
+    expect(html).toContain('setAppId');
+  });
+
   it('declares one real top-level function per entry point', () => {
     const code = readFileSync(path.join(outDir, 'Code.js'), 'utf8');
     for (const name of result.entryPoints) expect(code).toMatch(new RegExp(`^function ${name}\\(\\)`, 'm'));
@@ -70,9 +84,16 @@ describe('build:addon', () => {
   it('runs every entry function of the bundle in node:vm against the fakes', () => {
     const service = scriptedService();
     const fakes = createFakes({
-      cells: sampleCells().map((row) => row.map((c) => (c instanceof Date ? '2030-01-15 09:30' : c))),
+      // With a Media column, so Add media from Drive has somewhere to write.
+      cells: sampleCells().map((row, i) => [
+        ...row.map((c) => (c instanceof Date ? '2030-01-15 09:30' : c)),
+        i ? '' : 'Media',
+      ]),
       handler: service.handler,
     });
+    fakes.PropertiesService.script.setProperty(PICKER_API_KEY_PROPERTY, 'browser-key-for-tests');
+    fakes.PropertiesService.script.setProperty(CLOUD_PROJECT_NUMBER_PROPERTY, '123456789012');
+    const picked = { id: '1AbCdEfGhIjKlMnOpQrStUv', name: 'poster.jpg', mimeType: 'image/jpeg' };
     const context = vm.createContext({ ...fakes, console });
     vm.runInContext(readFileSync(path.join(outDir, 'Code.js'), 'utf8'), context, { filename: 'Code.js' });
     const call = (name: string, ...args: unknown[]): unknown => {
@@ -94,6 +115,8 @@ describe('build:addon', () => {
       rpcCancel: ['run_1'],
       rpcSelectRow: ['Posts', 2],
       rpcEmailReport: ['run_1'],
+      // Runs after rpcSelectRow, which selected row 2.
+      rpcAddDriveMedia: () => [answers.get('rpcOpenDrivePicker'), [picked]],
     };
     // Settings first, so the run actions have what they need; the template entries last, as they switch sheets.
     const last = ['rpcInsertTemplate', 'menuInsertTemplate'];
@@ -111,6 +134,12 @@ describe('build:addon', () => {
     expect(answers.get('rpcStartRun')).toMatchObject({ run: { runId: 'run_1' } });
     expect(answers.get('rpcInsertTemplate')).toBe('Postato posts');
     expect(answers.get('rpcEmailReport')).toMatchObject({ sent: true, to: 'manager@example.com' });
+    expect(answers.get('rpcDrivePickerSetup')).toMatchObject({
+      appId: '123456789012',
+      target: { rows: [{ rowNumber: 2 }] },
+    });
+    expect(answers.get('rpcAddDriveMedia')).toMatchObject({ rows: [2], added: 1 });
+    expect(fakes.SpreadsheetApp.ui.dialogs.map((d) => d.file)).toEqual(['picker']);
     expect(fakes.MailApp.sent.map((m) => m.subject)).toEqual([
       'Postato: Publish of “Posts” – 2 posts created, 1 row failed, 1 skipped',
     ]);

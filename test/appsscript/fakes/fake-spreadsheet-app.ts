@@ -401,16 +401,35 @@ export class FakeMenu implements GasMenu {
 
 export class FakeHtmlOutput implements GasHtmlOutput {
   title = '';
+  width = 0;
+  height = 0;
   constructor(readonly file: string) {}
   setTitle(title: string): GasHtmlOutput {
     this.title = title;
     return this;
   }
+  setWidth(width: number): GasHtmlOutput {
+    this.width = width;
+    return this;
+  }
+  setHeight(height: number): GasHtmlOutput {
+    this.height = height;
+    return this;
+  }
+}
+
+/** A modal dialog as the fake UI saw it open. */
+export interface ShownDialog {
+  file: string;
+  title: string;
+  width: number;
+  height: number;
 }
 
 export class FakeUi implements GasUi {
   readonly menus: FakeMenu[] = [];
   readonly sidebars: GasHtmlOutput[] = [];
+  readonly dialogs: ShownDialog[] = [];
   readonly alerts: string[] = [];
   createAddonMenu(): GasMenu {
     const menu = new FakeMenu('(add-on)');
@@ -424,6 +443,10 @@ export class FakeUi implements GasUi {
   }
   showSidebar(html: GasHtmlOutput): void {
     this.sidebars.push(html);
+  }
+  showModalDialog(html: GasHtmlOutput, title: string): void {
+    const { file, width, height } = html as FakeHtmlOutput;
+    this.dialogs.push({ file, title, width, height });
   }
   alert(message: string): unknown {
     this.alerts.push(message);
