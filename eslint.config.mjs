@@ -2,8 +2,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * Imports point along the flow sheet → plan → runs → postato / sheets. Each entry names the src/ folders a folder must
- * not import from; app.ts, service.ts and index.ts (the composition root) and the cli may import anything.
+ * Imports point along the flow sheet → plan → runs → postato / sheets, and down from runs to the ledger and the
+ * pacing port (the ledger implements the ports of plan, sheets and webhooks, and the SQLite pacer). Each entry names
+ * the src/ folders a folder must not import from; app.ts, service.ts and index.ts (the composition root) and the cli
+ * may import anything.
  */
 const forbiddenFolders = {
   plan: ['runs', 'sheets', 'postato', 'http', 'ops', 'webhooks'],
@@ -12,6 +14,8 @@ const forbiddenFolders = {
   sheets: ['runs', 'http', 'ops'],
   drive: ['plan', 'runs', 'sheets', 'postato', 'http', 'ops', 'webhooks'],
   runs: ['http', 'ops'],
+  ledger: ['runs', 'http', 'ops', 'cli'],
+  pacing: ['runs', 'ledger', 'plan', 'sheets', 'postato', 'http', 'ops', 'webhooks', 'drive', 'cli'],
   ops: ['http'],
 };
 

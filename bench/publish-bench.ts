@@ -14,7 +14,7 @@ import { sleep, systemClock } from '../src/clock';
 import { PostatoClient } from '../src/postato/postato-client';
 import { PostatoError } from '../src/postato/postato-errors';
 import { idempotencyKeyFor, tenantIdFor } from '../src/runs/idempotency-key';
-import { createMemoryPacer, type PacerLimits, type TenantPacer } from '../src/runs/tenant-pacer';
+import { createMemoryPacer, type PacerLimits, type TenantPacer } from '../src/pacing/tenant-pacer';
 import { startPostatoSandbox, type PostatoSandbox } from '../src/sandbox/postato-sandbox';
 import {
   bodyFor,

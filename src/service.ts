@@ -18,7 +18,7 @@ import { putMediaBytes } from './postato/media-put';
 import type { Dispatcher } from './runs/dispatcher';
 import { createRunService, type RunService } from './runs/run-service';
 import { KeyVault, keyVaultFromConfig } from './runs/key-vault';
-import { pacerLimitsFromConfig, type TenantPacer } from './runs/tenant-pacer';
+import { pacerLimitsFromConfig, type TenantPacer } from './pacing/tenant-pacer';
 import { openTier } from './runs/tier-factory';
 import type { RunLedger } from './ledger/run-ledger';
 import { createPostatoWebhookRouter } from './webhooks/postato-webhook-router';

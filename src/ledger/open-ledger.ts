@@ -4,7 +4,7 @@
  * itself stays in this folder.
  */
 import type { Clock } from '../clock';
-import type { PacerLimits, TenantPacer } from '../runs/tenant-pacer';
+import type { PacerLimits, TenantPacer } from '../pacing/tenant-pacer';
 import { openLedgerDb, type LedgerDb } from './ledger-db';
 import { RunLedger } from './run-ledger';
 import { createSqlitePacer } from './tenant-pacer-sqlite';

@@ -31,8 +31,7 @@ import { createApprovalQueries } from './approval-queries';
 import { createStatusRefreshQueries, type StatusRefreshStore } from './status-refresh-queries';
 import { createInstanceRegistry, type InstanceRegistry } from './instance-registry';
 import { createDriveMediaStore, type DriveMediaStore } from './drive-media-queries';
-import { createSheetProofQueries } from './sheet-proof-queries';
-import type { SheetProofStore } from '../runs/sheet-proof';
+import { createSheetProofQueries, type SheetProofStore } from './sheet-proof-queries';
 import { WriteGroup } from './write-group';
 
 export { ACTIVE_RUN_STATES };

@@ -1,7 +1,26 @@
 /** Challenges and bindings of the proof of access to a spreadsheet (tables sheet_proof_challenges, sheet_bindings). */
 import type { Kysely } from 'kysely';
-import type { SheetProofStore } from '../runs/sheet-proof';
 import type { LedgerDatabase } from './ledger-schema';
+
+/** A challenge as the ledger keeps it (its hash only). */
+export interface StoredChallenge {
+  challengeHash: string;
+  subject: string;
+  spreadsheetId: string;
+  expiresAt: number;
+}
+
+/** Where challenges and bindings live (implemented here over the ledger; the proof in runs/sheet-proof.ts uses it). */
+export interface SheetProofStore {
+  /** Keeps a new challenge (and drops the expired ones). */
+  saveChallenge(challenge: StoredChallenge, now: number): Promise<void>;
+  findChallenge(challengeHash: string): Promise<StoredChallenge | undefined>;
+  /** Deletes a challenge; true only for the one call that deleted it (a challenge proves once). */
+  consumeChallenge(challengeHash: string): Promise<boolean>;
+  bind(binding: { subject: string; spreadsheetId: string; provenAt: number; expiresAt: number }): Promise<void>;
+  /** When the caller's binding to the spreadsheet ends, if there is one. */
+  bindingExpiresAt(subject: string, spreadsheetId: string): Promise<number | undefined>;
+}
 
 /** SheetProofStore over the ledger. */
 export function createSheetProofQueries(db: Kysely<LedgerDatabase>): SheetProofStore {

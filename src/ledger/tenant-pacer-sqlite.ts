@@ -14,7 +14,7 @@ import {
   type PacerLimits,
   type PaceKind,
   type TenantPacer,
-} from '../runs/tenant-pacer';
+} from '../pacing/tenant-pacer';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pacer_sends (

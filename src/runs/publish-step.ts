@@ -13,7 +13,7 @@ import { sheetStatusOfPost } from '../sheet-status';
 import { normalizePostStatus } from '../postato/postato-schemas';
 import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
 import type { KeyVault } from './key-vault';
-import type { PaceKind, TenantPacer } from './tenant-pacer';
+import type { PaceKind, TenantPacer } from '../pacing/tenant-pacer';
 import type { RowKind } from '../ledger/ledger-schema';
 import {
   ACTIVE_RUN_STATES,

@@ -12,8 +12,8 @@ import { createBullmqDispatcher } from './bullmq-dispatcher';
 import type { Dispatcher } from './dispatcher';
 import type { PublishStep } from './publish-step';
 import type { RunLedger } from '../ledger/run-ledger';
-import { createRedisPacer } from './tenant-pacer-redis';
-import { effectiveLimit, pacerLimitsFromConfig, type TenantPacer } from './tenant-pacer';
+import { createRedisPacer } from '../pacing/tenant-pacer-redis';
+import { effectiveLimit, pacerLimitsFromConfig, type TenantPacer } from '../pacing/tenant-pacer';
 
 /** The shared parts built on one Redis connection. */
 export interface RedisTier {

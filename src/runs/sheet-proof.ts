@@ -13,32 +13,13 @@ import { AppError, ForbiddenError } from '../errors';
 import type { Identity } from './identity';
 import type { SheetsClient } from '../sheets/sheets-client';
 import { hasGoogleSheet } from '../plan/campaign-source';
+import type { SheetProofStore } from '../ledger/sheet-proof-queries';
 import {
   PROOF_REQUIRED,
   SHEET_PROOF_METADATA_KEY,
   type SheetProofChallenge,
   type SheetProofVerified,
 } from '../../appsscript/shared/contract';
-
-/** A challenge as the ledger keeps it (its hash only). */
-export interface StoredChallenge {
-  challengeHash: string;
-  subject: string;
-  spreadsheetId: string;
-  expiresAt: number;
-}
-
-/** Where challenges and bindings live (the ledger implements it). */
-export interface SheetProofStore {
-  /** Keeps a new challenge (and drops the expired ones). */
-  saveChallenge(challenge: StoredChallenge, now: number): Promise<void>;
-  findChallenge(challengeHash: string): Promise<StoredChallenge | undefined>;
-  /** Deletes a challenge; true only for the one call that deleted it (a challenge proves once). */
-  consumeChallenge(challengeHash: string): Promise<boolean>;
-  bind(binding: { subject: string; spreadsheetId: string; provenAt: number; expiresAt: number }): Promise<void>;
-  /** When the caller's binding to the spreadsheet ends, if there is one. */
-  bindingExpiresAt(subject: string, spreadsheetId: string): Promise<number | undefined>;
-}
 
 /** The caller has not proved (or no longer proves) they can edit the spreadsheet: the add-on proves and retries. */
 export class ProofRequiredError extends ForbiddenError {

@@ -15,7 +15,7 @@ import { openLedger, sqlitePathOf } from '../ledger/open-ledger';
 import type { PublishStep } from './publish-step';
 import { openRedisTier } from './redis-tier';
 import type { RunLedger } from '../ledger/run-ledger';
-import { pacerLimitsFromConfig, type TenantPacer } from './tenant-pacer';
+import { pacerLimitsFromConfig, type TenantPacer } from '../pacing/tenant-pacer';
 
 /** The two tiers. */
 export type TierKind = 'embedded' | 'scale-out';

@@ -14,7 +14,7 @@ import { createEmbeddedDispatcher } from '../../src/runs/embedded-dispatcher';
 import { tenantIdFor } from '../../src/runs/idempotency-key';
 import { KeyVault } from '../../src/runs/key-vault';
 import { createPublishStep } from '../../src/runs/publish-step';
-import { createMemoryPacer, type TenantPacer } from '../../src/runs/tenant-pacer';
+import { createMemoryPacer, type TenantPacer } from '../../src/pacing/tenant-pacer';
 import { ACCOUNTS, WS, fakeApiKey, postsPerKey, tempDbFile } from './publish-test-kit';
 
 jest.setTimeout(60_000);

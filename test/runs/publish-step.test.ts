@@ -13,7 +13,7 @@ import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/post
 import { canonicalJson, idempotencyKeyFor } from '../../src/runs/idempotency-key';
 import { KeyVault } from '../../src/runs/key-vault';
 import { createPublishStep, type PublishStep } from '../../src/runs/publish-step';
-import { createMemoryPacer, type TenantPacer } from '../../src/runs/tenant-pacer';
+import { createMemoryPacer, type TenantPacer } from '../../src/pacing/tenant-pacer';
 import type { CreatePostBody } from '../../src/post-body';
 import { ACCOUNTS, WS, fakeApiKey, tempDbFile } from './publish-test-kit';
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { ManualClock } from '../../src/clock';
-import { effectiveLimit, type PacerLimits, type PaceKind, type TenantPacer } from '../../src/runs/tenant-pacer';
+import { effectiveLimit, type PacerLimits, type PaceKind, type TenantPacer } from '../../src/pacing/tenant-pacer';
 
 /** Small limits so windows are cheap to walk through: create 10 per 1000 ms, write 5 per 1000 ms. */
 export const TEST_LIMITS: PacerLimits = {

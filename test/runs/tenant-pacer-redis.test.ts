@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { ManualClock } from '../../src/clock';
-import { createRedisPacer } from '../../src/runs/tenant-pacer-redis';
-import { effectiveLimit } from '../../src/runs/tenant-pacer';
+import { createRedisPacer } from '../../src/pacing/tenant-pacer-redis';
+import { effectiveLimit } from '../../src/pacing/tenant-pacer';
 import { assertWithinLimit, describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
 
 const prefix = `test-pacer-${randomBytes(6).toString('hex')}`;

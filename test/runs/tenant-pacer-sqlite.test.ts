@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ManualClock } from '../../src/clock';
 import { createSqlitePacer } from '../../src/ledger/tenant-pacer-sqlite';
-import { effectiveLimit, type TenantPacer } from '../../src/runs/tenant-pacer';
+import { effectiveLimit, type TenantPacer } from '../../src/pacing/tenant-pacer';
 import { assertWithinLimit, describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
 
 const dir = mkdtempSync(join(tmpdir(), 'pacer-sqlite-'));

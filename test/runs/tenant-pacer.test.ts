@@ -5,7 +5,7 @@ import {
   effectiveLimit,
   pacerLimitsFromConfig,
   slidingLogDecision,
-} from '../../src/runs/tenant-pacer';
+} from '../../src/pacing/tenant-pacer';
 import { describePacerContract, TEST_LIMITS } from './tenant-pacer-contract';
 
 describePacerContract('memory', (clock, limits = TEST_LIMITS) => createMemoryPacer({ limits, clock }));
