@@ -207,14 +207,14 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
     ...(o.concurrency ? { DISPATCH_CONCURRENCY: String(o.concurrency) } : {}),
     ...(o.tenantConcurrency ? { DISPATCH_TENANT_CONCURRENCY: String(o.tenantConcurrency) } : {}),
     ...tier.env,
-    ...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}),
   };
   const services: ServiceProcess[] = [];
   let stopping = false;
   try {
     // The first instance migrates the fresh database; the others start on the migrated schema.
-    services.push(await startServiceProcess(env, o.entry));
-    for (let i = 1; i < instanceCount; i++) services.push(await startServiceProcess(env, o.entry));
+    const nodeArgs = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+    services.push(await startServiceProcess(env, o.entry, nodeArgs));
+    for (let i = 1; i < instanceCount; i++) services.push(await startServiceProcess(env, o.entry, nodeArgs));
     // A service that dies mid-run says why (the bench would otherwise only see its connections close).
     for (const [i, s] of services.entries()) {
       let tail = '';

@@ -17,9 +17,16 @@ export interface ServiceProcess {
 /** How the service runs: from source under tsx (tests), or `node dist/src/index.js` as in production (`npm start`). */
 export type ServiceEntry = 'tsx' | 'dist';
 
-/** Starts the service with `env` on top of this process's environment; rejects if it exits before listening. */
-export function startServiceProcess(env: Record<string, string>, entry: ServiceEntry = 'tsx'): Promise<ServiceProcess> {
-  const args = entry === 'dist' ? ['dist/src/index.js'] : ['--require', 'tsx/cjs', 'src/index.ts'];
+/**
+ * Starts the service with `env` on top of this process's environment; rejects if it exits before listening.
+ * `nodeArgs` go to node before the entry (e.g. --cpu-prof, which NODE_OPTIONS does not allow).
+ */
+export function startServiceProcess(
+  env: Record<string, string>,
+  entry: ServiceEntry = 'tsx',
+  nodeArgs: string[] = [],
+): Promise<ServiceProcess> {
+  const args = [...nodeArgs, ...(entry === 'dist' ? ['dist/src/index.js'] : ['--require', 'tsx/cjs', 'src/index.ts'])];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,
