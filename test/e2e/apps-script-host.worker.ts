@@ -105,6 +105,17 @@ port.on('message', (message: { type: string; id: number; name: string; args: unk
     port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: JSON.parse(JSON.stringify(value)) });
     return;
   }
+  if (message.type === 'select-rows') {
+    // The user selects rows of the posts tab by clicking their row numbers.
+    fakes.spreadsheet.activeSheet = fakes.spreadsheet.sheets.find((s) => s.name === data.sheetName)!;
+    fakes.spreadsheet.selectRows(...(message.args as Array<[number, number]>));
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: null });
+    return;
+  }
+  if (message.type === 'dialogs') {
+    port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: [...fakes.SpreadsheetApp.ui.dialogs] });
+    return;
+  }
   if (message.type === 'selection') {
     const range = fakes.spreadsheet.selection[0];
     port.postMessage({ type: 'rpc-result', id: message.id, ok: true, value: range ? range.getRow() : null });

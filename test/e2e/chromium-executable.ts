@@ -1,9 +1,10 @@
 /**
  * Finds the Chromium the browser test drives: CHROMIUM_PATH when set, else a system chromium, else the one inside the
  * `@sparticuz/chromium` devDependency (so `npm ci` alone brings a browser; it is unpacked once into the temp folder,
- * safely when several processes ask at once: see sparticuz-unpack.ts).
+ * safely when several processes ask at once: see sparticuz-unpack.ts), and launches it for the browser tests.
  */
 import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 import { unpackedSparticuzChromium } from './sparticuz-unpack';
 
 /** Where Debian and Ubuntu install chromium. */
@@ -30,4 +31,22 @@ export async function chromiumExecutable(
   const system = SYSTEM_CHROMIUM.find((p) => existsSync(p));
   if (system) return { path: system, source: 'system' };
   return { path: await unpackedSparticuzChromium(opts.unpackRoot), source: '@sparticuz/chromium' };
+}
+
+/** Starts headless Chromium the way the browser tests want it: no sandbox, no GPU, no traffic of its own. */
+export async function launchChromium(): Promise<Browser> {
+  const executable = await chromiumExecutable();
+  return chromium.launch({
+    executablePath: executable.path,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }

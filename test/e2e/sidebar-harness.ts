@@ -1,7 +1,8 @@
 /**
- * The browser test's stand-in for Apps Script: serves the built sidebar.html with a google.script.run shim that
- * POSTs each call to /rpc/<name>, runs it in the add-on host worker, and answers the worker's blocking bridge
- * (real HTTP to the service, reads and writes of the sheet's cells).
+ * The browser test's stand-in for Apps Script: serves the built sidebar.html (and picker.html, the Add media from Drive
+ * dialog, at /picker) with a google.script.run and google.script.host shim that POSTs each call to /rpc/<name>, runs
+ * it in the add-on host worker, and answers the worker's blocking bridge (real HTTP to the service, reads and writes
+ * of the sheet's cells).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { GasFetchParams, GasMailMessage, RawCell } from '../../appsscript/server/apps-script-types';
-import type { MetadataStore } from '../appsscript/fakes/fake-spreadsheet-app';
+import type { MetadataStore, ShownDialog } from '../appsscript/fakes/fake-spreadsheet-app';
 import { renderSheetView, type SheetView } from './sheet-view';
 
 /** Where the harness keeps the sheet's cells (plain strings, as the Sheets API returns them). */
@@ -45,6 +46,10 @@ export interface SidebarHarness {
   selectedRow(): Promise<number | null>;
   /** The fake spreadsheet's active sheet: its name, header row and data validations (the template's dropdowns). */
   activeSheet(): Promise<ActiveSheetInfo>;
+  /** Selects whole rows [from, to] of the posts tab, as the user would by clicking row numbers. */
+  selectRows(...spans: Array<[number, number]>): Promise<void>;
+  /** The dialogs the add-on opened (showModalDialog), oldest first; the page of one is served at `${'${url}'}<file>`. */
+  dialogs(): Promise<ShownDialog[]>;
   /** Every email the add-on sent through the fake MailApp, oldest first. */
   sentMail(): Promise<GasMailMessage[]>;
   /** The posts tab as the user would see it (also served as a page at `${'${url}'}sheet`). */
@@ -67,7 +72,9 @@ const SHIM = `<script>
       };
     } });
   }
-  window.google = { script: { run: runner(null, null) } };
+  // google.script.host as in an Apps Script dialog: the page's origin, and close() marks the page closed.
+  var host = { origin: location.origin, close: function () { document.documentElement.setAttribute('data-closed', 'true'); } };
+  window.google = { script: { run: runner(null, null), host: host } };
 })();
 </script>`;
 
@@ -162,7 +169,10 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
       worker.postMessage({ type, id, name, args });
     });
 
-  const page = readFileSync(path.join(options.bundleDir, 'sidebar.html'), 'utf8').replace('<head>', `<head>\n${SHIM}`);
+  const pageOf = (file: string) =>
+    readFileSync(path.join(options.bundleDir, `${file}.html`), 'utf8').replace('<head>', `<head>\n${SHIM}`);
+  const page = pageOf('sidebar');
+  const picker = pageOf('picker');
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/sheet') {
       void callWorker('sheet-view', '', []).then((answer) =>
@@ -172,8 +182,8 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
       );
       return;
     }
-    if (req.method === 'GET' && (req.url === '/' || req.url === '/sidebar')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+    if (req.method === 'GET' && (req.url === '/' || req.url === '/sidebar' || req.url === '/picker')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(req.url === '/picker' ? picker : page);
       return;
     }
     const match = /^\/rpc\/([A-Za-z]+)$/.exec(req.url ?? '');
@@ -196,6 +206,8 @@ export async function startSidebarHarness(options: HarnessOptions): Promise<Side
     url: `http://127.0.0.1:${port}/`,
     selectedRow: async () => (await callWorker('selection', '', [])).value as number | null,
     activeSheet: async () => (await callWorker('active-sheet', '', [])).value as ActiveSheetInfo,
+    selectRows: async (...spans) => void (await callWorker('select-rows', '', spans)),
+    dialogs: async () => (await callWorker('dialogs', '', [])).value as ShownDialog[],
     sentMail: async () => (await callWorker('mail', '', [])).value as GasMailMessage[],
     sheetView: async () => (await callWorker('sheet-view', '', [])).value as SheetView,
     close: async () => {

@@ -8,10 +8,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildAddon } from '../../scripts/build-addon';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
-import { chromiumExecutable } from './chromium-executable';
+import { launchChromium } from './chromium-executable';
 import { sheetsFakeCells } from './sheets-fake-cells';
 import { startSidebarHarness, type SidebarHarness } from './sidebar-harness';
 
@@ -51,7 +51,6 @@ describe('sidebar in a browser, against the real service', () => {
   };
 
   beforeAll(async () => {
-    const executable = await chromiumExecutable();
     mkdirSync(SHOTS, { recursive: true });
     stack = await startDemoStack({ sandboxSettings: { accounts: ACCOUNTS } });
     stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, CSV, { timeZone: 'Europe/Lisbon' });
@@ -67,19 +66,7 @@ describe('sidebar in a browser, against the real service', () => {
       documentProperties: { 'postato.workspaceId': WORKSPACE },
       scriptProperties: { SHARED_SECRET: stack.headers['x-shared-secret']! },
     });
-    browser = await chromium.launch({
-      executablePath: executable.path,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 300, height: 900 } });
     await page.goto(harness.url);
     await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });

@@ -1,0 +1,153 @@
+/**
+ * Browser test of "Add media from Drive": headless Chromium clicks the sidebar's button with two rows selected, opens
+ * the built Picker dialog (google.script.run shimmed to the built server bundle on the Apps Script fakes, whose sheet
+ * is the Sheets fake of the real demo stack), and picks two files in a fake Google Picker served in place of Google's
+ * loader (fake-google-picker.ts: Google's servers can't be reached here). Screenshots go to test-output/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { buildAddon } from '../../scripts/build-addon';
+import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
+import { launchChromium } from './chromium-executable';
+import { GOOGLE_API_LOADER, fakePickerLoader, type FakeDriveFile } from './fake-google-picker';
+import { sheetsFakeCells } from './sheets-fake-cells';
+import { startSidebarHarness, type SidebarHarness } from './sidebar-harness';
+
+const SHOTS = path.resolve(__dirname, '..', '..', 'test-output');
+const SPREADSHEET_ID = 'e2e-picker-0001';
+const SHEET = 'Posts';
+const WORKSPACE = 'wks_e2e';
+const PROJECT_NUMBER = '123456789012';
+const FILES: FakeDriveFile[] = [
+  { id: '1PosterAbCdEfGhIjKlMnOp', name: 'poster.jpg', mimeType: 'image/jpeg' },
+  { id: '1TeaserZyXwVuTsRqPoNmLk', name: 'teaser.mp4', mimeType: 'video/mp4' },
+  { id: '1UnusedQwErTyUiOpAsDfGh', name: 'unused.png', mimeType: 'image/png' },
+];
+const CSV = [
+  'Key,Platform,Account,Post type,Content,Media',
+  ',twitter,acc_tw,tweet,Spring is here,',
+  ',instagram,acc_ig,feed,New colours,https://cdn.example.com/a.jpg',
+  ',linkedin,acc_li,post,We are hiring,',
+].join('\n');
+
+describe('Add media from Drive in a browser', () => {
+  let stack: DemoStack;
+  let harness: SidebarHarness;
+  let browser: Browser;
+  let sidebar: Page;
+  let bundleDir: string;
+
+  const mediaCells = () => {
+    const [header = [], ...rows] = stack.sheets.getValues(SPREADSHEET_ID, SHEET);
+    return rows.map((r) => r[header.indexOf('Media')] ?? '');
+  };
+
+  /** Opens the dialog's page with Google's loader answered by the fake Picker. */
+  async function openPickerPage(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1051, height: 650 } });
+    await page.route(GOOGLE_API_LOADER, (route) =>
+      route.fulfill({ contentType: 'text/javascript', body: fakePickerLoader(FILES) }),
+    );
+    await page.goto(`${harness.url}picker`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    return page;
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    stack = await startDemoStack();
+    stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, CSV, { timeZone: 'Europe/Lisbon' });
+    bundleDir = mkdtempSync(path.join(tmpdir(), 'postato-addon-picker-'));
+    await buildAddon({ serviceUrl: stack.url, outDir: bundleDir });
+    harness = await startSidebarHarness({
+      bundleDir,
+      cells: sheetsFakeCells(stack.sheets, SPREADSHEET_ID, SHEET),
+      spreadsheetId: SPREADSHEET_ID,
+      sheetName: SHEET,
+      timeZone: 'Europe/Lisbon',
+      userProperties: { 'postato.apiKey': stack.apiKey },
+      documentProperties: { 'postato.workspaceId': WORKSPACE },
+      scriptProperties: {
+        SHARED_SECRET: stack.headers['x-shared-secret']!,
+        GOOGLE_PICKER_API_KEY: 'browser-key-for-tests',
+        GOOGLE_CLOUD_PROJECT_NUMBER: PROJECT_NUMBER,
+      },
+    });
+    browser = await launchChromium();
+    sidebar = await browser.newPage({ viewport: { width: 300, height: 900 } });
+    await sidebar.goto(harness.url);
+    await sidebar.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+    await stack?.close();
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  });
+
+  it('with rows 2–3 selected, the button opens the Picker dialog; picking two files puts both into those rows’ Media cells', async () => {
+    await harness.selectRows([2, 3]);
+    await sidebar.click('#btn-drive-media');
+    await sidebar.waitForSelector('#notice.info');
+    expect(await sidebar.textContent('#notice')).toBe(
+      'Pick the files in the Google Drive window: they go into the Media cells of rows 2–3.',
+    );
+    expect(await harness.dialogs()).toEqual([
+      { file: 'picker', title: 'Add media from Drive', width: 1051, height: 650 },
+    ]);
+
+    const dialog = await openPickerPage();
+    await dialog.waitForSelector('#fake-picker');
+    // Built as Google's docs say for an Apps Script dialog under drive.file.
+    const calls = await dialog.evaluate(() => (window as unknown as { __pickerCalls: unknown[][] }).__pickerCalls);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        ['setOAuthToken', 'ya29.fake-oauth-token'],
+        ['setDeveloperKey', 'browser-key-for-tests'],
+        ['setAppId', PROJECT_NUMBER],
+        ['setOrigin', new URL(harness.url).origin],
+        ['addView', 'docs-images-and-videos', false],
+        ['addView', 'docs-images-and-videos', true],
+        ['enableFeature', 'multiselectEnabled'],
+      ]),
+    );
+    await dialog.check(`#fake-picker input[value="${FILES[0]!.id}"]`);
+    await dialog.check(`#fake-picker input[value="${FILES[1]!.id}"]`);
+    await dialog.screenshot({ path: path.join(SHOTS, 'picker-choosing.png') });
+    await dialog.click('#fake-picker-select');
+    await dialog.waitForSelector('#picker-status.info');
+    expect(await dialog.textContent('#picker-status')).toBe(
+      "Added 2 files to the Media cells of rows 2–3. Run a dry run to check them against each platform's rules.",
+    );
+    await dialog.screenshot({ path: path.join(SHOTS, 'picker-added.png') });
+
+    const twoRefs = `drive:${FILES[0]!.id}\ndrive:${FILES[1]!.id}`;
+    expect(mediaCells()).toEqual([twoRefs, `https://cdn.example.com/a.jpg\n${twoRefs}`, '']);
+    await dialog.click('#picker-done');
+    expect(await dialog.getAttribute('html', 'data-closed')).toBe('true');
+    await dialog.close();
+  });
+
+  it('Cancel in the Picker closes the dialog and writes nothing', async () => {
+    const before = mediaCells();
+    await harness.selectRows([4, 4]);
+    const dialog = await openPickerPage();
+    await dialog.click('#fake-picker-cancel');
+    await dialog.waitForSelector('html[data-closed="true"]', { state: 'attached' });
+    expect(mediaCells()).toEqual(before);
+    await dialog.close();
+  });
+
+  it('a selection with the header row is refused in the sidebar with what to do, and no dialog opens', async () => {
+    await harness.selectRows([1, 3]);
+    await sidebar.click('#btn-drive-media');
+    await sidebar.waitForSelector('#notice.error');
+    expect(await sidebar.textContent('#notice')).toBe(
+      'Select only post rows (rows 2 to 4 of “Posts”): the selection includes the header row.',
+    );
+    expect(await harness.dialogs()).toHaveLength(1);
+  });
+});
