@@ -2,7 +2,9 @@
  * Browser test of "Add media from Drive": headless Chromium clicks the sidebar's button with two rows selected, opens
  * the built Picker dialog (google.script.run shimmed to the built server bundle on the Apps Script fakes, whose sheet
  * is the Sheets fake of the real demo stack), and picks two files in a fake Google Picker served in place of Google's
- * loader (fake-google-picker.ts: Google's servers can't be reached here). Screenshots go to test-output/.
+ * loader (fake-google-picker.ts: Google's servers can't be reached here). As Google's does, picking grants the user's
+ * drive.file token the files, in the Drive fake the service reads them from; the dry run then reads the picked files
+ * with that token, while a share link typed by hand for a file never picked is refused. Screenshots go to test-output/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildAddon } from '../../scripts/build-addon';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
+import { startDriveFake, type DriveFake } from '../../src/sandbox/drive-fake';
 import { launchChromium } from './chromium-executable';
 import { GOOGLE_API_LOADER, fakePickerLoader, type FakeDriveFile } from './fake-google-picker';
 import { sheetsFakeCells } from './sheets-fake-cells';
@@ -20,20 +23,32 @@ const SPREADSHEET_ID = 'e2e-picker-0001';
 const SHEET = 'Posts';
 const WORKSPACE = 'wks_e2e';
 const PROJECT_NUMBER = '123456789012';
+/** The signed-in user, and the token ScriptApp.getOAuthToken() gives in the Apps Script fakes. */
+const USER = 'manager@example.com';
+const USER_TOKEN = 'ya29.fake-oauth-token';
 const FILES: FakeDriveFile[] = [
   { id: '1PosterAbCdEfGhIjKlMnOp', name: 'poster.jpg', mimeType: 'image/jpeg' },
-  { id: '1TeaserZyXwVuTsRqPoNmLk', name: 'teaser.mp4', mimeType: 'video/mp4' },
+  { id: '1BannerZyXwVuTsRqPoNmLk', name: 'banner.png', mimeType: 'image/png' },
   { id: '1UnusedQwErTyUiOpAsDfGh', name: 'unused.png', mimeType: 'image/png' },
 ];
+const ACCOUNTS = ['twitter', 'linkedin', 'instagram'].map((platform) => ({
+  id: `acc_${platform}`,
+  workspaceId: WORKSPACE,
+  platform,
+  username: 'brand',
+  status: 'connected' as const,
+}));
+/** Row 4 names the third file by a share link typed by hand: it was never picked. */
 const CSV = [
   'Key,Platform,Account,Post type,Content,Media',
-  ',twitter,acc_tw,tweet,Spring is here,',
-  ',instagram,acc_ig,feed,New colours,https://cdn.example.com/a.jpg',
-  ',linkedin,acc_li,post,We are hiring,',
+  ',twitter,acc_twitter,tweet,Spring is here,',
+  ',linkedin,acc_linkedin,post,New colours,https://cdn.example.com/a.jpg',
+  `,instagram,acc_instagram,feed,Studio,https://drive.google.com/file/d/${FILES[2]!.id}/view?usp=sharing`,
 ].join('\n');
 
 describe('Add media from Drive in a browser', () => {
   let stack: DemoStack;
+  let drive: DriveFake;
   let harness: SidebarHarness;
   let browser: Browser;
   let sidebar: Page;
@@ -50,6 +65,7 @@ describe('Add media from Drive in a browser', () => {
     await page.route(GOOGLE_API_LOADER, (route) =>
       route.fulfill({ contentType: 'text/javascript', body: fakePickerLoader(FILES) }),
     );
+    await page.exposeFunction('__grantPicked', (ids: string[]) => ids.forEach((id) => drive.pick(id, USER)));
     await page.goto(`${harness.url}picker`);
     await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
     return page;
@@ -57,7 +73,19 @@ describe('Add media from Drive in a browser', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    stack = await startDemoStack();
+    // A designer's files shared with the manager, who has picked none of them yet.
+    drive = await startDriveFake({
+      tokens: { [USER_TOKEN]: USER },
+      files: FILES.map((f) => ({
+        ...f,
+        bytes: Buffer.alloc(2048, 7),
+        ownerId: 'designer@example.com',
+        readers: [USER],
+        appNotAuthorizedFor: [USER],
+        image: { width: 1200, height: 800 },
+      })),
+    });
+    stack = await startDemoStack({ env: { DRIVE_API_URL: drive.url }, sandboxSettings: { accounts: ACCOUNTS } });
     stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, CSV, { timeZone: 'Europe/Lisbon' });
     bundleDir = mkdtempSync(path.join(tmpdir(), 'postato-addon-picker-'));
     await buildAddon({ serviceUrl: stack.url, outDir: bundleDir });
@@ -85,6 +113,7 @@ describe('Add media from Drive in a browser', () => {
     await browser?.close();
     await harness?.close();
     await stack?.close();
+    await drive?.close();
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
@@ -125,10 +154,35 @@ describe('Add media from Drive in a browser', () => {
     await dialog.screenshot({ path: path.join(SHOTS, 'picker-added.png') });
 
     const twoRefs = `drive:${FILES[0]!.id}\ndrive:${FILES[1]!.id}`;
-    expect(mediaCells()).toEqual([twoRefs, `https://cdn.example.com/a.jpg\n${twoRefs}`, '']);
+    expect(mediaCells()).toEqual([
+      twoRefs,
+      `https://cdn.example.com/a.jpg\n${twoRefs}`,
+      `https://drive.google.com/file/d/${FILES[2]!.id}/view?usp=sharing`,
+    ]);
     await dialog.click('#picker-done');
     expect(await dialog.getAttribute('html', 'data-closed')).toBe('true');
     await dialog.close();
+  });
+
+  it('the dry run reads the picked files with the user’s token; the link typed by hand for a file never picked says to pick it', async () => {
+    await sidebar.click('#btn-dry-run');
+    await sidebar.waitForSelector('#summary-stats');
+    const stats = await sidebar.textContent('#summary-stats');
+    expect(stats).toContain('2ready');
+    expect(stats).toContain('1invalid');
+    const problem = sidebar.locator('#summary-problems li', { hasText: 'INVALID' });
+    expect(await problem.textContent()).toMatch(
+      new RegExp(
+        `^INVALIDRow 4 Media: .*${FILES[2]!.id} was typed or pasted in by hand: pick it once with "Add media from Drive"`,
+      ),
+    );
+    await sidebar.screenshot({ path: path.join(SHOTS, 'picker-dry-run.png'), fullPage: true });
+    // The service read each picked file's metadata from Drive with the user's token; no bytes moved in a dry run.
+    for (const file of FILES.slice(0, 2)) {
+      expect(drive.statsOf(file.id)).toMatchObject({ downloads: 0, denied: 0 });
+      expect(drive.statsOf(file.id).metadataReads).toBeGreaterThan(0);
+    }
+    expect(drive.statsOf(FILES[2]!.id).denied).toBeGreaterThan(0);
   });
 
   it('Cancel in the Picker closes the dialog and writes nothing', async () => {

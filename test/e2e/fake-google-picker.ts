@@ -3,7 +3,9 @@
  * for https://apis.google.com/js/api.js, with this small script instead. Its gapi.load('picker') gives a
  * google.picker with the names and values Google's has (Response.ACTION = 'action', Action.PICKED = 'picked', …),
  * records every builder call in window.__pickerCalls, and setVisible(true) shows the given files as checkboxes with
- * Select and Cancel buttons that answer the page's callback as Google's Picker does.
+ * Select and Cancel buttons that answer the page's callback as Google's Picker does. Like Google's, picking grants the
+ * app drive.file access to the picked files: Select first hands their ids to window.__grantPicked when the test
+ * exposes one (it tells the Drive fake), then answers the callback.
  */
 
 /** A file the fake Picker offers. */
@@ -54,7 +56,10 @@ export function fakePickerLoader(files: FakeDriveFile[]): string {
     select.onclick = function () {
       var docs = FILES.filter(function (f) { return box.querySelector('input[value="' + f.id + '"]').checked; })
         .map(function (f) { return { id: f.id, name: f.name, mimeType: f.mimeType, serviceId: 'docs' }; });
-      answer({ action: 'picked', docs: docs });
+      var ids = docs.map(function (d) { return d.id; });
+      Promise.resolve(window.__grantPicked ? window.__grantPicked(ids) : null).then(function () {
+        answer({ action: 'picked', docs: docs });
+      });
     };
     var cancel = document.createElement('button');
     cancel.id = 'fake-picker-cancel';
