@@ -172,6 +172,10 @@ export class SandboxStore {
   readonly inFlight = new Map<string, { now: number; max: number }>();
   readonly media = new Map<string, StoredMedia>();
   readonly mediaEvents: SandboxMediaEvent[] = [];
+  /** Posts of each tenant's workspace, oldest first, so listing one workspace does not walk every post. */
+  private readonly postsByWorkspace = new Map<string, StoredPost[]>();
+  /** Posts created in each workspace, whatever the tenant (for a harness following progress). */
+  private readonly createdByWorkspace = new Map<string, number>();
   private seq = 0;
 
   /** The counters of a tenant, created on first use. */
@@ -195,7 +199,17 @@ export class SandboxStore {
   addPost(entry: Omit<StoredPost, 'seq'>): StoredPost {
     const stored = { ...entry, seq: ++this.seq };
     this.posts.set(entry.post.id, stored);
+    const id = `${entry.tenantId}\u0000${entry.workspaceId}`;
+    const list = this.postsByWorkspace.get(id);
+    if (list) list.push(stored);
+    else this.postsByWorkspace.set(id, [stored]);
+    this.createdByWorkspace.set(entry.workspaceId, (this.createdByWorkspace.get(entry.workspaceId) ?? 0) + 1);
     return stored;
+  }
+
+  /** How many posts were created in a workspace (by any tenant). */
+  createdIn(workspaceId: string): number {
+    return this.createdByWorkspace.get(workspaceId) ?? 0;
   }
 
   /** A post visible to this tenant in this workspace, or undefined. */
@@ -206,9 +220,7 @@ export class SandboxStore {
 
   /** Posts of one tenant's workspace, newest first. */
   postsOf(tenantId: string, workspaceId: string): StoredPost[] {
-    return [...this.posts.values()]
-      .filter((p) => p.tenantId === tenantId && p.workspaceId === workspaceId)
-      .sort((a, b) => b.seq - a.seq);
+    return [...(this.postsByWorkspace.get(`${tenantId}\u0000${workspaceId}`) ?? [])].reverse();
   }
 
   /** The post that carries this approval id, visible to this tenant in this workspace. */
@@ -260,6 +272,8 @@ export class SandboxStore {
   /** Forgets everything. */
   reset(): void {
     this.posts.clear();
+    this.postsByWorkspace.clear();
+    this.createdByWorkspace.clear();
     this.autoAccounts.clear();
     this.workspaces.clear();
     this.webhooks.length = 0;
