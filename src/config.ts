@@ -71,6 +71,8 @@ const schema = z.object({
   DRIVE_API_URL: optionalString,
   /** The largest Drive file the service moves to Postato (default 1 GiB, Instagram's reel limit). */
   DRIVE_MEDIA_MAX_BYTES: intFrom(1024 * 1024 * 1024, 1),
+  /** Timeout of a dry run's or plan's Drive metadata read (uploads run under the row lease: POSTATO_TIMEOUT_MS). */
+  DRIVE_TIMEOUT_MS: intFrom(15000, 100),
   WRITEBACK_FLUSH_ROWS: intFrom(200, 1),
   /** How long a caller's proof that they can edit a spreadsheet lasts before the add-on proves it again. */
   SHEET_PROOF_TTL_HOURS: z.coerce

@@ -14,6 +14,7 @@ import { PostatoClient } from './postato/postato-client';
 import { createPublishStep, type PostatoWriter } from './runs/publish-step';
 import { createDriveMediaStep } from './runs/drive-media-step';
 import { createDriveFiles } from './drive/drive-client';
+import { createDriveMetadataMemo } from './drive/drive-metadata-memo';
 import { putMediaBytes } from './postato/media-put';
 import type { Dispatcher } from './runs/dispatcher';
 import { createRunService, type RunService } from './runs/run-service';
@@ -107,6 +108,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     logger,
     driveFor: (token) =>
       createDriveFiles(token, { rootUrl: config.DRIVE_API_URL, timeoutMs: config.POSTATO_TIMEOUT_MS }),
+    // Ten minutes: a run's rows share one read; a longer run sees a file its owner replaced meanwhile.
+    metadataMemo: createDriveMetadataMemo({ clock, ttlMs: 10 * 60_000, maxEntries: 10_000 }),
     mediaClientFor: postatoClientFor,
     putBytes: putMediaBytes,
     maxBytes: config.DRIVE_MEDIA_MAX_BYTES,

@@ -65,7 +65,7 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     ((token: string) =>
       driveFilesPortFor(token, {
         rootUrl: deps.config.DRIVE_API_URL,
-        timeoutMs: deps.config.POSTATO_TIMEOUT_MS,
+        timeoutMs: deps.config.DRIVE_TIMEOUT_MS,
         maxBytes: deps.config.DRIVE_MEDIA_MAX_BYTES,
       }));
   const defaults = {

@@ -3,10 +3,23 @@
  * with the caller's token a few at a time; a file that cannot be read becomes a sentence saying what to do.
  */
 import type { DriveFileInfo, DriveFilesPort } from '../plan/dry-run-ports';
-import { createDriveFiles, type DriveClientOptions } from '../drive/drive-client';
+import { createDriveFiles, type DriveClientOptions, type DriveFiles } from '../drive/drive-client';
 import { DriveError, translateDriveError } from '../drive/drive-errors';
+import { sleep } from '../clock';
 
 const PARALLEL = 8;
+const RETRY_PAUSE_MS = 300;
+
+/** A read that failed for now (Drive busy, or slow) is tried once more: the user's message says it was retried. */
+async function metadataWithRetry(drive: DriveFiles, id: string) {
+  try {
+    return await drive.metadata(id);
+  } catch (err) {
+    if (!(err instanceof DriveError && err.retryable)) throw err;
+    await sleep(RETRY_PAUSE_MS);
+    return drive.metadata(id);
+  }
+}
 
 /** A DriveFilesPort for one access token. */
 export function driveFilesPortFor(accessToken: string, o: DriveClientOptions & { maxBytes: number }): DriveFilesPort {
@@ -19,7 +32,7 @@ export function driveFilesPortFor(accessToken: string, o: DriveClientOptions & {
       const worker = async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
           try {
-            const m = await drive.metadata(id);
+            const m = await metadataWithRetry(drive, id);
             out.set(id, {
               ok: true,
               name: m.name,

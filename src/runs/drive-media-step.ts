@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import type { CreatePostBody, MediaRef, UpdatePostBody } from '../post-body';
 import { DriveError } from '../drive/drive-errors';
 import type { DriveFileMeta, DriveFiles } from '../drive/drive-client';
+import type { DriveMetadataMemo } from '../drive/drive-metadata-memo';
 import { PostatoError } from '../postato/postato-errors';
 import type { DriveFileScope, RunLedger, RunRecord, RunRowRecord } from '../ledger/run-ledger';
 
@@ -41,6 +42,8 @@ export interface DriveMediaDeps {
   logger: Logger;
   /** A Drive client for the caller's access token. */
   driveFor(accessToken: string): DriveFiles;
+  /** Each file's metadata read once per run (absent: read for every row). */
+  metadataMemo?: DriveMetadataMemo;
   mediaClientFor(apiKey: string): MediaWriter;
   putBytes: PutBytes;
   /** DRIVE_MEDIA_MAX_BYTES: the largest file the service moves. */
@@ -210,7 +213,7 @@ export function createDriveMediaStep(deps: DriveMediaDeps) {
   ): Promise<FileOutcome> {
     let meta: DriveFileMeta;
     try {
-      meta = await drive.metadata(fileId);
+      meta = await (deps.metadataMemo ? deps.metadataMemo.read(run.id, fileId, drive) : drive.metadata(fileId));
     } catch (err) {
       return failure(err, fileId);
     }

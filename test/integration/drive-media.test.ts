@@ -222,6 +222,22 @@ describe('media from Google Drive, published through the service', () => {
     for (let i = 0; i < 3; i++) expect(posts.has(`rv${i}`)).toBe(false);
   }, 60_000);
 
+  it('when 12 rows share one file, then a dry run reads its metadata once and a publish twice (its plan, then its rows), not once per row', async () => {
+    const id = drive.addFile({ name: 'shared.jpg', mimeType: 'image/jpeg', bytes: imageBytes(700), ownerId: USER });
+    const rows: KitRow[] = Array.from({ length: 12 }, (_, i) => ({ key: `m${i}`, media: `drive:${id}` }));
+    const dry = await kit
+      .run('dry-run', rows, { spreadsheetId: 'sheet-drive-memo' })
+      .set('X-Drive-Access-Token', TOKEN);
+    expect(dry.status).toBe(200);
+    expect(drive.statsOf(id).metadataReads).toBe(1);
+
+    const res = await publish(rows, 'sheet-drive-memo');
+    expect((await kit.waitDone(res.body.runId as string)).counts).toMatchObject({ created: 12, failed: 0 });
+    const reads = drive.requestLog.filter((r) => r.fileId === id && r.kind === 'metadata');
+    expect(reads.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(drive.statsOf(id)).toMatchObject({ metadataReads: 3, fullDownloads: 1 });
+  }, 60_000);
+
   it('when an upload fails for a while, then the row is retried (each failure an attempt) and a file already uploaded is not uploaded again', async () => {
     const a = drive.addFile({ name: 'a.jpg', mimeType: 'image/jpeg', bytes: imageBytes(600), ownerId: USER });
     const b = drive.addFile({ name: 'b.jpg', mimeType: 'image/jpeg', bytes: imageBytes(601), ownerId: USER });
