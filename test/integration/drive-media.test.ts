@@ -179,6 +179,10 @@ describe('media from Google Drive, published through the service', () => {
     expect(results.get('vid31')!.error).toContain(
       '"raw-cut.mp4" is 31 MB; this service moves Drive files of at most 30 MB',
     );
+    // What to do instead, as the README says: upload it to Postato and use its id.
+    expect(results.get('vid31')!.error).toContain(
+      'Upload it to Postato yourself and put its med_… id in the Media cell',
+    );
 
     const post = postsByKey().get('vid25')!;
     const [mediaId] = mediaIdsOf(post);

@@ -12,6 +12,13 @@ const TOKEN = 'ya29.dry-run-token-0001';
 const MB = 1024 * 1024;
 const TIKTOK = { id: 'acc_tt0', workspaceId: WS, platform: 'tiktok', username: 'tt0', status: 'connected' as const };
 const INSTA = { id: 'acc_ig0', workspaceId: WS, platform: 'instagram', username: 'ig0', status: 'connected' as const };
+const LINKEDIN = {
+  id: 'acc_li0',
+  workspaceId: WS,
+  platform: 'linkedin',
+  username: 'li0',
+  status: 'connected' as const,
+};
 
 describe('dry run of rows naming Drive files', () => {
   let drive: DriveFake;
@@ -19,7 +26,7 @@ describe('dry run of rows naming Drive files', () => {
   beforeAll(async () => {
     drive = await startDriveFake({ tokens: { [TOKEN]: USER } });
     kit = await startKit({
-      sandbox: { accounts: [...ACCOUNTS, TIKTOK, INSTA] },
+      sandbox: { accounts: [...ACCOUNTS, TIKTOK, INSTA, LINKEDIN] },
       env: { DRIVE_API_URL: drive.url, DRIVE_MEDIA_MAX_BYTES: String(20 * MB) },
     });
   });
@@ -52,6 +59,8 @@ describe('dry run of rows naming Drive files', () => {
     const sheet = add('budget', 'application/vnd.google-apps.spreadsheet', 10);
     const huge = add('huge.mp4', 'video/mp4', 21 * MB, { video: 30_000 });
     const foreign = add('theirs.jpg', 'image/jpeg', 1000, { owner: 'someone@example.com' });
+    const webp = add('sticker.webp', 'image/webp', 1000);
+    const mov = add('cut.mov', 'video/quicktime', 2000, { video: 30_000 });
     const rows: KitRow[] = [
       { key: 'ok-x', media: `drive:${photo}` },
       { key: 'ok-tt', platform: 'tiktok', account: TIKTOK.id, media: `drive:${clip}` },
@@ -62,6 +71,13 @@ describe('dry run of rows naming Drive files', () => {
       { key: 'x-sheet', media: `drive:${sheet}` },
       { key: 'tt-huge', platform: 'tiktok', account: TIKTOK.id, media: `drive:${huge}` },
       { key: 'x-foreign', media: `https://drive.google.com/file/d/${foreign}/view` },
+      // The same files are fine or wrong depending on the platform: types and sizes per platform.
+      { key: 'x-webp', media: `drive:${webp}` },
+      { key: 'ig-webp', platform: 'instagram', account: INSTA.id, media: `drive:${webp}` },
+      { key: 'tt-mov', platform: 'tiktok', account: TIKTOK.id, media: `drive:${mov}` },
+      { key: 'li-mov', platform: 'linkedin', account: LINKEDIN.id, media: `drive:${mov}` },
+      { key: 'ig-big', platform: 'instagram', account: INSTA.id, media: `drive:${bigPhoto}` },
+      { key: 'li-big', platform: 'linkedin', account: LINKEDIN.id, media: `drive:${bigPhoto}` },
     ];
     const res = await kit.run('dry-run', rows).set('X-Drive-Access-Token', TOKEN);
     expect(res.status).toBe(200);
@@ -75,6 +91,12 @@ describe('dry run of rows naming Drive files', () => {
     expect(errorsOf(body, 'x-sheet')).toContain('"budget" is application/vnd.google-apps.spreadsheet, not a picture');
     expect(errorsOf(body, 'tt-huge')).toContain('this service moves Drive files of at most 20 MB');
     expect(errorsOf(body, 'x-foreign')).toContain('ask the owner to share it with you');
+    expect(errorsOf(body, 'x-webp')).toBe('');
+    expect(errorsOf(body, 'ig-webp')).toContain('"sticker.webp" is image/webp, which a Instagram');
+    expect(errorsOf(body, 'tt-mov')).toBe('');
+    expect(errorsOf(body, 'li-mov')).toContain('"cut.mov" is video/quicktime, which a LinkedIn');
+    expect(errorsOf(body, 'ig-big')).toBe('');
+    expect(errorsOf(body, 'li-big')).toContain('"poster.png" is 6 MB; a LinkedIn');
     // A dry run reads metadata only.
     for (const id of [photo, bigPhoto, clip, longReel, huge]) expect(drive.statsOf(id).downloads).toBe(0);
   });
