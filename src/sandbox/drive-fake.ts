@@ -8,7 +8,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sleep, systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '../clock';
+import { SandboxWaits } from './sandbox-waits';
 import { applyFields, parseFields, topLevelFields } from './drive-fake-fields';
 
 /** A file as a test describes it. */
@@ -266,6 +267,7 @@ export async function startDriveFake(opts: DriveFakeOptions = {}): Promise<Drive
   const requestLog: DriveFakeRequest[] = [];
   let notPickedAnswer: NotPickedAnswer = opts.notPickedAnswer ?? 'appNotAuthorizedToFile';
   const closing = new AbortController();
+  const waits = new SandboxWaits();
   const iso = () => new Date(clock.now()).toISOString();
 
   const statsOf = (id: string): DriveFakeFileStats => {
@@ -376,7 +378,7 @@ export async function startDriveFake(opts: DriveFakeOptions = {}): Promise<Drive
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, entry: DriveFakeRequest) => {
     const url = new URL(req.url ?? '/', 'http://drive');
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs, closing.signal);
+    if (faults.latencyMs > 0) await waits.wait(faults.latencyMs);
     const m = /^\/drive\/v3\/files\/([^/]+)$/.exec(url.pathname);
     if (!m) throw new DriveError(404, 'notFound', `No route ${req.method} ${url.pathname} in the Drive fake.`);
     const fileId = decodeURIComponent(m[1] as string);
@@ -589,6 +591,7 @@ export async function startDriveFake(opts: DriveFakeOptions = {}): Promise<Drive
     },
     async close() {
       closing.abort();
+      waits.close(new Error('The Drive fake is closing.'));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monotonicFactory } from 'ulid';
-import { ManualClock, sleep, systemClock, type Clock } from '../clock';
+import { ManualClock, systemClock, type Clock } from '../clock';
 import { seededRandom, type SandboxRandom } from './postato-sandbox-faults';
 import { parseJson, readRawBody, sendError, sendJson } from './postato-sandbox-http';
 import { SandboxIdempotencyStore } from './postato-sandbox-idempotency';
@@ -32,6 +32,7 @@ import {
   type StoredPost,
   type TenantCounters,
 } from './postato-sandbox-store';
+import { SandboxWaits } from './sandbox-waits';
 import { SandboxWebhookDispatcher, type WebhookEventType, type WebhookStats } from './postato-sandbox-webhooks';
 
 export type { SandboxSettings, SandboxSettingsPatch } from './postato-sandbox-settings';
@@ -119,6 +120,7 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
   const limiter = new SandboxRateLimiter();
   const dispatcher = new SandboxWebhookDispatcher();
   const closing = new AbortController();
+  const waits = new SandboxWaits();
   let random: SandboxRandom = seededRandom(settings.seed);
   const ulid = monotonicFactory();
   const newId = (prefix: string) => `${prefix}_${ulid(clock.now())}`;
@@ -176,7 +178,7 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     random: () => random,
     emit,
     newId,
-    wait: (ms) => sleep(ms, closing.signal),
+    wait: (ms) => waits.wait(ms),
     uploadBaseUrl: () => uploadBase,
   };
 
@@ -403,6 +405,7 @@ export async function startPostatoSandbox(opts: StartSandboxOptions = {}): Promi
     async close() {
       if (timer) clearInterval(timer);
       closing.abort();
+      waits.close(new Error('The Postato sandbox is closing.'));
       dispatcher.close();
       await tickChain.catch(() => undefined);
       await Promise.all(
