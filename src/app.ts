@@ -18,6 +18,7 @@ import {
 import { POSTATO_WEBHOOK_PATH, WEBHOOK_BODY_LIMIT_BYTES } from './webhooks/postato-webhook-router';
 import { requestLogger } from './ops/request-logger';
 import { createAuthFailureThrottle, rateLimitPerAddress } from './http/address-limits';
+import type { LimiterStore } from './http/limiter-store';
 
 export interface AppDeps {
   config: Config;
@@ -30,6 +31,8 @@ export interface AppDeps {
   rateLimitWindowSeconds?: number;
   /** /readyz and /metrics (src/http/ops-routes.ts), mounted before authentication like /healthz. */
   opsRouter?: Router;
+  /** Where the request limits count: memory by default (one process); the shared Redis on the scale-out tier. */
+  limiters?: LimiterStore;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -61,12 +64,14 @@ export function createApp(deps: AppDeps): Express {
       rateLimitPerAddress({
         requestsPerWindow: config.REQUESTS_PER_MINUTE_PER_ADDRESS,
         windowSeconds: deps.rateLimitWindowSeconds,
+        store: deps.limiters,
       }),
     ),
   );
   const authFailures = createAuthFailureThrottle({
     failuresPerWindow: config.AUTH_FAILURES_PER_MINUTE,
     windowSeconds: deps.rateLimitWindowSeconds,
+    store: deps.limiters,
   });
   app.use('/v1', unlessWebhook(createAuthMiddleware(config, deps.auth, authFailures)));
   app.use(
@@ -75,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
       rateLimitPerIdentity({
         requestsPerWindow: config.REQUESTS_PER_MINUTE,
         windowSeconds: deps.rateLimitWindowSeconds,
+        store: deps.limiters,
       }),
     ),
   );

@@ -38,6 +38,7 @@ import { createSheetsRouter } from './http/sheets-routes';
 import { createStatusRefreshRouter } from './http/status-refresh-routes';
 import type { SheetsClient } from './sheets/sheets-client';
 import { createSheetProof, type SheetProof } from './runs/sheet-proof';
+import { memoryLimiterStore, openLimiterRedis, redisLimiterStore } from './http/limiter-store';
 
 /** Seams for tests and benchmarks. */
 export interface ServiceOverrides {
@@ -82,6 +83,16 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   // The tier (embedded or scale-out) comes from the configuration, which is refused here if it mixes the two.
   const tier = await openTier(config, { clock, logger }, { pacer: o.pacer });
   const { ledger, pacer } = tier;
+  // Request limits count where the tier keeps its shared state: per process on the embedded tier, in Redis on the
+  // scale-out tier (so N instances still allow the documented limit, not N times it).
+  const limiterRedis =
+    tier.kind === 'scale-out' && config.REDIS_URL
+      ? await openLimiterRedis(config.REDIS_URL, logger).catch(async (err: unknown) => {
+          await tier.close();
+          throw err;
+        })
+      : undefined;
+  const limiters = limiterRedis ? redisLimiterStore(limiterRedis, config.REDIS_PREFIX) : memoryLimiterStore;
   const limits = pacerLimitsFromConfig(config);
   const vault = o.vault ?? keyVaultFromConfig(config, logger);
   if (config.DISPATCH_LEASE_MS <= config.POSTATO_TIMEOUT_MS) {
@@ -213,6 +224,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   const app = createApp({
     config,
     logger,
+    limiters,
     ...o.app,
     opsRouter: createOpsRouter({
       ledger: tier.checks.ledger,
@@ -298,6 +310,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         await runsTab?.idle();
         await flusher?.stop();
         await tier.close();
+        await limiterRedis?.quit().catch(() => limiterRedis.disconnect());
       })()),
   };
 }

@@ -3,8 +3,9 @@
  * lock-out after repeated failed sign-ins from one address, so secrets and tokens cannot be guessed at speed.
  */
 import type { Request, RequestHandler } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from '../errors';
+import { memoryLimiterStore, type LimiterStore } from './limiter-store';
 
 /** The address a request came from (the socket's, or the proxy-forwarded one when TRUST_PROXY_HOPS is set). */
 export function clientAddress(req: Request): string {
@@ -16,9 +17,18 @@ function retryAfterOf(res: RateLimiterRes): number {
 }
 
 /** A request rate limit per client address, for every /v1 request, authenticated or not. */
-export function rateLimitPerAddress(opts: { requestsPerWindow: number; windowSeconds?: number }): RequestHandler {
+export function rateLimitPerAddress(opts: {
+  requestsPerWindow: number;
+  windowSeconds?: number;
+  /** Where the counts live (memory by default; the shared Redis on the scale-out tier). */
+  store?: LimiterStore;
+}): RequestHandler {
   const windowSeconds = opts.windowSeconds ?? 60;
-  const limiter = new RateLimiterMemory({ points: opts.requestsPerWindow, duration: windowSeconds });
+  const limiter = (opts.store ?? memoryLimiterStore)({
+    name: 'address',
+    points: opts.requestsPerWindow,
+    durationSeconds: windowSeconds,
+  });
   return async (req, res, next) => {
     try {
       await limiter.consume(clientAddress(req));
@@ -51,12 +61,15 @@ export function createAuthFailureThrottle(opts: {
   failuresPerWindow: number;
   windowSeconds?: number;
   lockSeconds?: number;
+  /** Where the counts live (memory by default; the shared Redis on the scale-out tier). */
+  store?: LimiterStore;
 }): AuthFailureThrottle {
   const windowSeconds = opts.windowSeconds ?? 60;
-  const limiter = new RateLimiterMemory({
+  const limiter = (opts.store ?? memoryLimiterStore)({
+    name: 'auth-failures',
     points: opts.failuresPerWindow,
-    duration: windowSeconds,
-    blockDuration: opts.lockSeconds ?? windowSeconds * 5,
+    durationSeconds: windowSeconds,
+    blockSeconds: opts.lockSeconds ?? windowSeconds * 5,
   });
   return {
     async check(req, setRetryAfter) {

@@ -4,9 +4,10 @@
  */
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, ForbiddenError, PayloadTooLargeError, TooManyRequestsError } from '../errors';
 import { getIdentity } from './identity';
+import { memoryLimiterStore, type LimiterStore } from './limiter-store';
 
 /** Helmet with a locked-down policy: this service serves JSON only, never pages or scripts. */
 export function securityHeaders(): RequestHandler {
@@ -104,8 +105,17 @@ export function limitRowsPerRun(maxRows: number): RequestHandler {
  * A request rate limit per authenticated identity (not per IP: every add-on call comes from Google's servers).
  * Must run after the auth middleware. `windowSeconds` is 60 in production; tests may shorten it.
  */
-export function rateLimitPerIdentity(opts: { requestsPerWindow: number; windowSeconds?: number }): RequestHandler {
-  const limiter = new RateLimiterMemory({ points: opts.requestsPerWindow, duration: opts.windowSeconds ?? 60 });
+export function rateLimitPerIdentity(opts: {
+  requestsPerWindow: number;
+  windowSeconds?: number;
+  /** Where the counts live (memory by default; the shared Redis on the scale-out tier). */
+  store?: LimiterStore;
+}): RequestHandler {
+  const limiter = (opts.store ?? memoryLimiterStore)({
+    name: 'identity',
+    points: opts.requestsPerWindow,
+    durationSeconds: opts.windowSeconds ?? 60,
+  });
   return async (_req, res, next) => {
     const { subject, label } = getIdentity(res);
     try {
