@@ -7,6 +7,9 @@ import type { Clock } from '../clock';
 import type { OutputColumn, PendingWrite, WriteBackStore } from '../sheets/write-back-store';
 import type { LedgerDatabase } from './ledger-schema';
 
+/** Ids per statement, well under the bind-variable limits of SQLite and PostgreSQL. */
+const ID_CHUNK = 400;
+
 /** WriteBackStore over run_rows and sheet_access. */
 export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock): WriteBackStore {
   return {
@@ -56,14 +59,26 @@ export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock)
       });
     },
     async markWritten(written) {
+      // One transaction and one UPDATE per version value (a flush's rows mostly share one), not a commit per row.
+      const byVersion = new Map<number, string[]>();
       for (const w of written) {
-        await db
-          .updateTable('run_rows')
-          .set({ written_version: w.version })
-          .where('id', '=', w.rowId)
-          .where('written_version', '<', w.version)
-          .execute();
+        const ids = byVersion.get(w.version) ?? [];
+        ids.push(w.rowId);
+        byVersion.set(w.version, ids);
       }
+      if (byVersion.size === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const [version, ids] of byVersion) {
+          for (let i = 0; i < ids.length; i += ID_CHUNK) {
+            await trx
+              .updateTable('run_rows')
+              .set({ written_version: version })
+              .where('id', 'in', ids.slice(i, i + ID_CHUNK))
+              .where('written_version', '<', version)
+              .execute();
+          }
+        }
+      });
     },
     async markRemoved(removed) {
       for (const w of removed) {
