@@ -1,7 +1,7 @@
 /**
  * The "Add media from Drive" dialog: loads Google's Picker, builds it with what the server hands over (the user's
- * token, the deployer's API key and Cloud project number, the selected rows), shows Drive's images and videos with
- * multi-select, and sends the picked files to the server, which appends them to those rows' Media cells. Picking a
+ * token, the deployer's API key and Cloud project number, the selected rows), shows Drive's images, videos and PDFs
+ * with multi-select, and sends the picked files to the server, which appends them to those rows' Media cells. Picking a
  * file in the Picker is what grants the add-on's drive.file token access to it.
  */
 import { rowList } from '../shared/format';
@@ -15,6 +15,7 @@ interface PickerView {
   setIncludeFolders(on: boolean): PickerView;
   setSelectFolderEnabled(on: boolean): PickerView;
   setEnableDrives(on: boolean): PickerView;
+  setMimeTypes(mimeTypes: string): PickerView;
 }
 interface PickerBuilder {
   addView(view: PickerView): PickerBuilder;
@@ -32,7 +33,7 @@ interface PickerBuilder {
 interface PickerApi {
   PickerBuilder: new () => PickerBuilder;
   DocsView: new (viewId?: string) => PickerView;
-  ViewId: { DOCS_IMAGES_AND_VIDEOS: string };
+  ViewId: { DOCS: string; DOCS_IMAGES_AND_VIDEOS: string };
   Feature: { MULTISELECT_ENABLED: string; SUPPORT_DRIVES: string };
   Action: { PICKED: string; CANCEL: string };
   Response: { ACTION: string; DOCUMENTS: string };
@@ -47,6 +48,9 @@ declare const window: Window & {
 /** Google's recommended Picker size; the dialog is opened 1 px larger on each side. */
 const PICKER_WIDTH = 1049;
 const PICKER_HEIGHT = 648;
+
+/** PDFs: what a LinkedIn document post carries (the service checks them against that platform's rules). */
+const PDF_MIME_TYPE = 'application/pdf';
 
 const $ = (id: string): HTMLElement => document.getElementById(id)!;
 
@@ -98,9 +102,20 @@ function buildPicker(api: PickerApi, setup: DrivePickerSetup): void {
     .setIncludeFolders(true)
     .setSelectFolderEnabled(false);
   const shared = new api.DocsView(api.ViewId.DOCS_IMAGES_AND_VIDEOS).setEnableDrives(true).setIncludeFolders(true);
+  // Images and videos have a view of their own; PDFs need a Drive view narrowed to their type.
+  const pdfs = new api.DocsView(api.ViewId.DOCS)
+    .setMimeTypes(PDF_MIME_TYPE)
+    .setIncludeFolders(true)
+    .setSelectFolderEnabled(false);
+  const sharedPdfs = new api.DocsView(api.ViewId.DOCS)
+    .setMimeTypes(PDF_MIME_TYPE)
+    .setEnableDrives(true)
+    .setIncludeFolders(true);
   new api.PickerBuilder()
     .addView(mine)
     .addView(shared)
+    .addView(pdfs)
+    .addView(sharedPdfs)
     .enableFeature(api.Feature.MULTISELECT_ENABLED)
     .enableFeature(api.Feature.SUPPORT_DRIVES)
     .setOAuthToken(setup.oauthToken)
@@ -126,7 +141,7 @@ async function init(): Promise<void> {
   try {
     const [api, setup] = await Promise.all([loadPickerApi(), callServer('rpcDrivePickerSetup')]);
     buildPicker(api, setup);
-    show('busy', 'Pick the pictures and videos in the Google Drive window.');
+    show('busy', 'Pick the pictures, videos or PDFs in the Google Drive window.');
   } catch (error) {
     show('error', (error as Error).message);
   }

@@ -138,8 +138,11 @@ describe('Add media from Drive in a browser', () => {
         ['setDeveloperKey', 'browser-key-for-tests'],
         ['setAppId', PROJECT_NUMBER],
         ['setOrigin', new URL(harness.url).origin],
-        ['addView', 'docs-images-and-videos', false],
-        ['addView', 'docs-images-and-videos', true],
+        ['addView', 'docs-images-and-videos', false, null],
+        ['addView', 'docs-images-and-videos', true, null],
+        // PDFs too, for LinkedIn document posts: a Drive view narrowed to them, in My Drive and in shared drives.
+        ['addView', 'all', false, 'application/pdf'],
+        ['addView', 'all', true, 'application/pdf'],
         ['enableFeature', 'multiselectEnabled'],
       ]),
     );

@@ -2,7 +2,7 @@
  * The one stand-in the Picker test can't avoid: Google's servers are out of reach here, so the browser is answered,
  * for https://apis.google.com/js/api.js, with this small script instead. Its gapi.load('picker') gives a
  * google.picker with the names and values Google's has (Response.ACTION = 'action', Action.PICKED = 'picked', …),
- * records every builder call in window.__pickerCalls, and setVisible(true) shows the given files as checkboxes with
+ * records every builder call in window.__pickerCalls (a view as its id, shared drives on or off and MIME types), and setVisible(true) shows the given files as checkboxes with
  * Select and Cancel buttons that answer the page's callback as Google's Picker does. Like Google's, picking grants the
  * app drive.file access to the picked files: Select first hands their ids to window.__grantPicked when the test
  * exposes one (it tells the Drive fake), then answers the callback.
@@ -27,7 +27,10 @@ export function fakePickerLoader(files: FakeDriveFile[]): string {
   ['setOAuthToken', 'setDeveloperKey', 'setAppId', 'setOrigin', 'setTitle', 'setSize'].forEach(function (name) {
     Builder.prototype[name] = function (value) { calls.push([name, value]); return this; };
   });
-  Builder.prototype.addView = function (view) { calls.push(['addView', view.viewId, view.drives === true]); return this; };
+  Builder.prototype.addView = function (view) {
+    calls.push(['addView', view.viewId, view.drives === true, view.mimeTypes || null]);
+    return this;
+  };
   Builder.prototype.enableFeature = function (feature) { calls.push(['enableFeature', feature]); return this; };
   Builder.prototype.setCallback = function (callback) { this.callback = callback; return this; };
   Builder.prototype.build = function () {
@@ -38,6 +41,7 @@ export function fakePickerLoader(files: FakeDriveFile[]): string {
   DocsView.prototype.setIncludeFolders = function () { return this; };
   DocsView.prototype.setSelectFolderEnabled = function () { return this; };
   DocsView.prototype.setEnableDrives = function (on) { this.drives = on; return this; };
+  DocsView.prototype.setMimeTypes = function (types) { this.mimeTypes = types; return this; };
   function show(callback) {
     var box = document.createElement('div');
     box.id = 'fake-picker';
@@ -74,7 +78,7 @@ export function fakePickerLoader(files: FakeDriveFile[]): string {
       window.google.picker = {
         PickerBuilder: Builder,
         DocsView: DocsView,
-        ViewId: { DOCS_IMAGES_AND_VIDEOS: 'docs-images-and-videos' },
+        ViewId: { DOCS: 'all', DOCS_IMAGES_AND_VIDEOS: 'docs-images-and-videos' },
         Feature: { MULTISELECT_ENABLED: 'multiselectEnabled', SUPPORT_DRIVES: 'sdr' },
         Action: { PICKED: 'picked', CANCEL: 'cancel' },
         Response: { ACTION: 'action', DOCUMENTS: 'docs' },
