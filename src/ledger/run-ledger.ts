@@ -172,6 +172,9 @@ export function newRunId(): string {
   return 'run_' + randomBytes(16).toString('base64url');
 }
 
+/** Sheet statuses of rows skipped because the user must fix them; they count as failed. */
+const UNSENT_FAILURES = new Set(['INVALID', 'FAILED']);
+
 /** The ledger of runs, rows, attempts, posts and webhook events. */
 export class RunLedger {
   /** The write-back's view: results not yet in their sheets (src/sheets depends on the port only). */
@@ -432,13 +435,16 @@ export class RunLedger {
     return this.db.selectFrom('run_rows').selectAll().where('id', '=', rowId).executeTakeFirst();
   }
 
-  /** Counts of a run's rows by outcome. */
+  /**
+   * Counts of a run's rows by outcome. A row never sent because the user must fix it (INVALID in the plan, or refused
+   * for Reschedule) counts as failed, not skipped: it is among the report's failed rows that Retry sends again.
+   */
   async counts(runId: string): Promise<RunCounts> {
     const rows = await this.db
       .selectFrom('run_rows')
-      .select((eb) => ['state', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('sent').as('sent')])
+      .select((eb) => ['state', 'sheet_status', eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('sent').as('sent')])
       .where('run_id', '=', runId)
-      .groupBy('state')
+      .groupBy(['state', 'sheet_status'])
       .execute();
     const c: RunCounts = { total: 0, pending: 0, sent: 0, created: 0, failed: 0, skipped: 0 };
     for (const r of rows) {
@@ -447,7 +453,7 @@ export class RunLedger {
       c.sent += Number(r.sent ?? 0);
       if (r.state === 'pending' || r.state === 'sending') c.pending += n;
       else if (r.state === 'created' || r.state === 'updated' || r.state === 'cancelled') c.created += n;
-      else if (r.state === 'failed') c.failed += n;
+      else if (r.state === 'failed' || UNSENT_FAILURES.has(r.sheet_status ?? '')) c.failed += n;
       else c.skipped += n;
     }
     return c;

@@ -151,7 +151,7 @@ describe('sidebar in a browser, against the real service', () => {
     const postIds = rows.slice(0, 3).map((r) => r[col('Post ID')]);
     expect(new Set(postIds)).toEqual(new Set(posts.map((p) => p.id)));
     expect(rows[3]![col('Post ID')] ?? '').toBe('');
-    expect(await page.textContent('#progress-counts')).toContain('4 of 4 done · 3 created · 1 skipped');
+    expect(await page.textContent('#progress-counts')).toContain('4 of 4 done · 3 created · 1 failed');
     for (const r of rows.slice(0, 3)) {
       const post = posts.find((p) => p.id === r[col('Post ID')])!;
       expect(new Date(r[col('Scheduled (UTC)')]!).toISOString()).toBe(new Date(post.scheduledAt!).toISOString());
@@ -165,7 +165,7 @@ describe('sidebar in a browser, against the real service', () => {
   it('when the run ends, the sidebar shows its report with the invalid row and its reason, and can email it', async () => {
     await page.waitForSelector('#report:not([hidden])');
     expect(await page.textContent('#report-sentence')).toMatch(
-      /^Publish of “Posts” finished in .+: 3 posts created, 1 skipped\.$/,
+      /^Publish of “Posts” finished in .+: 3 posts created, 1 row failed\.$/,
     );
     const failed = page.locator('#report-failed li');
     expect(await failed.count()).toBe(1);
@@ -184,7 +184,7 @@ describe('sidebar in a browser, against the real service', () => {
     const mail = await harness.sentMail();
     expect(mail).toHaveLength(1);
     expect(mail[0]!.to).toBe('manager@example.com');
-    expect(mail[0]!.subject).toBe('Postato: Publish of “Posts” – 3 posts created, 1 skipped');
+    expect(mail[0]!.subject).toBe('Postato: Publish of “Posts” – 3 posts created, 1 row failed');
     expect(mail[0]!.body).toMatch(/- Row 5: Content: is empty/);
     expect(mail[0]!.body).toContain(`https://docs.google.com/spreadsheets/d/${SPREADSHEET_ID}/edit#gid=`);
   });

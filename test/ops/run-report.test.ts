@@ -83,8 +83,9 @@ describe('run report, runs tab and metrics after a publish', () => {
     expect(report.removed.map((r) => r.key)).toEqual(['k1']);
     expect(report.removed[0]!.message).toMatch(/gone from the sheet/);
     expect(report.warnings.some((w) => /deleted from the sheet/.test(w))).toBe(true);
-    // k3 was INVALID in the plan: never sent, so it counts as skipped, yet it is listed as failed with its reason.
-    expect(report.counts).toEqual({ total: 4, pending: 0, sent: 3, created: 3, failed: 0, skipped: 1 });
+    // k3 was INVALID in the plan: never sent, it counts as failed, as it is listed among the failed rows with its reason.
+    expect(report.counts).toEqual({ total: 4, pending: 0, sent: 3, created: 3, failed: 1, skipped: 0 });
+    expect(report.failedTotal).toBe(report.counts.failed);
     expect([report.spreadsheetId, report.sheetName, report.sheetId, report.runId]).toEqual([
       'sheet-kit',
       'Posts',
