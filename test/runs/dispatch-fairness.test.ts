@@ -5,6 +5,7 @@
  */
 import { fakeApiKey, goodRows, postsPerKey, startKit, type Kit } from './publish-test-kit';
 import type { EmbeddedDispatcherStats } from '../../src/runs/embedded-dispatcher';
+import { until } from '../wait-until';
 
 jest.setTimeout(90_000);
 
@@ -18,14 +19,6 @@ function creationIndexes(kit: Kit, prefix: string): number[] {
     .posts.map((p, i) => ({ i, key: /Post for (\S+)/.exec(p.content[0]?.text ?? '')?.[1] ?? '' }))
     .filter((p) => p.key.startsWith(prefix))
     .map((p) => p.i);
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('embedded dispatcher: fairness and per-tenant cap', () => {
@@ -53,7 +46,7 @@ describe('embedded dispatcher: fairness and per-tenant cap', () => {
       ),
     );
     // The burst is under way: some of it is created, most of it still queued.
-    await until(() => k.sandbox.inspect().posts.length >= 20, 'the burst to start');
+    await until('the burst to start', () => k.sandbox.inspect().posts.length >= 20);
     const late = await k.run('publish', goodRows(10, 'late'), { apiKey: fakeApiKey(), spreadsheetId: 'sheet-late' });
     expect(late.status).toBe(202);
     const createdBeforeLate = k.sandbox.inspect().posts.length;

@@ -16,18 +16,11 @@ import { KeyVault } from '../../src/runs/key-vault';
 import { createPublishStep } from '../../src/runs/publish-step';
 import { createMemoryPacer, type TenantPacer } from '../../src/pacing/tenant-pacer';
 import { ACCOUNTS, WS, fakeApiKey, postsPerKey, tempDbFile } from './publish-test-kit';
+import { until } from '../wait-until';
 
 jest.setTimeout(60_000);
 
 const CONCURRENCY = 3;
-
-async function until(cond: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('embedded dispatcher', () => {
   let sandbox: PostatoSandbox;
@@ -118,7 +111,7 @@ describe('embedded dispatcher', () => {
     const a = await commitRun(fakeApiKey(), 'a', 12);
     const b = await commitRun(fakeApiKey(), 'b', 5);
     dispatcher.start();
-    await until(async () => (await stateOf(a)) === 'done' && (await stateOf(b)) === 'done', 'both runs to end');
+    await until('both runs to end', async () => (await stateOf(a)) === 'done' && (await stateOf(b)) === 'done');
 
     expect(await opened.ledger.counts(a)).toMatchObject({ total: 12, created: 12, pending: 0 });
     expect(await opened.ledger.counts(b)).toMatchObject({ total: 5, created: 5, pending: 0 });
@@ -133,7 +126,7 @@ describe('embedded dispatcher', () => {
     expect(stats.started).toBe(17);
     expect(stats.maxInFlight).toBeGreaterThan(0);
     expect(stats.maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
-    await until(() => dispatcher.idle(), 'the dispatcher to be idle');
+    await until('the dispatcher to be idle', () => dispatcher.idle());
   });
 
   it('when stopped with calls in flight, then stop waits for their results and starts nothing more', async () => {
@@ -147,7 +140,7 @@ describe('embedded dispatcher', () => {
         .where('run_id', '=', runId)
         .where('state', '=', 'sending')
         .execute();
-    await until(async () => (await sending()).length > 0, 'a call in flight');
+    await until('a call in flight', async () => (await sending()).length > 0);
     await dispatcher.stop();
 
     // Every call that was started has its outcome recorded; no row is left mid-call.
