@@ -291,6 +291,7 @@ export function createPublishStep(deps: PublishStepDeps) {
         postId: known.post_id,
         sheetStatus: (known.status as SheetStatus | null) ?? 'SCHEDULED',
         error: '',
+        onlyWhileToSend: true,
       });
       return { kind: 'finished' };
     }
