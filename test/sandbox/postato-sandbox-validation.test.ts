@@ -1,7 +1,9 @@
 // Validation of the Postato sandbox over real HTTP: 400 INVALID_REQUEST with per-field details, 422 VALIDATION_FAILED
 // for the platform rules of §10, and the same rules moved to delivery time by setting.
+import { DateTime } from 'luxon';
 import { ManualClock } from '../../src/clock';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
+import { checkScheduledAt } from '../../src/sandbox/postato-sandbox-validation';
 import { call, newKey, tweet } from './postato-sandbox-test-helpers';
 
 const WS = '/v1/workspaces/wks_1/posts';
@@ -51,6 +53,29 @@ describe('Postato sandbox validation', () => {
     expect(now.json.details.scheduledAt[0]).toMatch(/future/);
     const garbage = await create(tweet({ status: 'scheduled', scheduledAt: '2030-13-45T10:00:00Z' }));
     expect(garbage.status).toBe(400);
+  });
+
+  it.each([
+    '2030-01-02T10:00:00Z',
+    '2030-01-02T10:00Z',
+    '2030-01-02T10:00:00.5-05:00',
+    '2030-01-02T10:00:00.1239+05:30',
+    '2030-01-02T00:30:00+01:00',
+    '2030-12-31T23:30:00-03:00',
+    '2032-02-29T12:00:00Z',
+    '2031-02-29T12:00:00Z',
+    '2030-04-31T12:00:00Z',
+    '2030-01-02T24:00:00Z',
+    '2030-01-02T10:00:60Z',
+    '2030-01-02T10:00:00+0530',
+    '2030-01-02t10:00:00z',
+    '2030-01-02T10:00:00+24:00',
+  ])('when scheduledAt is %s, then it is read as luxon reads it (the same instant in UTC, or refused)', (value) => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const parsed = DateTime.fromISO(value, { setZone: true });
+    const result = checkScheduledAt(value, now);
+    if (parsed.isValid) expect(result).toEqual({ ok: true, utc: parsed.toUTC().toISO() });
+    else expect(result.ok).toBe(false);
   });
 
   it('when media is http:// or array content has top-level media, then 400', async () => {
