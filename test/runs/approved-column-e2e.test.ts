@@ -5,14 +5,8 @@
  */
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
-import type {
-  CellValue,
-  DryRunResponse,
-  RunAccepted,
-  RunReport,
-  RunStatusResponse,
-} from '../../appsscript/shared/contract';
-import { until } from '../wait-until';
+import type { CellValue, DryRunResponse, RunAccepted, RunReport } from '../../appsscript/shared/contract';
+import { demoStackTab } from '../demo-stack-client';
 
 const SPREADSHEET = 'ss-approved-column-e2e';
 const SHEET = 'Campaign';
@@ -34,18 +28,11 @@ describe('the Approved column', () => {
     await stack?.close();
   });
 
-  const call = async <T>(
-    method: 'GET' | 'POST',
-    route: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(stack.url + route, {
-      method,
-      headers: { ...stack.headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const { call, rowOf, runEnded } = demoStackTab(() => stack, {
+    spreadsheetId: SPREADSHEET,
+    sheetName: SHEET,
+    workspaceId: WORKSPACE,
+  });
   const header = [...INPUT_COLUMNS, 'Approved', ...OUTPUT_COLUMNS] as string[];
   const day = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
   const sheetRows: CellValue[][] = [
@@ -70,20 +57,12 @@ describe('the Approved column', () => {
   const publish = async (mode: 'publish' | 'draft' = 'publish') => {
     const accepted = await call<RunAccepted>('POST', '/v1/runs', request(mode));
     expect(accepted.status).toBe(202);
-    await until(
-      'the run to end',
-      async () => (await call<RunStatusResponse>('GET', `/v1/runs/${accepted.body.runId}`)).body.state === 'done',
-    );
+    await runEnded(accepted.body.runId);
     await stack.service.flusher!.drain(SPREADSHEET);
     return accepted.body.runId;
   };
   const posts = () => stack.sandbox.inspect().posts.filter((p) => p.workspaceId === WORKSPACE);
   const texts = () => posts().map((p) => (p.content as Array<{ text: string }>)[0]!.text);
-  const rowOf = (key: string): Record<string, string> => {
-    const [h = [], ...rows] = stack.sheets.getValues(SPREADSHEET, SHEET);
-    const row = rows.find((r) => r[h.indexOf('Key')] === key) ?? [];
-    return Object.fromEntries(h.map((name, i) => [name, row[i] ?? '']));
-  };
 
   it('sends only approved rows, holds back a row edited after its approval, and names the approver in the report', async () => {
     stack.sheets.loadCsv(SPREADSHEET, SHEET, header.join(','), { timeZone: 'America/New_York' });

@@ -11,6 +11,7 @@ import { cellText, mapHeader } from '../../src/plan/sheet-contract';
 import { ALL_POST_TYPES, INPUT_COLUMNS, OUTPUT_COLUMNS, PLATFORMS } from '../../appsscript/shared/sheet-columns';
 import type { CellValue, RowResult, RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
 import type { SandboxAccount } from '../../src/sandbox/postato-sandbox-settings';
+import { stackCaller } from '../demo-stack-client';
 
 const SHEET = 'Posts';
 const WINDOW_MS = 1000;
@@ -285,18 +286,7 @@ describe('fuzz: Publish never answers 5xx, never loses a row, never posts twice'
     await stack?.close();
   });
 
-  const call = async <T>(
-    method: 'GET' | 'POST',
-    route: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(stack.url + route, {
-      method,
-      headers: { ...stack.headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const call = stackCaller(() => stack);
 
   async function followToEnd(runId: string): Promise<{ status: RunStatusResponse; results: RowResult[] }> {
     const results: RowResult[] = [];

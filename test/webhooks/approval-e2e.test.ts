@@ -8,8 +8,9 @@ import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
 import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 import { registerPostatoWebhook } from '../../src/webhooks/webhook-registration';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
-import type { RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
+import type { RunStatusResponse } from '../../appsscript/shared/contract';
 import { until } from '../wait-until';
+import { demoStackTab } from '../demo-stack-client';
 
 const SPREADSHEET = 'ss-approval-e2e';
 const SHEET = 'Campaign';
@@ -37,25 +38,11 @@ describe('Postato approval policies, end to end through the webhooks, the ledger
     await stack?.close();
   });
 
-  const call = async <T>(
-    method: 'GET' | 'POST',
-    route: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(stack.url + route, {
-      method,
-      headers: { ...stack.headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
-
-  const sheet = () => stack.sheets.getValues(SPREADSHEET, SHEET);
-  const rowOf = (key: string): Record<string, string> => {
-    const [header = [], ...rows] = sheet();
-    const row = rows.find((r) => r[header.indexOf('Key')] === key) ?? [];
-    return Object.fromEntries(header.map((h, i) => [h, row[i] ?? '']));
-  };
+  const { call, rowOf, runEnded, startTabRun } = demoStackTab(() => stack, {
+    spreadsheetId: SPREADSHEET,
+    sheetName: SHEET,
+    workspaceId: WORKSPACE,
+  });
   const decidedEvents = async () =>
     (await inspectLedgerDb(stack.service.ledger).selectFrom('webhook_events').select('event_id').execute()).length;
 
@@ -81,24 +68,8 @@ describe('Postato approval policies, end to end through the webhooks, the ledger
       tweet('r-rejected', 'Launch post, off-brand', `${later.slice(0, 10)} 11:00`),
       tweet('r-now', 'Launch post, approved to go now', 'now'),
     ]);
-    const [hdr = [], ...rows] = sheet();
-    const accepted = await call<RunAccepted>('POST', '/v1/runs', {
-      mode: 'publish',
-      spreadsheetId: SPREADSHEET,
-      sheetName: SHEET,
-      sheetId: 0,
-      spreadsheetTimeZone: 'America/New_York',
-      workspaceId: WORKSPACE,
-      header: hdr,
-      rows: rows.map((values, i) => ({ rowNumber: i + 2, values })),
-    });
-    expect(accepted.status).toBe(202);
-    let status: RunStatusResponse | undefined;
-    await until('the run to end', async () => {
-      status = (await call<RunStatusResponse>('GET', `/v1/runs/${accepted.body.runId}`)).body;
-      return status.state === 'done';
-    });
-    expect(status!.counts).toMatchObject({ total: 3, created: 3, failed: 0 });
+    const runId = await startTabRun();
+    expect((await runEnded(runId)).counts).toMatchObject({ total: 3, created: 3, failed: 0 });
     await stack.service.flusher!.drain(SPREADSHEET);
     for (const key of ['r-approved', 'r-rejected', 'r-now']) {
       expect(rowOf(key).Status).toBe('PENDING APPROVAL');
@@ -165,26 +136,11 @@ describe('Postato approval policies, end to end through the webhooks, the ledger
     });
 
     // The run report lists the rejected row with the reviewer's reason.
-    const report = await call<RunStatusResponse>('GET', `/v1/runs/${accepted.body.runId}`);
+    const report = await call<RunStatusResponse>('GET', `/v1/runs/${runId}`);
     expect(JSON.stringify(report.body)).toContain('Off-brand wording');
 
     // Publishing the sheet again sends nothing: every row has its post, whatever the reviewer decided.
-    const [hdr2 = [], ...rows2] = sheet();
-    const again = await call<RunAccepted>('POST', '/v1/runs', {
-      mode: 'publish',
-      spreadsheetId: SPREADSHEET,
-      sheetName: SHEET,
-      sheetId: 0,
-      spreadsheetTimeZone: 'America/New_York',
-      workspaceId: WORKSPACE,
-      header: hdr2,
-      rows: rows2.map((values, i) => ({ rowNumber: i + 2, values })),
-    });
-    expect(again.status).toBe(202);
-    await until('the second run to end', async () => {
-      status = (await call<RunStatusResponse>('GET', `/v1/runs/${again.body.runId}`)).body;
-      return status.state === 'done';
-    });
+    await runEnded(await startTabRun(), 'the second run to end');
     expect(stack.sandbox.inspect().posts.filter((p) => p.workspaceId === WORKSPACE)).toHaveLength(3);
     await stack.service.flusher!.drain(SPREADSHEET);
     expect(rowOf('r-rejected').Status).toBe('REJECTED');

@@ -6,13 +6,9 @@
  */
 import { demoApiKey, startDemoStack, type DemoStack } from '../../scripts/demo-stack';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
-import {
-  POSTATO_API_KEY_HEADER,
-  type RunAccepted,
-  type RunStatusResponse,
-  type StatusRefreshResponse,
-} from '../../appsscript/shared/contract';
+import { POSTATO_API_KEY_HEADER, type StatusRefreshResponse } from '../../appsscript/shared/contract';
 import { until } from '../wait-until';
+import { demoStackTab } from '../demo-stack-client';
 
 const SPREADSHEET = 'ss-status-refresh-e2e';
 const SHEET = 'Campaign';
@@ -36,31 +32,18 @@ describe('Refresh statuses without webhooks', () => {
     await stack?.close();
   });
 
-  const call = async <T>(
-    route: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(stack.url + route, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { ...stack.headers, 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const { call, rowOf, runEnded, startTabRun } = demoStackTab(() => stack, {
+    spreadsheetId: SPREADSHEET,
+    sheetName: SHEET,
+    workspaceId: WORKSPACE,
+  });
   const refresh = (headers: Record<string, string> = {}) =>
     call<StatusRefreshResponse>(
+      'POST',
       '/v1/statuses/refresh',
       { spreadsheetId: SPREADSHEET, workspaceId: WORKSPACE },
       headers,
     );
-
-  const sheet = () => stack.sheets.getValues(SPREADSHEET, SHEET);
-  const rowOf = (key: string): Record<string, string> => {
-    const [header = [], ...rows] = sheet();
-    const row = rows.find((r) => r[header.indexOf('Key')] === key) ?? [];
-    return Object.fromEntries(header.map((h, i) => [h, row[i] ?? '']));
-  };
 
   it('when reviewers decide and nobody receives webhooks, then a refresh moves the rows to SCHEDULED and REJECTED with the reason', async () => {
     const header = [...INPUT_COLUMNS, ...OUTPUT_COLUMNS] as string[];
@@ -77,22 +60,7 @@ describe('Refresh statuses without webhooks', () => {
       tweet('r-rejected', 'Off-brand wording', `${later} 11:00`),
       tweet('r-waiting', 'Nobody decided yet', `${later} 12:00`),
     ]);
-    const [hdr = [], ...rows] = sheet();
-    const accepted = await call<RunAccepted>('/v1/runs', {
-      mode: 'publish',
-      spreadsheetId: SPREADSHEET,
-      sheetName: SHEET,
-      sheetId: 0,
-      spreadsheetTimeZone: 'America/New_York',
-      workspaceId: WORKSPACE,
-      header: hdr,
-      rows: rows.map((values, i) => ({ rowNumber: i + 2, values })),
-    });
-    expect(accepted.status).toBe(202);
-    await until(
-      'the run to end',
-      async () => (await call<RunStatusResponse>(`/v1/runs/${accepted.body.runId}`)).body.state === 'done',
-    );
+    await runEnded(await startTabRun());
     await stack.service.flusher!.drain(SPREADSHEET);
     for (const key of ['r-approved', 'r-rejected', 'r-waiting']) expect(rowOf(key).Status).toBe('PENDING APPROVAL');
 
@@ -135,7 +103,7 @@ describe('Refresh statuses without webhooks', () => {
   });
 
   it('when the body names no workspace, then the refresh is refused with what to fix', async () => {
-    const res = await call<{ message: string }>('/v1/statuses/refresh', { spreadsheetId: SPREADSHEET });
+    const res = await call<{ message: string }>('POST', '/v1/statuses/refresh', { spreadsheetId: SPREADSHEET });
     expect(res.status).toBe(400);
     expect(res.body.message).toContain('workspaceId');
   });

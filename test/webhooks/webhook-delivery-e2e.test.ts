@@ -12,9 +12,9 @@ import { seededRandom } from '../../src/sandbox/postato-sandbox-faults';
 import { registerPostatoWebhook, webhookUrlFor } from '../../src/webhooks/webhook-registration';
 import { webhookSignatureHeader } from '../../src/webhooks/webhook-signature';
 import { INPUT_COLUMNS, OUTPUT_COLUMNS } from '../../appsscript/shared/sheet-columns';
-import type { RunAccepted, RunStatusResponse } from '../../appsscript/shared/contract';
 import { inspectLedgerDb } from '../../src/ledger/run-ledger';
 import { until } from '../wait-until';
+import { demoStackTab } from '../demo-stack-client';
 
 const SPREADSHEET = 'ss-webhook-e2e';
 const SHEET = 'Campaign';
@@ -93,25 +93,12 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
     await capture?.close();
   });
 
-  const call = async <T>(
-    method: 'GET' | 'POST',
-    route: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(stack.url + route, {
-      method,
-      headers: { ...stack.headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
-
+  const { rowOf, runEnded, startTabRun } = demoStackTab(() => stack, {
+    spreadsheetId: SPREADSHEET,
+    sheetName: SHEET,
+    workspaceId: WORKSPACE,
+  });
   const sheet = () => stack.sheets.getValues(SPREADSHEET, SHEET);
-  const rowOf = (key: string): Record<string, string> => {
-    const [header = [], ...rows] = sheet();
-    const row = rows.find((r) => r[header.indexOf('Key')] === key) ?? [];
-    return Object.fromEntries(header.map((h, i) => [h, row[i] ?? '']));
-  };
 
   it('when Postato delivers one post and fails the other, then the sheet shows PUBLISHED with its Link and DELIVERY FAILED with the reason, and replays change nothing', async () => {
     const { ledger } = stack.service;
@@ -159,24 +146,8 @@ describe('Postato webhooks, end to end through the ledger and the write-back', (
         'Scheduled at': 'now',
       }),
     ]);
-    const [hdr = [], ...rows] = sheet();
-    const accepted = await call<RunAccepted>('POST', '/v1/runs', {
-      mode: 'publish',
-      spreadsheetId: SPREADSHEET,
-      sheetName: SHEET,
-      sheetId: 0,
-      spreadsheetTimeZone: 'America/New_York',
-      workspaceId: WORKSPACE,
-      header: hdr,
-      rows: rows.map((values, i) => ({ rowNumber: i + 2, values })),
-    });
-    expect(accepted.status).toBe(202);
-    let status: RunStatusResponse | undefined;
-    await until('the run to end', async () => {
-      status = (await call<RunStatusResponse>('GET', `/v1/runs/${accepted.body.runId}`)).body;
-      return status.state === 'done';
-    });
-    expect(status!.counts).toMatchObject({ total: 2, created: 2, failed: 0 });
+    const runId = await startTabRun();
+    expect((await runEnded(runId)).counts).toMatchObject({ total: 2, created: 2, failed: 0 });
     await stack.service.flusher!.drain(SPREADSHEET);
     expect(rowOf('r-one').Status).toBe('QUEUED');
     expect(rowOf('r-two').Status).toBe('QUEUED');
