@@ -3,6 +3,7 @@
  * `scheduledAt`) and the 422 platform rules of postato-api.md §10, written from the docs independently of src/postato.
  */
 import { DateTime } from 'luxon';
+import { parseTweet } from 'twitter-text';
 import { z } from 'zod';
 
 /** Post types each platform accepts. */
@@ -233,9 +234,12 @@ const TEXT_LIMITS: Record<string, number> = {
   youtube: 5000,
 };
 
-/** Characters as the docs count them: Unicode code points. */
-function length(text: string): number {
-  return [...text].length;
+/**
+ * Characters as each platform counts them: X by its weighted length (twitter-text: every link 23, emoji and CJK 2, as
+ * X itself refuses a tweet), the others by Unicode code points as the docs say.
+ */
+function length(platform: string, text: string): number {
+  return platform === 'twitter' ? parseTweet(text).weightedLength : [...text].length;
 }
 
 /** The platform rules of §10 for a post's platform, type, content and options; empty when it passes. */
@@ -250,7 +254,7 @@ export function checkPlatformRules(post: {
   const add = (field: string, code: string, message: string) => errors.push({ field, message, platform, code });
   const limit = TEXT_LIMITS[platform] ?? Infinity;
   content.forEach((item, i) => {
-    const n = length(item.text);
+    const n = length(platform, item.text);
     if (n > limit)
       add(`content[${i}].text`, 'text_too_long', `is ${n} characters; ${platform} allows at most ${limit}`);
   });
@@ -320,8 +324,8 @@ export function checkPlatformRules(post: {
     const title = post.options?.title;
     if (typeof title !== 'string' || title.trim() === '')
       add('options.title', 'title_required', 'youtube needs options.title');
-    else if (length(title) > 100)
-      add('options.title', 'title_too_long', `is ${length(title)} characters; youtube allows at most 100`);
+    else if (length(platform, title) > 100)
+      add('options.title', 'title_too_long', `is ${length(platform, title)} characters; youtube allows at most 100`);
   }
   return errors;
 }

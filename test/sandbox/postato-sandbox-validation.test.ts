@@ -174,7 +174,9 @@ describe('Postato sandbox validation', () => {
   });
 
   it('when posts are at the limits, then they are accepted', async () => {
-    expect((await create(tweet({ content: '😀'.repeat(280) }))).status).toBe(201);
+    // X's weighted length: an emoji counts 2, so 140 of them fill a tweet.
+    expect((await create(tweet({ content: '😀'.repeat(140) }))).status).toBe(201);
+    expect((await create(tweet({ content: 'x'.repeat(280) }))).status).toBe(201);
     expect(
       (await create(tweet({ postType: 'thread', content: Array.from({ length: 25 }, () => ({ text: 't' })) }))).status,
     ).toBe(201);
@@ -188,6 +190,22 @@ describe('Postato sandbox validation', () => {
       options: { title: 't'.repeat(100) },
     };
     expect((await create(yt)).status).toBe(201);
+  });
+
+  it('when a tweet is measured, then it is counted as X counts it: every link 23, emoji and CJK 2', async () => {
+    const tooLong = async (text: string) => {
+      const r = await create(tweet({ content: text }));
+      return r.status === 422 ? (r.json.errors as Array<{ message: string }>)[0]!.message : r.status;
+    };
+    // A 300-character link counts 23: with a space and 256 letters the tweet is exactly 280.
+    const link = `https://example.com/${'a'.repeat(280)}`;
+    expect(await tooLong(`${link} ${'x'.repeat(256)}`)).toBe(201);
+    expect(await tooLong(`${link} ${'x'.repeat(257)}`)).toBe('is 281 characters; twitter allows at most 280');
+    expect(await tooLong('😀'.repeat(141))).toBe('is 282 characters; twitter allows at most 280');
+    expect(await tooLong('漢'.repeat(141))).toBe('is 282 characters; twitter allows at most 280');
+    // Other platforms count code points: 2,200 emoji fill an Instagram caption.
+    const ig = { platform: 'instagram', accountId: 'acc_ig', status: 'draft', postType: 'feed', media: [img(0)] };
+    expect((await create({ ...ig, content: '😀'.repeat(2200) })).status).toBe(201);
   });
 
   it('when validateAt is delivery, then a rule-breaking post is accepted and ends failed with an error naming the rule', async () => {
