@@ -32,7 +32,7 @@ export function reportDuration(seconds: number): string {
 
 /** The counts as a list of phrases: "3 posts created", "1 row failed", "1 skipped". */
 export function countPhrases(report: Pick<RunReport, 'mode' | 'counts'>): string[] {
-  // The failed list also holds skipped INVALID rows, so the phrases follow the counts to avoid counting a row twice.
+  // The phrases follow the counts (INVALID rows count as failed), so no row is counted twice.
   const { created, failed, skipped, pending } = report.counts;
   const parts = [`${plural(created, 'post')} ${DONE_WORDS[report.mode] ?? 'done'}`];
   if (failed > 0) parts.push(`${plural(failed, 'row')} failed`);
