@@ -21,7 +21,7 @@ function sortKeys(value: unknown): unknown {
 
 /** What the store says about a key for an incoming request. */
 export type IdempotencyLookup =
-  { kind: 'new' } | { kind: 'in_flight' } | { kind: 'replay'; status: number; body: unknown; sameBody: boolean };
+  { kind: 'new' } | { kind: 'in_flight' } | { kind: 'replay'; status: number; bodyText: string; sameBody: boolean };
 
 interface IdempotencyRecord {
   canonicalBody: string;
@@ -29,7 +29,8 @@ interface IdempotencyRecord {
   startedAt: number;
   storedAt?: number;
   status?: number;
-  body?: unknown;
+  /** The stored answer as JSON text: a replay sends the same bytes, and text cannot change after it is stored. */
+  bodyText?: string;
   postId?: string;
 }
 
@@ -54,7 +55,7 @@ export class SandboxIdempotencyStore {
     return {
       kind: 'replay',
       status: record.status ?? 201,
-      body: record.body,
+      bodyText: record.bodyText ?? '{}',
       sameBody: record.canonicalBody === canonicalBody,
     };
   }
@@ -65,10 +66,10 @@ export class SandboxIdempotencyStore {
   }
 
   /** Stores the 201 response against the key. */
-  complete(tenantId: string, key: string, status: number, body: unknown, postId: string, now: number): void {
+  complete(tenantId: string, key: string, status: number, bodyText: string, postId: string, now: number): void {
     const record = this.records.get(SandboxIdempotencyStore.id(tenantId, key));
     if (!record) return;
-    Object.assign(record, { state: 'done', status, body, postId, storedAt: now });
+    Object.assign(record, { state: 'done', status, bodyText, postId, storedAt: now });
   }
 
   /** Forgets an in-flight key whose request ended without a stored result (validation failure, shutdown). */

@@ -35,9 +35,10 @@ import {
   getMedia,
   listMedia,
 } from './postato-sandbox-media';
-import { readRawBody, sendError, sendJson } from './postato-sandbox-http';
+import { readRawBody, sendError, sendJson, sendJsonText } from './postato-sandbox-http';
 import { canonicalJson } from './postato-sandbox-idempotency';
 import type { RateClass } from './postato-sandbox-rate-limit';
+import type { SandboxSettings } from './postato-sandbox-settings';
 import { setStatus, type SandboxPost, type StoredAccount } from './postato-sandbox-store';
 import {
   checkCreateBody,
@@ -65,15 +66,10 @@ function authenticate(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
   return found;
 }
 
-/** The caller behind the request's key, or why it has none (no answer is sent). */
-function callerOf(ctx: SandboxContext, req: IncomingMessage): Caller | { refusal: string } {
-  const header = req.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
-  if (!match) return { refusal: 'Send the API key as "Authorization: Bearer smcp_<64 hex>".' };
-  const key = match[1] as string;
+/** The caller behind an API key under the configured keys, or why it has none. */
+function resolveCaller(keys: SandboxSettings['keys'], key: string): Caller | { refusal: string } {
   if (!KEY_PATTERN.test(key))
     return { refusal: 'The API key is malformed: it must be "smcp_" followed by 64 hex characters.' };
-  const keys = ctx.settings().keys;
   if (keys === 'any') {
     // Demo mode: the key is its own tenant; a hash keeps the key itself out of ids and inspection output. Demo
     // agents may also approve, so a demo or test can decide approvals over REST without configuring keys.
@@ -98,6 +94,37 @@ function callerOf(ctx: SandboxContext, req: IncomingMessage): Caller | { refusal
       `${kind === 'agent' ? 'agt' : 'usr'}_${createHash('sha256').update(key).digest('hex').slice(0, 16)}`,
     permissions: new Set(known.permissions ?? (kind === 'agent' ? AGENT_PERMISSIONS : USER_PERMISSIONS)),
   };
+}
+
+/** Callers resolved per configured keys (a settings update brings new keys, so a new cache); bounded for demo mode. */
+const callerCaches = new WeakMap<
+  SandboxContext,
+  { keys: SandboxSettings['keys']; byKey: Map<string, Caller | { refusal: string }> }
+>();
+const CALLER_CACHE_MAX = 10_000;
+
+/**
+ * The caller behind the request's key, or why it has none (no answer is sent). Every /v1 request asks twice (in-flight
+ * count, then auth), so the answer is kept per key instead of hashing the key each time.
+ */
+function callerOf(ctx: SandboxContext, req: IncomingMessage): Caller | { refusal: string } {
+  const header = req.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
+  if (!match) return { refusal: 'Send the API key as "Authorization: Bearer smcp_<64 hex>".' };
+  const key = match[1] as string;
+  const keys = ctx.settings().keys;
+  let cache = callerCaches.get(ctx);
+  if (!cache || cache.keys !== keys) {
+    cache = { keys, byKey: new Map() };
+    callerCaches.set(ctx, cache);
+  }
+  let found = cache.byKey.get(key);
+  if (!found) {
+    if (cache.byKey.size >= CALLER_CACHE_MAX) cache.byKey.clear();
+    found = resolveCaller(keys, key);
+    cache.byKey.set(key, found);
+  }
+  return found;
 }
 
 function rateClass(method: string, isCreate: boolean, isMediaPost: boolean): RateClass {
@@ -150,16 +177,27 @@ function admit(
   return true;
 }
 
-function accountsOf(ctx: SandboxContext, tenantId: string, workspaceId: string): StoredAccount[] {
+/** Configured accounts by workspace, built once per accounts setting (every create looks its account up). */
+const accountIndexes = new WeakMap<object, Map<string, StoredAccount[]>>();
+
+function accountsOf(ctx: SandboxContext, tenantId: string, workspaceId: string): readonly StoredAccount[] {
   const accounts = ctx.settings().accounts;
   if (accounts === 'auto') return ctx.store.autoAccountsOf(tenantId, workspaceId);
-  return accounts
-    .filter((a) => a.workspaceId === workspaceId)
-    .map((a) => ({
-      ...a,
-      platform: a.platform === 'x' ? 'twitter' : a.platform,
-      displayName: a.displayName ?? a.username,
-    }));
+  let index = accountIndexes.get(accounts);
+  if (!index) {
+    index = new Map();
+    for (const a of accounts) {
+      const list = index.get(a.workspaceId) ?? [];
+      list.push({
+        ...a,
+        platform: a.platform === 'x' ? 'twitter' : a.platform,
+        displayName: a.displayName ?? a.username,
+      });
+      index.set(a.workspaceId, list);
+    }
+    accountIndexes.set(accounts, index);
+  }
+  return index.get(workspaceId) ?? [];
 }
 
 /** Finds the post's account, or says why it cannot be used; `create` adds it in demo mode. */
@@ -282,7 +320,7 @@ async function createPost(call: Call): Promise<void> {
         return;
       }
       ctx.store.countersOf(caller.tenantId).replayed += 1;
-      sendJson(res, found.status, found.body, { ...call.headers, 'Idempotent-Replayed': 'true' });
+      sendJsonText(res, found.status, found.bodyText, { ...call.headers, 'Idempotent-Replayed': 'true' });
       return;
     }
   }
@@ -343,14 +381,15 @@ async function createPost(call: Call): Promise<void> {
   const gate = status === 'draft' ? null : matchPolicy(s, caller, call.workspaceId, post.platform);
   if (gate) requestApproval(stored, gate, ctx.newId('apr'), { now, emit: ctx.emit });
   else if (status !== 'draft') ctx.emit(stored, status === 'scheduled' ? 'post.scheduled' : 'post.queued');
-  const body = structuredClone(post);
-  if (key) ctx.idempotency.complete(caller.tenantId, key, 201, body, post.id, now);
+  // Serialised once: the answer, and the reply a retry with the same key gets even after the post changes.
+  const bodyText = JSON.stringify(post);
+  if (key) ctx.idempotency.complete(caller.tenantId, key, 201, bodyText, post.id, now);
   if (fault === 'dropAfterStore') {
     // The post exists and the key is stored, but the client never hears so: the "unknown outcome" case.
     res.socket?.destroy();
     return;
   }
-  sendJson(res, 201, body, call.headers);
+  sendJsonText(res, 201, bodyText, call.headers);
 }
 
 const POST_STATUSES = [
