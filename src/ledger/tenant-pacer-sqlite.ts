@@ -84,17 +84,44 @@ export function createSqlitePacer(opts: {
     return { ok: true, slot: String(insert.run(tenant, kind, now + maxFlightMs).lastInsertRowid) };
   };
 
+  // Decisions and restamps asked for in the same turn of the event loop (hundreds of calls start and end together)
+  // share one BEGIN IMMEDIATE transaction, one commit instead of one each; each still runs under the write lock, in
+  // order, and its caller resolves only once it is committed. If the group fails, each runs again on its own.
+  type Grouped = { work: () => unknown; resolve(value: unknown): void; reject(err: unknown): void };
+  let group: Grouped[] = [];
+  const runGroup = db.transaction((items: Grouped[]) => items.map((g) => g.work()));
+  const runOne = db.transaction((g: Grouped) => g.work());
+  const flush = () => {
+    const items = group;
+    group = [];
+    void alone(() => runGroup.immediate(items)).then(
+      (results) => items.forEach((g, i) => g.resolve(results[i])),
+      () =>
+        items.forEach((g) =>
+          alone(() => runOne.immediate(g)).then(
+            (value) => g.resolve(value),
+            (err: unknown) => g.reject(err),
+          ),
+        ),
+    );
+  };
+  const grouped = <T>(work: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      group.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (group.length === 1) setImmediate(flush);
+    });
+
   // The time is read inside the transaction, after the write lock is held: a time read before waiting for the lock
   // could be older than sends another process recorded meanwhile, and the log would then undercount the window.
-  const acquireTx = db.transaction((tenant: string, kind: PaceKind) => reserve(tenant, kind, Math.floor(clock.now())));
+  const acquire = (tenant: string, kind: PaceKind) => reserve(tenant, kind, Math.floor(clock.now()));
   const peekTx = db.transaction((tenant: string, kind: PaceKind, now: number) => decide(tenant, kind, now, false));
 
   return {
     tryAcquire(tenant, kind) {
-      return alone(() => acquireTx.immediate(tenant, kind));
+      return grouped(() => acquire(tenant, kind));
     },
     async sent(tenant, kind, slot, atMs) {
-      await alone(() => restamp.run(Math.ceil(atMs), Number(slot), tenant, kind));
+      await grouped(() => restamp.run(Math.ceil(atMs), Number(slot), tenant, kind));
     },
     async pause(tenant, kind, untilMs) {
       await alone(() => upsertPause.run(tenant, kind, Math.ceil(untilMs)));
