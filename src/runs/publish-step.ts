@@ -371,7 +371,8 @@ export function createPublishStep(deps: PublishStepDeps) {
       },
     });
     deps.metrics?.postsCreated.inc({ tenant: row.tenant_id });
-    rowLog(row).debug({ postId: post.id }, 'post created');
+    // A child logger per creation costs more than the rest of the line: only when debug lines are written.
+    if (log.isLevelEnabled('debug')) rowLog(row).debug({ postId: post.id }, 'post created');
     return { kind: 'finished' };
   }
 
@@ -473,35 +474,46 @@ export function createPublishStep(deps: PublishStepDeps) {
     return !!run && (ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state);
   }
 
-  // Runs read in the last second: a burst of a run's rows reads it once, not once per row. A cancel is still seen in
-  // time: beginAttempt sends nothing for a row the cancel has skipped.
-  const runCache = new Map<string, { run: RunRecord | undefined; at: number }>();
-  async function runOf(runId: string): Promise<RunRecord | undefined> {
+  // Runs read in the last second: a burst of a run's rows reads it once, not once per row, and decrypts its API key
+  // and builds its client once. A cancel is still seen in time: beginAttempt sends nothing for a row the cancel has
+  // skipped.
+  interface CachedRun {
+    run: RunRecord | undefined;
+    at: number;
+    /** The run's API key and client, once a row needed them (null: the key cannot be read). */
+    access?: { apiKey: string; client: PostatoWriter } | null;
+  }
+  const runCache = new Map<string, CachedRun>();
+  async function cachedRun(runId: string): Promise<CachedRun> {
     const now = deps.clock.now();
     const hit = runCache.get(runId);
-    if (hit && now - hit.at < RUN_CACHE_MS) return hit.run;
-    const run = await deps.ledger.getRun(runId);
+    if (hit && now - hit.at < RUN_CACHE_MS) return hit;
+    const entry: CachedRun = { run: await deps.ledger.getRun(runId), at: now };
     if (runCache.size >= 1000) runCache.clear();
-    runCache.set(runId, { run, at: now });
-    return run;
+    runCache.set(runId, entry);
+    return entry;
   }
 
   /** One attempt for a claimed row. Never throws for Postato errors: they are recorded and decided here. */
   async function processRow(row: RunRowRecord): Promise<StepResult> {
-    const run = await runOf(row.run_id);
+    const cached = await cachedRun(row.run_id);
+    const run = cached.run;
     if (!run) return fail(row, 'Internal error: the run of this row is missing.');
     if (!(ACTIVE_RUN_STATES as readonly RunState[]).includes(run.state)) {
       // Cancelled while this row's call was in flight: send nothing more; an unknown outcome is resolved by a later run.
       return fail(row, CANCELLED_WHILE_SENDING);
     }
-    const apiKey = apiKeyOf(run);
-    if (!apiKey) {
+    if (cached.access === undefined) {
+      const key = apiKeyOf(run);
+      cached.access = key ? { apiKey: key, client: deps.clientFor(key) } : null;
+    }
+    if (!cached.access) {
       return fail(
         row,
         'The run lost its Postato API key (the service restarted without KEY_ENCRYPTION_KEY). Publish again to send this row.',
       );
     }
-    const client = deps.clientFor(apiKey);
+    const { apiKey, client } = cached.access;
     try {
       const result = await attemptOf(row, run, client, apiKey);
       if (result.kind === 'deferred' && !(await runStillActive(row.run_id))) {
