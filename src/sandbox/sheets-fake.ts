@@ -423,6 +423,219 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
     return { ...m, location: { locationType: 'SPREADSHEET', spreadsheet: true } };
   }
 
+  /** The sheet an A1 range names; a range that does not parse is a 400, as Google answers it. */
+  function sheetOfRange(ss: FakeSpreadsheet, a1: string): FakeSheet {
+    try {
+      return sheetOf(ss, parseFakeA1(a1).sheet);
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(400, (e as Error).message, 'INVALID_ARGUMENT');
+    }
+  }
+
+  /** A request's JSON body (`{}` when empty); one that does not parse is a 400, as Google answers it. */
+  function jsonPayload<T>(body: string): T {
+    try {
+      return JSON.parse(body || '{}') as T;
+    } catch {
+      throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
+    }
+  }
+
+  /** Only RAW and USER_ENTERED are valid value input options; anything else is a 400, as Google answers it. */
+  function checkValueInputOption(input: unknown): asserts input is 'RAW' | 'USER_ENTERED' {
+    if (input !== 'RAW' && input !== 'USER_ENTERED') {
+      throw new HttpError(400, "Invalid valueInputOption: expected 'RAW' or 'USER_ENTERED'.", 'INVALID_ARGUMENT');
+    }
+  }
+
+  /** A request to one spreadsheet: its id, the range its path names (values routes) and what it carried. */
+  interface SpreadsheetRequest {
+    id: string;
+    range: string;
+    url: URL;
+    body: string;
+  }
+
+  /**
+   * The Sheets API routes the fake serves, first match wins: each runs on the spreadsheet its path names (group 1,
+   * group 2 the range), after the caller's read or write access to it is checked.
+   */
+  const spreadsheetRoutes: Array<{
+    method: 'GET' | 'POST';
+    path: RegExp;
+    kind: 'read' | 'write';
+    handle(ss: FakeSpreadsheet, req: SpreadsheetRequest): unknown;
+  }> = [
+    {
+      method: 'GET',
+      path: /^\/v4\/spreadsheets\/([^/:]+)$/,
+      kind: 'read',
+      handle: (ss, _req) => {
+        return {
+          spreadsheetId: ss.spreadsheetId,
+          properties: { title: ss.spreadsheetId, timeZone: ss.timeZone, locale: 'en_US' },
+          sheets: ss.sheets.map((s) => ({
+            properties: {
+              sheetId: s.sheetId,
+              title: s.title,
+              index: ss.sheets.indexOf(s),
+              sheetType: 'GRID',
+              gridProperties: { rowCount: Math.max(1000, s.rows.length), columnCount: Math.max(26, width(s)) },
+            },
+          })),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v4\/spreadsheets\/([^/:]+)\/values:batchGet$/,
+      kind: 'read',
+      handle: (ss, { id, url }) => {
+        const render = url.searchParams.get('valueRenderOption') ?? 'FORMATTED_VALUE';
+        return {
+          spreadsheetId: id,
+          valueRanges: url.searchParams.getAll('ranges').map((r) => readRange(ss, r, render)),
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v4\/spreadsheets\/([^/:]+)\/values:batchUpdate$/,
+      kind: 'write',
+      handle: (ss, { id, body }) => {
+        const parsed = jsonPayload<{
+          valueInputOption?: string;
+          data?: Array<{ range: string; values: unknown }>;
+          includeValuesInResponse?: boolean;
+          responseValueRenderOption?: string;
+        }>(body);
+        const input = parsed.valueInputOption;
+        checkValueInputOption(input);
+        const data = parsed.data ?? [];
+        // Validate every range before changing anything: a batch is all or nothing.
+        for (const d of data) sheetOfRange(ss, d.range);
+        const snapshot = ss.sheets.map((s) => s.rows.map((r) => [...r]));
+        try {
+          const responses = data.map((d) => ({ spreadsheetId: id, ...writeRange(ss, d.range, d.values, input) }));
+          // Google: with includeValuesInResponse, each response's updatedData holds every value of the requested
+          // range after the whole batch (cells the request left alone included), trailing empty rows and columns
+          // left out.
+          if (parsed.includeValuesInResponse) {
+            const render = parsed.responseValueRenderOption ?? 'FORMATTED_VALUE';
+            responses.forEach((r, i) => Object.assign(r, { updatedData: readRange(ss, data[i]!.range, render) }));
+          }
+          return {
+            spreadsheetId: id,
+            totalUpdatedRows: responses.reduce((a, r) => a + r.updatedRows, 0),
+            totalUpdatedColumns: responses.reduce((a, r) => Math.max(a, r.updatedColumns), 0),
+            totalUpdatedCells: responses.reduce((a, r) => a + r.updatedCells, 0),
+            totalUpdatedSheets: new Set(data.map((d) => parseFakeA1(d.range).sheet)).size,
+            responses,
+          };
+        } catch (e) {
+          ss.sheets.forEach((s, i) => (s.rows = snapshot[i]!));
+          throw e;
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v4\/spreadsheets\/([^/:]+)\/values\/(.+):append$/,
+      kind: 'write',
+      handle: (ss, { id, range, url, body }) => {
+        const input = url.searchParams.get('valueInputOption');
+        checkValueInputOption(input);
+        const parsed = jsonPayload<{ values?: unknown }>(body);
+        const sheet = sheetOfRange(ss, range);
+        // Appends go below the last row that holds anything, like Google's table detection on a simple sheet.
+        let last = sheet.rows.length - 1;
+        while (last >= 0 && (sheet.rows[last] ?? []).every((c) => cellText(c) === '')) last--;
+        const values = Array.isArray(parsed.values) ? (parsed.values as unknown[]) : [];
+        const cols = Math.max(1, ...values.map((r) => (Array.isArray(r) ? r.length : 1)));
+        const at = `'${sheet.title.replace(/'/g, "''")}'!A${last + 2}:${fakeColumnLetters(cols - 1)}${last + 1 + Math.max(values.length, 1)}`;
+        const updates = { spreadsheetId: id, ...writeRange(ss, at, values, input) };
+        return { spreadsheetId: id, tableRange: last >= 0 ? `'${sheet.title}'!A1:A${last + 1}` : undefined, updates };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v4\/spreadsheets\/([^/:]+):batchUpdate$/,
+      kind: 'write',
+      handle: (ss, { id, body }) => {
+        const parsed = jsonPayload<{
+          requests?: Array<{
+            addSheet?: { properties?: { title?: string } };
+            createDeveloperMetadata?: Record<string, unknown>;
+            deleteDeveloperMetadata?: { dataFilter?: { developerMetadataLookup?: Record<string, unknown> } };
+          }>;
+        }>(body);
+        const replies = (parsed.requests ?? []).map((r) => {
+          if (r.createDeveloperMetadata) {
+            return {
+              createDeveloperMetadata: {
+                developerMetadata: metadataJson(createMetadata(ss, r.createDeveloperMetadata)),
+              },
+            };
+          }
+          if (r.deleteDeveloperMetadata) {
+            const lookup = r.deleteDeveloperMetadata.dataFilter?.developerMetadataLookup;
+            const gone = ss.metadata.filter((m) => lookupMatches(lookup, m));
+            ss.metadata = ss.metadata.filter((m) => !gone.includes(m));
+            return { deleteDeveloperMetadata: { deletedDeveloperMetadata: gone.map(metadataJson) } };
+          }
+          const title = r.addSheet?.properties?.title;
+          if (!r.addSheet)
+            throw new HttpError(
+              400,
+              'The fake supports only addSheet, createDeveloperMetadata and deleteDeveloperMetadata in batchUpdate.',
+              'INVALID_ARGUMENT',
+            );
+          if (!title) throw new HttpError(400, 'addSheet needs properties.title.', 'INVALID_ARGUMENT');
+          if (ss.sheets.some((x) => x.title === title)) {
+            throw new HttpError(
+              400,
+              `Invalid requests[0].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`,
+              'INVALID_ARGUMENT',
+            );
+          }
+          const sheetId = Math.max(0, ...ss.sheets.map((x) => x.sheetId)) + 1;
+          ss.sheets.push({ sheetId, title, rows: [] });
+          return { addSheet: { properties: { sheetId, title, index: ss.sheets.length - 1, sheetType: 'GRID' } } };
+        });
+        return { spreadsheetId: id, replies };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v4\/spreadsheets\/([^/:]+)\/developerMetadata:search$/,
+      kind: 'read',
+      handle: (ss, { body }) => {
+        const parsed = jsonPayload<{ dataFilters?: Array<{ developerMetadataLookup?: Record<string, unknown> }> }>(
+          body,
+        );
+        const filters = parsed.dataFilters ?? [];
+        if (filters.some((f) => !f.developerMetadataLookup))
+          throw new HttpError(400, 'The fake supports developerMetadataLookup filters only.', 'INVALID_ARGUMENT');
+        // PROJECT metadata is visible only to the project that created it; the fake has one project per caller.
+        const matched = ss.metadata
+          .filter(
+            (m) => m.visibility === 'DOCUMENT' && filters.some((f) => lookupMatches(f.developerMetadataLookup, m)),
+          )
+          .map((m) => ({ developerMetadata: metadataJson(m), dataFilters: filters }));
+        return matched.length ? { matchedDeveloperMetadata: matched } : {};
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v4\/spreadsheets\/([^/:]+)\/values\/(.+)$/,
+      kind: 'read',
+      handle: (ss, { range, url }) => {
+        return readRange(ss, range, url.searchParams.get('valueRenderOption') ?? 'FORMATTED_VALUE');
+      },
+    },
+  ];
+
   function route(
     method: string,
     url: URL,
@@ -431,236 +644,16 @@ export async function startSheetsFake(options: SheetsFakeOptions = {}): Promise<
   ): { kind: SheetsFakeRequest['kind']; run: () => unknown } {
     const p = decodeURIComponent(url.pathname);
     if (method === 'POST' && p === '/token') return { kind: 'token', run: () => handleToken(body) };
-    let m = /^\/v4\/spreadsheets\/([^/:]+)$/.exec(p);
-    if (m && method === 'GET') {
-      const id = m[1]!;
+    for (const r of spreadsheetRoutes) {
+      const m = method === r.method ? r.path.exec(p) : null;
+      if (!m) continue;
+      const req = { id: m[1]!, range: m[2] ?? '', url, body };
       return {
-        kind: 'read',
+        kind: r.kind,
         run: () => {
-          const ss = spreadsheet(id);
-          checkShared(ss, caller(), 'read');
-          return {
-            spreadsheetId: ss.spreadsheetId,
-            properties: { title: ss.spreadsheetId, timeZone: ss.timeZone, locale: 'en_US' },
-            sheets: ss.sheets.map((s) => ({
-              properties: {
-                sheetId: s.sheetId,
-                title: s.title,
-                index: ss.sheets.indexOf(s),
-                sheetType: 'GRID',
-                gridProperties: { rowCount: Math.max(1000, s.rows.length), columnCount: Math.max(26, width(s)) },
-              },
-            })),
-          };
-        },
-      };
-    }
-    m = /^\/v4\/spreadsheets\/([^/:]+)\/values:batchGet$/.exec(p);
-    if (m && method === 'GET') {
-      const id = m[1]!;
-      return {
-        kind: 'read',
-        run: () => {
-          const ss = spreadsheet(id);
-          checkShared(ss, caller(), 'read');
-          const render = url.searchParams.get('valueRenderOption') ?? 'FORMATTED_VALUE';
-          return {
-            spreadsheetId: id,
-            valueRanges: url.searchParams.getAll('ranges').map((r) => readRange(ss, r, render)),
-          };
-        },
-      };
-    }
-    m = /^\/v4\/spreadsheets\/([^/:]+)\/values:batchUpdate$/.exec(p);
-    if (m && method === 'POST') {
-      const id = m[1]!;
-      return {
-        kind: 'write',
-        run: () => {
-          const ss = spreadsheet(id);
-          checkShared(ss, caller());
-          let parsed: {
-            valueInputOption?: string;
-            data?: Array<{ range: string; values: unknown }>;
-            includeValuesInResponse?: boolean;
-            responseValueRenderOption?: string;
-          };
-          try {
-            parsed = JSON.parse(body || '{}');
-          } catch {
-            throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
-          }
-          const input = parsed.valueInputOption;
-          if (input !== 'RAW' && input !== 'USER_ENTERED') {
-            throw new HttpError(400, "Invalid valueInputOption: expected 'RAW' or 'USER_ENTERED'.", 'INVALID_ARGUMENT');
-          }
-          const data = parsed.data ?? [];
-          // Validate every range before changing anything: a batch is all or nothing.
-          for (const d of data) {
-            try {
-              const r = parseFakeA1(d.range);
-              sheetOf(ss, r.sheet);
-            } catch (e) {
-              if (e instanceof HttpError) throw e;
-              throw new HttpError(400, (e as Error).message, 'INVALID_ARGUMENT');
-            }
-          }
-          const snapshot = ss.sheets.map((s) => s.rows.map((r) => [...r]));
-          try {
-            const responses = data.map((d) => ({ spreadsheetId: id, ...writeRange(ss, d.range, d.values, input) }));
-            // Google: with includeValuesInResponse, each response's updatedData holds every value of the requested
-            // range after the whole batch (cells the request left alone included), trailing empty rows and columns
-            // left out.
-            if (parsed.includeValuesInResponse) {
-              const render = parsed.responseValueRenderOption ?? 'FORMATTED_VALUE';
-              responses.forEach((r, i) => Object.assign(r, { updatedData: readRange(ss, data[i]!.range, render) }));
-            }
-            return {
-              spreadsheetId: id,
-              totalUpdatedRows: responses.reduce((a, r) => a + r.updatedRows, 0),
-              totalUpdatedColumns: responses.reduce((a, r) => Math.max(a, r.updatedColumns), 0),
-              totalUpdatedCells: responses.reduce((a, r) => a + r.updatedCells, 0),
-              totalUpdatedSheets: new Set(data.map((d) => parseFakeA1(d.range).sheet)).size,
-              responses,
-            };
-          } catch (e) {
-            ss.sheets.forEach((s, i) => (s.rows = snapshot[i]!));
-            throw e;
-          }
-        },
-      };
-    }
-    m = /^\/v4\/spreadsheets\/([^/:]+)\/values\/(.+):append$/.exec(p);
-    if (m && method === 'POST') {
-      const id = m[1]!;
-      const range = m[2]!;
-      return {
-        kind: 'write',
-        run: () => {
-          const ss = spreadsheet(id);
-          checkShared(ss, caller());
-          const input = url.searchParams.get('valueInputOption');
-          if (input !== 'RAW' && input !== 'USER_ENTERED') {
-            throw new HttpError(400, "Invalid valueInputOption: expected 'RAW' or 'USER_ENTERED'.", 'INVALID_ARGUMENT');
-          }
-          let parsed: { values?: unknown };
-          try {
-            parsed = JSON.parse(body || '{}');
-          } catch {
-            throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
-          }
-          let sheet: FakeSheet;
-          try {
-            sheet = sheetOf(ss, parseFakeA1(range).sheet);
-          } catch (e) {
-            if (e instanceof HttpError) throw e;
-            throw new HttpError(400, (e as Error).message, 'INVALID_ARGUMENT');
-          }
-          // Appends go below the last row that holds anything, like Google's table detection on a simple sheet.
-          let last = sheet.rows.length - 1;
-          while (last >= 0 && (sheet.rows[last] ?? []).every((c) => cellText(c) === '')) last--;
-          const values = Array.isArray(parsed.values) ? (parsed.values as unknown[]) : [];
-          const cols = Math.max(1, ...values.map((r) => (Array.isArray(r) ? r.length : 1)));
-          const at = `'${sheet.title.replace(/'/g, "''")}'!A${last + 2}:${fakeColumnLetters(cols - 1)}${last + 1 + Math.max(values.length, 1)}`;
-          const updates = { spreadsheetId: id, ...writeRange(ss, at, values, input) };
-          return { spreadsheetId: id, tableRange: last >= 0 ? `'${sheet.title}'!A1:A${last + 1}` : undefined, updates };
-        },
-      };
-    }
-    m = /^\/v4\/spreadsheets\/([^/:]+):batchUpdate$/.exec(p);
-    if (m && method === 'POST') {
-      const id = m[1]!;
-      return {
-        kind: 'write',
-        run: () => {
-          const ss = spreadsheet(id);
-          checkShared(ss, caller());
-          let parsed: {
-            requests?: Array<{
-              addSheet?: { properties?: { title?: string } };
-              createDeveloperMetadata?: Record<string, unknown>;
-              deleteDeveloperMetadata?: { dataFilter?: { developerMetadataLookup?: Record<string, unknown> } };
-            }>;
-          };
-          try {
-            parsed = JSON.parse(body || '{}');
-          } catch {
-            throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
-          }
-          const replies = (parsed.requests ?? []).map((r) => {
-            if (r.createDeveloperMetadata) {
-              return {
-                createDeveloperMetadata: {
-                  developerMetadata: metadataJson(createMetadata(ss, r.createDeveloperMetadata)),
-                },
-              };
-            }
-            if (r.deleteDeveloperMetadata) {
-              const lookup = r.deleteDeveloperMetadata.dataFilter?.developerMetadataLookup;
-              const gone = ss.metadata.filter((m) => lookupMatches(lookup, m));
-              ss.metadata = ss.metadata.filter((m) => !gone.includes(m));
-              return { deleteDeveloperMetadata: { deletedDeveloperMetadata: gone.map(metadataJson) } };
-            }
-            const title = r.addSheet?.properties?.title;
-            if (!r.addSheet)
-              throw new HttpError(
-                400,
-                'The fake supports only addSheet, createDeveloperMetadata and deleteDeveloperMetadata in batchUpdate.',
-                'INVALID_ARGUMENT',
-              );
-            if (!title) throw new HttpError(400, 'addSheet needs properties.title.', 'INVALID_ARGUMENT');
-            if (ss.sheets.some((x) => x.title === title)) {
-              throw new HttpError(
-                400,
-                `Invalid requests[0].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`,
-                'INVALID_ARGUMENT',
-              );
-            }
-            const sheetId = Math.max(0, ...ss.sheets.map((x) => x.sheetId)) + 1;
-            ss.sheets.push({ sheetId, title, rows: [] });
-            return { addSheet: { properties: { sheetId, title, index: ss.sheets.length - 1, sheetType: 'GRID' } } };
-          });
-          return { spreadsheetId: id, replies };
-        },
-      };
-    }
-    m = /^\/v4\/spreadsheets\/([^/:]+)\/developerMetadata:search$/.exec(p);
-    if (m && method === 'POST') {
-      const id = m[1]!;
-      return {
-        kind: 'read',
-        run: () => {
-          const ss = spreadsheet(id);
-          checkShared(ss, caller(), 'read');
-          let parsed: { dataFilters?: Array<{ developerMetadataLookup?: Record<string, unknown> }> };
-          try {
-            parsed = JSON.parse(body || '{}');
-          } catch {
-            throw new HttpError(400, 'Invalid JSON payload received.', 'INVALID_ARGUMENT');
-          }
-          const filters = parsed.dataFilters ?? [];
-          if (filters.some((f) => !f.developerMetadataLookup))
-            throw new HttpError(400, 'The fake supports developerMetadataLookup filters only.', 'INVALID_ARGUMENT');
-          // PROJECT metadata is visible only to the project that created it; the fake has one project per caller.
-          const matched = ss.metadata
-            .filter(
-              (m) => m.visibility === 'DOCUMENT' && filters.some((f) => lookupMatches(f.developerMetadataLookup, m)),
-            )
-            .map((m) => ({ developerMetadata: metadataJson(m), dataFilters: filters }));
-          return matched.length ? { matchedDeveloperMetadata: matched } : {};
-        },
-      };
-    }
-    m = /^\/v4\/spreadsheets\/([^/:]+)\/values\/(.+)$/.exec(p);
-    if (m && method === 'GET') {
-      const id = m[1]!;
-      const range = m[2]!;
-      return {
-        kind: 'read',
-        run: () => {
-          const ss = spreadsheet(id);
-          checkShared(ss, caller(), 'read');
-          return readRange(ss, range, url.searchParams.get('valueRenderOption') ?? 'FORMATTED_VALUE');
+          const ss = spreadsheet(req.id);
+          checkShared(ss, caller(), r.kind);
+          return r.handle(ss, req);
         },
       };
     }
