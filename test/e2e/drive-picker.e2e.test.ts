@@ -6,17 +6,14 @@
  * drive.file token the files, in the Drive fake the service reads them from; the dry run then reads the picked files
  * with that token, while a share link typed by hand for a file never picked is refused. Screenshots go to test-output/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildAddon } from '../../scripts/build-addon';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
 import { startDriveFake, type DriveFake } from '../../src/sandbox/drive-fake';
-import { launchChromium } from './chromium-executable';
+import { openAddonInBrowser, type AddonInBrowser } from './addon-in-browser';
 import { GOOGLE_API_LOADER, fakePickerLoader, type FakeDriveFile } from './fake-google-picker';
-import { sheetsFakeCells } from './sheets-fake-cells';
-import { startSidebarHarness, type SidebarHarness } from './sidebar-harness';
+import type { SidebarHarness } from './sidebar-harness';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-output');
 const SPREADSHEET_ID = 'e2e-picker-0001';
@@ -52,7 +49,7 @@ describe('Add media from Drive in a browser', () => {
   let harness: SidebarHarness;
   let browser: Browser;
   let sidebar: Page;
-  let bundleDir: string;
+  let addon: AddonInBrowser | undefined;
 
   const mediaCells = () => {
     const [header = [], ...rows] = stack.sheets.getValues(SPREADSHEET_ID, SHEET);
@@ -87,34 +84,18 @@ describe('Add media from Drive in a browser', () => {
     });
     stack = await startDemoStack({ env: { DRIVE_API_URL: drive.url }, sandboxSettings: { accounts: ACCOUNTS } });
     stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, CSV, { timeZone: 'Europe/Lisbon' });
-    bundleDir = mkdtempSync(path.join(tmpdir(), 'postato-addon-picker-'));
-    await buildAddon({ serviceUrl: stack.url, outDir: bundleDir });
-    harness = await startSidebarHarness({
-      bundleDir,
-      cells: sheetsFakeCells(stack.sheets, SPREADSHEET_ID, SHEET),
-      spreadsheetId: SPREADSHEET_ID,
-      sheetName: SHEET,
-      timeZone: 'Europe/Lisbon',
-      userProperties: { 'postato.apiKey': stack.apiKey },
-      documentProperties: { 'postato.workspaceId': WORKSPACE },
-      scriptProperties: {
-        SHARED_SECRET: stack.headers['x-shared-secret']!,
-        GOOGLE_PICKER_API_KEY: 'browser-key-for-tests',
-        GOOGLE_CLOUD_PROJECT_NUMBER: PROJECT_NUMBER,
-      },
-    });
-    browser = await launchChromium();
-    sidebar = await browser.newPage({ viewport: { width: 300, height: 900 } });
-    await sidebar.goto(harness.url);
-    await sidebar.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    addon = await openAddonInBrowser(
+      stack,
+      { spreadsheetId: SPREADSHEET_ID, sheetName: SHEET, workspaceId: WORKSPACE, timeZone: 'Europe/Lisbon' },
+      { GOOGLE_PICKER_API_KEY: 'browser-key-for-tests', GOOGLE_CLOUD_PROJECT_NUMBER: PROJECT_NUMBER },
+    );
+    ({ harness, browser, sidebar } = addon);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
+    await addon?.close();
     await stack?.close();
     await drive?.close();
-    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
   it('with rows 2–3 selected, the button opens the Picker dialog; picking two files puts both into those rows’ Media cells', async () => {

@@ -5,15 +5,12 @@
  * results back through the Sheets API into the Sheets fake, the same cells the fake SpreadsheetApp reads.
  * Screenshots go to test-output/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildAddon } from '../../scripts/build-addon';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack';
-import { launchChromium } from './chromium-executable';
-import { sheetsFakeCells } from './sheets-fake-cells';
-import { startSidebarHarness, type SidebarHarness } from './sidebar-harness';
+import { openAddonInBrowser, type AddonInBrowser } from './addon-in-browser';
+import type { SidebarHarness } from './sidebar-harness';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-output');
 const SPREADSHEET_ID = 'e2e-spreadsheet-0001';
@@ -42,7 +39,7 @@ describe('sidebar in a browser, against the real service', () => {
   let harness: SidebarHarness;
   let browser: Browser;
   let page: Page;
-  let bundleDir: string;
+  let addon: AddonInBrowser | undefined;
 
   const sheet = () => {
     const [header = [], ...rows] = stack.sheets.getValues(SPREADSHEET_ID, SHEET);
@@ -54,29 +51,18 @@ describe('sidebar in a browser, against the real service', () => {
     mkdirSync(SHOTS, { recursive: true });
     stack = await startDemoStack({ sandboxSettings: { accounts: ACCOUNTS } });
     stack.sheets.loadCsv(SPREADSHEET_ID, SHEET, CSV, { timeZone: 'Europe/Lisbon' });
-    bundleDir = mkdtempSync(path.join(tmpdir(), 'postato-addon-e2e-'));
-    await buildAddon({ serviceUrl: stack.url, outDir: bundleDir });
-    harness = await startSidebarHarness({
-      bundleDir,
-      cells: sheetsFakeCells(stack.sheets, SPREADSHEET_ID, SHEET),
+    addon = await openAddonInBrowser(stack, {
       spreadsheetId: SPREADSHEET_ID,
       sheetName: SHEET,
+      workspaceId: WORKSPACE,
       timeZone: 'Europe/Lisbon',
-      userProperties: { 'postato.apiKey': stack.apiKey },
-      documentProperties: { 'postato.workspaceId': WORKSPACE },
-      scriptProperties: { SHARED_SECRET: stack.headers['x-shared-secret']! },
     });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 300, height: 900 } });
-    await page.goto(harness.url);
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    ({ harness, browser, sidebar: page } = addon);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
+    await addon?.close();
     await stack?.close();
-    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
   it('dry run shows the service’s summary and the invalid row; clicking it selects the row', async () => {
