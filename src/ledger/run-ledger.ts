@@ -606,16 +606,20 @@ export class RunLedger {
    * the lease of that claim ends: a row claimed again since (a new lease) stays with whoever holds it now.
    */
   async releaseClaims(rows: Array<Pick<RunRowRecord, 'id' | 'lease_owner' | 'lease_until'>>): Promise<void> {
-    for (const row of rows) {
-      if (row.lease_owner === null || row.lease_until === null) continue;
-      await this.db
-        .updateTable('run_rows')
-        .set({ lease_owner: null, lease_until: null })
-        .where('id', '=', row.id)
-        .where('lease_owner', '=', row.lease_owner)
-        .where('lease_until', '=', row.lease_until)
-        .execute();
-    }
+    const held = rows.filter((row) => row.lease_owner !== null && row.lease_until !== null);
+    if (held.length === 0) return;
+    // One transaction for the batch: one commit, not one per row.
+    await this.db.transaction().execute(async (trx) => {
+      for (const row of held) {
+        await trx
+          .updateTable('run_rows')
+          .set({ lease_owner: null, lease_until: null })
+          .where('id', '=', row.id)
+          .where('lease_owner', '=', row.lease_owner!)
+          .where('lease_until', '=', row.lease_until!)
+          .execute();
+      }
+    });
   }
 
   /**

@@ -143,11 +143,12 @@ export function createEmbeddedDispatcher(
   /** The next row of a tenant: from its window, else a fresh batch from the ledger; null when it has none due. */
   async function nextRow(tenant: string, lane: Lane): Promise<RunRowRecord | null> {
     const now = o.clock.now();
-    while (lane.window.length > 0) {
-      const held = lane.window.shift()!;
-      if (now - held.claimedAt <= windowTtlMs) return held.row;
-      await o.ledger.releaseClaims([held.row]);
-    }
+    // Rows held too long go back together (one ledger transaction); rows of one claim age together.
+    const expired: RunRowRecord[] = [];
+    while (lane.window.length > 0 && now - lane.window[0]!.claimedAt > windowTtlMs)
+      expired.push(lane.window.shift()!.row);
+    if (expired.length > 0) await o.ledger.releaseClaims(expired);
+    if (lane.window.length > 0) return lane.window.shift()!.row;
     if (lane.idleUntil > now) return null;
     stats.claims++;
     const rows = await o.ledger.claimBatch(tenant, owner, now, o.leaseMs, batch, heartbeat.staleBefore(now));
