@@ -18,8 +18,8 @@
  *     npx tsx bench/load-bench.ts --entry dist --tenants 100 --rows 240 --latency-ms 150 --window-ms 2000 \
  *       --sheets-window-ms 2000 --tiers embedded,scale-out --instances 1,3
  *   memory with 100 tenants × 5,000 rows queued (the runs stay queued and paced; read "peak RSS MB"; 100 requests of
- *   5,000 rows at once need a larger body limit and HTTP timeouts, which the service takes from the environment):
- *     BODY_LIMIT=20mb HTTP_REQUEST_TIMEOUT_MS=900000 HTTP_HEADERS_TIMEOUT_MS=900000 npx tsx bench/load-bench.ts \
+ *   5,000 rows at once keep a 2-core service busy past its HTTP timeouts, which it takes from the environment):
+ *     HTTP_REQUEST_TIMEOUT_MS=900000 HTTP_HEADERS_TIMEOUT_MS=900000 npx tsx bench/load-bench.ts \
  *       --entry dist --tenants 100 --rows 5000 --window-ms 60000 --tiers embedded --timeout-s 60 --writeback-timeout-s 1
  * Needs PostgreSQL and Redis on 127.0.0.1 for the scale-out tier (`.ci/run` starts them); the database and the Redis
  * keys it creates are removed at the end. `--entry dist` runs `node dist/src/index.js` (run `npm run build` first);
