@@ -40,9 +40,10 @@ export function createDriveMetadataMemo(o: DriveMetadataMemoOptions): DriveMetad
       entries.delete(key);
       entries.set(key, entry);
       while (entries.size > o.maxEntries) entries.delete(entries.keys().next().value as string);
-      // A failure that may pass (Drive busy) is forgotten; one the user must fix is kept, like a read that worked.
+      // A failure that may pass (Drive busy) is forgotten; one the user must fix is kept, like a read that worked. A
+      // refused token is about the token, not the file: a Publish that joins the run hands it a fresh one.
       entry.meta.catch((err: unknown) => {
-        const definite = err instanceof DriveError && !err.retryable;
+        const definite = err instanceof DriveError && !err.retryable && err.code !== 'drive_token_invalid';
         if (!definite && entries.get(key) === entry) entries.delete(key);
       });
       return entry.meta;

@@ -57,6 +57,19 @@ describe('Drive metadata memo', () => {
     expect(drive.reads).toEqual(['busy', 'gone', 'busy']);
   });
 
+  it('when a read is refused for the token, then the next read asks Drive again (a joined Publish brings a fresh one)', async () => {
+    const memo = createDriveMetadataMemo({ clock: new ManualClock(0), ttlMs: 60_000, maxEntries: 100 });
+    let tokenExpired = true;
+    const drive = countingDrive(async (id) => {
+      if (!tokenExpired) return meta(id);
+      throw new DriveError('drive_token_invalid', 'Drive answered 401', { userMessage: driveMessages.tokenInvalid });
+    });
+    await expect(memo.read('run-1', 'f1', drive)).rejects.toMatchObject({ code: 'drive_token_invalid' });
+    tokenExpired = false;
+    await expect(memo.read('run-1', 'f1', drive)).resolves.toMatchObject({ id: 'f1' });
+    expect(drive.reads).toEqual(['f1', 'f1']);
+  });
+
   it('when more files than it holds are read, then the oldest are forgotten first', async () => {
     const memo = createDriveMetadataMemo({ clock: new ManualClock(0), ttlMs: 60_000, maxEntries: 2 });
     const drive = countingDrive();
