@@ -30,12 +30,20 @@ export function reportDuration(seconds: number): string {
   return seconds < 1 ? 'under a second' : formatDuration(seconds);
 }
 
-/** The counts as a list of phrases: "3 posts created", "1 row failed", "1 skipped". */
-export function countPhrases(report: Pick<RunReport, 'mode' | 'counts'>): string[] {
-  // The phrases follow the counts (INVALID rows count as failed), so no row is counted twice.
+/**
+ * The counts as a list of phrases: "3 posts created", "1 row failed", "1 failed after creation", "1 skipped".
+ * The phrases follow the counts (INVALID rows count as failed), so no row is counted twice. A post created in this run
+ * that then failed delivery or was rejected in review counts as created, yet needs a fix (it is in `failedTotal`, which
+ * the Retry button counts), so it gets a phrase of its own.
+ */
+export function countPhrases(
+  report: Pick<RunReport, 'mode' | 'counts'> & Partial<Pick<RunReport, 'failedTotal'>>,
+): string[] {
   const { created, failed, skipped, pending } = report.counts;
+  const failedLater = (report.failedTotal ?? 0) - failed;
   const parts = [`${plural(created, 'post')} ${DONE_WORDS[report.mode] ?? 'done'}`];
   if (failed > 0) parts.push(`${plural(failed, 'row')} failed`);
+  if (failedLater > 0) parts.push(`${failedLater} failed after creation (delivery or review)`);
   if (skipped > 0) parts.push(`${skipped} skipped`);
   if (pending > 0) parts.push(`${pending} not sent`);
   return parts;

@@ -141,7 +141,7 @@ describe('build:addon', () => {
     expect(answers.get('rpcAddDriveMedia')).toMatchObject({ rows: [2], added: 1 });
     expect(fakes.SpreadsheetApp.ui.dialogs.map((d) => d.file)).toEqual(['picker']);
     expect(fakes.MailApp.sent.map((m) => m.subject)).toEqual([
-      'Postato: Publish of “Posts” – 2 posts created, 1 row failed, 1 skipped',
+      'Postato: Publish of “Posts” – 2 posts created, 2 rows failed, 1 skipped',
     ]);
     expect(service.requests.at(0)!.headers.authorization).toBe('Bearer eyJ.fake-identity-token.sig');
     expect(fakes.UrlFetchApp.calls[0]!.url.startsWith('https://sheets.example.com/v1/')).toBe(true);

@@ -87,7 +87,8 @@ export function reportAnswer(runId: string): RunReport {
     startedAt: '2030-01-01T00:00:00.000Z',
     finishedAt: '2030-01-01T00:00:12.400Z',
     durationSeconds: 12.4,
-    counts: { total: 5, pending: 0, sent: 4, created: 2, failed: 1, skipped: 1 },
+    // Row 7 is INVALID: never sent, counted as failed (and listed), as the service counts it.
+    counts: { total: 5, pending: 0, sent: 3, created: 2, failed: 2, skipped: 1 },
     failed: [
       {
         key: 'r-ig',

@@ -30,7 +30,7 @@ describe('Email me this report', () => {
     expect(fakes.MailApp.sent).toHaveLength(1);
     const mail = fakes.MailApp.sent[0]!;
     expect(mail.to).toBe('manager@example.com');
-    expect(mail.subject).toBe('Postato: Publish of “Posts” – 2 posts created, 1 row failed, 1 skipped');
+    expect(mail.subject).toBe('Postato: Publish of “Posts” – 2 posts created, 2 rows failed, 1 skipped');
   });
 
   it('names who approved each row the run sent, when the sheet has an Approved column', () => {
@@ -47,7 +47,7 @@ describe('Email me this report', () => {
     rpc.rpcEmailReport('run_1');
     const { body } = fakes.MailApp.sent[0]!;
     expect(body.split('\n')[0]).toBe(
-      'Publish of “Posts” finished in 12 seconds: 2 posts created, 1 row failed, 1 skipped.',
+      'Publish of “Posts” finished in 12 seconds: 2 posts created, 2 rows failed, 1 skipped.',
     );
     expect(body).toContain('Started 2030-01-01 00:00 UTC, ended 2030-01-01 00:00 UTC. Run run_1.');
     expect(body).toContain('- Row 5: Postato refused the post: Instagram captions are at most 2,200 characters.');
