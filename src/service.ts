@@ -263,15 +263,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       createAccountsRouter({ config }),
       createStatusRefreshRouter({
         store: ledger.statusRefresh,
-        readerFor: (apiKey) =>
-          // One try per read: a 429 stops the refresh (the rest wait for the next one) instead of waiting here.
-          new PostatoClient({
-            baseUrl: config.POSTATO_API_URL,
-            apiKey,
-            timeoutMs: config.POSTATO_TIMEOUT_MS,
-            retry: { maxAttempts: 1 },
-            logger,
-          }),
+        // One try per read, as for every call: a 429 stops the refresh (the rest wait for the next one).
+        readerFor: postatoClientFor,
         maxPosts: config.STATUS_REFRESH_MAX_POSTS,
         // Every changed row counts towards the spreadsheet's next flush, as a finished run row does.
         onChanged: (spreadsheetId) => flusher?.notifyResults(spreadsheetId, config.WRITEBACK_FLUSH_ROWS),

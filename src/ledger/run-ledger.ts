@@ -98,6 +98,25 @@ export interface ResultChange {
 const INSERT_CHUNK = 400;
 
 /**
+ * The tenant's other attempts of the same sheet row whose outcome is still in doubt: what a definite answer to
+ * `attemptId` resolves (finishAttempt, and recordSuccess's one statement on PostgreSQL).
+ */
+function otherInDoubtAttempts(
+  eb: ExpressionBuilder<LedgerDatabase, 'attempts'>,
+  row: Pick<RunRowRecord, 'tenant_id' | 'workspace_id' | 'spreadsheet_id' | 'row_key'>,
+  attemptId: string,
+) {
+  return eb.and([
+    eb('tenant_id', '=', row.tenant_id),
+    eb('workspace_id', '=', row.workspace_id),
+    eb('spreadsheet_id', '=', row.spreadsheet_id),
+    eb('row_key', '=', row.row_key),
+    eb('id', '!=', attemptId),
+    eb('outcome', 'in', [...IN_DOUBT_OUTCOMES]),
+  ]);
+}
+
+/**
  * The condition "this row's lease may be taken": no lease, an expired lease, or (when `staleBefore` is given) a lease
  * whose owner's heartbeat is older than `staleBefore` or who is not registered at all (crashed, or stopped).
  * One correlated NOT EXISTS, so it fits in a single conditional UPDATE on SQLite and PostgreSQL alike.
@@ -827,12 +846,7 @@ export class RunLedger {
       await trx
         .updateTable('attempts')
         .set({ outcome: 'resolved', finished_at: now })
-        .where('tenant_id', '=', row.tenant_id)
-        .where('workspace_id', '=', row.workspace_id)
-        .where('spreadsheet_id', '=', row.spreadsheet_id)
-        .where('row_key', '=', row.row_key)
-        .where('id', '!=', attemptId)
-        .where('outcome', 'in', [...IN_DOUBT_OUTCOMES])
+        .where((eb) => otherInDoubtAttempts(eb, row, attemptId))
         .execute();
     }
   }
@@ -894,12 +908,7 @@ export class RunLedger {
         qc
           .updateTable('attempts')
           .set({ outcome: 'resolved', finished_at: now })
-          .where('tenant_id', '=', row.tenant_id)
-          .where('workspace_id', '=', row.workspace_id)
-          .where('spreadsheet_id', '=', row.spreadsheet_id)
-          .where('row_key', '=', row.row_key)
-          .where('id', '!=', attemptId ?? '')
-          .where('outcome', 'in', [...IN_DOUBT_OUTCOMES])
+          .where((eb) => otherInDoubtAttempts(eb, row, attemptId ?? ''))
           .where(sql.lit(attemptId !== null))
           .returning('id'),
       )
