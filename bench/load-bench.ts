@@ -15,7 +15,7 @@
  *   per-tenant ratio, production window, embedded:
  *     npx tsx bench/load-bench.ts --entry dist --tenants 100 --rows 300 --latency-ms 150 --window-ms 60000 --tiers embedded
  *   aggregate rate at a compressed window (saturates an instance), embedded and scale-out with 1 and 3 instances:
- *     npx tsx bench/load-bench.ts --entry dist --tenants 100 --rows 240 --latency-ms 150 --window-ms 2000 \
+ *     npx tsx bench/load-bench.ts --entry dist --tenants 50 --rows 120 --latency-ms 150 --window-ms 2000 \
  *       --sheets-window-ms 2000 --tiers embedded,scale-out --instances 1,3
  *   memory with 100 tenants × 5,000 rows queued (the runs stay queued and paced; read "peak RSS MB"; 100 requests of
  *   5,000 rows at once keep a 2-core service busy past its HTTP timeouts, which it takes from the environment):
