@@ -8,10 +8,20 @@ import type { Clock } from '../clock';
 import type { DriveFileMeta, DriveFiles } from './drive-client';
 import { DriveError } from './drive-errors';
 
+/** Which run asks, and with which Drive access. */
+export interface DriveMemoScope {
+  runId: string;
+  /**
+   * Names the Drive access the run reads with now (its sealed token: every Publish that joins the run seals a fresh
+   * one). A refusal the user must fix is remembered only for the access it was read with.
+   */
+  grant: string;
+}
+
 /** Metadata reads shared by the rows of a run. */
 export interface DriveMetadataMemo {
   /** The file's metadata as read for this run less than `ttlMs` ago, or one read shared by concurrent callers. */
-  read(runId: string, fileId: string, drive: Pick<DriveFiles, 'metadata'>): Promise<DriveFileMeta>;
+  read(scope: DriveMemoScope, fileId: string, drive: Pick<DriveFiles, 'metadata'>): Promise<DriveFileMeta>;
 }
 
 export interface DriveMetadataMemoOptions {
@@ -24,27 +34,31 @@ export interface DriveMetadataMemoOptions {
 
 interface Entry {
   at: number;
+  grant: string;
   meta: Promise<DriveFileMeta>;
+  /** Set once the read failed for good: the entry then answers only reads with the same grant. */
+  refused?: boolean;
 }
 
 /** A memo in this process's memory (each instance of the scale-out tier reads a file once per run). */
 export function createDriveMetadataMemo(o: DriveMetadataMemoOptions): DriveMetadataMemo {
   const entries = new Map<string, Entry>();
   return {
-    read(runId, fileId, drive) {
+    read({ runId, grant }, fileId, drive) {
       const key = `${runId}:${fileId}`;
       const now = o.clock.now();
       const hit = entries.get(key);
-      if (hit && now - hit.at < o.ttlMs) return hit.meta;
-      const entry: Entry = { at: now, meta: drive.metadata(fileId) };
+      // After "not found", "not picked" or a refused token the user picks the file (or signs in again) and presses
+      // Publish, which joins this run with a new grant: its remaining rows must read the file again.
+      if (hit && now - hit.at < o.ttlMs && !(hit.refused && hit.grant !== grant)) return hit.meta;
+      const entry: Entry = { at: now, grant, meta: drive.metadata(fileId) };
       entries.delete(key);
       entries.set(key, entry);
       while (entries.size > o.maxEntries) entries.delete(entries.keys().next().value as string);
-      // A failure that may pass (Drive busy) is forgotten; one the user must fix is kept, like a read that worked. A
-      // refused token is about the token, not the file: a Publish that joins the run hands it a fresh one.
+      // A failure that may pass (Drive busy) is forgotten at once; one the user must fix is kept for this grant.
       entry.meta.catch((err: unknown) => {
-        const definite = err instanceof DriveError && !err.retryable && err.code !== 'drive_token_invalid';
-        if (!definite && entries.get(key) === entry) entries.delete(key);
+        if (err instanceof DriveError && !err.retryable) entry.refused = true;
+        else if (entries.get(key) === entry) entries.delete(key);
       });
       return entry.meta;
     },

@@ -213,7 +213,9 @@ export function createDriveMediaStep(deps: DriveMediaDeps) {
   ): Promise<FileOutcome> {
     let meta: DriveFileMeta;
     try {
-      meta = await (deps.metadataMemo ? deps.metadataMemo.read(run.id, fileId, drive) : drive.metadata(fileId));
+      meta = await (deps.metadataMemo
+        ? deps.metadataMemo.read({ runId: run.id, grant: run.drive_token_sealed ?? '' }, fileId, drive)
+        : drive.metadata(fileId));
     } catch (err) {
       return failure(err, fileId);
     }

@@ -92,8 +92,8 @@ function publishForm(text: string): string {
 
 const ONE_TRY = { retry: { maxAttempts: 1 } };
 
-/** How long a run read by the step is reused for its other rows. */
-const RUN_CACHE_MS = 1000;
+/** How long a run read by the step is reused for its other rows (a Publish that joins the run is seen after this). */
+export const RUN_CACHE_MS = 1000;
 
 /** The row stopped being this claim's to send before its call (cancelled and skipped, or its lease taken over). */
 const NOT_OURS: StepResult = { kind: 'finished' };
