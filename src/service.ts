@@ -11,6 +11,8 @@ import { createRunsRouter } from './http/runs-routes';
 import { createDryRunVerdictWriter, type DryRunVerdictWriter } from './sheets/dry-run-verdict-writer';
 import { createRunControlRouter } from './http/run-control-routes';
 import { PostatoClient } from './postato/postato-client';
+import { createPostatoAgent } from './postato/postato-agent';
+import { createPostatoReadAdapter } from './runs/postato-read-adapter';
 import { createPublishStep, type PostatoWriter } from './runs/publish-step';
 import { createDriveMediaStep } from './runs/drive-media-step';
 import { createDriveFiles } from './drive/drive-client';
@@ -101,6 +103,12 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     );
   }
 
+  // One keep-alive pool for every Postato call of this process: a socket for each call the dispatcher keeps in
+  // flight, plus room for the interactive routes and media uploads beside them.
+  const postatoAgent = createPostatoAgent({
+    connections: config.DISPATCH_CONCURRENCY + 16,
+    connectTimeoutMs: Math.min(10_000, config.POSTATO_TIMEOUT_MS),
+  });
   // One try per call: the publish step owns retries (each counts as an attempt).
   const postatoClientFor = (apiKey: string) =>
     new PostatoClient({
@@ -110,8 +118,17 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       retry: { maxAttempts: 1 },
       logger,
       clock,
+      dispatcher: postatoAgent,
     });
   const clientFor: (apiKey: string) => PostatoWriter = o.clientFor ?? postatoClientFor;
+  // Interactive reads (accounts, the dry run's checks) keep the client's own retries, on the same pool.
+  const interactiveClientFor = (apiKey: string) =>
+    new PostatoClient({
+      baseUrl: config.POSTATO_API_URL,
+      apiKey,
+      timeoutMs: config.POSTATO_TIMEOUT_MS,
+      dispatcher: postatoAgent,
+    });
   // Media from Google Drive: read with the caller's token, uploaded to Postato once per file version.
   const driveMedia = createDriveMediaStep({
     ledger,
@@ -247,6 +264,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         startRun: startRunAndRecord,
         onDryRun: dryRunVerdicts?.write,
         requireSheetProof,
+        postatoReadFor: (apiKey) => createPostatoReadAdapter(interactiveClientFor(apiKey)),
       }),
       createRunReportRouter({ ledger, clock, requireSheetProof }),
       createRunControlRouter({
@@ -260,7 +278,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         clock,
         logger,
       }),
-      createAccountsRouter({ config }),
+      createAccountsRouter({ config, postatoFor: interactiveClientFor }),
       createStatusRefreshRouter({
         store: ledger.statusRefresh,
         // One try per read, as for every call: a 429 stops the refresh (the rest wait for the next one).
@@ -304,6 +322,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         await flusher?.stop();
         await tier.close();
         await limiterRedis?.quit().catch(() => limiterRedis.disconnect());
+        // In-flight calls ended with the dispatcher; close() waits for any interactive one, then drops the sockets.
+        await postatoAgent.close();
       })()),
   };
 }

@@ -4,6 +4,8 @@
  * ever repeated with the same Idempotency-Key and the byte-identical body; the API key travels only in the
  * Authorization header and is scrubbed from anything built from a response or an exception.
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { Clock } from '../clock';
 import { sleep as realSleep, systemClock } from '../clock';
@@ -24,6 +26,7 @@ import {
   type PostPage,
   type Workspace,
 } from './postato-schemas';
+import { sharedPostatoAgent } from './postato-agent';
 import { redactText } from './redact';
 import { DEFAULT_RETRY_POLICY, nextDelayMs, parseRetryAfter, type RetryPolicy } from './retry-policy';
 import type { CreatePostBody, UpdatePostBody } from '../post-body';
@@ -37,8 +40,10 @@ export interface PostatoClientOptions {
   /** e.g. https://api.postato.com.br (without /v1). */
   baseUrl: string;
   apiKey: string;
-  /** Per-request timeout, body included (default 15 s). */
+  /** Per-request timeout: for the answer's headers, then for each gap in its body (default 15 s). */
   timeoutMs?: number;
+  /** The keep-alive pool to send through (the service's own, sized and closed by it); default: a shared one. */
+  dispatcher?: Dispatcher;
   retry?: Partial<RetryPolicy>;
   logger?: Logger;
   clock?: Clock;
@@ -86,12 +91,21 @@ interface RequestSpec<T> {
 interface Answer<T> {
   data: T;
   status: number;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
 }
+
+/** Network errors of undici that mean no answer came in time (the request was sent). */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** The Postato REST client. */
 export class PostatoClient {
-  private readonly baseUrl: string;
+  /** e.g. `https://api.postato.com.br`: the pool's key. */
+  private readonly origin: string;
+  /** The base URL's path (usually empty), prefixed to every request path. */
+  private readonly basePath: string;
+  private readonly dispatcher: Dispatcher;
+  /** Headers every request carries, built once. */
+  private readonly baseHeaders: Record<string, string>;
   private readonly apiKey: string;
   private readonly timeoutMs: number;
   private readonly policy: RetryPolicy;
@@ -106,13 +120,21 @@ export class PostatoClient {
       throw new PostatoError('unauthorized', 'No Postato API key was given.', {
         userMessage: 'Enter the Postato API key in Settings.',
       });
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    const base = new URL(opts.baseUrl);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.dispatcher = opts.dispatcher ?? sharedPostatoAgent();
     this.apiKey = opts.apiKey;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.logger = (opts.logger ?? silentLogger).child({ component: 'postato-client' });
     this.clock = opts.clock ?? systemClock;
     this.userAgent = opts.userAgent ?? 'postato-sheets/0.1';
+    this.baseHeaders = {
+      authorization: `Bearer ${this.apiKey}`,
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+    };
     this.sleep = opts.sleep ?? realSleep;
     this.random = opts.random ?? Math.random;
   }
@@ -157,7 +179,10 @@ export class PostatoClient {
       },
       o,
     );
-    return { post: answer.data, replayed: answer.headers.get('idempotent-replayed')?.trim().toLowerCase() === 'true' };
+    return {
+      post: answer.data,
+      replayed: headerOf(answer.headers, 'idempotent-replayed')?.trim().toLowerCase() === 'true',
+    };
   }
 
   /** POST /v1/workspaces/{ws}/media/upload-url: a presigned URL to PUT one file's bytes to (§3.7). */
@@ -311,83 +336,69 @@ export class PostatoClient {
     }
   }
 
-  /** One HTTP exchange, body read included, under one timeout. */
+  /** One HTTP exchange, body read included, under the timeout; the caller's signal aborts it. */
   private async attempt<T>(spec: RequestSpec<T>, signal?: AbortSignal): Promise<Answer<T>> {
     signal?.throwIfAborted();
-    const url = new URL(this.baseUrl + spec.path);
-    for (const [k, v] of Object.entries(spec.query ?? {}))
-      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${this.apiKey}`,
-      Accept: 'application/json',
-      'User-Agent': this.userAgent,
-      ...spec.headers,
-    };
-    if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
-
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('postato request timed out'));
-    }, this.timeoutMs);
-    const onCallerAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    let headers = this.baseHeaders;
+    if (spec.headers !== undefined || spec.body !== undefined) {
+      headers = { ...headers, ...spec.headers };
+      if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    }
     const isWrite = spec.method !== 'GET';
     const t0 = this.clock.now();
     let status = 0;
+    let res: Dispatcher.ResponseData;
+    let text: string;
     try {
-      let res: Response;
-      let text: string;
-      try {
-        res = await fetch(url, {
-          method: spec.method,
-          headers,
-          body: spec.body,
-          signal: controller.signal,
-          redirect: 'error',
-        });
-        status = res.status;
-        text = await res.text();
-      } catch (err) {
-        if (signal?.aborted) throw signal.reason;
-        if (timedOut)
-          throw errorFromException({
-            method: spec.method,
-            path: spec.path,
-            kind: 'timeout',
-            timeoutMs: this.timeoutMs,
-            mayHaveApplied: isWrite,
-            apiKey: this.apiKey,
-          });
+      // undici's own timers bound the wait: no AbortController and timer per call.
+      res = await this.dispatcher.request({
+        origin: this.origin,
+        path: this.basePath + spec.path + queryString(spec.query),
+        method: spec.method,
+        headers,
+        body: spec.body,
+        signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (TIMEOUT_CODES.has((err as { code?: unknown } | null)?.code as string))
         throw errorFromException({
           method: spec.method,
           path: spec.path,
-          kind: 'network',
-          error: err,
-          // An answer whose body broke off mid-way means the request was processed; a refused connection was not.
-          mayHaveApplied: isWrite && (status !== 0 || !failedBeforeSending(err)),
+          kind: 'timeout',
+          timeoutMs: this.timeoutMs,
+          mayHaveApplied: isWrite,
           apiKey: this.apiKey,
         });
-      }
-      this.logger.debug({ method: spec.method, path: spec.path, status, ms: this.clock.now() - t0 }, 'postato call');
-      if (status < 200 || status >= 300) {
-        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now());
-        throw errorFromResponse({
-          method: spec.method,
-          path: spec.path,
-          status,
-          bodyText: text,
-          retryAfterMs,
-          apiKey: this.apiKey,
-        });
-      }
-      if (!spec.schema) return { data: undefined as never, status, headers: res.headers };
-      return { data: this.parse(spec, spec.schema, text, status), status, headers: res.headers };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onCallerAbort);
+      throw errorFromException({
+        method: spec.method,
+        path: spec.path,
+        kind: 'network',
+        error: err,
+        // An answer whose body broke off mid-way means the request was processed; a refused connection was not.
+        mayHaveApplied: isWrite && (status !== 0 || !failedBeforeSending(err)),
+        apiKey: this.apiKey,
+      });
     }
+    if (this.logger.isLevelEnabled('debug'))
+      this.logger.debug({ method: spec.method, path: spec.path, status, ms: this.clock.now() - t0 }, 'postato call');
+    if (status < 200 || status >= 300) {
+      const retryAfterMs = parseRetryAfter(headerOf(res.headers, 'retry-after'), this.clock.now());
+      throw errorFromResponse({
+        method: spec.method,
+        path: spec.path,
+        status,
+        bodyText: text,
+        retryAfterMs,
+        apiKey: this.apiKey,
+      });
+    }
+    if (!spec.schema) return { data: undefined as never, status, headers: res.headers };
+    return { data: this.parse(spec, spec.schema, text, status), status, headers: res.headers };
   }
 
   private parse<T>(spec: RequestSpec<T>, schema: z.ZodType<T>, text: string, status: number): T {
@@ -418,6 +429,21 @@ export class PostatoClient {
       },
     );
   }
+}
+
+/** `?a=1&b=2` from the defined, non-empty query values; '' when there are none. */
+function queryString(query: Record<string, string | number | undefined> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `?${qs}` : '';
+}
+
+/** One response header as a string (a repeated header's values joined as HTTP would fold them). */
+function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 function seg(id: string): string {
