@@ -34,8 +34,9 @@ export const driveMediaMessages = {
   published: (rows: Array<{ row: number; postId: string }>) =>
     `${capital(rowList(rows.map((r) => r.row)))} already ${rows.length === 1 ? 'has a post' : 'have posts'} in Postato (Post ID ${rows.map((r) => r.postId).join(', ')}), so the media can't change from the sheet and nothing was added. To post with other files: unschedule the row (More actions › Unschedule selected rows), clear its Key and Post ID cells, add the files, then Publish again.`,
   noFiles: 'No files were picked, so nothing was added.',
+  /** `name` is blank when the Picker gave none: the file is then "a file", not empty quotes. */
   badFile: (name: string) =>
-    `The Picker returned “${name}” without a Drive file id, so nothing was added. Pick it again.`,
+    `The Picker returned ${name ? `“${name}”` : 'a file'} without a Drive file id, so nothing was added. Pick it again.`,
   busy: 'Another Postato action on this spreadsheet is writing to the sheet. Wait a few seconds and pick the files again.',
   tabGone: (sheet: string) =>
     `The tab “${sheet}” is no longer in this spreadsheet, so nothing was added. Select the rows again and pick the files.`,
@@ -163,7 +164,7 @@ function checkFiles(files: readonly PickedDriveFile[]): string[] {
   const ids: string[] = [];
   for (const file of files) {
     if (typeof file?.id !== 'string' || !DRIVE_FILE_ID.test(file.id)) {
-      throw new AddonError(driveMediaMessages.badFile(String(file?.name ?? file?.id ?? '?')));
+      throw new AddonError(driveMediaMessages.badFile(typeof file?.name === 'string' ? file.name.trim() : ''));
     }
     if (!ids.includes(file.id)) ids.push(file.id);
   }

@@ -168,6 +168,16 @@ describe('Add media from Drive: the sheet side', () => {
     expect(() => addDriveMedia(target, [{ id: '../x', name: 'odd', mimeType: '' }])).toThrow(
       /“odd” without a Drive file id/,
     );
+    // A Picker result without a name (or with a blank one) is called "a file", never shown as empty quotes.
+    for (const nameless of [
+      { id: '../x', name: '', mimeType: '' },
+      { id: '', name: '  ', mimeType: 'image/jpeg' },
+      {} as PickedDriveFile,
+    ]) {
+      expect(() => addDriveMedia(target, [nameless])).toThrow(
+        /^The Picker returned a file without a Drive file id, so nothing was added\. Pick it again\.$/,
+      );
+    }
     expect(() => addDriveMedia({ ...target, sheetId: 999 }, [FILE_A])).toThrow(
       /^The tab “Posts” is no longer in this spreadsheet/,
     );
