@@ -338,6 +338,12 @@ export class RunLedger {
 
   private async createRunOnce(input: NewRun): Promise<{ runId: string; joined: boolean }> {
     const now = this.clock.now();
+    // The rows' first result numbers are taken before the transaction, in a statement of their own: taken inside, the
+    // counter's row lock would last while hundreds of rows are inserted, and every other run's commit and every
+    // recorded result (all of them need that counter) would queue behind it, each holding a pooled connection; 100
+    // runs committed at once then starved the whole process (PostgreSQL). Numbers taken now are below any later result
+    // of this run's rows, which is all a run's cursor needs; a run that is refused or joined leaves a harmless gap.
+    const firstSeq = input.rows.length > 0 ? await this.allocateSeq(this.db, input.rows.length) : 0;
     return this.db.transaction().execute(async (trx) => {
       const active = await trx
         .selectFrom('active_sheets')
@@ -415,7 +421,6 @@ export class RunLedger {
           })
           .execute();
 
-      const firstSeq = input.rows.length > 0 ? await this.allocateSeq(trx, input.rows.length) : 0;
       for (let i = 0; i < input.rows.length; i += INSERT_CHUNK) {
         const chunk = input.rows.slice(i, i + INSERT_CHUNK).map((r, j) => {
           const ordinal = i + j;
