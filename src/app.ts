@@ -18,7 +18,7 @@ import {
 import { POSTATO_WEBHOOK_PATH, WEBHOOK_BODY_LIMIT_BYTES } from './webhooks/postato-webhook-router';
 import { requestLogger } from './ops/request-logger';
 import { createAuthFailureThrottle, rateLimitPerAddress } from './http/address-limits';
-import type { LimiterStore } from './http/limiter-store';
+import type { LimiterStore } from './limits/limiter-store';
 
 export interface AppDeps {
   config: Config;

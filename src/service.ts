@@ -40,7 +40,6 @@ import { createSheetsRouter } from './http/sheets-routes';
 import { createStatusRefreshRouter } from './http/status-refresh-routes';
 import type { SheetsClient } from './sheets/sheets-client';
 import { createSheetProof, type SheetProof } from './runs/sheet-proof';
-import { memoryLimiterStore, openLimiterRedis, redisLimiterStore } from './http/limiter-store';
 
 /** Seams for tests and benchmarks. */
 export interface ServiceOverrides {
@@ -85,16 +84,6 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   // The tier (embedded or scale-out) comes from the configuration, which is refused here if it mixes the two.
   const tier = await openTier(config, { clock, logger }, { pacer: o.pacer });
   const { ledger, pacer } = tier;
-  // Request limits count where the tier keeps its shared state: per process on the embedded tier, in Redis on the
-  // scale-out tier (so N instances still allow the documented limit, not N times it).
-  const limiterRedis =
-    tier.kind === 'scale-out' && config.REDIS_URL
-      ? await openLimiterRedis(config.REDIS_URL, logger).catch(async (err: unknown) => {
-          await tier.close();
-          throw err;
-        })
-      : undefined;
-  const limiters = limiterRedis ? redisLimiterStore(limiterRedis, config.REDIS_PREFIX) : memoryLimiterStore;
   const limits = pacerLimitsFromConfig(config);
   const vault = o.vault ?? keyVaultFromConfig(config, logger);
   if (config.DISPATCH_LEASE_MS <= config.POSTATO_TIMEOUT_MS) {
@@ -241,7 +230,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   const app = createApp({
     config,
     logger,
-    limiters,
+    // Request limits count where the tier keeps its shared state (Redis on the scale-out tier).
+    limiters: tier.limiters,
     ...o.app,
     opsRouter: createOpsRouter({
       ledger: tier.checks.ledger,
@@ -321,7 +311,6 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         await runsTab?.idle();
         await flusher?.stop();
         await tier.close();
-        await limiterRedis?.quit().catch(() => limiterRedis.disconnect());
         // In-flight calls ended with the dispatcher; close() waits for any interactive one, then drops the sockets.
         await postatoAgent.close();
       })()),

@@ -5,7 +5,7 @@
 import type { Request, RequestHandler } from 'express';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from '../errors';
-import { memoryLimiterStore, type LimiterStore } from './limiter-store';
+import { memoryLimiterStore, type LimiterStore } from '../limits/limiter-store';
 
 /** The address a request came from (the socket's, or the proxy-forwarded one when TRUST_PROXY_HOPS is set). */
 export function clientAddress(req: Request): string {

@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, ForbiddenError, PayloadTooLargeError, TooManyRequestsError } from '../errors';
 import { getIdentity } from './identity';
-import { memoryLimiterStore, type LimiterStore } from './limiter-store';
+import { memoryLimiterStore, type LimiterStore } from '../limits/limiter-store';
 
 /** Helmet with a locked-down policy: this service serves JSON only, never pages or scripts. */
 export function securityHeaders(): RequestHandler {

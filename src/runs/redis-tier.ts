@@ -1,11 +1,13 @@
 /**
  * The Redis half of the scale-out tier: with REDIS_URL set, one connection carries the per-tenant pacer, the Sheets
- * read and write budgets and the BullMQ dispatcher, so every instance shares one limit per tenant and one queue.
+ * read and write budgets and the BullMQ dispatcher, so every instance shares one limit per tenant and one queue; a
+ * second one, which fails fast instead of queueing, carries the request limits. The tier opens and closes both.
  */
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { openLimiterRedis, redisLimiterStore, type LimiterStore } from '../limits/limiter-store';
 import { RedisWriteBudget } from '../sheets/write-budget-redis';
 import { createRedisSpreadsheetLock, type SpreadsheetLock } from '../sheets/spreadsheet-lock';
 import { createBullmqDispatcher } from './bullmq-dispatcher';
@@ -24,13 +26,15 @@ export interface RedisTier {
   readBudget: RedisWriteBudget;
   /** One write-back flusher per spreadsheet across instances. */
   spreadsheetLock: SpreadsheetLock;
+  /** The request limits, counted in Redis so N instances together allow the documented limit, not N times it. */
+  limiters: LimiterStore;
   dispatcherFor(deps: {
     ledger: RunLedger;
     step: PublishStep;
     onRowFinished?: (runId: string, spreadsheetId: string) => void;
     onRunFinished?: (runId: string) => void;
   }): Dispatcher;
-  /** Closes the connection (after the dispatcher has stopped). */
+  /** Closes both connections (after the dispatcher has stopped). */
   close(): Promise<void>;
 }
 
@@ -49,6 +53,13 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
       `Could not connect to Redis at REDIS_URL (${(err as Error)?.message ?? String(err)}). Check the URL and that Redis is running, or unset REDIS_URL to use the embedded tier.`,
       { cause: err },
     );
+  }
+  let limiterRedis: Redis;
+  try {
+    limiterRedis = await openLimiterRedis(url, logger);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
   }
   const prefix = config.REDIS_PREFIX;
   const pacer = createRedisPacer({ redis, prefix, limits: pacerLimitsFromConfig(config), clock });
@@ -73,6 +84,7 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
     writeBudget,
     readBudget,
     spreadsheetLock: createRedisSpreadsheetLock({ redis, prefix }),
+    limiters: redisLimiterStore(limiterRedis, prefix),
     dispatcherFor: ({ ledger, step, onRowFinished, onRunFinished }) =>
       createBullmqDispatcher({
         ledger,
@@ -90,6 +102,7 @@ export async function openRedisTier(config: Config, clock: Clock, logger: Logger
         spread: effectiveLimit(pacerLimitsFromConfig(config), 'create'),
       }),
     async close() {
+      await limiterRedis.quit().catch(() => limiterRedis.disconnect());
       await redis.quit().catch(() => redis.disconnect());
     },
   };

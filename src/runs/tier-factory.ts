@@ -7,6 +7,7 @@
 import type { Clock } from '../clock';
 import { ConfigError, type Config } from '../config';
 import type { Logger } from '../logger';
+import { memoryLimiterStore, type LimiterStore } from '../limits/limiter-store';
 import { SlidingWindowWriteBudget, type WriteBudget } from '../sheets/write-budget';
 import type { SpreadsheetLock } from '../sheets/spreadsheet-lock';
 import type { Dispatcher } from './dispatcher';
@@ -38,10 +39,15 @@ export interface Tier {
   readBudget: WriteBudget;
   /** One write-back flusher per spreadsheet across instances (scale-out only; one process needs none). */
   spreadsheetLock?: SpreadsheetLock;
+  /**
+   * Where the request limits count: in this process on the embedded tier, in Redis on the scale-out tier (so N
+   * instances still allow the documented limit, not N times it).
+   */
+  limiters: LimiterStore;
   dispatcherFor(deps: DispatcherDeps): Dispatcher;
   /** Readiness probes (/readyz): the ledger always, Redis on the scale-out tier. */
   checks: { ledger(): Promise<void>; redis?(): Promise<void> };
-  /** Closes the pacer, Redis and the ledger (after the dispatcher has stopped). */
+  /** Closes the pacer, the Redis connections and the ledger (after the dispatcher has stopped). */
   close(): Promise<void>;
 }
 
@@ -102,6 +108,7 @@ export async function openTier(
         windowMs: config.SHEETS_WRITE_WINDOW_MS,
         clock,
       }),
+      limiters: memoryLimiterStore,
       dispatcherFor: ({ step, onRowFinished, onRunFinished }) =>
         createEmbeddedDispatcher({
           ledger,
@@ -140,6 +147,7 @@ export async function openTier(
     writeBudget: redis.writeBudget,
     readBudget: redis.readBudget,
     spreadsheetLock: redis.spreadsheetLock,
+    limiters: redis.limiters,
     dispatcherFor: ({ step, onRowFinished, onRunFinished }) =>
       redis.dispatcherFor({ ledger, step, onRowFinished, onRunFinished }),
     checks: {

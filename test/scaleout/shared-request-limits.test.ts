@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
-import { redisLimiterStore } from '../../src/http/limiter-store';
+import { redisLimiterStore } from '../../src/limits/limiter-store';
 import { ACCOUNTS, FAST_LIMITS, startKit, type Kit } from '../runs/publish-test-kit';
 import { openTestTier, type TestTier } from '../contract/tier-kit';
 import { buildTestApp, testConfig } from '../http/test-app';
