@@ -33,7 +33,15 @@ describe('media from Google Drive, published through the service', () => {
     drive = await startDriveFake({ tokens: { [TOKEN]: USER } });
     kit = await startKit({
       sandbox: { accounts: [...ACCOUNTS, TIKTOK] },
-      env: { DRIVE_API_URL: drive.url, DRIVE_MEDIA_MAX_BYTES: String(30 * MB) },
+      env: {
+        DRIVE_API_URL: drive.url,
+        DRIVE_MEDIA_MAX_BYTES: String(30 * MB),
+        // The counts below ("one upload URL, one download, three metadata reads") hold only if no call times out and is
+        // retried. The kit's 800 ms timeout (for tests of timeouts) can fire on a loaded machine while 25 MB move, so
+        // this suite, which tests no timeout, gives calls production's time (and leases longer than a call).
+        POSTATO_TIMEOUT_MS: '15000',
+        DISPATCH_LEASE_MS: '20000',
+      },
     });
   });
   afterAll(async () => {
