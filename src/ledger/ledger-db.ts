@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Sqlit
 import { Pool, types } from 'pg';
 import type { LedgerDatabase } from './ledger-schema';
 import { migrateLedger } from './ledger-migrations';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer';
 
 /** An open ledger database; `sqlite` is set on the embedded tier (the SQLite pacer shares it). */
 export interface LedgerDb {
@@ -21,7 +22,15 @@ export interface LedgerDb {
    * across awaits; a statement run on the shared connection meanwhile would join them and roll back with them.
    */
   outsideTransactions?: <T>(work: () => T) => Promise<T>;
+  /** The WAL checkpointer of a SQLite file (none for :memory:, or when the file could not use WAL). */
+  checkpointer?: WalCheckpointer;
   close(): Promise<void>;
+}
+
+/** What opening a ledger may be given. */
+export interface LedgerDbOptions {
+  /** Told when the SQLite WAL checkpointer fails; without it, a process warning is emitted. */
+  onCheckpointerFailure?: (err: Error) => void;
 }
 
 /** The SQLite file path of a DATABASE_URL, or null when it names PostgreSQL. */
@@ -52,7 +61,7 @@ function withStatementCache(sqlite: BetterSqlite3.Database, max = 500): SqliteDa
 }
 
 /** Opens (creating when needed) and migrates the ledger. */
-export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
+export async function openLedgerDb(databaseUrl: string, options: LedgerDbOptions = {}): Promise<LedgerDb> {
   const file = sqlitePathOf(databaseUrl);
   if (file === null) {
     // Times are millisecond integers in bigint columns; pg would hand them back as strings.
@@ -62,13 +71,27 @@ export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
     await migrateLedger(db as Kysely<unknown>);
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
-  if (file !== ':memory:' && file !== '') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new BetterSqlite3(file === '' ? ':memory:' : file);
-  sqlite.pragma('journal_mode = WAL');
+  const inMemory = file === ':memory:' || file === '';
+  if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new BetterSqlite3(inMemory ? ':memory:' : file);
+  const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // A WAL that a burst made large is cut back to this size when SQLite next starts it over.
+  sqlite.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
   const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrateLedger(db as Kysely<unknown>);
+  const checkpointer =
+    wal && !inMemory
+      ? startWalCheckpointer({
+          file: path.resolve(file),
+          connection: sqlite,
+          onFailure:
+            options.onCheckpointerFailure ??
+            ((err) =>
+              process.emitWarning(`SQLite WAL checkpointer failed, automatic checkpoints are back on: ${err.message}`)),
+        })
+      : undefined;
   let closed = false;
   return {
     db,
@@ -76,9 +99,11 @@ export async function openLedgerDb(databaseUrl: string): Promise<LedgerDb> {
     sqlite,
     // kysely holds its one SQLite connection (a mutex) for a whole transaction, so taking it here waits for the end.
     outsideTransactions: (work) => db.connection().execute(async () => work()),
+    checkpointer,
     close: async () => {
       if (closed) return;
       closed = true;
+      await checkpointer?.stop();
       await db.destroy();
     },
   };

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock';
 import type { PacerLimits, TenantPacer } from '../pacing/tenant-pacer';
-import { openLedgerDb, type LedgerDb } from './ledger-db';
+import { openLedgerDb, type LedgerDb, type LedgerDbOptions } from './ledger-db';
 import { RunLedger } from './run-ledger';
 import { createSqlitePacer } from './tenant-pacer-sqlite';
 
@@ -19,8 +19,12 @@ export interface OpenedLedger {
 }
 
 /** Opens (creating when needed) and migrates the ledger. */
-export async function openLedger(databaseUrl: string, clock: Clock): Promise<OpenedLedger> {
-  const db = await openLedgerDb(databaseUrl);
+export async function openLedger(
+  databaseUrl: string,
+  clock: Clock,
+  options: LedgerDbOptions = {},
+): Promise<OpenedLedger> {
+  const db = await openLedgerDb(databaseUrl, options);
   return {
     ledger: new RunLedger(db.db, clock, { groupWrites: db.dialect === 'sqlite' }),
     dialect: db.dialect,

@@ -88,7 +88,10 @@ export async function openTier(
 ): Promise<Tier> {
   const kind = tierKindOf(config);
   const { clock, logger } = deps;
-  const db = await openLedger(config.DATABASE_URL, clock);
+  const db = await openLedger(config.DATABASE_URL, clock, {
+    onCheckpointerFailure: (err) =>
+      logger.error({ err }, 'SQLite WAL checkpointer failed; automatic checkpoints are back on'),
+  });
   const { ledger } = db;
   const checks = { ledger: () => ledger.ping() };
 
