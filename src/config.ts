@@ -100,6 +100,12 @@ const schema = z.object({
 
   // Limits
   MAX_ROWS_PER_RUN: intFrom(5000, 1),
+  /**
+   * Run requests (POST /v1/runs, dry runs included) read, planned and committed at once; later ones wait unread, in
+   * arrival order, within the HTTP timeouts. Bounds memory when many large runs arrive together, and leaves the event
+   * loop to the dispatcher; large enough that Postato's read latency during planning overlaps.
+   */
+  RUN_ACCEPT_CONCURRENCY: intFrom(16, 1),
   BODY_LIMIT: z
     .string()
     .regex(/^\s*\d+(?:\.\d+)?\s*(?:b|kb|mb|gb)?\s*$/i, 'must be a size such as 10mb, 512kb or 1048576.')

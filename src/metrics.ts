@@ -13,6 +13,8 @@ export interface Metrics {
   rowsWaiting: Gauge<'tenant'>;
   writeBackLagSeconds: Gauge;
   sheetsRequests: Counter<'kind' | 'outcome'>;
+  runRequestsInProgress: Gauge;
+  runRequestsWaiting: Gauge;
 }
 
 /** Creates the metric set; `defaults` adds Node's process metrics (off in tests to keep them quiet). */
@@ -60,6 +62,16 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       name: 'postato_sheets_requests_total',
       help: 'Google Sheets API requests',
       labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    runRequestsInProgress: new Gauge({
+      name: 'postato_run_requests_in_progress',
+      help: 'Run requests (POST /v1/runs) being read, planned and committed now (at most RUN_ACCEPT_CONCURRENCY)',
+      registers: [registry],
+    }),
+    runRequestsWaiting: new Gauge({
+      name: 'postato_run_requests_waiting',
+      help: 'Run requests waiting for their turn, bodies unread',
       registers: [registry],
     }),
   };

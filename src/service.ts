@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock';
 import { createLogger, type Logger } from './logger';
 import { createApp, type AppDeps } from './app';
 import { createRunsRouter } from './http/runs-routes';
+import { RunAdmission } from './http/run-admission';
 import { createDryRunVerdictWriter, type DryRunVerdictWriter } from './sheets/dry-run-verdict-writer';
 import { createRunControlRouter } from './http/run-control-routes';
 import { PostatoClient } from './postato/postato-client';
@@ -214,6 +215,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     requireSheetProof,
   });
   const knownPosts = ledger.knownPostsPort();
+  const admission = new RunAdmission(config.RUN_ACCEPT_CONCURRENCY);
 
   // Runs that end without a last row finishing (nothing to send, or cancelled) reach the runs tab here.
   const startRunAndRecord: typeof runs.startRun = async (args) => {
@@ -242,7 +244,12 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         timeoutMs: Math.min(2000, config.POSTATO_TIMEOUT_MS),
       }),
       metrics,
-      beforeScrape: () => refreshLedgerGauges(metrics, ledger, clock.now()),
+      beforeScrape: () => {
+        const admitted = admission.stats();
+        metrics.runRequestsInProgress.set(admitted.inProgress);
+        metrics.runRequestsWaiting.set(admitted.waiting);
+        return refreshLedgerGauges(metrics, ledger, clock.now());
+      },
     }),
     routers: [
       createRunsRouter({
@@ -255,6 +262,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         onDryRun: dryRunVerdicts?.write,
         requireSheetProof,
         postatoReadFor: (apiKey) => createPostatoReadAdapter(interactiveClientFor(apiKey)),
+        admission,
       }),
       createRunReportRouter({ ledger, clock, requireSheetProof }),
       createRunControlRouter({

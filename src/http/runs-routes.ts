@@ -18,6 +18,7 @@ import type { Identity } from '../runs/identity';
 import { parseDriveAccessToken, parsePostatoApiKey, parseRunRequest } from './run-request-schema';
 import { withContextRows } from '../plan/context-rows';
 import { jsonBody, limitRowsPerRun } from './hardening';
+import { admitRunRequest, RunAdmission } from './run-admission';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
 import type { ApprovalPort, KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
@@ -53,6 +54,8 @@ export interface RunsRouterDeps {
   requireSheetProof?: (identity: Identity, spreadsheetId: string) => Promise<void>;
   /** Called after a dry run was answered (the service writes the verdicts into the sheet); never delays the answer. */
   onDryRun?: (request: RunRequest, planned: PlannedRun) => void;
+  /** Run requests handled at once (default: RUN_ACCEPT_CONCURRENCY of the config). */
+  admission?: RunAdmission;
 }
 
 /** Builds the router serving POST /v1/runs. */
@@ -75,8 +78,12 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     windowMs: deps.config.POSTATO_WINDOW_MS,
   };
 
+  const admission = deps.admission ?? new RunAdmission(deps.config.RUN_ACCEPT_CONCURRENCY);
+
   router.post(
     '/v1/runs',
+    // Before the body parser: a request waiting for its turn keeps its body in the socket, not in memory.
+    admitRunRequest(admission),
     ...jsonBody(deps.config.BODY_LIMIT),
     limitRowsPerRun(deps.config.MAX_ROWS_PER_RUN),
     async (req, res) => {

@@ -1,0 +1,167 @@
+/**
+ * Admission of run requests (src/http/run-admission.ts): many Publish requests arriving at once are all accepted,
+ * never more than RUN_ACCEPT_CONCURRENCY of them at a time, in arrival order, and a caller who hangs up while waiting
+ * gives its turn away. Real app and HTTP server on 127.0.0.1; the run service is a stand-in that holds each call so
+ * that the test sees how many were in progress together.
+ */
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import { createApp } from '../../src/app';
+import { systemClock } from '../../src/clock';
+import { silentLogger } from '../../src/logger';
+import { createRunsRouter } from '../../src/http/runs-routes';
+import { RunAdmission } from '../../src/http/run-admission';
+import type { RunAccepted } from '../../appsscript/shared/contract';
+import type { PostatoReadPort } from '../../src/plan/dry-run-ports';
+import { testConfig, testSecret } from './test-app';
+import { until } from '../wait-until';
+
+const LIMIT = 3;
+const REQUESTS = 12;
+const HEADER = ['Key', 'Platform', 'Account', 'Post type', 'Content', 'Scheduled at', 'Status', 'Post ID', 'Error'];
+
+/** Postato as the planner reads it: no accounts or scheduled posts to check against. */
+const postatoWithNothing: PostatoReadPort = {
+  listAccounts: () => Promise.resolve(null),
+  listScheduledPosts: () => Promise.resolve(null),
+};
+
+describe('run admission', () => {
+  it('when more requests wait than the limit allows, then they get their turns in arrival order', async () => {
+    const admission = new RunAdmission(2);
+    const order: number[] = [];
+    const releases = await Promise.all([admission.acquire(), admission.acquire()]);
+    const later = [1, 2, 3].map((n) => admission.acquire().then((release) => (order.push(n), release)));
+    expect(admission.stats()).toEqual({ inProgress: 2, waiting: 3, peakInProgress: 2 });
+    releases[0]!();
+    releases[0]!(); // a second release of the same slot frees nothing more
+    await later[0];
+    expect(admission.stats()).toMatchObject({ inProgress: 2, waiting: 2 });
+    releases[1]!();
+    (await later[0]!)();
+    await Promise.all(later.slice(1));
+    expect(order).toEqual([1, 2, 3]);
+    expect(admission.stats()).toEqual({ inProgress: 2, waiting: 0, peakInProgress: 2 });
+  });
+
+  describe('POST /v1/runs', () => {
+    const secret = testSecret();
+    let server: http.Server;
+    let url: string;
+    let admission: RunAdmission;
+    /** startRun calls in progress now, the most at once, those finished, and the held ones' releases. */
+    let inside: number;
+    let peakInside: number;
+    let finished: number;
+    let held: Array<() => void>;
+
+    beforeEach(async () => {
+      const config = testConfig({ AUTH_SHARED_SECRET: secret, RUN_ACCEPT_CONCURRENCY: String(LIMIT) });
+      admission = new RunAdmission(config.RUN_ACCEPT_CONCURRENCY);
+      inside = 0;
+      peakInside = 0;
+      finished = 0;
+      held = [];
+      const router = createRunsRouter({
+        config,
+        clock: systemClock,
+        logger: silentLogger,
+        postatoReadFor: () => postatoWithNothing,
+        admission,
+        startRun: async ({ request }): Promise<RunAccepted> => {
+          inside += 1;
+          peakInside = Math.max(peakInside, inside);
+          await new Promise<void>((resolve) => held.push(resolve));
+          inside -= 1;
+          finished += 1;
+          return {
+            runId: `run-${request.spreadsheetId}`,
+            joined: false,
+            summary: { total: 1 } as RunAccepted['summary'],
+          };
+        },
+      });
+      server = createApp({ config, logger: silentLogger, routers: [router] }).listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterEach(() => new Promise((resolve) => server.close(resolve)));
+
+    /** A Publish request on a connection of its own; `hangUp` closes that connection before the answer. */
+    function publish(i: number): { answer: Promise<{ status: number; body: string }>; hangUp(): void } {
+      const body = JSON.stringify({
+        mode: 'publish',
+        spreadsheetId: `sheet-${i}`,
+        sheetName: 'Posts',
+        sheetId: 0,
+        spreadsheetTimeZone: 'America/New_York',
+        workspaceId: 'wks_admission',
+        header: HEADER,
+        rows: [{ rowNumber: 2, values: [`k${i}`, 'x', 'acc_1', '', `Post ${i}`, '', '', '', ''] }],
+      });
+      const req = http.request(`${url}/v1/runs`, {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'X-Shared-Secret': secret,
+          'X-User-Id': `tenant-${i}`,
+          'X-Postato-Api-Key': `smcp_${String(i).padStart(64, '0')}`,
+        },
+      });
+      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+      });
+      req.end(body);
+      return { answer, hangUp: () => req.destroy() };
+    }
+
+    it('when many tenants press Publish at once, then all are accepted and at most the limit at a time', async () => {
+      const answers = Array.from({ length: REQUESTS }, (_, i) => publish(i).answer);
+      for (let released = 0; released < REQUESTS;) {
+        // Hold the calls in progress until everyone left is either among them or queued at the admission, so a
+        // missing limit would show as more than LIMIT calls in progress together.
+        await until('the run requests in progress and queued', () => {
+          const left = REQUESTS - finished;
+          return (
+            held.length > 0 &&
+            (held.length === left || (held.length === LIMIT && admission.stats().waiting === left - LIMIT))
+          );
+        });
+        const batch = held.splice(0);
+        released += batch.length;
+        for (const release of batch) release();
+      }
+      const responses = await Promise.all(answers);
+      expect(responses.map((r) => r.status)).toEqual(Array<number>(REQUESTS).fill(202));
+      const runIds = responses.map((r) => (JSON.parse(r.body) as RunAccepted).runId);
+      expect(new Set(runIds).size).toBe(REQUESTS);
+      expect(peakInside).toBe(LIMIT);
+      expect(admission.stats()).toEqual({ inProgress: 0, waiting: 0, peakInProgress: LIMIT });
+    });
+
+    it('when a waiting caller hangs up, then its turn goes to the next request', async () => {
+      const first = Array.from({ length: LIMIT }, (_, i) => publish(i).answer);
+      await until('the first requests in progress', () => held.length === LIMIT);
+      const quitter = publish(LIMIT);
+      const quitterAnswer = quitter.answer.catch((err: unknown) => err);
+      const next = publish(LIMIT + 1).answer;
+      await until('two requests queued', () => admission.stats().waiting === 2);
+      quitter.hangUp();
+      await quitterAnswer;
+      for (const release of held.splice(0)) release();
+      await until('the next request in progress', () => held.length === 1);
+      held.splice(0)[0]!();
+      expect((await next).status).toBe(202);
+      expect((await Promise.all(first)).map((r) => r.status)).toEqual(Array<number>(LIMIT).fill(202));
+      expect(finished).toBe(LIMIT + 1);
+      expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0 });
+    });
+  });
+});
