@@ -556,10 +556,15 @@ export class RunLedger {
 
   /**
    * Tenants that may have rows to send: those with an active run, and those with a row left `sending` (a call in
-   * flight, or one a crash left unrecorded, possibly in a run cancelled since). Reads the runs index and the few
-   * sending rows, never the pending backlog, so a dispatcher can ask often whatever the queue's size.
+   * flight, or one a crash left unrecorded, possibly in a run cancelled since). For each tenant not in `skipCount`,
+   * `due` counts its sending rows plus its pending rows due at `now` (leased or not): the dispatcher orders tenants by
+   * it. Reads the runs index, the few sending rows and, for the counted tenants only, their range of the due index, so
+   * a dispatcher that skips the tenants it counted recently pays for a bounded share of a large backlog per poll.
    */
-  async activeTenants(): Promise<string[]> {
+  async activeTenants(
+    now: number,
+    skipCount: ReadonlySet<string> = new Set(),
+  ): Promise<Array<{ tenantId: string; due?: number }>> {
     const active = await this.db
       .selectFrom('runs')
       .select('tenant_id')
@@ -568,11 +573,27 @@ export class RunLedger {
       .execute();
     const sending = await this.db
       .selectFrom('run_rows')
-      .select('tenant_id')
-      .distinct()
+      .select((eb) => ['tenant_id', eb.fn.countAll<number | string>().as('n')])
       .where('state', '=', 'sending')
+      .groupBy('tenant_id')
       .execute();
-    return [...new Set([...active, ...sending].map((r) => r.tenant_id))];
+    const tenants = [...new Set([...active, ...sending].map((r) => r.tenant_id))];
+    const toCount = tenants.filter((t) => !skipCount.has(t));
+    const due = new Map<string, number>(toCount.map((t) => [t, 0]));
+    for (const r of sending) if (due.has(r.tenant_id)) due.set(r.tenant_id, due.get(r.tenant_id)! + Number(r.n));
+    if (toCount.length > 0) {
+      // One grouped read of the due index (state = pending, then tenant order: no sort); ranges of the tenants asked.
+      const pending = await this.db
+        .selectFrom('run_rows')
+        .select((eb) => ['tenant_id', eb.fn.countAll<number | string>().as('n')])
+        .where('state', '=', 'pending')
+        .$if(toCount.length < tenants.length, (qb) => qb.where('tenant_id', 'in', toCount))
+        .where('next_attempt_at', '<=', now)
+        .groupBy('tenant_id')
+        .execute();
+      for (const r of pending) if (due.has(r.tenant_id)) due.set(r.tenant_id, due.get(r.tenant_id)! + Number(r.n));
+    }
+    return tenants.map((tenantId) => (due.has(tenantId) ? { tenantId, due: due.get(tenantId)! } : { tenantId }));
   }
 
   /**

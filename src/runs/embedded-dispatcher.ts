@@ -1,17 +1,22 @@
 /**
  * The embedded dispatcher: a loop in this process that claims due rows with leases, a batch per tenant at a time,
- * and runs the publish step on them with many calls in flight (they are I/O). Tenants take turns one row at a time
- * (round-robin over the tenants whose pacer has budget), and no tenant has more than `tenantConcurrency` calls in
- * flight, so a tenant that arrives while others burst gets its share of the pool at once instead of queueing behind
- * their backlogs. Only a small window of claimed rows per tenant is held in memory, whatever the backlog.
+ * and runs the publish step on them with many calls in flight (they are I/O). Critical sends go first: those that
+ * decide when their tenant finishes under the pacer's sliding log (critical-sends.ts), the tenant with the fewest of
+ * them first (ties: the tenant seen first). A tenant's other sends of the span have about a span of slack; they go,
+ * tenants taking turns, only when no tenant with critical sends can start. So a tenant that arrives with 10 rows while
+ * others burst goes at once, and tenants publishing together each finish near their own minimum instead of all late
+ * together. No tenant has more than `tenantConcurrency` calls in flight. Only a small window of claimed rows per
+ * tenant is held in memory, whatever the backlog, and rows are claimed only for the tenant about to be served.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
+import type { EffectiveLimit } from '../pacing/tenant-pacer';
+import { criticalSends } from './critical-sends';
 import type { Logger } from '../logger';
 import type { Dispatcher } from './dispatcher';
 import { createInstanceHeartbeat } from './dispatcher-heartbeat';
 import type { RunLedger, RunRowRecord } from '../ledger/run-ledger';
-import type { PublishStep } from './publish-step';
+import type { PublishStep, StepResult } from './publish-step';
 
 export interface EmbeddedDispatcherOptions {
   ledger: RunLedger;
@@ -30,6 +35,11 @@ export interface EmbeddedDispatcherOptions {
   tenantConcurrency?: number;
   /** Rows claimed per tenant per round trip (default 16); at most this many wait in memory per tenant. */
   claimBatch?: number;
+  /**
+   * The pacer's rule for a tenant's creations (`effectiveLimit` of the tier's limits), used only to order tenants:
+   * the pacer still decides what may be sent. Without it every due row counts as critical (fewest due rows first).
+   */
+  pacing?: EffectiveLimit;
   /** Called after a row finished (the run may have ended). */
   onRowFinished?: (runId: string, spreadsheetId: string) => void;
   /** Called once when a run ended because its last row finished (the runs tab records it). */
@@ -45,7 +55,18 @@ interface Lane {
   blockedUntil: number;
   /** The last claim found nothing due: not asked again before then (a commit or a finished row of it resets it). */
   idleUntil: number;
+  /** Rows to send and not started: the last tenant poll's count, less the rows started since (approximate). */
+  due: number;
+  /** When this tenant's finished calls ended, ascending, trimmed to the pacer's span; calls in flight are `inFlight`. */
+  sentAt: number[];
+  /** Order in which tenants were first seen: equal critical counts go to the tenant seen first. */
+  seenSeq: number;
+  /** When `due` was last counted by the ledger (−Infinity: not yet). */
+  countedAt: number;
 }
+
+/** Due rows recounted per tenant poll, at most (about a few milliseconds of index reads on SQLite). */
+const COUNT_ROWS_PER_POLL = 30_000;
 
 /** Counters of this dispatcher (tests and benchmarks read them). */
 export interface EmbeddedDispatcherStats {
@@ -82,6 +103,7 @@ export function createEmbeddedDispatcher(
   let tenants: string[] = [];
   let tenantsAt = -Infinity;
   let rotation = 0;
+  let seen = 0;
   let running = false;
   let ticking = false;
   let again = false;
@@ -90,7 +112,16 @@ export function createEmbeddedDispatcher(
   const laneOf = (tenant: string): Lane => {
     let lane = lanes.get(tenant);
     if (!lane) {
-      lane = { window: [], inFlight: 0, blockedUntil: 0, idleUntil: 0 };
+      lane = {
+        window: [],
+        inFlight: 0,
+        blockedUntil: 0,
+        idleUntil: 0,
+        due: 0,
+        sentAt: [],
+        seenSeq: seen++,
+        countedAt: -Infinity,
+      };
       lanes.set(tenant, lane);
     }
     return lane;
@@ -110,7 +141,18 @@ export function createEmbeddedDispatcher(
   }
 
   async function runOne(row: RunRowRecord, lane: Lane) {
-    const result = await o.step.processRow(row);
+    let result: StepResult;
+    try {
+      result = await o.step.processRow(row);
+    } finally {
+      // The call is over: from now on it counts among the tenant's sends in the span (or its due rows), not in flight,
+      // in the same turn as its result reached the ledger, so a tenant poll never counts it twice or not at all.
+      lane.inFlight--;
+    }
+    // Deferred rows are to send again; a call that may have reached Postato counts as a send (a pacer refusal or a
+    // 429 does not). Rows finished without a call count too: an overestimate only orders this tenant later.
+    if (result.kind === 'deferred') lane.due++;
+    if (o.pacing && !(result.kind === 'deferred' && result.tenantBlockedUntil)) lane.sentAt.push(o.clock.now());
     if (result.kind === 'deferred' && result.tenantBlockedUntil) {
       lane.blockedUntil = Math.max(lane.blockedUntil, result.tenantBlockedUntil);
       // The tenant waits for its pacer: rows claimed for it go back, so their leases do not run out while held.
@@ -131,7 +173,6 @@ export function createEmbeddedDispatcher(
     const p = runOne(row, lane)
       .catch((err) => log.error({ err: { message: (err as Error)?.message }, rowId: row.id }, 'dispatch failed'))
       .finally(() => {
-        lane.inFlight--;
         lane.idleUntil = 0;
         inFlight.delete(p);
         kick();
@@ -140,8 +181,8 @@ export function createEmbeddedDispatcher(
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight.size);
   }
 
-  /** The next row of a tenant: from its window, else a fresh batch from the ledger; null when it has none due. */
-  async function nextRow(tenant: string, lane: Lane): Promise<RunRowRecord | null> {
+  /** The next row of a tenant: from its window, else up to `want` rows from the ledger; null when it has none due. */
+  async function nextRow(tenant: string, lane: Lane, want: number): Promise<RunRowRecord | null> {
     const now = o.clock.now();
     // Rows held too long go back together (one ledger transaction); rows of one claim age together.
     const expired: RunRowRecord[] = [];
@@ -151,7 +192,7 @@ export function createEmbeddedDispatcher(
     if (lane.window.length > 0) return lane.window.shift()!.row;
     if (lane.idleUntil > now) return null;
     stats.claims++;
-    const rows = await o.ledger.claimBatch(tenant, owner, now, o.leaseMs, batch, heartbeat.staleBefore(now));
+    const rows = await o.ledger.claimBatch(tenant, owner, now, o.leaseMs, want, heartbeat.staleBefore(now));
     if (rows.length === 0) {
       lane.idleUntil = now + o.pollMs;
       return null;
@@ -170,27 +211,14 @@ export function createEmbeddedDispatcher(
     try {
       // Claiming before the first heartbeat is recorded would let other instances take this one's rows.
       if (!heartbeat.registered()) return;
-      const now = o.clock.now();
-      if (now - tenantsAt >= o.pollMs) {
-        tenants = await o.ledger.activeTenants();
-        tenantsAt = now;
-        for (const [t, lane] of lanes)
-          if (!tenants.includes(t) && lane.inFlight === 0 && lane.window.length === 0) lanes.delete(t);
-      }
-      // Rounds: every tenant with budget starts one row per round, so a small tenant waits one round, not a backlog.
-      let progress = true;
-      while (running && progress && inFlight.size < o.concurrency && tenants.length > 0) {
-        progress = false;
-        for (let i = 0; i < tenants.length && running && inFlight.size < o.concurrency; i++) {
-          rotation = (rotation + 1) % tenants.length;
-          const tenant = tenants[rotation]!;
-          const lane = laneOf(tenant);
-          if (lane.blockedUntil > o.clock.now() || lane.inFlight >= tenantCap) continue;
-          const row = await nextRow(tenant, lane);
-          if (!row) continue;
-          start(row, lane);
-          progress = true;
-        }
+      if (o.clock.now() - tenantsAt >= o.pollMs) await pollTenants();
+      while (running && inFlight.size < o.concurrency) {
+        const next = pickNext(o.clock.now());
+        if (!next) break;
+        const row = await nextRow(next.tenant, next.lane, next.want);
+        if (!row) continue;
+        next.lane.due = Math.max(0, next.lane.due - 1);
+        start(row, next.lane);
       }
     } catch (err) {
       log.error({ err: { message: (err as Error)?.message } }, 'dispatcher tick failed');
@@ -201,6 +229,73 @@ export function createEmbeddedDispatcher(
         schedule(0);
       } else schedule(nextWake());
     }
+  }
+
+  /**
+   * Reads the tenants with work and recounts the due rows of some: every tenant not counted yet, then the ones counted
+   * longest ago while their last counts add up to at most COUNT_ROWS_PER_POLL (a large backlog is recounted over a few
+   * polls, never in one long read). Between counts a lane keeps its own tally. Lanes of tenants gone and idle go.
+   */
+  async function pollTenants() {
+    const now = o.clock.now();
+    const skip = new Set<string>();
+    let rows = 0;
+    let counted = 0;
+    for (const [tenant, lane] of [...lanes].sort(([, a], [, b]) => a.countedAt - b.countedAt)) {
+      if (lane.countedAt === -Infinity) continue;
+      const n = lane.due + lane.inFlight;
+      if (counted > 0 && rows + n > COUNT_ROWS_PER_POLL) skip.add(tenant);
+      else {
+        rows += n;
+        counted++;
+      }
+    }
+    const active = await o.ledger.activeTenants(now, skip);
+    tenantsAt = now;
+    for (const { tenantId, due } of active) {
+      const lane = laneOf(tenantId);
+      if (due === undefined) continue;
+      lane.due = Math.max(0, due - lane.inFlight);
+      lane.countedAt = now;
+    }
+    tenants = active.map((a) => a.tenantId).sort((a, b) => laneOf(a).seenSeq - laneOf(b).seenSeq);
+    for (const [t, lane] of lanes)
+      if (!tenants.includes(t) && lane.inFlight === 0 && lane.window.length === 0) lanes.delete(t);
+  }
+
+  /** This tenant's sends inside the pacer's span, counting calls in flight (older ones are dropped). */
+  function sendsInSpan(lane: Lane, now: number): number {
+    if (!o.pacing) return lane.inFlight;
+    const cutoff = now - o.pacing.spanMs;
+    let drop = 0;
+    while (drop < lane.sentAt.length && lane.sentAt[drop]! <= cutoff) drop++;
+    if (drop > 0) lane.sentAt.splice(0, drop);
+    return lane.inFlight + lane.sentAt.length;
+  }
+
+  const canStart = (lane: Lane, now: number) =>
+    lane.blockedUntil <= now && lane.inFlight < tenantCap && (lane.window.length > 0 || lane.idleUntil <= now);
+
+  /**
+   * Whom to serve next: the startable tenant with the fewest critical sends (tenants are kept in first-seen order,
+   * so ties go to the earlier one), claiming only those; else the next startable tenant in turn, for slack work.
+   */
+  function pickNext(now: number): { tenant: string; lane: Lane; want: number } | null {
+    let best: { tenant: string; lane: Lane; want: number } | null = null;
+    for (const tenant of tenants) {
+      const lane = laneOf(tenant);
+      if (!canStart(lane, now)) continue;
+      const critical = criticalSends(lane.due, sendsInSpan(lane, now), o.pacing?.max ?? Infinity);
+      if (critical > 0 && (!best || critical < best.want)) best = { tenant, lane, want: critical };
+    }
+    if (best) return { ...best, want: Math.min(batch, best.want) };
+    for (let i = 0; i < tenants.length; i++) {
+      rotation = (rotation + 1) % tenants.length;
+      const tenant = tenants[rotation]!;
+      const lane = laneOf(tenant);
+      if (canStart(lane, now)) return { tenant, lane, want: batch };
+    }
+    return null;
   }
 
   /** The poll interval, or sooner when a paced tenant's wait ends first. */

@@ -16,7 +16,7 @@ import { openLedger, sqlitePathOf } from '../ledger/open-ledger';
 import type { PublishStep } from './publish-step';
 import { openRedisTier } from './redis-tier';
 import type { RunLedger } from '../ledger/run-ledger';
-import { pacerLimitsFromConfig, type TenantPacer } from '../pacing/tenant-pacer';
+import { effectiveLimit, pacerLimitsFromConfig, type TenantPacer } from '../pacing/tenant-pacer';
 
 /** The two tiers. */
 export type TierKind = 'embedded' | 'scale-out';
@@ -96,7 +96,8 @@ export async function openTier(
   const checks = { ledger: () => ledger.ping() };
 
   if (kind === 'embedded') {
-    const pacer = o.pacer ?? db.sqlitePacer(pacerLimitsFromConfig(config))!;
+    const limits = pacerLimitsFromConfig(config);
+    const pacer = o.pacer ?? db.sqlitePacer(limits)!;
     return {
       kind,
       ledger,
@@ -123,6 +124,8 @@ export async function openTier(
           staleMs: config.DISPATCH_STALE_MS,
           concurrency: config.DISPATCH_CONCURRENCY,
           tenantConcurrency: config.DISPATCH_TENANT_CONCURRENCY,
+          // The pacer's rule, so the dispatcher can serve first the sends that decide when each tenant finishes.
+          pacing: effectiveLimit(limits, 'create'),
           onRowFinished,
           onRunFinished,
         }),

@@ -1,7 +1,8 @@
 /**
- * Sharing the dispatcher's pool between tenants (issue 13): tenants take turns row by row, a tenant never has more
- * than DISPATCH_TENANT_CONCURRENCY calls in flight, and calls reuse keep-alive connections. Asserted on the order
- * and counts the sandbox saw, never on wall-clock times.
+ * Sharing the dispatcher's pool between tenants (issue 13): a tenant with few rows to send goes before the backlogs of
+ * others (fewest critical sends first, see dispatch-critical-first.test.ts), a tenant never has more than
+ * DISPATCH_TENANT_CONCURRENCY calls in flight, and calls reuse keep-alive connections. Asserted on the order and
+ * counts the sandbox saw, never on wall-clock times.
  */
 import { fakeApiKey, goodRows, postsPerKey, startKit, type Kit } from './publish-test-kit';
 import type { EmbeddedDispatcherStats } from '../../src/runs/embedded-dispatcher';
@@ -56,8 +57,8 @@ describe('embedded dispatcher: fairness and per-tenant cap', () => {
     const lateIdx = creationIndexes(k, 'late');
     expect(lateIdx).toHaveLength(10);
     const othersBetween = Math.max(...lateIdx) + 1 - createdBeforeLate - 10;
-    // Turns: each of the four others gets at most one row per turn, plus what was already in flight. Queued behind
-    // the backlog (first come, first served) it would wait for over 200 of their rows.
+    // Its 10 rows are all critical and fewer than any backlog's, so it goes first: at most what was already in flight
+    // (or claimed) goes between. Queued behind the backlog (first come, first served) it would wait for over 200 rows.
     expect(othersBetween).toBeLessThanOrEqual(10 * 4 + CONCURRENCY + 4);
     const remainingAfterLate = 4 * 80 - (Math.max(...lateIdx) + 1 - 10);
     expect(remainingAfterLate).toBeGreaterThan(100);
