@@ -5,7 +5,15 @@
  * SQLite and PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
-import { PostgresAdapter, sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  PostgresAdapter,
+  sql,
+  type CompiledQuery,
+  type ExpressionBuilder,
+  type Kysely,
+  type Transaction,
+} from 'kysely';
 import type { RunMode } from './ledger-schema';
 import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
@@ -344,6 +352,8 @@ export class RunLedger {
     // runs committed at once then starved the whole process (PostgreSQL). Numbers taken now are below any later result
     // of this run's rows, which is all a run's cursor needs; a run that is refused or joined leaves a harmless gap.
     const firstSeq = input.rows.length > 0 ? await this.allocateSeq(this.db, input.rows.length) : 0;
+    const runId = newRunId();
+    const rowInserts = await this.compileRowInserts(input, runId, firstSeq, now);
     return this.db.transaction().execute(async (trx) => {
       const active = await trx
         .selectFrom('active_sheets')
@@ -386,7 +396,6 @@ export class RunLedger {
       }
       if (active) await trx.deleteFrom('active_sheets').where('run_id', '=', active.id).execute();
 
-      const runId = newRunId();
       const hasWork = input.rows.some((r) => r.state === 'pending');
       await trx
         .insertInto('runs')
@@ -421,44 +430,62 @@ export class RunLedger {
           })
           .execute();
 
-      for (let i = 0; i < input.rows.length; i += INSERT_CHUNK) {
-        const chunk = input.rows.slice(i, i + INSERT_CHUNK).map((r, j) => {
-          const ordinal = i + j;
-          return {
-            id: `${runId}:${ordinal}`,
-            run_id: runId,
-            ordinal,
-            spreadsheet_id: input.spreadsheetId,
-            tenant_id: input.tenantId,
-            workspace_id: input.workspaceId,
-            row_key: r.rowKey,
-            row_number: r.rowNumber,
-            kind: r.kind,
-            state: r.state,
-            body_json: r.bodyJson ?? null,
-            post_id: r.postId ?? null,
-            failures: 0,
-            sent: 0,
-            next_attempt_at: now,
-            lease_owner: null,
-            lease_until: null,
-            sheet_status: r.sheetStatus ?? null,
-            error: r.error ?? null,
-            scheduled_at: r.scheduledAt ?? null,
-            link: null,
-            result_seq: firstSeq + ordinal,
-            version: r.writeBack ? 1 : 0,
-            written_version: 0,
-            removed: 0,
-            updated_at: now,
-            approved_by: r.approvedBy ?? null,
-            approved_at: r.approvedAt ?? null,
-          };
-        });
-        await trx.insertInto('run_rows').values(chunk).execute();
-      }
+      // No pause between chunks here: on SQLite the transaction holds the one connection, and other requests' CPU
+      // work run in a pause would only keep every recording of the dispatcher waiting longer.
+      for (const insert of rowInserts) await trx.executeQuery(insert);
       return { runId, joined: false };
     });
+  }
+
+  /**
+   * A run's row inserts, built and compiled before its transaction, one chunk per turn of the event loop: a 5,000-row
+   * run then neither holds the connection nor blocks the dispatcher while kysely builds 140,000 parameters.
+   */
+  private async compileRowInserts(
+    input: NewRun,
+    runId: string,
+    firstSeq: number,
+    now: number,
+  ): Promise<CompiledQuery[]> {
+    const inserts: CompiledQuery[] = [];
+    for (let i = 0; i < input.rows.length; i += INSERT_CHUNK) {
+      if (i > 0) await nextTurn();
+      const chunk = input.rows.slice(i, i + INSERT_CHUNK).map((r, j) => {
+        const ordinal = i + j;
+        return {
+          id: `${runId}:${ordinal}`,
+          run_id: runId,
+          ordinal,
+          spreadsheet_id: input.spreadsheetId,
+          tenant_id: input.tenantId,
+          workspace_id: input.workspaceId,
+          row_key: r.rowKey,
+          row_number: r.rowNumber,
+          kind: r.kind,
+          state: r.state,
+          body_json: r.bodyJson ?? null,
+          post_id: r.postId ?? null,
+          failures: 0,
+          sent: 0,
+          next_attempt_at: now,
+          lease_owner: null,
+          lease_until: null,
+          sheet_status: r.sheetStatus ?? null,
+          error: r.error ?? null,
+          scheduled_at: r.scheduledAt ?? null,
+          link: null,
+          result_seq: firstSeq + ordinal,
+          version: r.writeBack ? 1 : 0,
+          written_version: 0,
+          removed: 0,
+          updated_at: now,
+          approved_by: r.approvedBy ?? null,
+          approved_at: r.approvedAt ?? null,
+        };
+      });
+      inserts.push(this.db.insertInto('run_rows').values(chunk).compile());
+    }
+    return inserts;
   }
 
   /** A run by id, or undefined. */

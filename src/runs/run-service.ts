@@ -2,6 +2,7 @@
  * The run service: commits publish, reschedule and unschedule runs to the ledger (then wakes the dispatcher), and
  * reads and cancels runs for the status routes. A run is visible only to the identity that started it, and admins.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Identity } from './identity';
@@ -235,6 +236,8 @@ export function createRunService(deps: RunServiceDeps) {
         : request.mode === 'reschedule'
           ? await rescheduleRows(request, planned, tenantId)
           : unscheduleRows(request, planned);
+    // Planning and building a large run's rows took one stretch of CPU: the dispatcher gets a turn before the commit.
+    await nextTurn();
     const { runId, joined } = await deps.ledger.createRun({
       ownerSubject: identity.subject,
       mode: request.mode,
