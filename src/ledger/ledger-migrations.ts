@@ -360,6 +360,24 @@ const m007: Migration = {
   },
 };
 
+/**
+ * 008: run_rows_unwritten_by_seq holds only the results still to be written to a sheet, in result order, so the
+ * write-back's "next results of this spreadsheet" reads them straight off the index instead of filtering and sorting
+ * every row the spreadsheet ever had (issue 13). It replaces run_rows_unwritten. Queries say `removed = 0` as a
+ * literal: a bound parameter would hide from the planner that the partial index's condition holds.
+ */
+const m008: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createIndex('run_rows_unwritten_by_seq')
+      .on('run_rows')
+      .columns(['spreadsheet_id', 'result_seq'])
+      .where(sql<boolean>`version > written_version and removed = 0`)
+      .execute();
+    await db.schema.dropIndex('run_rows_unwritten').execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -369,6 +387,7 @@ export const ledgerMigrations: Record<string, Migration> = {
   '005_drive_media': m005,
   '006_row_approvals': m006,
   '007_sheet_proofs': m007,
+  '008_unwritten_results_index': m008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

@@ -6,6 +6,7 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { RunState } from '../../appsscript/shared/contract';
 import type { LedgerDatabase } from './ledger-schema';
 import { ACTIVE_RUN_STATES, IN_DOUBT_OUTCOMES, TO_SEND_STATES } from './ledger-schema';
+import { NOT_REMOVED } from './write-back-queries';
 
 /** One run of the runs list. */
 export interface RunSummaryRecord {
@@ -137,7 +138,7 @@ export function createOpsQueries(db: Kysely<LedgerDatabase>) {
           .selectFrom('run_rows')
           .select((eb) => eb.fn.min<number>('updated_at').as('oldest'))
           .whereRef('version', '>', 'written_version')
-          .where('removed', '=', 0)
+          .where('removed', '=', NOT_REMOVED)
           .executeTakeFirst(),
       ]);
       return {

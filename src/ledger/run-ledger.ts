@@ -526,7 +526,19 @@ export class RunLedger {
   async resultsSince(runId: string, since: number, limit: number): Promise<{ results: RowResult[]; cursor: number }> {
     const rows = await this.db
       .selectFrom('run_rows')
-      .selectAll()
+      .select([
+        'row_key',
+        'row_number',
+        'state',
+        'sheet_status',
+        'post_id',
+        'error',
+        'scheduled_at',
+        'link',
+        'version',
+        'result_seq',
+        'updated_at',
+      ])
       .where('run_id', '=', runId)
       .where('result_seq', '>', since)
       .orderBy('result_seq')

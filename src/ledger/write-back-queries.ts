@@ -2,13 +2,36 @@
  * The write-back's queries: results not yet in their sheet (every result change bumped `version`; `written_version`
  * trails it), marking them written or removed, and what the write-back learnt about a spreadsheet's access.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock';
 import type { OutputColumn, PendingWrite, WriteBackStore } from '../sheets/write-back-store';
 import type { LedgerDatabase } from './ledger-schema';
 
 /** Ids per statement, well under the bind-variable limits of SQLite and PostgreSQL. */
 const ID_CHUNK = 400;
+
+/**
+ * `removed = 0` as a literal, as run_rows_unwritten_by_seq's condition says it (with `version > written_version`): a
+ * bound parameter would hide from the planner that the partial index covers the query.
+ */
+export const NOT_REMOVED = sql.lit(0);
+
+/** The run_rows columns a pending write is made of (not the row's body, which can be large). */
+const PENDING_WRITE_COLUMNS = [
+  'run_rows.id',
+  'run_rows.run_id',
+  'run_rows.spreadsheet_id',
+  'run_rows.tenant_id',
+  'run_rows.workspace_id',
+  'run_rows.row_key',
+  'run_rows.sheet_status',
+  'run_rows.post_id',
+  'run_rows.error',
+  'run_rows.scheduled_at',
+  'run_rows.link',
+  'run_rows.version',
+  'run_rows.updated_at',
+] as const;
 
 /** WriteBackStore over run_rows and sheet_access. */
 export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock): WriteBackStore {
@@ -19,7 +42,7 @@ export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock)
         .select('spreadsheet_id')
         .distinct()
         .whereRef('version', '>', 'written_version')
-        .where('removed', '=', 0)
+        .where('removed', '=', NOT_REMOVED)
         .execute();
       return rows.map((r) => r.spreadsheet_id);
     },
@@ -27,11 +50,10 @@ export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock)
       const rows = await db
         .selectFrom('run_rows')
         .innerJoin('runs', 'runs.id', 'run_rows.run_id')
-        .selectAll('run_rows')
-        .select(['runs.sheet_name', 'runs.sheet_id'])
+        .select([...PENDING_WRITE_COLUMNS, 'runs.sheet_name', 'runs.sheet_id'])
         .where('run_rows.spreadsheet_id', '=', spreadsheetId)
         .whereRef('run_rows.version', '>', 'run_rows.written_version')
-        .where('run_rows.removed', '=', 0)
+        .where('run_rows.removed', '=', NOT_REMOVED)
         .orderBy('run_rows.result_seq')
         .limit(limit)
         .execute();
@@ -150,7 +172,7 @@ export async function writesWaitingIn(db: Kysely<LedgerDatabase>, runId: string)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('run_id', '=', runId)
     .whereRef('version', '>', 'written_version')
-    .where('removed', '=', 0)
+    .where('removed', '=', NOT_REMOVED)
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
