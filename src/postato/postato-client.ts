@@ -4,6 +4,7 @@
  * ever repeated with the same Idempotency-Key and the byte-identical body; the API key travels only in the
  * Authorization header and is scrubbed from anything built from a response or an exception.
  */
+import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
@@ -18,6 +19,7 @@ import {
   postPageSchema,
   uploadUrlSchema,
   postSchema,
+  readPlainPost,
   workspaceListSchema,
   type Account,
   type Media,
@@ -40,7 +42,7 @@ export interface PostatoClientOptions {
   /** e.g. https://api.postato.com.br (without /v1). */
   baseUrl: string;
   apiKey: string;
-  /** Per-request timeout: for the answer's headers, then for each gap in its body (default 15 s). */
+  /** Per-request timeout, body included (default 15 s). */
   timeoutMs?: number;
   /** The keep-alive pool to send through (the service's own, sized and closed by it); default: a shared one. */
   dispatcher?: Dispatcher;
@@ -86,6 +88,8 @@ interface RequestSpec<T> {
   headers?: Record<string, string>;
   /** Absent when the body is not read (DELETE answers `{success:true}`). */
   schema?: z.ZodType<T>;
+  /** A zod-free reading of the common answer; undefined hands the body to `schema`. */
+  plain?: (json: unknown) => T | undefined;
 }
 
 interface Answer<T> {
@@ -94,8 +98,23 @@ interface Answer<T> {
   headers: IncomingHttpHeaders;
 }
 
-/** Network errors of undici that mean no answer came in time (the request was sent). */
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/**
+ * The abort source of one call: undici takes an EventEmitter as well as an AbortSignal, and this one costs far less
+ * to make than an AbortController (an EventTarget that is also made transferable). It fires on the call's deadline
+ * or when the caller's signal aborts.
+ */
+class CallAbort extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+  timedOut = false;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
 
 /** The Postato REST client. */
 export class PostatoClient {
@@ -109,7 +128,8 @@ export class PostatoClient {
   private readonly apiKey: string;
   private readonly timeoutMs: number;
   private readonly policy: RetryPolicy;
-  private readonly logger: Logger;
+  private readonly parentLogger: Logger;
+  private childLogger?: Logger;
   private readonly clock: Clock;
   private readonly userAgent: string;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -127,7 +147,7 @@ export class PostatoClient {
     this.apiKey = opts.apiKey;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
-    this.logger = (opts.logger ?? silentLogger).child({ component: 'postato-client' });
+    this.parentLogger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
     this.userAgent = opts.userAgent ?? 'postato-sheets/0.1';
     this.baseHeaders = {
@@ -163,7 +183,10 @@ export class PostatoClient {
     workspaceId: string,
     body: CreatePostBody,
     idempotencyKey: string,
-    o?: CallOptions,
+    o?: CallOptions & {
+      /** `canonicalJson(body)` when the caller holds it already (a replay's stored bytes): sent as is. */
+      bodyText?: string;
+    },
   ): Promise<{ post: Post; replayed: boolean }> {
     if (!idempotencyKey || !idempotencyKey.trim())
       throw new PostatoError('invalid_request', 'createPost needs an Idempotency-Key', {
@@ -173,9 +196,10 @@ export class PostatoClient {
       {
         method: 'POST',
         path: `${ws(workspaceId)}/posts`,
-        body: canonicalJson(body),
+        body: o?.bodyText ?? canonicalJson(body),
         headers: { 'Idempotency-Key': idempotencyKey },
         schema: postSchema,
+        plain: readPlainPost,
       },
       o,
     );
@@ -209,8 +233,12 @@ export class PostatoClient {
 
   /** GET /v1/workspaces/{ws}/posts/{id}. */
   async getPost(workspaceId: string, postId: string, o?: CallOptions): Promise<Post> {
-    return (await this.send({ method: 'GET', path: `${ws(workspaceId)}/posts/${seg(postId)}`, schema: postSchema }, o))
-      .data;
+    return (
+      await this.send(
+        { method: 'GET', path: `${ws(workspaceId)}/posts/${seg(postId)}`, schema: postSchema, plain: readPlainPost },
+        o,
+      )
+    ).data;
   }
 
   /** GET /v1/workspaces/{ws}/posts: one page, newest first. */
@@ -262,6 +290,7 @@ export class PostatoClient {
           path: `${ws(workspaceId)}/posts/${seg(postId)}`,
           body: canonicalJson(patch),
           schema: postSchema,
+          plain: readPlainPost,
         },
         o,
       )
@@ -293,6 +322,11 @@ export class PostatoClient {
       }
       throw err;
     }
+  }
+
+  /** The client's logger, made on its first line: a pino child costs more than a call that logs nothing. */
+  private get logger(): Logger {
+    return (this.childLogger ??= this.parentLogger.child({ component: 'postato-client' }));
   }
 
   /** Runs one request with timeouts and retries; returns the parsed 2xx answer or throws a PostatoError. */
@@ -336,7 +370,7 @@ export class PostatoClient {
     }
   }
 
-  /** One HTTP exchange, body read included, under the timeout; the caller's signal aborts it. */
+  /** One HTTP exchange, body read included, under one timeout; the caller's signal aborts it. */
   private async attempt<T>(spec: RequestSpec<T>, signal?: AbortSignal): Promise<Answer<T>> {
     signal?.throwIfAborted();
     let headers = this.baseHeaders;
@@ -346,26 +380,32 @@ export class PostatoClient {
     }
     const isWrite = spec.method !== 'GET';
     const t0 = this.clock.now();
+    // One deadline for the whole exchange, body included, on a native timer (undici's own timeouts tick in ~0.5 s
+    // steps, too coarse for short timeouts).
+    const abort = new CallAbort();
+    const timer = setTimeout(() => {
+      abort.timedOut = true;
+      abort.abort(new Error('postato request timed out'));
+    }, this.timeoutMs);
+    const onCallerAbort = () => abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
     let status = 0;
     let res: Dispatcher.ResponseData;
     let text: string;
     try {
-      // undici's own timers bound the wait: no AbortController and timer per call.
       res = await this.dispatcher.request({
         origin: this.origin,
         path: this.basePath + spec.path + queryString(spec.query),
         method: spec.method,
         headers,
         body: spec.body,
-        signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        signal: abort,
       });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (TIMEOUT_CODES.has((err as { code?: unknown } | null)?.code as string))
+      if (abort.timedOut)
         throw errorFromException({
           method: spec.method,
           path: spec.path,
@@ -383,8 +423,11 @@ export class PostatoClient {
         mayHaveApplied: isWrite && (status !== 0 || !failedBeforeSending(err)),
         apiKey: this.apiKey,
       });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
     }
-    if (this.logger.isLevelEnabled('debug'))
+    if (this.parentLogger.isLevelEnabled('debug'))
       this.logger.debug({ method: spec.method, path: spec.path, status, ms: this.clock.now() - t0 }, 'postato call');
     if (status < 200 || status >= 300) {
       const retryAfterMs = parseRetryAfter(headerOf(res.headers, 'retry-after'), this.clock.now());
@@ -408,6 +451,8 @@ export class PostatoClient {
     } catch {
       json = undefined;
     }
+    const plain = spec.plain?.(json);
+    if (plain !== undefined) return plain;
     const parsed = schema.safeParse(json);
     if (parsed.success) return parsed.data;
     const issues = parsed.error.issues
