@@ -14,8 +14,18 @@ export function idempotencyKeyFor(args: {
   rowKey: string;
   body: unknown;
 }): string {
+  return idempotencyKeyForText({ ...args, bodyText: canonicalJson(args.body) });
+}
+
+/** The same key from a body already in canonical form (what the publish step holds), without serialising it again. */
+export function idempotencyKeyForText(args: {
+  workspaceId: string;
+  spreadsheetId: string;
+  rowKey: string;
+  bodyText: string;
+}): string {
   // A JSON array keeps the parts unambiguous: ("a:b","c") and ("a","b:c") hash differently.
-  const material = JSON.stringify(['ps1', args.workspaceId, args.spreadsheetId, args.rowKey, canonicalJson(args.body)]);
+  const material = JSON.stringify(['ps1', args.workspaceId, args.spreadsheetId, args.rowKey, args.bodyText]);
   return `ps1-${createHash('sha256').update(material, 'utf8').digest('hex').slice(0, 40)}`;
 }
 

@@ -8,7 +8,7 @@ import type { SheetStatus } from '../../appsscript/shared/contract';
 import { PostatoError } from '../postato/postato-errors';
 import type { Post } from '../postato/postato-client';
 import type { CreatePostBody, UpdatePostBody } from '../post-body';
-import { canonicalJson, idempotencyKeyFor } from './idempotency-key';
+import { canonicalJson, idempotencyKeyForText } from './idempotency-key';
 import { sheetStatusOfPost } from '../sheet-status';
 import { normalizePostStatus } from '../postato/postato-schemas';
 import { bodyTextHash, postBodyHash } from '../plan/post-body-hash';
@@ -33,7 +33,7 @@ export interface PostatoWriter {
     ws: string,
     body: CreatePostBody,
     idempotencyKey: string,
-    o?: { retry?: { maxAttempts?: number } },
+    o?: { retry?: { maxAttempts?: number }; bodyText?: string },
   ): Promise<{ post: Post; replayed: boolean }>;
   getPost(ws: string, postId: string, o?: { retry?: { maxAttempts?: number } }): Promise<Post>;
   updatePost(
@@ -298,8 +298,10 @@ export function createPublishStep(deps: PublishStepDeps) {
     const unresolved = await deps.ledger.unresolvedCreate(scopeOfRow(row), row.spreadsheet_id, row.row_key);
     let bodyText: string;
     let key: string;
+    // The sheet's body in canonical form, serialised once for every use below (null: none, or not serialisable).
+    const sheetText = row.body_json !== null ? serialisedBody(row.body_json) : null;
     // The row's body as the sheet asks for it now, with Drive files replaced by their media ids (null: not known).
-    let currentText: string | null = row.body_json !== null ? serialisedBody(row.body_json) : null;
+    let currentText: string | null = sheetText;
     if (unresolved?.body && unresolved.idempotency_key) {
       // An earlier call's outcome is unknown: replay it byte for byte before this row may be sent with new content.
       bodyText = unresolved.body;
@@ -324,18 +326,18 @@ export function createPublishStep(deps: PublishStepDeps) {
       }
     } else {
       if (!row.body_json) return fail(row, 'Internal error: this row has no post to send. Run the dry run again.');
-      const text = serialisedBody(row.body_json);
+      const text = sheetText;
       if (text === null) return fail(row, UNSERIALISABLE);
       // Every Drive file of the row is in Postato and confirmed before the post is created.
       const media = await withDriveMedia(row, run, apiKey, JSON.parse(text) as CreatePostBody);
       if ('result' in media) return media.result;
       bodyText = canonicalJson(media.body);
       currentText = bodyText;
-      key = idempotencyKeyFor({
+      key = idempotencyKeyForText({
         workspaceId: run.workspace_id,
         spreadsheetId: row.spreadsheet_id,
         rowKey: row.row_key,
-        body: JSON.parse(bodyText),
+        bodyText,
       });
     }
     const slot = await paced(row, 'create');
@@ -345,7 +347,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     let post: Post;
     try {
       ({ post } = await slot.call(() =>
-        client.createPost(run.workspace_id, JSON.parse(bodyText) as CreatePostBody, key, ONE_TRY),
+        client.createPost(run.workspace_id, JSON.parse(bodyText) as CreatePostBody, key, { ...ONE_TRY, bodyText }),
       ));
     } catch (err) {
       return onError(row, attemptId, 'create', err);
@@ -353,7 +355,6 @@ export function createPublishStep(deps: PublishStepDeps) {
     // Never throws after the post exists: an unserialisable sheet body simply differs from what was replayed.
     const stale = row.body_json !== null && currentText !== bodyText;
     // The post memory keeps the hash of the sheet's body (Drive references, not media ids), as the dry run computes it.
-    const sheetText = row.body_json !== null ? serialisedBody(row.body_json) : null;
     const rememberedHash = bodyHash(publishForm(!stale && sheetText !== null ? sheetText : bodyText));
     const status = statusOfPost(post);
     const scheduledAt = post.scheduledAt ?? null;
