@@ -12,19 +12,17 @@ import {
 } from './service-process';
 import BetterSqlite3 from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import {
   ACCOUNTS,
   FAST_LIMITS,
-  HEADER,
-  WS,
   fakeApiKey,
   goodRows,
   kitEnv,
   postsPerKey,
-  rowsOf,
   tempDbFile,
+  postRunTo,
+  runRequestOf,
 } from '../runs/publish-test-kit';
 
 const ROWS = 300;
@@ -83,21 +81,12 @@ describe('crash and restart of the service process during a 300-row publish', ()
     });
     const apiKey = fakeApiKey();
     child = await startServiceProcess(env);
-    const res = await request(child.url)
-      .post('/v1/runs')
-      .set('X-Shared-Secret', secret)
-      .set('X-User-Id', 'manager')
-      .set('X-Postato-Api-Key', apiKey)
-      .send({
-        mode: 'publish',
-        spreadsheetId: 'sheet-crash',
-        sheetName: 'Posts',
-        sheetId: 0,
-        spreadsheetTimeZone: 'America/New_York',
-        workspaceId: WS,
-        header: HEADER,
-        rows: rowsOf(goodRows(ROWS, 'x')),
-      });
+    const res = await postRunTo(
+      child.url,
+      secret,
+      apiKey,
+      runRequestOf('publish', goodRows(ROWS, 'x'), { spreadsheetId: 'sheet-crash' }),
+    );
     expect(res.status).toBe(202);
     const runId = res.body.runId as string;
 

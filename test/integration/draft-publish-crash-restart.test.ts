@@ -5,20 +5,18 @@
  */
 import { startServiceProcess, stopServiceProcess, waitForRunEnd, type ServiceProcess } from './service-process';
 import { randomBytes } from 'node:crypto';
-import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import {
   ACCOUNTS,
   FAST_LIMITS,
-  HEADER,
-  WS,
   fakeApiKey,
   goodRows,
   kitEnv,
   postsPerKey,
-  rowsOf,
   tempDbFile,
   type KitRow,
+  postRunTo,
+  runRequestOf,
 } from '../runs/publish-test-kit';
 import type { RowResult, RunStatusResponse } from '../../appsscript/shared/contract';
 
@@ -47,21 +45,7 @@ describe('Send as draft, a crash, then Publish', () => {
       scheduledAt: `${day} ${String(8 + Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}`,
     }));
     const send = (mode: 'draft' | 'publish', sheetRows: KitRow[]) =>
-      request(child!.url)
-        .post('/v1/runs')
-        .set('X-Shared-Secret', secret)
-        .set('X-User-Id', 'manager')
-        .set('X-Postato-Api-Key', apiKey)
-        .send({
-          mode,
-          spreadsheetId: 'sheet-drafts',
-          sheetName: 'Posts',
-          sheetId: 0,
-          spreadsheetTimeZone: 'America/New_York',
-          workspaceId: WS,
-          header: HEADER,
-          rows: rowsOf(sheetRows),
-        });
+      postRunTo(child!.url, secret, apiKey, runRequestOf(mode, sheetRows, { spreadsheetId: 'sheet-drafts' }));
     const finish = async (runId: string): Promise<{ status: RunStatusResponse; results: Map<string, RowResult> }> => {
       return waitForRunEnd(child!.url, runId, secret, 60_000);
     };

@@ -6,19 +6,17 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import { startDriveFake, type DriveFake } from '../../src/sandbox/drive-fake';
 import {
   ACCOUNTS,
   FAST_LIMITS,
-  HEADER,
-  WS,
   fakeApiKey,
   kitEnv,
-  rowsOf,
   tempDbFile,
   type KitRow,
+  postRunTo,
+  runRequestOf,
 } from '../runs/publish-test-kit';
 import {
   startServiceProcess,
@@ -95,22 +93,12 @@ describe('SIGKILL during Drive uploads, then restart', () => {
       DISPATCH_CONCURRENCY: '4',
     });
     child = await startServiceProcess(env);
-    const res = await request(child.url)
-      .post('/v1/runs')
-      .set('X-Shared-Secret', secret)
-      .set('X-User-Id', 'manager')
-      .set('X-Postato-Api-Key', fakeApiKey())
-      .set('X-Drive-Access-Token', TOKEN)
-      .send({
-        mode: 'publish',
-        spreadsheetId: 'sheet-drive-crash',
-        sheetName: 'Posts',
-        sheetId: 0,
-        spreadsheetTimeZone: 'America/New_York',
-        workspaceId: WS,
-        header: HEADER,
-        rows: rowsOf(rows),
-      });
+    const res = await postRunTo(
+      child.url,
+      secret,
+      fakeApiKey(),
+      runRequestOf('publish', rows, { spreadsheetId: 'sheet-drive-crash' }),
+    ).set('X-Drive-Access-Token', TOKEN);
     expect(res.status).toBe(202);
     const runId = res.body.runId as string;
 

@@ -62,6 +62,35 @@ export function rowsOf(specs: KitRow[]): RunRequest['rows'] {
 export const goodRows = (n: number, prefix = 'k'): KitRow[] =>
   Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}` }));
 
+/** The POST /v1/runs body the add-on sends for `rows` of the kit's "Posts" tab (New York time, workspace WS). */
+export function runRequestOf(
+  mode: RunMode,
+  rows: KitRow[],
+  o: { spreadsheetId?: string; onlyKeys?: string[] } = {},
+): RunRequest {
+  return {
+    mode,
+    spreadsheetId: o.spreadsheetId ?? 'sheet-kit',
+    sheetName: 'Posts',
+    sheetId: 0,
+    spreadsheetTimeZone: 'America/New_York',
+    workspaceId: WS,
+    header: HEADER,
+    rows: rowsOf(rows),
+    ...(o.onlyKeys ? { onlyKeys: o.onlyKeys } : {}),
+  };
+}
+
+/** POSTs a run to a service at `url` (a child process) as the shared-secret organisation, like the add-on. */
+export function postRunTo(url: string, secret: string, apiKey: string, body: RunRequest): request.Test {
+  return request(url)
+    .post('/v1/runs')
+    .set('X-Shared-Secret', secret)
+    .set('X-User-Id', 'manager')
+    .set('X-Postato-Api-Key', apiKey)
+    .send(body);
+}
+
 export interface Kit {
   sandbox: PostatoSandbox;
   service: Service;
@@ -162,22 +191,11 @@ export async function startKit(o: KitOptions = {}): Promise<Kit> {
     dbFile,
     secret,
     run(mode, rows, ro = {}) {
-      const body: RunRequest = {
-        mode,
-        spreadsheetId: ro.spreadsheetId ?? 'sheet-kit',
-        sheetName: 'Posts',
-        sheetId: 0,
-        spreadsheetTimeZone: 'America/New_York',
-        workspaceId: WS,
-        header: HEADER,
-        rows: rowsOf(rows),
-        ...(ro.onlyKeys ? { onlyKeys: ro.onlyKeys } : {}),
-      };
       return request(service.app)
         .post('/v1/runs')
         .set(kit.as(ro.user))
         .set('X-Postato-Api-Key', ro.apiKey ?? defaultKey)
-        .send(body);
+        .send(runRequestOf(mode, rows, ro));
     },
     as(user): Record<string, string> {
       if (user === undefined) return { 'X-Shared-Secret': secret, 'X-User-Id': 'manager' };

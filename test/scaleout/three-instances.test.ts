@@ -12,7 +12,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
-import { ACCOUNTS, HEADER, WS, fakeApiKey, goodRows, kitEnv, postsPerKey, rowsOf } from '../runs/publish-test-kit';
+import { ACCOUNTS, fakeApiKey, goodRows, kitEnv, postsPerKey, postRunTo, runRequestOf } from '../runs/publish-test-kit';
 import { openTestTier, type TestTier } from '../contract/tier-kit';
 import type { RunStatusResponse } from '../../appsscript/shared/contract';
 
@@ -60,21 +60,12 @@ describe('three service instances on the scale-out tier', () => {
 
     const runIds = await Promise.all(
       Array.from({ length: TENANTS }, async (_, t) => {
-        const res = await request(instances[t]!.url)
-          .post('/v1/runs')
-          .set('X-Shared-Secret', secret)
-          .set('X-User-Id', 'manager')
-          .set('X-Postato-Api-Key', fakeApiKey())
-          .send({
-            mode: 'publish',
-            spreadsheetId: `sheet-${t}`,
-            sheetName: 'Posts',
-            sheetId: 0,
-            spreadsheetTimeZone: 'America/New_York',
-            workspaceId: WS,
-            header: HEADER,
-            rows: rowsOf(goodRows(ROWS, `t${t}r`)),
-          });
+        const res = await postRunTo(
+          instances[t]!.url,
+          secret,
+          fakeApiKey(),
+          runRequestOf('publish', goodRows(ROWS, `t${t}r`), { spreadsheetId: `sheet-${t}` }),
+        );
         expect(res.status).toBe(202);
         return res.body.runId as string;
       }),
