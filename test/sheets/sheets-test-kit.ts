@@ -1,6 +1,9 @@
 /** Shared setup for Sheets tests: a fake with a throwaway service account, and a real googleapis client against it. */
 import { startSheetsFake, type SheetsFake, type SheetsFakeOptions } from '../../src/sandbox/sheets-fake';
 import { createSheetsClient, type SheetsClient, type SheetsClientOptions } from '../../src/sheets/sheets-client';
+import { WriteBackFlusher, type WriteBackFlusherOptions } from '../../src/sheets/write-back-flusher';
+import { systemClock } from '../../src/clock';
+import { silentLogger } from '../../src/logger';
 import { makeFakeServiceAccount, withTokenUri, type FakeServiceAccount } from './fake-service-account';
 
 export interface SheetsKit {
@@ -39,4 +42,21 @@ export function postsCsv(n: number, header = ['Key', 'Content', 'Platform']): st
     lines.push([key, `Post number ${i}`, i % 2 ? 'x' : 'linkedin'].concat(header.slice(3).map(() => '')).join(','));
   }
   return lines.join('\n') + '\n';
+}
+
+/** A flusher of `store` through `client` (system clock, silent logger, every 3 s or 200 results), `extra` on top. */
+export function kitFlusher(
+  store: WriteBackFlusherOptions['store'],
+  client: SheetsClient,
+  extra: Partial<WriteBackFlusherOptions> = {},
+): WriteBackFlusher {
+  return new WriteBackFlusher({
+    store,
+    sheetsFor: () => client,
+    clock: systemClock,
+    logger: silentLogger,
+    flushEveryMs: 3000,
+    flushRows: 200,
+    ...extra,
+  });
 }

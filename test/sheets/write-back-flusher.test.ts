@@ -1,11 +1,11 @@
 /** The flusher against the Sheets fake with the real googleapis client: rows by key, moving rows, faults, 403, budget. */
 import { ManualClock, systemClock } from '../../src/clock';
-import { silentLogger } from '../../src/logger';
-import { WriteBackFlusher, type FlushOutcome } from '../../src/sheets/write-back-flusher';
+import type { FlushOutcome, WriteBackFlusherOptions } from '../../src/sheets/write-back-flusher';
 import { SlidingWindowWriteBudget } from '../../src/sheets/write-budget';
 import type { SheetsClient } from '../../src/sheets/sheets-client';
+import type { OutputColumn } from '../../src/sheets/write-back-store';
 import { InMemoryWriteBackStore } from './in-memory-write-back-store';
-import { postsCsv, startSheetsKit, type SheetsKit } from './sheets-test-kit';
+import { kitFlusher, postsCsv, startSheetsKit, type SheetsKit } from './sheets-test-kit';
 
 const SS = 'ss-flush';
 const TAB = "Posts 'Q3'";
@@ -34,33 +34,22 @@ describe('WriteBackFlusher', () => {
     await kit.fake.close();
   });
 
-  function flusher(extra: Partial<ConstructorParameters<typeof WriteBackFlusher>[0]> = {}): WriteBackFlusher {
-    return new WriteBackFlusher({
-      store,
-      sheetsFor: () => client,
-      clock: systemClock,
-      logger: silentLogger,
-      flushEveryMs: 20,
-      flushRows: 200,
-      ...extra,
-    });
-  }
+  /** A new result of the row `rowKey` of the test's tab, by run (and tenant scope, when a test names one). */
+  const put = (runId: string, rowKey: string, values: Partial<Record<OutputColumn, string>>, scope?: string) =>
+    store.put({ runId, spreadsheetId: SS, sheetName: TAB, rowKey, values, ...(scope ? { scope } : {}) });
+  const flusher = (extra: Partial<WriteBackFlusherOptions> = {}) =>
+    kitFlusher(store, client, { flushEveryMs: 20, ...extra });
 
   it('writes each result into the row with its key, adds missing output columns, and stores formula-looking text as text', async () => {
     kit.fake.loadCsv(SS, TAB, postsCsv(5));
-    store.put({
-      runId: 'r1',
-      spreadsheetId: SS,
-      sheetName: TAB,
-      rowKey: 'k002',
-      values: { Status: 'FAILED', Error: '=HYPERLINK("http://evil.example","click")', Run: 'r1' },
-    });
-    store.put({
-      runId: 'r1',
-      spreadsheetId: SS,
-      sheetName: TAB,
-      rowKey: 'k004',
-      values: { Status: 'SCHEDULED', 'Post ID': 'pst_1', Error: '', Link: '+1 555', Run: 'r1', Updated: '@now' },
+    put('r1', 'k002', { Status: 'FAILED', Error: '=HYPERLINK("http://evil.example","click")', Run: 'r1' });
+    put('r1', 'k004', {
+      Status: 'SCHEDULED',
+      'Post ID': 'pst_1',
+      Error: '',
+      Link: '+1 555',
+      Run: 'r1',
+      Updated: '@now',
     });
     const outcomes = await flusher().flushNow(SS);
 
@@ -79,39 +68,16 @@ describe('WriteBackFlusher', () => {
   it("when two tenants' results for the same key wait together, the row shows the newest tenant's result only, never a mix", async () => {
     kit.fake.loadCsv(SS, TAB, postsCsv(2));
     // Tenant A's run created k001's post; tenant B's later run of the same key failed (no post of its own).
-    store.put({
-      runId: 'rA',
-      spreadsheetId: SS,
-      sheetName: TAB,
-      rowKey: 'k001',
-      scope: 'tnt_a\u0000wks',
-      values: { Status: 'SCHEDULED', 'Post ID': 'pst_a', Link: 'https://x.example/a', Run: 'rA' },
-    });
+    put(
+      'rA',
+      'k001',
+      { Status: 'SCHEDULED', 'Post ID': 'pst_a', Link: 'https://x.example/a', Run: 'rA' },
+      'tnt_a\u0000wks',
+    );
     // Tenant A's own later result of k002 merges with its earlier one, as before.
-    store.put({
-      runId: 'rA',
-      spreadsheetId: SS,
-      sheetName: TAB,
-      rowKey: 'k002',
-      scope: 'tnt_a\u0000wks',
-      values: { 'Post ID': 'pst_a2' },
-    });
-    store.put({
-      runId: 'rA2',
-      spreadsheetId: SS,
-      sheetName: TAB,
-      rowKey: 'k002',
-      scope: 'tnt_a\u0000wks',
-      values: { Status: 'PUBLISHED', Run: 'rA2' },
-    });
-    store.put({
-      runId: 'rB',
-      spreadsheetId: SS,
-      sheetName: TAB,
-      rowKey: 'k001',
-      scope: 'tnt_b\u0000wks',
-      values: { Status: 'FAILED', Error: 'Postato refused the post.', Run: 'rB' },
-    });
+    put('rA', 'k002', { 'Post ID': 'pst_a2' }, 'tnt_a\u0000wks');
+    put('rA2', 'k002', { Status: 'PUBLISHED', Run: 'rA2' }, 'tnt_a\u0000wks');
+    put('rB', 'k001', { Status: 'FAILED', Error: 'Postato refused the post.', Run: 'rB' }, 'tnt_b\u0000wks');
     await flusher().flushNow(SS);
 
     const v = kit.fake.getValues(SS, TAB);
@@ -126,7 +92,7 @@ describe('WriteBackFlusher', () => {
 
   it('records a vanished key as removed and writes nothing at a guessed position', async () => {
     kit.fake.loadCsv(SS, TAB, postsCsv(3, ['Key', 'Content', 'Platform', 'Status']));
-    store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k009', values: { Status: 'SCHEDULED' } });
+    put('r1', 'k009', { Status: 'SCHEDULED' });
     const before = kit.fake.getValues(SS, TAB);
     await flusher().flushNow(SS);
     expect(kit.fake.getValues(SS, TAB)).toEqual(before);
@@ -136,14 +102,8 @@ describe('WriteBackFlusher', () => {
 
   it('puts an error on both rows of a duplicated key and nothing else', async () => {
     kit.fake.loadCsv(SS, TAB, 'Key,Content,Status,Error\nk1,a,,\nk2,b,,\nk1,c,,\n');
-    store.put({
-      runId: 'r1',
-      spreadsheetId: SS,
-      sheetName: TAB,
-      rowKey: 'k1',
-      values: { Status: 'SCHEDULED', Error: '' },
-    });
-    store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k2', values: { Status: 'SCHEDULED' } });
+    put('r1', 'k1', { Status: 'SCHEDULED', Error: '' });
+    put('r1', 'k2', { Status: 'SCHEDULED' });
     await flusher().flushNow(SS);
     const v = kit.fake.getValues(SS, TAB);
     expect(v[1]![2]).toBe('');
@@ -191,13 +151,7 @@ describe('WriteBackFlusher', () => {
     const outcomes: FlushOutcome[] = [];
     for (let i = 1; i <= 300; i++) {
       const key = `k${String(i).padStart(3, '0')}`;
-      store.put({
-        runId: 'r1',
-        spreadsheetId: SS,
-        sheetName: TAB,
-        rowKey: key,
-        values: { Status: `DONE ${key}`, Run: 'r1' },
-      });
+      put('r1', key, { Status: `DONE ${key}`, Run: 'r1' });
       if (i % 25 === 0) outcomes.push(...(await f.flushNow(SS)));
     }
     outcomes.push(...(await f.drain(SS)));
@@ -228,7 +182,7 @@ describe('WriteBackFlusher', () => {
     const f = flusher({ flushRows: 25 });
     for (let i = 1; i <= 120; i++) {
       const key = `k${String(i).padStart(3, '0')}`;
-      store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: key, values: { Status: `OK ${key}` } });
+      put('r1', key, { Status: `OK ${key}` });
     }
     await f.drain(SS);
     const status = statusByKey(kit.fake.getValues(SS, TAB));
@@ -246,7 +200,7 @@ describe('WriteBackFlusher', () => {
     kit.fake.shareWith(SS, ['someone-else@example.com']);
     const clock = new ManualClock(1_000_000);
     const f = flusher({ clock, forbiddenPauseMs: 30_000 });
-    store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k001', values: { Status: 'SCHEDULED' } });
+    put('r1', 'k001', { Status: 'SCHEDULED' });
     const [o] = await f.flushNow(SS);
     expect(o!.leftPending).toBe(1);
     expect(store.access.at(-1)).toEqual({
@@ -275,7 +229,7 @@ describe('WriteBackFlusher', () => {
     const f = flusher({ flushRows: 5 });
     for (let i = 1; i <= 40; i++) {
       const key = `k${String(i).padStart(3, '0')}`;
-      store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: key, values: { Status: 'SCHEDULED' } });
+      put('r1', key, { Status: 'SCHEDULED' });
     }
     await f.drain(SS);
     const st = kit.fake.stats();
@@ -288,7 +242,7 @@ describe('WriteBackFlusher', () => {
     kit.fake.loadCsv(SS, TAB, postsCsv(2, ['Key', 'Content', 'Platform', 'Status']));
     const f = flusher({ flushEveryMs: 10 });
     f.start();
-    store.put({ runId: 'r1', spreadsheetId: SS, sheetName: TAB, rowKey: 'k002', values: { Status: 'QUEUED' } });
+    put('r1', 'k002', { Status: 'QUEUED' });
     for (let i = 0; i < 200 && store.summary().pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
     await f.stop();
     expect(statusByKey(kit.fake.getValues(SS, TAB)).get('k002')).toBe('QUEUED');

@@ -4,12 +4,11 @@
  * (Google limits the service account's reads per minute like its writes).
  */
 import { ManualClock, systemClock } from '../../src/clock';
-import { silentLogger } from '../../src/logger';
-import { WriteBackFlusher } from '../../src/sheets/write-back-flusher';
+import type { WriteBackFlusherOptions } from '../../src/sheets/write-back-flusher';
 import { SlidingWindowWriteBudget } from '../../src/sheets/write-budget';
 import type { SheetsClient } from '../../src/sheets/sheets-client';
 import { InMemoryWriteBackStore } from './in-memory-write-back-store';
-import { postsCsv, startSheetsKit, type SheetsKit } from './sheets-test-kit';
+import { kitFlusher, postsCsv, startSheetsKit, type SheetsKit } from './sheets-test-kit';
 
 const TAB = 'Posts';
 /** A sheet that already has every output column, as after the add-on's first run. */
@@ -42,17 +41,7 @@ describe('write-back requests', () => {
     await kit.fake.close();
   });
 
-  function flusher(extra: Partial<ConstructorParameters<typeof WriteBackFlusher>[0]> = {}): WriteBackFlusher {
-    return new WriteBackFlusher({
-      store,
-      sheetsFor: () => client,
-      clock: systemClock,
-      logger: silentLogger,
-      flushEveryMs: 3000,
-      flushRows: 200,
-      ...extra,
-    });
-  }
+  const flusher = (extra: Partial<WriteBackFlusherOptions> = {}) => kitFlusher(store, client, extra);
 
   /** The next `n` results of a spreadsheet, as the ledger would hold them after their posts were created. */
   function results(spreadsheetId: string, n: number): void {
