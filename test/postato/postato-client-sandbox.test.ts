@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
 import { PostatoClient, type PostatoClientOptions } from '../../src/postato/postato-client';
 import { PostatoError } from '../../src/postato/postato-errors';
+import { createPostatoAgent } from '../../src/postato/postato-agent';
 import type { CreatePostBody } from '../../src/post-body';
 import { startPostatoSandbox, type PostatoSandbox, type SandboxSettingsPatch } from '../../src/sandbox/postato-sandbox';
 
@@ -94,6 +95,22 @@ describe('PostatoClient against the sandbox: endpoints and error mapping', () =>
     await c.cancelPost(WS, post.id);
     expect((await c.getPost(WS, post.id)).status).toBe('cancelled');
     expect((await caught(c.cancelPost(WS, post.id))).code).toBe('not_found');
+  });
+
+  it('when given a pool, then its calls keep-alive over it, and once the pool is closed a call is refused unsent', async () => {
+    const sb = await start();
+    const agent = createPostatoAgent({ connections: 4 });
+    const c = clientFor(sb, { dispatcher: agent, retry: { maxAttempts: 1 } });
+    for (let i = 0; i < 10; i++) await c.createPost(WS, tweet(sb, `pooled ${i}`), `pool-${i}`);
+    // Ten calls one after the other reuse their socket rather than open one each; eight at once stay within the pool.
+    const sequential = sb.inspect().connections;
+    expect(sequential).toBeLessThanOrEqual(2);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => c.createPost(WS, tweet(sb, `burst ${i}`), `burst-${i}`)));
+    expect(sb.inspect().connections - sequential).toBeLessThanOrEqual(4);
+    await agent.close();
+    const e = await caught(c.createPost(WS, tweet(sb, 'after close'), 'closed-1'));
+    expect(e.code).toBe('network');
+    expect(sb.inspect().posts.filter((p) => p.content[0]?.text === 'after close')).toHaveLength(0);
   });
 
   it('replays the same key and body with Idempotent-Replayed, returning the same post', async () => {
