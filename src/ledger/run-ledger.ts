@@ -101,6 +101,12 @@ export interface ResultChange {
    * worker has just recorded, and must not turn that row's result into its own "skipped".
    */
   onlyWhileToSend?: boolean;
+  /**
+   * Only while the row is still to send and still held by this claim (its lease owner, null when unleased): a worker
+   * whose lease was taken over while its call was in flight may learn of a failure after the other worker recorded the
+   * post, and must not turn that created row into a failure.
+   */
+  heldBy?: Pick<RunRowRecord, 'lease_owner'>;
 }
 
 const INSERT_CHUNK = 400;
@@ -145,6 +151,16 @@ function leaseFree(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, now: numbe
     );
   }
   return eb.or(free);
+}
+
+/** The row is still to send and its lease owner is still the claim's (both unleased when the claim had no lease). */
+function heldByClaim(eb: ExpressionBuilder<LedgerDatabase, 'run_rows'>, claim: Pick<RunRowRecord, 'lease_owner'>) {
+  return eb.and([
+    eb('run_rows.state', 'in', [...TO_SEND_STATES]),
+    claim.lease_owner === null
+      ? eb('run_rows.lease_owner', 'is', null)
+      : eb('run_rows.lease_owner', '=', claim.lease_owner),
+  ]);
 }
 
 /**
@@ -750,8 +766,16 @@ export class RunLedger {
       .execute();
   }
 
-  /** Gives a claimed row back, due again at `atMs` (pacer said wait, 429, backoff). */
-  async release(rowId: string, atMs: number, patch: { state?: 'pending'; failuresDelta?: number } = {}): Promise<void> {
+  /**
+   * Gives a claimed row back, due again at `atMs` (pacer said wait, 429, backoff), only while it is still to send and
+   * held by this claim: a worker whose lease was taken over while its call was in flight must not put a row that the
+   * other worker has since created back to pending (its next claim would find the post and end it "skipped").
+   */
+  async release(
+    row: Pick<RunRowRecord, 'id' | 'lease_owner'>,
+    atMs: number,
+    patch: { state?: 'pending'; failuresDelta?: number } = {},
+  ): Promise<void> {
     await this.writes.run((trx) =>
       trx
         .updateTable('run_rows')
@@ -762,7 +786,8 @@ export class RunLedger {
           ...(patch.state ? { state: patch.state } : {}),
           failures: eb('failures', '+', patch.failuresDelta ?? 0),
         }))
-        .where('id', '=', rowId)
+        .where('id', '=', row.id)
+        .where((eb) => heldByClaim(eb, row))
         .execute(),
     );
   }
@@ -1012,6 +1037,7 @@ export class RunLedger {
         .set((eb) => ({ ...resultColumns(change, now), result_seq: seq, version: eb('version', '+', 1) }))
         .where('id', '=', rowId)
         .$if(change.onlyWhileToSend === true, (q) => q.where('state', 'in', [...TO_SEND_STATES]))
+        .$if(change.heldBy !== undefined, (q) => q.where((eb) => heldByClaim(eb, change.heldBy!)))
         .execute();
     };
     await run(trx);

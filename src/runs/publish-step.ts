@@ -139,7 +139,8 @@ export function createPublishStep(deps: PublishStepDeps) {
     Math.round(random() * Math.min(cap, base * 2 ** Math.max(0, failures - 1))) + Math.round(base / 2);
 
   async function fail(row: RunRowRecord, message: string): Promise<StepResult> {
-    await deps.ledger.setResult(row.id, { state: 'failed', sheetStatus: 'FAILED', error: message });
+    // Only while this claim still holds the row: a call of another worker may have created its post meanwhile.
+    await deps.ledger.setResult(row.id, { state: 'failed', sheetStatus: 'FAILED', error: message, heldBy: row });
     deps.metrics?.postsFailed.inc({ tenant: row.tenant_id });
     rowLog(row).warn({ reason: message }, 'row failed');
     return { kind: 'finished' };
@@ -180,7 +181,7 @@ export function createPublishStep(deps: PublishStepDeps) {
     const outcome: MediaOutcome<B> = await deps.driveMedia.prepare(row, run, body, { driveToken, apiKey });
     if (outcome.kind === 'ready') return { body: outcome.body };
     if (outcome.kind === 'wait') {
-      await deps.ledger.release(row.id, outcome.retryAtMs);
+      await deps.ledger.release(row, outcome.retryAtMs);
       return { result: { kind: 'deferred', retryAtMs: outcome.retryAtMs } };
     }
     if (!outcome.retryable) return { result: await fail(row, outcome.message) };
@@ -191,7 +192,7 @@ export function createPublishStep(deps: PublishStepDeps) {
       };
     const at = deps.clock.now() + backoff(failures);
     deps.metrics?.postatoRetries.inc({ tenant: row.tenant_id, reason: 'media_upload' });
-    await deps.ledger.release(row.id, at, { state: 'pending', failuresDelta: 1 });
+    await deps.ledger.release(row, at, { state: 'pending', failuresDelta: 1 });
     return { result: { kind: 'deferred', retryAtMs: at } };
   }
 
@@ -209,7 +210,7 @@ export function createPublishStep(deps: PublishStepDeps) {
         errorCode: e.code,
         definite: false,
       });
-      await deps.ledger.release(row.id, until, { state: 'pending' });
+      await deps.ledger.release(row, until, { state: 'pending' });
       return { kind: 'deferred', retryAtMs: until, tenantBlockedUntil: until };
     }
     const retryable = !e || e.outcomeUnknown || e.retryable || e.code === 'idempotency_key_in_use';
@@ -234,7 +235,7 @@ export function createPublishStep(deps: PublishStepDeps) {
       }
       const wait = Math.max(backoff(failures), e?.retryAfterMs ?? 0);
       deps.metrics?.postatoRetries.inc({ tenant: row.tenant_id, reason: e?.code ?? 'unexpected' });
-      await deps.ledger.release(row.id, now + wait, { state: 'pending', failuresDelta: 1 });
+      await deps.ledger.release(row, now + wait, { state: 'pending', failuresDelta: 1 });
       return { kind: 'deferred', retryAtMs: now + wait };
     }
     await deps.ledger.finishAttempt(attemptId, row, 'failed', {
@@ -263,7 +264,7 @@ export function createPublishStep(deps: PublishStepDeps) {
   ): Promise<{ wait: StepResult; call?: never } | { wait?: never; call: <T>(send: () => Promise<T>) => Promise<T> }> {
     const permit = await deps.pacer.tryAcquire(row.tenant_id, kind);
     if (!permit.ok) {
-      await deps.ledger.release(row.id, permit.retryAtMs);
+      await deps.ledger.release(row, permit.retryAtMs);
       return { wait: { kind: 'deferred', retryAtMs: permit.retryAtMs, tenantBlockedUntil: permit.retryAtMs } };
     }
     // Postato counts the call when it arrives, which is no later than its answer: the slot counts from then.
@@ -522,7 +523,7 @@ export function createPublishStep(deps: PublishStepDeps) {
         // which no dispatcher looks at; end it here (an unknown outcome is resolved by the next publish). A row the
         // cancel already skipped keeps that result.
         const after = await deps.ledger.getRow(row.id);
-        if (after?.state === 'pending' || after?.state === 'sending') return fail(row, CANCELLED_WHILE_SENDING);
+        if (after?.state === 'pending' || after?.state === 'sending') return fail(after, CANCELLED_WHILE_SENDING);
         return { kind: 'finished' };
       }
       return result;
@@ -541,7 +542,7 @@ export function createPublishStep(deps: PublishStepDeps) {
         );
       }
       const at = deps.clock.now() + backoff(failures);
-      await deps.ledger.release(row.id, at, { state: 'pending', failuresDelta: 1 });
+      await deps.ledger.release(row, at, { state: 'pending', failuresDelta: 1 });
       return { kind: 'deferred', retryAtMs: at };
     }
   }

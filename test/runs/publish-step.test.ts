@@ -347,14 +347,16 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     expect(sandboxPostsFor('rate limited row')).toHaveLength(0);
   });
 
-  it('cancelled run: a row claimed before the cancel sends nothing and ends FAILED saying it may need publishing again', async () => {
+  it("cancelled run: a row claimed before the cancel sends nothing and keeps the cancel's SKIPPED, saying to publish again", async () => {
     const { runId, row } = await claimedRow('k-cancel', bodyOf('cancelled row'));
     await opened.ledger.cancelRun(runId);
     expect(await step.processRow(row)).toEqual({ kind: 'finished' });
 
+    // The cancel ended the unsent row; the step's later "failed" is written only while the row is still its to send
+    // (a row another worker has created meanwhile must never turn FAILED), so the truthful "not sent" stays.
     const after = await rowNow(row.id);
-    expect(after).toMatchObject({ state: 'failed', sheet_status: 'FAILED', post_id: null });
-    expect(after.error).toMatch(/cancelled/);
+    expect(after).toMatchObject({ state: 'skipped', sheet_status: 'SKIPPED', post_id: null });
+    expect(after.error).toBe('Not sent: the run was cancelled. Publish again to send this row.');
     expect(await attemptsOf(runId)).toHaveLength(0);
     expect(sandboxCreates()).toBe(0);
     expect(await knownPost('k-cancel')).toBeUndefined();

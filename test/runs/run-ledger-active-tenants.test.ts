@@ -57,7 +57,7 @@ describe.each(['sqlite', 'postgres'] as const)('RunLedger.activeTenants on %s', 
     expect(claimed && sending).toBeTruthy();
     expect(await ledger.beginAttempt(sending!, { kind: 'create', idempotencyKey: 'key-1', body: '{}' })).not.toBeNull();
     const [later] = await ledger.claimBatch('tnt_a', 'w1', now, 10_000, 1);
-    await ledger.release(later!.id, now + 60_000, { state: 'pending', failuresDelta: 1 });
+    await ledger.release(later!, now + 60_000, { state: 'pending', failuresDelta: 1 });
     const [done] = await ledger.claimBatch('tnt_a', 'w1', now, 10_000, 1);
     await ledger.setResult(done!.id, { state: 'created', postId: 'pst_1', sheetStatus: 'SCHEDULED', error: '' });
 
