@@ -26,3 +26,24 @@ export function criticalSends(remaining: number, sendsInSpan: number, maxPerSpan
   const anchor = ((last - 1) % maxPerSpan) + 1;
   return Math.max(0, anchor - s);
 }
+
+/**
+ * When a tenant with no critical send now (see criticalSends) needs the sends its span still allows: the chain of its
+ * last send hangs on a send already made, p0, and the next link of that chain goes one span after p0, so every free
+ * send of the span before it is due by then. `sentAtAsc` are the stamps of the sends in the span, ascending; calls in
+ * flight count as made now. Returns `now` when a send is critical now, Infinity when nothing is left.
+ */
+export function slackDeadline(
+  remaining: number,
+  sentAtAsc: readonly number[],
+  inFlight: number,
+  rule: { max: number; spanMs: number },
+  now: number,
+): number {
+  if (remaining <= 0) return Infinity;
+  const s = sentAtAsc.length + inFlight;
+  const anchor = ((s + remaining - 1) % rule.max) + 1;
+  if (anchor > s) return now;
+  const madeAt = anchor <= sentAtAsc.length ? sentAtAsc[anchor - 1]! : now;
+  return madeAt + rule.spanMs;
+}

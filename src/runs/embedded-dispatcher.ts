@@ -2,8 +2,8 @@
  * The embedded dispatcher: a loop in this process that claims due rows with leases, a batch per tenant at a time,
  * and runs the publish step on them with many calls in flight (they are I/O). Critical sends go first: those that
  * decide when their tenant finishes under the pacer's sliding log (critical-sends.ts), the tenant with the fewest of
- * them first (ties: the tenant seen first). A tenant's other sends of the span have about a span of slack; they go,
- * tenants taking turns, only when no tenant with critical sends can start. So a tenant that arrives with 10 rows while
+ * them first (ties: the tenant seen first). A tenant's other sends of the span have some slack; they go, earliest
+ * deadline first, only when no tenant with critical sends can start. So a tenant that arrives with 10 rows while
  * others burst goes at once, and tenants publishing together each finish near their own minimum instead of all late
  * together. No tenant has more than `tenantConcurrency` calls in flight. Only a small window of claimed rows per
  * tenant is held in memory, whatever the backlog, and rows are claimed only for the tenant about to be served.
@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { EffectiveLimit } from '../pacing/tenant-pacer';
-import { criticalSends } from './critical-sends';
+import { criticalSends, slackDeadline } from './critical-sends';
 import type { Logger } from '../logger';
 import type { Dispatcher } from './dispatcher';
 import { createInstanceHeartbeat } from './dispatcher-heartbeat';
@@ -278,7 +278,7 @@ export function createEmbeddedDispatcher(
 
   /**
    * Whom to serve next: the startable tenant with the fewest critical sends (tenants are kept in first-seen order,
-   * so ties go to the earlier one), claiming only those; else the next startable tenant in turn, for slack work.
+   * so ties go to the earlier one), claiming only those; else, for slack work, the one whose deadline comes first.
    */
   function pickNext(now: number): { tenant: string; lane: Lane; want: number } | null {
     let best: { tenant: string; lane: Lane; want: number } | null = null;
@@ -289,13 +289,19 @@ export function createEmbeddedDispatcher(
       if (critical > 0 && (!best || critical < best.want)) best = { tenant, lane, want: critical };
     }
     if (best) return { ...best, want: Math.min(batch, best.want) };
+    // Slack work, earliest deadline first: a tenant whose critical sends have just left the span (its next chain
+    // link comes due first) goes before one whose deadline is a span away; equal deadlines take turns.
+    let slack: { tenant: string; lane: Lane; deadline: number } | null = null;
     for (let i = 0; i < tenants.length; i++) {
       rotation = (rotation + 1) % tenants.length;
       const tenant = tenants[rotation]!;
       const lane = laneOf(tenant);
-      if (canStart(lane, now)) return { tenant, lane, want: batch };
+      if (!canStart(lane, now)) continue;
+      sendsInSpan(lane, now); // trims lane.sentAt to the span
+      const deadline = o.pacing ? slackDeadline(lane.due, lane.sentAt, lane.inFlight, o.pacing, now) : Infinity;
+      if (!slack || deadline < slack.deadline) slack = { tenant, lane, deadline };
     }
-    return null;
+    return slack && { tenant: slack.tenant, lane: slack.lane, want: batch };
   }
 
   /** The poll interval, or sooner when a paced tenant's wait ends first. */

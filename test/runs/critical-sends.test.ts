@@ -3,7 +3,7 @@
  * Checked on worked examples and against a direct simulation of the rule: starting fewer than the critical count now
  * makes the tenant's last send later, starting at least that many does not.
  */
-import { criticalSends } from '../../src/runs/critical-sends';
+import { criticalSends, slackDeadline } from '../../src/runs/critical-sends';
 
 /**
  * The time of a tenant's last send when sends go as early as the rule lets them (at most `max` in any `span`), the
@@ -84,5 +84,21 @@ describe('criticalSends', () => {
         expect({ max, s, remaining, now, late: finish > fastest }).toEqual({ max, s, remaining, now, late: now < c });
       }
     }
+  });
+
+  it('when nothing is critical now, then the free sends are due one span after the send their chain hangs on', () => {
+    const rule = { max: 12, spanMs: 1000 };
+    // 30 rows, 6 critical sent at 100..105 and 6 slack at 200..205: the 18 left hang on the 6th (at 105).
+    const sent = [100, 101, 102, 103, 104, 105, 200, 201, 202, 203, 204, 205];
+    expect(criticalSends(18, 12, 12)).toBe(0);
+    expect(slackDeadline(18, sent, 0, rule, 300)).toBe(1105);
+    // Once the first critical send left the span, the freed slot is due by the same deadline, not a span later.
+    expect(criticalSends(18, 11, 12)).toBe(0);
+    expect(slackDeadline(18, sent.slice(1), 0, rule, 1101)).toBe(1105);
+    // A chain hanging on a call still in flight counts from now.
+    expect(slackDeadline(18, sent.slice(0, 5), 7, rule, 300)).toBe(1300);
+    // Critical now, or nothing left.
+    expect(slackDeadline(30, [], 0, rule, 300)).toBe(300);
+    expect(slackDeadline(0, sent, 0, rule, 300)).toBe(Infinity);
   });
 });
