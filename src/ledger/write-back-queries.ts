@@ -37,12 +37,16 @@ const PENDING_WRITE_COLUMNS = [
 export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock): WriteBackStore {
   return {
     async spreadsheetsWithPendingWrites() {
+      // Oldest pending result first: a pass of the background loop then serves the sheet that has waited longest
+      // first, so no sheet waits behind the same others every pass while the write budget spreads a pass out.
       const rows = await db
         .selectFrom('run_rows')
         .select('spreadsheet_id')
-        .distinct()
         .whereRef('version', '>', 'written_version')
         .where('removed', '=', NOT_REMOVED)
+        .groupBy('spreadsheet_id')
+        .orderBy((eb) => eb.fn.min('result_seq'))
+        .orderBy('spreadsheet_id')
         .execute();
       return rows.map((r) => r.spreadsheet_id);
     },

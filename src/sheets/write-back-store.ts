@@ -28,7 +28,7 @@ export interface PendingWrite {
 }
 
 export interface WriteBackStore {
-  /** Spreadsheets that have results not yet written. */
+  /** Spreadsheets that have results not yet written, the one whose oldest pending result is oldest first. */
   spreadsheetsWithPendingWrites(): Promise<string[]>;
   /** Pending results of one spreadsheet, oldest first, at most `limit`. */
   pendingWrites(spreadsheetId: string, limit: number): Promise<PendingWrite[]>;

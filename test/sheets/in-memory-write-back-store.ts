@@ -49,8 +49,15 @@ export class InMemoryWriteBackStore implements WriteBackStore {
     return !e.removed && e.duplicateRows === undefined && e.writtenVersion < e.latest.version;
   }
 
+  /** As the ledger orders them: the spreadsheet whose oldest pending result is oldest first. */
   async spreadsheetsWithPendingWrites(): Promise<string[]> {
-    return [...new Set([...this.entries.values()].filter((e) => this.isPending(e)).map((e) => e.latest.spreadsheetId))];
+    const oldest = new Map<string, number>();
+    for (const e of this.entries.values()) {
+      if (!this.isPending(e)) continue;
+      const seq = this.seq.get(e.latest.rowId)!;
+      oldest.set(e.latest.spreadsheetId, Math.min(seq, oldest.get(e.latest.spreadsheetId) ?? seq));
+    }
+    return [...oldest].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   }
 
   async pendingWrites(spreadsheetId: string, limit: number): Promise<PendingWrite[]> {
