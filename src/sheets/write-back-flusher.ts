@@ -71,6 +71,8 @@ export class WriteBackFlusher {
   private readonly newResults = new Map<string, number>();
   /** Per spreadsheet, the pending count the background loop saw last and since when it has kept growing. */
   private readonly arriving = new Map<string, { count: number; since: number }>();
+  /** When the background loop's previous and current passes started (a pass slowed by the budget can be long). */
+  private passStartedAt: { previous?: number; current?: number } = {};
   /**
    * Per sheet, what the flusher knows each key's output cells should hold (written and confirmed, or read before a
    * write). A repair trusts this over a read, because a read taken after a misplaced write shows the damage.
@@ -116,6 +118,7 @@ export class WriteBackFlusher {
 
   private flushIds(spreadsheetId: string | undefined, patient: boolean): Promise<FlushOutcome[]> {
     const run = async () => {
+      if (patient) this.passStartedAt = { previous: this.passStartedAt.current, current: this.opts.clock.now() };
       const ids = spreadsheetId ? [spreadsheetId] : await this.opts.store.spreadsheetsWithPendingWrites();
       const outcomes: FlushOutcome[] = [];
       for (const id of ids) outcomes.push(await this.flushSpreadsheet(id, patient));
@@ -230,11 +233,15 @@ export class WriteBackFlusher {
     return outcome;
   }
 
-  /** Whether the loop should wait: fewer than flushRows results, more than last tick, not held for maxHoldMs yet. */
+  /**
+   * Whether the loop should wait: fewer than flushRows results, more than last tick, not held for maxHoldMs yet. Results
+   * first seen in this pass may have waited since the previous pass started: when that pass was long (the write
+   * budget spreads a pass of many sheets out), holding them for the next one would make them wait two passes.
+   */
   private stillArriving(spreadsheetId: string, count: number): boolean {
     const now = this.opts.clock.now();
     const seen = this.arriving.get(spreadsheetId);
-    const since = seen?.since ?? now;
+    const since = seen?.since ?? this.passStartedAt.previous ?? now;
     const growing = seen === undefined || count > seen.count;
     if (count >= this.opts.flushRows || !growing || now - since >= (this.opts.maxHoldMs ?? 4 * this.opts.flushEveryMs))
       return false;

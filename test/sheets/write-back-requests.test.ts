@@ -143,6 +143,19 @@ describe('write-back requests', () => {
     expect(store.summary()).toMatchObject({ written: 20, pending: 0 });
   });
 
+  it('when the previous pass of the loop took longer than maxHoldMs, then results first seen in this pass are written, not held for another pass', async () => {
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    kit.fake.loadCsv('late', TAB, postsCsv(10, HEADER));
+    const f = flusher({ clock, maxHoldMs: 9000 });
+    expect(await f.flushDue()).toEqual([]);
+    // That pass took 20 s (the write budget spread it over many sheets); results came in meanwhile.
+    clock.advance(20_000);
+    results('late', 5);
+    const [o] = await f.flushDue();
+    expect(o!.held).toBeUndefined();
+    expect(o!.written).toBe(5);
+  });
+
   it('when many spreadsheets flush at once, then reads stay within the read budget in every window and Google never answers 429', async () => {
     const windowMs = 500;
     // The fake enforces the quota the budget keeps: a read over it would be answered 429.
