@@ -7,9 +7,12 @@
  *
  * SQLite starts the WAL over only once a checkpoint has caught up with the last commit; a PASSIVE one that writes go
  * on beside may never quite catch up (the checkpoint starvation of better-sqlite3's performance notes). So when the
- * WAL holds more than a bound, the worker runs RESTART, which holds writers back for as long as it takes to copy the
- * few frames PASSIVE left (and to wait, briefly, for readers), after which the next commit starts the WAL over. If the
- * worker dies, the service's connection goes back to automatic checkpoints, so the WAL never grows without a bound.
+ * WAL holds more than a bound, a RESTART copies the few frames PASSIVE left and the next commit starts the WAL over.
+ * The RESTART runs on the service's own connection, between its transactions, never in the worker: a RESTART holds
+ * the write lock, and a deferred transaction (kysely's, which reads first) that asks to become a writer meanwhile is
+ * refused at once as "database is locked", without the busy wait (SQLite cannot wait there without risking a
+ * deadlock). If the worker dies, the service's connection goes back to automatic checkpoints, so the WAL never grows
+ * without a bound.
  */
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -35,8 +38,6 @@ export interface WalCheckpointerOptions {
   intervalMs?: number;
   /** A WAL holding more than this after a PASSIVE checkpoint is restarted. */
   maxWalBytes?: number;
-  /** How long a RESTART waits for readers and writers before giving up until the next turn. */
-  restartBusyMs?: number;
   /** Told when the worker fails (it does not restart; automatic checkpoints are back on by then). */
   onFailure(err: Error): void;
 }
@@ -59,7 +60,6 @@ const WORKER_SOURCE = `
 const { parentPort, workerData: o } = require('node:worker_threads');
 const Database = require(o.driverPath);
 const db = new Database(o.file, { fileMustExist: true });
-db.pragma('busy_timeout = ' + o.restartBusyMs);
 const maxFrames = Math.max(1, Math.floor(o.maxWalBytes / db.pragma('page_size', { simple: true })));
 const busyCodes = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
 const checkpoint = (mode) => {
@@ -73,9 +73,8 @@ const checkpoint = (mode) => {
 };
 let timer;
 const tick = () => {
-  let report = checkpoint('PASSIVE');
-  if (report.log > maxFrames) report = checkpoint('RESTART');
-  parentPort.postMessage(report);
+  const report = checkpoint('PASSIVE');
+  parentPort.postMessage({ ...report, restartWanted: report.log > maxFrames });
   timer = setTimeout(tick, o.intervalMs);
 };
 parentPort.on('message', (m) => {
@@ -87,6 +86,24 @@ parentPort.on('message', (m) => {
 tick();
 `;
 
+/**
+ * RESTART on the service's connection while it has no transaction open. It does not wait for a lock (busy_timeout 0
+ * for its duration): if the worker is checkpointing or another process writes, the next report asks again.
+ */
+function restart(connection: BetterSqlite3.Database): CheckpointReport {
+  const busyTimeout = connection.pragma('busy_timeout', { simple: true }) as number;
+  connection.pragma('busy_timeout = 0');
+  try {
+    const [r] = connection.pragma('wal_checkpoint(RESTART)') as { busy: number; log: number; checkpointed: number }[];
+    return { mode: 'RESTART', busy: r!.busy, log: r!.log, checkpointed: r!.checkpointed };
+  } catch (err) {
+    if (!['SQLITE_BUSY', 'SQLITE_LOCKED'].includes((err as { code?: string }).code ?? '')) throw err;
+    return { mode: 'RESTART', busy: 1, log: -1, checkpointed: -1 };
+  } finally {
+    connection.pragma(`busy_timeout = ${busyTimeout}`);
+  }
+}
+
 /** Starts the worker and turns the connection's automatic checkpoints off. */
 export function startWalCheckpointer(opts: WalCheckpointerOptions): WalCheckpointer {
   const { connection } = opts;
@@ -97,7 +114,6 @@ export function startWalCheckpointer(opts: WalCheckpointerOptions): WalCheckpoin
       file: opts.file,
       intervalMs: opts.intervalMs ?? 250,
       maxWalBytes: opts.maxWalBytes ?? 32 * 1024 * 1024,
-      restartBusyMs: opts.restartBusyMs ?? 200,
     },
   });
   // A ledger left open must not keep the process alive for its checkpointer.
@@ -115,10 +131,14 @@ export function startWalCheckpointer(opts: WalCheckpointerOptions): WalCheckpoin
     if (connection.open) connection.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
     opts.onFailure(err);
   };
-  worker.on('message', (report: CheckpointReport) => {
+  const tell = (report: CheckpointReport) => {
     const told = waiters;
     waiters = [];
     told.forEach((w) => w.resolve(report));
+  };
+  worker.on('message', ({ restartWanted, ...report }: CheckpointReport & { restartWanted: boolean }) => {
+    // One report per turn: the RESTART's when one ran, else the worker's PASSIVE one.
+    tell(restartWanted && running && connection.open && !connection.inTransaction ? restart(connection) : report);
   });
   worker.on('error', (err) => failed(err));
   worker.on('exit', (code) => {

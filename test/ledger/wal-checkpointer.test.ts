@@ -97,3 +97,51 @@ test('when the ledger is in memory, then no checkpointer is started', async () =
   expect(ledger.checkpointer).toBeUndefined();
   await ledger.close();
 });
+
+test('when the WAL passes its bound while the service is inside read-then-write transactions, then none of them is refused as locked', async () => {
+  const file = freshFile();
+  const db = walConnection(file);
+  const checkpointer = startWalCheckpointer({
+    file,
+    connection: db,
+    intervalMs: 1,
+    maxWalBytes: 64 * 1024,
+    onFailure: (err) => {
+      throw err;
+    },
+  });
+  const count = db.prepare('select count(*) as n from filler');
+  const insert = db.prepare('insert into filler (body) values (?)');
+  const body = 'x'.repeat(3000);
+  const refusals: string[] = [];
+  let restarts = 0;
+  const tally = () =>
+    checkpointer.nextCheckpoint().then(
+      (r) => {
+        if (r.mode === 'RESTART') restarts += 1;
+        void tally();
+      },
+      () => undefined,
+    );
+  void tally();
+  // A deferred transaction as kysely opens them: it reads, lets the event loop turn, then writes. SQLite refuses the
+  // upgrade to a writer at once (no busy wait) whenever another connection holds the write lock at that moment.
+  for (let i = 0; i < 400 && (restarts < 5 || i < 200); i += 1) {
+    db.exec('begin');
+    count.get();
+    await new Promise((r) => setTimeout(r, 1));
+    try {
+      for (let j = 0; j < 4; j += 1) insert.run(body);
+      db.exec('commit');
+    } catch (err) {
+      refusals.push((err as Error).message);
+      db.exec('rollback');
+    }
+    // Between two transactions, as the service's loop has them: the RESTART runs only here.
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await checkpointer.stop();
+  db.close();
+  expect(restarts).toBeGreaterThan(0);
+  expect(refusals).toEqual([]);
+});
