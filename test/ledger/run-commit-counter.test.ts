@@ -6,30 +6,14 @@
  */
 import { Client } from 'pg';
 import { ManualClock } from '../../src/clock';
-import { RunLedger, type NewRun } from '../../src/ledger/run-ledger';
+import { RunLedger } from '../../src/ledger/run-ledger';
 import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
 import { createPgTestDb } from '../contract/tier-kit';
+import { newRunOf } from './ledger-fixtures';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const runOf = (spreadsheetId: string, rows: number): NewRun => ({
-  ownerSubject: 'u1',
-  mode: 'publish',
-  spreadsheetId,
-  sheetName: 'Posts',
-  sheetId: 0,
-  workspaceId: 'wks_1',
-  tenantId: 'tnt_a',
-  apiKeySealed: 'sealed',
-  rows: Array.from({ length: rows }, (_, i) => ({
-    rowKey: `k${i}`,
-    rowNumber: i + 2,
-    kind: 'create' as const,
-    state: 'pending' as const,
-    bodyJson: `{"content":"${i}"}`,
-    writeBack: false,
-  })),
-});
+const runOf = (spreadsheetId: string, rows: number) => newRunOf({ spreadsheetId }, rows);
 
 describe('committing a run on PostgreSQL', () => {
   const clock = new ManualClock(1_900_000_000_000);

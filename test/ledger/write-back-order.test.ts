@@ -4,50 +4,23 @@
  * slowed by the Sheets write budget serves the sheets that have waited longest before the others.
  */
 import { ManualClock } from '../../src/clock';
-import { openLedger, type OpenedLedger } from '../../src/ledger/open-ledger';
-import type { NewRun, RunLedger } from '../../src/ledger/run-ledger';
-import { createPgTestDb } from '../contract/tier-kit';
-import { tempDbFile } from '../runs/publish-test-kit';
+import type { OpenedLedger } from '../../src/ledger/open-ledger';
+import type { RunLedger } from '../../src/ledger/run-ledger';
+import { newRunOf, openLedgerOn } from './ledger-fixtures';
 
 jest.setTimeout(30_000);
 
 /** A two-row run of its own tenant, so claiming that tenant's next row finds this sheet's rows. */
-const run = (spreadsheetId: string): NewRun => ({
-  ownerSubject: 'u1',
-  mode: 'publish',
-  spreadsheetId,
-  sheetName: 'Posts',
-  sheetId: 0,
-  workspaceId: 'wks_1',
-  tenantId: `tnt_${spreadsheetId}`,
-  apiKeySealed: 'sealed',
-  rows: ['k1', 'k2'].map((rowKey, i) => ({
-    rowKey,
-    rowNumber: i + 2,
-    kind: 'create' as const,
-    state: 'pending' as const,
-    bodyJson: '{"content":"x"}',
-    writeBack: false,
-  })),
-});
+const run = (spreadsheetId: string) => newRunOf({ spreadsheetId, tenantId: `tnt_${spreadsheetId}` }, 2);
 
 describe.each(['sqlite', 'postgres'] as const)('spreadsheetsWithPendingWrites on %s', (dialect) => {
   const clock = new ManualClock(1_000_000);
   let opened: OpenedLedger;
-  let drop: (() => Promise<void>) | undefined;
+  let close: () => Promise<void>;
   beforeEach(async () => {
-    if (dialect === 'sqlite') opened = await openLedger(`sqlite:${tempDbFile()}`, clock);
-    else {
-      const pg = await createPgTestDb();
-      drop = pg.drop;
-      opened = await openLedger(pg.url, clock);
-    }
+    ({ opened, close } = await openLedgerOn(dialect, clock));
   });
-  afterEach(async () => {
-    await opened.close();
-    await drop?.();
-    drop = undefined;
-  });
+  afterEach(() => close());
 
   /** Records a result for the next row of `spreadsheetId`'s run and returns the row's id. */
   async function result(ledger: RunLedger, spreadsheetId: string): Promise<string> {

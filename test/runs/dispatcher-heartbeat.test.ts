@@ -1,32 +1,16 @@
 import { ManualClock } from '../../src/clock';
 import { silentLogger } from '../../src/logger';
 import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
-import { RunLedger, type NewRun } from '../../src/ledger/run-ledger';
+import { RunLedger } from '../../src/ledger/run-ledger';
 import { createInstanceHeartbeat, heartbeatTimingOf } from '../../src/runs/dispatcher-heartbeat';
 import { createPgTestDb } from '../contract/tier-kit';
 import { tempDbFile } from './publish-test-kit';
+import { newRunOf } from '../ledger/ledger-fixtures';
 
 const LEASE = 60_000;
 const { intervalMs: BEAT, staleMs: STALE } = heartbeatTimingOf(LEASE, 15_000);
 
-const run = (n: number): NewRun => ({
-  ownerSubject: 'u1',
-  mode: 'publish',
-  spreadsheetId: 'sheet-hb',
-  sheetName: 'Posts',
-  sheetId: 0,
-  workspaceId: 'wks_1',
-  tenantId: 'tnt_a',
-  apiKeySealed: 'sealed',
-  rows: Array.from({ length: n }, (_, i) => ({
-    rowKey: `k${i}`,
-    rowNumber: i + 2,
-    kind: 'create' as const,
-    state: 'pending' as const,
-    bodyJson: `{"content":"${i}"}`,
-    writeBack: false,
-  })),
-});
+const run = (n: number) => newRunOf({ spreadsheetId: 'sheet-hb' }, n);
 
 describe('heartbeatTimingOf', () => {
   it('when the defaults are used, then it beats every 5 s and an owner is stale after 15 s', () => {

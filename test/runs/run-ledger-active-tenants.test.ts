@@ -3,49 +3,21 @@
  * (pending and due, leased or not, plus sending), and no count for the tenants it asks to skip.
  */
 import { ManualClock } from '../../src/clock';
-import { openLedger, type OpenedLedger } from '../../src/ledger/open-ledger';
-import type { NewRun } from '../../src/ledger/run-ledger';
-import { createPgTestDb } from '../contract/tier-kit';
-import { tempDbFile } from './publish-test-kit';
+import type { OpenedLedger } from '../../src/ledger/open-ledger';
+import { newRunOf, openLedgerOn } from '../ledger/ledger-fixtures';
 
 jest.setTimeout(30_000);
 
-const run = (tenantId: string, spreadsheetId: string, n: number): NewRun => ({
-  ownerSubject: 'u1',
-  mode: 'publish',
-  spreadsheetId,
-  sheetName: 'Posts',
-  sheetId: 0,
-  workspaceId: 'wks_1',
-  tenantId,
-  apiKeySealed: 'sealed',
-  rows: Array.from({ length: n }, (_, i) => ({
-    rowKey: `k${i}`,
-    rowNumber: i + 2,
-    kind: 'create' as const,
-    state: 'pending' as const,
-    bodyJson: `{"content":"${i}"}`,
-    writeBack: false,
-  })),
-});
+const run = (tenantId: string, spreadsheetId: string, n: number) => newRunOf({ tenantId, spreadsheetId }, n);
 
 describe.each(['sqlite', 'postgres'] as const)('RunLedger.activeTenants on %s', (dialect) => {
   const clock = new ManualClock(1_000_000);
   let opened: OpenedLedger;
-  let drop: (() => Promise<void>) | undefined;
+  let close: () => Promise<void>;
   beforeEach(async () => {
-    if (dialect === 'sqlite') opened = await openLedger(`sqlite:${tempDbFile()}`, clock);
-    else {
-      const pg = await createPgTestDb();
-      drop = pg.drop;
-      opened = await openLedger(pg.url, clock);
-    }
+    ({ opened, close } = await openLedgerOn(dialect, clock));
   });
-  afterEach(async () => {
-    await opened.close();
-    await drop?.();
-    drop = undefined;
-  });
+  afterEach(() => close());
 
   it('when tenants have rows pending, leased, sending, waiting for a retry and finished, then each counts the rows to send now', async () => {
     const { ledger } = opened;

@@ -2,30 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { KeyVault } from '../../src/runs/key-vault';
 import { ManualClock } from '../../src/clock';
 import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
-import { RunLedger, type NewRun } from '../../src/ledger/run-ledger';
+import { RunLedger } from '../../src/ledger/run-ledger';
 import { tempDbFile } from './publish-test-kit';
+import { newRunOf } from '../ledger/ledger-fixtures';
 
 const SCOPE = { tenantId: 'tnt_a', workspaceId: 'wks_1' };
 
-const run = (over: Partial<NewRun> = {}, n = 3): NewRun => ({
-  ownerSubject: 'u1',
-  mode: 'publish',
-  spreadsheetId: 'sheet-1',
-  sheetName: 'Posts',
-  sheetId: 0,
-  workspaceId: 'wks_1',
-  tenantId: 'tnt_a',
-  apiKeySealed: 'sealed',
-  rows: Array.from({ length: n }, (_, i) => ({
-    rowKey: `k${i}`,
-    rowNumber: i + 2,
-    kind: 'create' as const,
-    state: 'pending' as const,
-    bodyJson: `{"content":"${i}"}`,
-    writeBack: false,
-  })),
-  ...over,
-});
+const run = newRunOf;
 
 describe('RunLedger (SQLite file, WAL)', () => {
   let db: LedgerDb;
