@@ -215,7 +215,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     requireSheetProof,
   });
   const knownPosts = ledger.knownPostsPort();
-  const admission = new RunAdmission(config.RUN_ACCEPT_CONCURRENCY);
+  const admission = new RunAdmission(config.RUN_ACCEPT_CONCURRENCY, config.RUN_ACCEPT_MAX_BYTES);
 
   // Runs that end without a last row finishing (nothing to send, or cancelled) reach the runs tab here.
   const startRunAndRecord: typeof runs.startRun = async (args) => {

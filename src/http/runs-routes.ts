@@ -78,7 +78,8 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     windowMs: deps.config.POSTATO_WINDOW_MS,
   };
 
-  const admission = deps.admission ?? new RunAdmission(deps.config.RUN_ACCEPT_CONCURRENCY);
+  const admission =
+    deps.admission ?? new RunAdmission(deps.config.RUN_ACCEPT_CONCURRENCY, deps.config.RUN_ACCEPT_MAX_BYTES);
 
   router.post(
     '/v1/runs',

@@ -32,7 +32,7 @@ describe('run admission', () => {
     const order: number[] = [];
     const releases = await Promise.all([admission.acquire(), admission.acquire()]);
     const later = [1, 2, 3].map((n) => admission.acquire().then((release) => (order.push(n), release)));
-    expect(admission.stats()).toEqual({ inProgress: 2, waiting: 3, peakInProgress: 2 });
+    expect(admission.stats()).toMatchObject({ inProgress: 2, waiting: 3, peakInProgress: 2 });
     releases[0]!();
     releases[0]!(); // a second release of the same slot frees nothing more
     await later[0];
@@ -41,7 +41,37 @@ describe('run admission', () => {
     (await later[0]!)();
     await Promise.all(later.slice(1));
     expect(order).toEqual([1, 2, 3]);
-    expect(admission.stats()).toEqual({ inProgress: 2, waiting: 0, peakInProgress: 2 });
+    expect(admission.stats()).toMatchObject({ inProgress: 2, waiting: 0, peakInProgress: 2 });
+  });
+
+  it('when requests carry more bytes than the budget, then they wait for room in arrival order, and one larger than the budget goes alone', async () => {
+    const admission = new RunAdmission(10, 1000);
+    const granted: string[] = [];
+    const take = (name: string, bytes: number) =>
+      admission.acquire(bytes).then((release) => (granted.push(name), release));
+    const a = await take('a', 600);
+    const b = take('b', 600); // 1,200 bytes would pass the budget: waits although only one slot of ten is taken
+    const c = take('c', 100); // fits, but waits behind b: a stream of small runs must not starve a large one
+    const huge = take('huge', 5000);
+    await new Promise((r) => setImmediate(r));
+    expect(granted).toEqual(['a']);
+    expect(admission.stats()).toMatchObject({ inProgress: 1, waiting: 3, bytesInProgress: 600 });
+    a();
+    const [releaseB, releaseC] = await Promise.all([b, c]);
+    expect(granted).toEqual(['a', 'b', 'c']);
+    expect(admission.stats()).toMatchObject({ inProgress: 2, waiting: 1, bytesInProgress: 700 });
+    releaseB();
+    await new Promise((r) => setImmediate(r));
+    expect(granted).toEqual(['a', 'b', 'c']); // the huge one waits until nobody else holds
+    releaseC();
+    (await huge)();
+    expect(granted).toEqual(['a', 'b', 'c', 'huge']);
+    expect(admission.stats()).toMatchObject({
+      inProgress: 0,
+      waiting: 0,
+      bytesInProgress: 0,
+      peakBytesInProgress: 5000,
+    });
   });
 
   describe('POST /v1/runs', () => {
@@ -143,7 +173,7 @@ describe('run admission', () => {
       const runIds = responses.map((r) => (JSON.parse(r.body) as RunAccepted).runId);
       expect(new Set(runIds).size).toBe(REQUESTS);
       expect(peakInside).toBe(LIMIT);
-      expect(admission.stats()).toEqual({ inProgress: 0, waiting: 0, peakInProgress: LIMIT });
+      expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0, peakInProgress: LIMIT, bytesInProgress: 0 });
     });
 
     it('when a waiting caller hangs up, then its turn goes to the next request', async () => {
