@@ -317,10 +317,13 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         await dispatcher.stop();
         await dryRunVerdicts?.idle();
         await runsTab?.idle();
-        await flusher?.stop();
-        await tier.close();
-        // In-flight calls ended with the dispatcher; close() waits for any interactive one, then drops the sockets.
-        await postatoAgent.close();
+        try {
+          await flusher?.stop();
+          await tier.close();
+        } finally {
+          // In-flight calls ended with the dispatcher; close() waits for any interactive one, then drops the sockets.
+          await postatoAgent.close();
+        }
       })()),
   };
 }

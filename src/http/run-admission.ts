@@ -43,7 +43,13 @@ export class RunAdmission {
    * Resolves with a release function once there is room for `weight` bytes (default 0); the release is safe to call
    * more than once.
    */
-  acquire(weight = 0): Promise<() => void> {
+  acquire(requested = 0): Promise<() => void> {
+    // Finite and at most the budget (nothing counts without one): an unbounded weight would leave NaN on release.
+    const weight = !Number.isFinite(this.maxBytes)
+      ? 0
+      : Number.isFinite(requested)
+        ? Math.min(Math.max(0, requested), this.maxBytes)
+        : this.maxBytes;
     return new Promise((resolve) => {
       const grant = () => {
         this.active += 1;

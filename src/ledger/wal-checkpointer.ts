@@ -138,7 +138,13 @@ export function startWalCheckpointer(opts: WalCheckpointerOptions): WalCheckpoin
   };
   worker.on('message', ({ restartWanted, ...report }: CheckpointReport & { restartWanted: boolean }) => {
     // One report per turn: the RESTART's when one ran, else the worker's PASSIVE one.
-    tell(restartWanted && running && connection.open && !connection.inTransaction ? restart(connection) : report);
+    try {
+      tell(restartWanted && running && connection.open && !connection.inTransaction ? restart(connection) : report);
+    } catch (err) {
+      // Not a busy lock (restart() reports those): the WAL cannot be bounded from here; SQLite's own checkpoints take over.
+      failed(err as Error);
+      void worker.terminate();
+    }
   });
   worker.on('error', (err) => failed(err));
   worker.on('exit', (code) => {

@@ -429,6 +429,18 @@ export class PostatoClient {
     }
     if (this.parentLogger.isLevelEnabled('debug'))
       this.logger.debug({ method: spec.method, path: spec.path, status, ms: this.clock.now() - t0 }, 'postato call');
+    if (status >= 300 && status < 400) {
+      // Redirects are not followed (fetch used redirect: 'error'): whatever a redirect means, a write's outcome is
+      // unknown, so it stays in doubt and is replayed with the same key instead of ending as a definite failure.
+      throw errorFromException({
+        method: spec.method,
+        path: spec.path,
+        kind: 'network',
+        error: new Error(`Postato answered ${status} (a redirect, not followed)`),
+        mayHaveApplied: isWrite,
+        apiKey: this.apiKey,
+      });
+    }
     if (status < 200 || status >= 300) {
       const retryAfterMs = parseRetryAfter(headerOf(res.headers, 'retry-after'), this.clock.now());
       throw errorFromResponse({

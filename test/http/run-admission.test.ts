@@ -70,8 +70,16 @@ describe('run admission', () => {
       inProgress: 0,
       waiting: 0,
       bytesInProgress: 0,
-      peakBytesInProgress: 5000,
+      peakBytesInProgress: 1000, // a request's weight is capped at the budget
     });
+  });
+
+  it('when there is no byte budget and a request of unknown length comes and goes, then the count alone still decides', async () => {
+    const admission = new RunAdmission(2);
+    (await admission.acquire(Infinity))();
+    const both = await Promise.all([admission.acquire(10), admission.acquire(10)]);
+    expect(admission.stats()).toMatchObject({ inProgress: 2, waiting: 0, bytesInProgress: 0 });
+    both.forEach((release) => release());
   });
 
   describe('POST /v1/runs', () => {

@@ -283,6 +283,15 @@ describe('PostatoClient retries', () => {
     expect([r.code, r.outcomeUnknown]).toEqual(['timeout', false]);
   });
 
+  it('treats a redirect as a network error, outcome unknown for a write, retried with the same key (never a definite failure)', async () => {
+    const s = await script(() => ({ status: 303, headers: { location: '/v1/elsewhere' } }));
+    const { c } = client(s.url, { retry: { maxAttempts: 2 } });
+    const e = await caught(c.createPost('wks_1', body, 'k'));
+    expect([e.code, e.outcomeUnknown, s.requests.length]).toEqual(['network', true, 2]);
+    const g = await caught(c.getPost('wks_1', 'pst_1'));
+    expect([g.code, g.outcomeUnknown]).toEqual(['network', false]);
+  });
+
   it('treats a dropped connection as a network error with unknown outcome, and a refused one as not applied', async () => {
     const s = await script(() => ({ drop: true }));
     const { c } = client(s.url, { retry: { maxAttempts: 2 } });
