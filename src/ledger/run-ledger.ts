@@ -256,12 +256,13 @@ export class RunLedger {
     o: { groupWrites?: boolean } = {},
   ) {
     this.writeBack = createWriteBackQueries(db, clock);
-    this.webhookSink = createWebhookSink(db, clock, (trx, rowId, change) => this.setResultIn(trx, rowId, change));
+    const setResultIn = async (trx: Db, rowId: string, change: ResultChange) => {
+      await this.setResultIn(trx, rowId, change);
+    };
+    this.webhookSink = createWebhookSink(db, clock, setResultIn);
     this.instances = createInstanceRegistry(db);
     this.approvals = createApprovalQueries(db, clock);
-    this.statusRefresh = createStatusRefreshQueries(db, clock, (trx, rowId, change) =>
-      this.setResultIn(trx, rowId, change),
-    );
+    this.statusRefresh = createStatusRefreshQueries(db, clock, setResultIn);
     this.driveMedia = createDriveMediaStore(db, clock);
     this.sheetProofs = createSheetProofQueries(db);
     this.ops = createOpsQueries(db);
@@ -897,10 +898,7 @@ export class RunLedger {
       .updateTable('run_rows')
       .set({ state: 'sending', sent: 1, updated_at: now })
       .where('id', '=', row.id)
-      .where('state', 'in', [...TO_SEND_STATES])
-      .where((eb) =>
-        row.lease_owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', row.lease_owner),
-      );
+      .where((eb) => heldByClaim(eb, row));
   }
 
   /** Records how an attempt ended. A definite answer resolves the tenant's earlier unresolved creates of the sheet row. */
@@ -942,8 +940,9 @@ export class RunLedger {
   }
 
   /** Sets a row's final (or visible) result: bumps its version and cursor position and drops its lease. */
-  async setResult(rowId: string, change: ResultChange): Promise<void> {
-    await this.writes.run((trx) => this.setResultIn(trx, rowId, change));
+  /** Writes a row's result; false when the change's conditions (onlyWhileToSend, heldBy) left the row as it was. */
+  async setResult(rowId: string, change: ResultChange): Promise<boolean> {
+    return this.writes.run((trx) => this.setResultIn(trx, rowId, change));
   }
 
   /**
@@ -1028,19 +1027,18 @@ export class RunLedger {
       .execute();
   }
 
-  private async setResultIn(trx: Db, rowId: string, change: ResultChange): Promise<void> {
-    const run = async (t: Db) => {
-      const seq = await this.allocateSeq(t);
-      const now = this.clock.now();
-      await t
-        .updateTable('run_rows')
-        .set((eb) => ({ ...resultColumns(change, now), result_seq: seq, version: eb('version', '+', 1) }))
-        .where('id', '=', rowId)
-        .$if(change.onlyWhileToSend === true, (q) => q.where('state', 'in', [...TO_SEND_STATES]))
-        .$if(change.heldBy !== undefined, (q) => q.where((eb) => heldByClaim(eb, change.heldBy!)))
-        .execute();
-    };
-    await run(trx);
+  /** Writes a row's result; false when its conditions (onlyWhileToSend, heldBy) left the row as it was. */
+  private async setResultIn(trx: Db, rowId: string, change: ResultChange): Promise<boolean> {
+    const seq = await this.allocateSeq(trx);
+    const now = this.clock.now();
+    const { numUpdatedRows } = await trx
+      .updateTable('run_rows')
+      .set((eb) => ({ ...resultColumns(change, now), result_seq: seq, version: eb('version', '+', 1) }))
+      .where('id', '=', rowId)
+      .$if(change.onlyWhileToSend === true, (q) => q.where('state', 'in', [...TO_SEND_STATES]))
+      .$if(change.heldBy !== undefined, (q) => q.where((eb) => heldByClaim(eb, change.heldBy!)))
+      .executeTakeFirst();
+    return numUpdatedRows > 0n;
   }
 
   /** Remembers the post of a tenant's sheet row, so no later run of that tenant creates it again. */

@@ -140,9 +140,17 @@ export function createPublishStep(deps: PublishStepDeps) {
 
   async function fail(row: RunRowRecord, message: string): Promise<StepResult> {
     // Only while this claim still holds the row: a call of another worker may have created its post meanwhile.
-    await deps.ledger.setResult(row.id, { state: 'failed', sheetStatus: 'FAILED', error: message, heldBy: row });
-    deps.metrics?.postsFailed.inc({ tenant: row.tenant_id });
-    rowLog(row).warn({ reason: message }, 'row failed');
+    const failed = await deps.ledger.setResult(row.id, {
+      state: 'failed',
+      sheetStatus: 'FAILED',
+      error: message,
+      heldBy: row,
+    });
+    // Another worker took the row over (and may have created its post): its outcome counts, not this failure.
+    if (failed) {
+      deps.metrics?.postsFailed.inc({ tenant: row.tenant_id });
+      rowLog(row).warn({ reason: message }, 'row failed');
+    } else rowLog(row).info({ reason: message }, 'failure not recorded: the row is no longer this claim’s');
     return { kind: 'finished' };
   }
 

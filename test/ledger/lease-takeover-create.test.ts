@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../src/clock';
 import { silentLogger } from '../../src/logger';
-import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
+import { createMetrics, type Metrics } from '../../src/metrics';
+import type { LedgerDb } from '../../src/ledger/ledger-db';
 import { RunLedger, type RunRowRecord } from '../../src/ledger/run-ledger';
 import { createMemoryPacer, type TenantPacer } from '../../src/pacing/tenant-pacer';
 import { PostatoClient } from '../../src/postato/postato-client';
@@ -16,8 +17,9 @@ import { errorFromResponse } from '../../src/postato/postato-errors';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import { KeyVault } from '../../src/runs/key-vault';
 import { createPublishStep, type PostatoWriter, type PublishStep } from '../../src/runs/publish-step';
-import { createPgTestDb, type TierName } from '../contract/tier-kit';
-import { ACCOUNTS, WS, fakeApiKey, tempDbFile } from '../runs/publish-test-kit';
+import type { TierName } from '../contract/tier-kit';
+import { ACCOUNTS, WS, fakeApiKey } from '../runs/publish-test-kit';
+import { openLedgerDbOn } from './ledger-fixtures';
 
 const TENANT = 'tnt_takeover';
 const LEASE_MS = 2000;
@@ -40,14 +42,7 @@ describe.each<TierName>(['embedded', 'scale-out'])('a create taken over after it
       settings: { accounts: ACCOUNTS, limits: { create: 1000, write: 1000, read: 1000, windowMs: 60_000 } },
       tickIntervalMs: 0,
     });
-    if (tier === 'scale-out') {
-      const pg = await createPgTestDb();
-      handle = await openLedgerDb(pg.url);
-      drop = pg.drop;
-    } else {
-      handle = await openLedgerDb(`sqlite:${tempDbFile()}`);
-      drop = async () => undefined;
-    }
+    ({ handle, drop } = await openLedgerDbOn(tier === 'scale-out' ? 'postgres' : 'sqlite'));
   });
   afterAll(async () => {
     await handle?.close();
@@ -61,8 +56,10 @@ describe.each<TierName>(['embedded', 'scale-out'])('a create taken over after it
     pacer: TenantPacer,
     writer: PostatoWriter,
     maxAttempts: number,
+    metrics?: Metrics,
   ) {
     return createPublishStep({
+      metrics,
       ledger,
       pacer,
       vault,
@@ -164,7 +161,8 @@ describe.each<TierName>(['embedded', 'scale-out'])('a create taken over after it
         cancelPost: (...args) => real.cancelPost(...args),
       };
       const stepA = stepOf(ledger, clock, pacer, writerA, 3);
-      const stepB: PublishStep = stepOf(ledger, clock, pacer, writerB, bMaxAttempts);
+      const metricsB = createMetrics();
+      const stepB: PublishStep = stepOf(ledger, clock, pacer, writerB, bMaxAttempts, metricsB);
 
       const rowA = (await ledger.claimNext(TENANT, 'worker-a', clock.now(), LEASE_MS)) as RunRowRecord;
       expect(rowA).toBeTruthy();
@@ -207,6 +205,8 @@ describe.each<TierName>(['embedded', 'scale-out'])('a create taken over after it
         skipped: 0,
       });
       expect(again).toBeNull();
+      // B's failure was not recorded (the row had left its claim), so it is not counted as one either.
+      expect((await metricsB.postsFailed.get()).values.reduce((n, v) => n + v.value, 0)).toBe(0);
       await pacer.close();
     },
   );
