@@ -22,9 +22,12 @@ export function criticalSends(remaining: number, sendsInSpan: number, maxPerSpan
   if (remaining <= 0) return 0;
   if (!Number.isFinite(maxPerSpan)) return remaining;
   const s = Math.max(0, sendsInSpan);
-  const last = s + remaining;
-  const anchor = ((last - 1) % maxPerSpan) + 1;
-  return Math.max(0, anchor - s);
+  return Math.max(0, chainAnchor(s, remaining, maxPerSpan) - s);
+}
+
+/** p0: the position in the span (1-based, counting the s sends made) of the send the last send's chain hangs on. */
+function chainAnchor(sendsInSpan: number, remaining: number, maxPerSpan: number): number {
+  return ((sendsInSpan + remaining - 1) % maxPerSpan) + 1;
 }
 
 /**
@@ -42,7 +45,7 @@ export function slackDeadline(
 ): number {
   if (remaining <= 0) return Infinity;
   const s = sentAtAsc.length + inFlight;
-  const anchor = ((s + remaining - 1) % rule.max) + 1;
+  const anchor = chainAnchor(s, remaining, rule.max);
   if (anchor > s) return now;
   const madeAt = anchor <= sentAtAsc.length ? sentAtAsc[anchor - 1]! : now;
   return madeAt + rule.spanMs;

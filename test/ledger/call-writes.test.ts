@@ -7,9 +7,9 @@
  */
 import { ManualClock } from '../../src/clock';
 import { inspectLedgerDb, RunLedger, type NewRun, type RunRowRecord } from '../../src/ledger/run-ledger';
-import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
-import { createPgTestDb, type TierName } from '../contract/tier-kit';
-import { tempDbFile } from '../runs/publish-test-kit';
+import type { LedgerDb } from '../../src/ledger/ledger-db';
+import type { TierName } from '../contract/tier-kit';
+import { openLedgerDbOn } from './ledger-fixtures';
 
 const SCOPE = { tenantId: 'tnt_a', workspaceId: 'wks_1' };
 
@@ -39,14 +39,7 @@ describe.each<TierName>(['embedded', 'scale-out'])('the writes of a call on the 
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    if (tier === 'scale-out') {
-      const pg = await createPgTestDb();
-      handle = await openLedgerDb(pg.url);
-      drop = pg.drop;
-    } else {
-      handle = await openLedgerDb(`sqlite:${tempDbFile()}`);
-      drop = async () => undefined;
-    }
+    ({ handle, drop } = await openLedgerDbOn(tier === 'scale-out' ? 'postgres' : 'sqlite'));
     ledger = new RunLedger(handle.db, clock);
   });
   afterAll(async () => {

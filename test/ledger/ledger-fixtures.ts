@@ -2,7 +2,10 @@
  * Shared fixtures of the ledger's tests: a run of n pending create rows, and a ledger opened on either dialect (a
  * fresh SQLite file or a fresh PostgreSQL database) for `describe.each(['sqlite', 'postgres'])`.
  */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Clock } from '../../src/clock';
+import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
 import { openLedger, type OpenedLedger } from '../../src/ledger/open-ledger';
 import type { NewRun } from '../../src/ledger/run-ledger';
 import { createPgTestDb } from '../contract/tier-kit';
@@ -51,5 +54,46 @@ export async function openLedgerOn(
       await opened.close();
       await pg.drop();
     },
+  };
+}
+
+/** A fresh ledger of the dialect for each test of the calling describe block (opened before, closed and dropped after). */
+export function ledgerPerTest(dialect: LedgerDialect, clock: Clock): () => OpenedLedger {
+  let current: { opened: OpenedLedger; close(): Promise<void> } | undefined;
+  beforeEach(async () => {
+    current = await openLedgerOn(dialect, clock);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('ledgerPerTest: the ledger is only open inside a test');
+    return current.opened;
+  };
+}
+
+/** The bare ledger database (no RunLedger) on a fresh database of the dialect; `drop` removes a PostgreSQL database after close. */
+export async function openLedgerDbOn(dialect: LedgerDialect): Promise<{ handle: LedgerDb; drop(): Promise<void> }> {
+  if (dialect === 'sqlite')
+    return { handle: await openLedgerDb(`sqlite:${tempDbFile()}`), drop: async () => undefined };
+  const pg = await createPgTestDb();
+  return { handle: await openLedgerDb(pg.url), drop: pg.drop };
+}
+
+/** One SQLite ledger database for the calling test file: opened before its tests, closed and removed after. */
+export function sqliteLedgerDbPerFile(): () => LedgerDb {
+  const file = tempDbFile();
+  let handle: LedgerDb | undefined;
+  beforeAll(async () => {
+    handle = await openLedgerDb(`sqlite:${file}`);
+  });
+  afterAll(async () => {
+    await handle?.close();
+    rmSync(dirname(file), { recursive: true, force: true });
+  });
+  return () => {
+    if (!handle) throw new Error('sqliteLedgerDbPerFile: the database is only open inside the tests');
+    return handle;
   };
 }

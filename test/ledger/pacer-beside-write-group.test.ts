@@ -3,25 +3,12 @@
  * a pacer decision taken meanwhile must not become part of it: if the group rolled back, the reservation would vanish
  * with it and the tenant could be sent more than Postato's limit.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ManualClock } from '../../src/clock';
-import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
 import { sqlitePacerOn } from '../../src/ledger/open-ledger';
 import { WriteGroup } from '../../src/ledger/write-group';
+import { sqliteLedgerDbPerFile } from './ledger-fixtures';
 
-const dir = mkdtempSync(join(tmpdir(), 'pacer-group-'));
-let ledgerDb: LedgerDb;
-
-beforeAll(async () => {
-  ledgerDb = await openLedgerDb(`sqlite:${join(dir, 'ledger.db')}`);
-});
-
-afterAll(async () => {
-  await ledgerDb.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const ledgerDb = sqliteLedgerDbPerFile();
 
 const ONE_PER_MINUTE = {
   create: { limit: 1, windowMs: 60_000 },
@@ -31,8 +18,8 @@ const ONE_PER_MINUTE = {
 
 test('when a grouped ledger write rolls back while the pacer reserves a slot, then the slot stays reserved', async () => {
   const clock = new ManualClock(Date.UTC(2030, 0, 1));
-  const pacer = sqlitePacerOn(ledgerDb, ONE_PER_MINUTE, clock)!;
-  const group = new WriteGroup(ledgerDb.db, true);
+  const pacer = sqlitePacerOn(ledgerDb(), ONE_PER_MINUTE, clock)!;
+  const group = new WriteGroup(ledgerDb().db, true);
 
   let insideGroup!: () => void;
   const groupOpen = new Promise<void>((resolve) => (insideGroup = resolve));

@@ -3,28 +3,15 @@
  * the partial index of unwritten results in result order, not filter and sort every row the spreadsheet ever had:
  * the index serves it only while the query states its condition the way the index does (`removed = 0` literally).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { systemClock } from '../../src/clock';
-import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
 import { createWriteBackQueries } from '../../src/ledger/write-back-queries';
+import { sqliteLedgerDbPerFile } from './ledger-fixtures';
 
-const dir = mkdtempSync(join(tmpdir(), 'write-back-index-'));
-let ledgerDb: LedgerDb;
-
-beforeAll(async () => {
-  ledgerDb = await openLedgerDb(`sqlite:${join(dir, 'ledger.db')}`);
-});
-
-afterAll(async () => {
-  await ledgerDb.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const ledgerDb = sqliteLedgerDbPerFile();
 
 /** The SQL texts the ledger prepares while `work` runs (its statement cache prepares each new text once). */
 async function sqlPreparedDuring(work: () => Promise<unknown>): Promise<string[]> {
-  const sqlite = ledgerDb.sqlite!;
+  const sqlite = ledgerDb().sqlite!;
   const texts: string[] = [];
   const prepare = sqlite.prepare.bind(sqlite);
   const spy = jest.spyOn(sqlite, 'prepare').mockImplementation((text: string) => {
@@ -41,14 +28,14 @@ async function sqlPreparedDuring(work: () => Promise<unknown>): Promise<string[]
 
 function planOf(sqlText: string): string[] {
   const params = Array.from({ length: (sqlText.match(/\?/g) ?? []).length }, () => null);
-  return ledgerDb
+  return ledgerDb()
     .sqlite!.prepare(`explain query plan ${sqlText}`)
     .all(...params)
     .map((r) => (r as { detail: string }).detail);
 }
 
 test('when the write-back asks for a spreadsheet’s pending results, then SQLite reads them off the unwritten-results index in order', async () => {
-  const store = createWriteBackQueries(ledgerDb.db, systemClock);
+  const store = createWriteBackQueries(ledgerDb().db, systemClock);
   const texts = await sqlPreparedDuring(() => store.pendingWrites('sheet-1', 50));
   const pending = texts.find((t) => t.includes('written_version'));
   expect(pending).toBeDefined();
@@ -58,7 +45,7 @@ test('when the write-back asks for a spreadsheet’s pending results, then SQLit
 });
 
 test('when the write-back lists spreadsheets with pending results, then SQLite scans only the unwritten-results index', async () => {
-  const store = createWriteBackQueries(ledgerDb.db, systemClock);
+  const store = createWriteBackQueries(ledgerDb().db, systemClock);
   const texts = await sqlPreparedDuring(() => store.spreadsheetsWithPendingWrites());
   const listing = texts.find((t) => t.includes('written_version'));
   expect(listing).toBeDefined();

@@ -4,9 +4,8 @@
  * slowed by the Sheets write budget serves the sheets that have waited longest before the others.
  */
 import { ManualClock } from '../../src/clock';
-import type { OpenedLedger } from '../../src/ledger/open-ledger';
 import type { RunLedger } from '../../src/ledger/run-ledger';
-import { newRunOf, openLedgerOn } from './ledger-fixtures';
+import { newRunOf, ledgerPerTest } from './ledger-fixtures';
 
 jest.setTimeout(30_000);
 
@@ -15,12 +14,7 @@ const run = (spreadsheetId: string) => newRunOf({ spreadsheetId, tenantId: `tnt_
 
 describe.each(['sqlite', 'postgres'] as const)('spreadsheetsWithPendingWrites on %s', (dialect) => {
   const clock = new ManualClock(1_000_000);
-  let opened: OpenedLedger;
-  let close: () => Promise<void>;
-  beforeEach(async () => {
-    ({ opened, close } = await openLedgerOn(dialect, clock));
-  });
-  afterEach(() => close());
+  const opened = ledgerPerTest(dialect, clock);
 
   /** Records a result for the next row of `spreadsheetId`'s run and returns the row's id. */
   async function result(ledger: RunLedger, spreadsheetId: string): Promise<string> {
@@ -30,7 +24,7 @@ describe.each(['sqlite', 'postgres'] as const)('spreadsheetsWithPendingWrites on
   }
 
   it('when results arrive in another order than the sheets were created, then the sheet waiting longest comes first', async () => {
-    const { ledger } = opened;
+    const { ledger } = opened();
     for (const id of ['sheet-a', 'sheet-b', 'sheet-c', 'sheet-d']) await ledger.createRun(run(id));
     const firstOfC = await result(ledger, 'sheet-c');
     await result(ledger, 'sheet-a');

@@ -3,8 +3,7 @@
  * (pending and due, leased or not, plus sending), and no count for the tenants it asks to skip.
  */
 import { ManualClock } from '../../src/clock';
-import type { OpenedLedger } from '../../src/ledger/open-ledger';
-import { newRunOf, openLedgerOn } from '../ledger/ledger-fixtures';
+import { newRunOf, ledgerPerTest } from '../ledger/ledger-fixtures';
 
 jest.setTimeout(30_000);
 
@@ -12,15 +11,10 @@ const run = (tenantId: string, spreadsheetId: string, n: number) => newRunOf({ t
 
 describe.each(['sqlite', 'postgres'] as const)('RunLedger.activeTenants on %s', (dialect) => {
   const clock = new ManualClock(1_000_000);
-  let opened: OpenedLedger;
-  let close: () => Promise<void>;
-  beforeEach(async () => {
-    ({ opened, close } = await openLedgerOn(dialect, clock));
-  });
-  afterEach(() => close());
+  const opened = ledgerPerTest(dialect, clock);
 
   it('when tenants have rows pending, leased, sending, waiting for a retry and finished, then each counts the rows to send now', async () => {
-    const { ledger } = opened;
+    const { ledger } = opened();
     await ledger.createRun(run('tnt_a', 'sheet-a', 6));
     await ledger.createRun(run('tnt_b', 'sheet-b', 3));
     const now = clock.now();
