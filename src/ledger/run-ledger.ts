@@ -131,6 +131,15 @@ function otherInDoubtAttempts(
 }
 
 /**
+ * The attempt is still in flight. Only such an attempt is finished: outcomes move forward (in flight → final or in
+ * doubt; in doubt → resolved, by otherInDoubtAttempts), so a late finish (a call that timed out after a takeover's
+ * replay succeeded and resolved it, or a second finish of the same attempt) never puts a settled attempt back in doubt.
+ */
+function inFlight(eb: ExpressionBuilder<LedgerDatabase, 'attempts'>) {
+  return eb('outcome', '=', 'pending');
+}
+
+/**
  * The condition "this row's lease may be taken": no lease, an expired lease, or (when `staleBefore` is given) a lease
  * whose owner's heartbeat is older than `staleBefore` or who is not registered at all (crashed, or stopped).
  * One correlated NOT EXISTS, so it fits in a single conditional UPDATE on SQLite and PostgreSQL alike.
@@ -901,7 +910,10 @@ export class RunLedger {
       .where((eb) => heldByClaim(eb, row));
   }
 
-  /** Records how an attempt ended. A definite answer resolves the tenant's earlier unresolved creates of the sheet row. */
+  /**
+   * Records how an attempt ended, if it is still in flight (a settled outcome is kept). A definite answer resolves the
+   * tenant's other unresolved attempts of the sheet row.
+   */
   async finishAttempt(
     attemptId: string,
     row: RunRowRecord,
@@ -929,6 +941,7 @@ export class RunLedger {
         error_message: info.errorMessage ?? null,
       })
       .where('id', '=', attemptId)
+      .where(inFlight)
       .execute();
     if (info.definite) {
       await trx
@@ -991,6 +1004,7 @@ export class RunLedger {
           })
           // No attempt (the row was found already as wanted): nothing to finish or resolve.
           .where('id', '=', attemptId ?? '')
+          .where(inFlight)
           .returning('id'),
       )
       .with('resolved', (qc) =>

@@ -205,6 +205,10 @@ describe.each<TierName>(['embedded', 'scale-out'])('a create taken over after it
         skipped: 0,
       });
       expect(again).toBeNull();
+      // B's late 409 did not put its replay, resolved by A's success, back in doubt: no later run replays it.
+      expect(
+        await ledger.unresolvedCreate({ tenantId: TENANT, workspaceId: WS }, spreadsheetId, rowKey),
+      ).toBeUndefined();
       // B's failure was not recorded (the row had left its claim), so it is not counted as one either.
       expect((await metricsB.postsFailed.get()).values.reduce((n, v) => n + v.value, 0)).toBe(0);
       await pacer.close();
