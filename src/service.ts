@@ -211,7 +211,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     },
     createLimit: limits.create.limit,
     windowMs: limits.create.windowMs,
-    onRunCommitted: () => dispatcher.kick(),
+    onRunCommitted: (runId) => dispatcher.kick(runId),
     requireSheetProof,
   });
   const knownPosts = ledger.knownPostsPort();

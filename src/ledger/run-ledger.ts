@@ -198,6 +198,11 @@ function claimable(
   ]);
 }
 
+/** What a dispatcher needs of a row to enqueue it: its id, when it is due, its rank in its run and its tenant. */
+export type RowToEnqueue = Pick<RunRowRecord, 'id' | 'state' | 'next_attempt_at' | 'ordinal' | 'tenant_id'>;
+
+const ENQUEUE_COLUMNS = ['id', 'state', 'next_attempt_at', 'ordinal', 'tenant_id'] as const;
+
 /** What a successful call changes at once: its attempt, the post memory of the row, and the row's result. */
 export interface SuccessRecord {
   /** The attempt that succeeded (absent when no call was needed, e.g. Postato already held the content). */
@@ -753,16 +758,63 @@ export class RunLedger {
     return row && row.lease_owner === owner ? row : null;
   }
 
-  /** Rows still to send (pending or left sending), soonest due first: what a dispatcher sweep enqueues. */
-  async rowsToSend(
-    limit: number,
-  ): Promise<Array<Pick<RunRowRecord, 'id' | 'state' | 'next_attempt_at' | 'ordinal' | 'tenant_id'>>> {
+  /**
+   * What a dispatcher's sweep looks at: the rows left `sending` (at most `total`), then each tenant's first pending
+   * rows, soonest due and then first in its run first. Bounded per tenant, not globally, so a
+   * tenant that arrives behind others' backlogs of thousands of rows is looked at in the same pass. The tenants are
+   * those with an active run or a sending row (as for the embedded dispatcher); each tenant's share is
+   * `total` / tenants, at least `perTenantAtLeast`. Each pick reads its tenant's range of the claim index, and one
+   * statement carries up to 100 tenants.
+   */
+  async rowsToSweep(o: { total: number; perTenantAtLeast: number }): Promise<RowToEnqueue[]> {
+    const sending = await this.db
+      .selectFrom('run_rows')
+      .select(ENQUEUE_COLUMNS)
+      .where('state', '=', 'sending')
+      .orderBy('next_attempt_at')
+      .limit(o.total)
+      .execute();
+    const active = await this.db
+      .selectFrom('runs')
+      .select('tenant_id')
+      .distinct()
+      .where('state', 'in', [...ACTIVE_RUN_STATES])
+      .execute();
+    const tenants = [...new Set([...active, ...sending].map((r) => r.tenant_id))].sort();
+    const perTenant = Math.max(o.perTenantAtLeast, Math.ceil(o.total / Math.max(1, tenants.length)));
+    const out: RowToEnqueue[] = [...sending];
+    for (let i = 0; i < tenants.length; i += 100) {
+      const picks = tenants
+        .slice(i, i + 100)
+        .map((tenant, j) =>
+          this.db
+            .selectFrom(
+              this.db
+                .selectFrom('run_rows')
+                .select(ENQUEUE_COLUMNS)
+                .where('tenant_id', '=', tenant)
+                .where('state', '=', 'pending')
+                .orderBy('next_attempt_at')
+                .orderBy('ordinal')
+                .limit(perTenant)
+                .as(`t${j}`),
+            )
+            .selectAll(),
+        );
+      const union = picks.slice(1).reduce((q, p) => q.unionAll(p), picks[0]!);
+      out.push(...(await union.execute()));
+    }
+    return out;
+  }
+
+  /** A run's rows still to send, in sheet order: what a dispatcher enqueues when the run is committed. */
+  async rowsToSendOfRun(runId: string): Promise<RowToEnqueue[]> {
     return this.db
       .selectFrom('run_rows')
-      .select(['id', 'state', 'next_attempt_at', 'ordinal', 'tenant_id'])
+      .select(ENQUEUE_COLUMNS)
+      .where('run_id', '=', runId)
       .where('state', 'in', [...TO_SEND_STATES])
-      .orderBy('next_attempt_at')
-      .limit(limit)
+      .orderBy('ordinal')
       .execute();
   }
 

@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import type { Dispatcher } from './dispatcher';
 import { createInstanceHeartbeat } from './dispatcher-heartbeat';
 import type { PublishStep } from './publish-step';
-import type { RunLedger, RunRowRecord } from '../ledger/run-ledger';
+import type { RowToEnqueue, RunLedger, RunRowRecord } from '../ledger/run-ledger';
 
 export interface BullmqDispatcherOptions {
   ledger: RunLedger;
@@ -69,7 +69,19 @@ interface RowJob {
   tenantId?: string;
 }
 
+/** Rows one sweep looks at, at most (sending rows, and the tenants' shares of pending rows together). */
 const SWEEP_BATCH = 2000;
+/** Each tenant's first rows a sweep looks at, at least, however many tenants share SWEEP_BATCH. */
+const SWEEP_MIN_PER_TENANT = 32;
+/** Jobs checked and added per Redis call. */
+const ENQUEUE_CHUNK = 1000;
+
+/** The indexes (1-based) of the keys that do not exist: one script call instead of one EXISTS per key. */
+const MISSING_KEYS_SCRIPT = `local missing = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 0 then missing[#missing + 1] = i end
+end
+return missing`;
 
 /** BullMQ's lowest priority; a row's rank in its run maps onto 1…this. */
 const MAX_PRIORITY = 2_097_151;
@@ -137,6 +149,8 @@ export function createBullmqDispatcher(
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
   let sweepAgain = false;
+  /** Background work stop() waits for. */
+  const background = new Set<Promise<void>>();
   let running = false;
   let closed = false;
 
@@ -246,23 +260,60 @@ export function createBullmqDispatcher(
     return delayTo(job, token, result.tenantBlockedUntil ? waveFor(claimed.tenant_id, at, now) : at);
   }
 
-  /** Enqueues every row still to be sent; rows that already have a job keep it (same job id). */
+  /** Adds jobs for the rows that have none (a job's id is its row's), in chunks; returns how many it added. */
+  async function enqueueMissing(rows: RowToEnqueue[]): Promise<number> {
+    let added = 0;
+    for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
+      const chunk = rows.slice(i, i + ENQUEUE_CHUNK);
+      // BullMQ refuses a job whose id exists, but only after its script ran and logged a 'duplicated' event: a sweep
+      // that re-added every row it read made thousands of those a second across instances, for nothing.
+      const missing = (await o.redis.eval(
+        MISSING_KEYS_SCRIPT,
+        chunk.length,
+        ...chunk.map((r) => queue.toKey(jobIdOf(r.id))),
+      )) as number[];
+      if (missing.length === 0) continue;
+      const now = o.clock.now();
+      await queue.addBulk(
+        missing.map((index) => {
+          const r = chunk[index - 1]!;
+          // A sending row without a job lost its worker: the claim decides at once whether its owner is still alive.
+          const at = r.state === 'pending' ? Number(r.next_attempt_at) : now;
+          return {
+            name: 'row',
+            data: { rowId: r.id, tenantId: r.tenant_id },
+            opts: { jobId: jobIdOf(r.id), delay: Math.max(0, at - now), priority: priorityOf(Number(r.ordinal)) },
+          };
+        }),
+      );
+      added += missing.length;
+    }
+    return added;
+  }
+
+  /**
+   * Enqueues the rows that lost their job (a crash between commit and enqueue, a job that failed): each tenant's first
+   * rows, so every tenant is looked at in each pass however large the others' backlogs, and rows deeper in a backlog
+   * once the rows before them are done. Rows that have a job keep it. Returns the number of jobs added.
+   */
   async function sweepOnce(): Promise<number> {
-    const now = o.clock.now();
-    const rows = await o.ledger.rowsToSend(SWEEP_BATCH);
-    if (rows.length === 0) return 0;
-    await queue.addBulk(
-      rows.map((r) => {
-        // A sending row without a job lost its worker: the claim decides at once whether its owner is still alive.
-        const at = r.state === 'pending' ? Number(r.next_attempt_at) : now;
-        return {
-          name: 'row',
-          data: { rowId: r.id, tenantId: r.tenant_id },
-          opts: { jobId: jobIdOf(r.id), delay: Math.max(0, at - now), priority: priorityOf(Number(r.ordinal)) },
-        };
-      }),
+    const rows = await o.ledger.rowsToSweep({ total: SWEEP_BATCH, perTenantAtLeast: SWEEP_MIN_PER_TENANT });
+    return rows.length === 0 ? 0 : enqueueMissing(rows);
+  }
+
+  /** Runs background work (an enqueue); stop() waits for what is under way. */
+  function track(p: Promise<unknown>): void {
+    const tracked: Promise<void> = p.then(
+      () => undefined,
+      (err: unknown) => log.error({ err: { message: (err as Error)?.message } }, 'dispatch background work failed'),
     );
-    return rows.length;
+    background.add(tracked);
+    void tracked.finally(() => background.delete(tracked));
+  }
+
+  /** Enqueues a committed run's rows, all of them at once (the sweep only finds rows that lost their job). */
+  async function enqueueRun(runId: string): Promise<number> {
+    return enqueueMissing(await o.ledger.rowsToSendOfRun(runId));
   }
 
   function sweep(): Promise<number> {
@@ -323,17 +374,21 @@ export function createBullmqDispatcher(
       closed = true;
       if (sweepTimer) clearTimeout(sweepTimer);
       await sweeping;
-      // Waits for jobs in progress, so their calls finish and are recorded.
+      // Waits for jobs in progress, so their calls finish and are recorded, then for the enqueues under way.
       await worker?.close();
+      while (background.size > 0) await Promise.all([...background]);
       await queue.close();
       // Only now: the leases of jobs that were in progress stayed protected until their results were recorded.
       await heartbeat.stop();
       log.info('bullmq dispatcher stopped');
     },
-    kick() {
-      // Without a started worker the rows are still enqueued: another instance's workers take them.
-      if (running) void sweep();
-      else if (!closed) void sweepOnce().catch(() => undefined);
+    kick(runId?: string) {
+      if (closed) return;
+      // A committed run's rows get their jobs at once, all of them; without a started worker too (another instance's
+      // workers take them).
+      if (runId) track(enqueueRun(runId));
+      else if (running) void sweep();
+      else track(sweepOnce());
     },
     sweep,
     stats: () => ({ ...stats }),

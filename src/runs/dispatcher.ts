@@ -6,6 +6,6 @@ export interface Dispatcher {
   start(): void;
   /** Stops claiming; resolves once in-flight calls have finished and been recorded. */
   stop(): Promise<void>;
-  /** New work was committed: look now instead of at the next poll. */
-  kick(): void;
+  /** New work was committed (the run, when one was): look now instead of at the next poll. */
+  kick(runId?: string): void;
 }
