@@ -41,17 +41,23 @@ export class RunAdmission {
 
   /**
    * Resolves with a release function once there is room for `weight` bytes (default 0); the release is safe to call
-   * more than once.
+   * more than once. Rejects with the signal's reason if `signal` aborts first: the request leaves the queue at once
+   * and never holds a slot.
    */
-  acquire(requested = 0): Promise<() => void> {
+  acquire(requested = 0, signal?: AbortSignal): Promise<() => void> {
     // Finite and at most the budget (nothing counts without one): an unbounded weight would leave NaN on release.
     const weight = !Number.isFinite(this.maxBytes)
       ? 0
       : Number.isFinite(requested)
         ? Math.min(Math.max(0, requested), this.maxBytes)
         : this.maxBytes;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
       const grant = () => {
+        signal?.removeEventListener('abort', leave);
         this.active += 1;
         this.bytes += weight;
         this.peak = Math.max(this.peak, this.active);
@@ -65,8 +71,20 @@ export class RunAdmission {
           this.admitWaiting();
         });
       };
+      const waiter = { weight, grant };
+      const leave = () => {
+        const at = this.queue.indexOf(waiter);
+        if (at < 0) return;
+        this.queue.splice(at, 1);
+        reject(signal!.reason);
+        // The one that left may have been the head that held the others back.
+        this.admitWaiting();
+      };
       if (this.queue.length === 0 && this.fits(weight)) grant();
-      else this.queue.push({ weight, grant });
+      else {
+        this.queue.push(waiter);
+        signal?.addEventListener('abort', leave, { once: true });
+      }
     });
   }
 
@@ -99,16 +117,21 @@ export function admitRunRequest(admission: RunAdmission): RequestHandler {
     const length = Number(req.headers['content-length']);
     const weight = Number.isFinite(length) && length >= 0 ? length : admission.maxBytes / admission.limit;
     let release: (() => void) | undefined;
-    let gone = false;
-    // 'close' comes once: after the answer was sent, or when the client hung up (possibly while still waiting).
+    const gone = new AbortController();
+    // 'close' comes once: after the answer was sent, or when the client hung up (possibly while still waiting, and
+    // then it leaves the queue).
     res.once('close', () => {
-      gone = true;
+      gone.abort();
       release?.();
     });
-    void admission.acquire(weight).then((r) => {
-      release = r;
-      if (gone) r();
-      else next();
-    });
+    admission.acquire(weight, gone.signal).then(
+      (r) => {
+        release = r;
+        if (gone.signal.aborted) r();
+        else next();
+      },
+      // Left the queue because the client went away: there is nobody to answer.
+      () => undefined,
+    );
   };
 }

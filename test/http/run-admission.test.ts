@@ -1,7 +1,7 @@
 /**
  * Admission of run requests (src/http/run-admission.ts): many Publish requests arriving at once are all accepted,
  * never more than RUN_ACCEPT_CONCURRENCY of them at a time, in arrival order, and a caller who hangs up while waiting
- * gives its turn away. Real app and HTTP server on 127.0.0.1; the run service is a stand-in that holds each call so
+ * leaves the queue at once. Real app and HTTP server on 127.0.0.1; the run service is a stand-in that holds each call so
  * that the test sees how many were in progress together.
  */
 import type { AddressInfo } from 'node:net';
@@ -82,6 +82,29 @@ describe('run admission', () => {
     both.forEach((release) => release());
   });
 
+  it('when a waiting request is abandoned, then it leaves the queue, is never granted, and the ones behind it move up', async () => {
+    const admission = new RunAdmission(10, 1000);
+    const granted: string[] = [];
+    const take = (name: string, bytes: number, signal?: AbortSignal) =>
+      admission.acquire(bytes, signal).then((release) => (granted.push(name), release));
+    const a = await take('a', 600);
+    const quitting = new AbortController();
+    const big = take('big', 600, quitting.signal); // heads the queue: 1,200 bytes would pass the budget
+    const small = take('small', 100); // fits, but waits behind big
+    await new Promise((r) => setImmediate(r));
+    expect(admission.stats()).toMatchObject({ inProgress: 1, waiting: 2 });
+    quitting.abort();
+    expect(admission.stats()).toMatchObject({ inProgress: 2, waiting: 0 }); // at once, not when its turn comes
+    await expect(big).rejects.toThrow();
+    const releaseSmall = await small;
+    expect(granted).toEqual(['a', 'small']);
+    expect(admission.stats()).toMatchObject({ inProgress: 2, waiting: 0, bytesInProgress: 700 });
+    a();
+    releaseSmall();
+    await expect(admission.acquire(0, AbortSignal.abort())).rejects.toThrow(); // abandoned before it asked
+    expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0, bytesInProgress: 0, peakInProgress: 2 });
+  });
+
   describe('POST /v1/runs', () => {
     const secret = testSecret();
     let server: http.Server;
@@ -123,7 +146,12 @@ describe('run admission', () => {
       await new Promise((resolve) => server.once('listening', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
-    afterEach(() => new Promise((resolve) => server.close(resolve)));
+    afterEach(async () => {
+      // A failed test may leave callers waiting: their connections must not keep the server open.
+      for (const release of held.splice(0)) release();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
 
     /** A Publish request on a connection of its own; `hangUp` closes that connection before the answer. */
     function publish(i: number): { answer: Promise<{ status: number; body: string }>; hangUp(): void } {
@@ -193,12 +221,31 @@ describe('run admission', () => {
       await until('two requests queued', () => admission.stats().waiting === 2);
       quitter.hangUp();
       await quitterAnswer;
+      // It leaves the queue when it hangs up, not when its turn would have come.
+      await until('the quitter gone from the queue', () => admission.stats().waiting === 1);
+      expect(admission.stats()).toMatchObject({ inProgress: LIMIT, waiting: 1 });
       for (const release of held.splice(0)) release();
       await until('the next request in progress', () => held.length === 1);
       held.splice(0)[0]!();
       expect((await next).status).toBe(202);
       expect((await Promise.all(first)).map((r) => r.status)).toEqual(Array<number>(LIMIT).fill(202));
       expect(finished).toBe(LIMIT + 1);
+      expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0 });
+    });
+    it('when an admitted caller hangs up, then its slot is released for the next request', async () => {
+      const callers = Array.from({ length: LIMIT }, (_, i) => publish(i));
+      const kept = callers.slice(1).map((c) => c.answer);
+      const quitterAnswer = callers[0]!.answer.catch((err: unknown) => err);
+      await until('the first requests in progress', () => held.length === LIMIT);
+      const next = publish(LIMIT).answer;
+      await until('one request queued', () => admission.stats().waiting === 1);
+      callers[0]!.hangUp();
+      await quitterAnswer;
+      await until('the next request in progress', () => held.length === LIMIT + 1);
+      expect(admission.stats()).toMatchObject({ inProgress: LIMIT, waiting: 0 });
+      for (const release of held.splice(0)) release();
+      expect((await next).status).toBe(202);
+      expect((await Promise.all(kept)).map((r) => r.status)).toEqual(Array<number>(LIMIT - 1).fill(202));
       expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0 });
     });
   });
