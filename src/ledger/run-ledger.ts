@@ -107,6 +107,11 @@ export interface ResultChange {
    * post, and must not turn that created row into a failure.
    */
   heldBy?: Pick<RunRowRecord, 'lease_owner'>;
+  /**
+   * Only while the row still has this state and version: a change decided from the row as read (a webhook event, a
+   * status refresh) must not land on a result written since by a concurrent transaction (PostgreSQL), with stale data.
+   */
+  unchangedSince?: Pick<RunRowRecord, 'state' | 'version'>;
 }
 
 const INSERT_CHUNK = 400;
@@ -270,9 +275,7 @@ export class RunLedger {
     o: { groupWrites?: boolean } = {},
   ) {
     this.writeBack = createWriteBackQueries(db, clock);
-    const setResultIn = async (trx: Db, rowId: string, change: ResultChange) => {
-      await this.setResultIn(trx, rowId, change);
-    };
+    const setResultIn = (trx: Db, rowId: string, change: ResultChange) => this.setResultIn(trx, rowId, change);
     this.webhookSink = createWebhookSink(db, clock, setResultIn);
     this.instances = createInstanceRegistry(db);
     this.approvals = createApprovalQueries(db, clock);
@@ -1093,7 +1096,7 @@ export class RunLedger {
       .execute();
   }
 
-  /** Writes a row's result; false when its conditions (onlyWhileToSend, heldBy) left the row as it was. */
+  /** Writes a row's result; false when its conditions (onlyWhileToSend, heldBy, unchangedSince) left it as it was. */
   private async setResultIn(trx: Db, rowId: string, change: ResultChange): Promise<boolean> {
     const seq = await this.allocateSeq(trx);
     const now = this.clock.now();
@@ -1103,6 +1106,9 @@ export class RunLedger {
       .where('id', '=', rowId)
       .$if(change.onlyWhileToSend === true, (q) => q.where('state', 'in', [...TO_SEND_STATES]))
       .$if(change.heldBy !== undefined, (q) => q.where((eb) => heldByClaim(eb, change.heldBy!)))
+      .$if(change.unchangedSince !== undefined, (q) =>
+        q.where('state', '=', change.unchangedSince!.state).where('version', '=', change.unchangedSince!.version),
+      )
       .executeTakeFirst();
     return numUpdatedRows > 0n;
   }

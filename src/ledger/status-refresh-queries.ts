@@ -3,14 +3,13 @@
  * scheduled or queued), and applying what Postato says about one of them to the row that shows it, as a webhook
  * event would. For installs Postato cannot reach with webhooks.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock';
 import type { TenantScope } from '../plan/dry-run-ports';
 import { REFRESHABLE_STATUSES, sheetChangeOfPost, type PostSnapshot } from '../sheet-status';
-import type { LedgerDatabase } from './ledger-schema';
+import type { LedgerDatabase, RunRowsTable } from './ledger-schema';
+import { changeCurrentRow, type SetResultIn } from './row-change';
 import { statusForState, type ResultChange } from './run-ledger';
-
-type SetResultIn = (trx: Transaction<LedgerDatabase>, rowId: string, change: ResultChange) => Promise<void>;
 
 /** A post whose row may still change. */
 export interface PostToRefresh {
@@ -56,33 +55,34 @@ export function createStatusRefreshQueries(
 
     async applyPostStatus(scope, spreadsheetId, postId, post) {
       return db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('run_rows')
-          .selectAll()
-          .where('tenant_id', '=', scope.tenantId)
-          .where('workspace_id', '=', scope.workspaceId)
-          .where('spreadsheet_id', '=', spreadsheetId)
-          .where('post_id', '=', postId)
-          .orderBy('result_seq', 'desc')
-          .limit(1)
-          .executeTakeFirst();
-        if (!row) return 'unknown_post' as const;
+        const applied = await changeCurrentRow(
+          trx,
+          setResultIn,
+          () =>
+            trx
+              .selectFrom('run_rows')
+              .selectAll()
+              .where('tenant_id', '=', scope.tenantId)
+              .where('workspace_id', '=', scope.workspaceId)
+              .where('spreadsheet_id', '=', spreadsheetId)
+              .where('post_id', '=', postId)
+              .orderBy('result_seq', 'desc')
+              .limit(1)
+              .executeTakeFirst(),
+          (row) => resultOfPost(post, row),
+        );
+        if (!applied) return 'unknown_post' as const;
         const now = clock.now();
-        const change = sheetChangeOfPost(post, row.sheet_status ?? statusForState(row.state));
-        const link = change?.status === 'PUBLISHED' ? post.platformUrl : undefined;
-        if (change) {
-          await setResultIn(trx, row.id, {
-            state: row.state,
-            keepLease: true,
-            sheetStatus: change.status,
-            ...(change.error !== undefined ? { error: change.error } : {}),
-            ...(link ? { link } : {}),
-          });
-        }
+        const change = applied.change;
+        const link = change?.link ?? undefined;
         // Touched even when nothing changed, so a bounded refresh checks the others first next time.
         await trx
           .updateTable('posts_by_row')
-          .set({ ...(change ? { status: change.status } : {}), ...(link ? { link } : {}), updated_at: now })
+          .set({
+            ...(change?.sheetStatus ? { status: change.sheetStatus } : {}),
+            ...(link ? { link } : {}),
+            updated_at: now,
+          })
           .where('tenant_id', '=', scope.tenantId)
           .where('workspace_id', '=', scope.workspaceId)
           .where('spreadsheet_id', '=', spreadsheetId)
@@ -91,5 +91,19 @@ export function createStatusRefreshQueries(
         return change ? ('changed' as const) : ('unchanged' as const);
       });
     },
+  };
+}
+
+/** The result Postato's view of a post gives the row that shows it, decided from the row's current status. */
+function resultOfPost(post: PostSnapshot, row: RunRowsTable): ResultChange | undefined {
+  const change = sheetChangeOfPost(post, row.sheet_status ?? statusForState(row.state));
+  if (!change) return undefined;
+  const link = change.status === 'PUBLISHED' ? post.platformUrl : undefined;
+  return {
+    state: row.state,
+    keepLease: true,
+    sheetStatus: change.status,
+    ...(change.error !== undefined ? { error: change.error } : {}),
+    ...(link ? { link } : {}),
   };
 }

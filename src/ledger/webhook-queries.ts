@@ -3,7 +3,7 @@
  * per event id and workspace), and the registered webhook secrets, sealed at rest when a durable key is configured.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock';
 import { sheetChangeOfEvent } from '../sheet-status';
 import type {
@@ -12,15 +12,15 @@ import type {
   WebhookSecretStore,
   WorkspaceSecret,
 } from '../webhooks/webhook-event-sink';
-import type { LedgerDatabase } from './ledger-schema';
+import type { LedgerDatabase, RunRowsTable } from './ledger-schema';
+import { changeCurrentRow, type SetResultIn } from './row-change';
 import { statusForState, type ResultChange } from './run-ledger';
-
-/** Sets a row's result inside the event's transaction (RunLedger's, so versions and the cursor move as always). */
-type SetResultIn = (trx: Transaction<LedgerDatabase>, rowId: string, change: ResultChange) => Promise<void>;
 
 /**
  * WebhookEventSink: published → PUBLISHED with Link, failed → DELIVERY FAILED with the reason, a reviewer's decision
- * moves a PENDING APPROVAL row on (SCHEDULED/QUEUED, or REJECTED with the reviewer's comment).
+ * moves a PENDING APPROVAL row on (SCHEDULED/QUEUED, or REJECTED with the reviewer's comment). Events of one post may be
+ * applied concurrently (PostgreSQL): the change is decided on the row as it is when the change lands (changeCurrentRow),
+ * and a delivery retried while the first is being applied is a duplicate, not an error.
  */
 export function createWebhookSink(
   db: Kysely<LedgerDatabase>,
@@ -30,49 +30,54 @@ export function createWebhookSink(
   return {
     async applyDeliveryEvent(event: DeliveryEvent) {
       return db.transaction().execute(async (trx) => {
-        const seen = await trx
-          .selectFrom('webhook_events')
-          .select('event_id')
-          .where('workspace_id', '=', event.workspaceId)
-          .where('event_id', '=', event.eventId)
-          .executeTakeFirst();
-        if (seen) return 'duplicate' as const;
-        await trx
+        // On PostgreSQL a second insert of the same event waits for the first transaction, then does nothing.
+        const fresh = await trx
           .insertInto('webhook_events')
           .values({ workspace_id: event.workspaceId, event_id: event.eventId, received_at: clock.now() })
-          .execute();
-        const row = await trx
-          .selectFrom('run_rows')
-          .selectAll()
-          .where('workspace_id', '=', event.workspaceId)
-          .where('post_id', '=', event.postId)
-          .orderBy('result_seq', 'desc')
-          .limit(1)
+          .onConflict((oc) => oc.columns(['workspace_id', 'event_id']).doNothing())
+          .returning('event_id')
           .executeTakeFirst();
-        if (!row) return 'unknown_post' as const;
-        const change = sheetChangeOfEvent(
-          event,
-          row.sheet_status ?? statusForState(row.state),
-          row.scheduled_at !== null,
+        if (!fresh) return 'duplicate' as const;
+        const applied = await changeCurrentRow(
+          trx,
+          setResultIn,
+          () =>
+            trx
+              .selectFrom('run_rows')
+              .selectAll()
+              .where('workspace_id', '=', event.workspaceId)
+              .where('post_id', '=', event.postId)
+              .orderBy('result_seq', 'desc')
+              .limit(1)
+              .executeTakeFirst(),
+          (row) => resultOfEvent(event, row),
         );
-        if (!change) return 'applied' as const;
-        const { status, error } = change;
-        await setResultIn(trx, row.id, {
-          state: row.state,
-          keepLease: true,
-          sheetStatus: status,
-          ...(error !== undefined ? { error } : {}),
-          ...(event.platformUrl ? { link: event.platformUrl } : {}),
-        });
-        await trx
-          .updateTable('posts_by_row')
-          .set({ status, ...(event.platformUrl ? { link: event.platformUrl } : {}), updated_at: clock.now() })
-          .where('workspace_id', '=', event.workspaceId)
-          .where('post_id', '=', event.postId)
-          .execute();
+        if (!applied) return 'unknown_post' as const;
+        const status = applied.change?.sheetStatus;
+        if (status) {
+          await trx
+            .updateTable('posts_by_row')
+            .set({ status, ...(event.platformUrl ? { link: event.platformUrl } : {}), updated_at: clock.now() })
+            .where('workspace_id', '=', event.workspaceId)
+            .where('post_id', '=', event.postId)
+            .execute();
+        }
         return 'applied' as const;
       });
     },
+  };
+}
+
+/** The result an event gives the row it names, decided from the row's current status; undefined for none. */
+function resultOfEvent(event: DeliveryEvent, row: RunRowsTable): ResultChange | undefined {
+  const change = sheetChangeOfEvent(event, row.sheet_status ?? statusForState(row.state), row.scheduled_at !== null);
+  if (!change) return undefined;
+  return {
+    state: row.state,
+    keepLease: true,
+    sheetStatus: change.status,
+    ...(change.error !== undefined ? { error: change.error } : {}),
+    ...(event.platformUrl ? { link: event.platformUrl } : {}),
   };
 }
 
