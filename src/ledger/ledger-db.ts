@@ -67,9 +67,23 @@ export async function openLedgerDb(databaseUrl: string, options: LedgerDbOptions
     // Times are millisecond integers in bigint columns; pg would hand them back as strings.
     types.setTypeParser(20, (v) => Number(v));
     const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+    let closing = false;
+    // An idle connection the server ended (a restart, a failover, an administrator) is already out of the pool and
+    // the next query opens a new one; unheard, its 'error' event would end the process. After close, pool.end() has
+    // let go of connections that are still closing, and a database dropped meanwhile ends them: nothing to tell.
+    pool.on('error', (err) => {
+      if (!closing) process.emitWarning(`An idle PostgreSQL connection of the ledger was lost: ${err.message}`);
+    });
     const db = new Kysely<LedgerDatabase>({ dialect: new PostgresDialect({ pool }) });
     await migrateLedger(db as Kysely<unknown>);
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      close: () => {
+        closing = true;
+        return db.destroy();
+      },
+    };
   }
   const inMemory = file === ':memory:' || file === '';
   if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

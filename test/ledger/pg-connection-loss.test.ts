@@ -1,0 +1,49 @@
+/**
+ * A PostgreSQL ledger whose idle connections the server ends (a restart, a failover, an administrator, or a test
+ * dropping its database): pg reports that as an 'error' event of the pool, which ends the process when nobody listens.
+ * The ledger must drop the connection and carry on with a new one.
+ */
+import { Client } from 'pg';
+import { ManualClock } from '../../src/clock';
+import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
+import { RunLedger } from '../../src/ledger/run-ledger';
+import { createPgTestDb } from '../contract/tier-kit';
+
+describe('a PostgreSQL ledger that loses an idle connection', () => {
+  let pg: Awaited<ReturnType<typeof createPgTestDb>>;
+  let handle: LedgerDb;
+  let admin: Client;
+
+  beforeAll(async () => {
+    pg = await createPgTestDb();
+    handle = await openLedgerDb(pg.url);
+    admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await handle?.close();
+    await pg?.drop();
+  });
+
+  /** Sessions of the test database other than the admin's. */
+  const otherSessions = async () =>
+    (
+      await admin.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+      )
+    ).rows[0]!.n;
+
+  it('when the server ends it, then the process lives on and the ledger answers on a new connection', async () => {
+    const ledger = new RunLedger(handle.db, new ManualClock(1_900_000_000_000));
+    await ledger.ping();
+    expect(await otherSessions()).toBeGreaterThan(0);
+    // Before the pool had an error listener, the 'error' event below ended the test run (jest: "Unhandled error").
+    await admin.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    // The ended sessions are gone; their last words (FATAL 57P01) have reached the pool's sockets meanwhile.
+    while ((await otherSessions()) > 0) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 3; i++) await ledger.ping();
+  });
+});
