@@ -17,7 +17,7 @@ import { getIdentity } from './identity';
 import type { Identity } from '../runs/identity';
 import { parseDriveAccessToken, parsePostatoApiKey, parseRunRequest } from './run-request-schema';
 import { withContextRows } from '../plan/context-rows';
-import { jsonBody, limitRowsPerRun } from './hardening';
+import { jsonBody, limitBytes, limitRowsPerRun, refuseDeclaredOversize } from './hardening';
 import { admitRunRequest, RunAdmission } from './run-admission';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
 import type { ApprovalPort, KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
@@ -78,11 +78,15 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     windowMs: deps.config.POSTATO_WINDOW_MS,
   };
 
+  const bodyLimitBytes = limitBytes(deps.config.BODY_LIMIT) ?? 0;
   const admission =
     deps.admission ?? new RunAdmission(deps.config.RUN_ACCEPT_CONCURRENCY, deps.config.RUN_ACCEPT_MAX_BYTES);
 
   router.post(
     '/v1/runs',
+    // A body declared larger than the parser accepts gets the parser's 413 now, not after waiting its turn (the app
+    // refuses it earlier still; this keeps the route right wherever it is mounted).
+    refuseDeclaredOversize(bodyLimitBytes),
     // Before the body parser: a request waiting for its turn keeps its body in the socket, not in memory.
     admitRunRequest(admission),
     ...jsonBody(deps.config.BODY_LIMIT),

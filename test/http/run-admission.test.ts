@@ -6,11 +6,15 @@
  */
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
+import net from 'node:net';
+import express from 'express';
 import { createApp } from '../../src/app';
+import { createErrorHandler } from '../../src/http/error-handler';
 import { systemClock } from '../../src/clock';
 import { silentLogger } from '../../src/logger';
 import { createRunsRouter } from '../../src/http/runs-routes';
 import { RunAdmission } from '../../src/http/run-admission';
+import { limitBytes } from '../../src/http/hardening';
 import type { RunAccepted } from '../../appsscript/shared/contract';
 import type { PostatoReadPort } from '../../src/plan/dry-run-ports';
 import { testConfig, testSecret } from './test-app';
@@ -103,6 +107,35 @@ describe('run admission', () => {
     releaseSmall();
     await expect(admission.acquire(0, AbortSignal.abort())).rejects.toThrow(); // abandoned before it asked
     expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0, bytesInProgress: 0, peakInProgress: 2 });
+  });
+
+  it('when the runs router is served on its own and its admission is full, then a body declared over BODY_LIMIT is refused before it queues', async () => {
+    const config = testConfig({ BODY_LIMIT: '2kb' });
+    const admission = new RunAdmission(1);
+    const releaseFull = await admission.acquire();
+    const app = express();
+    app.use(createRunsRouter({ config, clock: systemClock, logger: silentLogger, admission }));
+    app.use(createErrorHandler(silentLogger));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1', () =>
+        socket.write(
+          'POST /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2049\r\n\r\n',
+        ),
+      );
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+      await until('an answer or a place in the queue', () => received.length > 0 || admission.stats().waiting > 0);
+      expect(admission.stats()).toMatchObject({ inProgress: 1, waiting: 0 });
+      expect(received).toMatch(/^HTTP\/1\.1 413 /);
+      expect(received).toContain('"error":"payload_too_large"');
+      socket.destroy();
+    } finally {
+      releaseFull();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   describe('POST /v1/runs', () => {
@@ -247,6 +280,35 @@ describe('run admission', () => {
       expect((await next).status).toBe(202);
       expect((await Promise.all(kept)).map((r) => r.status)).toEqual(Array<number>(LIMIT - 1).fill(202));
       expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0 });
+    });
+    it('when admission is full and a request declares a body over BODY_LIMIT, then it gets the 413 at once, without waiting its turn', async () => {
+      const first = Array.from({ length: LIMIT }, (_, i) => publish(i).answer);
+      await until('the first requests in progress', () => held.length === LIMIT);
+      const oversize = (limitBytes(testConfig().BODY_LIMIT) ?? 0) + 1;
+      const { port } = server.address() as AddressInfo;
+      // Headers only: the body it announces is never sent, as a client waiting for an early answer would do.
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () =>
+          socket.write(
+            `POST /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Shared-Secret: ${secret}\r\nX-User-Id: tenant-big\r\n` +
+              `Content-Type: application/json\r\nContent-Length: ${oversize}\r\n\r\n`,
+          ),
+        );
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      // Answered while every slot is still held and nobody was queued: it never waited for admission.
+      expect(admission.stats()).toMatchObject({ inProgress: LIMIT, waiting: 0, peakInProgress: LIMIT });
+      expect(finished).toBe(0);
+      expect(received).toMatch(/^HTTP\/1\.1 413 /);
+      expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: 'payload_too_large',
+        message: 'The request body is too large. Send fewer rows per run.',
+      });
+      for (const release of held.splice(0)) release();
+      expect((await Promise.all(first)).map((r) => r.status)).toEqual(Array<number>(LIMIT).fill(202));
     });
   });
 });
