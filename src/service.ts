@@ -11,7 +11,7 @@ import { createRunsRouter } from './http/runs-routes';
 import { RunAdmission } from './http/run-admission';
 import { createDryRunVerdictWriter, type DryRunVerdictWriter } from './sheets/dry-run-verdict-writer';
 import { createRunControlRouter } from './http/run-control-routes';
-import { PostatoClient } from './postato/postato-client';
+import { PostatoClient, type PostatoClientOptions } from './postato/postato-client';
 import { createPostatoAgent } from './postato/postato-agent';
 import { createPostatoReadAdapter } from './runs/postato-read-adapter';
 import { createPublishStep, type PostatoWriter } from './runs/publish-step';
@@ -99,26 +99,18 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     connections: config.DISPATCH_CONCURRENCY + 16,
     connectTimeoutMs: Math.min(10_000, config.POSTATO_TIMEOUT_MS),
   });
+  // Every Postato client of this process: one address, one timeout, one pool.
+  const postatoShared = {
+    baseUrl: config.POSTATO_API_URL,
+    timeoutMs: config.POSTATO_TIMEOUT_MS,
+    dispatcher: postatoAgent,
+  } satisfies Partial<PostatoClientOptions>;
   // One try per call: the publish step owns retries (each counts as an attempt).
   const postatoClientFor = (apiKey: string) =>
-    new PostatoClient({
-      baseUrl: config.POSTATO_API_URL,
-      apiKey,
-      timeoutMs: config.POSTATO_TIMEOUT_MS,
-      retry: { maxAttempts: 1 },
-      logger,
-      clock,
-      dispatcher: postatoAgent,
-    });
+    new PostatoClient({ ...postatoShared, apiKey, retry: { maxAttempts: 1 }, logger, clock });
   const clientFor: (apiKey: string) => PostatoWriter = o.clientFor ?? postatoClientFor;
   // Interactive reads (accounts, the dry run's checks) keep the client's own retries, on the same pool.
-  const interactiveClientFor = (apiKey: string) =>
-    new PostatoClient({
-      baseUrl: config.POSTATO_API_URL,
-      apiKey,
-      timeoutMs: config.POSTATO_TIMEOUT_MS,
-      dispatcher: postatoAgent,
-    });
+  const interactiveClientFor = (apiKey: string) => new PostatoClient({ ...postatoShared, apiKey });
   // Media from Google Drive: read with the caller's token, uploaded to Postato once per file version.
   const driveMedia = createDriveMediaStep({
     ledger,
