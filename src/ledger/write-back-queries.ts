@@ -112,6 +112,8 @@ export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock)
           .updateTable('run_rows')
           .set({ written_version: w.version, removed: 1 })
           .where('id', '=', w.rowId)
+          // A result that landed since the flush read the row is judged by the next flush, not marked unseen.
+          .where('version', '=', w.version)
           .execute();
       }
     },
@@ -124,6 +126,8 @@ export function createWriteBackQueries(db: Kysely<LedgerDatabase>, clock: Clock)
             error: `The key of this row appears on rows ${d.rowNumbers.join(', ')}. Give each row its own key.`,
           })
           .where('id', '=', d.rowId)
+          // Not over a newer result's Error (it is written, or marked, by the next flush).
+          .where('version', '=', d.version)
           .execute();
       }
     },

@@ -34,7 +34,10 @@ export interface WriteBackStore {
   pendingWrites(spreadsheetId: string, limit: number): Promise<PendingWrite[]>;
   /** The given versions reached the sheet. A newer version of the same row stays pending. */
   markWritten(written: Array<{ rowId: string; version: number }>): Promise<void>;
-  /** The row key was not found in the sheet at flush time: the row is recorded as removed and not written. */
+  /**
+   * The row key was not found in the sheet at flush time: the row is recorded as removed and not written. Each mark
+   * (this and markDuplicateKey) is for the version read; a row with a newer result is left to the next flush.
+   */
   markRemoved(removed: Array<{ rowId: string; version: number }>): Promise<void>;
   /** The row key appears on several rows: nothing but an error is written there, and the ledger says so. */
   markDuplicateKey(duplicates: Array<{ rowId: string; version: number; rowNumbers: number[] }>): Promise<void>;

@@ -76,11 +76,17 @@ export class InMemoryWriteBackStore implements WriteBackStore {
   }
 
   async markRemoved(removed: Array<{ rowId: string; version: number }>): Promise<void> {
-    for (const r of removed) this.entries.get(r.rowId)!.removed = true;
+    for (const r of removed) {
+      const e = this.entries.get(r.rowId)!;
+      if (e.latest.version === r.version) e.removed = true;
+    }
   }
 
   async markDuplicateKey(duplicates: Array<{ rowId: string; version: number; rowNumbers: number[] }>): Promise<void> {
-    for (const d of duplicates) this.entries.get(d.rowId)!.duplicateRows = d.rowNumbers;
+    for (const d of duplicates) {
+      const e = this.entries.get(d.rowId)!;
+      if (e.latest.version === d.version) e.duplicateRows = d.rowNumbers;
+    }
   }
 
   async recordSheetAccess(spreadsheetId: string, access: { ok: boolean; message?: string }): Promise<void> {
