@@ -149,6 +149,8 @@ export function createBullmqDispatcher(
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
   let sweepAgain = false;
+  /** Run end checks under way, by run id (`again`: a row finished since the check read). */
+  const runEndChecks = new Map<string, { again: boolean }>();
   /** Background work stop() waits for. */
   const background = new Set<Promise<void>>();
   let running = false;
@@ -239,11 +241,8 @@ export function createBullmqDispatcher(
       else inFlightOf.delete(tenant);
     }
     if (result.kind === 'finished') {
-      if (await o.ledger.finishRunIfComplete(claimed.run_id)) {
-        log.info({ runId: claimed.run_id }, 'run finished');
-        o.onRunFinished?.(claimed.run_id);
-      }
       o.onRowFinished?.(claimed.run_id, claimed.spreadsheet_id);
+      checkRunEnd(claimed.run_id);
       return;
     }
     if (result.tenantBlockedUntil)
@@ -258,6 +257,41 @@ export function createBullmqDispatcher(
     if (next === null) return;
     const at = Math.max(next, result.retryAtMs);
     return delayTo(job, token, result.tenantBlockedUntil ? waveFor(claimed.tenant_id, at, now) : at);
+  }
+
+  /**
+   * Asks whether the run of a finished row has ended, after the row's job (it does not hold a slot for the answer).
+   * Checks of one run do not overlap: a row that finishes while one is under way asks again once it is done, so the
+   * last row's check always reads the last result.
+   */
+  function checkRunEnd(runId: string): void {
+    const under = runEndChecks.get(runId);
+    if (under) {
+      under.again = true;
+      return;
+    }
+    const check = { again: true };
+    runEndChecks.set(runId, check);
+    track(
+      (async () => {
+        for (let failures = 0; check.again;) {
+          check.again = false;
+          try {
+            if (await o.ledger.finishRunIfComplete(runId)) {
+              log.info({ runId }, 'run finished');
+              o.onRunFinished?.(runId);
+            }
+          } catch (err) {
+            // A run left running would never end (its rows are done, so no job asks again): try a few more times.
+            log.error({ runId, err: { message: (err as Error)?.message } }, 'run end check failed');
+            if (++failures < 5) {
+              check.again = true;
+              await new Promise((r) => setTimeout(r, 200 * failures));
+            }
+          }
+        }
+      })().finally(() => runEndChecks.delete(runId)),
+    );
   }
 
   /** Adds jobs for the rows that have none (a job's id is its row's), in chunks; returns how many it added. */
@@ -301,7 +335,7 @@ export function createBullmqDispatcher(
     return rows.length === 0 ? 0 : enqueueMissing(rows);
   }
 
-  /** Runs background work (an enqueue); stop() waits for what is under way. */
+  /** Runs background work (an enqueue, a run's end check); stop() waits for what is under way. */
   function track(p: Promise<unknown>): void {
     const tracked: Promise<void> = p.then(
       () => undefined,
@@ -374,7 +408,7 @@ export function createBullmqDispatcher(
       closed = true;
       if (sweepTimer) clearTimeout(sweepTimer);
       await sweeping;
-      // Waits for jobs in progress, so their calls finish and are recorded, then for the enqueues under way.
+      // Waits for jobs in progress, so their calls finish and are recorded, then for the enqueues and run end checks.
       await worker?.close();
       while (background.size > 0) await Promise.all([...background]);
       await queue.close();

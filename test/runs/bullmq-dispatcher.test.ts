@@ -46,6 +46,30 @@ describe('BullMQ dispatcher', () => {
     for (let i = 0; i < 15; i++) expect(per.get(`w${i}`)).toBe(1);
   });
 
+  it('when the check whether a run has ended fails after its last row, then the run still ends', async () => {
+    const { ledger } = kit.service;
+    const real = ledger.finishRunIfComplete.bind(ledger);
+    let failed = 0;
+    // A database error at the moment the last row's run end is asked (rows done, run not yet ended).
+    const spy = jest.spyOn(ledger, 'finishRunIfComplete').mockImplementation(async (runId) => {
+      if (failed === 0 && (await ledger.rowsLeft(runId)) === 0) {
+        failed++;
+        throw new Error('connection lost');
+      }
+      return real(runId);
+    });
+    try {
+      kit.service.dispatcher.start();
+      const res = await kit.run('publish', goodRows(1, 'e'), { spreadsheetId: 'sheet-e' });
+      expect(res.status).toBe(202);
+      const done = await kit.waitDone(res.body.runId, 10_000);
+      expect(done.counts).toMatchObject({ total: 1, created: 1 });
+      expect(failed).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('when a row id contains colons, then its job id has none and stays unique per row', () => {
     expect(jobIdOf('run_abc:12')).toBe('run_abc|12');
     expect(jobIdOf('run_abc:12')).not.toBe(jobIdOf('run_abc:1'));
