@@ -31,7 +31,7 @@
  * `auto` does so when the build is newer than every file in src/, else runs the source under tsx. `--cpu-prof-dir`
  * makes each service process write a V8 CPU profile (.cpuprofile) there when it exits.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
@@ -76,6 +76,8 @@ interface Options {
   timeoutS: number;
   writebackTimeoutS: number;
   cpuProfDir?: string;
+  /** Writes each tenant's start and creation times (ms from the first start) to this JSON file, for analysis. */
+  timelineFile?: string;
 }
 
 /** One tenant's outcome in one configuration. */
@@ -295,6 +297,7 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
         });
         const text = await res.text();
         if (res.status !== 202) throw new Error(`POST /v1/runs answered ${res.status}: ${text.slice(0, 300)}`);
+        const accepted = Date.now();
         const { runId } = JSON.parse(text) as RunAccepted;
         // Follow the run with a cursor, as the sidebar does, but ask the service only when an answer can matter: the
         // ratio comes from the sandbox's creation times, so the bench waits in-process until the sandbox holds every
@@ -317,7 +320,7 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
           if (Date.now() > deadline) break;
           if (allCreated) await pause(1000);
         }
-        return { tenant, start, unfinished: status.counts.total - status.counts.created };
+        return { tenant, start, accepted, unfinished: status.counts.total - status.counts.created };
       }),
     );
 
@@ -344,6 +347,18 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
         unfinished,
         lastCreatedAt: last,
       });
+    }
+    if (o.timelineFile) {
+      const timeline = runs.map(({ tenant, start, accepted }) => ({
+        tenant: tenant.name,
+        start: start - firstStart,
+        accepted: accepted - firstStart,
+        created: inspection.posts
+          .filter((p) => p.workspaceId === tenant.workspaceId)
+          .map((p) => Date.parse(p.createdAt) - firstStart)
+          .sort((a, b) => a - b),
+      }));
+      writeFileSync(o.timelineFile, JSON.stringify({ label, limit: o.limit, windowMs: o.windowMs, timeline }));
     }
     const allLast = Math.max(...[...lastCreated.values()]);
     const firstCreated = Math.min(...inspection.posts.map((p) => Date.parse(p.createdAt)));
@@ -382,9 +397,13 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
     stopping = true;
     await Promise.all(
       services.map(async (s) => {
-        const killer = setTimeout(() => s.proc.kill('SIGKILL'), 20_000);
+        // A process writing its CPU profile at exit needs longer than a clean shutdown does.
+        const killer = setTimeout(() => s.proc.kill('SIGKILL'), o.cpuProfDir ? 180_000 : 20_000);
+        const stopAt = Date.now();
         await stopServiceProcess(s, 'SIGTERM');
         clearTimeout(killer);
+        const stopMs = Date.now() - stopAt;
+        if (stopMs > 5_000) console.log(`  an instance took ${(stopMs / 1000).toFixed(1)} s to stop`);
       }),
     );
     await fake.close();
@@ -512,6 +531,7 @@ async function main(): Promise<void> {
     .option('--timeout-s <s>', 'stop following runs after this long', '')
     .option('--writeback-timeout-s <s>', 'stop waiting for the sheets after this long', '180')
     .option('--cpu-prof-dir <dir>', 'each service process writes a V8 CPU profile into this folder when it exits')
+    .option('--timeline <file>', "write each tenant's start and creation times to this JSON file")
     .parse();
   const raw = cmd.opts<Record<string, string | undefined>>();
   const windowMs = Number(raw.windowMs);
@@ -540,6 +560,7 @@ async function main(): Promise<void> {
       : Math.ceil((3 * physicalMinimumMs(rows, limit, windowMs)) / 1000) + 120,
     writebackTimeoutS: Number(raw.writebackTimeoutS),
     cpuProfDir: raw.cpuProfDir ? resolve(raw.cpuProfDir) : undefined,
+    timelineFile: raw.timeline ? resolve(raw.timeline) : undefined,
   };
   console.log(
     `load bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, Postato latency ` +

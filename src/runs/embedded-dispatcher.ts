@@ -53,6 +53,13 @@ interface Lane {
   inFlight: number;
   /** Paced or paused (pacer, 429) until then: no claims, no starts. */
   blockedUntil: number;
+  /**
+   * The next row is a create and this process's own creates fill the tenant's span until then (Infinity: until one of
+   * its calls in flight ends): it is not started before, so the pacer is not asked for a slot it would refuse.
+   */
+  pacedUntil: number;
+  /** When this tenant's creates made by this process took their pacer slots (as stamped), ascending, within the span. */
+  creates: number[];
   /** The last claim found nothing due: not asked again before then (a commit or a finished row of it resets it). */
   idleUntil: number;
   /** Rows to send and not started: the last tenant poll's count, less the rows started since (approximate). */
@@ -76,6 +83,8 @@ export interface EmbeddedDispatcherStats {
   claims: number;
   /** The most calls this process had in flight at once. */
   maxInFlight: number;
+  /** Times a tenant's next create was held back because its own sends fill the pacer's span (no attempt was made). */
+  pacedWaits: number;
 }
 
 /** Creates the in-process dispatcher. */
@@ -96,7 +105,7 @@ export function createEmbeddedDispatcher(
   const batch = Math.max(1, o.claimBatch ?? 16);
   const lanes = new Map<string, Lane>();
   const inFlight = new Set<Promise<void>>();
-  const stats: EmbeddedDispatcherStats = { started: 0, claims: 0, maxInFlight: 0 };
+  const stats: EmbeddedDispatcherStats = { started: 0, claims: 0, maxInFlight: 0, pacedWaits: 0 };
   // Rows held in a window longer than this are given back: the lease taken at the claim must still cover the call
   // (at least nine tenths of it), as it did when rows were claimed one by one just before their call.
   const windowTtlMs = Math.max(20, Math.floor(o.leaseMs / 10));
@@ -116,6 +125,8 @@ export function createEmbeddedDispatcher(
         window: [],
         inFlight: 0,
         blockedUntil: 0,
+        pacedUntil: 0,
+        creates: [],
         idleUntil: 0,
         due: 0,
         sentAt: [],
@@ -148,7 +159,10 @@ export function createEmbeddedDispatcher(
       // The call is over: from now on it counts among the tenant's sends in the span (or its due rows), not in flight,
       // in the same turn as its result reached the ledger, so a tenant poll never counts it twice or not at all.
       lane.inFlight--;
+      // A call of the tenant ended: whether its next create must wait is decided again.
+      lane.pacedUntil = 0;
     }
+    if (result.slot?.kind === 'create') insertSorted(lane.creates, result.slot.atMs);
     // Deferred rows are to send again; a call that may have reached Postato counts as a send (a pacer refusal or a
     // 429 does not). Rows finished without a call count too: an overestimate only orders this tenant later.
     if (result.kind === 'deferred') lane.due++;
@@ -181,15 +195,32 @@ export function createEmbeddedDispatcher(
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight.size);
   }
 
+  /**
+   * When the tenant's next create may start by this process's own sends: now when a slot is free, else when the oldest
+   * send that fills the span leaves it (Infinity: when a call in flight ends). The pacer still decides; this only
+   * spares the publish step a refused attempt for every slot that frees while the tenant is at its limit.
+   */
+  function createSlotFreeAt(lane: Lane, now: number): number {
+    if (!o.pacing) return now;
+    const cutoff = now - o.pacing.spanMs;
+    let drop = 0;
+    while (drop < lane.creates.length && lane.creates[drop]! <= cutoff) drop++;
+    if (drop > 0) lane.creates.splice(0, drop);
+    // Calls in flight are stamped when they end, after every send already stamped; each may take a create slot.
+    const over = lane.inFlight + lane.creates.length - o.pacing.max;
+    if (over < 0) return now;
+    return over < lane.creates.length ? lane.creates[over]! + o.pacing.spanMs : Infinity;
+  }
+
   /** The next row of a tenant: from its window, else up to `want` rows from the ledger; null when it has none due. */
-  async function nextRow(tenant: string, lane: Lane, want: number): Promise<RunRowRecord | null> {
+  async function nextRow(tenant: string, lane: Lane, want: number): Promise<Lane['window'][number] | null> {
     const now = o.clock.now();
     // Rows held too long go back together (one ledger transaction); rows of one claim age together.
     const expired: RunRowRecord[] = [];
     while (lane.window.length > 0 && now - lane.window[0]!.claimedAt > windowTtlMs)
       expired.push(lane.window.shift()!.row);
     if (expired.length > 0) await o.ledger.releaseClaims(expired);
-    if (lane.window.length > 0) return lane.window.shift()!.row;
+    if (lane.window.length > 0) return lane.window.shift()!;
     if (lane.idleUntil > now) return null;
     stats.claims++;
     const rows = await o.ledger.claimBatch(tenant, owner, now, o.leaseMs, want, heartbeat.staleBefore(now));
@@ -198,7 +229,7 @@ export function createEmbeddedDispatcher(
       return null;
     }
     lane.window = rows.slice(1).map((row) => ({ row, claimedAt: now }));
-    return rows[0]!;
+    return { row: rows[0]!, claimedAt: now };
   }
 
   async function tick(): Promise<void> {
@@ -215,10 +246,22 @@ export function createEmbeddedDispatcher(
       while (running && inFlight.size < o.concurrency) {
         const next = pickNext(o.clock.now());
         if (!next) break;
-        const row = await nextRow(next.tenant, next.lane, next.want);
-        if (!row) continue;
+        const claimed = await nextRow(next.tenant, next.lane, next.want);
+        if (!claimed) continue;
+        if (claimed.row.kind === 'create') {
+          const now = o.clock.now();
+          const freeAt = createSlotFreeAt(next.lane, now);
+          if (freeAt > now) {
+            // Still claimed, it waits at the head of the window (given back if it waits longer than a window's TTL).
+            next.lane.window.unshift(claimed);
+            next.lane.pacedUntil = freeAt;
+            stats.pacedWaits++;
+            if (freeAt - now > windowTtlMs) await giveBack(next.lane);
+            continue;
+          }
+        }
         next.lane.due = Math.max(0, next.lane.due - 1);
-        start(row, next.lane);
+        start(claimed.row, next.lane);
       }
     } catch (err) {
       log.error({ err: { message: (err as Error)?.message } }, 'dispatcher tick failed');
@@ -274,7 +317,10 @@ export function createEmbeddedDispatcher(
   }
 
   const canStart = (lane: Lane, now: number) =>
-    lane.blockedUntil <= now && lane.inFlight < tenantCap && (lane.window.length > 0 || lane.idleUntil <= now);
+    lane.blockedUntil <= now &&
+    lane.pacedUntil <= now &&
+    lane.inFlight < tenantCap &&
+    (lane.window.length > 0 || lane.idleUntil <= now);
 
   /**
    * Whom to serve next: the startable tenant with the fewest critical sends (tenants are kept in first-seen order,
@@ -308,7 +354,10 @@ export function createEmbeddedDispatcher(
   function nextWake(): number {
     const now = o.clock.now();
     let wake = o.pollMs;
-    for (const lane of lanes.values()) if (lane.blockedUntil > now) wake = Math.min(wake, lane.blockedUntil - now);
+    for (const lane of lanes.values()) {
+      if (lane.blockedUntil > now) wake = Math.min(wake, lane.blockedUntil - now);
+      if (lane.pacedUntil > now) wake = Math.min(wake, lane.pacedUntil - now);
+    }
     return wake;
   }
 
@@ -346,4 +395,11 @@ export function createEmbeddedDispatcher(
     idle: () => inFlight.size === 0 && !ticking,
     stats: () => ({ ...stats }),
   };
+}
+
+/** Inserts `value` into ascending `list` (calls end out of order, but nearly in order: the scan from the end is short). */
+function insertSorted(list: number[], value: number): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]! > value) i--;
+  list.splice(i, 0, value);
 }

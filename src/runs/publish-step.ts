@@ -74,8 +74,22 @@ export const NO_DRIVE_ACCESS =
   'This row names Google Drive files, but the run has no Drive access to read them (it was started without the ' +
   'add-on, or the service restarted without KEY_ENCRYPTION_KEY). Publish it from the sidebar, or use Retry failed rows.';
 
-/** What happened to a row: finished (any final state) or deferred to `retryAtMs`; `tenantBlockedUntil` after 429/pacer. */
-export type StepResult = { kind: 'finished' } | { kind: 'deferred'; retryAtMs: number; tenantBlockedUntil?: number };
+/**
+ * A pacer slot a row's attempt used: its kind and the time it was stamped with (the call's answer), exactly as the pacer
+ * recorded it. A dispatcher that keeps these knows when its tenant's next slot frees without asking the pacer.
+ */
+export interface SlotUsed {
+  kind: PaceKind;
+  atMs: number;
+}
+
+/**
+ * What happened to a row: finished (any final state) or deferred to `retryAtMs`; `tenantBlockedUntil` after 429/pacer;
+ * `slot` when the attempt took a pacer slot (a call was made).
+ */
+export type StepResult =
+  | { kind: 'finished'; slot?: SlotUsed }
+  | { kind: 'deferred'; retryAtMs: number; tenantBlockedUntil?: number; slot?: SlotUsed };
 
 /** sha256 of a canonical body text: what the ledger remembers to tell changed rows apart (shared with the dry run). */
 export const bodyHash = bodyTextHash;
@@ -134,6 +148,9 @@ export function createPublishStep(deps: PublishStepDeps) {
 
   // Every line about a row carries its run, tenant (a hash of the API key, never the key) and row key.
   const rowLog = (row: RunRowRecord) => log.child({ runId: row.run_id, tenant: row.tenant_id, rowKey: row.row_key });
+
+  // The slot each claimed row's attempt used, handed back with its result (a row object is one claim's).
+  const slotsUsed = new WeakMap<RunRowRecord, SlotUsed>();
 
   const backoff = (failures: number) =>
     Math.round(random() * Math.min(cap, base * 2 ** Math.max(0, failures - 1))) + Math.round(base / 2);
@@ -280,9 +297,11 @@ export function createPublishStep(deps: PublishStepDeps) {
       try {
         return await send();
       } finally {
+        const atMs = deps.clock.now();
+        slotsUsed.set(row, { kind, atMs });
         // A slot left unrestamped keeps its later provisional stamp: slower pacing, never a 429, so carry on.
         await deps.pacer
-          .sent(row.tenant_id, kind, permit.slot, deps.clock.now())
+          .sent(row.tenant_id, kind, permit.slot, atMs)
           .catch((err: unknown) =>
             rowLog(row).warn({ err: { message: (err as Error)?.message } }, 'pacer restamp failed'),
           );
@@ -506,6 +525,12 @@ export function createPublishStep(deps: PublishStepDeps) {
 
   /** One attempt for a claimed row. Never throws for Postato errors: they are recorded and decided here. */
   async function processRow(row: RunRowRecord): Promise<StepResult> {
+    const result = await attemptRow(row);
+    const slot = slotsUsed.get(row);
+    return slot ? { ...result, slot } : result;
+  }
+
+  async function attemptRow(row: RunRowRecord): Promise<StepResult> {
     const cached = await cachedRun(row.run_id);
     const run = cached.run;
     if (!run) return fail(row, 'Internal error: the run of this row is missing.');

@@ -178,7 +178,7 @@ describe.each<TierName>(['embedded', 'scale-out'])('a create taken over after it
 
       // A's answer arrives and A records the post; only then does B hear its 409.
       aMayGoOn.open();
-      expect(await doneA).toEqual({ kind: 'finished' });
+      expect(await doneA).toMatchObject({ kind: 'finished' });
       bMayGoOn.open();
       await doneB;
 

@@ -13,7 +13,7 @@ import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/post
 import { canonicalJson, idempotencyKeyFor } from '../../src/runs/idempotency-key';
 import { KeyVault } from '../../src/runs/key-vault';
 import { createPublishStep, type PublishStep } from '../../src/runs/publish-step';
-import { createMemoryPacer, type TenantPacer } from '../../src/pacing/tenant-pacer';
+import { createMemoryPacer, type PaceKind, type TenantPacer } from '../../src/pacing/tenant-pacer';
 import type { CreatePostBody } from '../../src/post-body';
 import { ACCOUNTS, WS, fakeApiKey, tempDbFile } from './publish-test-kit';
 
@@ -157,11 +157,14 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     return sandbox.inspect().tenants.find((t) => t.tenantId === tenantId)?.counters;
   };
   const sandboxCreates = () => sandboxCounters()?.create ?? 0;
+  /** The pacer slot an attempt that called Postato hands back: its kind, stamped at the (manual) clock's time. */
+  const calledAt = (kind: PaceKind) => ({ slot: { kind, atMs: clock.now() } });
+  const finishedAfterCall = (kind: PaceKind) => ({ kind: 'finished', ...calledAt(kind) });
 
   it('created: a 201 finishes the row created with its post, one ok attempt, and the post remembered for the row', async () => {
     const body = bodyOf('created row');
     const { runId, row } = await claimedRow('k-created', body);
-    expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+    expect(await step.processRow(row)).toEqual(finishedAfterCall('create'));
 
     const [post] = sandboxPostsFor('created row');
     expect(post).toBeDefined();
@@ -189,7 +192,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     const first = await clientFor(apiKey).createPost(WS, body, keyOf('k-replay', body));
     expect(first.replayed).toBe(false);
     const { runId, row } = await claimedRow('k-replay', body);
-    expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+    expect(await step.processRow(row)).toEqual(finishedAfterCall('create'));
 
     expect(sandboxCounters()?.replayed).toBe(1);
     expect(sandboxPostsFor('replayed row')).toHaveLength(1);
@@ -225,7 +228,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     // Once the other request has finished, the next attempt replays the same key and records the one post.
     const original = await hanging;
     clock.set(Number((await rowNow(row.id)).next_attempt_at));
-    expect(await step.processRow(await claimAgain())).toEqual({ kind: 'finished' });
+    expect(await step.processRow(await claimAgain())).toEqual(finishedAfterCall('create'));
     expect(await rowNow(row.id)).toMatchObject({ state: 'created', post_id: original.post.id });
     expect((await attemptsOf(runId)).map((a) => a.outcome)).toEqual(['resolved', 'ok']);
     expect(sandboxPostsFor('in flight row')).toHaveLength(1);
@@ -234,7 +237,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
   it('422 validation: a post Postato rejects ends FAILED with the reason, one failed attempt, and nothing remembered', async () => {
     const text = `too long ${'x'.repeat(300)}`;
     const { runId, row } = await claimedRow('k-422', bodyOf(text));
-    expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+    expect(await step.processRow(row)).toEqual(finishedAfterCall('create'));
 
     const after = await rowNow(row.id);
     expect(after).toMatchObject({ state: 'failed', sheet_status: 'FAILED', post_id: null, failures: 0 });
@@ -252,7 +255,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     const body = bodyOf('reused key, new body');
     await clientFor(apiKey).createPost(WS, bodyOf('reused key, old body'), keyOf('k-reused', body));
     const { runId, row } = await claimedRow('k-reused', body);
-    expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+    expect(await step.processRow(row)).toEqual(finishedAfterCall('create'));
 
     const after = await rowNow(row.id);
     expect(after).toMatchObject({ state: 'failed', sheet_status: 'FAILED', post_id: null });
@@ -271,11 +274,11 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     const { runId, row } = await claimedRow('k-5xx', bodyOf('five hundred row'));
     const first = await step.processRow(row);
     // Backoff: full jitter (0.5 of the 100 ms base) plus half the base.
-    expect(first).toEqual({ kind: 'deferred', retryAtMs: clock.now() + 100 });
+    expect(first).toEqual({ kind: 'deferred', retryAtMs: clock.now() + 100, ...calledAt('create') });
     expect(await rowNow(row.id)).toMatchObject({ state: 'pending', failures: 1, next_attempt_at: clock.now() + 100 });
 
     clock.advance(100);
-    expect(await step.processRow(await claimAgain())).toEqual({ kind: 'finished' });
+    expect(await step.processRow(await claimAgain())).toEqual(finishedAfterCall('create'));
     const after = await rowNow(row.id);
     expect(after).toMatchObject({ state: 'failed', sheet_status: 'FAILED', post_id: null });
     expect(after.error).toMatch(/Gave up after 2 tries/);
@@ -322,7 +325,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
 
     sandbox.update({ faults: { dropAfterStoreShare: 0 } });
     clock.set(Number((await rowNow(row.id)).next_attempt_at));
-    expect(await step.processRow(await claimAgain())).toEqual({ kind: 'finished' });
+    expect(await step.processRow(await claimAgain())).toEqual(finishedAfterCall('create'));
 
     expect(await rowNow(row.id)).toMatchObject({ state: 'created', post_id: stored!.id });
     const attempts = await attemptsOf(runId);
@@ -338,7 +341,12 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     sandbox.update({ faults: { forced429: { untilMs: sandbox.clock.now() + 60_000, retryAfterSeconds: 2 } } });
     const { runId, row } = await claimedRow('k-429', bodyOf('rate limited row'));
     const at = clock.now() + 2000;
-    expect(await step.processRow(row)).toEqual({ kind: 'deferred', retryAtMs: at, tenantBlockedUntil: at });
+    expect(await step.processRow(row)).toEqual({
+      kind: 'deferred',
+      retryAtMs: at,
+      tenantBlockedUntil: at,
+      ...calledAt('create'),
+    });
     expect(await rowNow(row.id)).toMatchObject({ state: 'pending', failures: 0, next_attempt_at: at, post_id: null });
     expect((await attemptsOf(runId)).map((a) => [a.outcome, a.http_status, a.error_code])).toEqual([
       ['rate_limited', 429, 'rate_limited'],
@@ -369,7 +377,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     const until = Date.now() + 5000;
     while ((await rowNow(row.id)).state !== 'sending' && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     expect(await opened.ledger.cancelRun(runId)).toBe(true);
-    expect(await processing).toEqual({ kind: 'finished' });
+    expect(await processing).toEqual(finishedAfterCall('create'));
 
     const [post] = sandboxPostsFor('cancelled in flight row');
     expect(await rowNow(row.id)).toMatchObject({ state: 'created', post_id: post!.id });
@@ -385,7 +393,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
       const post = await existing('before edit');
       const target = bodyOf('after edit', { scheduledAt: '2031-04-01T09:00:00Z' });
       const { runId, row } = await claimedRow('k-update', target, { kind: 'update', postId: post.id });
-      expect(await step.processRow(row)).toEqual({ kind: 'finished' });
+      expect(await step.processRow(row)).toEqual(finishedAfterCall('write'));
 
       expect(await rowNow(row.id)).toMatchObject({ state: 'updated', sheet_status: 'SCHEDULED' });
       const stored = sandbox.inspect().posts.find((p) => p.id === post.id)!;
@@ -409,7 +417,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
     it('cancel: the post is cancelled, and a second cancel of it (an answer lost before) counts as done', async () => {
       const post = await existing('to cancel');
       const first = await claimedRow('k-cancel-post', null, { kind: 'cancel', postId: post.id });
-      expect(await step.processRow(first.row)).toEqual({ kind: 'finished' });
+      expect(await step.processRow(first.row)).toEqual(finishedAfterCall('write'));
       expect(await rowNow(first.row.id)).toMatchObject({ state: 'cancelled', sheet_status: 'CANCELLED' });
       expect(sandbox.inspect().posts.find((p) => p.id === post.id)!.status).toBe('cancelled');
       expect((await attemptsOf(first.runId)).map((a) => [a.kind, a.outcome])).toEqual([['cancel', 'ok']]);
@@ -417,7 +425,7 @@ describe('publish step, one create per outcome (SQLite ledger, sandbox over HTTP
 
       expect(await opened.ledger.finishRunIfComplete(first.runId)).toBe(true);
       const again = await claimedRow('k-cancel-post', null, { kind: 'cancel', postId: post.id });
-      expect(await step.processRow(again.row)).toEqual({ kind: 'finished' });
+      expect(await step.processRow(again.row)).toEqual(finishedAfterCall('write'));
       expect(await rowNow(again.row.id)).toMatchObject({ state: 'cancelled', sheet_status: 'CANCELLED' });
     });
 
