@@ -30,6 +30,7 @@ import { WriteBackFlusher } from './sheets/write-back-flusher';
 import { createSheetsClient } from './sheets/sheets-client';
 import { loadServiceAccountKey } from './sheets/sheets-credentials';
 import type { WriteBackStore } from './sheets/write-back-store';
+import { closableBudget } from './sheets/write-budget';
 import { createMetrics, type Metrics } from './metrics';
 import { createPostatoProbe } from './ops/postato-probe';
 import { refreshLedgerGauges } from './ops/ledger-metrics';
@@ -146,10 +147,12 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   let sheetsClient: SheetsClient | undefined;
   let dryRunVerdicts: DryRunVerdictWriter | undefined;
   let proof: SheetProof | undefined;
+  // Aborted by close(): from then on no Sheets request waits for the per-minute budget (the ledger keeps its work).
+  const sheetsClosing = new AbortController();
   const serviceAccount = loadServiceAccountKey(config);
   if (serviceAccount) {
-    const budget = tier.writeBudget;
-    const readBudget = tier.readBudget;
+    const budget = closableBudget(tier.writeBudget, sheetsClosing.signal);
+    const readBudget = closableBudget(tier.readBudget, sheetsClosing.signal);
     const sheets = createSheetsClient({
       rootUrl: config.SHEETS_API_URL,
       credentials: { serviceAccount },
@@ -293,6 +296,16 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
   if (o.startDispatcher !== false) dispatcher.start();
   flusher?.start();
 
+  /** Says which Sheets work the stop left undone: results stay in the ledger, the flusher writes them at the next start. */
+  const reportSheetsLeft = async (runsLeftOut: string[]): Promise<void> => {
+    const sheetsLeft = flusher ? await writeBackStore.spreadsheetsWithPendingWrites() : [];
+    if (sheetsLeft.length === 0 && runsLeftOut.length === 0) return;
+    logger.info(
+      { spreadsheets: sheetsLeft.length, runsNotInTab: runsLeftOut.length },
+      'stopping without waiting for the Sheets request budget: results stay in the ledger and are written at the next start; ended runs not yet in their Postato runs tab are not added (their reports stay in the ledger)',
+    );
+  };
+
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -306,11 +319,15 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     dryRunVerdicts,
     close: () =>
       (closing ??= (async () => {
+        // Sheets writes that would wait for the budget (up to a whole quota window after a many-sheet publish) are
+        // given up at once; in-flight Postato calls still finish and are recorded.
+        sheetsClosing.abort();
         await dispatcher.stop();
         await dryRunVerdicts?.idle();
-        await runsTab?.idle();
+        const runsLeftOut = (await runsTab?.close()) ?? [];
         try {
           await flusher?.stop();
+          await reportSheetsLeft(runsLeftOut);
           await tier.close();
         } finally {
           // In-flight calls ended with the dispatcher; close() waits for any interactive one, then drops the sockets.

@@ -10,6 +10,7 @@ import { buildRunReport } from '../runs/run-report';
 import type { SheetsClient } from '../sheets/sheets-client';
 import { appendRunToTab } from '../sheets/runs-tab-writer';
 import { hasGoogleSheet } from '../plan/campaign-source';
+import { BudgetClosedError } from '../sheets/write-budget';
 
 export interface RunsTabRecorderDeps {
   ledger: RunLedger;
@@ -24,6 +25,11 @@ export interface RunsTabRecorderDeps {
 export interface RunsTabRecorder {
   record(runId: string): void;
   idle(): Promise<void>;
+  /**
+   * Stops recording (shutdown): runs queued but not started are not recorded, nor is one whose requests would have to
+   * wait for the Sheets budget. Resolves, once the run in progress is done, with the ids of the runs left out.
+   */
+  close(): Promise<string[]>;
 }
 
 /** Creates the recorder. */
@@ -32,6 +38,8 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
   let chain: Promise<void> = Promise.resolve();
   // A run ends once, but several paths may report it (last row, cancel twice): record it once per process.
   const recorded = new Set<string>();
+  let closed = false;
+  const leftOut: string[] = [];
 
   async function recordOne(runId: string): Promise<void> {
     const run = await deps.ledger.getRun(runId);
@@ -45,15 +53,23 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
 
   return {
     record(runId) {
+      if (closed) return void leftOut.push(runId);
       if (recorded.has(runId)) return;
       if (recorded.size > 10_000) recorded.clear();
       recorded.add(runId);
-      chain = chain.then(() =>
-        recordOne(runId).catch((err) =>
-          log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab'),
-        ),
-      );
+      chain = chain.then(async () => {
+        if (closed) return void leftOut.push(runId);
+        await recordOne(runId).catch((err) => {
+          if (err instanceof BudgetClosedError) return void leftOut.push(runId);
+          log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab');
+        });
+      });
     },
     idle: () => chain,
+    async close() {
+      closed = true;
+      await chain;
+      return [...leftOut];
+    },
   };
 }

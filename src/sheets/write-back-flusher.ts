@@ -19,6 +19,7 @@ import {
   withOutputColumns,
 } from './write-back-plan';
 import type { SpreadsheetLock } from './spreadsheet-lock';
+import { BudgetClosedError } from './write-budget';
 import { hasGoogleSheet } from '../plan/campaign-source';
 
 export interface WriteBackFlusherOptions {
@@ -58,6 +59,8 @@ export interface FlushOutcome {
   requests: { reads: number; writes: number };
   /** Results the background loop held back because more were still arriving (a later tick writes them). */
   held?: number;
+  /** The service is stopping and the Sheets budget had no free slot: the results stay pending for the next start. */
+  budgetClosed?: boolean;
   error?: string;
 }
 
@@ -66,6 +69,8 @@ export class WriteBackFlusher {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = true;
+  /** Set by stop(): a flush in progress skips the spreadsheets it has not reached (their results stay pending). */
+  private closed = false;
   private readonly pausedUntil = new Map<string, number>();
   private readonly accessOk = new Map<string, boolean>();
   private readonly newResults = new Map<string, number>();
@@ -91,6 +96,7 @@ export class WriteBackFlusher {
   /** Stops the loop and waits for the flush in flight; no new flush starts. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.chain.catch(() => undefined);
@@ -121,7 +127,13 @@ export class WriteBackFlusher {
       if (patient) this.passStartedAt = { previous: this.passStartedAt.current, current: this.opts.clock.now() };
       const ids = spreadsheetId ? [spreadsheetId] : await this.opts.store.spreadsheetsWithPendingWrites();
       const outcomes: FlushOutcome[] = [];
-      for (const id of ids) outcomes.push(await this.flushSpreadsheet(id, patient));
+      for (const id of ids) {
+        if (this.closed) break;
+        const outcome = await this.flushSpreadsheet(id, patient);
+        outcomes.push(outcome);
+        // The service is stopping and the budget has no slot left: the other spreadsheets would not get one either.
+        if (outcome.budgetClosed) break;
+      }
       return outcomes;
     };
     const p = this.chain.then(run, run);
@@ -220,6 +232,11 @@ export class WriteBackFlusher {
         await this.flushSheet(client, spreadsheetId, sheetName, items, outcome);
       } catch (err) {
         outcome.leftPending += items.length;
+        if (err instanceof BudgetClosedError) {
+          outcome.budgetClosed = true;
+          outcome.error = err.message;
+          break;
+        }
         outcome.error = err instanceof AppError ? err.message : 'unexpected error';
         await this.onError(spreadsheetId, sheetName, err);
         if (err instanceof AppError && err.code === 'sheets_forbidden') break;

@@ -37,6 +37,37 @@ export async function takeWhenFree(
   }
 }
 
+/** What a closed budget's take() throws instead of waiting: the service is stopping, the request's work stays in the ledger. */
+export class BudgetClosedError extends Error {
+  constructor() {
+    super('The service is stopping: this Sheets request would have to wait for the per-minute budget.');
+    this.name = 'BudgetClosedError';
+  }
+}
+
+/**
+ * `budget`, closed when `closed` aborts: take() then still grants a free slot, but throws BudgetClosedError instead of
+ * waiting for one (up to a whole quota window), so a stopping service is not held by Sheets writes the ledger keeps.
+ */
+export function closableBudget(budget: WriteBudget, closed: AbortSignal): WriteBudget {
+  return {
+    tryTake: () => budget.tryTake(),
+    async take(signal) {
+      if (closed.aborted) {
+        const r = await budget.tryTake();
+        if (r.ok) return r.slot;
+        throw new BudgetClosedError();
+      }
+      try {
+        return await budget.take(signal ? AbortSignal.any([signal, closed]) : closed);
+      } catch (err) {
+        if (closed.aborted && !signal?.aborted) throw new BudgetClosedError();
+        throw err;
+      }
+    },
+  };
+}
+
 /**
  * In-process sliding window. A slot counts from when it was taken until `windowMs` after its request ended, so
  * however long a request is in flight, the server never sees more than `limit` writes in any window.
