@@ -11,8 +11,12 @@
  * The RESTART runs on the service's own connection, between its transactions, never in the worker: a RESTART holds
  * the write lock, and a deferred transaction (kysely's, which reads first) that asks to become a writer meanwhile is
  * refused at once as "database is locked", without the busy wait (SQLite cannot wait there without risking a
- * deadlock). If the worker dies, the service's connection goes back to automatic checkpoints, so the WAL never grows
- * without a bound.
+ * deadlock). A service that is inside a transaction whenever a RESTART is due would skip it every time and the WAL
+ * would grow without end; so after a few skipped RESTARTs in a row the checkpoints are handed back to SQLite: the
+ * service's commits checkpoint at the bound (wal_autocheckpoint) and the worker pauses, so that no two checkpointers
+ * contend and each of those checkpoints lets the next write start the WAL over. The paused worker still ticks, and the
+ * first RESTART that runs in a gap between transactions takes the checkpoints back. If the worker dies, the service's
+ * connection goes back to automatic checkpoints, so the WAL never grows without a bound.
  */
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -38,6 +42,11 @@ export interface WalCheckpointerOptions {
   intervalMs?: number;
   /** A WAL holding more than this after a PASSIVE checkpoint is restarted. */
   maxWalBytes?: number;
+  /**
+   * RESTARTs in a row that may be skipped (the service inside a transaction, or the lock busy) before checkpoints are
+   * handed back to the service's commits, at maxWalBytes, until a RESTART runs in a gap.
+   */
+  maxSkippedRestarts?: number;
   /** Told when the worker fails (it does not restart; automatic checkpoints are back on by then). */
   onFailure(err: Error): void;
 }
@@ -51,6 +60,12 @@ export interface WalCheckpointer {
   /** Stops the worker and closes its connection; resolves when the thread has exited. */
   stop(): Promise<void>;
 }
+
+/** What the worker posts each interval: its PASSIVE checkpoint's report, or that it is paused. */
+type WorkerMessage = (CheckpointReport & { restartWanted: boolean }) | { paused: true };
+
+/** The report of a turn whose checkpoint did not run (the worker is paused). */
+const NOT_RUN: CheckpointReport = { mode: 'PASSIVE', busy: 0, log: -1, checkpointed: -1 };
 
 /** SQLite's default automatic checkpoint threshold (pages), restored when the worker dies. */
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
@@ -72,12 +87,17 @@ const checkpoint = (mode) => {
   }
 };
 let timer;
+let paused = false;
 const tick = () => {
-  const report = checkpoint('PASSIVE');
-  parentPort.postMessage({ ...report, restartWanted: report.log > maxFrames });
+  if (paused) parentPort.postMessage({ paused: true });
+  else {
+    const report = checkpoint('PASSIVE');
+    parentPort.postMessage({ ...report, restartWanted: report.log > maxFrames });
+  }
   timer = setTimeout(tick, o.intervalMs);
 };
 parentPort.on('message', (m) => {
+  if (m === 'pause' || m === 'resume') paused = m === 'pause';
   if (m !== 'stop') return;
   clearTimeout(timer);
   db.close();
@@ -107,13 +127,19 @@ function restart(connection: BetterSqlite3.Database): CheckpointReport {
 /** Starts the worker and turns the connection's automatic checkpoints off. */
 export function startWalCheckpointer(opts: WalCheckpointerOptions): WalCheckpointer {
   const { connection } = opts;
+  const maxWalBytes = opts.maxWalBytes ?? 32 * 1024 * 1024;
+  const maxSkippedRestarts = opts.maxSkippedRestarts ?? 8;
+  const maxWalPages = Math.max(
+    1,
+    Math.floor(maxWalBytes / (connection.pragma('page_size', { simple: true }) as number)),
+  );
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
       driverPath: require.resolve('better-sqlite3'),
       file: opts.file,
       intervalMs: opts.intervalMs ?? 250,
-      maxWalBytes: opts.maxWalBytes ?? 32 * 1024 * 1024,
+      maxWalBytes,
     },
   });
   // A ledger left open must not keep the process alive for its checkpointer.
@@ -122,6 +148,30 @@ export function startWalCheckpointer(opts: WalCheckpointerOptions): WalCheckpoin
 
   let running = true;
   let stopping = false;
+  let skippedRestarts = 0;
+  let handedBack = false;
+  /** Checkpoints in the service's commits and the worker paused, or the worker's alone. */
+  const handBack = (on: boolean) => {
+    if (on === handedBack) return;
+    handedBack = on;
+    if (connection.open) connection.pragma(`wal_autocheckpoint = ${on ? maxWalPages : 0}`);
+    worker.postMessage(on ? 'pause' : 'resume');
+  };
+  /** One turn: a RESTART if one is due and can run now, counting the skipped ones. */
+  const turn = (message: WorkerMessage): CheckpointReport => {
+    const { restartWanted, ...report } = 'paused' in message ? { ...NOT_RUN, restartWanted: handedBack } : message;
+    if (!restartWanted) {
+      skippedRestarts = 0;
+      return report;
+    }
+    const restarted = running && connection.open && !connection.inTransaction ? restart(connection) : undefined;
+    if (restarted?.busy === 0) {
+      skippedRestarts = 0;
+      handBack(false);
+    } else if (++skippedRestarts >= maxSkippedRestarts) handBack(true);
+    return restarted ?? report;
+  };
+
   let waiters: { resolve(r: CheckpointReport): void; reject(err: Error): void }[] = [];
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 
@@ -136,10 +186,10 @@ export function startWalCheckpointer(opts: WalCheckpointerOptions): WalCheckpoin
     waiters = [];
     told.forEach((w) => w.resolve(report));
   };
-  worker.on('message', ({ restartWanted, ...report }: CheckpointReport & { restartWanted: boolean }) => {
-    // One report per turn: the RESTART's when one ran, else the worker's PASSIVE one.
+  worker.on('message', (message: WorkerMessage) => {
+    // One report per turn: the RESTART's when one ran, else the worker's PASSIVE one (or one that did not run).
     try {
-      tell(restartWanted && running && connection.open && !connection.inTransaction ? restart(connection) : report);
+      tell(turn(message));
     } catch (err) {
       // Not a busy lock (restart() reports those): the WAL cannot be bounded from here; SQLite's own checkpoints take over.
       failed(err as Error);

@@ -145,3 +145,53 @@ test('when the WAL passes its bound while the service is inside read-then-write 
   expect(restarts).toBeGreaterThan(0);
   expect(refusals).toEqual([]);
 });
+
+test('when the service is inside a transaction whenever the WAL is to be restarted, then SQLite checkpoints in its commits until the worker can again', async () => {
+  const file = freshFile();
+  const db = walConnection(file);
+  const checkpointer = startWalCheckpointer({
+    file,
+    connection: db,
+    intervalMs: 1,
+    maxWalBytes: 64 * 1024,
+    maxSkippedRestarts: 4,
+    onFailure: (err) => {
+      throw err;
+    },
+  });
+  const boundPages = (64 * 1024) / (db.pragma('page_size', { simple: true }) as number);
+  const autocheckpoint = () => db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  const insert = db.prepare('insert into filler (body) values (?)');
+  const body = 'x'.repeat(3000);
+  let largest = 0;
+  const settings = new Set<number>();
+  try {
+    // 300 rounds of ~60 KB: about 18 MB of WAL if nothing restarted it. Every report arrives while a transaction is
+    // open (commit and the next begin share a turn of the event loop), so every RESTART the worker asks for is skipped.
+    db.exec('begin');
+    for (let round = 0; round < 300; round += 1) {
+      for (let i = 0; i < 20; i += 1) insert.run(body);
+      await checkpointer.nextCheckpoint();
+      settings.add(autocheckpoint());
+      db.exec('commit');
+      db.exec('begin');
+      largest = Math.max(largest, walBytes(file));
+    }
+    db.exec('commit');
+    expect(largest).toBeLessThan(1024 * 1024);
+    // The commits checkpointed at the bound (in pages) once the RESTARTs had been skipped a few times.
+    expect([...settings]).toEqual([0, boundPages]);
+
+    // Gaps between transactions again: the worker's RESTART runs, and the commits no longer checkpoint.
+    for (let round = 0; round < 50; round += 1) {
+      for (let i = 0; i < 20; i += 1) insert.run(body);
+      await checkpointer.nextCheckpoint();
+      await checkpointer.nextCheckpoint();
+    }
+    expect(autocheckpoint()).toBe(0);
+    expect(checkpointer.running).toBe(true);
+  } finally {
+    await checkpointer.stop();
+    db.close();
+  }
+});
