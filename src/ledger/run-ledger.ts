@@ -41,6 +41,7 @@ import { createInstanceRegistry, type InstanceRegistry } from './instance-regist
 import { createDriveMediaStore, type DriveMediaStore } from './drive-media-queries';
 import { createSheetProofQueries, type SheetProofStore } from './sheet-proof-queries';
 import { WriteGroup } from './write-group';
+import { QueryShapes } from './query-shapes';
 
 export { ACTIVE_RUN_STATES };
 export type { LedgerGauges, ReportRows, RunSummaryRecord, InstanceRegistry, DriveMediaStore };
@@ -267,6 +268,8 @@ export class RunLedger {
    * while other instances wait for it).
    */
   private readonly oneStatementWrites: boolean;
+  /** The dispatch path's queries, compiled once per shape (query-shapes.ts). */
+  private readonly shapes = new QueryShapes<LedgerDatabase>();
 
   constructor(
     private readonly db: Kysely<LedgerDatabase>,
@@ -353,13 +356,15 @@ export class RunLedger {
 
   /** Allocates `n` consecutive result sequence numbers and returns the first. */
   private async allocateSeq(trx: Db, n = 1): Promise<number> {
-    const row = await trx
-      .updateTable('counters')
-      .set((eb) => ({ value: eb('value', '+', n) }))
-      .where('name', '=', 'result_seq')
-      .returning('value')
-      .executeTakeFirstOrThrow();
-    return Number(row.value) - n + 1;
+    const { rows } = await this.shapes.execute(trx, 'allocateSeq', { n }, (db, p) =>
+      db
+        .updateTable('counters')
+        .set((eb) => ({ value: eb('value', '+', p<number>('n')) }))
+        .where('name', '=', 'result_seq')
+        .returning('value'),
+    );
+    if (!rows[0]) throw new Error('The ledger has no result_seq counter.');
+    return Number(rows[0].value) - n + 1;
   }
 
   /**
@@ -859,14 +864,21 @@ export class RunLedger {
 
   /** The post the ledger knows for a row key of a tenant's spreadsheet (from any of its runs). */
   async knownPost(scope: TenantScope, spreadsheetId: string, rowKey: string) {
-    return this.db
-      .selectFrom('posts_by_row')
-      .selectAll()
-      .where('tenant_id', '=', scope.tenantId)
-      .where('workspace_id', '=', scope.workspaceId)
-      .where('spreadsheet_id', '=', spreadsheetId)
-      .where('row_key', '=', rowKey)
-      .executeTakeFirst();
+    const { rows } = await this.shapes.execute(
+      this.db,
+      'knownPost',
+      { tenantId: scope.tenantId, workspaceId: scope.workspaceId, spreadsheetId, rowKey },
+      (db, p) =>
+        db
+          .selectFrom('posts_by_row')
+          .selectAll()
+          .where('tenant_id', '=', p<string>('tenantId'))
+          .where('workspace_id', '=', p<string>('workspaceId'))
+          .where('spreadsheet_id', '=', p<string>('spreadsheetId'))
+          .where('row_key', '=', p<string>('rowKey'))
+          .limit(1),
+    );
+    return rows[0];
   }
 
   /** Known posts for many row keys at once (chunked to stay under bind-variable limits). */
@@ -894,18 +906,24 @@ export class RunLedger {
    * and only with this tenant's key (another tenant replaying it would post this tenant's content).
    */
   async unresolvedCreate(scope: TenantScope, spreadsheetId: string, rowKey: string) {
-    return this.db
-      .selectFrom('attempts')
-      .selectAll()
-      .where('tenant_id', '=', scope.tenantId)
-      .where('workspace_id', '=', scope.workspaceId)
-      .where('spreadsheet_id', '=', spreadsheetId)
-      .where('row_key', '=', rowKey)
-      .where('kind', '=', 'create')
-      .where('outcome', 'in', [...IN_DOUBT_OUTCOMES])
-      .orderBy('started_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const { rows } = await this.shapes.execute(
+      this.db,
+      'unresolvedCreate',
+      { tenantId: scope.tenantId, workspaceId: scope.workspaceId, spreadsheetId, rowKey },
+      (db, p) =>
+        db
+          .selectFrom('attempts')
+          .selectAll()
+          .where('tenant_id', '=', p<string>('tenantId'))
+          .where('workspace_id', '=', p<string>('workspaceId'))
+          .where('spreadsheet_id', '=', p<string>('spreadsheetId'))
+          .where('row_key', '=', p<string>('rowKey'))
+          .where('kind', '=', 'create')
+          .where('outcome', 'in', [...IN_DOUBT_OUTCOMES])
+          .orderBy('started_at', 'desc')
+          .limit(1),
+    );
+    return rows[0];
   }
 
   /**
@@ -949,15 +967,30 @@ export class RunLedger {
       return inserted ? id : null;
     }
     return this.writes.run(async (trx) => {
-      const marked = await this.markSendingQuery(trx, row, now).executeTakeFirst();
-      if (Number(marked.numUpdatedRows) !== 1) return null;
-      await trx.insertInto('attempts').values(values).execute();
+      const marked = await this.shapes.execute(
+        trx,
+        `markSending:${row.lease_owner === null ? 'unleased' : 'leased'}`,
+        { rowId: row.id, now, leaseOwner: row.lease_owner },
+        (db, p) =>
+          this.markSendingQuery(
+            db,
+            { id: p('rowId'), lease_owner: row.lease_owner === null ? null : p('leaseOwner') },
+            p('now'),
+          ),
+      );
+      if (Number(marked.numAffectedRows ?? 0n) !== 1) return null;
+      const args: Record<string, unknown> = values;
+      await this.shapes.execute(trx, 'insertAttempt', args, (db, p) =>
+        db
+          .insertInto('attempts')
+          .values(Object.fromEntries(Object.keys(values).map((k) => [k, p(k)])) as typeof values),
+      );
       return id;
     });
   }
 
   /** Marks a row sending if it is still this claim's to send (still to send, same lease owner). */
-  private markSendingQuery(db: Pick<Db, 'updateTable'>, row: RunRowRecord, now: number) {
+  private markSendingQuery(db: Pick<Db, 'updateTable'>, row: Pick<RunRowRecord, 'id' | 'lease_owner'>, now: number) {
     return db
       .updateTable('run_rows')
       .set({ state: 'sending', sent: 1, updated_at: now })
@@ -986,24 +1019,51 @@ export class RunLedger {
     info: { httpStatus?: number; errorCode?: string; errorMessage?: string; definite: boolean },
   ): Promise<void> {
     const now = this.clock.now();
-    await trx
-      .updateTable('attempts')
-      .set({
-        outcome,
-        finished_at: now,
-        http_status: info.httpStatus ?? null,
-        error_code: info.errorCode ?? null,
-        error_message: info.errorMessage ?? null,
-      })
-      .where('id', '=', attemptId)
-      .where(inFlight)
-      .execute();
-    if (info.definite) {
-      await trx
+    const finish = {
+      outcome,
+      now,
+      httpStatus: info.httpStatus ?? null,
+      errorCode: info.errorCode ?? null,
+      errorMessage: info.errorMessage ?? null,
+      attemptId,
+    };
+    await this.shapes.execute(trx, 'finishAttempt', finish, (db, p) =>
+      db
         .updateTable('attempts')
-        .set({ outcome: 'resolved', finished_at: now })
-        .where((eb) => otherInDoubtAttempts(eb, row, attemptId))
-        .execute();
+        .set({
+          outcome: p('outcome'),
+          finished_at: p('now'),
+          http_status: p('httpStatus'),
+          error_code: p('errorCode'),
+          error_message: p('errorMessage'),
+        })
+        .where('id', '=', p<string>('attemptId'))
+        .where(inFlight),
+    );
+    if (info.definite) {
+      const scope = {
+        tenantId: row.tenant_id,
+        workspaceId: row.workspace_id,
+        spreadsheetId: row.spreadsheet_id,
+        rowKey: row.row_key,
+      };
+      await this.shapes.execute(trx, 'resolveInDoubt', { ...scope, now, attemptId }, (db, p) =>
+        db
+          .updateTable('attempts')
+          .set({ outcome: 'resolved', finished_at: p('now') })
+          .where((eb) =>
+            otherInDoubtAttempts(
+              eb,
+              {
+                tenant_id: p('tenantId'),
+                workspace_id: p('workspaceId'),
+                spreadsheet_id: p('spreadsheetId'),
+                row_key: p('rowKey'),
+              },
+              p('attemptId'),
+            ),
+          ),
+      );
     }
   }
 
@@ -1100,17 +1160,46 @@ export class RunLedger {
   private async setResultIn(trx: Db, rowId: string, change: ResultChange): Promise<boolean> {
     const seq = await this.allocateSeq(trx);
     const now = this.clock.now();
-    const { numUpdatedRows } = await trx
-      .updateTable('run_rows')
-      .set((eb) => ({ ...resultColumns(change, now), result_seq: seq, version: eb('version', '+', 1) }))
-      .where('id', '=', rowId)
-      .$if(change.onlyWhileToSend === true, (q) => q.where('state', 'in', [...TO_SEND_STATES]))
-      .$if(change.heldBy !== undefined, (q) => q.where((eb) => heldByClaim(eb, change.heldBy!)))
-      .$if(change.unchangedSince !== undefined, (q) =>
-        q.where('state', '=', change.unchangedSince!.state).where('version', '=', change.unchangedSince!.version),
-      )
-      .executeTakeFirst();
-    return numUpdatedRows > 0n;
+    // The shape: which result columns are set and which conditions apply (their values are the call's).
+    const optional = ['sheetStatus', 'postId', 'error', 'scheduledAt', 'link'] as const;
+    const heldBy = change.heldBy;
+    const shape = [
+      'setResult',
+      optional.map((k) => (change[k] === undefined ? '-' : k[0])).join(''),
+      change.keepLease ? 'keepLease' : '',
+      change.onlyWhileToSend ? 'toSend' : '',
+      heldBy ? (heldBy.lease_owner === null ? 'unleased' : 'heldBy') : '',
+      change.unchangedSince ? 'unchanged' : '',
+    ].join(':');
+    const args = {
+      ...change,
+      rowId,
+      now,
+      seq,
+      heldBy: heldBy?.lease_owner ?? null,
+      sinceState: change.unchangedSince?.state,
+      sinceVersion: change.unchangedSince?.version,
+    };
+    const { numAffectedRows } = await this.shapes.execute(trx, shape, args, (db, p) => {
+      const columns: ResultChange = { state: p('state'), keepLease: change.keepLease };
+      for (const k of optional) if (change[k] !== undefined) columns[k] = p(k);
+      return db
+        .updateTable('run_rows')
+        .set((eb) => ({
+          ...resultColumns(columns, p('now')),
+          result_seq: p<number>('seq'),
+          version: eb('version', '+', 1),
+        }))
+        .where('id', '=', p<string>('rowId'))
+        .$if(change.onlyWhileToSend === true, (q) => q.where('state', 'in', [...TO_SEND_STATES]))
+        .$if(heldBy !== undefined, (q) =>
+          q.where((eb) => heldByClaim(eb, { lease_owner: heldBy!.lease_owner === null ? null : p('heldBy') })),
+        )
+        .$if(change.unchangedSince !== undefined, (q) =>
+          q.where('state', '=', p<RowState>('sinceState')).where('version', '=', p<number>('sinceVersion')),
+        );
+    });
+    return (numAffectedRows ?? 0n) > 0n;
   }
 
   /** Remembers the post of a tenant's sheet row, so no later run of that tenant creates it again. */
@@ -1118,12 +1207,23 @@ export class RunLedger {
     await this.rememberPostIn(this.db, p);
   }
 
-  private async rememberPostIn(trx: Db, p: RememberedPost): Promise<void> {
-    await this.rememberPostQuery(trx, p).execute();
+  private async rememberPostIn(trx: Db, post: RememberedPost): Promise<void> {
+    const optional = ['bodyHash', 'scheduledAt', 'status'] as const;
+    const shape = `rememberPost:${optional.map((k) => (post[k] === undefined ? '-' : k[0])).join('')}`;
+    await this.shapes.execute(trx, shape, { ...post, now: this.clock.now() }, (db, p) => {
+      const fields: RememberedPost = {
+        tenantId: p('tenantId'),
+        workspaceId: p('workspaceId'),
+        spreadsheetId: p('spreadsheetId'),
+        rowKey: p('rowKey'),
+        postId: p('postId'),
+      };
+      for (const k of optional) if (post[k] !== undefined) fields[k] = p(k);
+      return this.rememberPostQuery(db, fields, p('now'));
+    });
   }
 
-  private rememberPostQuery(db: Pick<Db, 'insertInto'>, p: RememberedPost) {
-    const now = this.clock.now();
+  private rememberPostQuery(db: Pick<Db, 'insertInto'>, p: RememberedPost, now = this.clock.now()) {
     return db
       .insertInto('posts_by_row')
       .values({
@@ -1210,14 +1310,15 @@ export class RunLedger {
 
   /** Whether a run has a row still to send; one row found is enough (counting them all would read the run each time). */
   private async rowLeftToSend(db: Db, runId: string): Promise<boolean> {
-    const left = await db
-      .selectFrom('run_rows')
-      .select('id')
-      .where('run_id', '=', runId)
-      .where('state', 'in', [...TO_SEND_STATES])
-      .limit(1)
-      .executeTakeFirst();
-    return left !== undefined;
+    const { rows } = await this.shapes.execute(db, 'rowLeftToSend', { runId }, (d, p) =>
+      d
+        .selectFrom('run_rows')
+        .select('id')
+        .where('run_id', '=', p<string>('runId'))
+        .where('state', 'in', [...TO_SEND_STATES])
+        .limit(1),
+    );
+    return rows.length > 0;
   }
 
   /** Rows left to send in a run and the tenant's share of them (for the ETA). */
