@@ -295,6 +295,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
 
   if (o.startDispatcher !== false) dispatcher.start();
   flusher?.start();
+  // Ended runs a previous stop left out of their Postato runs tab (the ledger kept them due).
+  await runsTab?.resume();
 
   /** Says which Sheets work the stop left undone: results stay in the ledger, the flusher writes them at the next start. */
   const reportSheetsLeft = async (runsLeftOut: string[]): Promise<void> => {
@@ -302,7 +304,7 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     if (sheetsLeft.length === 0 && runsLeftOut.length === 0) return;
     logger.info(
       { spreadsheets: sheetsLeft.length, runsNotInTab: runsLeftOut.length },
-      'stopping without waiting for the Sheets request budget: results stay in the ledger and are written at the next start; ended runs not yet in their Postato runs tab are not added (their reports stay in the ledger)',
+      'stopping without waiting for the Sheets request budget: results stay in the ledger and are written at the next start; so are the ended runs still to be added to their Postato runs tab',
     );
   };
 

@@ -378,6 +378,19 @@ const m008: Migration = {
   },
 };
 
+/**
+ * 009: runs.tab_due marks a run whose row the "Postato runs" tab has not received yet, so a stop that could not wait
+ * for the Sheets budget leaves it for the next start instead of dropping it. Existing runs count as recorded.
+ */
+const m009: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('runs')
+      .addColumn('tab_due', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -388,6 +401,7 @@ export const ledgerMigrations: Record<string, Migration> = {
   '006_row_approvals': m006,
   '007_sheet_proofs': m007,
   '008_unwritten_results_index': m008,
+  '009_runs_tab_due': m009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

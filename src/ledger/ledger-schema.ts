@@ -44,6 +44,8 @@ export interface RunsTable {
   created_at: number;
   started_at: number;
   finished_at: number | null;
+  /** 1 while the ended run is still to be appended to its spreadsheet's "Postato runs" tab (kept across restarts). */
+  tab_due: number;
 }
 
 export interface RunRowsTable {

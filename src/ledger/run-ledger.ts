@@ -455,6 +455,7 @@ export class RunLedger {
           created_at: now,
           started_at: now,
           finished_at: hasWork ? null : now,
+          tab_due: 1,
         })
         .execute();
       if (hasWork)
@@ -1247,6 +1248,38 @@ export class RunLedger {
           updated_at: now,
         }),
       );
+  }
+
+  /**
+   * Takes an ended run's "Postato runs" tab row for this process: true once per run, so two instances (or a restart
+   * and a late report) never append it twice.
+   */
+  async takeRunTabDue(runId: string): Promise<boolean> {
+    const { numUpdatedRows } = await this.db
+      .updateTable('runs')
+      .set({ tab_due: 0 })
+      .where('id', '=', runId)
+      .where('tab_due', '=', 1)
+      .executeTakeFirst();
+    return numUpdatedRows > 0n;
+  }
+
+  /** Hands a taken tab row back (the process stopped before it could write it): the next start appends it. */
+  async returnRunTabDue(runId: string): Promise<void> {
+    await this.db.updateTable('runs').set({ tab_due: 1 }).where('id', '=', runId).execute();
+  }
+
+  /** Ended runs whose tab row is still to be appended, oldest first. */
+  async runsTabDue(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('tab_due', '=', 1)
+      .where('state', 'not in', [...ACTIVE_RUN_STATES])
+      .orderBy('finished_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /** Stops a run: nothing more is sent; rows not yet sent are skipped; rows in flight finish and are recorded. */

@@ -1,7 +1,8 @@
 /**
  * Records each ended run in its spreadsheet's "Postato runs" tab. Runs are recorded one at a time, after the
  * write-back has flushed that spreadsheet, so the report counts rows found removed. A failure is logged, never thrown:
- * the history tab must not hold up publishing.
+ * the history tab must not hold up publishing. The ledger marks the runs still due (runs.tab_due): each is taken once,
+ * a stop hands back the ones it could not write, and the next start records them (resume).
  */
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -30,6 +31,8 @@ export interface RunsTabRecorder {
    * wait for the Sheets budget. Resolves, once the run in progress is done, with the ids of the runs left out.
    */
   close(): Promise<string[]>;
+  /** Queues the ended runs the ledger still marks as due (left by a stop); call once at start. */
+  resume(): Promise<void>;
 }
 
 /** Creates the recorder. */
@@ -42,6 +45,18 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
   const leftOut: string[] = [];
 
   async function recordOne(runId: string): Promise<void> {
+    // Taken once across restarts and instances: a run reported twice, or by two instances, gets one tab row.
+    if (!(await deps.ledger.takeRunTabDue(runId))) return;
+    try {
+      await recordTaken(runId);
+    } catch (err) {
+      // Stopping before the Sheets budget had a slot: the next start records it.
+      if (err instanceof BudgetClosedError) await deps.ledger.returnRunTabDue(runId);
+      throw err;
+    }
+  }
+
+  async function recordTaken(runId: string): Promise<void> {
     const run = await deps.ledger.getRun(runId);
     if (!run || !hasGoogleSheet(run.spreadsheet_id)) return; // a CSV campaign has no sheet to hold the tab
     await deps.flush?.(run.spreadsheet_id);
@@ -51,21 +66,26 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
     log.info({ runId, createdTab, failed: report.failedTotal }, 'run recorded in the Postato runs tab');
   }
 
-  return {
-    record(runId) {
+  function record(runId: string): void {
+    if (closed) return void leftOut.push(runId);
+    if (recorded.has(runId)) return;
+    if (recorded.size > 10_000) recorded.clear();
+    recorded.add(runId);
+    chain = chain.then(async () => {
       if (closed) return void leftOut.push(runId);
-      if (recorded.has(runId)) return;
-      if (recorded.size > 10_000) recorded.clear();
-      recorded.add(runId);
-      chain = chain.then(async () => {
-        if (closed) return void leftOut.push(runId);
-        await recordOne(runId).catch((err) => {
-          if (err instanceof BudgetClosedError) return void leftOut.push(runId);
-          log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab');
-        });
+      await recordOne(runId).catch((err) => {
+        if (err instanceof BudgetClosedError) return void leftOut.push(runId);
+        log.warn({ runId, message: (err as Error)?.message }, 'could not record the run in the Postato runs tab');
       });
-    },
+    });
+  }
+
+  return {
+    record,
     idle: () => chain,
+    async resume() {
+      for (const runId of await deps.ledger.runsTabDue(10_000)) record(runId);
+    },
     async close() {
       closed = true;
       await chain;

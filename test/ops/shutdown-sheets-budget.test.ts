@@ -1,7 +1,7 @@
 /**
  * Stopping the service while the Sheets request budget is exhausted (a many-sheet publish spends the service
  * account's 60 requests per minute on final write-backs and runs-tab rows): close() does not wait for the quota window
- * to free a slot. The results the ledger holds are written to the sheet at the next start.
+ * to free a slot. The results the ledger holds are written to the sheet, and the ended run added to its "Postato runs" tab, at the next start.
  */
 import { startSheetsFake, type SheetsFake } from '../../src/sandbox/sheets-fake';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logger';
 import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-account';
 import { ACCOUNTS, FAST_LIMITS, HEADER, goodRows, rowsOf, startKit, tempDbFile } from '../runs/publish-test-kit';
 import { proveSheetAccess } from '../fakes/sheet-proof-helper';
+import { RUNS_TAB_HEADER, RUNS_TAB_TITLE } from '../../src/sheets/runs-tab-writer';
 
 const ROWS = goodRows(3);
 
@@ -57,11 +58,12 @@ describe('close() with the Sheets request budget exhausted', () => {
 
     // Before the fix this waited for the budget window (an hour) and the test timed out.
     await kit.close();
+    // Nothing was written: no results, no runs tab.
     expect(fake.stats(sa.email)).toMatchObject({ reads: 1, writes: 0 });
     const stopLine = lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => /Sheets request budget/.test(String(l.msg)));
-    expect(stopLine).toMatchObject({ spreadsheets: 1 });
+    expect(stopLine).toMatchObject({ spreadsheets: 1, runsNotInTab: 1 });
 
     // The next start, with a fresh budget, writes the results the ledger kept.
     const next = await startKit({ dbFile, existingSandbox: sandbox, env: sheetsEnv });
@@ -72,6 +74,11 @@ describe('close() with the Sheets request budget exhausted', () => {
       const posted = await next.results(runId);
       expect(rows.map((r) => r[postId])).toEqual(ROWS.map((r) => posted.get(r.key)?.postId));
       expect(rows.every((r) => (r[postId] ?? '') !== '')).toBe(true);
+      // The run the stop left out of the "Postato runs" tab is recorded once, from the ledger.
+      await next.service.runsTab!.idle();
+      const tab = fake.getValues('sheet-kit', RUNS_TAB_TITLE);
+      expect(tab.map((r) => r[0])).toEqual([RUNS_TAB_HEADER[0], runId]);
+      expect(await next.service.ledger.runsTabDue(10)).toEqual([]);
     } finally {
       await next.close();
     }
