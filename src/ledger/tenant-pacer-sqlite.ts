@@ -7,8 +7,8 @@
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../clock';
 import {
+  blockedBy,
   effectiveLimit,
-  slidingLogDecision,
   type AcquireResult,
   type SlidingLogDecision,
   type PacerLimits,
@@ -48,9 +48,17 @@ export function createSqlitePacer(opts: {
   const trim = db.prepare<[string, string, number]>(
     'DELETE FROM pacer_sends WHERE tenant = ? AND kind = ? AND sent_at <= ?',
   );
-  const live = db.prepare<[string, string], { sent_at: number }>(
-    'SELECT sent_at FROM pacer_sends WHERE tenant = ? AND kind = ? ORDER BY sent_at ASC',
-  );
+  // The sliding log is read as a count and one blocker, never as rows: a tenant at its limit has L' of them.
+  const countLive = db
+    .prepare<[string, string, number], number>(
+      'SELECT COUNT(*) FROM pacer_sends WHERE tenant = ? AND kind = ? AND sent_at > ?',
+    )
+    .pluck();
+  const nthLive = db
+    .prepare<[string, string, number, number], number>(
+      'SELECT sent_at FROM pacer_sends WHERE tenant = ? AND kind = ? AND sent_at > ? ORDER BY sent_at ASC LIMIT 1 OFFSET ?',
+    )
+    .pluck();
   const insert = db.prepare<[string, string, number]>(
     'INSERT INTO pacer_sends (tenant, kind, sent_at) VALUES (?, ?, ?)',
   );
@@ -69,12 +77,11 @@ export function createSqlitePacer(opts: {
     const paused = getPause.get(tenant, kind)?.paused_until ?? 0;
     if (paused > now) return { ok: false, retryAtMs: paused };
     const rule = rules[kind];
-    if (trimFirst) trim.run(tenant, kind, now - rule.spanMs);
-    const times = live
-      .all(tenant, kind)
-      .map((r) => r.sent_at)
-      .filter((t) => t > now - rule.spanMs);
-    return slidingLogDecision(times, now, rule);
+    const cutoff = now - rule.spanMs;
+    if (trimFirst) trim.run(tenant, kind, cutoff);
+    const live = countLive.get(tenant, kind, cutoff) ?? 0;
+    if (live < rule.max) return { ok: true };
+    return blockedBy(nthLive.get(tenant, kind, cutoff, live - rule.max)!, now, rule);
   };
 
   // A slot is stamped ahead while its call is in flight; `sent` moves it to the answer time (see tenant-pacer.ts).

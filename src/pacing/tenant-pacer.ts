@@ -86,7 +86,11 @@ export function slidingLogDecision(
 ): SlidingLogDecision {
   const n = liveTimesAsc.length;
   if (n < rule.max) return { ok: true };
-  const blocker = liveTimesAsc[n - rule.max] as number;
+  return blockedBy(liveTimesAsc[n - rule.max] as number, now, rule);
+}
+
+/** The refusal when `blocker`, the (n − max)-th oldest live send, must leave the span before a slot frees. */
+export function blockedBy(blocker: number, now: number, rule: EffectiveLimit): SlidingLogDecision {
   return { ok: false, retryAtMs: Math.max(now + 1, Math.min(blocker, now) + rule.spanMs) };
 }
 
