@@ -107,9 +107,20 @@ export class RunAdmission {
   }
 }
 
+/** What the middleware hands the route's handler: the slot stays held while the handler runs. */
+interface AdmittedRequest {
+  /** The handler began: a hang-up no longer frees the slot. */
+  begin(): void;
+  /** The handler ended (answered or failed): the slot is freed once the response is closed too. */
+  end(): void;
+}
+
+const admitted = new WeakMap<object, AdmittedRequest>();
+
 /**
  * Express middleware holding a slot of `admission` from before the body is read until the answer is sent or the
- * client goes away. Mount it before the body parser.
+ * client goes away, and, when the route's handler is wrapped in whileAdmitted, until that handler has ended. Mount it
+ * before the body parser.
  */
 export function admitRunRequest(admission: RunAdmission): RequestHandler {
   return (req, res, next) => {
@@ -117,21 +128,48 @@ export function admitRunRequest(admission: RunAdmission): RequestHandler {
     const length = Number(req.headers['content-length']);
     const weight = Number.isFinite(length) && length >= 0 ? length : admission.maxBytes / admission.limit;
     let release: (() => void) | undefined;
+    let handling = false;
     const gone = new AbortController();
     // 'close' comes once: after the answer was sent, or when the client hung up (possibly while still waiting, and
-    // then it leaves the queue).
+    // then it leaves the queue). A handler still planning or committing keeps the slot: its memory and CPU are spent
+    // whether or not anybody waits for the answer, so a caller that sends a body and hangs up cannot pass the caps.
     res.once('close', () => {
       gone.abort();
-      release?.();
+      if (!handling) release?.();
     });
     admission.acquire(weight, gone.signal).then(
       (r) => {
         release = r;
-        if (gone.signal.aborted) r();
-        else next();
+        if (gone.signal.aborted) return r();
+        admitted.set(res, {
+          begin: () => void (handling = true),
+          end: () => {
+            handling = false;
+            if (gone.signal.aborted) r();
+          },
+        });
+        next();
       },
       // Left the queue because the client went away: there is nobody to answer.
       () => undefined,
     );
+  };
+}
+
+/**
+ * Wraps the handler of a route mounted behind admitRunRequest, so that the request's slot is held until the handler
+ * has ended (resolved or thrown), even when the client hung up meanwhile.
+ */
+export function whileAdmitted<Req, Res extends object>(
+  handler: (req: Req, res: Res) => Promise<void>,
+): (req: Req, res: Res) => Promise<void> {
+  return async (req, res) => {
+    const ticket = admitted.get(res);
+    ticket?.begin();
+    try {
+      await handler(req, res);
+    } finally {
+      ticket?.end();
+    }
   };
 }

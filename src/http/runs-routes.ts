@@ -18,7 +18,7 @@ import type { Identity } from '../runs/identity';
 import { parseDriveAccessToken, parsePostatoApiKey, parseRunRequest } from './run-request-schema';
 import { withContextRows } from '../plan/context-rows';
 import { jsonBody, limitBytes, limitRowsPerRun, refuseDeclaredOversize } from './hardening';
-import { admitRunRequest, RunAdmission } from './run-admission';
+import { admitRunRequest, RunAdmission, whileAdmitted } from './run-admission';
 import { planRun, toDryRunResponse, type PlannedRun } from '../runs/dry-run-service';
 import type { ApprovalPort, KnownPostsPort, PostatoReadPort } from '../plan/dry-run-ports';
 import { postatoReadFor as defaultPostatoReadFor } from '../runs/postato-read-adapter';
@@ -91,7 +91,8 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
     admitRunRequest(admission),
     ...jsonBody(deps.config.BODY_LIMIT),
     limitRowsPerRun(deps.config.MAX_ROWS_PER_RUN),
-    async (req, res) => {
+    // The slot is held until planning and committing end, even if the caller hung up meanwhile.
+    whileAdmitted(async (req, res) => {
       const identity = getIdentity(res);
       const apiKey = parsePostatoApiKey(req.get(POSTATO_API_KEY_HEADER));
       const driveToken = parseDriveAccessToken(req.get(DRIVE_ACCESS_TOKEN_HEADER));
@@ -141,7 +142,7 @@ export function createRunsRouter(deps: RunsRouterDeps): Router {
         ...(driveToken ? { driveToken } : {}),
       });
       res.status(202).json(accepted);
-    },
+    }),
   );
   return router;
 }

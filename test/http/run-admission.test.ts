@@ -1,7 +1,7 @@
 /**
  * Admission of run requests (src/http/run-admission.ts): many Publish requests arriving at once are all accepted,
  * never more than RUN_ACCEPT_CONCURRENCY of them at a time, in arrival order, and a caller who hangs up while waiting
- * leaves the queue at once. Real app and HTTP server on 127.0.0.1; the run service is a stand-in that holds each call so
+ * leaves the queue at once, while one who hangs up once admitted keeps its slot until its run is committed. Real app and HTTP server on 127.0.0.1; the run service is a stand-in that holds each call so
  * that the test sees how many were in progress together.
  */
 import type { AddressInfo } from 'node:net';
@@ -148,6 +148,9 @@ describe('run admission', () => {
     let peakInside: number;
     let finished: number;
     let held: Array<() => void>;
+    /** The held startRun calls' releases by spreadsheet, and the responses the server saw closed. */
+    let heldBySheet: Map<string, () => void>;
+    let closed: number;
 
     beforeEach(async () => {
       const config = testConfig({ AUTH_SHARED_SECRET: secret, RUN_ACCEPT_CONCURRENCY: String(LIMIT) });
@@ -156,6 +159,13 @@ describe('run admission', () => {
       peakInside = 0;
       finished = 0;
       held = [];
+      heldBySheet = new Map();
+      closed = 0;
+      // Mounted before the runs router, so it sees a response close before the admission does.
+      const closeCounter = express.Router().use((_req, res, next) => {
+        res.once('close', () => (closed += 1));
+        next();
+      });
       const router = createRunsRouter({
         config,
         clock: systemClock,
@@ -165,7 +175,10 @@ describe('run admission', () => {
         startRun: async ({ request }): Promise<RunAccepted> => {
           inside += 1;
           peakInside = Math.max(peakInside, inside);
-          await new Promise<void>((resolve) => held.push(resolve));
+          await new Promise<void>((resolve) => {
+            held.push(resolve);
+            heldBySheet.set(request.spreadsheetId, resolve);
+          });
           inside -= 1;
           finished += 1;
           return {
@@ -175,7 +188,7 @@ describe('run admission', () => {
           };
         },
       });
-      server = createApp({ config, logger: silentLogger, routers: [router] }).listen(0, '127.0.0.1');
+      server = createApp({ config, logger: silentLogger, routers: [closeCounter, router] }).listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
@@ -265,7 +278,7 @@ describe('run admission', () => {
       expect(finished).toBe(LIMIT + 1);
       expect(admission.stats()).toMatchObject({ inProgress: 0, waiting: 0 });
     });
-    it('when an admitted caller hangs up, then its slot is released for the next request', async () => {
+    it('when an admitted caller hangs up while its run is still being committed, then its slot is held until that ends, and then goes to the next request', async () => {
       const callers = Array.from({ length: LIMIT }, (_, i) => publish(i));
       const kept = callers.slice(1).map((c) => c.answer);
       const quitterAnswer = callers[0]!.answer.catch((err: unknown) => err);
@@ -274,8 +287,14 @@ describe('run admission', () => {
       await until('one request queued', () => admission.stats().waiting === 1);
       callers[0]!.hangUp();
       await quitterAnswer;
+      await until('the server saw the hang-up', () => closed === 1);
+      // Its startRun still runs (and holds the memory of its rows): the next request waits for it.
+      expect(admission.stats()).toMatchObject({ inProgress: LIMIT, waiting: 1 });
+      expect(held.length).toBe(LIMIT);
+      heldBySheet.get('sheet-0')!();
       await until('the next request in progress', () => held.length === LIMIT + 1);
-      expect(admission.stats()).toMatchObject({ inProgress: LIMIT, waiting: 0 });
+      expect(finished).toBe(1);
+      expect(admission.stats()).toMatchObject({ inProgress: LIMIT, waiting: 0, peakInProgress: LIMIT });
       for (const release of held.splice(0)) release();
       expect((await next).status).toBe(202);
       expect((await Promise.all(kept)).map((r) => r.status)).toEqual(Array<number>(LIMIT - 1).fill(202));
