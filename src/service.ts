@@ -100,15 +100,18 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     connections: config.DISPATCH_CONCURRENCY + 16,
     connectTimeoutMs: Math.min(10_000, config.POSTATO_TIMEOUT_MS),
   });
-  // Every Postato client of this process: one address, one timeout, one pool.
+  // Every Postato client of this process: one address, one timeout, one pool, and the service's logger and clock (so
+  // retries are logged and measured by the injected time).
   const postatoShared = {
     baseUrl: config.POSTATO_API_URL,
     timeoutMs: config.POSTATO_TIMEOUT_MS,
     dispatcher: postatoAgent,
+    logger,
+    clock,
   } satisfies Partial<PostatoClientOptions>;
   // One try per call: the publish step owns retries (each counts as an attempt).
   const postatoClientFor = (apiKey: string) =>
-    new PostatoClient({ ...postatoShared, apiKey, retry: { maxAttempts: 1 }, logger, clock });
+    new PostatoClient({ ...postatoShared, apiKey, retry: { maxAttempts: 1 } });
   const clientFor: (apiKey: string) => PostatoWriter = o.clientFor ?? postatoClientFor;
   // Interactive reads (accounts, the dry run's checks) keep the client's own retries, on the same pool.
   const interactiveClientFor = (apiKey: string) => new PostatoClient({ ...postatoShared, apiKey });
