@@ -162,6 +162,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
       budget,
       readBudget,
       metrics,
+      // A request retrying after a 429 or 5xx does not hold the stop for its backoff either.
+      closed: sheetsClosing.signal,
     });
     sheetsClient = sheets;
     // With Sheets access the service reads and writes spreadsheets, so callers prove they can edit them first.
@@ -324,8 +326,8 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
     dryRunVerdicts,
     close: () =>
       (closing ??= (async () => {
-        // Sheets writes that would wait for the budget (up to a whole quota window after a many-sheet publish) are
-        // given up at once; in-flight Postato calls still finish and are recorded.
+        // Sheets writes that would wait for the budget (up to a whole quota window after a many-sheet publish) or
+        // for a retry's backoff are given up at once; in-flight Postato calls still finish and are recorded.
         sheetsClosing.abort();
         await dispatcher.stop();
         await dryRunVerdicts?.idle();

@@ -2,11 +2,12 @@
  * The Sheets client: the one place that calls Google Sheets API v4 through googleapis. It reads metadata and the
  * key column, writes values with `valueInputOption: RAW`, retries 429/5xx itself (googleapis never retries POST),
  * takes a budget slot for every attempt (the write budget for writes, the read budget for reads: Google counts both
- * per user and minute), and falls back from a user's token to the service account.
+ * per user and minute), and falls back from a user's token to the service account. A backoff between attempts ends
+ * when the service closes, as a wait for the budget does.
  */
 import { google, type sheets_v4 } from 'googleapis';
-import { backOff } from 'exponential-backoff';
 import { AppError } from '../errors';
+import { sleep as realSleep } from '../clock';
 import { columnRange, headerRowRange, quoteSheetName } from './a1-notation';
 import {
   createServiceAccountAuth,
@@ -21,7 +22,7 @@ import {
   gaxiosStatus,
   translateSheetsError,
 } from './sheets-errors';
-import { unlimitedWriteBudget, type WriteBudget } from './write-budget';
+import { BudgetClosedError, unlimitedWriteBudget, type WriteBudget } from './write-budget';
 import type { Metrics } from '../metrics';
 
 /** Spreadsheet facts the service needs. */
@@ -103,6 +104,13 @@ export interface SheetsClientOptions {
   timeoutMs?: number;
   /** Counts every request attempt by kind (read/write) and outcome (ok/error); optional. */
   metrics?: Pick<Metrics, 'sheetsRequests'>;
+  /**
+   * Aborted when the service stops: a request waiting out a retry backoff (up to maxDelayMs) then throws
+   * BudgetClosedError at once, so its caller leaves the work in the ledger as for a closed budget.
+   */
+  closed?: AbortSignal;
+  /** Test seam: how to wait between attempts (default: a real, abortable sleep). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 20_000 };
@@ -123,6 +131,7 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const budget = opts.budget ?? unlimitedWriteBudget;
   const readBudget = opts.readBudget ?? unlimitedWriteBudget;
+  const sleep = opts.sleep ?? realSleep;
   // gaxios' own retries are off: this client decides what is retried, and counts every write attempt.
   const common = {
     rootUrl: opts.rootUrl,
@@ -187,15 +196,26 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     }
   }
 
-  function withRetries<T>(attempt: () => Promise<T>, onlyOn?: (e: AppError) => boolean): Promise<T> {
-    return backOff(attempt, {
-      numOfAttempts: retry.attempts,
-      startingDelay: retry.baseDelayMs,
-      maxDelay: retry.maxDelayMs,
-      timeMultiple: 2,
-      jitter: 'full',
-      retry: (e) => e instanceof AppError && e.retryable && (!onlyOn || onlyOn(e)),
-    });
+  /**
+   * Runs `attempt` until it succeeds, fails for good or runs out of attempts, with full-jitter exponential backoff in
+   * between (a uniform delay below min(maxDelay, base * 2^(n-1)) after the n-th attempt). Written here rather than
+   * with exponential-backoff, whose delay cannot be cut short: a stopping service would wait it out.
+   */
+  async function withRetries<T>(attempt: () => Promise<T>, onlyOn?: (e: AppError) => boolean): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const retryable = err instanceof AppError && err.retryable && (!onlyOn || onlyOn(err));
+        if (!retryable || n >= retry.attempts) throw err;
+        const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (n - 1));
+        if (opts.closed?.aborted) throw backoffClosed();
+        // Only the close signal ends a backoff early.
+        await sleep(Math.floor(Math.random() * ceiling), opts.closed).catch(() => {
+          throw backoffClosed();
+        });
+      }
+    }
   }
 
   async function batchGet(
@@ -431,6 +451,11 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
       }
     },
   };
+}
+
+/** What a request throws instead of waiting out its backoff once the service is stopping. */
+function backoffClosed(): BudgetClosedError {
+  return new BudgetClosedError('The service is stopping: this Sheets request would have to wait before it is retried.');
 }
 
 /** The header kept changing between reads, so no layout could be trusted. */

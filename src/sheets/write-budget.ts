@@ -37,10 +37,13 @@ export async function takeWhenFree(
   }
 }
 
-/** What a closed budget's take() throws instead of waiting: the service is stopping, the request's work stays in the ledger. */
+/**
+ * What a closed budget's take() throws instead of waiting, and a Sheets request instead of waiting out a retry
+ * backoff: the service is stopping, the request's work stays in the ledger.
+ */
 export class BudgetClosedError extends Error {
-  constructor() {
-    super('The service is stopping: this Sheets request would have to wait for the per-minute budget.');
+  constructor(message = 'The service is stopping: this Sheets request would have to wait for the per-minute budget.') {
+    super(message);
     this.name = 'BudgetClosedError';
   }
 }

@@ -30,6 +30,8 @@ export async function startSheetsKit(opts: SheetsFakeOptions = {}): Promise<Shee
         budget: o.budget,
         readBudget: o.readBudget,
         timeoutMs: o.timeoutMs,
+        closed: o.closed,
+        sleep: o.sleep,
       }),
   };
 }
