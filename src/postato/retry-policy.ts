@@ -2,7 +2,7 @@
  * When and how long the Postato client waits before repeating a request: Retry-After for 429 and 409-in-use,
  * exponential backoff with full jitter for 5xx, timeouts and connection errors, capped in attempts and total time.
  *
- * Why not the installed `exponential-backoff` package: its delay is computed by the library alone, so it cannot
+ * Why not a backoff package such as `exponential-backoff`: its delay is computed by the library alone, so it cannot
  * honour a per-answer Retry-After (it would add its own delay on top), it has no total-time cap, no AbortSignal
  * and no injectable clock or random source. The formula it would apply is the three lines of `backoffDelayMs`.
  */
