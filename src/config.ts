@@ -105,7 +105,7 @@ const schema = z.object({
    * arrival order, within the HTTP timeouts. Bounds memory when many large runs arrive together, and leaves the event
    * loop to the dispatcher; large enough that Postato's read latency during planning overlaps.
    */
-  RUN_ACCEPT_CONCURRENCY: intFrom(16, 1),
+  RUN_ACCEPT_CONCURRENCY: intFrom(64, 1),
   /**
    * Bytes of run request bodies (Content-Length) read, planned and committed at once; a larger request goes alone.
    * About 6 runs of 5,000 rows (650 KB each) at the default; small runs are held back by the count only.
