@@ -76,6 +76,8 @@ interface Options {
   timeoutS: number;
   writebackTimeoutS: number;
   cpuProfDir?: string;
+  /** Extra node flags for every service process (e.g. a V8 heap setting to compare). */
+  nodeArgs: string[];
   /** Writes each tenant's start and creation times (ms from the first start) to this JSON file, for analysis. */
   timelineFile?: string;
 }
@@ -247,7 +249,7 @@ async function runConfig(tierName: TierName, instanceCount: number, o: Options):
   let stopping = false;
   try {
     // The first instance migrates the fresh database; the others start on the migrated schema.
-    const nodeArgs = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+    const nodeArgs = [...o.nodeArgs, ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
     services.push(await startServiceProcess(env, o.entry, nodeArgs));
     for (let i = 1; i < instanceCount; i++) services.push(await startServiceProcess(env, o.entry, nodeArgs));
     // A service that dies mid-run says why (the bench would otherwise only see its connections close).
@@ -531,6 +533,7 @@ async function main(): Promise<void> {
     .option('--timeout-s <s>', 'stop following runs after this long', '')
     .option('--writeback-timeout-s <s>', 'stop waiting for the sheets after this long', '180')
     .option('--cpu-prof-dir <dir>', 'each service process writes a V8 CPU profile into this folder when it exits')
+    .option('--node-args <flags>', 'extra node flags for the service processes, space-separated', '')
     .option('--timeline <file>', "write each tenant's start and creation times to this JSON file")
     .parse();
   const raw = cmd.opts<Record<string, string | undefined>>();
@@ -561,6 +564,9 @@ async function main(): Promise<void> {
     writebackTimeoutS: Number(raw.writebackTimeoutS),
     cpuProfDir: raw.cpuProfDir ? resolve(raw.cpuProfDir) : undefined,
     timelineFile: raw.timeline ? resolve(raw.timeline) : undefined,
+    nodeArgs: String(raw.nodeArgs ?? '')
+      .split(' ')
+      .filter((a) => a.length > 0),
   };
   console.log(
     `load bench: ${o.tenants} tenants × ${o.rows} rows, limit ${o.limit} per ${o.windowMs} ms, Postato latency ` +

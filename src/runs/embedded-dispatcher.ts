@@ -85,6 +85,8 @@ export interface EmbeddedDispatcherStats {
   maxInFlight: number;
   /** Times a tenant's next create was held back because its own sends fill the pacer's span (no attempt was made). */
   pacedWaits: number;
+  /** Of those, the times the wait outlasted a claim's window, so the tenant's claimed rows were given back. */
+  pacedGiveBacks: number;
 }
 
 /** Creates the in-process dispatcher. */
@@ -105,7 +107,7 @@ export function createEmbeddedDispatcher(
   const batch = Math.max(1, o.claimBatch ?? 16);
   const lanes = new Map<string, Lane>();
   const inFlight = new Set<Promise<void>>();
-  const stats: EmbeddedDispatcherStats = { started: 0, claims: 0, maxInFlight: 0, pacedWaits: 0 };
+  const stats: EmbeddedDispatcherStats = { started: 0, claims: 0, maxInFlight: 0, pacedWaits: 0, pacedGiveBacks: 0 };
   // Rows held in a window longer than this are given back: the lease taken at the claim must still cover the call
   // (at least nine tenths of it), as it did when rows were claimed one by one just before their call.
   const windowTtlMs = Math.max(20, Math.floor(o.leaseMs / 10));
@@ -159,10 +161,18 @@ export function createEmbeddedDispatcher(
       // The call is over: from now on it counts among the tenant's sends in the span (or its due rows), not in flight,
       // in the same turn as its result reached the ledger, so a tenant poll never counts it twice or not at all.
       lane.inFlight--;
-      // A call of the tenant ended: whether its next create must wait is decided again.
-      lane.pacedUntil = 0;
+      // Held back until one of its calls ended: that is now (even if the call threw).
+      if (lane.pacedUntil === Infinity) lane.pacedUntil = 0;
     }
-    if (result.slot?.kind === 'create') insertSorted(lane.creates, result.slot.atMs);
+    // Stamped as the pacer stamps it (whole milliseconds, rounded up), so the prediction is never early.
+    if (o.pacing && result.slot?.kind === 'create') insertSorted(lane.creates, Math.ceil(result.slot.atMs));
+    if (lane.pacedUntil > 0) {
+      // Held back for a slot: the call that ended moves when the next one frees only if it took none. Recomputed,
+      // not cleared: a tenant at its limit is not claimed for at every call end only to have its rows given back.
+      const now = o.clock.now();
+      const freeAt = createSlotFreeAt(lane, now);
+      lane.pacedUntil = freeAt > now ? freeAt : 0;
+    }
     // Deferred rows are to send again; a call that may have reached Postato counts as a send (a pacer refusal or a
     // 429 does not). Rows finished without a call count too: an overestimate only orders this tenant later.
     if (result.kind === 'deferred') lane.due++;
@@ -256,7 +266,10 @@ export function createEmbeddedDispatcher(
             next.lane.window.unshift(claimed);
             next.lane.pacedUntil = freeAt;
             stats.pacedWaits++;
-            if (freeAt - now > windowTtlMs) await giveBack(next.lane);
+            if (freeAt - now > windowTtlMs) {
+              stats.pacedGiveBacks++;
+              await giveBack(next.lane);
+            }
             continue;
           }
         }

@@ -3,7 +3,8 @@
  * dispatcher knows those times from its own sends (the publish step hands back the slot each attempt used), so it
  * starts the tenant's next create when a slot frees instead of making an attempt the pacer refuses, then giving its
  * claimed rows back and claiming them again, once per slot. The real service on SQLite and the Postato sandbox at a
- * compressed window; the pacer is the in-process one, wrapped to count its refusals.
+ * compressed window; the pacer is the in-process one, wrapped to count its refusals. Its claimed rows go back to the
+ * ledger once per span it waits for, not at every call of its that ends meanwhile.
  */
 import { fakeApiKey, goodRows, startKit, type Kit } from './publish-test-kit';
 import { systemClock } from '../../src/clock';
@@ -54,12 +55,15 @@ describe('embedded dispatcher: a tenant at its limit', () => {
       }),
     );
     kit = await startKit({
-      sandbox: { limits: LIMITS, faults: { latencyMs: 10 } },
+      sandbox: { limits: LIMITS, faults: { latencyMs: 100 } },
       env: {
         POSTATO_CREATE_LIMIT: String(LIMIT),
         POSTATO_UPDATE_LIMIT: String(LIMIT),
         POSTATO_WINDOW_MS: String(WINDOW_MS),
         POSTATO_SAFETY_MARGIN: '0',
+        // Claimed rows wait in a window up to a tenth of the lease: 500 ms, longer than the gaps between slots inside
+        // a span, shorter than the wait for the next span.
+        DISPATCH_LEASE_MS: '5000',
       },
       overrides: { pacer },
     });
@@ -76,5 +80,9 @@ describe('embedded dispatcher: a tenant at its limit', () => {
     // …without asking the pacer for them: before, every slot after the first span cost a refused attempt.
     expect(pacer.refused()).toBeLessThanOrEqual(2);
     expect(stats.started).toBeLessThanOrEqual(rows + 2);
+    // Its claimed rows went back once per span it waited for (three), not again at every call that ended meanwhile
+    // (claimed anew only to be given back: six before).
+    expect(stats.pacedGiveBacks).toBeGreaterThan(0);
+    expect(stats.pacedGiveBacks).toBeLessThanOrEqual(3);
   });
 });
