@@ -86,10 +86,11 @@ export class WriteBackFlusher {
 
   constructor(private readonly opts: WriteBackFlusherOptions) {}
 
-  /** Starts the background loop. */
+  /** Starts the background loop (again, after a stop: flushes write again). */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.closed = false;
     this.schedule();
   }
 

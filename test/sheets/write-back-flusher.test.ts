@@ -247,4 +247,21 @@ describe('WriteBackFlusher', () => {
     await f.stop();
     expect(statusByKey(kit.fake.getValues(SS, TAB)).get('k002')).toBe('QUEUED');
   });
+
+  it('when started again after a stop, writes results again (in the background and on demand)', async () => {
+    kit.fake.loadCsv(SS, TAB, postsCsv(3, ['Key', 'Content', 'Platform', 'Status']));
+    const f = flusher({ flushEveryMs: 10 });
+    f.start();
+    await f.stop();
+    f.start();
+    // Before, stop() left the flusher closed for good: every later flush skipped every spreadsheet.
+    put('r1', 'k002', { Status: 'QUEUED' });
+    for (let i = 0; i < 200 && store.summary().pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    put('r1', 'k003', { Status: 'FAILED' });
+    await f.flushNow(SS);
+    await f.stop();
+    const status = statusByKey(kit.fake.getValues(SS, TAB));
+    expect([status.get('k002'), status.get('k003')]).toEqual(['QUEUED', 'FAILED']);
+    expect(store.summary().pending).toBe(0);
+  });
 });
