@@ -1341,6 +1341,31 @@ export class RunLedger {
     });
   }
 
+  /**
+   * Active runs (every tenant's) with no row left to send: runs whose end check was lost (a crash after the last
+   * row's job, checks that kept failing). The sweep ends them with finishRunIfComplete. Reads the active runs by
+   * runs_by_state and probes each one's rows by run_rows_by_run_state, stopping at the first row found.
+   */
+  async activeRunsWithNothingToSend(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .select('runs.id')
+      .where('runs.state', 'in', [...ACTIVE_RUN_STATES])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('run_rows')
+              .select('run_rows.id')
+              .whereRef('run_rows.run_id', '=', 'runs.id')
+              .where('run_rows.state', 'in', [...TO_SEND_STATES]),
+          ),
+        ),
+      )
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   /** Whether a run has a row still to send; one row found is enough (counting them all would read the run each time). */
   private async rowLeftToSend(db: Db, runId: string): Promise<boolean> {
     const { rows } = await this.shapes.execute(db, 'rowLeftToSend', { runId }, (d, p) =>

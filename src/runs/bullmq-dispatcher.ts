@@ -150,7 +150,7 @@ export function createBullmqDispatcher(
   let sweeping: Promise<number> | undefined;
   let sweepAgain = false;
   /** Run end checks under way, by run id (`again`: a row finished since the check read). */
-  const runEndChecks = new Map<string, { again: boolean }>();
+  const runEndChecks = new Map<string, { again: boolean; done: Promise<void> }>();
   /** Background work stop() waits for. */
   const background = new Set<Promise<void>>();
   let running = false;
@@ -242,7 +242,7 @@ export function createBullmqDispatcher(
     }
     if (result.kind === 'finished') {
       o.onRowFinished?.(claimed.run_id, claimed.spreadsheet_id);
-      checkRunEnd(claimed.run_id);
+      void checkRunEnd(claimed.run_id);
       return;
     }
     if (result.tenantBlockedUntil)
@@ -264,34 +264,35 @@ export function createBullmqDispatcher(
    * Checks of one run do not overlap: a row that finishes while one is under way asks again once it is done, so the
    * last row's check always reads the last result.
    */
-  function checkRunEnd(runId: string): void {
+  function checkRunEnd(runId: string): Promise<void> {
     const under = runEndChecks.get(runId);
     if (under) {
       under.again = true;
-      return;
+      return under.done;
     }
-    const check = { again: true };
+    const check = { again: true, done: Promise.resolve() };
     runEndChecks.set(runId, check);
-    track(
-      (async () => {
-        for (let failures = 0; check.again;) {
-          check.again = false;
-          try {
-            if (await o.ledger.finishRunIfComplete(runId)) {
-              log.info({ runId }, 'run finished');
-              o.onRunFinished?.(runId);
-            }
-          } catch (err) {
-            // A run left running would never end (its rows are done, so no job asks again): try a few more times.
-            log.error({ runId, err: { message: (err as Error)?.message } }, 'run end check failed');
-            if (++failures < 5) {
-              check.again = true;
-              await new Promise((r) => setTimeout(r, 200 * failures));
-            }
+    const run = (async () => {
+      for (let failures = 0; check.again;) {
+        check.again = false;
+        try {
+          if (await o.ledger.finishRunIfComplete(runId)) {
+            log.info({ runId }, 'run finished');
+            o.onRunFinished?.(runId);
+          }
+        } catch (err) {
+          // The sweep asks again for a run whose rows are all done, but not before its next pass: retry a few times.
+          log.error({ runId, err: { message: (err as Error)?.message } }, 'run end check failed');
+          if (++failures < 5) {
+            check.again = true;
+            await new Promise((r) => setTimeout(r, 200 * failures));
           }
         }
-      })().finally(() => runEndChecks.delete(runId)),
-    );
+      }
+    })().finally(() => runEndChecks.delete(runId));
+    check.done = run.catch(() => undefined);
+    track(run);
+    return check.done;
   }
 
   /** Adds jobs for the rows that have none (a job's id is its row's), in chunks; returns how many it added. */
@@ -332,7 +333,12 @@ export function createBullmqDispatcher(
    */
   async function sweepOnce(): Promise<number> {
     const rows = await o.ledger.rowsToSweep({ total: SWEEP_BATCH, perTenantAtLeast: SWEEP_MIN_PER_TENANT });
-    return rows.length === 0 ? 0 : enqueueMissing(rows);
+    const added = rows.length === 0 ? 0 : await enqueueMissing(rows);
+    // A run whose last row's end check was lost (a crash after the job, checks that kept failing) has no job left to
+    // ask again: without this it would stay running for ever, keeping its sheet lock and sealed key.
+    const unended = await o.ledger.activeRunsWithNothingToSend(SWEEP_BATCH);
+    await Promise.all(unended.map(checkRunEnd));
+    return added;
   }
 
   /** Runs background work (an enqueue, a run's end check); stop() waits for what is under way. */

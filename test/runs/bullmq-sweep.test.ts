@@ -26,7 +26,9 @@ describe('BullMQ dispatcher enqueueing', () => {
   let prefix: string;
   let queue: Queue;
   let dispatcher: ReturnType<typeof createBullmqDispatcher>;
+  let runsFinished: string[];
   beforeEach(() => {
+    runsFinished = [];
     redis = new Redis(REDIS_TEST_URL, { maxRetriesPerRequest: null });
     prefix = testRedisPrefix();
     queue = new Queue(DISPATCH_QUEUE, { connection: redis, prefix: `${prefix}:bull` });
@@ -39,6 +41,7 @@ describe('BullMQ dispatcher enqueueing', () => {
       prefix,
       leaseMs: 60_000,
       concurrency: 8,
+      onRunFinished: (runId) => runsFinished.push(runId),
     });
   });
   afterEach(async () => {
@@ -94,5 +97,27 @@ describe('BullMQ dispatcher enqueueing', () => {
     expect(await queue.count()).toBe(2100);
     const [first, last] = await jobsOf([rowIds[0]!, rowIds[2099]!]);
     expect(first!.opts.priority).toBeLessThan(last!.opts.priority!);
+  });
+
+  it('when a run last row finished but its end check was lost, then the next sweep ends the run once', async () => {
+    const { ledger } = opened();
+    const run = await ledger.createRun(newRunOf({ tenantId: 'tnt_a' }, 2));
+    const other = await ledger.createRun(newRunOf({ tenantId: 'tnt_b', spreadsheetId: 'sheet-b' }, 1));
+    // Both of tnt_a's rows finish in the ledger, and no end check follows (the worker crashed after the job).
+    for (let row = await ledger.claimNext('tnt_a', 'w', clock.now(), 60_000); row;) {
+      await ledger.setResult(row.id, { state: 'created', sheetStatus: 'SCHEDULED', postId: `pst_${row.id}` });
+      row = await ledger.claimNext('tnt_a', 'w', clock.now(), 60_000);
+    }
+    expect((await ledger.getRun(run.runId))?.state).toBe('running');
+
+    await dispatcher.sweep();
+
+    expect((await ledger.getRun(run.runId))?.state).toBe('done');
+    expect((await ledger.getRun(run.runId))?.api_key_sealed).toBeNull();
+    expect((await ledger.getRun(other.runId))?.state).toBe('running');
+    // The sheet's lock went with it: a new run of the sheet is its own run, not refused nor joined.
+    expect((await ledger.createRun(newRunOf({ tenantId: 'tnt_a' }, 1))).joined).toBe(false);
+    await dispatcher.sweep();
+    expect(runsFinished).toEqual([run.runId]);
   });
 });
