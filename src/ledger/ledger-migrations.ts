@@ -391,6 +391,34 @@ const m009: Migration = {
   },
 };
 
+/**
+ * 010: webhook events that arrived before their post was recorded are parked (per workspace, by post id) and applied
+ * when the create's answer is recorded, instead of being acknowledged and lost.
+ */
+const m010: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('webhook_parked_events')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('post_id', 'text', (c) => c.notNull())
+      .addColumn('event_json', 'text', (c) => c.notNull())
+      .addColumn('parked_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('webhook_parked_events_pk', ['workspace_id', 'event_id'])
+      .execute();
+    await db.schema
+      .createIndex('webhook_parked_events_by_post')
+      .on('webhook_parked_events')
+      .columns(['workspace_id', 'post_id'])
+      .execute();
+    await db.schema
+      .createIndex('webhook_parked_events_by_age')
+      .on('webhook_parked_events')
+      .columns(['workspace_id', 'parked_at'])
+      .execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -402,6 +430,7 @@ export const ledgerMigrations: Record<string, Migration> = {
   '007_sheet_proofs': m007,
   '008_unwritten_results_index': m008,
   '009_runs_tab_due': m009,
+  '010_webhook_parked_events': m010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

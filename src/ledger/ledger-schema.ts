@@ -141,6 +141,20 @@ export interface WebhookEventsTable {
   received_at: number;
 }
 
+/**
+ * A verified webhook event whose post no row of its workspace had yet (the create's answer still in flight, or lost
+ * and replayed later): kept, bounded in count and age, and applied once that post id is recorded.
+ */
+export interface WebhookParkedEventsTable {
+  /** The workspace whose secret signed the delivery: the event only ever applies to that workspace's rows. */
+  workspace_id: string;
+  event_id: string;
+  post_id: string;
+  /** The DeliveryEvent as received (JSON). */
+  event_json: string;
+  parked_at: number;
+}
+
 export interface WebhookSecretsTable {
   id: string;
   workspace_id: string;
@@ -221,6 +235,7 @@ export interface LedgerDatabase {
   active_sheets: ActiveSheetsTable;
   counters: CountersTable;
   webhook_events: WebhookEventsTable;
+  webhook_parked_events: WebhookParkedEventsTable;
   webhook_secrets: WebhookSecretsTable;
   sheet_access: SheetAccessTable;
   dispatcher_instances: DispatcherInstancesTable;

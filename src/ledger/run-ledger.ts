@@ -33,7 +33,13 @@ import {
   type RunsTable,
 } from './ledger-schema';
 import { createWriteBackQueries, sheetAccessIn, writesWaitingIn } from './write-back-queries';
-import { createWebhookSecretQueries, createWebhookSink, type SecretSealer } from './webhook-queries';
+import {
+  createWebhookSecretQueries,
+  createWebhookSink,
+  type SecretSealer,
+  type WebhookLedgerSink,
+} from './webhook-queries';
+import type { ParkingLimits } from './parked-webhook-events';
 import { createOpsQueries, type LedgerGauges, type ReportRows, type RunSummaryRecord } from './ops-queries';
 import { createApprovalQueries } from './approval-queries';
 import { createStatusRefreshQueries, type StatusRefreshStore } from './status-refresh-queries';
@@ -247,8 +253,9 @@ const UNSENT_FAILURES = new Set(['INVALID', 'FAILED']);
 export class RunLedger {
   /** The write-back's view: results not yet in their sheets (src/sheets depends on the port only). */
   readonly writeBack: WriteBackStore;
-  /** Verified Postato delivery events land here. */
+  /** Verified Postato delivery events land here (parked until their post is recorded). */
   readonly webhookSink: WebhookEventSink;
+  private readonly webhookEvents: WebhookLedgerSink;
   /** Heartbeats of dispatcher instances (a stale or missing one frees its leases). */
   readonly instances: InstanceRegistry;
   /** Posts that may still move at Postato, and applying what a status refresh read about them. */
@@ -275,11 +282,11 @@ export class RunLedger {
     private readonly db: Kysely<LedgerDatabase>,
     private readonly clock: Clock,
     /** Group commit of the dispatch path's writes (SQLite, one writer: saves a transaction per write). */
-    o: { groupWrites?: boolean } = {},
+    o: { groupWrites?: boolean; parkedWebhookEvents?: ParkingLimits } = {},
   ) {
     this.writeBack = createWriteBackQueries(db, clock);
     const setResultIn = (trx: Db, rowId: string, change: ResultChange) => this.setResultIn(trx, rowId, change);
-    this.webhookSink = createWebhookSink(db, clock, setResultIn);
+    this.webhookSink = this.webhookEvents = createWebhookSink(db, clock, setResultIn, o.parkedWebhookEvents);
     this.instances = createInstanceRegistry(db);
     this.approvals = createApprovalQueries(db, clock);
     this.statusRefresh = createStatusRefreshQueries(db, clock, setResultIn);
@@ -342,6 +349,11 @@ export class RunLedger {
   /** How many ended runs finished before `cutoff` may be purged, and how many are kept for an attempt in doubt. */
   purgeCounts(cutoff: number): Promise<{ purgeable: number; keptUnresolved: number }> {
     return this.ops.purgeCounts(cutoff);
+  }
+
+  /** Deletes the webhook events parked longer than their age limit (their post was never recorded). */
+  purgeExpiredWebhookEvents(nowMs: number): Promise<number> {
+    return this.webhookEvents.purgeExpiredParked(nowMs);
   }
 
   /** Deletes up to `batchSize` purgeable runs with their rows and attempts (never posts_by_row); returns the count. */
@@ -1080,7 +1092,14 @@ export class RunLedger {
    * row, and the row's result.
    */
   async recordSuccess(row: RunRowRecord, rec: SuccessRecord): Promise<void> {
-    if (this.oneStatementWrites) return this.recordSuccessInOneStatement(row, rec);
+    // Webhook events that arrived before this post id was recorded are applied after its result (not for a row that
+    // had the post already: events found that row).
+    const parked = row.post_id !== rec.post.postId;
+    if (this.oneStatementWrites) {
+      await this.recordSuccessInOneStatement(row, rec);
+      if (parked) await this.webhookEvents.applyParkedAfter(row.workspace_id, rec.post.postId);
+      return;
+    }
     await this.writes.run(async (trx) => {
       if (rec.attempt)
         await this.finishAttemptIn(trx, rec.attempt.id, row, 'ok', {
@@ -1095,6 +1114,7 @@ export class RunLedger {
         ...rec.post,
       });
       await this.setResultIn(trx, row.id, rec.result);
+      if (parked) await this.webhookEvents.applyParkedIn(trx, row.workspace_id, rec.post.postId);
     });
   }
 

@@ -1,9 +1,9 @@
 /**
  * Webhook state in the ledger: applying a delivery event to the rows of the workspace whose secret signed it (once
- * per event id and workspace), and the registered webhook secrets, sealed at rest when a durable key is configured.
+ * per event id and workspace; parked until its post is recorded), and the registered webhook secrets, sealed at rest when a durable key is configured.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock';
 import { sheetChangeOfEvent } from '../sheet-status';
 import type {
@@ -14,23 +14,81 @@ import type {
 } from '../webhooks/webhook-event-sink';
 import type { LedgerDatabase, RunRowsTable } from './ledger-schema';
 import { changeCurrentRow, type SetResultIn } from './row-change';
+import { isParkable, ParkedWebhookEvents, type ParkingLimits } from './parked-webhook-events';
 import { statusForState, type ResultChange } from './run-ledger';
+
+/** The sink, plus what the ledger asks of it when a post id is recorded (parked events) and when it purges. */
+export interface WebhookLedgerSink extends WebhookEventSink {
+  /**
+   * Inside the transaction that records `postId` on a row of the workspace (SQLite): applies the events parked for it,
+   * after the recorded result, in the order Postato created them.
+   */
+  applyParkedIn(trx: Transaction<LedgerDatabase>, workspaceId: string, postId: string): Promise<void>;
+  /** After the transaction that recorded `postId` committed (PostgreSQL): the same, when anything is parked for it. */
+  applyParkedAfter(workspaceId: string, postId: string): Promise<void>;
+  /** Deletes events parked longer than the age limit; answers how many went. */
+  purgeExpiredParked(now: number): Promise<number>;
+}
 
 /**
  * WebhookEventSink: published → PUBLISHED with Link, failed → DELIVERY FAILED with the reason, a reviewer's decision
  * moves a PENDING APPROVAL row on (SCHEDULED/QUEUED, or REJECTED with the reviewer's comment). Events of one post may be
  * applied concurrently (PostgreSQL): the change is decided on the row as it is when the change lands (changeCurrentRow),
- * and a delivery retried while the first is being applied is a duplicate, not an error.
+ * and a delivery retried while the first is being applied is a duplicate, not an error. An event whose post no row of
+ * its workspace has yet is parked (parked-webhook-events.ts) and applied when that post id is recorded: acknowledging
+ * it as unknown lost it for good, since Postato's retry of it would be a duplicate.
  */
 export function createWebhookSink(
   db: Kysely<LedgerDatabase>,
   clock: Clock,
   setResultIn: SetResultIn,
-): WebhookEventSink {
+  limits?: ParkingLimits,
+): WebhookLedgerSink {
+  const parked = new ParkedWebhookEvents(db, limits);
+
+  /** Applies the events parked for the post, once a row of the workspace has it; later events come after them. */
+  async function applyParkedIn(trx: Transaction<LedgerDatabase>, workspaceId: string, postId: string) {
+    if (!(await parked.any(trx, workspaceId, postId))) return;
+    if (!(await latestRowOf(trx, workspaceId, postId))) return;
+    for (const event of await parked.take(trx, workspaceId, postId, clock.now())) await applyToRow(trx, event);
+  }
+
+  /** Applies `event` to the latest row of its workspace with its post id; false when there is no such row. */
+  async function applyToRow(trx: Transaction<LedgerDatabase>, event: DeliveryEvent): Promise<boolean> {
+    const applied = await changeCurrentRow(
+      trx,
+      setResultIn,
+      () => latestRowOf(trx, event.workspaceId, event.postId),
+      (row) => resultOfEvent(event, row),
+    );
+    if (!applied) return false;
+    const status = applied.change?.sheetStatus;
+    if (status) {
+      await trx
+        .updateTable('posts_by_row')
+        .set({ status, ...(event.platformUrl ? { link: event.platformUrl } : {}), updated_at: clock.now() })
+        .where('workspace_id', '=', event.workspaceId)
+        .where('post_id', '=', event.postId)
+        .execute();
+    }
+    return true;
+  }
+
+  async function applyParkedAfter(workspaceId: string, postId: string) {
+    // Unlocked first: almost always nothing is parked. An event parked after this read finds the row when it
+    // looks again after its own commit (applyDeliveryEvent), so one of the two always applies it.
+    if (!(await parked.any(db, workspaceId, postId))) return;
+    await db.transaction().execute(async (trx) => {
+      await parked.lockPost(trx, workspaceId, postId);
+      await applyParkedIn(trx, workspaceId, postId);
+    });
+  }
+
   return {
     async applyDeliveryEvent(event: DeliveryEvent) {
-      return db.transaction().execute(async (trx) => {
-        // On PostgreSQL a second insert of the same event waits for the first transaction, then does nothing.
+      const result = await db.transaction().execute(async (trx) => {
+        // On PostgreSQL a second insert of the same event waits for the first transaction, then does nothing. A parked
+        // event keeps its id here, so its retries stay duplicates while it waits and after it is applied.
         const fresh = await trx
           .insertInto('webhook_events')
           .values({ workspace_id: event.workspaceId, event_id: event.eventId, received_at: clock.now() })
@@ -38,34 +96,35 @@ export function createWebhookSink(
           .returning('event_id')
           .executeTakeFirst();
         if (!fresh) return 'duplicate' as const;
-        const applied = await changeCurrentRow(
-          trx,
-          setResultIn,
-          () =>
-            trx
-              .selectFrom('run_rows')
-              .selectAll()
-              .where('workspace_id', '=', event.workspaceId)
-              .where('post_id', '=', event.postId)
-              .orderBy('result_seq', 'desc')
-              .limit(1)
-              .executeTakeFirst(),
-          (row) => resultOfEvent(event, row),
-        );
-        if (!applied) return 'unknown_post' as const;
-        const status = applied.change?.sheetStatus;
-        if (status) {
-          await trx
-            .updateTable('posts_by_row')
-            .set({ status, ...(event.platformUrl ? { link: event.platformUrl } : {}), updated_at: clock.now() })
-            .where('workspace_id', '=', event.workspaceId)
-            .where('post_id', '=', event.postId)
-            .execute();
-        }
-        return 'applied' as const;
+        await parked.lockPost(trx, event.workspaceId, event.postId);
+        // Events parked before the row was recorded go first: a later event is never overwritten by an earlier one.
+        await applyParkedIn(trx, event.workspaceId, event.postId);
+        if (await applyToRow(trx, event)) return 'applied' as const;
+        if (!isParkable(event)) return 'unknown_post' as const;
+        await parked.park(trx, event, clock.now());
+        return 'parked' as const;
       });
+      // The create's answer may have been recorded while this event parked (PostgreSQL runs both at once): look again.
+      if (result === 'parked' && (await latestRowOf(db, event.workspaceId, event.postId)))
+        await applyParkedAfter(event.workspaceId, event.postId);
+      return result;
     },
+    applyParkedIn,
+    applyParkedAfter,
+    purgeExpiredParked: (now) => parked.purgeExpired(now),
   };
+}
+
+/** The row of the workspace that last took a result for `postId` (later runs of the same sheet row come later). */
+function latestRowOf(db: Kysely<LedgerDatabase> | Transaction<LedgerDatabase>, workspaceId: string, postId: string) {
+  return db
+    .selectFrom('run_rows')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('post_id', '=', postId)
+    .orderBy('result_seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** The result an event gives the row it names, decided from the row's current status; undefined for none. */

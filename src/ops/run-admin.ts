@@ -90,13 +90,14 @@ export async function resyncRun(
 
 /**
  * Deletes ended runs that finished more than `olderThanDays` ago, with their rows and resolved attempts, in batches.
- * Runs still active, and runs holding an attempt whose outcome is unknown, are kept.
+ * Runs still active, and runs holding an attempt whose outcome is unknown, are kept. Webhook events parked past their
+ * own age limit (their post was never recorded) go too.
  */
 export async function purgeRuns(
   ledger: RunLedger,
   o: { olderThanDays: number; nowMs: number; batchSize?: number },
   progress: Progress = () => undefined,
-): Promise<{ purged: number; keptUnresolved: number }> {
+): Promise<{ purged: number; keptUnresolved: number; parkedEventsPurged: number }> {
   if (!Number.isFinite(o.olderThanDays) || o.olderThanDays < 0)
     throw new Error('--older-than-days must be a number of days, 0 or more.');
   const cutoff = o.nowMs - o.olderThanDays * 86_400_000;
@@ -110,5 +111,6 @@ export async function purgeRuns(
     purged += n;
     progress(purged, total);
   }
-  return { purged, keptUnresolved };
+  const parkedEventsPurged = await ledger.purgeExpiredWebhookEvents(o.nowMs);
+  return { purged, keptUnresolved, parkedEventsPurged };
 }

@@ -1,14 +1,16 @@
 /**
  * POST /v1/webhooks/postato: Postato's delivery events. Authenticated by the signature (not by the add-on's auth),
  * verified over the raw body, then handed to the ledger through the WebhookEventSink port. Bad input gets a 400,
- * never a 500; events we already know or don't track get a 2xx so Postato stops retrying them.
+ * never a 500; events we already know or don't track get a 2xx so Postato stops retrying them. An event for a post
+ * not recorded yet (its create still in flight, or its answer lost) is parked by the ledger and also gets a 2xx: it
+ * is applied when the post is recorded, which Postato's few, undocumented retries could not be relied on to reach.
  */
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { BadRequestError } from '../errors';
-import type { WebhookEventSink, WebhookSecretStore } from './webhook-event-sink';
+import type { DeliveryResult, WebhookEventSink, WebhookSecretStore } from './webhook-event-sink';
 import { matchWebhookSignature, type SignatureFailure } from './webhook-signature';
 
 /** Where Postato delivers events; the app keeps the raw body for this path only. */
@@ -104,7 +106,7 @@ export function createPostatoWebhookRouter(deps: PostatoWebhookRouterDeps): Rout
       const { data } = envelope;
       // The event may only touch posts of the workspace(s) whose secret signed it: a secret of one workspace must not
       // rewrite another workspace's rows, whatever post id the body names.
-      const results: Array<'applied' | 'duplicate' | 'unknown_post'> = [];
+      const results: DeliveryResult[] = [];
       for (const workspaceId of verdict.workspaceIds) {
         results.push(
           await deps.sink.applyDeliveryEvent({
@@ -122,11 +124,7 @@ export function createPostatoWebhookRouter(deps: PostatoWebhookRouterDeps): Rout
           }),
         );
       }
-      const result = results.includes('applied')
-        ? 'applied'
-        : results.includes('duplicate')
-          ? 'duplicate'
-          : 'unknown_post';
+      const result = (['applied', 'parked', 'duplicate'] as const).find((r) => results.includes(r)) ?? 'unknown_post';
       deps.logger.info({ eventId: envelope.id, type: envelope.type, postId: data.postId, result }, 'postato webhook');
       res.status(200).json({ received: true, result });
     },

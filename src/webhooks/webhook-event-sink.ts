@@ -23,12 +23,16 @@ export interface DeliveryEvent {
   createdAt: string;
 }
 
+/** What became of a delivery event. */
+export type DeliveryResult = 'applied' | 'duplicate' | 'parked' | 'unknown_post';
+
 export interface WebhookEventSink {
   /**
    * Applies an event once, to posts of `event.workspaceId` only. Returns 'applied', 'duplicate' (event id seen before
-   * for this workspace) or 'unknown_post' (no row of this workspace has this post id; acknowledged and ignored).
+   * for this workspace), 'parked' (no row of this workspace has this post id yet: kept, and applied when the post is
+   * recorded) or 'unknown_post' (no such row, and an event that could not change one: acknowledged and ignored).
    */
-  applyDeliveryEvent(event: DeliveryEvent): Promise<'applied' | 'duplicate' | 'unknown_post'>;
+  applyDeliveryEvent(event: DeliveryEvent): Promise<DeliveryResult>;
 }
 
 /** Where webhook secrets are kept (one per Postato workspace), written by the registration command. */

@@ -80,6 +80,19 @@ describe('ops CLI', () => {
     await newRun('recent', 'ss-recent', ['b1', 'b2'], true);
     clock.set(Date.now() - 50 * DAY);
     await newRun('active', 'ss-active', ['c1'], false); // started long ago, still running
+    // Webhook events whose post was never recorded (each workspace drops its own expired ones when it parks another,
+    // so two workspaces): one parked 50 days ago (past its age limit), one an hour ago.
+    await ledger.webhookSink.applyDeliveryEvent(parkedEvent('wks_2', 'evt_parked_old'));
+    clock.set(Date.now() - 3_600_000);
+    await ledger.webhookSink.applyDeliveryEvent(parkedEvent('wks_1', 'evt_parked_recent'));
+  });
+  const parkedEvent = (workspaceId: string, eventId: string) => ({
+    workspaceId,
+    eventId,
+    type: 'post.published',
+    postId: `post_elsewhere_${eventId}`,
+    status: 'published',
+    createdAt: new Date(clock.now()).toISOString(),
   });
   afterAll(async () => {
     await db.close();
@@ -120,10 +133,10 @@ describe('ops CLI', () => {
     expect(io.errors.join('\n')).toMatch(/--older-than-days must be a whole number/);
   });
 
-  test('runs purge deletes only ended runs older than N days, in batches with progress, and keeps posts_by_row', async () => {
+  test('runs purge deletes only ended runs older than N days, in batches with progress, keeps posts_by_row, and drops webhook events parked past their age limit', async () => {
     const io = capture();
     expect(await runOpsCli(['runs', 'purge', '--older-than-days', '30', '--batch-size', '1'], env(), io)).toBe(0);
-    expect(JSON.parse(io.lines.at(-1)!)).toEqual({ purged: 1, keptUnresolved: 0 });
+    expect(JSON.parse(io.lines.at(-1)!)).toEqual({ purged: 1, keptUnresolved: 0, parkedEventsPurged: 1 });
     expect(io.errors.at(-1)).toBe('purge: deleted 1/1 (100%)');
     expect(await ledger.getRun(ids.old!)).toBeUndefined();
     expect(
@@ -131,6 +144,11 @@ describe('ops CLI', () => {
     ).toHaveLength(0);
     expect(await ledger.getRun(ids.recent!)).toBeDefined();
     expect((await ledger.getRun(ids.active!))?.state).toBe('running');
+    expect(
+      (await inspectLedgerDb(ledger).selectFrom('webhook_parked_events').select('event_id').execute()).map(
+        (e) => e.event_id,
+      ),
+    ).toEqual(['evt_parked_recent']);
     // The memory that prevents double posting survives the purge.
     expect((await ledger.knownPost({ tenantId: 'tnt_test', workspaceId: 'wks_1' }, 'ss-old', 'a1'))?.post_id).toBe(
       'post_a1',

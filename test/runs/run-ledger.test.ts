@@ -133,7 +133,7 @@ describe('RunLedger (SQLite file, WAL)', () => {
         error: 'token expired',
       }),
     ).toBe('applied');
-    expect(await sink.applyDeliveryEvent({ ...ev, eventId: 'evt_3', postId: 'pst_nope' })).toBe('unknown_post');
+    expect(await sink.applyDeliveryEvent({ ...ev, eventId: 'evt_3', postId: 'pst_nope' })).toBe('parked');
     const { results } = await ledger.resultsSince(runId, 0, 10);
     const byKey = new Map(results.map((r) => [r.key, r]));
     expect(byKey.get('k0')).toMatchObject({ status: 'PUBLISHED', link: 'https://x.com/p/1' });

@@ -288,11 +288,11 @@ describe('two tenants naming the same spreadsheet, workspace and row keys', () =
 
     expect(await deliver(bobSecret, '', 'evt_forged_1')).toMatchObject({
       status: 200,
-      body: { result: 'unknown_post' },
+      body: { result: 'parked' },
     });
     expect(await deliver(bobSecret, `?workspace=${WORKSPACE_B}`, 'evt_forged_2')).toMatchObject({
       status: 200,
-      body: { result: 'unknown_post' },
+      body: { result: 'parked' },
     });
     expect((await deliver(bobSecret, `?workspace=${WORKSPACE}`, 'evt_forged_3')).status).toBe(400);
     expect(await rowNow()).toMatchObject({ status: 'SCHEDULED' });
