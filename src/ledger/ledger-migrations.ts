@@ -419,6 +419,20 @@ const m010: Migration = {
   },
 };
 
+/**
+ * 011: what the "Postato runs" tab recorder needs to retry without looping or losing a row: when a run's tab row was
+ * taken (a take older than the reclaim age was left by a crash and is taken again) and how many tries it has had.
+ */
+const m011: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('runs').addColumn('tab_taken_at', 'bigint').execute();
+    await db.schema
+      .alterTable('runs')
+      .addColumn('tab_tries', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 /** Every migration, in order. New ones are appended with the next number. */
 export const ledgerMigrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -431,6 +445,7 @@ export const ledgerMigrations: Record<string, Migration> = {
   '008_unwritten_results_index': m008,
   '009_runs_tab_due': m009,
   '010_webhook_parked_events': m010,
+  '011_runs_tab_tries': m011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ledgerMigrations };

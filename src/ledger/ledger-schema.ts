@@ -46,6 +46,10 @@ export interface RunsTable {
   finished_at: number | null;
   /** 1 while the ended run is still to be appended to its spreadsheet's "Postato runs" tab (kept across restarts). */
   tab_due: number;
+  /** When the tab row was last taken; a take older than the reclaim age was left by a crash. Null when not taken. */
+  tab_taken_at: number | null;
+  /** Tries at the tab row so far; the recorder gives up after a few. */
+  tab_tries: number;
 }
 
 export interface RunRowsTable {

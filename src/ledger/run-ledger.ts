@@ -123,6 +123,11 @@ export interface ResultChange {
 
 const INSERT_CHUNK = 400;
 
+/** A runs-tab take this old that never finished was left by a crash (a try takes seconds, retries included). */
+export const RUN_TAB_RECLAIM_MS = 15 * 60_000;
+/** Tries at a run's tab row before it is given up (a sheet deleted or unshared fails every time). */
+export const RUN_TAB_MAX_TRIES = 5;
+
 /**
  * The tenant's other attempts of the same sheet row whose outcome is still in doubt: what a definite answer to
  * `attemptId` resolves (finishAttempt, and recordSuccess's one statement on PostgreSQL).
@@ -468,6 +473,7 @@ export class RunLedger {
           started_at: now,
           finished_at: hasWork ? null : now,
           tab_due: 1,
+          tab_tries: 0,
         })
         .execute();
       if (hasWork)
@@ -1272,30 +1278,59 @@ export class RunLedger {
 
   /**
    * Takes an ended run's "Postato runs" tab row for this process: true once per run, so two instances (or a restart
-   * and a late report) never append it twice.
+   * and a late report) never append it twice. A take older than `reclaimAfterMs` that never finished (the process
+   * died between take and append) is taken again. Each take counts a try.
    */
-  async takeRunTabDue(runId: string): Promise<boolean> {
+  async takeRunTabDue(runId: string, reclaimAfterMs = RUN_TAB_RECLAIM_MS): Promise<boolean> {
+    const now = this.clock.now();
     const { numUpdatedRows } = await this.db
       .updateTable('runs')
-      .set({ tab_due: 0 })
+      .set((eb) => ({ tab_due: 0, tab_taken_at: now, tab_tries: eb('tab_tries', '+', 1) }))
       .where('id', '=', runId)
-      .where('tab_due', '=', 1)
+      .where('state', 'not in', [...ACTIVE_RUN_STATES])
+      .where((eb) =>
+        eb.or([
+          eb('tab_due', '=', 1),
+          eb.and([eb('tab_taken_at', 'is not', null), eb('tab_taken_at', '<', now - reclaimAfterMs)]),
+        ]),
+      )
       .executeTakeFirst();
     return numUpdatedRows > 0n;
   }
 
-  /** Hands a taken tab row back (the process stopped before it could write it): the next start appends it. */
-  async returnRunTabDue(runId: string): Promise<void> {
-    await this.db.updateTable('runs').set({ tab_due: 1 }).where('id', '=', runId).execute();
+  /** The taken tab row was appended: it is not reclaimed after a crash. */
+  async finishRunTab(runId: string): Promise<void> {
+    await this.db.updateTable('runs').set({ tab_taken_at: null }).where('id', '=', runId).execute();
   }
 
-  /** Ended runs whose tab row is still to be appended, oldest first. */
+  /**
+   * Hands a taken tab row back so a later try appends it. A stop (`countTry: false`) does not use up a try; after
+   * `maxTries` failed tries the row is given up (false), so a sheet that always fails is not tried for ever.
+   */
+  async returnRunTabDue(runId: string, o: { countTry?: boolean; maxTries?: number } = {}): Promise<boolean> {
+    const back = this.db.updateTable('runs').where('id', '=', runId);
+    const { numUpdatedRows } = await (
+      o.countTry === false
+        ? back.set((eb) => ({ tab_due: 1, tab_taken_at: null, tab_tries: eb('tab_tries', '-', 1) }))
+        : back.set({ tab_due: 1, tab_taken_at: null }).where('tab_tries', '<', o.maxTries ?? RUN_TAB_MAX_TRIES)
+    ).executeTakeFirst();
+    if (numUpdatedRows > 0n) return true;
+    await this.finishRunTab(runId);
+    return false;
+  }
+
+  /** Ended runs whose tab row is still to be appended (or whose take a crash left), oldest first. */
   async runsTabDue(limit: number): Promise<string[]> {
     const rows = await this.db
       .selectFrom('runs')
       .select('id')
-      .where('tab_due', '=', 1)
       .where('state', 'not in', [...ACTIVE_RUN_STATES])
+      .where((eb) =>
+        eb.or([
+          eb('tab_due', '=', 1),
+          eb.and([eb('tab_taken_at', 'is not', null), eb('tab_taken_at', '<', this.clock.now() - RUN_TAB_RECLAIM_MS)]),
+        ]),
+      )
       .orderBy('finished_at')
       .limit(limit)
       .execute();

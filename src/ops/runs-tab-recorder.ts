@@ -2,7 +2,8 @@
  * Records each ended run in its spreadsheet's "Postato runs" tab. Runs are recorded one at a time, after the
  * write-back has flushed that spreadsheet, so the report counts rows found removed. A failure is logged, never thrown:
  * the history tab must not hold up publishing. The ledger marks the runs still due (runs.tab_due): each is taken once,
- * a stop hands back the ones it could not write, and the next start records them (resume).
+ * any failure hands it back (a few tries at most), a take a crash left is taken again after a while, and the next
+ * start records the runs still due (resume).
  */
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -42,6 +43,8 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
   // A run ends once, but several paths may report it (last row, cancel twice): record it once per process.
   const recorded = new Set<string>();
   let closed = false;
+  // Spreadsheets whose runs tab this process has written rows to, header included: their row 1 is not read again.
+  const headerSeen = new Set<string>();
   const leftOut: string[] = [];
 
   async function recordOne(runId: string): Promise<void> {
@@ -50,10 +53,18 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
     try {
       await recordTaken(runId);
     } catch (err) {
-      // Stopping before the Sheets budget had a slot: the next start records it.
-      if (err instanceof BudgetClosedError) await deps.ledger.returnRunTabDue(runId);
+      // Any failure hands the row back for the next start. A stop does not use up a try; other failures do, and
+      // after a few the run is given up, so a sheet that always refuses is not tried for ever.
+      const stopping = err instanceof BudgetClosedError;
+      const back = await deps.ledger.returnRunTabDue(runId, { countTry: !stopping }).catch((e: unknown) => {
+        // The take stays on the run: the reclaim age makes it due again at a later start.
+        log.warn({ runId, message: (e as Error)?.message }, 'could not hand the runs-tab row back');
+        return true;
+      });
+      if (!back) log.warn({ runId }, 'gave up recording the run in the Postato runs tab after several tries');
       throw err;
     }
+    await deps.ledger.finishRunTab(runId);
   }
 
   async function recordTaken(runId: string): Promise<void> {
@@ -62,7 +73,11 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
     await deps.flush?.(run.spreadsheet_id);
     const report = await buildRunReport(deps.ledger, runId, { nowMs: deps.clock.now() });
     if (!report) return;
-    const { createdTab } = await appendRunToTab(deps.sheetsFor(run.spreadsheet_id), report);
+    const { createdTab } = await appendRunToTab(deps.sheetsFor(run.spreadsheet_id), report, {
+      headerSeen: headerSeen.has(run.spreadsheet_id),
+    });
+    if (headerSeen.size > 10_000) headerSeen.clear();
+    headerSeen.add(run.spreadsheet_id);
     log.info({ runId, createdTab, failed: report.failedTotal }, 'run recorded in the Postato runs tab');
   }
 

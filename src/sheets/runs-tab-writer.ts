@@ -1,7 +1,7 @@
 /**
  * The "Postato runs" tab: one row per ended run (id, mode, times, counts, a link to the first failed row), appended
- * below the others and created with its header when missing. Every request goes through the Sheets client, so it
- * counts against the shared write budget.
+ * below the others; the header is written when the tab is new or its first row is empty. Every request goes through
+ * the Sheets client, so it counts against the shared request budgets.
  */
 import type { RunReport } from '../../appsscript/shared/contract';
 import type { SheetsClient } from './sheets-client';
@@ -50,12 +50,24 @@ export function runsTabRow(report: RunReport): string[] {
   ];
 }
 
-/** Appends a report's row to the runs tab, creating the tab (with its header) first when it does not exist. */
-export async function appendRunToTab(client: SheetsClient, report: RunReport): Promise<{ createdTab: boolean }> {
+/**
+ * Appends a report's row to the runs tab, creating the tab first when it does not exist. The header goes in whenever
+ * row 1 is empty, not only with a new tab: an earlier try may have added the tab and failed before its first append.
+ * `headerSeen` (the caller saw the header in this tab before) saves the read of row 1.
+ */
+export async function appendRunToTab(
+  client: SheetsClient,
+  report: RunReport,
+  opts: { headerSeen?: boolean } = {},
+): Promise<{ createdTab: boolean }> {
   const meta = await client.getMetadata(report.spreadsheetId);
   const exists = meta.sheets.some((s) => s.title === RUNS_TAB_TITLE);
   if (!exists) await client.addSheet(report.spreadsheetId, RUNS_TAB_TITLE);
-  const rows = exists ? [runsTabRow(report)] : [[...RUNS_TAB_HEADER], runsTabRow(report)];
+  const needsHeader =
+    !exists ||
+    (!opts.headerSeen &&
+      (await client.readHeaderRow(report.spreadsheetId, RUNS_TAB_TITLE)).every((cell) => cell.trim() === ''));
+  const rows = needsHeader ? [[...RUNS_TAB_HEADER], runsTabRow(report)] : [runsTabRow(report)];
   await client.appendRows(report.spreadsheetId, RUNS_TAB_TITLE, rows);
   return { createdTab: !exists };
 }

@@ -81,6 +81,8 @@ export interface SheetsClient {
   findSpreadsheetMetadata(spreadsheetId: string, metadataKey: string): Promise<string[]>;
   /** Whether the service can use the spreadsheet; the message says whom to share it with when it cannot. */
   checkAccess(spreadsheetId: string): Promise<{ canEdit: boolean; message?: string }>;
+  /** The first row of a tab as text (one values.batchGet, a read); [] when the row is empty. */
+  readHeaderRow(spreadsheetId: string, sheetName: string): Promise<string[]>;
   /** Appends rows below the last row of a tab (values.append, RAW, INSERT_ROWS); each attempt takes a budget slot. */
   appendRows(spreadsheetId: string, sheetName: string, rows: string[][]): Promise<{ updatedRange: string }>;
   /** Adds a tab (batchUpdate addSheet) and returns its sheetId; each attempt takes a budget slot. */
@@ -326,6 +328,10 @@ export function createSheetsClient(opts: SheetsClientOptions): SheetsClient {
     },
 
     readHeaderAndKeys: (spreadsheetId, sheetName) => readColumns(spreadsheetId, sheetName, []),
+    async readHeaderRow(spreadsheetId, sheetName) {
+      const [row1] = await batchGet(spreadsheetId, [headerRowRange(sheetName)], `The sheet "${sheetName}"`);
+      return (row1?.values?.[0] ?? []).map((v) => (v === undefined || v === null ? '' : String(v)));
+    },
     readColumns,
 
     async batchWrite(spreadsheetId, data, o = {}) {
