@@ -333,9 +333,15 @@ export async function buildService(config: Config, o: ServiceOverrides = {}): Pr
         await dryRunVerdicts?.idle();
         const runsLeftOut = (await runsTab?.close()) ?? [];
         try {
-          await flusher?.stop();
-          await reportSheetsLeft(runsLeftOut);
-          await tier.close();
+          try {
+            await flusher?.stop();
+            // Only a log line: a failing ledger read must not keep the tier (ledger, Redis, WAL worker) open.
+            await reportSheetsLeft(runsLeftOut).catch((err: unknown) =>
+              logger.warn({ err }, 'could not tell which Sheets work is left for the next start'),
+            );
+          } finally {
+            await tier.close();
+          }
         } finally {
           // In-flight calls ended with the dispatcher; close() waits for any interactive one, then drops the sockets.
           await postatoAgent.close();
