@@ -380,7 +380,7 @@ const m008: Migration = {
 
 /**
  * 009: runs.tab_due marks a run whose row the "Postato runs" tab has not received yet, so a stop that could not wait
- * for the Sheets budget leaves it for the next start instead of dropping it. Existing runs count as recorded.
+ * for the Sheets budget leaves it for the next start instead of dropping it. Ended runs count as recorded; active ones are due.
  */
 const m009: Migration = {
   async up(db: Kysely<unknown>) {
@@ -388,6 +388,9 @@ const m009: Migration = {
       .alterTable('runs')
       .addColumn('tab_due', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
+    // A run still active during the upgrade has not ended, so its row is still to come. The states are spelled out
+    // (ACTIVE_RUN_STATES at this migration's time): a migration must not change with later code.
+    await sql`update runs set tab_due = 1 where state in ('queued', 'running')`.execute(db);
   },
 };
 
