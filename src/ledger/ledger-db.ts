@@ -74,6 +74,14 @@ export async function openLedgerDb(databaseUrl: string, options: LedgerDbOptions
     pool.on('error', (err) => {
       if (!closing) process.emitWarning(`An idle PostgreSQL connection of the ledger was lost: ${err.message}`);
     });
+    // pg-pool listens to a connection only while it is idle: ended while checked out (between the statements of a
+    // transaction), it would emit 'error' to nobody. Heard here, the connection turns unusable, so the caller's next
+    // statement rejects (its normal error handling applies) and the pool drops the connection on release.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => {
+        if (!closing) process.emitWarning(`A PostgreSQL connection of the ledger in use was lost: ${err.message}`);
+      });
+    });
     const db = new Kysely<LedgerDatabase>({ dialect: new PostgresDialect({ pool }) });
     await migrateLedger(db as Kysely<unknown>);
     return {

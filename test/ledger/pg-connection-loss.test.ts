@@ -3,6 +3,7 @@
  * dropping its database): pg reports that as an 'error' event of the pool, which ends the process when nobody listens.
  * The ledger must drop the connection and carry on with a new one.
  */
+import { sql } from 'kysely';
 import { Client } from 'pg';
 import { ManualClock } from '../../src/clock';
 import { openLedgerDb, type LedgerDb } from '../../src/ledger/ledger-db';
@@ -44,6 +45,21 @@ describe('a PostgreSQL ledger that loses an idle connection', () => {
     );
     // The ended sessions are gone; their last words (FATAL 57P01) have reached the pool's sockets meanwhile.
     while ((await otherSessions()) > 0) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 3; i++) await ledger.ping();
+  });
+
+  it('when the server ends it during a transaction, then the next statement fails, the process lives on, and the ledger answers again', async () => {
+    const ledger = new RunLedger(handle.db, new ManualClock(1_900_000_000_000));
+    const inTransaction = handle.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+      await admin.query(`select pg_terminate_backend($1)`, [rows[0]!.pid]);
+      // Before the clients had an error listener, the ended session's last words (FATAL 57P01) reached a checked-out
+      // client nobody listened to, and its 'error' event ended the test run (jest: "Unhandled error").
+      while ((await otherSessions()) > 0) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 20));
+      await sql`select 1`.execute(trx);
+    });
+    await expect(inTransaction).rejects.toThrow();
     for (let i = 0; i < 3; i++) await ledger.ping();
   });
 });
