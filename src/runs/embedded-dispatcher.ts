@@ -72,6 +72,10 @@ interface Lane {
   countedAt: number;
 }
 
+/** How often runs left running with nothing to send are looked for, and how many are ended at a time. */
+const UNENDED_CHECK_MS = 5_000;
+const UNENDED_BATCH = 100;
+
 /** Due rows recounted per tenant poll, at most (about a few milliseconds of index reads on SQLite). */
 const COUNT_ROWS_PER_POLL = 30_000;
 
@@ -113,6 +117,7 @@ export function createEmbeddedDispatcher(
   const windowTtlMs = Math.max(20, Math.floor(o.leaseMs / 10));
   let tenants: string[] = [];
   let tenantsAt = -Infinity;
+  let unendedAt = -Infinity;
   let rotation = 0;
   let seen = 0;
   let running = false;
@@ -253,6 +258,7 @@ export function createEmbeddedDispatcher(
       // Claiming before the first heartbeat is recorded would let other instances take this one's rows.
       if (!heartbeat.registered()) return;
       if (o.clock.now() - tenantsAt >= o.pollMs) await pollTenants();
+      if (o.clock.now() - unendedAt >= UNENDED_CHECK_MS) await endUnendedRuns();
       while (running && inFlight.size < o.concurrency) {
         const next = pickNext(o.clock.now());
         if (!next) break;
@@ -292,6 +298,23 @@ export function createEmbeddedDispatcher(
    * longest ago while their last counts add up to at most COUNT_ROWS_PER_POLL (a large backlog is recounted over a few
    * polls, never in one long read). Between counts a lane keeps its own tally. Lanes of tenants gone and idle go.
    */
+  /**
+   * Ends runs left running with nothing to send: a run ends when its last row finishes, and that check can be lost (the
+   * process stopped between the row's result and the check, or the check failed). Also at start, for a crash.
+   */
+  async function endUnendedRuns() {
+    unendedAt = o.clock.now();
+    try {
+      for (const runId of await o.ledger.activeRunsWithNothingToSend(UNENDED_BATCH)) {
+        if (!(await o.ledger.finishRunIfComplete(runId))) continue;
+        log.info({ runId }, 'run finished');
+        o.onRunFinished?.(runId);
+      }
+    } catch (err) {
+      log.warn({ err: { message: (err as Error)?.message } }, 'ending runs with nothing left to send failed');
+    }
+  }
+
   async function pollTenants() {
     const now = o.clock.now();
     const skip = new Set<string>();

@@ -80,9 +80,10 @@ describe('embedded dispatcher: a tenant at its limit', () => {
     // …without asking the pacer for them: before, every slot after the first span cost a refused attempt.
     expect(pacer.refused()).toBeLessThanOrEqual(2);
     expect(stats.started).toBeLessThanOrEqual(rows + 2);
-    // Its claimed rows went back once per span it waited for (three), not again at every call that ended meanwhile
+    // Its claimed rows went back once per span it waited for (three; one more allowed for a slow machine), not again
+    // at every call that ended meanwhile
     // (claimed anew only to be given back: six before).
     expect(stats.pacedGiveBacks).toBeGreaterThan(0);
-    expect(stats.pacedGiveBacks).toBeLessThanOrEqual(3);
+    expect(stats.pacedGiveBacks).toBeLessThanOrEqual(4);
   });
 });
