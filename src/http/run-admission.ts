@@ -124,9 +124,10 @@ const admitted = new WeakMap<object, AdmittedRequest>();
  */
 export function admitRunRequest(admission: RunAdmission): RequestHandler {
   return (req, res, next) => {
-    // A body of unknown length (chunked) counts as a full share of the budget.
+    // A body of unknown length (chunked) may be as large as the whole byte budget allows, so it counts as that (its
+    // parser still refuses it past BODY_LIMIT). Clients that send a Content-Length, as the add-on does, are unaffected.
     const length = Number(req.headers['content-length']);
-    const weight = Number.isFinite(length) && length >= 0 ? length : admission.maxBytes / admission.limit;
+    const weight = Number.isFinite(length) && length >= 0 ? length : Infinity;
     let release: (() => void) | undefined;
     let handling = false;
     const gone = new AbortController();

@@ -138,6 +138,36 @@ describe('run admission', () => {
     }
   });
 
+  it('when a body of unknown length (chunked) comes while others hold part of the byte budget, then it waits: it may be as large as the whole budget', async () => {
+    const admission = new RunAdmission(4, 1000);
+    const releaseSmall = await admission.acquire(100);
+    const app = express();
+    app.use(createRunsRouter({ config: testConfig(), clock: systemClock, logger: silentLogger, admission }));
+    app.use(createErrorHandler(silentLogger));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1', () =>
+        socket.write(
+          'POST /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+        ),
+      );
+      await until('the chunked request to be admitted or queued', () => {
+        const st = admission.stats();
+        return st.waiting > 0 || st.inProgress > 1;
+      });
+      // Before, it counted as a quarter of the budget (the budget over the count) and went in beside the others.
+      expect(admission.stats()).toMatchObject({ inProgress: 1, waiting: 1 });
+      releaseSmall();
+      await until('its turn', () => admission.stats().inProgress === 1 && admission.stats().waiting === 0);
+      expect(admission.stats().bytesInProgress).toBe(1000);
+      socket.destroy();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   describe('POST /v1/runs', () => {
     const secret = testSecret();
     let server: http.Server;
