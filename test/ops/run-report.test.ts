@@ -2,10 +2,10 @@
  * A publish through buildService against the Postato sandbox and the Sheets fake: the report (failed rows with reasons,
  * a row removed from the sheet), the "Postato runs" tab row, and the metrics it leaves behind.
  */
+import { startServiceSheets } from './service-sheets-kit';
 import request from 'supertest';
-import { startSheetsFake, type SheetsFake } from '../../src/sandbox/sheets-fake';
-import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-account';
-import { HEADER, rowsOf, startKit, type Kit, type KitRow } from '../runs/publish-test-kit';
+import type { SheetsFake } from '../../src/sandbox/sheets-fake';
+import { startKit, type Kit, type KitRow } from '../runs/publish-test-kit';
 import { RUNS_TAB_HEADER, RUNS_TAB_TITLE } from '../../src/sheets/runs-tab-writer';
 import type { RunReport, RunStatusResponse } from '../../appsscript/shared/contract';
 import { proveSheetAccess } from '../fakes/sheet-proof-helper';
@@ -19,18 +19,9 @@ describe('run report, runs tab and metrics after a publish', () => {
   let done: RunStatusResponse;
 
   beforeAll(async () => {
-    const sa = makeFakeServiceAccount();
-    fake = await startSheetsFake({ serviceAccountPublicKey: sa.publicKeyPem });
-    kit = await startKit({
-      env: {
-        SHEETS_API_URL: fake.url,
-        GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify(withTokenUri(sa, fake.tokenUrl)),
-        WRITEBACK_FLUSH_MS: '60000',
-      },
-    });
-    const csv =
-      [HEADER, ...rowsOf(ROWS).map((r) => r.values.map(String))].map((cells) => cells.join(',')).join('\n') + '\n';
-    fake.loadCsv('sheet-kit', 'Posts', csv);
+    const sheets = await startServiceSheets({ rows: ROWS, flushMs: 60_000 });
+    fake = sheets.fake;
+    kit = await startKit({ env: sheets.env });
     await proveSheetAccess(kit.sender(), fake, 'sheet-kit');
     // The manager deletes row k1 (sheet row 3) while the run is going: its result must not be written at a guess.
     fake.mutate('sheet-kit', 'Posts').deleteRow(3);

@@ -4,10 +4,10 @@
  * finds failing is sent once and given up; the results and the runs-tab row stay in the ledger, and the next start
  * writes them.
  */
-import { startSheetsFake, type SheetsFake } from '../../src/sandbox/sheets-fake';
+import { startServiceSheets } from './service-sheets-kit';
+import type { SheetsFake } from '../../src/sandbox/sheets-fake';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
-import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-account';
-import { ACCOUNTS, FAST_LIMITS, HEADER, goodRows, rowsOf, startKit, tempDbFile } from '../runs/publish-test-kit';
+import { ACCOUNTS, FAST_LIMITS, goodRows, startKit, tempDbFile } from '../runs/publish-test-kit';
 import { proveSheetAccess } from '../fakes/sheet-proof-helper';
 import { RUNS_TAB_HEADER, RUNS_TAB_TITLE } from '../../src/sheets/runs-tab-writer';
 import { until } from '../wait-until';
@@ -28,16 +28,9 @@ describe('close() while Sheets answers 503', () => {
   });
 
   test('resolves without retrying any request; the next start writes the results and the runs-tab row', async () => {
-    const sa = makeFakeServiceAccount();
-    fake = await startSheetsFake({ serviceAccountPublicKey: sa.publicKeyPem });
-    const sheetsEnv = {
-      SHEETS_API_URL: fake.url,
-      GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify(withTokenUri(sa, fake.tokenUrl)),
-      WRITEBACK_FLUSH_MS: '600000',
-    };
-    const csv =
-      [HEADER, ...rowsOf(ROWS).map((r) => r.values.map(String))].map((cells) => cells.join(',')).join('\n') + '\n';
-    fake.loadCsv('sheet-kit', 'Posts', csv);
+    const sheets = await startServiceSheets({ rows: ROWS });
+    ({ fake } = sheets);
+    const { env: sheetsEnv } = sheets;
     const dbFile = tempDbFile();
     const kit = await startKit({ dbFile, existingSandbox: sandbox, env: sheetsEnv });
     await proveSheetAccess(kit.sender(), fake, 'sheet-kit');

@@ -3,11 +3,11 @@
  * account's 60 requests per minute on final write-backs and runs-tab rows): close() does not wait for the quota window
  * to free a slot. The results the ledger holds are written to the sheet, and the ended run added to its "Postato runs" tab, at the next start.
  */
-import { startSheetsFake, type SheetsFake } from '../../src/sandbox/sheets-fake';
+import { startServiceSheets } from './service-sheets-kit';
+import type { SheetsFake } from '../../src/sandbox/sheets-fake';
 import { startPostatoSandbox, type PostatoSandbox } from '../../src/sandbox/postato-sandbox';
 import { createLogger } from '../../src/logger';
-import { makeFakeServiceAccount, withTokenUri } from '../sheets/fake-service-account';
-import { ACCOUNTS, FAST_LIMITS, HEADER, goodRows, rowsOf, startKit, tempDbFile } from '../runs/publish-test-kit';
+import { ACCOUNTS, FAST_LIMITS, goodRows, startKit, tempDbFile } from '../runs/publish-test-kit';
 import { proveSheetAccess } from '../fakes/sheet-proof-helper';
 import { RUNS_TAB_HEADER, RUNS_TAB_TITLE } from '../../src/sheets/runs-tab-writer';
 
@@ -27,16 +27,9 @@ describe('close() with the Sheets request budget exhausted', () => {
   });
 
   test('resolves while the budget is still exhausted; the next start writes the results from the ledger', async () => {
-    const sa = makeFakeServiceAccount();
-    fake = await startSheetsFake({ serviceAccountPublicKey: sa.publicKeyPem });
-    const sheetsEnv = {
-      SHEETS_API_URL: fake.url,
-      GOOGLE_SERVICE_ACCOUNT_JSON: JSON.stringify(withTokenUri(sa, fake.tokenUrl)),
-      WRITEBACK_FLUSH_MS: '600000',
-    };
-    const csv =
-      [HEADER, ...rowsOf(ROWS).map((r) => r.values.map(String))].map((cells) => cells.join(',')).join('\n') + '\n';
-    fake.loadCsv('sheet-kit', 'Posts', csv);
+    const sheets = await startServiceSheets({ rows: ROWS });
+    ({ fake } = sheets);
+    const { sa, env: sheetsEnv } = sheets;
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
     const dbFile = tempDbFile();
