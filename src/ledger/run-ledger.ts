@@ -1277,11 +1277,12 @@ export class RunLedger {
   }
 
   /**
-   * Takes an ended run's "Postato runs" tab row for this process: true once per run, so two instances (or a restart
+   * Takes an ended run's "Postato runs" tab row for this process: once per run, so two instances (or a restart
    * and a late report) never append it twice. A take older than `reclaimAfterMs` that never finished (the process
-   * died between take and append) is taken again. Each take counts a try.
+   * died between take and append) is taken again. Each take counts a try. Gives the take's time (undefined when not
+   * taken), which `finishRunTab` and `returnRunTabDue` need: a take that was reclaimed meanwhile changes nothing.
    */
-  async takeRunTabDue(runId: string, reclaimAfterMs = RUN_TAB_RECLAIM_MS): Promise<boolean> {
+  async takeRunTabDue(runId: string, reclaimAfterMs = RUN_TAB_RECLAIM_MS): Promise<number | undefined> {
     const now = this.clock.now();
     const { numUpdatedRows } = await this.db
       .updateTable('runs')
@@ -1291,31 +1292,46 @@ export class RunLedger {
       .where((eb) =>
         eb.or([
           eb('tab_due', '=', 1),
-          eb.and([eb('tab_taken_at', 'is not', null), eb('tab_taken_at', '<', now - reclaimAfterMs)]),
+          // Strictly older, so a reclaim's time always differs from the take it replaces.
+          eb.and([eb('tab_taken_at', 'is not', null), eb('tab_taken_at', '<', now - Math.max(0, reclaimAfterMs))]),
         ]),
       )
+      .executeTakeFirst();
+    return numUpdatedRows > 0n ? now : undefined;
+  }
+
+  /**
+   * The taken tab row was appended: it is not reclaimed after a crash. Only while this take (`takenAt`) still holds
+   * the row: false when another start reclaimed it, which then owns it.
+   */
+  async finishRunTab(runId: string, takenAt: number): Promise<boolean> {
+    const { numUpdatedRows } = await this.db
+      .updateTable('runs')
+      .set({ tab_taken_at: null })
+      .where('id', '=', runId)
+      .where('tab_taken_at', '=', takenAt)
       .executeTakeFirst();
     return numUpdatedRows > 0n;
   }
 
-  /** The taken tab row was appended: it is not reclaimed after a crash. */
-  async finishRunTab(runId: string): Promise<void> {
-    await this.db.updateTable('runs').set({ tab_taken_at: null }).where('id', '=', runId).execute();
-  }
-
   /**
    * Hands a taken tab row back so a later try appends it. A stop (`countTry: false`) does not use up a try; after
-   * `maxTries` failed tries the row is given up (false), so a sheet that always fails is not tried for ever.
+   * `maxTries` failed tries the row is given up (false), so a sheet that always fails is not tried for ever. Only
+   * while this take (`takenAt`) still holds the row: false, changing nothing, when another start reclaimed it.
    */
-  async returnRunTabDue(runId: string, o: { countTry?: boolean; maxTries?: number } = {}): Promise<boolean> {
-    const back = this.db.updateTable('runs').where('id', '=', runId);
+  async returnRunTabDue(
+    runId: string,
+    takenAt: number,
+    o: { countTry?: boolean; maxTries?: number } = {},
+  ): Promise<boolean> {
+    const back = this.db.updateTable('runs').where('id', '=', runId).where('tab_taken_at', '=', takenAt);
     const { numUpdatedRows } = await (
       o.countTry === false
         ? back.set((eb) => ({ tab_due: 1, tab_taken_at: null, tab_tries: eb('tab_tries', '-', 1) }))
         : back.set({ tab_due: 1, tab_taken_at: null }).where('tab_tries', '<', o.maxTries ?? RUN_TAB_MAX_TRIES)
     ).executeTakeFirst();
     if (numUpdatedRows > 0n) return true;
-    await this.finishRunTab(runId);
+    await this.finishRunTab(runId, takenAt);
     return false;
   }
 

@@ -2,8 +2,9 @@
  * Records each ended run in its spreadsheet's "Postato runs" tab. Runs are recorded one at a time, after the
  * write-back has flushed that spreadsheet, so the report counts rows found removed. A failure is logged, never thrown:
  * the history tab must not hold up publishing. The ledger marks the runs still due (runs.tab_due): each is taken once,
- * any failure hands it back (a few tries at most), a take a crash left is taken again after a while, and the next
- * start records the runs still due (resume).
+ * any failure hands it back (a few tries at most), a take a crash left is taken again after a while, and the runs
+ * still due are looked for at start (resume) and again every few minutes, so a row handed back after a Sheets failure
+ * is recorded without waiting for a restart.
  */
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -21,7 +22,12 @@ export interface RunsTabRecorderDeps {
   logger: Logger;
   /** Flushes the write-back of a spreadsheet before the report is read (optional). */
   flush?: (spreadsheetId: string) => Promise<unknown>;
+  /** How often, after `resume()`, the ledger is looked at again for runs still due (default 3 min; 0: never). */
+  recheckEveryMs?: number;
 }
+
+/** Default time between two looks for runs still due: a handed-back row waits about this long. */
+export const RUNS_TAB_RECHECK_MS = 3 * 60_000;
 
 /** Queues ended runs for the tab; `idle()` resolves when every queued run has been handled. */
 export interface RunsTabRecorder {
@@ -32,8 +38,13 @@ export interface RunsTabRecorder {
    * wait for the Sheets budget. Resolves, once the run in progress is done, with the ids of the runs left out.
    */
   close(): Promise<string[]>;
-  /** Queues the ended runs the ledger still marks as due (left by a stop); call once at start. */
+  /**
+   * Queues the ended runs the ledger still marks as due (left by a stop); call once at start. Then does the same
+   * every `recheckEveryMs` (unref'd timer, stopped by `close()`).
+   */
   resume(): Promise<void>;
+  /** Queues the ended runs the ledger marks as due, handed-back ones included (one pass of the periodic look). */
+  recheck(): Promise<void>;
 }
 
 /** Creates the recorder. */
@@ -46,25 +57,30 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
   // Spreadsheets whose runs tab this process has written rows to, header included: their row 1 is not read again.
   const headerSeen = new Set<string>();
   const leftOut: string[] = [];
+  // Runs queued and not yet handled: a look for due runs does not queue them twice.
+  const queued = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
 
   async function recordOne(runId: string): Promise<void> {
     // Taken once across restarts and instances: a run reported twice, or by two instances, gets one tab row.
-    if (!(await deps.ledger.takeRunTabDue(runId))) return;
+    const takenAt = await deps.ledger.takeRunTabDue(runId);
+    if (takenAt === undefined) return;
     try {
       await recordTaken(runId);
     } catch (err) {
       // Any failure hands the row back for the next start. A stop does not use up a try; other failures do, and
       // after a few the run is given up, so a sheet that always refuses is not tried for ever.
       const stopping = err instanceof BudgetClosedError;
-      const back = await deps.ledger.returnRunTabDue(runId, { countTry: !stopping }).catch((e: unknown) => {
+      const back = await deps.ledger.returnRunTabDue(runId, takenAt, { countTry: !stopping }).catch((e: unknown) => {
         // The take stays on the run: the reclaim age makes it due again at a later start.
         log.warn({ runId, message: (e as Error)?.message }, 'could not hand the runs-tab row back');
         return true;
       });
-      if (!back) log.warn({ runId }, 'gave up recording the run in the Postato runs tab after several tries');
+      // Not handed back: tried too often, or another start reclaimed the take (it owns the row now).
+      if (!back) log.warn({ runId }, 'gave up recording the run in the Postato runs tab');
       throw err;
     }
-    await deps.ledger.finishRunTab(runId);
+    await deps.ledger.finishRunTab(runId, takenAt);
   }
 
   async function recordTaken(runId: string): Promise<void> {
@@ -86,7 +102,14 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
     if (recorded.has(runId)) return;
     if (recorded.size > 10_000) recorded.clear();
     recorded.add(runId);
+    enqueue(runId);
+  }
+
+  function enqueue(runId: string): void {
+    if (queued.has(runId)) return;
+    queued.add(runId);
     chain = chain.then(async () => {
+      queued.delete(runId);
       if (closed) return void leftOut.push(runId);
       await recordOne(runId).catch((err) => {
         if (err instanceof BudgetClosedError) return void leftOut.push(runId);
@@ -95,14 +118,40 @@ export function createRunsTabRecorder(deps: RunsTabRecorderDeps): RunsTabRecorde
     });
   }
 
+  // A due run is queued even if this process reported it before: a failed try handed it back for another one. The
+  // ledger's take keeps it to one row; its tries bound how often a sheet that always fails is tried.
+  async function recheck(): Promise<void> {
+    if (closed) return;
+    for (const runId of await deps.ledger.runsTabDue(10_000)) {
+      if (closed) return;
+      recorded.add(runId);
+      enqueue(runId);
+    }
+  }
+
+  function startRechecks(): void {
+    const every = deps.recheckEveryMs ?? RUNS_TAB_RECHECK_MS;
+    if (every <= 0 || timer || closed) return;
+    timer = setInterval(() => {
+      recheck().catch((err: unknown) =>
+        log.warn({ message: (err as Error)?.message }, 'could not look for runs still due in the Postato runs tab'),
+      );
+    }, every);
+    timer.unref?.();
+  }
+
   return {
     record,
     idle: () => chain,
     async resume() {
-      for (const runId of await deps.ledger.runsTabDue(10_000)) record(runId);
+      startRechecks();
+      await recheck();
     },
+    recheck,
     async close() {
       closed = true;
+      if (timer) clearInterval(timer);
+      timer = undefined;
       await chain;
       return [...leftOut];
     },

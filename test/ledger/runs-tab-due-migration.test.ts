@@ -43,14 +43,14 @@ async function checkAfterUpgrade(url: string): Promise<void> {
     const ledger = new RunLedger(handle.db, new ManualClock(10));
     // Nothing is due while the runs are active; the ended run was recorded before the upgrade.
     expect(await ledger.runsTabDue(10)).toEqual([]);
-    expect(await ledger.takeRunTabDue('run_done')).toBe(false);
+    expect(await ledger.takeRunTabDue('run_done')).toBeUndefined();
     // The active runs end after the upgrade: each is due for its tab, once.
     await sql`update runs set state = 'done', finished_at = 20 where id in ('run_active', 'run_queued')`.execute(
       handle.db,
     );
     expect((await ledger.runsTabDue(10)).sort()).toEqual(['run_active', 'run_queued']);
-    expect(await ledger.takeRunTabDue('run_active')).toBe(true);
-    expect(await ledger.takeRunTabDue('run_active')).toBe(false);
+    expect(await ledger.takeRunTabDue('run_active')).toBe(10);
+    expect(await ledger.takeRunTabDue('run_active')).toBeUndefined();
   } finally {
     await handle.close();
   }

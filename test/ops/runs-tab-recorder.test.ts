@@ -30,9 +30,10 @@ describe.each<LedgerDialect>(['sqlite', 'postgres'])('runs-tab recorder when She
   });
 
   /** A recorder as one start of the service has it (retries kept short). */
-  const recorder = () => {
+  const recorder = (o: { recheckEveryMs?: number } = {}) => {
     const client = kit.client({ retry: { attempts: 2 } });
-    return createRunsTabRecorder({ ledger: opened().ledger, sheetsFor: () => client, clock, logger: silentLogger });
+    const ledger = opened().ledger;
+    return createRunsTabRecorder({ ledger, sheetsFor: () => client, clock, logger: silentLogger, ...o });
   };
   /** A run of SS whose one row was created, ended. */
   const endedRun = async () => {
@@ -98,7 +99,7 @@ describe.each<LedgerDialect>(['sqlite', 'postgres'])('runs-tab recorder when She
 
   it('when a process took the row and died before appending it, then a start after the reclaim age records it', async () => {
     const runId = await endedRun();
-    expect(await opened().ledger.takeRunTabDue(runId)).toBe(true);
+    expect(await opened().ledger.takeRunTabDue(runId)).toBe(clock.now());
     await nextStart();
     expect(() => kit.fake.getValues(SS, RUNS_TAB_TITLE)).toThrow(/No sheet/);
 
@@ -107,8 +108,62 @@ describe.each<LedgerDialect>(['sqlite', 'postgres'])('runs-tab recorder when She
     expect(tab()).toEqual([RUNS_TAB_HEADER[0], runId]);
   });
 
+  it('when the first append gets a 503 and the next succeeds, then the periodic look records it once without a restart', async () => {
+    const runId = await endedRun();
+    kit.fake.update({ faults: ALL_WRITES_FAIL });
+    const r = recorder({ recheckEveryMs: 0 });
+    await r.resume();
+    r.record(runId);
+    await r.idle();
+    expect(await opened().ledger.runsTabDue(10)).toEqual([runId]);
+
+    kit.fake.update({ faults: NO_FAULTS });
+    await r.recheck();
+    await r.idle();
+    expect(tab()).toEqual([RUNS_TAB_HEADER[0], runId]);
+    await r.recheck();
+    await r.idle();
+    expect(tab()).toEqual([RUNS_TAB_HEADER[0], runId]);
+    expect(await opened().ledger.runsTabDue(10)).toEqual([]);
+    expect(await r.close()).toEqual([]);
+  });
+
+  it('when the sheet always fails, then the periodic looks give the run up after a few tries', async () => {
+    const runId = await endedRun();
+    kit.fake.update({ faults: ALL_WRITES_FAIL });
+    const r = recorder({ recheckEveryMs: 0 });
+    r.record(runId);
+    await r.idle();
+    for (let i = 1; i < RUN_TAB_MAX_TRIES; i++) {
+      await r.recheck();
+      await r.idle();
+    }
+    expect(await opened().ledger.runsTabDue(10)).toEqual([]);
+    // Given up: a later look does not try it again, even once the sheet works.
+    kit.fake.update({ faults: NO_FAULTS });
+    await r.recheck();
+    await r.idle();
+    expect(() => kit.fake.getValues(SS, RUNS_TAB_TITLE)).toThrow(/No sheet/);
+    await r.close();
+  });
+
+  it('when resumed with a recheck interval, then its timer records a handed-back run, and close stops it', async () => {
+    const runId = await endedRun();
+    kit.fake.update({ faults: ALL_WRITES_FAIL });
+    const r = recorder({ recheckEveryMs: 5 });
+    r.record(runId);
+    await r.idle();
+    kit.fake.update({ faults: NO_FAULTS });
+    await r.resume();
+    // The timer's passes queue the run again; wait for the outcome, not for a time.
+    while ((await opened().ledger.runsTabDue(10)).length > 0) await new Promise((done) => setTimeout(done, 5));
+    await r.idle();
+    expect(tab()).toEqual([RUNS_TAB_HEADER[0], runId]);
+    await r.close();
+  });
+
   it('when a run is still active, then its tab row cannot be taken', async () => {
     const { runId } = await opened().ledger.createRun(newRunOf({ spreadsheetId: SS }, 1));
-    expect(await opened().ledger.takeRunTabDue(runId)).toBe(false);
+    expect(await opened().ledger.takeRunTabDue(runId)).toBeUndefined();
   });
 });
