@@ -6,7 +6,7 @@
 import type { Clock } from '../clock';
 import type { PacerLimits, TenantPacer } from '../pacing/tenant-pacer';
 import { openLedgerDb, type LedgerDb, type LedgerDbOptions } from './ledger-db';
-import { RunLedger } from './run-ledger';
+import { RunLedger, type LedgerWarning } from './run-ledger';
 import { createSqlitePacer } from './tenant-pacer-sqlite';
 
 /** An open ledger. */
@@ -22,11 +22,11 @@ export interface OpenedLedger {
 export async function openLedger(
   databaseUrl: string,
   clock: Clock,
-  options: LedgerDbOptions = {},
+  options: LedgerDbOptions & { onWarning?: LedgerWarning } = {},
 ): Promise<OpenedLedger> {
   const db = await openLedgerDb(databaseUrl, options);
   return {
-    ledger: new RunLedger(db.db, clock, { groupWrites: db.dialect === 'sqlite' }),
+    ledger: new RunLedger(db.db, clock, { groupWrites: db.dialect === 'sqlite', onWarning: options.onWarning }),
     dialect: db.dialect,
     sqlitePacer: (limits) => sqlitePacerOn(db, limits, clock),
     close: () => db.close(),

@@ -2,8 +2,10 @@
  * Webhook events parked until their post is recorded. Postato may deliver an event (post.published, post.failed,
  * approval.decided) before the service has recorded the create's answer: the call is still in flight, or its answer
  * was lost and the row is replayed later. Such an event is kept here, per workspace whose secret signed it, and taken
- * when that workspace records the post id. Bounded: at most `maxPerWorkspace` per workspace (the oldest go first) and
- * never older than `maxAgeMs` (not applied after that, deleted by the next park of the workspace or by the purge).
+ * when that workspace records the post id, or by the reconcile (every dispatcher instance, every few seconds) when
+ * nothing applied them then (a crash right after the commit, a post id recorded by another path). Bounded: at most
+ * `maxPerWorkspace` per workspace (the oldest go first) and never older than `maxAgeMs` (not applied after that,
+ * deleted by the next park of the workspace or by the purge).
  */
 import { createHash } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
@@ -26,9 +28,22 @@ export interface ParkingLimits {
  */
 export const DEFAULT_PARKING_LIMITS: ParkingLimits = { maxPerWorkspace: 1000, maxAgeMs: 7 * 86_400_000 };
 
-/** Events that can change a row once its post is known; approval.requested never does (the create answer says it). */
+/**
+ * The event types that can change a row once its post is known (those sheetChangeOfEvent acts on). The others never
+ * do: approval.requested (the create's answer says it), post.scheduled and post.queued (sent at every create, racing
+ * its answer: parking them would cost every create a drain and fill the workspace's bound, pushing out real events).
+ */
+const PARKABLE_TYPES: ReadonlySet<string> = new Set(['post.published', 'post.failed', 'approval.decided']);
+
+/** Whether an event for a post not recorded yet is worth keeping until it is. */
 export function isParkable(event: Pick<DeliveryEvent, 'type'>): boolean {
-  return event.type !== 'approval.requested';
+  return PARKABLE_TYPES.has(event.type);
+}
+
+/** Where a scan of the parked events stopped (their primary key); the next scan goes on after it. */
+export interface ParkedCursor {
+  workspaceId: string;
+  eventId: string;
 }
 
 /** The parked events of one ledger. */
@@ -125,6 +140,53 @@ export class ParkedWebhookEvents {
       .map((r) => ({ event: JSON.parse(r.event_json) as DeliveryEvent, parkedAt: Number(r.parked_at) }))
       .sort((a, b) => createdMs(a.event) - createdMs(b.event) || a.parkedAt - b.parkedAt)
       .map((r) => r.event);
+  }
+
+  /**
+   * Looks at up to `scan` parked events after `after` (primary-key order) and answers the workspace + post pairs among
+   * them, within the age limit, that a row of that workspace now has (recorded by a path that applied nothing parked,
+   * or whose apply step never ran), and where the next scan goes on (undefined: from the start again).
+   */
+  async recordedPosts(
+    after: ParkedCursor | undefined,
+    scan: number,
+    now: number,
+  ): Promise<{ posts: Array<{ workspaceId: string; postId: string }>; next: ParkedCursor | undefined }> {
+    let q = this.db
+      .selectFrom('webhook_parked_events as p')
+      .select((eb) => [
+        'p.workspace_id',
+        'p.event_id',
+        'p.post_id',
+        'p.parked_at',
+        eb
+          .exists(
+            eb
+              .selectFrom('run_rows as r')
+              .select('r.id')
+              .whereRef('r.workspace_id', '=', 'p.workspace_id')
+              .whereRef('r.post_id', '=', 'p.post_id'),
+          )
+          .as('recorded'),
+      ])
+      .orderBy('p.workspace_id')
+      .orderBy('p.event_id')
+      .limit(scan);
+    // A row-value comparison: both dialects read it as a range of the primary key's index.
+    if (after)
+      q = q.where((eb) =>
+        eb(eb.refTuple('p.workspace_id', 'p.event_id'), '>', eb.tuple(after.workspaceId, after.eventId)),
+      );
+    const rows = await q.execute();
+    const posts = new Map<string, { workspaceId: string; postId: string }>();
+    for (const r of rows)
+      if (Boolean(r.recorded) && Number(r.parked_at) >= now - this.limits.maxAgeMs)
+        posts.set(`${r.workspace_id}\u0000${r.post_id}`, { workspaceId: r.workspace_id, postId: r.post_id });
+    const last = rows.at(-1);
+    return {
+      posts: [...posts.values()],
+      next: rows.length === scan && last ? { workspaceId: last.workspace_id, eventId: last.event_id } : undefined,
+    };
   }
 
   /** Deletes the events parked longer than the age limit, in every workspace; answers how many went. */

@@ -254,6 +254,9 @@ export function newRunId(): string {
 /** Sheet statuses of rows skipped because the user must fix them; they count as failed. */
 const UNSENT_FAILURES = new Set(['INVALID', 'FAILED']);
 
+/** How the ledger reports a failure it does not throw. */
+export type LedgerWarning = (err: unknown, message: string) => void;
+
 /** The ledger of runs, rows, attempts, posts and webhook events. */
 export class RunLedger {
   /** The write-back's view: results not yet in their sheets (src/sheets depends on the port only). */
@@ -261,6 +264,8 @@ export class RunLedger {
   /** Verified Postato delivery events land here (parked until their post is recorded). */
   readonly webhookSink: WebhookEventSink;
   private readonly webhookEvents: WebhookLedgerSink;
+  /** Told of a failure the caller must not see (the write it followed was committed). */
+  private readonly warn: LedgerWarning;
   /** Heartbeats of dispatcher instances (a stale or missing one frees its leases). */
   readonly instances: InstanceRegistry;
   /** Posts that may still move at Postato, and applying what a status refresh read about them. */
@@ -287,11 +292,12 @@ export class RunLedger {
     private readonly db: Kysely<LedgerDatabase>,
     private readonly clock: Clock,
     /** Group commit of the dispatch path's writes (SQLite, one writer: saves a transaction per write). */
-    o: { groupWrites?: boolean; parkedWebhookEvents?: ParkingLimits } = {},
+    o: { groupWrites?: boolean; parkedWebhookEvents?: ParkingLimits; onWarning?: LedgerWarning } = {},
   ) {
+    this.warn = o.onWarning ?? ((err, message) => process.emitWarning(`${message}: ${(err as Error)?.message}`));
     this.writeBack = createWriteBackQueries(db, clock);
     const setResultIn = (trx: Db, rowId: string, change: ResultChange) => this.setResultIn(trx, rowId, change);
-    this.webhookSink = this.webhookEvents = createWebhookSink(db, clock, setResultIn, o.parkedWebhookEvents);
+    this.webhookSink = this.webhookEvents = createWebhookSink(db, clock, setResultIn, o.parkedWebhookEvents, this.warn);
     this.instances = createInstanceRegistry(db);
     this.approvals = createApprovalQueries(db, clock);
     this.statusRefresh = createStatusRefreshQueries(db, clock, setResultIn);
@@ -354,6 +360,16 @@ export class RunLedger {
   /** How many ended runs finished before `cutoff` may be purged, and how many are kept for an attempt in doubt. */
   purgeCounts(cutoff: number): Promise<{ purgeable: number; keptUnresolved: number }> {
     return this.ops.purgeCounts(cutoff);
+  }
+
+  /**
+   * Applies webhook events parked for posts that rows of their workspace have by now, though nothing applied them (a
+   * crash or failure right after the post was recorded, or a post id recorded by a path that applies nothing parked).
+   * Looks at up to `scan` parked events per call (the next call goes on from there); answers how many it applied.
+   * Every dispatcher instance runs it every few seconds.
+   */
+  applyParkedWebhookEvents(scan = 500): Promise<number> {
+    return this.webhookEvents.applyParkedOfRecordedPosts(scan);
   }
 
   /** Deletes the webhook events parked longer than their age limit (their post was never recorded). */
@@ -1103,7 +1119,11 @@ export class RunLedger {
     const parked = row.post_id !== rec.post.postId;
     if (this.oneStatementWrites) {
       await this.recordSuccessInOneStatement(row, rec);
-      if (parked) await this.webhookEvents.applyParkedAfter(row.workspace_id, rec.post.postId);
+      // The success is committed: a failure here must not fail it. The events stay parked for the reconcile.
+      if (parked)
+        await this.webhookEvents
+          .applyParkedAfter(row.workspace_id, rec.post.postId)
+          .catch((err: unknown) => this.warn(err, 'parked webhook events not applied yet; the reconcile will'));
       return;
     }
     await this.writes.run(async (trx) => {

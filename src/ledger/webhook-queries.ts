@@ -14,7 +14,7 @@ import type {
 } from '../webhooks/webhook-event-sink';
 import type { LedgerDatabase, RunRowsTable } from './ledger-schema';
 import { changeCurrentRow, type SetResultIn } from './row-change';
-import { isParkable, ParkedWebhookEvents, type ParkingLimits } from './parked-webhook-events';
+import { isParkable, ParkedWebhookEvents, type ParkedCursor, type ParkingLimits } from './parked-webhook-events';
 import { statusForState, type ResultChange } from './run-ledger';
 
 /** The sink, plus what the ledger asks of it when a post id is recorded (parked events) and when it purges. */
@@ -23,9 +23,16 @@ export interface WebhookLedgerSink extends WebhookEventSink {
    * Inside the transaction that records `postId` on a row of the workspace (SQLite): applies the events parked for it,
    * after the recorded result, in the order Postato created them.
    */
-  applyParkedIn(trx: Transaction<LedgerDatabase>, workspaceId: string, postId: string): Promise<void>;
+  applyParkedIn(trx: Transaction<LedgerDatabase>, workspaceId: string, postId: string): Promise<number>;
   /** After the transaction that recorded `postId` committed (PostgreSQL): the same, when anything is parked for it. */
-  applyParkedAfter(workspaceId: string, postId: string): Promise<void>;
+  applyParkedAfter(workspaceId: string, postId: string): Promise<number>;
+  /**
+   * The reconcile: applies the events parked for posts that a row of their workspace has by now, though nothing
+   * applied them (a crash, a lost connection or a failure between the commit and the apply step; a post id recorded
+   * by a path that applies nothing parked). Looks at up to `scan` parked events per call, going on from where the
+   * last call stopped; answers how many events it applied.
+   */
+  applyParkedOfRecordedPosts(scan: number): Promise<number>;
   /** Deletes events parked longer than the age limit; answers how many went. */
   purgeExpiredParked(now: number): Promise<number>;
 }
@@ -43,14 +50,23 @@ export function createWebhookSink(
   clock: Clock,
   setResultIn: SetResultIn,
   limits?: ParkingLimits,
+  /** Told of a failure after the event was committed (it stays parked for the reconcile). */
+  warn: (err: unknown, message: string) => void = () => undefined,
 ): WebhookLedgerSink {
   const parked = new ParkedWebhookEvents(db, limits);
+  // Where the reconcile's next scan of the parked events starts (this process's own; any start point is correct).
+  let reconcileFrom: ParkedCursor | undefined;
 
-  /** Applies the events parked for the post, once a row of the workspace has it; later events come after them. */
+  /**
+   * Applies the events parked for the post, once a row of the workspace has it; later events come after them.
+   * Answers how many it took.
+   */
   async function applyParkedIn(trx: Transaction<LedgerDatabase>, workspaceId: string, postId: string) {
-    if (!(await parked.any(trx, workspaceId, postId))) return;
-    if (!(await latestRowOf(trx, workspaceId, postId))) return;
-    for (const event of await parked.take(trx, workspaceId, postId, clock.now())) await applyToRow(trx, event);
+    if (!(await parked.any(trx, workspaceId, postId))) return 0;
+    if (!(await latestRowOf(trx, workspaceId, postId))) return 0;
+    const events = await parked.take(trx, workspaceId, postId, clock.now());
+    for (const event of events) await applyToRow(trx, event);
+    return events.length;
   }
 
   /** Applies `event` to the latest row of its workspace with its post id; false when there is no such row. */
@@ -77,11 +93,24 @@ export function createWebhookSink(
   async function applyParkedAfter(workspaceId: string, postId: string) {
     // Unlocked first: almost always nothing is parked. An event parked after this read finds the row when it
     // looks again after its own commit (applyDeliveryEvent), so one of the two always applies it.
-    if (!(await parked.any(db, workspaceId, postId))) return;
-    await db.transaction().execute(async (trx) => {
+    if (!(await parked.any(db, workspaceId, postId))) return 0;
+    return db.transaction().execute(async (trx) => {
       await parked.lockPost(trx, workspaceId, postId);
-      await applyParkedIn(trx, workspaceId, postId);
+      return applyParkedIn(trx, workspaceId, postId);
     });
+  }
+
+  async function lookAgain(event: DeliveryEvent) {
+    if (await latestRowOf(db, event.workspaceId, event.postId)) await applyParkedAfter(event.workspaceId, event.postId);
+  }
+
+  async function applyParkedOfRecordedPosts(scan: number) {
+    const { posts, next } = await parked.recordedPosts(reconcileFrom, scan, clock.now());
+    reconcileFrom = next;
+    let applied = 0;
+    // Under the post's lock, as every apply: another instance's reconcile or a new event takes none of them twice.
+    for (const { workspaceId, postId } of posts) applied += await applyParkedAfter(workspaceId, postId);
+    return applied;
   }
 
   return {
@@ -105,12 +134,16 @@ export function createWebhookSink(
         return 'parked' as const;
       });
       // The create's answer may have been recorded while this event parked (PostgreSQL runs both at once): look again.
-      if (result === 'parked' && (await latestRowOf(db, event.workspaceId, event.postId)))
-        await applyParkedAfter(event.workspaceId, event.postId);
+      // The park is committed: a failure here must not fail the delivery (its retry would be a duplicate anyway).
+      if (result === 'parked')
+        await lookAgain(event).catch((err: unknown) =>
+          warn(err, 'parked webhook event not applied yet; the reconcile will'),
+        );
       return result;
     },
     applyParkedIn,
     applyParkedAfter,
+    applyParkedOfRecordedPosts,
     purgeExpiredParked: (now) => parked.purgeExpired(now),
   };
 }

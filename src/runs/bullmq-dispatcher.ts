@@ -125,6 +125,8 @@ export function createBullmqDispatcher(
     logger: log,
     leaseMs: o.leaseMs,
     staleMs: o.staleMs ?? 15_000,
+    // Webhook events parked for posts recorded since, which nothing applied (a crash right after the commit).
+    upkeep: () => o.ledger.applyParkedWebhookEvents(),
   });
   const { intervalMs: leaseCheckMs, staleMs } = heartbeat.timing;
   // A dead instance's active jobs come back once their lock lapses; bounding it by the staleness bound means they come

@@ -15,6 +15,9 @@ export interface HeartbeatTiming {
   staleMs: number;
 }
 
+/** How often the upkeep runs, about (beats are this far apart or closer). */
+const UPKEEP_EVERY_MS = 5000;
+
 /** Instances silent this long are deleted (an unregistered owner counts as dead anyway; this only keeps the table small). */
 const PRUNE_AFTER_MS = 60 * 60 * 1000;
 
@@ -53,6 +56,11 @@ export interface InstanceHeartbeatOptions {
   leaseMs: number;
   /** DISPATCH_STALE_MS */
   staleMs: number;
+  /**
+   * Ledger upkeep every instance does at start and then every UPKEEP_EVERY_MS or so, with a beat (at most one at a
+   * time, never delaying a beat): the reconcile of parked webhook events. A failure is logged and tried again later.
+   */
+  upkeep?: () => Promise<unknown>;
 }
 
 /** Creates the heartbeat of one dispatcher instance. */
@@ -62,6 +70,10 @@ export function createInstanceHeartbeat(o: InstanceHeartbeatOptions): InstanceHe
   let isRegistered = false;
   let stopped = false;
   let beating: Promise<void> | undefined;
+  let upkeeping: Promise<void> | undefined;
+  // Counted in beats, not clock time: a test's stopped clock must not stop it.
+  const upkeepEveryBeats = Math.max(1, Math.round(UPKEEP_EVERY_MS / timing.intervalMs));
+  let beatsToUpkeep = 0;
   let resolveReady: () => void = () => undefined;
   const readyPromise = new Promise<void>((r) => (resolveReady = r));
 
@@ -82,7 +94,20 @@ export function createInstanceHeartbeat(o: InstanceHeartbeatOptions): InstanceHe
   }
 
   function beat() {
-    if (stopped || beating) return;
+    if (stopped) return;
+    if (o.upkeep && !upkeeping && beatsToUpkeep-- <= 0) {
+      beatsToUpkeep = upkeepEveryBeats - 1;
+      const upkeep = o.upkeep;
+      upkeeping = Promise.resolve()
+        .then(() => upkeep())
+        .then(
+          () => undefined,
+          (err: unknown) =>
+            o.logger.warn({ err: { message: (err as Error)?.message }, owner: o.ownerId }, 'ledger upkeep failed'),
+        )
+        .finally(() => (upkeeping = undefined));
+    }
+    if (beating) return;
     beating = beatOnce().finally(() => (beating = undefined));
   }
 
@@ -103,7 +128,7 @@ export function createInstanceHeartbeat(o: InstanceHeartbeatOptions): InstanceHe
       if (timer) clearInterval(timer);
       timer = undefined;
       resolveReady();
-      await beating;
+      await Promise.all([beating, upkeeping]);
       try {
         await o.instances.remove(o.ownerId);
       } catch (err) {

@@ -106,6 +106,8 @@ export function createEmbeddedDispatcher(
     logger: log,
     leaseMs: o.leaseMs,
     staleMs: o.staleMs ?? 15_000,
+    // Webhook events parked for posts recorded since, which nothing applied (a crash right after the commit).
+    upkeep: () => o.ledger.applyParkedWebhookEvents(),
   });
   const tenantCap = Math.max(1, Math.min(o.tenantConcurrency ?? o.concurrency, o.concurrency));
   const batch = Math.max(1, o.claimBatch ?? 16);

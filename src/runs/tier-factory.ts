@@ -91,6 +91,7 @@ export async function openTier(
   const db = await openLedger(config.DATABASE_URL, clock, {
     onCheckpointerFailure: (err) =>
       logger.error({ err }, 'SQLite WAL checkpointer failed; automatic checkpoints are back on'),
+    onWarning: (err, message) => logger.warn({ err: { message: (err as Error)?.message } }, message),
   });
   const { ledger } = db;
   const checks = { ledger: () => ledger.ping() };

@@ -172,6 +172,59 @@ describe.each<LedgerDialect>(['sqlite', 'postgres'])(
       expect(await parkedIds(ledger)).toEqual([]);
     });
 
+    it('when post.scheduled or post.queued arrives for an unknown post, then nothing is parked (it never changes a row); post.published is', async () => {
+      const { ledger } = opened();
+      for (const type of ['post.scheduled', 'post.queued'])
+        expect(await ledger.webhookSink.applyDeliveryEvent(eventOf({ eventId: `evt_${type}`, type, status: '' }))).toBe(
+          'unknown_post',
+        );
+      expect(await parkedIds(ledger)).toEqual([]);
+      expect(await ledger.webhookSink.applyDeliveryEvent(eventOf({}))).toBe('parked');
+      expect(await parkedIds(ledger)).toEqual(['wks_1/evt_pub']);
+    });
+
+    it('when the post id is recorded by a path that applies nothing parked (the known-post write), then the reconcile applies the event once, in its workspace only', async () => {
+      const { ledger } = opened();
+      const claim = await rowInFlight(ledger);
+      expect(await ledger.webhookSink.applyDeliveryEvent(eventOf({}))).toBe('parked');
+      const foreign = eventOf({ workspaceId: 'wks_other', eventId: 'evt_foreign' });
+      expect(await ledger.webhookSink.applyDeliveryEvent(foreign)).toBe('parked');
+      await ledger.setResult(claim.row.id, { state: 'created', sheetStatus: 'QUEUED', postId: POST_ID, error: '' });
+      expect((await ledger.getRow(claim.row.id))?.sheet_status).toBe('QUEUED');
+
+      expect(await ledger.applyParkedWebhookEvents()).toBe(1);
+
+      const row = await ledger.getRow(claim.row.id);
+      expect({ status: row?.sheet_status, link: row?.link }).toEqual({
+        status: 'PUBLISHED',
+        link: 'https://example.com/p/early',
+      });
+      // The other workspace's event names the same post id: no row of its workspace has it, so it stays parked.
+      expect(await parkedIds(ledger)).toEqual(['wks_other/evt_foreign']);
+      expect(await ledger.applyParkedWebhookEvents()).toBe(0);
+      expect(await ledger.webhookSink.applyDeliveryEvent(eventOf({}))).toBe('duplicate');
+      expect((await ledger.getRow(claim.row.id))?.sheet_status).toBe('PUBLISHED');
+    });
+
+    it('when the reconcile looks at one parked event per call, then its calls go on through the rest and reach the recorded post', async () => {
+      const { ledger } = opened();
+      const claim = await rowInFlight(ledger);
+      for (const id of ['evt_a', 'evt_b'])
+        expect(
+          await ledger.webhookSink.applyDeliveryEvent(eventOf({ eventId: id, postId: `post-elsewhere-${id}` })),
+        ).toBe('parked');
+      expect(await ledger.webhookSink.applyDeliveryEvent(eventOf({}))).toBe('parked');
+      await ledger.setResult(claim.row.id, { state: 'created', sheetStatus: 'QUEUED', postId: POST_ID, error: '' });
+
+      const applied: number[] = [];
+      for (let i = 0; i < 3; i++) applied.push(await ledger.applyParkedWebhookEvents(1));
+
+      // evt_a, then evt_b (their posts unknown), then evt_pub.
+      expect(applied).toEqual([0, 0, 1]);
+      expect((await ledger.getRow(claim.row.id))?.sheet_status).toBe('PUBLISHED');
+      expect(await parkedIds(ledger)).toEqual(['wks_1/evt_a', 'wks_1/evt_b']);
+    });
+
     it('when a workspace parks more than its bound, or an event outlives the age limit, then the oldest go and an expired one never applies', async () => {
       const limited = new RunLedger(inspectLedgerDb(opened().ledger), clock, {
         parkedWebhookEvents: { maxPerWorkspace: 2, maxAgeMs: 60_000 },
@@ -240,5 +293,34 @@ describe('an event parked while the create answer is being recorded on PostgreSQ
     await recorded;
 
     expect((await ledger.getRow(row.id))?.sheet_status).toBe('PUBLISHED');
+  });
+
+  it('when applying the parked events fails after the answer committed, then recordSuccess still succeeds and the reconcile applies them once', async () => {
+    const db = inspectLedgerDb(opened().ledger);
+    const warnings: string[] = [];
+    const ledger = new RunLedger(db, clock, { onWarning: (_err, message) => warnings.push(message) });
+    await ledger.createRun(newRunOf({}, 1));
+    const row = (await ledger.claimNext(SCOPE.tenantId, 'w1', clock.now(), 60_000)) as RunRowRecord;
+    const attemptId = (await ledger.beginAttempt(row, { kind: 'create', idempotencyKey: 'k', body: '{}' })) as string;
+    expect(await ledger.webhookSink.applyDeliveryEvent(eventOf({}))).toBe('parked');
+
+    // The apply step after the commit fails (the table out of reach, as a lost connection would be).
+    await sql`alter table webhook_parked_events rename to webhook_parked_events_away`.execute(db);
+    try {
+      await ledger.recordSuccess(row, {
+        attempt: { id: attemptId, httpStatus: 201 },
+        post: { postId: POST_ID, status: 'QUEUED' },
+        result: { state: 'created', sheetStatus: 'QUEUED', postId: POST_ID, error: '' },
+      });
+    } finally {
+      await sql`alter table webhook_parked_events_away rename to webhook_parked_events`.execute(db);
+    }
+    expect(warnings).toHaveLength(1);
+    expect((await ledger.getRow(row.id))?.sheet_status).toBe('QUEUED');
+
+    expect(await ledger.applyParkedWebhookEvents()).toBe(1);
+    expect(await ledger.applyParkedWebhookEvents()).toBe(0);
+    expect((await ledger.getRow(row.id))?.sheet_status).toBe('PUBLISHED');
+    expect(await ledger.webhookSink.applyDeliveryEvent(eventOf({}))).toBe('duplicate');
   });
 });

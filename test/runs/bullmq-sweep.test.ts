@@ -120,4 +120,28 @@ describe('BullMQ dispatcher enqueueing', () => {
     await dispatcher.sweep();
     expect(runsFinished).toEqual([run.runId]);
   });
+
+  it('when the dispatcher starts, then it applies a webhook event parked for a post recorded without applying it', async () => {
+    const { ledger } = opened();
+    await ledger.createRun(newRunOf({ tenantId: 'tnt_a' }, 1));
+    const event = {
+      workspaceId: 'wks_1',
+      eventId: 'evt_reconcile',
+      type: 'post.published',
+      postId: 'pst_reconcile',
+      status: 'published',
+      createdAt: new Date(clock.now()).toISOString(),
+    };
+    expect(await ledger.webhookSink.applyDeliveryEvent(event)).toBe('parked');
+    // The post id lands on the row by a write that applies nothing parked (as when a crash follows the commit).
+    const row = await ledger.claimNext('tnt_a', 'w', clock.now(), 60_000);
+    await ledger.setResult(row!.id, { state: 'created', sheetStatus: 'QUEUED', postId: 'pst_reconcile' });
+
+    dispatcher.start();
+    // Stop waits for the reconcile its start began.
+    await dispatcher.stop();
+
+    expect((await ledger.getRow(row!.id))?.sheet_status).toBe('PUBLISHED');
+    expect(await ledger.webhookSink.applyDeliveryEvent(event)).toBe('duplicate');
+  });
 });

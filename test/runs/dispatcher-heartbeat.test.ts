@@ -44,7 +44,15 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
   });
   beforeEach(async () => {
     // One database per dialect for the whole file: each test starts from an empty ledger.
-    for (const table of ['dispatcher_instances', 'active_sheets', 'attempts', 'run_rows', 'runs'] as const)
+    for (const table of [
+      'dispatcher_instances',
+      'active_sheets',
+      'attempts',
+      'run_rows',
+      'runs',
+      'webhook_events',
+      'webhook_parked_events',
+    ] as const)
       await db.db.deleteFrom(table).execute();
   });
 
@@ -152,5 +160,32 @@ describe.each(['sqlite', 'postgres'] as const)('lease takeover by heartbeat on %
     expect(
       await db.db.selectFrom('dispatcher_instances').selectAll().where('owner_id', '=', 'H').executeTakeFirst(),
     ).toBeUndefined();
+  });
+
+  it('when a heartbeat starts, then its upkeep applies a webhook event parked for a post recorded without applying it, and stop waits for it', async () => {
+    const { runId } = await ledger.createRun(run(1));
+    const event = {
+      workspaceId: 'wks_1',
+      eventId: 'evt_hb',
+      type: 'post.published',
+      postId: 'post-hb',
+      status: 'published',
+      createdAt: new Date(clock.now()).toISOString(),
+    };
+    expect(await ledger.webhookSink.applyDeliveryEvent(event)).toBe('parked');
+    await ledger.setResult(`${runId}:0`, { state: 'created', sheetStatus: 'QUEUED', postId: 'post-hb', error: '' });
+    const hb = createInstanceHeartbeat({
+      instances: ledger.instances,
+      ownerId: 'U',
+      clock,
+      logger: silentLogger,
+      leaseMs: LEASE,
+      staleMs: 15_000,
+      upkeep: () => ledger.applyParkedWebhookEvents(),
+    });
+    hb.start();
+    await hb.ready();
+    await hb.stop();
+    expect((await ledger.getRow(`${runId}:0`))?.sheet_status).toBe('PUBLISHED');
   });
 });

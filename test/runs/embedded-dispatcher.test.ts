@@ -155,4 +155,28 @@ describe('embedded dispatcher', () => {
     expect(await stateOf(runId)).toBe('running');
     expect(finishedRuns).toEqual([]);
   });
+
+  it('when the dispatcher starts, then it applies a webhook event parked for a post recorded without applying it', async () => {
+    const runId = await commitRun(fakeApiKey(), 'r', 1);
+    const rowId = `${runId}:0`;
+    const workspaceId = (await opened.ledger.getRow(rowId))!.workspace_id;
+    const event = {
+      workspaceId,
+      eventId: 'evt_reconcile',
+      type: 'post.published',
+      postId: 'pst_reconcile',
+      status: 'published',
+      createdAt: new Date().toISOString(),
+    };
+    expect(await opened.ledger.webhookSink.applyDeliveryEvent(event)).toBe('parked');
+    // The post id lands on the row by a write that applies nothing parked (as when a crash follows the commit).
+    await opened.ledger.setResult(rowId, { state: 'created', sheetStatus: 'QUEUED', postId: 'pst_reconcile' });
+
+    dispatcher.start();
+    // Stop waits for the reconcile its start began.
+    await dispatcher.stop();
+
+    expect((await opened.ledger.getRow(rowId))?.sheet_status).toBe('PUBLISHED');
+    expect(await opened.ledger.webhookSink.applyDeliveryEvent(event)).toBe('duplicate');
+  });
 });
