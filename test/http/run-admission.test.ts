@@ -30,6 +30,31 @@ const postatoWithNothing: PostatoReadPort = {
   listScheduledPosts: () => Promise.resolve(null),
 };
 
+/**
+ * Serves the runs router alone (no app-wide guards) with `admission` on 127.0.0.1, sends `head` (a request line and
+ * headers, no body) on a raw socket, runs `check` with what came back so far, then closes everything.
+ */
+async function withRawRunRequest(
+  o: { config: ReturnType<typeof testConfig>; admission: RunAdmission; head: string },
+  check: (received: () => string) => Promise<void>,
+): Promise<void> {
+  const app = express();
+  app.use(createRunsRouter({ config: o.config, clock: systemClock, logger: silentLogger, admission: o.admission }));
+  app.use(createErrorHandler(silentLogger));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1', () => socket.write(o.head));
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+  try {
+    await check(() => received);
+  } finally {
+    socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe('run admission', () => {
   it('when more requests wait than the limit allows, then they get their turns in arrival order', async () => {
     const admission = new RunAdmission(2);
@@ -110,48 +135,28 @@ describe('run admission', () => {
   });
 
   it('when the runs router is served on its own and its admission is full, then a body declared over BODY_LIMIT is refused before it queues', async () => {
-    const config = testConfig({ BODY_LIMIT: '2kb' });
     const admission = new RunAdmission(1);
     const releaseFull = await admission.acquire();
-    const app = express();
-    app.use(createRunsRouter({ config, clock: systemClock, logger: silentLogger, admission }));
-    app.use(createErrorHandler(silentLogger));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const head =
+      'POST /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2049\r\n\r\n';
     try {
-      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1', () =>
-        socket.write(
-          'POST /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2049\r\n\r\n',
-        ),
-      );
-      let received = '';
-      socket.on('data', (chunk) => (received += chunk.toString('latin1')));
-      await until('an answer or a place in the queue', () => received.length > 0 || admission.stats().waiting > 0);
-      expect(admission.stats()).toMatchObject({ inProgress: 1, waiting: 0 });
-      expect(received).toMatch(/^HTTP\/1\.1 413 /);
-      expect(received).toContain('"error":"payload_too_large"');
-      socket.destroy();
+      await withRawRunRequest({ config: testConfig({ BODY_LIMIT: '2kb' }), admission, head }, async (received) => {
+        await until('an answer or a place in the queue', () => received().length > 0 || admission.stats().waiting > 0);
+        expect(admission.stats()).toMatchObject({ inProgress: 1, waiting: 0 });
+        expect(received()).toMatch(/^HTTP\/1\.1 413 /);
+        expect(received()).toContain('"error":"payload_too_large"');
+      });
     } finally {
       releaseFull();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
     }
   });
 
   it('when a body of unknown length (chunked) comes while others hold part of the byte budget, then it waits: it may be as large as the whole budget', async () => {
     const admission = new RunAdmission(4, 1000);
     const releaseSmall = await admission.acquire(100);
-    const app = express();
-    app.use(createRunsRouter({ config: testConfig(), clock: systemClock, logger: silentLogger, admission }));
-    app.use(createErrorHandler(silentLogger));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1', () =>
-        socket.write(
-          'POST /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
-        ),
-      );
+    const head =
+      'POST /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    await withRawRunRequest({ config: testConfig(), admission, head }, async () => {
       await until('the chunked request to be admitted or queued', () => {
         const st = admission.stats();
         return st.waiting > 0 || st.inProgress > 1;
@@ -161,11 +166,7 @@ describe('run admission', () => {
       releaseSmall();
       await until('its turn', () => admission.stats().inProgress === 1 && admission.stats().waiting === 0);
       expect(admission.stats().bytesInProgress).toBe(1000);
-      socket.destroy();
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   describe('POST /v1/runs', () => {
